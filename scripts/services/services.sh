@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Local Kafka (KRaft) + FerretDB on 127.0.0.1, for development and tests without Docker.
+#   services.sh up | down | status
+# Installs on first use: Kafka jars through Maven (cached in ~/.m2), FerretDB through `go install`
+# (cached in $UAP_CACHE_DIR). Data, logs and pid files live in $UAP_SERVICES_DIR (git-ignored).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SELF_DIR="$ROOT/scripts/services"
+CACHE_DIR="${UAP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/user-activity-platform}"
+STATE_DIR="${UAP_SERVICES_DIR:-$ROOT/.local/services}"
+LOG_DIR="$STATE_DIR/logs"
+KAFKA_PORT="${UAP_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${UAP_KAFKA_CONTROLLER_PORT:-9093}"
+FERRETDB_PORT="${UAP_FERRETDB_PORT:-27017}"
+FERRETDB_VERSION="v1.24.2"
+KAFKA_HEAP="${UAP_KAFKA_HEAP:--Xms256m -Xmx768m}"
+START_TIMEOUT_S="${UAP_START_TIMEOUT_S:-90}"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+fail_with_log() { # name logfile message
+  log "ERROR: $3"
+  if [[ -f "$2" ]]; then
+    log "last lines of $2:"
+    tail -n 40 "$2" >&2
+  fi
+  exit 1
+}
+
+wait_for_port() { # name port pidfile logfile
+  local deadline=$((SECONDS + START_TIMEOUT_S))
+  until port_open "$2"; do
+    pid_alive "$3" || fail_with_log "$1" "$4" "$1 exited during start-up"
+    ((SECONDS < deadline)) || fail_with_log "$1" "$4" "$1 did not accept connections on 127.0.0.1:$2 within ${START_TIMEOUT_S}s"
+    sleep 0.5
+  done
+}
+
+# ---------- install ----------
+kafka_classpath() {
+  local cp_file="$CACHE_DIR/kafka-classpath.txt"
+  if [[ ! -s "$cp_file" || "$SELF_DIR/kafka.pom.xml" -nt "$cp_file" ]]; then
+    command -v java >/dev/null || die "java (JDK 17+) is required to run the local Kafka broker"
+    command -v mvn >/dev/null || die "mvn is required to fetch the Kafka jars from Maven Central"
+    log "fetching Apache Kafka jars with Maven (first run only)…"
+    mkdir -p "$CACHE_DIR"
+    mvn -q -B -f "$SELF_DIR/kafka.pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file.tmp" >&2 \
+      || die "Maven could not resolve org.apache.kafka:kafka_2.13"
+    mv "$cp_file.tmp" "$cp_file"
+  fi
+  cat "$cp_file"
+}
+
+ferretdb_bin() {
+  local bin="$CACHE_DIR/bin/ferretdb-$FERRETDB_VERSION"
+  if [[ ! -x "$bin" ]]; then
+    command -v go >/dev/null || die "go is required to build FerretDB $FERRETDB_VERSION"
+    log "building FerretDB $FERRETDB_VERSION from the Go module proxy (first run only, a few minutes)…"
+    # A plain `go install …@version` panics at start-up: FerretDB embeds build/version/version.txt,
+    # which only its own release tooling writes. So build from a writable copy of the module source.
+    local src="$CACHE_DIR/src/ferretdb-$FERRETDB_VERSION" moddir
+    moddir="$(cd "$CACHE_DIR" 2>/dev/null || mkdir -p "$CACHE_DIR"; GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
+      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [[ -d "$moddir" ]] || die "could not download github.com/FerretDB/FerretDB@$FERRETDB_VERSION"
+    rm -rf "$src"; mkdir -p "$(dirname "$src")" "$CACHE_DIR/bin"
+    cp -R "$moddir" "$src"; chmod -R u+w "$src"
+    echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+    (cd "$src" && go build -trimpath -o "$bin.tmp" ./cmd/ferretdb) >&2 || die "building FerretDB $FERRETDB_VERSION failed"
+    mv "$bin.tmp" "$bin"
+  fi
+  echo "$bin"
+}
+
+# ---------- kafka ----------
+start_kafka() {
+  local dir="$STATE_DIR/kafka" pidf="$STATE_DIR/kafka.pid" logf="$LOG_DIR/kafka.log"
+  if pid_alive "$pidf" && port_open "$KAFKA_PORT"; then
+    log "kafka already running (pid $(cat "$pidf")) on 127.0.0.1:$KAFKA_PORT"
+    return
+  fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process; set UAP_KAFKA_PORT"
+  local cp; cp="$(kafka_classpath)"
+  mkdir -p "$dir/data"
+  cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+delete.topic.enable=true
+PROPS
+  cat > "$dir/log4j2.properties" <<PROPS
+rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+logger.kafka.name=kafka
+logger.kafka.level=WARN
+logger.apache.name=org.apache.kafka
+logger.apache.level=WARN
+PROPS
+  local java_opts=(-cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties")
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    java "${java_opts[@]}" kafka.tools.StorageTool format -t "$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid)" \
+      -c "$dir/server.properties" >"$LOG_DIR/kafka-format.log" 2>&1 \
+      || fail_with_log kafka "$LOG_DIR/kafka-format.log" "kafka storage format failed"
+  fi
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT (log: $logf)"
+  # shellcheck disable=SC2086
+  nohup java $KAFKA_HEAP -XX:+UseG1GC "${java_opts[@]}" kafka.Kafka "$dir/server.properties" >"$logf" 2>&1 &
+  echo $! >"$pidf"
+  wait_for_port kafka "$KAFKA_PORT" "$pidf" "$logf"
+}
+
+# ---------- ferretdb ----------
+start_ferretdb() {
+  local dir="$STATE_DIR/ferretdb" pidf="$STATE_DIR/ferretdb.pid" logf="$LOG_DIR/ferretdb.log"
+  if pid_alive "$pidf" && port_open "$FERRETDB_PORT"; then
+    log "ferretdb already running (pid $(cat "$pidf")) on 127.0.0.1:$FERRETDB_PORT"
+    return
+  fi
+  port_open "$FERRETDB_PORT" && die "port $FERRETDB_PORT is taken by another process; set UAP_FERRETDB_PORT"
+  local bin; bin="$(ferretdb_bin)"
+  mkdir -p "$dir/data"
+  log "starting ferretdb $FERRETDB_VERSION (sqlite) on 127.0.0.1:$FERRETDB_PORT (log: $logf)"
+  nohup "$bin" --handler=sqlite --sqlite-url="file:$dir/data/" --state-dir="$dir" \
+    --listen-addr="127.0.0.1:$FERRETDB_PORT" --telemetry=disable --log-level=warn >"$logf" 2>&1 &
+  echo $! >"$pidf"
+  wait_for_port ferretdb "$FERRETDB_PORT" "$pidf" "$logf"
+}
+
+stop_one() { # name
+  local pidf="$STATE_DIR/$1.pid"
+  if pid_alive "$pidf"; then
+    local pid; pid="$(cat "$pidf")"
+    log "stopping $1 (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidf"
+}
+
+print_env() {
+  echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  echo "MONGO_URL=mongodb://127.0.0.1:$FERRETDB_PORT/"
+}
+
+case "${1:-}" in
+  up)
+    mkdir -p "$LOG_DIR"
+    start_ferretdb
+    start_kafka
+    log "ready; logs in $LOG_DIR"
+    print_env
+    ;;
+  down)
+    stop_one kafka
+    stop_one ferretdb
+    rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb"
+    log "stopped; data removed"
+    ;;
+  stop-kafka) stop_one kafka ;;          # used by resilience tests; data is kept
+  start-kafka) mkdir -p "$LOG_DIR"; start_kafka ;;
+  stop-ferretdb) stop_one ferretdb ;;
+  start-ferretdb) mkdir -p "$LOG_DIR"; start_ferretdb ;;
+  status)
+    for s in kafka ferretdb; do
+      if pid_alive "$STATE_DIR/$s.pid"; then echo "$s: running (pid $(cat "$STATE_DIR/$s.pid"))"; else echo "$s: stopped"; fi
+    done
+    print_env
+    ;;
+  *) echo "usage: $0 up|down|status|stop-kafka|start-kafka|stop-ferretdb|start-ferretdb" >&2; exit 2 ;;
+esac

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { ActivityEventSchema } from './activity.schema';
+import { CURRENT_SCHEMA_VERSION, type ActivityInput, type RequestContextSchema } from './activity.schema';
+
+export type ActivityEvent = z.infer<typeof ActivityEventSchema>;
+export type RequestContext = z.infer<typeof RequestContextSchema>;
+
+export interface ReceiveContext {
+  receivedAt: Date;
+  context: RequestContext;
+  newEventId?: () => string;
+}
+
+/**
+ * Turns a validated client input into the event both services agree on. Timestamps are normalised
+ * to UTC ISO strings so that equal instants compare equal as strings and as Dates.
+ */
+export function createActivityEvent(input: ActivityInput, receive: ReceiveContext): ActivityEvent {
+  const receivedAt = receive.receivedAt.toISOString();
+  return {
+    schemaVersion: CURRENT_SCHEMA_VERSION,
+    eventId: input.eventId ?? (receive.newEventId ?? randomUUID)(),
+    userId: input.userId,
+    type: input.type,
+    occurredAt: input.occurredAt === undefined ? receivedAt : new Date(input.occurredAt).toISOString(),
+    receivedAt,
+    ...(input.sessionId === undefined ? {} : { sessionId: input.sessionId }),
+    metadata: input.metadata ?? {},
+    context: receive.context,
+  };
+}

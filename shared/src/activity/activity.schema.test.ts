@@ -1,0 +1,64 @@
+import { anActivityInput } from '../testing/activity.fixtures';
+import { makeActivityInputSchema, ACTIVITY_LIMITS } from './activity.schema';
+
+const NOW = new Date('2026-01-01T10:00:00.000Z');
+const schema = makeActivityInputSchema({ maxFutureSkewMs: 5 * 60_000, now: () => NOW });
+
+function issuesOf(input: unknown): string[] {
+  const result = schema.safeParse(input);
+  return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true };
+  for (let i = 1; i < depth; i++) value = { child: value };
+  return value;
+}
+
+describe('activity input schema', () => {
+  it('when the input is complete and valid, then it parses', () => {
+    expect(issuesOf(anActivityInput())).toEqual([]);
+  });
+
+  it('when only userId and type are given, then it parses', () => {
+    expect(issuesOf({ userId: 'u', type: 'LOGOUT' })).toEqual([]);
+  });
+
+  it.each([
+    ['an empty userId', { userId: '' }, 'userId'],
+    ['a userId of 129 chars', { userId: 'a'.repeat(129) }, 'userId'],
+    ['a userId with a space', { userId: 'a b' }, 'userId'],
+    ['an unknown type', { type: 'TELEPORT' }, 'type'],
+    ['a non-UUID eventId', { eventId: 'abc' }, 'eventId'],
+    ['a date without offset', { occurredAt: '2026-01-01T10:00:00' }, 'occurredAt'],
+    ['a date 6 minutes ahead', { occurredAt: '2026-01-01T10:06:00Z' }, 'occurredAt'],
+    ['an unknown field', { extra: 1 }, ''],
+    ['a $-key in metadata', { metadata: { $where: 'x' } }, 'metadata.$where'],
+    ['a dotted key in metadata', { metadata: { 'a.b': 1 } }, 'metadata.a.b'],
+    ['a constructor key in metadata', { metadata: { nested: { constructor: 1 } } }, 'metadata.nested.constructor'],
+    ['metadata nested 6 deep', { metadata: nested(6) }, 'metadata'],
+    ['metadata over 8 KB', { metadata: { blob: 'x'.repeat(ACTIVITY_LIMITS.metadataMaxBytes) } }, 'metadata'],
+    ['a SEARCH without query', { type: 'SEARCH', metadata: {} }, 'metadata.query'],
+    ['a SEARCH with a 513-char query', { type: 'SEARCH', metadata: { query: 'q'.repeat(513) } }, 'metadata.query'],
+    ['a LOGIN with a non-boolean success', { type: 'LOGIN', metadata: { success: 'yes' } }, 'metadata.success'],
+  ])('when it has %s, then it is rejected at that path', (_label, override, path) => {
+    const issues = issuesOf({ ...anActivityInput(), ...override });
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues.some((i) => i.startsWith(path))).toBe(true);
+  });
+
+  it('when metadata carries __proto__ as an own key, then it is rejected', () => {
+    const metadata = JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
+    expect(issuesOf({ ...anActivityInput(), metadata })).toEqual([expect.stringContaining('metadata.__proto__')]);
+  });
+
+  it.each([
+    ['a date 4 minutes ahead', { occurredAt: '2026-01-01T10:04:00Z' }],
+    ['a date with a +02:00 offset', { occurredAt: '2026-01-01T11:00:00+02:00' }],
+    ['metadata nested exactly 5 deep', { metadata: nested(5) }],
+    ['a SEARCH with a 512-char query', { type: 'SEARCH', metadata: { query: 'q'.repeat(512) } }],
+    ['a userId of 128 chars with every allowed symbol', { userId: `${'a'.repeat(120)}_.:@-Z09` }],
+  ])('when it has %s, then it is accepted', (_label, override) => {
+    expect(issuesOf({ ...anActivityInput(), ...override })).toEqual([]);
+  });
+});

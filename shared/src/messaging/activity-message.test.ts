@@ -1,0 +1,26 @@
+import { anActivity } from '../testing/activity.fixtures';
+import { decodeActivityMessage, encodeActivityMessage } from './activity-message';
+import { HEADERS } from './topics';
+
+describe('activity message format', () => {
+  it('when an event is encoded, then it is keyed by userId with type and version headers, and decodes back', () => {
+    const event = anActivity({ userId: 'alice' });
+    const message = encodeActivityMessage(event, 'req-1');
+    expect(message.key).toBe('alice');
+    expect(message.headers).toMatchObject({
+      [HEADERS.eventType]: 'LOGIN',
+      [HEADERS.schemaVersion]: '1',
+      [HEADERS.requestId]: 'req-1',
+    });
+    expect(decodeActivityMessage(Buffer.from(message.value))).toEqual({ ok: true, event });
+  });
+
+  it.each([
+    ['not JSON', '{oops', 'invalid-json'],
+    ['a null value', null, 'invalid-json'],
+    ['version 2', JSON.stringify({ ...anActivity(), schemaVersion: 2 }), 'unknown-schema-version'],
+    ['a bad userId', JSON.stringify(anActivity({ userId: '' })), 'schema-violation'],
+  ])('when the value is %s, then it is classified as %s', (_label, value, reason) => {
+    expect(decodeActivityMessage(value)).toMatchObject({ ok: false, reason });
+  });
+});

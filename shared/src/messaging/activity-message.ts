@@ -1,0 +1,52 @@
+import type { ActivityEvent } from '../activity/activity.entity';
+import { ActivityEventSchema, CURRENT_SCHEMA_VERSION } from '../activity/activity.schema';
+import { HEADERS } from './topics';
+
+export interface OutgoingMessage {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Keyed by userId so that one user's events stay ordered within a partition. */
+export function encodeActivityMessage(event: ActivityEvent, requestId?: string): OutgoingMessage {
+  return {
+    key: event.userId,
+    value: JSON.stringify(event),
+    headers: {
+      [HEADERS.eventType]: event.type,
+      [HEADERS.schemaVersion]: String(event.schemaVersion),
+      [HEADERS.contentType]: 'application/json',
+      ...(requestId === undefined ? {} : { [HEADERS.requestId]: requestId }),
+    },
+  };
+}
+
+export type DecodeFailureReason = 'invalid-json' | 'schema-violation' | 'unknown-schema-version';
+
+export type DecodedMessage =
+  { ok: true; event: ActivityEvent } | { ok: false; reason: DecodeFailureReason; error: string };
+
+export function decodeActivityMessage(value: Buffer | string | null): DecodedMessage {
+  if (value === null) return { ok: false, reason: 'invalid-json', error: 'empty message value' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: 'invalid-json', error: (err as Error).message };
+  }
+  const version = (parsed as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version !== CURRENT_SCHEMA_VERSION) {
+    return {
+      ok: false,
+      reason: 'unknown-schema-version',
+      error: `schemaVersion ${JSON.stringify(version)} is not supported`,
+    };
+  }
+  const result = ActivityEventSchema.safeParse(parsed);
+  if (!result.success) {
+    const error = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return { ok: false, reason: 'schema-violation', error };
+  }
+  return { ok: true, event: result.data };
+}

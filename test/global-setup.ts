@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { HOW_TO_PROVIDE_SERVICES, probeServices, type ServiceEndpoints } from './support/services';
+import { SERVICES_ENV_FILE } from './support/services-env-file';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..');
+// The first local start builds FerretDB and fetches the Kafka jars; later starts take seconds.
+const LOCAL_START_TIMEOUT_MS = 15 * 60_000;
+
+type Stoppable = { stop(): Promise<unknown> };
+const globals = globalThis as typeof globalThis & { __containers?: Stoppable[] };
+
+async function fromEnvironment(): Promise<ServiceEndpoints | undefined> {
+  const { KAFKA_BROKERS, MONGO_URL } = process.env;
+  if (!KAFKA_BROKERS && !MONGO_URL) return undefined;
+  if (!KAFKA_BROKERS || !MONGO_URL) throw new Error('set both KAFKA_BROKERS and MONGO_URL, or neither');
+  return { kafkaBrokers: KAFKA_BROKERS, mongoUrl: MONGO_URL, source: 'env' };
+}
+
+async function fromTestcontainers(): Promise<ServiceEndpoints | undefined> {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  try {
+    await getContainerRuntimeClient();
+  } catch {
+    return undefined; // no Docker engine: fall through to the local services
+  }
+  const { KafkaContainer } = await import('@testcontainers/kafka');
+  const { MongoDBContainer } = await import('@testcontainers/mongodb');
+  const [kafka, mongo] = await Promise.all([
+    new KafkaContainer('confluentinc/cp-kafka:7.9.0')
+      .withKraft()
+      .withEnvironment({ KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false', KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' })
+      .start(),
+    new MongoDBContainer('mongo:7').start(),
+  ]);
+  globals.__containers = [kafka, mongo];
+  return {
+    kafkaBrokers: `${kafka.getHost()}:${kafka.getMappedPort(9093)}`,
+    mongoUrl: `${mongo.getConnectionString()}?directConnection=true`,
+    source: 'testcontainers',
+  };
+}
+
+async function fromLocalServices(): Promise<ServiceEndpoints> {
+  const { stdout } = await run('bash', [join(ROOT, 'scripts/services/services.sh'), 'up'], {
+    timeout: LOCAL_START_TIMEOUT_MS,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(
+      `npm run services:up failed: ${err.stderr?.trim().split('\n').slice(-15).join('\n') ?? err.message}`,
+    );
+  });
+  const env = Object.fromEntries(
+    stdout
+      .split('\n')
+      .map((line) => line.split('='))
+      .filter((kv): kv is [string, string] => kv.length === 2),
+  );
+  if (!env['KAFKA_BROKERS'] || !env['MONGO_URL']) throw new Error(`services:up printed no settings:\n${stdout}`);
+  return { kafkaBrokers: env['KAFKA_BROKERS'], mongoUrl: env['MONGO_URL'], source: 'local' };
+}
+
+export default async function globalSetup(): Promise<void> {
+  const tried: string[] = [];
+  let endpoints: ServiceEndpoints | undefined;
+  for (const [name, resolve] of [
+    ['environment', fromEnvironment],
+    ['testcontainers', fromTestcontainers],
+    ['local services', fromLocalServices],
+  ] as const) {
+    try {
+      endpoints = await resolve();
+      if (endpoints) {
+        await probeServices(endpoints);
+        break;
+      }
+      tried.push(`${name}: not available`);
+    } catch (err) {
+      tried.push(`${name}: ${(err as Error).message}`);
+      // Explicit settings that do not answer are an error, not a cue to start something else.
+      if (name === 'environment' || endpoints) break;
+    }
+    endpoints = undefined;
+  }
+  if (!endpoints) {
+    throw new Error(`\n${HOW_TO_PROVIDE_SERVICES}\nTried:\n  - ${tried.join('\n  - ')}\n`);
+  }
+  process.env['KAFKA_BROKERS'] = endpoints.kafkaBrokers;
+  process.env['MONGO_URL'] = endpoints.mongoUrl;
+  mkdirSync(join(ROOT, '.local'), { recursive: true });
+  writeFileSync(SERVICES_ENV_FILE, JSON.stringify(endpoints));
+  console.log(
+    `\n[integration] Kafka ${endpoints.kafkaBrokers}, store ${endpoints.mongoUrl} (from ${endpoints.source})`,
+  );
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import mongoose, { type Connection } from 'mongoose';
+
+export function requiredEnv(name: 'KAFKA_BROKERS' | 'MONGO_URL'): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; integration tests must run through jest's integration project`);
+  return value;
+}
+
+/** Names unique to one suite run, so suites never see each other's topics, groups or databases. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(clientId = uniqueName('test')): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: requiredEnv('KAFKA_BROKERS').split(','),
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    retry: { retries: 3, initialRetryTime: 200 },
+  });
+}
+
+export async function createTopic(admin: Admin, topic: string, numPartitions = 3): Promise<void> {
+  const created = await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  if (!created) throw new Error(`topic ${topic} already existed`);
+}
+
+/** A connection to a database of the suite's own; FerretDB wants names without `-`. */
+export async function testDatabase(prefix: string): Promise<Connection> {
+  const dbName = uniqueName(prefix).replace(/-/g, '_');
+  return mongoose.createConnection(requiredEnv('MONGO_URL'), { dbName, serverSelectionTimeoutMS: 5_000 }).asPromise();
+}
+
+export async function dropDatabase(connection: Connection): Promise<void> {
+  await connection.dropDatabase();
+  await connection.close();
+}

@@ -1,0 +1,3 @@
+import { join } from 'node:path';
+
+export const SERVICES_ENV_FILE = join(__dirname, '..', '..', '.local', 'test-services.json');
