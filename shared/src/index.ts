@@ -5,3 +5,4 @@ export * from './messaging/topics';
 export * from './messaging/activity-message';
 export * from './config/parse-env';
 export * from './logging/create-logger';
+export * from './messaging/kafka-client';
