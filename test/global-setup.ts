@@ -64,6 +64,12 @@ async function fromLocalServices(): Promise<ServiceEndpoints> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Some suites run the services as real processes (node <service>/dist/main.js): build them first.
+  await run(join(ROOT, 'node_modules/.bin/tsc'), ['-b'], { cwd: ROOT, timeout: 5 * 60_000 }).catch(
+    (err: { stdout?: string; message: string }) => {
+      throw new Error(`tsc -b failed before the integration tests:\n${err.stdout ?? err.message}`);
+    },
+  );
   const tried: string[] = [];
   let endpoints: ServiceEndpoints | undefined;
   for (const [name, resolve] of [
