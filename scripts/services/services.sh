@@ -50,7 +50,7 @@ kafka_classpath() {
     command -v mvn >/dev/null || die "mvn is required to fetch the Kafka jars from Maven Central"
     log "fetching Apache Kafka jars with Maven (first run only)…"
     mkdir -p "$CACHE_DIR"
-    mvn -q -B -f "$SELF_DIR/kafka.pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file.tmp" >&2 \
+    mvn -q -B -Dstyle.color=never -f "$SELF_DIR/kafka.pom.xml" dependency:build-classpath -Dmdep.outputFile="$cp_file.tmp" >&2 \
       || die "Maven could not resolve org.apache.kafka:kafka_2.13"
     mv "$cp_file.tmp" "$cp_file"
   fi
@@ -65,7 +65,7 @@ ferretdb_bin() {
     # A plain `go install …@version` panics at start-up: FerretDB embeds build/version/version.txt,
     # which only its own release tooling writes. So build from a writable copy of the module source.
     local src="$CACHE_DIR/src/ferretdb-$FERRETDB_VERSION" moddir
-    moddir="$(cd "$CACHE_DIR" 2>/dev/null || mkdir -p "$CACHE_DIR"; GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
+    moddir="$(cd / && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
       | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
     [[ -d "$moddir" ]] || die "could not download github.com/FerretDB/FerretDB@$FERRETDB_VERSION"
     rm -rf "$src"; mkdir -p "$(dirname "$src")" "$CACHE_DIR/bin"
@@ -181,6 +181,11 @@ case "${1:-}" in
     rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb"
     log "stopped; data removed"
     ;;
+  stop)
+    stop_one kafka
+    stop_one ferretdb
+    log "stopped; data kept (services:down removes it)"
+    ;;
   stop-kafka) stop_one kafka ;;          # used by resilience tests; data is kept
   start-kafka) mkdir -p "$LOG_DIR"; start_kafka ;;
   stop-ferretdb) stop_one ferretdb ;;
@@ -191,5 +196,5 @@ case "${1:-}" in
     done
     print_env
     ;;
-  *) echo "usage: $0 up|down|status|stop-kafka|start-kafka|stop-ferretdb|start-ferretdb" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|stop|status|stop-kafka|start-kafka|stop-ferretdb|start-ferretdb" >&2; exit 2 ;;
 esac
