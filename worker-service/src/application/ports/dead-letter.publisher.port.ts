@@ -1,0 +1,19 @@
+import type { DecodeFailureReason } from '@uap/shared';
+
+/** Kafka allows a header key more than once; kafkajs then gives its values as an array. */
+export type HeaderValue = Buffer | string | (Buffer | string)[];
+
+/** A message the worker could not accept, with enough context to inspect and replay it. */
+export interface DeadLetter {
+  reason: DecodeFailureReason;
+  error: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, HeaderValue>;
+  source: { topic: string; partition: number; offset: string };
+}
+
+/** Rejects with a retriable DeadLetterUnavailableError unless every letter was acknowledged. */
+export interface DeadLetterPublisher {
+  publish(letters: readonly DeadLetter[], failedAt: Date): Promise<void>;
+}

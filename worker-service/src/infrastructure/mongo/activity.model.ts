@@ -1,0 +1,61 @@
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ACTIVITY_TYPES, type ActivityType } from '@uap/shared';
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/** The stored shape: the event with real Dates, plus when the worker wrote it (for end-to-end latency). */
+export interface ActivityDocument {
+  eventId: string;
+  schemaVersion: number;
+  userId: string;
+  type: ActivityType;
+  occurredAt: Date;
+  receivedAt: Date;
+  persistedAt: Date;
+  sessionId?: string;
+  metadata: Record<string, unknown>;
+  context: { ip?: string; userAgent?: string };
+}
+
+export const ActivitySchema = new Schema<ActivityDocument>(
+  {
+    eventId: { type: String, required: true },
+    schemaVersion: { type: Number, required: true },
+    userId: { type: String, required: true },
+    type: { type: String, required: true, enum: ACTIVITY_TYPES },
+    occurredAt: { type: Date, required: true },
+    receivedAt: { type: Date, required: true },
+    persistedAt: { type: Date, required: true },
+    sessionId: { type: String },
+    metadata: { type: Schema.Types.Mixed, required: true },
+    context: { ip: String, userAgent: String },
+  },
+  {
+    collection: ACTIVITIES_COLLECTION,
+    strict: 'throw',
+    versionKey: false,
+    // Empty metadata is still stored as {}, so readers always find the field.
+    minimize: false,
+    // Created explicitly at start-up (createActivityIndexes), not lazily in the background.
+    autoIndex: false,
+    autoCreate: false,
+  },
+);
+
+// Declared once in @uap/shared, where the query API's read shapes are checked against them.
+for (const index of ACTIVITY_INDEXES) {
+  ActivitySchema.index(index.key, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+}
+
+export function activityModel(connection: Connection): Model<ActivityDocument> {
+  return (
+    (connection.models['Activity'] as Model<ActivityDocument> | undefined) ??
+    connection.model<ActivityDocument>('Activity', ActivitySchema)
+  );
+}
+
+/** Creates the missing indexes and leaves any others alone (unlike syncIndexes, which drops them). */
+export async function createActivityIndexes(model: Model<ActivityDocument>): Promise<void> {
+  await model.createCollection().catch((err: { codeName?: string; code?: number }) => {
+    if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
+  });
+  await model.createIndexes();
+}

@@ -1,0 +1,36 @@
+import { Router } from 'express';
+
+export interface HealthDeps {
+  hasJoinedGroup: () => boolean;
+  pingStore: () => Promise<void>;
+  stats: () => object;
+  pingTimeoutMs?: number;
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Liveness says the process answers; readiness says it is consuming and can write. */
+export function healthRouter(deps: HealthDeps): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const consumer = deps.hasJoinedGroup() ? 'joined' : 'not-joined';
+    let store = 'ok';
+    try {
+      await withTimeout(deps.pingStore(), deps.pingTimeoutMs ?? 2_000);
+    } catch (err) {
+      store = `unavailable: ${(err as Error).message}`;
+    }
+    const ready = consumer === 'joined' && store === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', consumer, store, stats: deps.stats() });
+  });
+  return router;
+}

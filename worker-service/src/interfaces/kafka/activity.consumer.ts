@@ -1,0 +1,177 @@
+import { decodeActivityMessage, type ActivityEvent, type Logger } from '@uap/shared';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
+import type { RecordActivitiesInput, RecordActivitiesUseCase } from '../../application/record-activities.use-case';
+import { isRetriable } from '../../application/retriable.errors';
+
+export interface ActivityConsumerConfig {
+  topic: string;
+  writeChunkSize: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export interface ActivityConsumerDeps {
+  consumer: Consumer;
+  recordActivities: Pick<RecordActivitiesUseCase, 'execute'>;
+  logger: Logger;
+  /** Called when kafkajs gives up on the consumer; the process must not live on without it. */
+  onFatal: (error: Error) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ConsumerStats {
+  inserted: number;
+  duplicates: number;
+  deadLettered: number;
+  retries: number;
+}
+
+type BatchControl = Pick<
+  EachBatchPayload,
+  'batch' | 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'
+>;
+
+/** While waiting out a store outage, heartbeat and look for shutdown or rebalance at least this often. */
+const WAIT_SLICE_MS = 500;
+
+function copyHeaders(headers: KafkaMessage['headers']): Record<string, HeaderValue> {
+  const copy: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) copy[name] = value;
+  return copy;
+}
+
+/** Sorts one chunk of messages into events to store and letters to dead-letter; nothing is thrown away. */
+export function classifyMessages(
+  messages: readonly KafkaMessage[],
+  topic: string,
+  partition: number,
+): RecordActivitiesInput {
+  const events: ActivityEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const message of messages) {
+    const decoded = decodeActivityMessage(message.value);
+    if (decoded.ok) {
+      events.push(decoded.event);
+      continue;
+    }
+    deadLetters.push({
+      reason: decoded.reason,
+      error: decoded.error,
+      key: message.key,
+      value: message.value,
+      headers: copyHeaders(message.headers),
+      source: { topic, partition, offset: message.offset },
+    });
+  }
+  return { events, deadLetters };
+}
+
+/**
+ * Consumes the activities topic in a consumer group. Delivery is at least once: an offset is
+ * resolved and committed only after its chunk is stored (or dead-lettered), so a crash, a kill or
+ * a rebalance replays uncommitted messages, and the store's unique eventId turns replays into no-ops.
+ */
+export class ActivityConsumer {
+  readonly stats: ConsumerStats = { inserted: 0, duplicates: 0, deadLettered: 0, retries: 0 };
+  private joined = false;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: ActivityConsumerConfig,
+    private readonly deps: ActivityConsumerDeps,
+  ) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.log = deps.logger.child({ component: 'activity-consumer' });
+  }
+
+  /** True once the group assigned this member its partitions, until it stops or crashes. */
+  hasJoinedGroup(): boolean {
+    return this.joined;
+  }
+
+  async start(): Promise<void> {
+    const { consumer } = this.deps;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+    });
+    consumer.on(consumer.events.STOP, () => {
+      this.joined = false;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      this.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart) this.deps.onFatal(payload.error);
+    });
+    await consumer.connect();
+    // A new group starts at the beginning: events accepted before the first worker started are not skipped.
+    await consumer.subscribe({ topics: [this.config.topic], fromBeginning: true });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      // Commit on every commitOffsetsIfNecessary call, i.e. after each stored chunk.
+      autoCommitThreshold: 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.joined = false;
+    await this.deps.consumer.disconnect();
+  }
+
+  async handleBatch(payload: BatchControl): Promise<void> {
+    const { batch } = payload;
+    const size = this.config.writeChunkSize;
+    for (let start = 0; start < batch.messages.length; start += size) {
+      // Stopping or a rebalance: leave the rest unresolved, so it is fetched again by whoever owns it.
+      if (!payload.isRunning() || payload.isStale()) return;
+      const chunk = batch.messages.slice(start, start + size);
+      const input = classifyMessages(chunk, batch.topic, batch.partition);
+      if (!(await this.recordWithRetry(input, payload))) return;
+      payload.resolveOffset(chunk[chunk.length - 1]!.offset);
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
+    }
+  }
+
+  /** Retries store or dead-letter outages forever, without committing; false if it had to give up the batch. */
+  private async recordWithRetry(input: RecordActivitiesInput, payload: BatchControl): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.deps.recordActivities.execute(input);
+        this.stats.inserted += result.inserted;
+        this.stats.duplicates += result.duplicates;
+        this.stats.deadLettered += result.deadLettered;
+        if (attempt > 0) this.log.info({ attempts: attempt + 1 }, 'store is back; chunk recorded');
+        return true;
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        this.stats.retries++;
+        const delayMs = Math.min(this.config.retryMaxMs, this.config.retryInitialMs * 2 ** Math.min(attempt, 30));
+        this.log.warn(
+          { err, attempt: attempt + 1, delayMs, partition: payload.batch.partition },
+          'recording failed; retrying without committing',
+        );
+        if (!(await this.waitHeartbeating(delayMs, payload))) return false;
+      }
+    }
+  }
+
+  /**
+   * Waits inside eachBatch rather than pausing the partition: the fetch loop is blocked meanwhile
+   * anyway, and staying here keeps the uncommitted chunk in hand for the next attempt.
+   */
+  private async waitHeartbeating(ms: number, payload: BatchControl): Promise<boolean> {
+    for (let left = ms; left > 0;) {
+      if (!payload.isRunning() || payload.isStale()) return false;
+      const slice = Math.min(left, WAIT_SLICE_MS);
+      await this.sleep(slice);
+      left -= slice;
+      // Keeps the session alive; throws during a rebalance, which hands the partition over uncommitted.
+      await payload.heartbeat();
+    }
+    return payload.isRunning() && !payload.isStale();
+  }
+}

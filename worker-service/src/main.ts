@@ -1,0 +1,145 @@
+import 'dotenv/config';
+import type { Server } from 'node:http';
+import { ConfigError, createKafka, createLogger, ensureTopics, parseEnv, type Logger } from '@uap/shared';
+import { Partitioners } from 'kafkajs';
+import mongoose from 'mongoose';
+import { createApp } from './app';
+import { RecordActivitiesUseCase } from './application/record-activities.use-case';
+import { WorkerConfigSchema, type WorkerConfig } from './infrastructure/config/worker.config';
+import { KafkaDeadLetterPublisher } from './infrastructure/kafka/kafka-dead-letter.publisher';
+import { activityModel, createActivityIndexes } from './infrastructure/mongo/activity.model';
+import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.repository';
+import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+// The dead-letter topic is low-volume and read by humans and replay tools; one partition keeps it in order.
+const DLQ_PARTITIONS = 1;
+
+function loadConfig(): WorkerConfig {
+  try {
+    return parseEnv(WorkerConfigSchema);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(config: WorkerConfig, logger: Logger): Promise<void> {
+  const cleanups: Array<[string, () => Promise<unknown>]> = [];
+  let stopping = false;
+  const shutdown = async (reason: string, exitCode: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(exitCode || 1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    // Reverse start order. Uncommitted work is abandoned: the group replays it, deduplicated by eventId.
+    for (const [name, cleanup] of cleanups.reverse()) {
+      await cleanup().catch((err: unknown) => logger.warn({ err, resource: name }, 'cleanup failed'));
+    }
+    logger.info('stopped');
+    process.exit(exitCode);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    void shutdown('unhandledRejection', 1);
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    void shutdown('uncaughtException', 1);
+  });
+
+  // Commands fail (and are retried by the consumer) instead of queueing in memory while the store is away.
+  const connection = await mongoose
+    .createConnection(config.MONGO_URL, {
+      dbName: config.MONGO_DB,
+      serverSelectionTimeoutMS: config.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+      bufferCommands: false,
+      autoIndex: false,
+    })
+    .asPromise();
+  cleanups.push(['mongo', () => connection.close()]);
+  const model = activityModel(connection);
+  await createActivityIndexes(model);
+  logger.info({ db: config.MONGO_DB }, 'store connected, indexes ensured');
+
+  const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, [
+      { topic: config.ACTIVITIES_TOPIC, numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS },
+      { topic: config.DLQ_TOPIC, numPartitions: DLQ_PARTITIONS },
+    ]);
+    if (created.length > 0) logger.info({ topics: created }, 'created missing topics');
+  } finally {
+    await admin.disconnect();
+  }
+
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  cleanups.push(['dlq-producer', () => producer.disconnect()]);
+
+  const repository = new MongoActivityRepository(model);
+  const recordActivities = new RecordActivitiesUseCase({
+    repository,
+    deadLetters: new KafkaDeadLetterPublisher(producer, config.DLQ_TOPIC),
+    logger: logger.child({ component: 'record-activities' }),
+  });
+  const activityConsumer = new ActivityConsumer(
+    {
+      topic: config.ACTIVITIES_TOPIC,
+      writeChunkSize: config.WRITE_CHUNK_SIZE,
+      retryInitialMs: config.STORE_RETRY_INITIAL_MS,
+      retryMaxMs: config.STORE_RETRY_MAX_MS,
+    },
+    {
+      consumer: kafka.consumer({
+        groupId: config.CONSUMER_GROUP,
+        sessionTimeout: config.CONSUMER_SESSION_TIMEOUT_MS,
+        heartbeatInterval: config.CONSUMER_HEARTBEAT_INTERVAL_MS,
+        allowAutoTopicCreation: false,
+      }),
+      recordActivities,
+      logger,
+      // A consumer that kafkajs will not restart must take the process down, so it gets restarted.
+      onFatal: () => void shutdown('consumer crashed without restart', 1),
+    },
+  );
+
+  const app = createApp({
+    hasJoinedGroup: () => activityConsumer.hasJoinedGroup(),
+    pingStore: () => repository.ping(),
+    stats: () => ({ ...activityConsumer.stats }),
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.WORKER_PORT, () => resolve(s)).once('error', reject);
+  });
+  cleanups.push(['http', () => new Promise((resolve) => server.close(resolve))]);
+  const address = server.address();
+  logger.info(
+    { port: typeof address === 'object' && address ? address.port : config.WORKER_PORT },
+    'health server listening',
+  );
+
+  cleanups.push(['consumer', () => activityConsumer.stop()]);
+  await activityConsumer.start();
+  logger.info({ topic: config.ACTIVITIES_TOPIC, group: config.CONSUMER_GROUP }, 'worker started');
+}
+
+const config = loadConfig();
+const logger = createLogger({ name: 'worker-service', level: config.LOG_LEVEL });
+main(config, logger).catch((err: unknown) => {
+  logger.fatal({ err }, 'worker failed to start');
+  process.exit(1);
+});
