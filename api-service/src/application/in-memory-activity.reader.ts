@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { compareByKeyset, type ActivityFilters } from '../domain/activity-query';
+import type { ActivityReader, ActivityRecord, PageRequest } from './ports/activity-reader.port';
+
+export function matchesFilters(record: ActivityRecord, filters: ActivityFilters): boolean {
+  if (filters.userId !== undefined && record.userId !== filters.userId) return false;
+  if (filters.types !== undefined && !filters.types.includes(record.type)) return false;
+  if (filters.from && record.occurredAt < filters.from) return false;
+  if (filters.to && record.occurredAt >= filters.to) return false;
+  return true;
+}
+
+/** Test double for the reader port: brute-force filtering, and a call log to prove what was (not) queried. */
+export class InMemoryActivityReader implements ActivityReader {
+  readonly calls: Array<{ method: keyof ActivityReader; arg: unknown }> = [];
+
+  constructor(private readonly records: ActivityRecord[] = []) {}
+
+  add(...records: ActivityRecord[]): void {
+    this.records.push(...records);
+  }
+
+  async findPage(request: PageRequest): Promise<ActivityRecord[]> {
+    this.calls.push({ method: 'findPage', arg: request });
+    const { after, sort } = request;
+    return this.records
+      .filter((r) => matchesFilters(r, request.filters))
+      .filter((r) => !after || compareByKeyset(r, after, sort) > 0)
+      .sort((a, b) => compareByKeyset(a, b, sort))
+      .slice(request.skip ?? 0, (request.skip ?? 0) + request.limit);
+  }
+
+  async count(filters: ActivityFilters): Promise<number> {
+    this.calls.push({ method: 'count', arg: filters });
+    return this.records.filter((r) => matchesFilters(r, filters)).length;
+  }
+
+  async findByEventId(eventId: string): Promise<ActivityRecord | null> {
+    this.calls.push({ method: 'findByEventId', arg: eventId });
+    return this.records.find((r) => r.eventId === eventId) ?? null;
+  }
+}
+
+export function anActivityRecord(overrides: Partial<ActivityRecord> = {}): ActivityRecord {
+  return {
+    eventId: randomUUID(),
+    userId: 'user-1',
+    type: 'LOGIN',
+    occurredAt: new Date('2026-01-01T10:00:00.000Z'),
+    receivedAt: new Date('2026-01-01T10:00:00.100Z'),
+    persistedAt: new Date('2026-01-01T10:00:00.200Z'),
+    metadata: { method: 'password', success: true },
+    context: { ip: '127.0.0.1', userAgent: 'jest' },
+    schemaVersion: 1,
+    ...overrides,
+  };
+}

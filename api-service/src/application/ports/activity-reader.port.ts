@@ -1,0 +1,36 @@
+import type { ActivityType } from '@uap/shared';
+import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
+
+/** An activity as stored by the worker, read back for clients. Dates stay Dates until the HTTP edge. */
+export interface ActivityRecord {
+  eventId: string;
+  userId: string;
+  type: ActivityType;
+  occurredAt: Date;
+  receivedAt: Date;
+  persistedAt?: Date;
+  sessionId?: string;
+  metadata: Record<string, unknown>;
+  context: { ip?: string; userAgent?: string };
+  schemaVersion: number;
+}
+
+export interface PageRequest {
+  filters: ActivityFilters;
+  sort: SortOrder;
+  /** Keyset mode: only rows strictly after this position in `sort` order. */
+  after?: KeysetPosition;
+  /** Offset mode: rows to skip. Never combined with `after`. */
+  skip?: number;
+  limit: number;
+}
+
+/**
+ * Read side of the activity store. Implementations order by (occurredAt, eventId) in `sort` direction
+ * and reject with a retriable SERVICE_UNAVAILABLE DomainError when the store cannot answer.
+ */
+export interface ActivityReader {
+  findPage(request: PageRequest): Promise<ActivityRecord[]>;
+  count(filters: ActivityFilters): Promise<number>;
+  findByEventId(eventId: string): Promise<ActivityRecord | null>;
+}

@@ -1,0 +1,81 @@
+import { DomainError } from '../domain/domain-error';
+import {
+  decodeCursor,
+  encodeCursor,
+  isWithinOffsetCap,
+  offsetOf,
+  OFFSET_CAP_MESSAGE,
+  type ActivityListQuery,
+} from '../domain/activity-query';
+import type { ActivityReader, ActivityRecord } from './ports/activity-reader.port';
+
+export interface CursorPageInfo {
+  limit: number;
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+export interface OffsetPageInfo {
+  limit: number;
+  page: number;
+  total: number;
+  totalPages: number;
+  hasMore: boolean;
+}
+
+export interface ActivityList {
+  data: ActivityRecord[];
+  page: CursorPageInfo | OffsetPageInfo;
+}
+
+const CURSOR_REJECTIONS = {
+  malformed: 'is not a cursor issued by this API',
+  'filters-changed':
+    'belongs to a query with different filters; send the same userId, type, from and to as the first page',
+  'sort-changed': 'belongs to a query with a different sort order',
+} as const;
+
+/** Read queries go straight to the read model: there is no domain decision to make beyond paging. */
+export class QueryActivitiesUseCase {
+  constructor(private readonly deps: { reader: ActivityReader }) {}
+
+  async list(query: ActivityListQuery): Promise<ActivityList> {
+    const { filters, sort, limit, pagination } = query;
+    if (pagination.mode === 'offset') {
+      if (!isWithinOffsetCap(pagination.page, limit)) {
+        throw new DomainError('VALIDATION_FAILED', 'page is too deep for offset paging', {
+          errors: [{ path: 'page', message: OFFSET_CAP_MESSAGE }],
+        });
+      }
+      const [data, total] = await Promise.all([
+        this.deps.reader.findPage({ filters, sort, skip: offsetOf(pagination.page, limit), limit }),
+        this.deps.reader.count(filters),
+      ]);
+      const totalPages = Math.ceil(total / limit);
+      return { data, page: { limit, page: pagination.page, total, totalPages, hasMore: pagination.page < totalPages } };
+    }
+
+    let after;
+    if (pagination.cursor !== undefined) {
+      const decoded = decodeCursor(pagination.cursor, filters, sort);
+      if (!decoded.ok) {
+        throw new DomainError('VALIDATION_FAILED', 'cursor does not fit this query', {
+          errors: [{ path: 'cursor', message: CURSOR_REJECTIONS[decoded.reason] }],
+        });
+      }
+      after = decoded.position;
+    }
+    // One row more than asked tells whether another page exists without a second query.
+    const rows = await this.deps.reader.findPage({ filters, sort, limit: limit + 1, ...(after ? { after } : {}) });
+    const data = rows.slice(0, limit);
+    const last = data[data.length - 1];
+    const hasMore = rows.length > limit && last !== undefined;
+    return { data, page: { limit, nextCursor: hasMore ? encodeCursor(last, filters, sort) : null, hasMore } };
+  }
+
+  async getById(eventId: string): Promise<ActivityRecord> {
+    const found = await this.deps.reader.findByEventId(eventId);
+    if (!found) throw new DomainError('NOT_FOUND', `no activity with eventId ${eventId}`);
+    return found;
+  }
+}

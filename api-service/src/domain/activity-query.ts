@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { EventIdSchema, type ActivityType } from '@uap/shared';
+
+export const QUERY_LIMITS = {
+  defaultLimit: 20,
+  maxLimit: 100,
+  /** Deep offsets make the store skip (and read) every earlier row; past this, clients must use cursors. */
+  maxOffsetRows: 10_000,
+} as const;
+
+export type SortOrder = 'asc' | 'desc';
+
+/** What a list query selects. Every field is a plain typed value: nothing here can become a Mongo operator. */
+export interface ActivityFilters {
+  readonly userId?: string;
+  readonly types?: readonly ActivityType[];
+  /** Inclusive lower bound on occurredAt. */
+  readonly from?: Date;
+  /** Exclusive upper bound on occurredAt. */
+  readonly to?: Date;
+}
+
+/** The last row of a page in (occurredAt, eventId) order: the keyset a cursor resumes after. */
+export interface KeysetPosition {
+  readonly occurredAt: Date;
+  readonly eventId: string;
+}
+
+export type Pagination =
+  { readonly mode: 'cursor'; readonly cursor?: string } | { readonly mode: 'offset'; readonly page: number };
+
+export interface ActivityListQuery {
+  readonly filters: ActivityFilters;
+  readonly sort: SortOrder;
+  readonly limit: number;
+  readonly pagination: Pagination;
+}
+
+/** Rows skipped before the page; the edge rejects pages whose last row lies past `maxOffsetRows`. */
+export function offsetOf(page: number, limit: number): number {
+  return (page - 1) * limit;
+}
+
+export const OFFSET_CAP_MESSAGE = `offset paging reaches at most ${QUERY_LIMITS.maxOffsetRows} rows (page x limit); use cursor paging (page.nextCursor) beyond that`;
+
+export function isWithinOffsetCap(page: number, limit: number): boolean {
+  return page * limit <= QUERY_LIMITS.maxOffsetRows;
+}
+
+/** Same filters in any spelling (type order, duplicates, date offsets) give the same fingerprint. */
+export function filterFingerprint(filters: ActivityFilters): string {
+  const canonical = JSON.stringify([
+    filters.userId ?? null,
+    filters.types === undefined ? null : [...new Set(filters.types)].sort(),
+    filters.from?.toISOString() ?? null,
+    filters.to?.toISOString() ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+}
+
+// Short keys keep cursors small in URLs. The cursor is opaque but not secret: tampering with it can
+// only move the position within the same query, because filters are re-sent and checked on every page.
+const CursorPayloadSchema = z.strictObject({
+  v: z.literal(1),
+  t: z.int().min(-8.64e15).max(8.64e15),
+  i: EventIdSchema,
+  s: z.enum(['asc', 'desc']),
+  f: z.string().length(22),
+});
+
+export function encodeCursor(position: KeysetPosition, filters: ActivityFilters, sort: SortOrder): string {
+  const payload: z.infer<typeof CursorPayloadSchema> = {
+    v: 1,
+    t: position.occurredAt.getTime(),
+    i: position.eventId,
+    s: sort,
+    f: filterFingerprint(filters),
+  };
+  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+}
+
+export type CursorDecodeResult =
+  | { readonly ok: true; readonly position: KeysetPosition }
+  | { readonly ok: false; readonly reason: 'malformed' | 'filters-changed' | 'sort-changed' };
+
+/** Decodes a cursor and checks it belongs to the query it is sent with. */
+export function decodeCursor(cursor: string, filters: ActivityFilters, sort: SortOrder): CursorDecodeResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  const parsed = CursorPayloadSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: 'malformed' };
+  if (parsed.data.s !== sort) return { ok: false, reason: 'sort-changed' };
+  if (parsed.data.f !== filterFingerprint(filters)) return { ok: false, reason: 'filters-changed' };
+  return { ok: true, position: { occurredAt: new Date(parsed.data.t), eventId: parsed.data.i } };
+}
+
+/** Keyset order: occurredAt, then eventId to break ties (many events share a millisecond). */
+export function compareByKeyset(a: KeysetPosition, b: KeysetPosition, sort: SortOrder): number {
+  const byTime = a.occurredAt.getTime() - b.occurredAt.getTime();
+  const ascending = byTime !== 0 ? byTime : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+  return sort === 'asc' || ascending === 0 ? ascending : -ascending;
+}

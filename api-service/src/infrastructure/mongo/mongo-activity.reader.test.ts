@@ -1,0 +1,65 @@
+import { buildFilter, buildFindPlan } from './mongo-activity.reader';
+
+const t = new Date('2026-01-15T00:00:00Z');
+const after = { occurredAt: t, eventId: '00000000-0000-4000-8000-000000000009' };
+const from = new Date('2026-01-01T00:00:00Z');
+const to = new Date('2026-02-01T00:00:00Z');
+
+describe('buildFilter', () => {
+  it('when several types are asked for, then they become one $in; one type stays an equality', () => {
+    expect(buildFilter({ types: ['LOGIN', 'SEARCH', 'LOGIN'] })).toEqual({ type: { $in: ['LOGIN', 'SEARCH'] } });
+    expect(buildFilter({ types: ['LOGIN'] })).toEqual({ type: 'LOGIN' });
+  });
+
+  it('when a range is given, then from is inclusive and to exclusive', () => {
+    expect(buildFilter({ userId: 'alice', from, to })).toEqual({
+      userId: 'alice',
+      occurredAt: { $gte: from, $lt: to },
+    });
+    expect(buildFilter({})).toEqual({});
+  });
+});
+
+describe('buildFindPlan', () => {
+  it('when resuming a desc walk, then rows strictly before the cursor are asked for, bounded at the cursor time', () => {
+    expect(buildFindPlan({ filters: { from, to }, sort: 'desc', after, limit: 11 })).toEqual({
+      filter: {
+        occurredAt: { $gte: from, $lte: t },
+        $or: [{ occurredAt: { $lt: t } }, { occurredAt: t, eventId: { $lt: after.eventId } }],
+      },
+      sort: { occurredAt: -1, eventId: -1 },
+      skip: 0,
+      limit: 11,
+    });
+  });
+
+  it('when resuming an asc walk, then rows strictly after the cursor are asked for', () => {
+    expect(buildFindPlan({ filters: { userId: 'bob', from, to }, sort: 'asc', after, limit: 5 }).filter).toEqual({
+      userId: 'bob',
+      occurredAt: { $gte: t, $lt: to },
+      $or: [{ occurredAt: { $gt: t } }, { occurredAt: t, eventId: { $gt: after.eventId } }],
+    });
+  });
+
+  it('when the cursor lies outside the range, then the tighter range bound is kept', () => {
+    const early = { ...after, occurredAt: new Date('2025-12-01T00:00:00Z') };
+    const late = { ...after, occurredAt: new Date('2026-03-01T00:00:00Z') };
+    expect(buildFindPlan({ filters: { from, to }, sort: 'asc', after: early, limit: 5 }).filter['occurredAt']).toEqual({
+      $gte: from,
+      $lt: to,
+    });
+    expect(buildFindPlan({ filters: { from, to }, sort: 'desc', after: late, limit: 5 }).filter['occurredAt']).toEqual({
+      $gte: from,
+      $lt: to,
+    });
+  });
+
+  it('when paging by offset, then skip carries it and no keyset clause is added', () => {
+    expect(buildFindPlan({ filters: {}, sort: 'asc', skip: 40, limit: 20 })).toEqual({
+      filter: {},
+      sort: { occurredAt: 1, eventId: 1 },
+      skip: 40,
+      limit: 20,
+    });
+  });
+});

@@ -1,0 +1,179 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import { ACTIVITIES_COLLECTION } from '@uap/shared';
+import type { ActivityReader, ActivityRecord, PageRequest } from '../../application/ports/activity-reader.port';
+import type { ActivityFilters } from '../../domain/activity-query';
+import { DomainError } from '../../domain/domain-error';
+
+type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
+
+export interface MongoFindPlan {
+  filter: Record<string, unknown>;
+  sort: MongoSort;
+  skip: number;
+  limit: number;
+}
+
+/**
+ * The Mongo filter for a set of query filters. Values are typed (strings, Dates, string arrays from the
+ * activity-type enum), so nothing a client sent can turn into an operator here.
+ */
+export function buildFilter(filters: ActivityFilters): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  if (filters.userId !== undefined) filter['userId'] = filters.userId;
+  if (filters.types !== undefined) {
+    const types = [...new Set(filters.types)];
+    filter['type'] = types.length === 1 ? types[0] : { $in: types };
+  }
+  const range: Record<string, Date> = {};
+  if (filters.from) range['$gte'] = filters.from;
+  if (filters.to) range['$lt'] = filters.to;
+  if (Object.keys(range).length > 0) filter['occurredAt'] = range;
+  return filter;
+}
+
+/**
+ * Filter, sort and window for one page. Keyset paging resumes strictly after (occurredAt, eventId):
+ * the $or expresses the tuple comparison, and the extra bound on occurredAt outside it lets the planner
+ * start the index scan at the cursor instead of filtering every earlier row of the walk.
+ */
+export function buildFindPlan(request: PageRequest): MongoFindPlan {
+  const filter = buildFilter(request.filters);
+  const direction = request.sort === 'asc' ? 1 : -1;
+  const after = request.after;
+  if (after) {
+    const t = after.occurredAt;
+    const past = direction === 1 ? '$gt' : '$lt';
+    const range = { ...((filter['occurredAt'] as Record<string, Date> | undefined) ?? {}) };
+    if (direction === 1) {
+      if (!range['$gte'] || range['$gte'] < t) range['$gte'] = t;
+    } else if (!range['$lt'] || t < range['$lt']) {
+      delete range['$lt'];
+      range['$lte'] = t;
+    }
+    filter['occurredAt'] = range;
+    filter['$or'] = [{ occurredAt: { [past]: t } }, { occurredAt: t, eventId: { [past]: after.eventId } }];
+  }
+  return {
+    filter,
+    sort: { occurredAt: direction, eventId: direction },
+    skip: request.skip ?? 0,
+    limit: request.limit,
+  };
+}
+
+const PROJECTION = {
+  _id: 0,
+  eventId: 1,
+  userId: 1,
+  type: 1,
+  occurredAt: 1,
+  receivedAt: 1,
+  persistedAt: 1,
+  sessionId: 1,
+  metadata: 1,
+  context: 1,
+  schemaVersion: 1,
+} as const;
+
+// Read-only view of the worker's documents: no indexes or collection creation from the API side
+// (the worker owns both), and no buffering, so a request fails fast instead of hanging while Mongo is down.
+const activityReadSchema = new Schema(
+  {
+    eventId: String,
+    userId: String,
+    type: String,
+    occurredAt: Date,
+    receivedAt: Date,
+    persistedAt: Date,
+    sessionId: String,
+    metadata: Schema.Types.Mixed,
+    context: Schema.Types.Mixed,
+    schemaVersion: Number,
+  },
+  {
+    collection: ACTIVITIES_COLLECTION,
+    autoIndex: false,
+    autoCreate: false,
+    bufferCommands: false,
+    versionKey: false,
+    strictQuery: 'throw',
+  },
+);
+
+type StoredActivity = Partial<ActivityRecord> & Record<string, unknown>;
+
+function toRecord(doc: StoredActivity): ActivityRecord {
+  return {
+    eventId: String(doc.eventId),
+    userId: String(doc.userId),
+    type: doc.type as ActivityRecord['type'],
+    occurredAt: new Date(doc.occurredAt as Date),
+    receivedAt: new Date(doc.receivedAt as Date),
+    ...(doc.persistedAt ? { persistedAt: new Date(doc.persistedAt) } : {}),
+    ...(typeof doc.sessionId === 'string' ? { sessionId: doc.sessionId } : {}),
+    metadata: (doc.metadata as Record<string, unknown> | undefined) ?? {},
+    context: (doc.context as ActivityRecord['context'] | undefined) ?? {},
+    schemaVersion: Number(doc.schemaVersion),
+  };
+}
+
+export interface MongoActivityReaderOptions {
+  /** Server-side time limit per query, so a slow store answers 503 instead of holding the request. */
+  maxTimeMs: number;
+}
+
+export class MongoActivityReader implements ActivityReader {
+  private readonly model: Model<unknown>;
+
+  constructor(
+    connection: Connection,
+    private readonly options: MongoActivityReaderOptions = { maxTimeMs: 5_000 },
+  ) {
+    this.model =
+      (connection.models['ActivityRead'] as Model<unknown> | undefined) ??
+      connection.model<unknown>('ActivityRead', activityReadSchema);
+  }
+
+  async findPage(request: PageRequest): Promise<ActivityRecord[]> {
+    const plan = buildFindPlan(request);
+    const docs = await this.guard(() =>
+      this.model
+        .find(plan.filter, PROJECTION)
+        .sort(plan.sort)
+        .skip(plan.skip)
+        .limit(plan.limit)
+        .maxTimeMS(this.options.maxTimeMs)
+        .lean<StoredActivity[]>()
+        .exec(),
+    );
+    return docs.map(toRecord);
+  }
+
+  async count(filters: ActivityFilters): Promise<number> {
+    return this.guard(() => this.model.countDocuments(buildFilter(filters)).maxTimeMS(this.options.maxTimeMs).exec());
+  }
+
+  async findByEventId(eventId: string): Promise<ActivityRecord | null> {
+    const doc = await this.guard(() =>
+      this.model
+        .findOne({ eventId }, PROJECTION)
+        .maxTimeMS(this.options.maxTimeMs)
+        .lean<StoredActivity | null>()
+        .exec(),
+    );
+    return doc ? toRecord(doc) : null;
+  }
+
+  // Every store failure on the read path is infrastructure trouble, never the client's input (that was
+  // validated before we got here), so it surfaces as a retriable 503.
+  private async guard<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (err) {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', {
+        retriable: true,
+        cause: err,
+      });
+    }
+  }
+}
