@@ -1,0 +1,56 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import type { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './interfaces/http/activities.router';
+import { errorHandler } from './interfaces/http/error-handler.middleware';
+import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
+import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
+import { requestIdOf } from './interfaces/http/problem';
+import { requestId } from './interfaces/http/request-id.middleware';
+
+export interface AppConfig {
+  /** Express `trust proxy`: decides which address `req.ip` (and so `context.ip`) reports. */
+  trustProxy: boolean | number | string[];
+  bodyLimits: BodyLimits;
+  retryAfterSeconds: number;
+}
+
+export interface AppDeps {
+  logger: Logger;
+  ingest: IngestActivityUseCase;
+  readiness: ReadinessCheck[];
+  config: AppConfig;
+}
+
+/** Builds the HTTP app without listening, so tests drive it with supertest and main.ts owns the socket. */
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+
+  // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
+  const routes: RouteSpec[] = [...HEALTH_ROUTES, ...ACTIVITY_INGEST_ROUTES];
+
+  app.use(requestId());
+  app.use(
+    pinoHttp({
+      logger: deps.logger.child({ component: 'http' }),
+      genReqId: (_req, res) => requestIdOf(res as express.Response),
+      // Probes run every few seconds; logging them would drown the request log.
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    }),
+  );
+  app.use(helmet());
+  app.use(methodGuard(routes));
+
+  app.use(healthRouter(deps.readiness));
+  app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
+
+  app.use(errorHandler({ logger: deps.logger, retryAfterSeconds: config.retryAfterSeconds }));
+  return app;
+}

@@ -1,0 +1,88 @@
+import { createActivityEvent, makeActivityInputSchema, type ActivityEvent, type RequestContext } from '@uap/shared';
+import { z } from 'zod';
+import { DomainError, toFieldErrors } from '../domain/domain-error';
+import type { ActivityPublisher } from './ports/activity-publisher.port';
+
+export interface IngestConfig {
+  maxFutureSkewMs: number;
+  maxBatchEvents: number;
+}
+
+export interface IngestDeps {
+  publisher: ActivityPublisher;
+  now?: () => Date;
+}
+
+export interface IngestRequest {
+  body: unknown;
+  requestId: string;
+  context: RequestContext;
+}
+
+export interface SingleAccepted {
+  eventId: string;
+  status: 'accepted';
+}
+
+export interface BatchAccepted {
+  accepted: number;
+  eventIds: string[];
+}
+
+/**
+ * The front door: validate, stamp with what the server knows, publish, and only then report
+ * "accepted". A batch is all-or-nothing: one invalid event rejects the whole request, and a valid
+ * batch goes out in a single acknowledged send.
+ */
+export class IngestActivityUseCase {
+  private readonly single;
+  private readonly batch;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly config: IngestConfig,
+    private readonly deps: IngestDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+    this.single = makeActivityInputSchema({ maxFutureSkewMs: config.maxFutureSkewMs, now: this.now });
+    this.batch = z.strictObject({
+      events: z
+        .array(this.single)
+        .min(1, 'must contain at least 1 event')
+        .max(config.maxBatchEvents, `must contain at most ${config.maxBatchEvents} events`),
+    });
+  }
+
+  async ingestOne(request: IngestRequest): Promise<SingleAccepted> {
+    const input = this.validate(this.single, request.body);
+    const event = this.stamp(input, request);
+    await this.deps.publisher.publish([event], { requestId: request.requestId });
+    return { eventId: event.eventId, status: 'accepted' };
+  }
+
+  async ingestBatch(request: IngestRequest): Promise<BatchAccepted> {
+    const { events: inputs } = this.validate(this.batch, request.body);
+    const receivedAt = this.now();
+    const events = inputs.map((input) => this.stamp(input, request, receivedAt));
+    await this.deps.publisher.publish(events, { requestId: request.requestId });
+    return { accepted: events.length, eventIds: events.map((e) => e.eventId) };
+  }
+
+  private validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      throw new DomainError('VALIDATION_FAILED', 'The request does not match the activity schema', {
+        errors: toFieldErrors(result.error.issues),
+      });
+    }
+    return result.data;
+  }
+
+  private stamp(
+    input: z.output<typeof this.single>,
+    request: IngestRequest,
+    receivedAt: Date = this.now(),
+  ): ActivityEvent {
+    return createActivityEvent(input, { receivedAt, context: request.context });
+  }
+}

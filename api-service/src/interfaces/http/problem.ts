@@ -1,0 +1,71 @@
+import type { Request, Response } from 'express';
+import type { DomainErrorCode, FieldError } from '../../domain/domain-error';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** RFC 9457 problem details, plus `errors` for validation and `requestId` for support tickets. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  requestId?: string;
+  errors?: FieldError[];
+}
+
+export interface ProblemKind {
+  status: number;
+  title: string;
+  /** Short slug; becomes the problem `type` URN. */
+  slug: string;
+}
+
+export const PROBLEMS = {
+  malformedJson: { status: 400, title: 'Malformed JSON', slug: 'malformed-json' },
+  validation: { status: 400, title: 'Validation failed', slug: 'validation-failed' },
+  badRequest: { status: 400, title: 'Bad request', slug: 'bad-request' },
+  notFound: { status: 404, title: 'Not found', slug: 'not-found' },
+  methodNotAllowed: { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
+  payloadTooLarge: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },
+  unsupportedMediaType: { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' },
+  internal: { status: 500, title: 'Internal server error', slug: 'internal' },
+  unavailable: { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
+} as const satisfies Record<string, ProblemKind>;
+
+export const DOMAIN_ERROR_PROBLEMS: Record<DomainErrorCode, ProblemKind> = {
+  VALIDATION_FAILED: PROBLEMS.validation,
+  NOT_FOUND: PROBLEMS.notFound,
+  PAYLOAD_TOO_LARGE: PROBLEMS.payloadTooLarge,
+  SERVICE_UNAVAILABLE: PROBLEMS.unavailable,
+};
+
+export function problemType(kind: ProblemKind): string {
+  return `urn:uap:problem:${kind.slug}`;
+}
+
+/** The request id set by the request-id middleware (empty before it ran). */
+export function requestIdOf(res: Response): string {
+  return typeof res.locals['requestId'] === 'string' ? res.locals['requestId'] : '';
+}
+
+export function sendProblem(
+  req: Request,
+  res: Response,
+  kind: ProblemKind,
+  detail: string,
+  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+): void {
+  const body: ProblemDetails = {
+    type: problemType(kind),
+    title: kind.title,
+    status: kind.status,
+    detail,
+    // The path only: the query string is client input and may be long or hostile.
+    instance: req.originalUrl.split('?')[0] ?? '/',
+    requestId: requestIdOf(res),
+    ...(extra.errors === undefined ? {} : { errors: extra.errors }),
+  };
+  for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
+  res.status(kind.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}

@@ -1,0 +1,127 @@
+import 'dotenv/config';
+import type { Server } from 'node:http';
+import { createKafka, createLogger, ensureTopics, type Logger } from '@uap/shared';
+import type { Connection } from 'mongoose';
+import { createApp } from './app';
+import { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import { loadApiConfig, type ApiConfig } from './infrastructure/config/api.config';
+import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
+import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
+
+/** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP. */
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL });
+  installCrashHandlers(logger);
+
+  const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  await createActivitiesTopic(kafka, config, logger);
+  const publisher = new KafkaActivityPublisher(
+    { topic: config.ACTIVITIES_TOPIC, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
+    { kafka, logger },
+  );
+  await publisher.connect();
+  const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB });
+  logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
+
+  const ingest = new IngestActivityUseCase(
+    { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
+    { publisher },
+  );
+  const app = createApp({
+    logger,
+    ingest,
+    readiness: [
+      { name: 'kafka', check: async () => publisher.isConnected() },
+      { name: 'store', check: () => pingMongo(mongo, config.READINESS_TIMEOUT_MS) },
+    ],
+    config: {
+      trustProxy: config.TRUST_PROXY,
+      bodyLimits: { singleBytes: config.SINGLE_BODY_LIMIT_BYTES, batchBytes: config.BATCH_BODY_LIMIT_BYTES },
+      retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+    },
+  });
+  const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'api-service listening'));
+  server.on('error', (err) => {
+    logger.fatal({ err }, 'HTTP server failed');
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    forced.unref();
+    stop(server, publisher, mongo, logger).then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+async function createActivitiesTopic(
+  kafka: ReturnType<typeof createKafka>,
+  config: ApiConfig,
+  logger: Logger,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, [
+      {
+        topic: config.ACTIVITIES_TOPIC,
+        numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS,
+        replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
+      },
+    ]);
+    if (created.length > 0) logger.info({ topics: created }, 'created topics');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reverse start order: stop accepting connections and let in-flight requests finish (their publishes
+ * complete or time out within PUBLISH_TIMEOUT_MS), then flush and disconnect the producer, then the store.
+ */
+async function stop(server: Server, publisher: KafkaActivityPublisher, mongo: Connection, logger: Logger) {
+  await new Promise<void>((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    // Keep-alive sockets with no request in flight would otherwise hold close() open.
+    server.closeIdleConnections();
+  });
+  logger.info('HTTP server closed');
+  await publisher.disconnect();
+  await mongo.close();
+}
+
+function installCrashHandlers(logger: Logger): void {
+  // Unknown state after an unexpected error: log it and let the supervisor start a clean process.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled rejection');
+    process.exit(1);
+  });
+}
+
+main().catch((err: unknown) => {
+  // The logger may not exist yet (bad config), so start-up failures go to stderr as well.
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
