@@ -13,7 +13,12 @@ LOG_DIR="$STATE_DIR/logs"
 KAFKA_PORT="${UAP_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${UAP_KAFKA_CONTROLLER_PORT:-9093}"
 FERRETDB_PORT="${UAP_FERRETDB_PORT:-27017}"
+FERRETDB_DEBUG_PORT="${UAP_FERRETDB_DEBUG_PORT:-28088}"
 FERRETDB_VERSION="v1.24.2"
+# postgresql: FerretDB pushes equality filters down to PostgreSQL (the SQLite backend scans every
+# document for every query). auto = postgresql when it is installed or installable, else sqlite.
+FERRETDB_BACKEND="${UAP_FERRETDB_BACKEND:-auto}"
+POSTGRES_PORT="${UAP_POSTGRES_PORT:-54329}"
 KAFKA_HEAP="${UAP_KAFKA_HEAP:--Xms256m -Xmx768m}"
 START_TIMEOUT_S="${UAP_START_TIMEOUT_S:-90}"
 
@@ -75,6 +80,64 @@ ferretdb_bin() {
     mv "$bin.tmp" "$bin"
   fi
   echo "$bin"
+}
+
+pg_bin_dir() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [[ -n "$dir" && -x "$dir/pg_ctl" ]] && echo "$dir"
+}
+
+resolve_backend() {
+  if [[ "$FERRETDB_BACKEND" == auto ]]; then
+    if pg_bin_dir >/dev/null || { [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; }; then
+      FERRETDB_BACKEND=postgresql
+    else
+      log "PostgreSQL is not installed and cannot be installed here: FerretDB falls back to SQLite (every query scans)"
+      FERRETDB_BACKEND=sqlite
+    fi
+  fi
+  [[ "$FERRETDB_BACKEND" == postgresql || "$FERRETDB_BACKEND" == sqlite ]] \
+    || die "UAP_FERRETDB_BACKEND must be auto, postgresql or sqlite (got $FERRETDB_BACKEND)"
+}
+
+# PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
+as_pg_user() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+  local dir="$STATE_DIR/postgres" logf="$LOG_DIR/postgres.log" bin
+  if ! bin="$(pg_bin_dir)"; then
+    log "installing PostgreSQL with apt-get (first run only)…"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >&2 \
+      || die "apt-get install postgresql failed; set UAP_FERRETDB_BACKEND=sqlite to run without it"
+    bin="$(pg_bin_dir)" || die "PostgreSQL installed but pg_ctl not found"
+  fi
+  if as_pg_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    log "postgres already running on 127.0.0.1:$POSTGRES_PORT"
+    return
+  fi
+  mkdir -p "$dir"
+  [[ $EUID -eq 0 ]] && chown -R postgres "$dir" && touch "$logf" && chown postgres "$logf"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    as_pg_user "$bin/initdb" -D "$dir/data" -A trust -U postgres >"$LOG_DIR/postgres-init.log" 2>&1 \
+      || fail_with_log postgres "$LOG_DIR/postgres-init.log" "initdb failed"
+  fi
+  log "starting postgres on 127.0.0.1:$POSTGRES_PORT (log: $logf)"
+  # fsync off: this instance holds disposable development and test data only.
+  as_pg_user "$bin/pg_ctl" -D "$dir/data" -l "$logf" -w -t "$START_TIMEOUT_S" \
+    -o "-p $POSTGRES_PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || fail_with_log postgres "$logf" "postgres did not start"
+  as_pg_user "$bin/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" \
+    | grep -q 1 || as_pg_user "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres ferretdb \
+    || fail_with_log postgres "$logf" "could not create the ferretdb database"
+}
+
+stop_postgres() {
+  local bin dir="$STATE_DIR/postgres"
+  bin="$(pg_bin_dir)" || return 0
+  [[ -f "$dir/data/postmaster.pid" ]] || return 0
+  log "stopping postgres"
+  as_pg_user "$bin/pg_ctl" -D "$dir/data" stop -m fast -t 30 >/dev/null 2>&1 || true
 }
 
 # ---------- kafka ----------
@@ -143,9 +206,15 @@ start_ferretdb() {
   port_open "$FERRETDB_PORT" && die "port $FERRETDB_PORT is taken by another process; set UAP_FERRETDB_PORT"
   local bin; bin="$(ferretdb_bin)"
   mkdir -p "$dir/data"
-  log "starting ferretdb $FERRETDB_VERSION (sqlite) on 127.0.0.1:$FERRETDB_PORT (log: $logf)"
-  nohup "$bin" --handler=sqlite --sqlite-url="file:$dir/data/" --state-dir="$dir" \
-    --listen-addr="127.0.0.1:$FERRETDB_PORT" --telemetry=disable --log-level=warn >"$logf" 2>&1 &
+  resolve_backend
+  local backend_args=(--handler=sqlite --sqlite-url="file:$dir/data/")
+  if [[ "$FERRETDB_BACKEND" == postgresql ]]; then
+    start_postgres
+    backend_args=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb")
+  fi
+  log "starting ferretdb $FERRETDB_VERSION ($FERRETDB_BACKEND) on 127.0.0.1:$FERRETDB_PORT (log: $logf)"
+  nohup "$bin" "${backend_args[@]}" --state-dir="$dir" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
+    --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" --telemetry=disable --log-level=warn >"$logf" 2>&1 &
   echo $! >"$pidf"
   wait_for_port ferretdb "$FERRETDB_PORT" "$pidf" "$logf"
 }
@@ -178,17 +247,19 @@ case "${1:-}" in
   down)
     stop_one kafka
     stop_one ferretdb
-    rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb"
+    stop_postgres
+    rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb" "$STATE_DIR/postgres"
     log "stopped; data removed"
     ;;
   stop)
     stop_one kafka
     stop_one ferretdb
+    stop_postgres
     log "stopped; data kept (services:down removes it)"
     ;;
   stop-kafka) stop_one kafka ;;          # used by resilience tests; data is kept
   start-kafka) mkdir -p "$LOG_DIR"; start_kafka ;;
-  stop-ferretdb) stop_one ferretdb ;;
+  stop-ferretdb) stop_one ferretdb ;;  # postgres stays up: the outage is FerretDB's
   start-ferretdb) mkdir -p "$LOG_DIR"; start_ferretdb ;;
   status)
     for s in kafka ferretdb; do
