@@ -1,0 +1,103 @@
+import { anActivity } from '@uap/shared/testing';
+import type { Model } from 'mongoose';
+import type { ActivityDocument } from './activity.model';
+import { MongoActivityRepository, toActivityDocument } from './mongo-activity.repository';
+
+/** Only insertMany is used; the fake replays what the driver (through Mongoose) reports. */
+function repositoryWhoseInsertMany(behaviour: (docs: ActivityDocument[]) => Promise<unknown>) {
+  const calls: Array<{ docs: ActivityDocument[]; options: unknown }> = [];
+  const model = {
+    insertMany: (docs: ActivityDocument[], options: unknown) => {
+      calls.push({ docs, options });
+      return behaviour(docs);
+    },
+  } as unknown as Model<ActivityDocument>;
+  return { repository: new MongoActivityRepository(model), calls };
+}
+
+function bulkWriteError(writeErrors: unknown): Error {
+  return Object.assign(new Error('E11000 duplicate key error'), { name: 'MongoBulkWriteError', writeErrors });
+}
+
+const persistedAt = new Date('2026-03-01T00:00:00.000Z');
+
+describe('MongoActivityRepository', () => {
+  it('when events are written, then one unordered lean insertMany carries them with Dates', async () => {
+    const { repository, calls } = repositoryWhoseInsertMany(async (docs) => ({ insertedCount: docs.length }));
+    const event = anActivity({ sessionId: 's-1' });
+
+    const outcome = await repository.insertNew([event, anActivity()], persistedAt);
+
+    expect(outcome).toEqual({ inserted: 2, duplicates: 0 });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.options).toMatchObject({ ordered: false, lean: true });
+    expect(calls[0]!.docs[0]).toEqual({
+      ...event,
+      occurredAt: new Date(event.occurredAt),
+      receivedAt: new Date(event.receivedAt),
+      persistedAt,
+    });
+  });
+
+  it.each([
+    [
+      'as Mongoose copies them (code under err)',
+      [
+        { index: 1, err: { code: 11000 } },
+        { index: 2, err: { code: 11000 } },
+      ],
+    ],
+    [
+      'as the driver gives them (code on the error)',
+      [
+        { index: 1, code: 11000 },
+        { index: 2, code: 11000 },
+      ],
+    ],
+  ])('when only duplicate-key errors come back %s, then they count as already stored', async (_label, writeErrors) => {
+    const { repository } = repositoryWhoseInsertMany(async () => {
+      throw bulkWriteError(writeErrors);
+    });
+
+    const outcome = await repository.insertNew([anActivity(), anActivity(), anActivity()], persistedAt);
+
+    expect(outcome).toEqual({ inserted: 1, duplicates: 2 });
+  });
+
+  it('when a single duplicate comes back as one object, not a list, then it still counts as a duplicate', async () => {
+    const { repository } = repositoryWhoseInsertMany(async () => {
+      throw bulkWriteError({ index: 0, err: { code: 11000 } });
+    });
+
+    expect(await repository.insertNew([anActivity()], persistedAt)).toEqual({ inserted: 0, duplicates: 1 });
+  });
+
+  it.each([
+    ['a connection error', new Error('connection <monitor> to 127.0.0.1:27017 closed')],
+    [
+      'a non-duplicate write error',
+      bulkWriteError([
+        { index: 0, err: { code: 11000 } },
+        { index: 1, code: 1, errmsg: 'InternalError' },
+      ]),
+    ],
+    [
+      'a write concern error',
+      Object.assign(bulkWriteError([{ index: 0, code: 11000 }]), { writeConcernError: { code: 64 } }),
+    ],
+  ])('when insertMany fails with %s, then a retriable StoreUnavailableError is thrown', async (_label, error) => {
+    const { repository } = repositoryWhoseInsertMany(async () => {
+      throw error;
+    });
+
+    await expect(repository.insertNew([anActivity(), anActivity()], persistedAt)).rejects.toMatchObject({
+      name: 'StoreUnavailableError',
+      retriable: true,
+    });
+  });
+
+  it('when an event has no sessionId, then the document has no sessionId field', () => {
+    const { sessionId: _omitted, ...event } = anActivity();
+    expect(Object.keys(toActivityDocument(event, persistedAt))).not.toContain('sessionId');
+  });
+});

@@ -1,0 +1,215 @@
+import { encodeActivityMessage } from '@uap/shared';
+import { anActivity } from '@uap/shared/testing';
+import type { Batch, Consumer, KafkaMessage } from 'kafkajs';
+import pino from 'pino';
+import { RecordActivitiesUseCase } from '../../application/record-activities.use-case';
+import { InMemoryActivityRepository, InMemoryDeadLetterPublisher } from '../../testing/in-memory.fakes';
+import { ActivityConsumer, classifyMessages } from './activity.consumer';
+
+const logger = pino({ level: 'silent' });
+let nextOffset = 0;
+
+function aMessage(value: string | null, headers: KafkaMessage['headers'] = {}): KafkaMessage {
+  return {
+    key: Buffer.from('user-1'),
+    value: value === null ? null : Buffer.from(value),
+    headers,
+    offset: String(nextOffset++),
+    timestamp: String(Date.now()),
+    attributes: 0,
+  } as KafkaMessage;
+}
+
+const anEventMessage = (event = anActivity()) => aMessage(encodeActivityMessage(event).value);
+
+/** The slice of kafkajs' eachBatch payload the consumer uses, recording what it was asked to do. */
+function aBatch(messages: KafkaMessage[], options: { staleAfterHeartbeats?: number } = {}) {
+  const calls: string[] = [];
+  let running = true;
+  let heartbeats = 0;
+  return {
+    calls,
+    stop: () => (running = false),
+    payload: {
+      batch: { topic: 'user-activities', partition: 3, messages } as unknown as Batch,
+      resolveOffset: (offset: string) => void calls.push(`resolve ${offset}`),
+      commitOffsetsIfNecessary: async () => void calls.push('commit'),
+      heartbeat: async () => {
+        heartbeats++;
+        calls.push('heartbeat');
+      },
+      isRunning: () => running,
+      isStale: () => options.staleAfterHeartbeats !== undefined && heartbeats >= options.staleAfterHeartbeats,
+    },
+  };
+}
+
+function setUp(writeChunkSize = 100) {
+  const repository = new InMemoryActivityRepository();
+  const deadLetters = new InMemoryDeadLetterPublisher();
+  const sleeps: number[] = [];
+  const consumer = new ActivityConsumer(
+    { topic: 'user-activities', writeChunkSize, retryInitialMs: 100, retryMaxMs: 1_000 },
+    {
+      consumer: {} as Consumer,
+      recordActivities: new RecordActivitiesUseCase({ repository, deadLetters, logger }),
+      logger,
+      onFatal: () => undefined,
+      sleep: async (ms) => void sleeps.push(ms),
+    },
+  );
+  return { repository, deadLetters, consumer, sleeps };
+}
+
+describe('classifyMessages', () => {
+  it('when messages are valid, invalid JSON, schema-violating or of an unknown version, then each is classified', () => {
+    const event = anActivity();
+    const messages = [
+      anEventMessage(event),
+      aMessage('{oops', { 'request-id': 'r1' }),
+      aMessage(JSON.stringify({ ...anActivity(), userId: '' })),
+      aMessage(JSON.stringify({ ...anActivity(), schemaVersion: 9 })),
+      aMessage(null),
+    ];
+
+    const { events, deadLetters } = classifyMessages(messages, 'topic-a', 4);
+
+    expect(events).toEqual([event]);
+    expect(deadLetters.map((l) => l.reason)).toEqual([
+      'invalid-json',
+      'schema-violation',
+      'unknown-schema-version',
+      'invalid-json',
+    ]);
+    expect(deadLetters[0]).toMatchObject({
+      value: Buffer.from('{oops'),
+      key: Buffer.from('user-1'),
+      headers: { 'request-id': 'r1' },
+      source: { topic: 'topic-a', partition: 4, offset: messages[1]!.offset },
+    });
+    expect(deadLetters[1]!.error).toContain('userId');
+  });
+});
+
+describe('ActivityConsumer.handleBatch', () => {
+  it('when a batch is stored, then offsets are resolved and committed per chunk, after each write', async () => {
+    const { repository, consumer } = setUp(2);
+    const messages = [anEventMessage(), anEventMessage(), anEventMessage()];
+    const { payload, calls } = aBatch(messages);
+
+    await consumer.handleBatch(payload);
+
+    expect(repository.stored.size).toBe(3);
+    expect(calls).toEqual([
+      `resolve ${messages[1]!.offset}`,
+      'commit',
+      'heartbeat',
+      `resolve ${messages[2]!.offset}`,
+      'commit',
+      'heartbeat',
+    ]);
+    expect(consumer.stats).toMatchObject({ inserted: 3, duplicates: 0, deadLettered: 0 });
+  });
+
+  it('when an invalid message sits between valid ones, then it is dead-lettered and the others are stored', async () => {
+    const { repository, deadLetters, consumer } = setUp();
+    const bad = aMessage('not json');
+    const { payload, calls } = aBatch([anEventMessage(), bad, anEventMessage()]);
+
+    await consumer.handleBatch(payload);
+
+    expect(repository.stored.size).toBe(2);
+    expect(deadLetters.sent).toEqual([
+      expect.objectContaining({ reason: 'invalid-json', value: Buffer.from('not json') }),
+    ]);
+    expect(calls[0]).toBe(`resolve ${payload.batch.messages[2]!.offset}`);
+  });
+
+  it('when a redelivered batch holds stored events, then they count as duplicates and the offsets still move on', async () => {
+    const { repository, consumer } = setUp();
+    const messages = [anEventMessage(), anEventMessage()];
+    await consumer.handleBatch(aBatch(messages).payload);
+    const { payload, calls } = aBatch(messages);
+
+    await consumer.handleBatch(payload);
+
+    expect(repository.stored.size).toBe(2);
+    expect(consumer.stats).toMatchObject({ inserted: 2, duplicates: 2 });
+    expect(calls).toContain(`resolve ${messages[1]!.offset}`);
+  });
+
+  it('when the store fails 3 times, then the chunk is retried with capped exponential backoff, heartbeating, and committed only after it is stored', async () => {
+    const { repository, consumer, sleeps } = setUp();
+    repository.failNextWrites(3);
+    const messages = [anEventMessage()];
+    const { payload, calls } = aBatch(messages);
+
+    await consumer.handleBatch(payload);
+
+    expect(repository.writeAttempts).toBe(4);
+    expect(repository.stored.size).toBe(1);
+    expect(sleeps).toEqual([100, 200, 400]);
+    expect(calls).toEqual([
+      'heartbeat',
+      'heartbeat',
+      'heartbeat',
+      `resolve ${messages[0]!.offset}`,
+      'commit',
+      'heartbeat',
+    ]);
+    expect(consumer.stats.retries).toBe(3);
+  });
+
+  it('when the outage is long, then the backoff is capped and slept in slices', async () => {
+    const { repository, consumer, sleeps } = setUp();
+    repository.failNextWrites(6);
+
+    await consumer.handleBatch(aBatch([anEventMessage()]).payload);
+
+    // 100, 200, 400, 800, then capped at 1000 (slept as 500 + 500) twice.
+    expect(sleeps).toEqual([100, 200, 400, 500, 300, 500, 500, 500, 500]);
+    expect(repository.stored.size).toBe(1);
+  });
+
+  it('when the consumer stops during an outage, then nothing is resolved or committed and the batch is abandoned', async () => {
+    const { repository, consumer } = setUp();
+    repository.failNextWrites(1_000);
+    const batch = aBatch([anEventMessage(), anEventMessage()]);
+    const sleep = jest.fn();
+    let slept = 0;
+    (consumer as unknown as { sleep: (ms: number) => Promise<void> }).sleep = async () => {
+      sleep();
+      if (++slept === 5) batch.stop();
+    };
+
+    await consumer.handleBatch(batch.payload);
+
+    expect(batch.calls.filter((c) => c !== 'heartbeat')).toEqual([]);
+    expect(repository.stored.size).toBe(0);
+    expect(sleep).toHaveBeenCalledTimes(5);
+  });
+
+  it('when the partition goes stale (rebalance) between chunks, then the rest of the batch is left unresolved', async () => {
+    const { repository, consumer } = setUp(1);
+    const messages = [anEventMessage(), anEventMessage(), anEventMessage()];
+    const { payload, calls } = aBatch(messages, { staleAfterHeartbeats: 1 });
+
+    await consumer.handleBatch(payload);
+
+    expect(repository.stored.size).toBe(1);
+    expect(calls).toEqual([`resolve ${messages[0]!.offset}`, 'commit', 'heartbeat']);
+  });
+
+  it('when recording fails with a non-retriable error, then it is thrown and nothing is resolved', async () => {
+    const { consumer } = setUp();
+    (consumer as unknown as { deps: { recordActivities: unknown } }).deps.recordActivities = {
+      execute: async () => {
+        throw new TypeError('bug');
+      },
+    };
+    const { payload, calls } = aBatch([anEventMessage()]);
+
+    await expect(consumer.handleBatch(payload)).rejects.toThrow('bug');
+    expect(calls).toEqual([]);
+  });
+});
