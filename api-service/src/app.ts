@@ -3,7 +3,9 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import type { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './interfaces/http/activities.router';
+import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/activity-queries.router';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
@@ -20,6 +22,8 @@ export interface AppConfig {
 export interface AppDeps {
   logger: Logger;
   ingest: IngestActivityUseCase;
+  /** The read endpoints; optional so ingest-only tests need no reader (the method guard then refuses GETs). */
+  queries?: QueryActivitiesUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
 }
@@ -32,7 +36,11 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
-  const routes: RouteSpec[] = [...HEALTH_ROUTES, ...ACTIVITY_INGEST_ROUTES];
+  const routes: RouteSpec[] = [
+    ...HEALTH_ROUTES,
+    ...ACTIVITY_INGEST_ROUTES,
+    ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
+  ];
 
   app.use(requestId());
   app.use(
@@ -50,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps.readiness));
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
+  if (deps.queries) app.use(activityQueriesRouter(deps.queries));
 
   app.use(errorHandler({ logger: deps.logger, retryAfterSeconds: config.retryAfterSeconds }));
   return app;

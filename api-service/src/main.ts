@@ -4,8 +4,10 @@ import { createKafka, createLogger, ensureTopics, type Logger } from '@uap/share
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import { loadApiConfig, type ApiConfig } from './infrastructure/config/api.config';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
+import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
 import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
 
 /** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP. */
@@ -28,9 +30,11 @@ async function main(): Promise<void> {
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
     { publisher },
   );
+  const queries = new QueryActivitiesUseCase({ reader: new MongoActivityReader(mongo) });
   const app = createApp({
     logger,
     ingest,
+    queries,
     readiness: [
       { name: 'kafka', check: async () => publisher.isConnected() },
       { name: 'store', check: () => pingMongo(mongo, config.READINESS_TIMEOUT_MS) },

@@ -1,0 +1,180 @@
+import { ACTIVITY_TYPES, ActivityTypeSchema, EventIdSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ActivityRecord } from '../../application/ports/activity-reader.port';
+import type { ActivityList, QueryActivitiesUseCase } from '../../application/query-activities.use-case';
+import { QUERY_LIMITS, type ActivityListQuery } from '../../domain/activity-query';
+import { DomainError, toFieldErrors, type FieldError } from '../../domain/domain-error';
+import type { RouteSpec } from './method-guard.middleware';
+
+export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
+  { path: '/api/v1/activities', methods: ['GET'] },
+  { path: '/api/v1/activities/:eventId', methods: ['GET'] },
+  { path: '/api/v1/users/:userId/activities', methods: ['GET'] },
+];
+
+// express 5's default ('simple') query parser hands repeated keys over as arrays and leaves
+// `userId[$ne]=x` as a literal key, so every value is a string or string[] and keys need checking.
+const once = (what: string) =>
+  z.string({
+    error: (issue) => (Array.isArray(issue.input) ? `${what} must be given at most once` : `${what} must be a string`),
+  });
+
+const DIGITS = /^[0-9]{1,7}$/;
+const integerParam = (name: string, min: number, max: number) =>
+  once(name)
+    .regex(DIGITS, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+
+const dateParam = (name: string) =>
+  once(name)
+    .refine(
+      (value) => IsoDateTimeSchema.safeParse(value).success,
+      `${name} must be an ISO-8601 date-time with an offset, e.g. 2026-01-01T00:00:00Z`,
+    )
+    .transform((value) => new Date(value));
+
+const typeParam = z
+  .union([z.string(), z.array(z.string()).max(ACTIVITY_TYPES.length * 2, 'too many type parameters')])
+  .transform((value) =>
+    (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((t) => t.trim()),
+  )
+  .pipe(z.array(ActivityTypeSchema))
+  .transform((types) => [...new Set(types)]);
+
+const listShape = {
+  userId: once('userId').pipe(UserIdSchema),
+  type: typeParam,
+  from: dateParam('from'),
+  to: dateParam('to'),
+  sort: once('sort').pipe(z.enum(['desc', 'asc'])),
+  limit: integerParam('limit', 1, QUERY_LIMITS.maxLimit),
+  cursor: once('cursor')
+    .min(1, 'cursor must not be empty')
+    .max(512, 'cursor is too long')
+    .regex(/^[A-Za-z0-9_-]+$/, 'cursor is not a cursor issued by this API'),
+  page: integerParam('page', 1, QUERY_LIMITS.maxOffsetRows),
+};
+
+function listParamsSchema<K extends keyof typeof listShape>(keys: K[]) {
+  const shape = Object.fromEntries(keys.map((key) => [key, listShape[key].optional()])) as {
+    [P in K]: z.ZodOptional<(typeof listShape)[P]>;
+  };
+  return z.strictObject(shape);
+}
+
+const ALL_LIST_PARAMS = Object.keys(listShape) as Array<keyof typeof listShape>;
+const LIST_PARAMS = listParamsSchema(ALL_LIST_PARAMS);
+type ListParams = z.infer<typeof LIST_PARAMS>;
+// The user is in the path there; a second userId in the query would only be ambiguous.
+const USER_LIST_PARAMS = listParamsSchema(ALL_LIST_PARAMS.filter((key) => key !== 'userId'));
+const NO_PARAMS = z.strictObject({});
+
+const OPERATOR_SYNTAX = /[[\]$.]/;
+
+function invalid(errors: FieldError[]): DomainError {
+  return new DomainError('VALIDATION_FAILED', 'The query parameters are invalid', { errors });
+}
+
+/**
+ * Validates the raw query before zod sees it: bracket and operator keys are named as such, unknown
+ * keys listed, and only then are values parsed. Nothing that fails here reaches the use case.
+ */
+function parseQuery<T>(schema: z.ZodType<T>, allowed: readonly string[], query: unknown): T {
+  const raw = { ...(query as Record<string, unknown>) };
+  const errors: FieldError[] = [];
+  for (const key of Object.keys(raw)) {
+    const path = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+    if (OPERATOR_SYNTAX.test(key)) {
+      errors.push({
+        path,
+        message: 'operator or bracket syntax is not supported; send plain values like userId=alice',
+      });
+    } else if (!allowed.includes(key)) {
+      errors.push({
+        path,
+        message:
+          allowed.length > 0
+            ? `unknown parameter; allowed: ${allowed.join(', ')}`
+            : 'this endpoint takes no parameters',
+      });
+    }
+  }
+  if (errors.length > 0) throw invalid(errors);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw invalid(toFieldErrors(parsed.error.issues));
+  return parsed.data;
+}
+
+function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
+  const errors: FieldError[] = [];
+  if (params.cursor !== undefined && params.page !== undefined) {
+    errors.push({ path: 'page', message: 'cursor and page cannot be combined: page through with one or the other' });
+  }
+  if (params.from && params.to && params.from >= params.to) {
+    errors.push({ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' });
+  }
+  if (errors.length > 0) throw invalid(errors);
+  const effectiveUser = userId ?? params.userId;
+  return {
+    filters: {
+      ...(effectiveUser === undefined ? {} : { userId: effectiveUser }),
+      ...(params.type === undefined ? {} : { types: params.type }),
+      ...(params.from === undefined ? {} : { from: params.from }),
+      ...(params.to === undefined ? {} : { to: params.to }),
+    },
+    sort: params.sort ?? 'desc',
+    limit: params.limit ?? QUERY_LIMITS.defaultLimit,
+    pagination:
+      params.page === undefined
+        ? { mode: 'cursor', ...(params.cursor === undefined ? {} : { cursor: params.cursor }) }
+        : { mode: 'offset', page: params.page },
+  };
+}
+
+/** The public shape: ISO dates, a fixed set of fields, nothing store-internal. */
+export function toActivityDto(record: ActivityRecord) {
+  return {
+    eventId: record.eventId,
+    userId: record.userId,
+    type: record.type,
+    occurredAt: record.occurredAt.toISOString(),
+    receivedAt: record.receivedAt.toISOString(),
+    ...(record.persistedAt === undefined ? {} : { persistedAt: record.persistedAt.toISOString() }),
+    ...(record.sessionId === undefined ? {} : { sessionId: record.sessionId }),
+    metadata: record.metadata,
+    context: record.context,
+    schemaVersion: record.schemaVersion,
+  };
+}
+
+function toListDto(list: ActivityList) {
+  return { data: list.data.map(toActivityDto), page: list.page };
+}
+
+/** Read endpoints; mounted at the root since they span /activities and /users. */
+export function activityQueriesRouter(queries: QueryActivitiesUseCase): Router {
+  const router = Router();
+  router.get('/api/v1/activities', async (req, res) => {
+    const params = parseQuery(LIST_PARAMS, ALL_LIST_PARAMS, req.query);
+    res.json(toListDto(await queries.list(toListQuery(params))));
+  });
+  router.get('/api/v1/activities/:eventId', async (req, res) => {
+    parseQuery(NO_PARAMS, [], req.query);
+    const eventId = EventIdSchema.safeParse(req.params.eventId);
+    if (!eventId.success) throw invalid([{ path: 'eventId', message: 'must be a UUID' }]);
+    res.json(toActivityDto(await queries.getById(eventId.data)));
+  });
+  router.get('/api/v1/users/:userId/activities', async (req, res) => {
+    const userId = UserIdSchema.safeParse(req.params.userId);
+    if (!userId.success) throw invalid(toFieldErrors(userId.error.issues.map((i) => ({ ...i, path: ['userId'] }))));
+    const params = parseQuery(
+      USER_LIST_PARAMS,
+      ALL_LIST_PARAMS.filter((key) => key !== 'userId'),
+      req.query,
+    );
+    res.json(toListDto(await queries.list(toListQuery(params, userId.data))));
+  });
+  return router;
+}
