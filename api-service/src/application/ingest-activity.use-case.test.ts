@@ -1,0 +1,79 @@
+import { anActivityInput } from '@uap/shared/testing';
+import { DomainError } from '../domain/domain-error';
+import { InMemoryActivityPublisher } from '../testing/in-memory-activity.publisher';
+import { IngestActivityUseCase } from './ingest-activity.use-case';
+
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+const request = (body: unknown) => ({ body, requestId: 'req-1', context: { ip: '10.0.0.1', userAgent: 'ua' } });
+
+function setup(config: Partial<{ maxFutureSkewMs: number; maxBatchEvents: number }> = {}) {
+  const publisher = new InMemoryActivityPublisher();
+  const ingest = new IngestActivityUseCase(
+    { maxFutureSkewMs: 300_000, maxBatchEvents: 3, ...config },
+    { publisher, now: () => NOW },
+  );
+  return { publisher, ingest };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<DomainError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainError);
+  return err as DomainError;
+}
+
+describe('IngestActivityUseCase', () => {
+  it('when an event is valid, then it is stamped with receive time, context and version before publishing', async () => {
+    const { ingest, publisher } = setup();
+    const input = anActivityInput({ occurredAt: '2026-03-01T13:00:00+01:00', sessionId: 's-1' });
+
+    const result = await ingest.ingestOne(request(input));
+
+    expect(result).toEqual({ eventId: input.eventId, status: 'accepted' });
+    expect(publisher.sends).toEqual([
+      {
+        meta: { requestId: 'req-1' },
+        events: [
+          expect.objectContaining({
+            schemaVersion: 1,
+            occurredAt: '2026-03-01T12:00:00.000Z',
+            receivedAt: NOW.toISOString(),
+            sessionId: 's-1',
+            context: { ip: '10.0.0.1', userAgent: 'ua' },
+          }),
+        ],
+      },
+    ]);
+  });
+
+  it('when the skew limit is 0, then an event one second ahead is rejected and one at now is accepted', async () => {
+    const { ingest } = setup({ maxFutureSkewMs: 0 });
+
+    const err = await rejectionOf(ingest.ingestOne(request(anActivityInput({ occurredAt: '2026-03-01T12:00:01Z' }))));
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.errors.map((e) => e.path)).toEqual(['occurredAt']);
+    await expect(
+      ingest.ingestOne(request(anActivityInput({ occurredAt: '2026-03-01T12:00:00Z' }))),
+    ).resolves.toMatchObject({ status: 'accepted' });
+  });
+
+  it('when the batch exceeds the configured maximum, then it is rejected and nothing is published', async () => {
+    const { ingest, publisher } = setup({ maxBatchEvents: 3 });
+    const events = Array.from({ length: 4 }, () => anActivityInput());
+
+    const err = await rejectionOf(ingest.ingestBatch(request({ events })));
+
+    expect(err.errors).toEqual([{ path: 'events', message: 'must contain at most 3 events' }]);
+    expect(publisher.sends).toHaveLength(0);
+  });
+
+  it('when publishing fails, then the failure reaches the caller unchanged and nothing is reported accepted', async () => {
+    const { ingest, publisher } = setup();
+    const failure = new DomainError('SERVICE_UNAVAILABLE', 'down', { retriable: true });
+    publisher.failWith = failure;
+
+    await expect(ingest.ingestBatch(request({ events: [anActivityInput()] }))).rejects.toBe(failure);
+  });
+});

@@ -1,0 +1,49 @@
+import { ConfigError } from '@uap/shared';
+import { loadApiConfig } from './api.config';
+
+describe('api config', () => {
+  it('when nothing is set, then every default applies', () => {
+    expect(loadApiConfig({})).toMatchObject({
+      PORT: 3000,
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      KAFKA_CLIENT_ID: 'api-service',
+      ACTIVITIES_TOPIC: 'user-activities',
+      ACTIVITIES_TOPIC_PARTITIONS: 6,
+      MONGO_DB: 'activity_platform',
+      PUBLISH_TIMEOUT_MS: 4000,
+      RETRY_AFTER_SECONDS: 5,
+      MAX_FUTURE_SKEW_SECONDS: 300,
+      MAX_BATCH_EVENTS: 500,
+      SINGLE_BODY_LIMIT_BYTES: 65536,
+      BATCH_BODY_LIMIT_BYTES: 1048576,
+      TRUST_PROXY: false,
+    });
+  });
+
+  it('when values are given as strings, then they are typed', () => {
+    const config = loadApiConfig({ PORT: '8080', KAFKA_BROKERS: 'a:9092, b:9093', ACTIVITIES_TOPIC_PARTITIONS: '12' });
+    expect(config).toMatchObject({ PORT: 8080, KAFKA_BROKERS: ['a:9092', 'b:9093'], ACTIVITIES_TOPIC_PARTITIONS: 12 });
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['2', 2],
+    ['loopback, 10.0.0.0/8', ['loopback', '10.0.0.0/8']],
+  ])('when TRUST_PROXY is %s, then express gets %p', (value, expected) => {
+    expect(loadApiConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it.each([
+    ['MONGO_DB', 'activity-platform'],
+    ['PORT', '70000'],
+    ['KAFKA_BROKERS', 'no-port'],
+    ['KAFKA_BROKERS', ''],
+    ['PUBLISH_TIMEOUT_MS', 'soon'],
+    ['LOG_LEVEL', 'loud'],
+    ['ACTIVITIES_TOPIC', 'bad topic'],
+  ])('when %s is %p, then start-up fails naming it', (name, value) => {
+    expect(() => loadApiConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadApiConfig({ [name]: value })).toThrow(name);
+  });
+});

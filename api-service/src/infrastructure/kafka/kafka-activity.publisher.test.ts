@@ -1,0 +1,98 @@
+import { anActivity } from '@uap/shared/testing';
+import { HEADERS } from '@uap/shared';
+import type { Kafka, ProducerRecord } from 'kafkajs';
+import pino from 'pino';
+import { DomainError } from '../../domain/domain-error';
+import { KafkaActivityPublisher } from './kafka-activity.publisher';
+
+/** A stand-in for kafkajs' producer whose send does whatever the test says. */
+function fakeKafka(send: (record: ProducerRecord) => Promise<unknown>) {
+  const records: ProducerRecord[] = [];
+  const kafka = {
+    producer: () => ({
+      events: { CONNECT: 'connect', DISCONNECT: 'disconnect' },
+      on: () => undefined,
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: (record: ProducerRecord) => {
+        records.push(record);
+        return send(record);
+      },
+    }),
+  } as unknown as Kafka;
+  return { kafka, records };
+}
+
+const logger = pino({ level: 'silent' });
+
+async function failureOf(promise: Promise<unknown>): Promise<DomainError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainError);
+  return err as DomainError;
+}
+
+describe('KafkaActivityPublisher', () => {
+  it('when events are published, then one send with acks=all carries them keyed by userId with headers', async () => {
+    const { kafka, records } = fakeKafka(async () => [{ errorCode: 0 }]);
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+    const events = [anActivity({ userId: 'alice' }), anActivity({ userId: 'bob', type: 'LOGOUT' })];
+
+    await publisher.publish(events, { requestId: 'req-1' });
+
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ topic: 't1', acks: -1 });
+    expect(records[0]!.messages.map((m) => m.key)).toEqual(['alice', 'bob']);
+    expect(records[0]!.messages[1]!.headers).toMatchObject({
+      [HEADERS.eventType]: 'LOGOUT',
+      [HEADERS.schemaVersion]: '1',
+      [HEADERS.requestId]: 'req-1',
+    });
+    expect(JSON.parse(String(records[0]!.messages[0]!.value))).toEqual(events[0]);
+  });
+
+  it('when the broker never acknowledges, then publish rejects as retriable SERVICE_UNAVAILABLE at the bound', async () => {
+    const { kafka } = fakeKafka(() => new Promise(() => undefined));
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 50 }, { kafka, logger });
+
+    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+
+    expect(err.code).toBe('SERVICE_UNAVAILABLE');
+    expect(err.retriable).toBe(true);
+  });
+
+  it('when the send fails (broker unreachable), then publish rejects as retriable SERVICE_UNAVAILABLE', async () => {
+    const { kafka } = fakeKafka(async () => {
+      throw Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+    });
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+  });
+
+  it('when the broker rejects the batch as too large, then publish rejects as PAYLOAD_TOO_LARGE, not retriable', async () => {
+    const { kafka } = fakeKafka(async () => {
+      throw Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' });
+    });
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+
+    expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', retriable: false });
+  });
+
+  it('when the publisher is shutting down, then publish rejects as retriable without sending', async () => {
+    const { kafka, records } = fakeKafka(async () => []);
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+    await publisher.disconnect();
+
+    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+    expect(records).toHaveLength(0);
+  });
+});
