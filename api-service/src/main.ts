@@ -1,11 +1,12 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
-import { createKafka, createLogger, ensureTopics, type Logger } from '@uap/shared';
+import { createKafka, createLogger, type Logger } from '@uap/shared';
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
-import { loadApiConfig, type ApiConfig } from './infrastructure/config/api.config';
+import { loadApiConfig } from './infrastructure/config/api.config';
+import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
 import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
@@ -17,7 +18,15 @@ async function main(): Promise<void> {
   installCrashHandlers(logger);
 
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
-  await createActivitiesTopic(kafka, config, logger);
+  await ensureActivitiesTopic(
+    kafka,
+    {
+      topic: config.ACTIVITIES_TOPIC,
+      partitions: config.ACTIVITIES_TOPIC_PARTITIONS,
+      replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
+    },
+    logger,
+  );
   const publisher = new KafkaActivityPublisher(
     { topic: config.ACTIVITIES_TOPIC, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
     { kafka, logger },
@@ -74,27 +83,6 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-}
-
-async function createActivitiesTopic(
-  kafka: ReturnType<typeof createKafka>,
-  config: ApiConfig,
-  logger: Logger,
-): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const created = await ensureTopics(admin, [
-      {
-        topic: config.ACTIVITIES_TOPIC,
-        numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS,
-        replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
-      },
-    ]);
-    if (created.length > 0) logger.info({ topics: created }, 'created topics');
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /**
