@@ -166,6 +166,24 @@ describe('GET /api/v1/activities', () => {
     expect(reader.calls).toEqual([]);
   });
 
+  it.each([
+    ['userId[$ne]=x', 'userId'],
+    ['type[$in][]=LOGIN', 'type'],
+    ['limit[$gt]=1', 'limit'],
+    ['sort[]=asc', 'sort'],
+  ])(
+    'when a qs-style parser turns %s into an object or array, then it is still 400 and nothing is queried',
+    async (query, path) => {
+      const reader = new InMemoryActivityReader(seed());
+      const app = appWith(reader);
+      // Defence in depth: if someone switches on the extended parser, values are still typed by zod.
+      app.set('query parser', 'extended');
+      const res = await request(app).get(`/api/v1/activities?${query}`).expect(400);
+      expect(JSON.parse(res.text)).toMatchObject({ errors: [expect.objectContaining({ path })] });
+      expect(reader.calls).toEqual([]);
+    },
+  );
+
   it('when the store is down, then 503 problem+json with Retry-After', async () => {
     const reader = new InMemoryActivityReader();
     reader.findPage = async () => {
