@@ -132,11 +132,13 @@ describe('the activity worker on the real broker and store', () => {
     try {
       await other.waitUntilReady();
       other.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
       const exit = await Promise.race([
         other.exited,
-        new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000)),
-      ]);
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 15 s'), 15_000))),
+      ]).finally(() => clearTimeout(timer));
       expect(exit).toEqual({ code: 0, signal: null });
+      expect(other.logs.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
     } finally {
       await other.stop();
     }
