@@ -213,3 +213,65 @@ describe('ActivityConsumer.handleBatch', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('ActivityConsumer lifecycle', () => {
+  /** A kafkajs consumer stand-in that records the run options and lets the test emit its events. */
+  function aFakeKafkaConsumer() {
+    const listeners = new Map<string, (event: { payload: unknown }) => void>();
+    const runOptions: Array<Record<string, unknown>> = [];
+    const consumer = {
+      events: { GROUP_JOIN: 'group-join', STOP: 'stop', CRASH: 'crash' },
+      on: (name: string, listener: (event: { payload: unknown }) => void) => void listeners.set(name, listener),
+      connect: async () => undefined,
+      subscribe: async () => undefined,
+      run: async (options: Record<string, unknown>) => void runOptions.push(options),
+      disconnect: async () => undefined,
+    };
+    const emit = (name: string, payload: unknown) => listeners.get(name)?.({ payload });
+    return { consumer: consumer as unknown as Consumer, emit, runOptions };
+  }
+
+  function started(onFatal: (error: Error) => void = () => undefined) {
+    const fake = aFakeKafkaConsumer();
+    const activityConsumer = new ActivityConsumer(
+      { topic: 't', writeChunkSize: 10, retryInitialMs: 1, retryMaxMs: 1 },
+      { consumer: fake.consumer, recordActivities: { execute: jest.fn() }, logger, onFatal },
+    );
+    return { ...fake, activityConsumer, ready: activityConsumer.start() };
+  }
+
+  it('when it runs, then offsets are resolved by hand and commits happen whenever asked', async () => {
+    const { runOptions, ready } = started();
+    await ready;
+    expect(runOptions[0]).toMatchObject({ eachBatchAutoResolve: false, autoCommitThreshold: 1 });
+  });
+
+  it('when the group is joined, then it reports so until the consumer stops', async () => {
+    const { activityConsumer, emit, ready } = started();
+    await ready;
+    expect(activityConsumer.hasJoinedGroup()).toBe(false);
+    emit('group-join', { memberId: 'm1', memberAssignment: { t: [0] } });
+    expect(activityConsumer.hasJoinedGroup()).toBe(true);
+    emit('stop', {});
+    expect(activityConsumer.hasJoinedGroup()).toBe(false);
+  });
+
+  it('when kafkajs crashes and will restart, then the process is left alone', async () => {
+    const onFatal = jest.fn();
+    const { emit, ready } = started(onFatal);
+    await ready;
+    emit('crash', { error: new Error('broker away'), restart: true, groupId: 'g' });
+    expect(onFatal).not.toHaveBeenCalled();
+  });
+
+  it('when kafkajs crashes and will not restart, then onFatal is called and readiness drops', async () => {
+    const onFatal = jest.fn();
+    const { activityConsumer, emit, ready } = started(onFatal);
+    await ready;
+    emit('group-join', { memberId: 'm1', memberAssignment: {} });
+    const error = new Error('not retriable');
+    emit('crash', { error, restart: false, groupId: 'g' });
+    expect(onFatal).toHaveBeenCalledWith(error);
+    expect(activityConsumer.hasJoinedGroup()).toBe(false);
+  });
+});
