@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     ingest,
     queries,
     readiness: [
-      { name: 'kafka', check: async () => publisher.isConnected() },
+      { name: 'kafka', check: () => publisher.isReady(config.READINESS_TIMEOUT_MS) },
       { name: 'store', check: () => pingMongo(mongo, config.READINESS_TIMEOUT_MS) },
     ],
     config: {

@@ -5,20 +5,25 @@ import pino from 'pino';
 import { DomainError } from '../../domain/domain-error';
 import { KafkaActivityPublisher } from './kafka-activity.publisher';
 
-/** A stand-in for kafkajs' producer whose send does whatever the test says. */
-function fakeKafka(send: (record: ProducerRecord) => Promise<unknown>) {
+/** A stand-in for kafkajs' producer and admin whose calls do whatever the test says. */
+function fakeKafka(
+  send: (record: ProducerRecord) => Promise<unknown>,
+  describeCluster: () => Promise<unknown> = async () => ({}),
+) {
   const records: ProducerRecord[] = [];
+  const handlers = new Map<string, () => void>();
   const kafka = {
     producer: () => ({
       events: { CONNECT: 'connect', DISCONNECT: 'disconnect' },
-      on: () => undefined,
-      connect: async () => undefined,
-      disconnect: async () => undefined,
+      on: (event: string, handler: () => void) => handlers.set(event, handler),
+      connect: async () => handlers.get('connect')?.(),
+      disconnect: async () => handlers.get('disconnect')?.(),
       send: (record: ProducerRecord) => {
         records.push(record);
         return send(record);
       },
     }),
+    admin: () => ({ connect: async () => undefined, disconnect: async () => undefined, describeCluster }),
   } as unknown as Kafka;
   return { kafka, records };
 }
@@ -94,5 +99,26 @@ describe('KafkaActivityPublisher', () => {
 
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
     expect(records).toHaveLength(0);
+  });
+
+  it('when the producer never connected, then it is not ready', async () => {
+    const { kafka } = fakeKafka(async () => []);
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+    expect(await publisher.isReady(100)).toBe(false);
+  });
+
+  it('when connected and a broker answers, then ready; when the broker stops answering, then not ready at the bound', async () => {
+    let answer: () => Promise<unknown> = async () => ({ brokers: [] });
+    const { kafka } = fakeKafka(
+      async () => [],
+      () => answer(),
+    );
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+    await publisher.connect();
+
+    expect(await publisher.isReady(100)).toBe(true);
+    answer = () => new Promise(() => undefined);
+    expect(await publisher.isReady(50)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { encodeActivityMessage, type ActivityEvent, type Logger } from '@uap/shared';
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { DomainError } from '../../domain/domain-error';
 import type { ActivityPublisher, PublishMeta } from '../../application/ports/activity-publisher.port';
 
@@ -24,7 +24,9 @@ class PublishTimeoutError extends Error {
  */
 export class KafkaActivityPublisher implements ActivityPublisher {
   private readonly producer: Producer;
+  private readonly admin: Admin;
   private readonly log: Logger;
+  private brokerCheck: Promise<boolean> | undefined;
   private connecting: Promise<void> | undefined;
   private connected = false;
   private closing = false;
@@ -43,6 +45,7 @@ export class KafkaActivityPublisher implements ActivityPublisher {
       // that already timed out for the client from piling up while the broker is down.
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(200, config.publishTimeoutMs / 2) },
     });
+    this.admin = deps.kafka.admin();
     this.producer.on(this.producer.events.CONNECT, () => {
       this.connected = true;
     });
@@ -51,9 +54,28 @@ export class KafkaActivityPublisher implements ActivityPublisher {
     });
   }
 
-  /** Readiness: the producer has a live session with the cluster. */
+  /** The producer has a session with the cluster (it may still have lost the broker since). */
   isConnected(): boolean {
     return this.connected;
+  }
+
+  /**
+   * Readiness: the producer is connected and a broker answers a metadata request within `timeoutMs`.
+   * The connected flag alone stays true while the broker is gone; the round trip notices. Probes
+   * share one in-flight check so a dead broker cannot make them pile up.
+   */
+  async isReady(timeoutMs: number): Promise<boolean> {
+    if (!this.connected || this.closing) return false;
+    this.brokerCheck ??= (async () => {
+      await this.admin.connect();
+      await this.admin.describeCluster();
+      return true;
+    })()
+      .catch(() => false)
+      .finally(() => {
+        this.brokerCheck = undefined;
+      });
+    return withTimeout(this.brokerCheck, timeoutMs).catch(() => false);
   }
 
   /** Connects (once, shared by concurrent callers); bounded so start-up and requests cannot hang. */
@@ -86,6 +108,7 @@ export class KafkaActivityPublisher implements ActivityPublisher {
 
   async disconnect(): Promise<void> {
     this.closing = true;
+    await this.admin.disconnect();
     await this.producer.disconnect();
   }
 
