@@ -1,5 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '@uap/shared';
-import { loadApiConfig } from './api.config';
+import { ApiConfigSchema, loadApiConfig } from './api.config';
+
+function envExample(): Record<string, string> {
+  const text = readFileSync(join(__dirname, '..', '..', '..', '.env.example'), 'utf8');
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .map((line) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  );
+}
 
 describe('api config', () => {
   it('when nothing is set, then every default applies', () => {
@@ -45,5 +58,11 @@ describe('api config', () => {
   ])('when %s is %p, then start-up fails naming it', (name, value) => {
     expect(() => loadApiConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadApiConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('when .env.example is read, then it documents every variable, with the real defaults', () => {
+    const example = envExample();
+    expect(Object.keys(example).sort()).toEqual(Object.keys(ApiConfigSchema.shape).sort());
+    expect(loadApiConfig(example)).toEqual(loadApiConfig({}));
   });
 });

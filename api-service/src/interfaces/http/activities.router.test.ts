@@ -120,6 +120,17 @@ describe('POST /api/v1/activities', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it('when metadata holds thousands of forbidden keys, then 400 lists the first 100 and counts them all', async () => {
+    const { app } = setup();
+    const metadata = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`$k${i}`, 0]));
+    const res = await request(app).post('/api/v1/activities').send(anActivityInput({ metadata }));
+
+    expectProblem(res, 400, 'validation-failed');
+    expect(res.body.errors).toHaveLength(100);
+    expect(res.body.errors[0]).toEqual({ path: 'metadata.$k0', message: expect.any(String) });
+    expect(res.body.errorCount).toBe(3000);
+  });
+
   it('when the body exceeds the single-event limit, then 413 and nothing is published', async () => {
     const { app, publisher } = setup({ config: { bodyLimits: { singleBytes: 2048, batchBytes: 1024 * 1024 } } });
     const input = anActivityInput({ metadata: { note: 'x'.repeat(3000) } });

@@ -12,7 +12,12 @@ export interface ProblemDetails {
   instance: string;
   requestId?: string;
   errors?: FieldError[];
+  /** Set when `errors` was cut short: how many there were in all. */
+  errorCount?: number;
 }
+
+/** A hostile body can hold thousands of bad keys; listing them all would make the answer larger than the question. */
+export const MAX_LISTED_ERRORS = 100;
 
 export interface ProblemKind {
   status: number;
@@ -64,7 +69,10 @@ export function sendProblem(
     // The path only: the query string is client input and may be long or hostile.
     instance: req.originalUrl.split('?')[0] ?? '/',
     requestId: requestIdOf(res),
-    ...(extra.errors === undefined ? {} : { errors: extra.errors }),
+    ...(extra.errors === undefined ? {} : { errors: extra.errors.slice(0, MAX_LISTED_ERRORS) }),
+    ...(extra.errors !== undefined && extra.errors.length > MAX_LISTED_ERRORS
+      ? { errorCount: extra.errors.length }
+      : {}),
   };
   for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
   res.status(kind.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
