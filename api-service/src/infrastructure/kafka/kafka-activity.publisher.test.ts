@@ -121,4 +121,84 @@ describe('KafkaActivityPublisher', () => {
     answer = () => new Promise(() => undefined);
     expect(await publisher.isReady(50)).toBe(false);
   });
+
+  describe('with concurrent publishes', () => {
+    /** A send that stays open until the test releases it, counting how many run at once. */
+    function gatedSends() {
+      const gates: (() => void)[] = [];
+      let open = 0;
+      let maxOpen = 0;
+      const send = () =>
+        new Promise<void>((resolve) => {
+          open += 1;
+          maxOpen = Math.max(maxOpen, open);
+          gates.push(() => {
+            open -= 1;
+            resolve();
+          });
+        });
+      return { send, gates, maxOpen: () => maxOpen };
+    }
+    const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('when publishes arrive during a send, then they wait and go out together in the next single send', async () => {
+      const gated = gatedSends();
+      const { kafka, records } = fakeKafka(gated.send);
+      const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 5_000 }, { kafka, logger });
+
+      const first = publisher.publish([anActivity({ userId: 'a' })], { requestId: 'r1' });
+      await flush();
+      const second = publisher.publish([anActivity({ userId: 'b' })], { requestId: 'r2' });
+      const third = publisher.publish([anActivity({ userId: 'c' }), anActivity({ userId: 'd' })], { requestId: 'r3' });
+      await flush();
+      expect(records).toHaveLength(1);
+
+      gated.gates.shift()!();
+      await first;
+      await flush();
+      expect(records.map((r) => r.messages.map((m) => m.key))).toEqual([['a'], ['b', 'c', 'd']]);
+      gated.gates.shift()!();
+      await Promise.all([second, third]);
+      expect(gated.maxOpen()).toBe(1);
+    });
+
+    it('when a publish times out while queued, then it is never sent', async () => {
+      const gated = gatedSends();
+      const { kafka, records } = fakeKafka(gated.send);
+      const slow = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 50 }, { kafka, logger });
+
+      const first = failureOf(slow.publish([anActivity({ userId: 'a' })], { requestId: 'r1' }));
+      await flush();
+      const queued = failureOf(slow.publish([anActivity({ userId: 'b' })], { requestId: 'r2' }));
+      expect((await first).code).toBe('SERVICE_UNAVAILABLE');
+      expect((await queued).code).toBe('SERVICE_UNAVAILABLE');
+      gated.gates.shift()!();
+      await flush();
+
+      expect(records.map((r) => r.messages.map((m) => m.key))).toEqual([['a']]);
+    });
+
+    it('when a group is too large for the broker, then each publish is retried alone and only the oversize one fails', async () => {
+      const gated = gatedSends();
+      const { kafka, records } = fakeKafka(async (record) => {
+        if (records.length === 1) return gated.send();
+        if (record.messages.some((m) => m.key === 'huge')) {
+          throw Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' });
+        }
+        return [];
+      });
+      const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 5_000 }, { kafka, logger });
+
+      const first = publisher.publish([anActivity({ userId: 'a' })], { requestId: 'r1' });
+      await flush();
+      const huge = failureOf(publisher.publish([anActivity({ userId: 'huge' })], { requestId: 'r2' }));
+      const small = publisher.publish([anActivity({ userId: 'small' })], { requestId: 'r3' });
+      gated.gates.shift()!();
+
+      await first;
+      await expect(small).resolves.toBeUndefined();
+      expect((await huge).code).toBe('PAYLOAD_TOO_LARGE');
+      expect(records.map((r) => r.messages.map((m) => m.key))).toEqual([['a'], ['huge', 'small'], ['huge'], ['small']]);
+    });
+  });
 });

@@ -1,31 +1,50 @@
-import { encodeActivityMessage, type ActivityEvent, type Logger } from '@uap/shared';
+import { encodeActivityMessage, type ActivityEvent, type Logger, type OutgoingMessage } from '@uap/shared';
 import { CompressionTypes, Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { DomainError } from '../../domain/domain-error';
 import type { ActivityPublisher, PublishMeta } from '../../application/ports/activity-publisher.port';
 
 export interface KafkaPublisherConfig {
   topic: string;
-  /** Upper bound for one publish, connect included; past it the client gets 503 + Retry-After. */
+  /** Upper bound for one publish, queueing and reconnect included; past it the client gets 503 + Retry-After. */
   publishTimeoutMs: number;
+  /** Publishes waiting together are sent as one produce request up to this many bytes of messages. */
+  maxGroupBytes?: number;
 }
 
 class PublishTimeoutError extends Error {
   override readonly name = 'PublishTimeoutError';
 }
 
+interface Pending {
+  messages: OutgoingMessage[];
+  bytes: number;
+  settle: (err?: unknown) => void;
+}
+
+const DEFAULT_MAX_GROUP_BYTES = 900 * 1024;
+
 /**
- * Publishes activities with an idempotent producer and acks=all, so a 202 means every in-sync
- * replica has the events and broker-side retries cannot duplicate them.
+ * Publishes activities with an idempotent producer and acks=all: a 202 means every in-sync replica
+ * has the events.
  *
- * Every send is bounded by `publishTimeoutMs`. A send that timed out is not cancelled (kafkajs cannot
- * cancel): it may still land later. That is safe: the client was told 503, retries with the same
- * eventIds, and the worker deduplicates by eventId. What can never happen is a 202 for an event
- * that is not on the topic.
+ * Only one send is in flight at a time, and kafkajs retries it until the broker answers. That is
+ * what keeps the idempotent producer honest: kafkajs hands a failed send's sequence numbers to the
+ * next send, so a send that was written but never acknowledged, followed by a different send of the
+ * same size, would be taken by the broker for a duplicate and silently dropped (after we said 202).
+ * Publishes that arrive meanwhile wait and go out together in the next send (group commit).
+ *
+ * Every publish is bounded by `publishTimeoutMs`. One still waiting is dropped from the queue; one
+ * already in flight cannot be cancelled and may land later. Both are safe: the client heard 503,
+ * retries with the same eventIds, and the worker deduplicates by eventId. What cannot happen is a
+ * 202 for an event that is not on the topic.
  */
 export class KafkaActivityPublisher implements ActivityPublisher {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly log: Logger;
+  private readonly maxGroupBytes: number;
+  private readonly queue: Pending[] = [];
+  private sending = false;
   private brokerCheck: Promise<boolean> | undefined;
   private connecting: Promise<void> | undefined;
   private connected = false;
@@ -36,14 +55,15 @@ export class KafkaActivityPublisher implements ActivityPublisher {
     deps: { kafka: Kafka; logger: Logger },
   ) {
     this.log = deps.logger.child({ component: 'kafka-activity-publisher' });
+    this.maxGroupBytes = config.maxGroupBytes ?? DEFAULT_MAX_GROUP_BYTES;
     this.producer = deps.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       // Java-compatible murmur2 on the key: a userId lands on the same partition as with other clients.
       createPartitioner: Partitioners.DefaultPartitioner,
-      // kafkajs retries an idempotent producer forever by default; a finite budget stops sends
-      // that already timed out for the client from piling up while the broker is down.
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(200, config.publishTimeoutMs / 2) },
+      // Unbounded retries (kafkajs' own default for idempotence) with a short cap between attempts,
+      // so the send in flight lands soon after the broker is back.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2_000 },
     });
     this.admin = deps.kafka.admin();
     this.producer.on(this.producer.events.CONNECT, () => {
@@ -78,7 +98,7 @@ export class KafkaActivityPublisher implements ActivityPublisher {
     return withTimeout(this.brokerCheck, timeoutMs).catch(() => false);
   }
 
-  /** Connects (once, shared by concurrent callers); bounded so start-up and requests cannot hang. */
+  /** Connects (once, shared by concurrent callers). */
   async connect(): Promise<void> {
     if (this.connected) return;
     this.connecting ??= this.producer.connect().finally(() => {
@@ -92,16 +112,21 @@ export class KafkaActivityPublisher implements ActivityPublisher {
       throw new DomainError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry shortly', { retriable: true });
     }
     const messages = events.map((event) => encodeActivityMessage(event, meta.requestId));
-    const attempt = (async () => {
-      // A producer that lost (or never had) its session reconnects inside the same time budget.
-      await this.connect();
-      // GZIP keeps a 1 MB batch of one user (one partition, one record batch) below the broker's
-      // default 1 MB message.max.bytes; kafkajs consumers decompress it transparently.
-      await this.producer.send({ topic: this.config.topic, acks: -1, compression: CompressionTypes.GZIP, messages });
-    })();
+    let entry!: Pending;
+    const done = new Promise<void>((resolve, reject) => {
+      entry = {
+        messages,
+        bytes: messages.reduce((sum, m) => sum + Buffer.byteLength(m.value) + Buffer.byteLength(m.key), 0),
+        settle: (err) => (err === undefined ? resolve() : reject(err)),
+      };
+    });
+    this.queue.push(entry);
+    void this.drain();
     try {
-      await withTimeout(attempt, this.config.publishTimeoutMs);
+      await withTimeout(done, this.config.publishTimeoutMs);
     } catch (err) {
+      const waiting = this.queue.indexOf(entry);
+      if (waiting >= 0) this.queue.splice(waiting, 1);
       throw this.toDomainError(err, events.length, meta);
     }
   }
@@ -112,9 +137,53 @@ export class KafkaActivityPublisher implements ActivityPublisher {
     await this.producer.disconnect();
   }
 
+  /** Sends the queue one group at a time; the only caller of producer.send. */
+  private async drain(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) await this.sendGroup(this.takeGroup());
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private takeGroup(): Pending[] {
+    const group = [this.queue.shift()!];
+    let bytes = group[0]!.bytes;
+    while (this.queue.length > 0 && bytes + this.queue[0]!.bytes <= this.maxGroupBytes) {
+      const next = this.queue.shift()!;
+      bytes += next.bytes;
+      group.push(next);
+    }
+    return group;
+  }
+
+  private async sendGroup(group: Pending[]): Promise<void> {
+    try {
+      // A producer that lost (or never had) its session reconnects here, inside the callers' time budget.
+      await this.connect();
+      // GZIP keeps a 1 MB batch of one user (one partition, one record batch) below the broker's
+      // default 1 MB message.max.bytes; kafkajs consumers decompress it transparently.
+      await this.producer.send({
+        topic: this.config.topic,
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: group.flatMap((p) => p.messages),
+      });
+      for (const p of group) p.settle();
+    } catch (err) {
+      // Too large together is not too large alone: one request's oversize must not fail its neighbours.
+      if (isTooLarge(err) && group.length > 1) {
+        for (const p of group) await this.sendGroup([p]);
+        return;
+      }
+      for (const p of group) p.settle(err);
+    }
+  }
+
   private toDomainError(err: unknown, count: number, meta: PublishMeta): DomainError {
-    const error = err as Error & { type?: string };
-    if (error.type === 'MESSAGE_TOO_LARGE' || error.type === 'RECORD_LIST_TOO_LARGE') {
+    if (isTooLarge(err)) {
       return new DomainError('PAYLOAD_TOO_LARGE', 'The events are too large for the stream; send smaller batches', {
         cause: err,
       });
@@ -130,8 +199,13 @@ export class KafkaActivityPublisher implements ActivityPublisher {
   }
 }
 
+function isTooLarge(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE';
+}
+
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  // The abandoned attempt must not surface later as an unhandled rejection (which exits the process).
+  // The abandoned work must not surface later as an unhandled rejection (which exits the process).
   work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -182,6 +182,23 @@ describe('ingest API with the real broker', () => {
     expect(await messageCount(admin, topic)).toBe(125);
   });
 
+  it('when many requests arrive at once, then every 202 event is on the topic exactly once', async () => {
+    const { topic, app } = await freshTopic();
+    const inputs = Array.from({ length: 60 }, (_, i) => anActivityInput({ userId: `burst-${i % 7}` }));
+
+    const responses = await Promise.all(inputs.map((input) => request(app).post('/api/v1/activities').send(input)));
+
+    expect(responses.map((r) => r.status)).toEqual(inputs.map(() => 202));
+    const messages = await readMessages(kafka, topic, inputs.length);
+    const ids = messages.map((m) => {
+      const decoded = decodeActivityMessage(m.value);
+      if (!decoded.ok) throw new Error(decoded.error);
+      return decoded.event.eventId;
+    });
+    expect(ids.sort()).toEqual(inputs.map((i) => i.eventId!).sort());
+    expect(await messageCount(admin, topic)).toBe(inputs.length);
+  });
+
   it('when the topic is ensured twice, then it exists once with the configured partitions', async () => {
     const topic = uniqueName('api-ensure');
     topics.push(topic);
