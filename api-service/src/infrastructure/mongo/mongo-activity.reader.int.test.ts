@@ -23,6 +23,8 @@ const BASE = Date.parse('2026-01-01T00:00:00.000Z');
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'];
 const TYPES: ActivityType[] = ['LOGIN', 'LOGOUT', 'SEARCH', 'PAGE_VIEW', 'CLICK'];
 const SEED_EVENTS = 2_500;
+// FerretDB answers each page by scanning the collection; full walks take tens of seconds on a busy machine.
+const WALK_TIMEOUT_MS = 180_000;
 
 /** Deterministic pseudo-random numbers, so a failing comparison can be replayed. */
 function lcg(seed: number): () => number {
@@ -151,13 +153,18 @@ describe('MongoActivityReader against the real store', () => {
         expect(walked).toEqual(expected);
       }
     },
+    WALK_TIMEOUT_MS,
   );
 
-  it('when walking one user with a small page size, then equal timestamps split across pages lose nothing', async () => {
-    const filters = { userId: 'u3' };
-    const walked = await cursorWalk(queries, { filters, sort: 'desc', limit: 7 });
-    expect(ids(walked)).toEqual(ids(bruteForce(records, filters, 'desc')));
-  });
+  it(
+    'when walking one user with a small page size, then equal timestamps split across pages lose nothing',
+    async () => {
+      const filters = { userId: 'u3' };
+      const walked = await cursorWalk(queries, { filters, sort: 'desc', limit: 7 });
+      expect(ids(walked)).toEqual(ids(bruteForce(records, filters, 'desc')));
+    },
+    WALK_TIMEOUT_MS,
+  );
 
   it.each([
     ['no filter, desc', {}, 'desc', 100],
@@ -176,6 +183,7 @@ describe('MongoActivityReader against the real store', () => {
       }
       expect(ids(collected)).toEqual(ids(expected));
     },
+    WALK_TIMEOUT_MS,
   );
 
   it('when looking up by eventId, then the stored event comes back without _id; an unknown id gives null', async () => {
