@@ -224,6 +224,68 @@ describe('POST /api/v1/activities', () => {
   });
 });
 
+describe('the activity contract at the API edge', () => {
+  const nested = (depth: number): Record<string, unknown> =>
+    depth <= 1 ? { leaf: true } : { child: nested(depth - 1) };
+
+  it.each([
+    ['a userId of 129 characters', { userId: 'u'.repeat(129) }, 'userId'],
+    ['a userId with a slash', { userId: 'a/b' }, 'userId'],
+    ['a lower-case type', { type: 'login' }, 'type'],
+    ['an eventId that is not a UUID', { eventId: '1234' }, 'eventId'],
+    ['occurredAt without an offset', { occurredAt: '2026-01-01T09:00:00' }, 'occurredAt'],
+    ['occurredAt as a number', { occurredAt: 1767258000000 }, 'occurredAt'],
+    ['an empty sessionId', { sessionId: '' }, 'sessionId'],
+    ['metadata that is an array', { metadata: [1, 2] }, 'metadata'],
+    ['metadata nested 6 deep', { metadata: nested(6) }, 'metadata.child.child.child.child.child'],
+    ['a metadata key starting with $', { metadata: { $gt: 1 } }, 'metadata.$gt'],
+    ['a metadata key with a dot', { metadata: { 'a.b': 1 } }, 'metadata.a.b'],
+    ['a metadata key named prototype', { metadata: { prototype: {} } }, 'metadata.prototype'],
+    ['metadata above 8 KB', { metadata: { blob: 'b'.repeat(8 * 1024) } }, 'metadata'],
+    ['a LOGIN method of 65 characters', { type: 'LOGIN', metadata: { method: 'm'.repeat(65) } }, 'metadata.method'],
+    ['a LOGIN success that is a string', { type: 'LOGIN', metadata: { success: 'true' } }, 'metadata.success'],
+    ['a SEARCH query of 513 characters', { type: 'SEARCH', metadata: { query: 'q'.repeat(513) } }, 'metadata.query'],
+  ])('when the event has %s, then 400 names the field', async (_label, override, path) => {
+    const { app, publisher } = setup();
+    const res = await request(app)
+      .post('/api/v1/activities')
+      .send({ ...anActivityInput(), ...override });
+
+    expectProblem(res, 400, 'validation-failed');
+    expect(pathsOf(res)).toContain(path);
+    expect(publisher.sends).toHaveLength(0);
+  });
+
+  it('when metadata has an own __proto__ key, then 400 names it', async () => {
+    const { app } = setup();
+    const body = `{"userId":"u1","type":"LOGOUT","metadata":{"__proto__":{"admin":true}}}`;
+    const res = await request(app).post('/api/v1/activities').set('Content-Type', 'application/json').send(body);
+
+    expectProblem(res, 400, 'validation-failed');
+    expect(pathsOf(res)).toContain('metadata.__proto__');
+  });
+
+  it.each([
+    ['a userId of 128 characters with every allowed symbol', { userId: `${'u'.repeat(120)}_.:@-A9z` }],
+    ['a new type from the shared list', { type: 'PAGE_VIEW', metadata: { path: '/home' } }],
+    ['occurredAt with a +02:00 offset', { occurredAt: '2026-01-01T11:00:00+02:00' }],
+    ['occurredAt exactly at the skew limit', { occurredAt: '2026-01-01T10:05:00Z' }],
+    ['a sessionId', { sessionId: 'sess:42' }],
+    ['metadata nested exactly 5 deep', { metadata: nested(5) }],
+    ['a LOGIN without metadata', { type: 'LOGIN', metadata: undefined }],
+    ['a SEARCH query of 512 characters', { type: 'SEARCH', metadata: { query: 'q'.repeat(512) } }],
+    ['extra client keys in metadata', { type: 'SEARCH', metadata: { query: 'q', page: 2, filters: ['x'] } }],
+  ])('when the event has %s, then 202', async (_label, override) => {
+    const { app, publisher } = setup();
+    const res = await request(app)
+      .post('/api/v1/activities')
+      .send({ ...anActivityInput(), ...override });
+
+    expect(res.status).toBe(202);
+    expect(publisher.events).toHaveLength(1);
+  });
+});
+
 describe('POST /api/v1/activities/batch', () => {
   const batchOf = (n: number) => ({
     events: Array.from({ length: n }, (_, i) => anActivityInput({ userId: `u${i}` })),
