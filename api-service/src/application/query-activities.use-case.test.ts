@@ -1,6 +1,6 @@
 import { DomainError } from '../domain/domain-error';
 import { encodeCursor, type ActivityListQuery } from '../domain/activity-query';
-import { anActivityRecord, InMemoryActivityReader } from './in-memory-activity.reader';
+import { anActivityRecord, InMemoryActivityReader } from '../testing/in-memory-activity.reader';
 import type { ActivityRecord } from './ports/activity-reader.port';
 import { QueryActivitiesUseCase, type CursorPageInfo, type OffsetPageInfo } from './query-activities.use-case';
 

@@ -5,7 +5,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { dropDatabase, testDatabase } from '../../../../test/support/integration';
 import { createApp } from '../../app';
-import { matchesFilters } from '../../application/in-memory-activity.reader';
+import { matchesFilters } from '../../testing/in-memory-activity.reader';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
 import { QueryActivitiesUseCase, type CursorPageInfo } from '../../application/query-activities.use-case';

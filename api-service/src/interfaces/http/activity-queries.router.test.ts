@@ -1,7 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../app';
-import { anActivityRecord, InMemoryActivityReader } from '../../application/in-memory-activity.reader';
+import { anActivityRecord, InMemoryActivityReader } from '../../testing/in-memory-activity.reader';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { ActivityReader, ActivityRecord } from '../../application/ports/activity-reader.port';
 import { QueryActivitiesUseCase } from '../../application/query-activities.use-case';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { compareByKeyset, type ActivityFilters } from '../domain/activity-query';
-import type { ActivityReader, ActivityRecord, PageRequest } from './ports/activity-reader.port';
+import type { ActivityReader, ActivityRecord, PageRequest } from '../application/ports/activity-reader.port';
 
 export function matchesFilters(record: ActivityRecord, filters: ActivityFilters): boolean {
   if (filters.userId !== undefined && record.userId !== filters.userId) return false;
