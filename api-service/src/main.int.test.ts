@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { anActivityInput } from '@uap/shared/testing';
@@ -91,6 +92,55 @@ describe('api-service as a process (dist/main.js)', () => {
     expect(await exitOf(child, STOP_TIMEOUT_MS)).toBe(0);
     expect(output).toContain('"msg":"stopped"');
     expect(output).toContain('"req":{"id":"main-int-1"');
+  });
+
+  it('when SIGTERM arrives mid-request, then that request still gets its 202 and the process exits promptly', async () => {
+    const port = await freePort();
+    const mid = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env['PATH'],
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+        MONGO_URL: requiredEnv('MONGO_URL'),
+        ACTIVITIES_TOPIC: topic,
+      },
+      stdio: 'ignore',
+    });
+    child = mid;
+    await waitFor(
+      '/readyz 200',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      START_TIMEOUT_MS,
+    );
+
+    // Half a body on the wire makes the request certainly in flight when the signal lands.
+    const body = JSON.stringify({ events: [anActivityInput({ userId: 'draining' })] });
+    const req = httpRequest({
+      port,
+      host: '127.0.0.1',
+      path: '/api/v1/activities/batch',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    const response = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exited = exitOf(mid, STOP_TIMEOUT_MS);
+    const signalledAt = Date.now();
+    mid.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    req.end(body.slice(10));
+
+    expect(await response).toBe(202);
+    expect(await exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(3_000);
   });
 
   it('when the configuration is invalid, then it exits non-zero naming the variable', async () => {

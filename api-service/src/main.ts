@@ -1,5 +1,5 @@
 import 'dotenv/config';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createKafka, createLogger, type Logger } from '@uap/shared';
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
@@ -10,6 +10,8 @@ import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
 import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
+
+const inFlight = new Set<ServerResponse>();
 
 /** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP. */
 async function main(): Promise<void> {
@@ -59,6 +61,10 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'HTTP server failed');
     process.exit(1);
   });
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+  });
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -90,9 +96,12 @@ async function main(): Promise<void> {
  * complete or time out within PUBLISH_TIMEOUT_MS), then flush and disconnect the producer, then the store.
  */
 async function stop(server: Server, publisher: KafkaActivityPublisher, mongo: Connection, logger: Logger) {
+  // Keep-alive sockets would hold close() open until their idle timeout: answers still to come say
+  // `Connection: close`, and sockets with nothing in flight are closed now.
+  for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+  server.on('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
   await new Promise<void>((resolve, reject) => {
     server.close((err) => (err ? reject(err) : resolve()));
-    // Keep-alive sockets with no request in flight would otherwise hold close() open.
     server.closeIdleConnections();
   });
   logger.info('HTTP server closed');
