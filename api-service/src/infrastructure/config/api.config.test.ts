@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@uap/shared';
-import { ApiConfigSchema, loadApiConfig } from './api.config';
+import { hashApiKey } from '../../domain/api-key';
+import { ApiConfigSchema, authModeOf, loadApiConfig } from './api.config';
 
 function envExample(): Record<string, string> {
   const text = readFileSync(join(__dirname, '..', '..', '..', '.env.example'), 'utf8');
@@ -64,5 +65,66 @@ describe('api config', () => {
     const example = envExample();
     expect(Object.keys(example).sort()).toEqual(Object.keys(ApiConfigSchema.shape).sort());
     expect(loadApiConfig(example)).toEqual(loadApiConfig({}));
+  });
+
+  describe('security', () => {
+    const ingestHash = hashApiKey('ingest-key');
+    const bothHash = hashApiKey('both-key');
+
+    it('when API_KEYS lists hashes with scopes, then each key gets its scopes and a short id', () => {
+      const config = loadApiConfig({ API_KEYS: `${ingestHash}:ingest, ${bothHash.toUpperCase()}:ingest+read` });
+      expect(config.API_KEYS.map((k) => [k.id, [...k.scopes]])).toEqual([
+        [ingestHash.slice(0, 12), ['ingest']],
+        [bothHash.slice(0, 12), ['ingest', 'read']],
+      ]);
+      expect(authModeOf(config)).toEqual({ mode: 'api-keys' });
+    });
+
+    it.each([
+      ['not-a-hash:ingest'],
+      [`${ingestHash}`],
+      [`${ingestHash}:write`],
+      [`${ingestHash}:ingest:read`],
+      [`${ingestHash}:ingest,${ingestHash}:read`],
+    ])('when API_KEYS is %p, then start-up fails naming API_KEYS', (value) => {
+      expect(() => loadApiConfig({ API_KEYS: value })).toThrow(/API_KEYS/);
+    });
+
+    it('when NODE_ENV=production and no keys are configured, then start-up fails with a clear message', () => {
+      expect(() => loadApiConfig({ NODE_ENV: 'production' })).toThrow(/API_KEYS: no API keys configured/);
+    });
+
+    it('when NODE_ENV=production without keys but AUTH_DISABLED=true, then it starts with auth off on purpose', () => {
+      const config = loadApiConfig({ NODE_ENV: 'production', AUTH_DISABLED: 'true' });
+      expect(authModeOf(config)).toEqual({ mode: 'off', reason: 'AUTH_DISABLED' });
+    });
+
+    it('when not in production and no keys are configured, then auth is off for want of keys', () => {
+      expect(authModeOf(loadApiConfig({}))).toEqual({ mode: 'off', reason: 'no API_KEYS' });
+    });
+
+    it('when rate limit, public paths and CORS are set, then they are typed', () => {
+      const config = loadApiConfig({
+        RATE_LIMIT_MAX: '0',
+        RATE_LIMIT_WINDOW_MS: '1000',
+        PUBLIC_PATHS: '/healthz, /docs',
+        CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      });
+      expect(config).toMatchObject({
+        RATE_LIMIT_MAX: 0,
+        RATE_LIMIT_WINDOW_MS: 1000,
+        PUBLIC_PATHS: ['/healthz', '/docs'],
+        CORS_ORIGINS: ['https://app.example.com', 'http://localhost:5173'],
+      });
+    });
+
+    it.each([
+      ['CORS_ORIGINS', 'https://app.example.com/path'],
+      ['PUBLIC_PATHS', 'healthz'],
+      ['AUTH_DISABLED', 'yes'],
+      ['RATE_LIMIT_MAX', '-1'],
+    ])('when %s is %p, then start-up fails naming it', (name, value) => {
+      expect(() => loadApiConfig({ [name]: value })).toThrow(name);
+    });
   });
 });

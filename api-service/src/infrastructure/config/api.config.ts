@@ -1,5 +1,6 @@
 import { ACTIVITY_LIMITS, commaList, DEFAULT_TOPICS, parseEnv } from '@uap/shared';
 import { z } from 'zod';
+import { parseApiKeys } from '../../domain/api-key';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -17,6 +18,31 @@ const TrustProxySchema = z
     if (/^\d+$/.test(value)) return Number(value);
     return commaList(value);
   });
+
+const BooleanSchema = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** `API_KEYS`: `<sha256 hex>:<scope>[+<scope>]`, comma-separated; see domain/api-key.ts. */
+const ApiKeysSchema = z.string().transform((value, ctx) => {
+  const { entries, problems } = parseApiKeys(value);
+  for (const problem of problems) ctx.addIssue({ code: 'custom', message: problem });
+  return entries;
+});
+
+const PublicPathsSchema = z
+  .string()
+  .transform(commaList)
+  .pipe(z.array(z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'each path must start with "/"')));
+
+const CorsOriginsSchema = z
+  .string()
+  .transform(commaList)
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/, 'each origin must be * or scheme://host[:port], no path'),
+    ),
+  );
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -52,10 +78,38 @@ export const ApiConfigSchema = z.object({
   READINESS_TIMEOUT_MS: int(100, 30_000).default(1_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
   TRUST_PROXY: TrustProxySchema.default(false),
+  NODE_ENV: z.string().trim().default('development'),
+  API_KEYS: ApiKeysSchema.prefault(''),
+  AUTH_DISABLED: BooleanSchema.prefault('false'),
+  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs'),
+  RATE_LIMIT_WINDOW_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
+  RATE_LIMIT_MAX: int(0, 1_000_000_000).default(60_000),
+  CORS_ORIGINS: CorsOriginsSchema.prefault(''),
+});
+
+// Secure by default: a production deployment without keys is a mistake, not a choice, unless said so.
+const GuardedApiConfigSchema = ApiConfigSchema.superRefine((config, ctx) => {
+  if (config.NODE_ENV === 'production' && config.API_KEYS.length === 0 && !config.AUTH_DISABLED) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_KEYS'],
+      message:
+        'no API keys configured and NODE_ENV=production: refusing to start an open API. ' +
+        'Set API_KEYS=<sha256 of key>:ingest+read (see .env.example), or AUTH_DISABLED=true to run without auth on purpose',
+    });
+  }
 });
 
 export type ApiConfig = Readonly<z.output<typeof ApiConfigSchema>>;
 
+/** How requests are authenticated, decided once from the config; `reason` says why auth is off. */
+export type AuthMode = { mode: 'api-keys' } | { mode: 'off'; reason: 'AUTH_DISABLED' | 'no API_KEYS' };
+
+export function authModeOf(config: ApiConfig): AuthMode {
+  if (config.AUTH_DISABLED) return { mode: 'off', reason: 'AUTH_DISABLED' };
+  return config.API_KEYS.length === 0 ? { mode: 'off', reason: 'no API_KEYS' } : { mode: 'api-keys' };
+}
+
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  return parseEnv(ApiConfigSchema, env);
+  return parseEnv(GuardedApiConfigSchema, env);
 }

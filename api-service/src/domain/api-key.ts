@@ -1,0 +1,84 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export const API_SCOPES = ['ingest', 'read'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** One configured key: only its SHA-256 is known to the service, never the key itself. */
+export interface ApiKeyEntry {
+  /** Short, non-secret label for logs and rate-limit buckets: the first 12 hex digits of the hash. */
+  id: string;
+  hash: Buffer;
+  scopes: ReadonlySet<ApiScope>;
+}
+
+/** Longer presented keys are refused without hashing; real keys are far shorter. */
+export const MAX_PRESENTED_KEY_LENGTH = 256;
+
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * Parses `API_KEYS`: a comma list of `<sha256 hex>:<scope>[+<scope>]`, e.g. `9f86…:ingest+read,60303…:ingest`.
+ * Returns the entries, or the problems found (one line each) so configuration fails with all of them.
+ */
+export function parseApiKeys(spec: string): { entries: ApiKeyEntry[]; problems: string[] } {
+  const entries: ApiKeyEntry[] = [];
+  const problems: string[] = [];
+  const items = spec
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  items.forEach((item, index) => {
+    const where = `entry ${index + 1}`;
+    const [hashPart, scopePart, ...rest] = item.split(':');
+    const hash = (hashPart ?? '').trim().toLowerCase();
+    if (!HASH_HEX.test(hash)) {
+      problems.push(`${where}: expected the SHA-256 of the key as 64 hex digits before ":"`);
+      return;
+    }
+    if (scopePart === undefined || rest.length > 0) {
+      problems.push(`${where}: expected <sha256>:<scopes> with scopes from ${API_SCOPES.join(', ')} joined by "+"`);
+      return;
+    }
+    const scopes = scopePart.split('+').map((s) => s.trim());
+    const unknown = scopes.filter((s) => !(API_SCOPES as readonly string[]).includes(s));
+    if (unknown.length > 0 || scopes.length === 0) {
+      problems.push(`${where}: unknown scope(s) "${unknown.join('+')}"; allowed: ${API_SCOPES.join(', ')}`);
+      return;
+    }
+    if (entries.some((e) => e.hash.toString('hex') === hash)) {
+      problems.push(`${where}: the same key hash is listed twice`);
+      return;
+    }
+    entries.push({ id: hash.slice(0, 12), hash: Buffer.from(hash, 'hex'), scopes: new Set(scopes as ApiScope[]) });
+  });
+  return { entries, problems };
+}
+
+/**
+ * Finds the entry for a presented key. The key is hashed once and compared with every configured
+ * hash in constant time, without stopping at a match, so timing tells neither whether nor which key matched.
+ */
+export function findApiKey(presented: string, entries: readonly ApiKeyEntry[]): ApiKeyEntry | undefined {
+  if (presented.length === 0 || presented.length > MAX_PRESENTED_KEY_LENGTH) return undefined;
+  const hash = createHash('sha256').update(presented, 'utf8').digest();
+  let found: ApiKeyEntry | undefined;
+  for (const entry of entries) {
+    const same = timingSafeEqual(hash, entry.hash);
+    found = same && found === undefined ? entry : found;
+  }
+  return found;
+}
+
+/** Reads need `read`; everything that writes needs `ingest`. */
+export function scopeForMethod(method: string): ApiScope {
+  const m = method.toUpperCase();
+  return m === 'GET' || m === 'HEAD' ? 'read' : 'ingest';
+}
+
+export function hasScope(entry: ApiKeyEntry, scope: ApiScope): boolean {
+  return entry.scopes.has(scope);
+}
