@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -5,18 +6,33 @@ import type { Logger } from 'pino';
 import type { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import type { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './interfaces/http/activities.router';
+import type { ApiKeyEntry } from './domain/api-key';
+import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/activity-queries.router';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
 import { requestIdOf } from './interfaces/http/problem';
-import { requestId } from './interfaces/http/request-id.middleware';
+import { rateLimiter } from './interfaces/http/rate-limit.middleware';
+import { REQUEST_ID_HEADER, requestId } from './interfaces/http/request-id.middleware';
 
 export interface AppConfig {
   /** Express `trust proxy`: decides which address `req.ip` (and so `context.ip`) reports. */
   trustProxy: boolean | number | string[];
   bodyLimits: BodyLimits;
   retryAfterSeconds: number;
+  /** API keys, rate limit and CORS; absent means all off (unit tests of other concerns). */
+  security?: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  /** 'disabled' only when main decided so (development without keys, or AUTH_DISABLED) and logged it. */
+  apiKeys: readonly ApiKeyEntry[] | 'disabled';
+  /** Served without a key and never rate limited: probes, metrics, docs. */
+  publicPaths: readonly string[];
+  rateLimit: { windowMs: number; max: number };
+  /** Allowed browser origins; empty = no CORS headers at all. */
+  corsOrigins: readonly string[];
 }
 
 export interface AppDeps {
@@ -54,7 +70,26 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(helmet());
+  const security = config.security;
+  // Before the method guard, which would answer a CORS preflight (OPTIONS) with 405.
+  if (security && security.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
+        methods: ['GET', 'HEAD', 'POST'],
+        allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', REQUEST_ID_HEADER],
+        exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(methodGuard(routes));
+  if (security) {
+    const auth = apiKeyAuth({ apiKeys: security.apiKeys, publicPaths: security.publicPaths });
+    app.use(auth.identify);
+    app.use(rateLimiter({ ...security.rateLimit, exemptPaths: security.publicPaths }));
+    app.use(auth.authorize);
+  }
 
   app.use(healthRouter(deps.readiness));
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));

@@ -5,7 +5,7 @@ import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
-import { loadApiConfig } from './infrastructure/config/api.config';
+import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
@@ -18,6 +18,15 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL });
   installCrashHandlers(logger);
+  const auth = authModeOf(config);
+  if (auth.mode === 'off') {
+    logger.warn(
+      { reason: auth.reason, nodeEnv: config.NODE_ENV },
+      'AUTHENTICATION IS OFF: every client can ingest and read. Set API_KEYS (see .env.example) to require API keys',
+    );
+  } else {
+    logger.info({ keys: config.API_KEYS.map((k) => ({ id: k.id, scopes: [...k.scopes] })) }, 'API keys required');
+  }
 
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   await ensureActivitiesTopic(
@@ -54,6 +63,12 @@ async function main(): Promise<void> {
       trustProxy: config.TRUST_PROXY,
       bodyLimits: { singleBytes: config.SINGLE_BODY_LIMIT_BYTES, batchBytes: config.BATCH_BODY_LIMIT_BYTES },
       retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+      security: {
+        apiKeys: auth.mode === 'off' ? 'disabled' : config.API_KEYS,
+        publicPaths: config.PUBLIC_PATHS,
+        rateLimit: { windowMs: config.RATE_LIMIT_WINDOW_MS, max: config.RATE_LIMIT_MAX },
+        corsOrigins: config.CORS_ORIGINS,
+      },
     },
   });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'api-service listening'));

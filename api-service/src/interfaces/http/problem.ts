@@ -1,20 +1,26 @@
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import type { DomainErrorCode, FieldError } from '../../domain/domain-error';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** RFC 9457 problem details, plus `errors` for validation and `requestId` for support tickets. */
-export interface ProblemDetails {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId?: string;
-  errors?: FieldError[];
-  /** Set when `errors` was cut short: how many there were in all. */
-  errorCount?: number;
-}
+export const ProblemDetailsSchema = z
+  .object({
+    type: z.string().describe('URN naming the kind of problem, e.g. urn:uap:problem:validation-failed'),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().describe('The request path'),
+    requestId: z.string().optional().describe('Also sent as the X-Request-Id header'),
+    errors: z
+      .array(z.object({ path: z.string().describe('Dotted path, e.g. events.3.userId'), message: z.string() }))
+      .optional()
+      .describe('One entry per invalid field (validation problems only)'),
+    errorCount: z.int().optional().describe('Set when `errors` was cut short: how many there were in all.'),
+  })
+  .meta({ id: 'Problem' });
+export type ProblemDetails = z.infer<typeof ProblemDetailsSchema>;
 
 /** A hostile body can hold thousands of bad keys; listing them all would make the answer larger than the question. */
 export const MAX_LISTED_ERRORS = 100;
@@ -30,10 +36,13 @@ export const PROBLEMS = {
   malformedJson: { status: 400, title: 'Malformed JSON', slug: 'malformed-json' },
   validation: { status: 400, title: 'Validation failed', slug: 'validation-failed' },
   badRequest: { status: 400, title: 'Bad request', slug: 'bad-request' },
+  unauthorized: { status: 401, title: 'Unauthorized', slug: 'unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
   notFound: { status: 404, title: 'Not found', slug: 'not-found' },
   methodNotAllowed: { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
   payloadTooLarge: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },
   unsupportedMediaType: { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' },
+  tooManyRequests: { status: 429, title: 'Too many requests', slug: 'too-many-requests' },
   internal: { status: 500, title: 'Internal server error', slug: 'internal' },
   unavailable: { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
 } as const satisfies Record<string, ProblemKind>;
@@ -74,6 +83,8 @@ export function sendProblem(
       ? { errorCount: extra.errors.length }
       : {}),
   };
+  // Read by the metrics middleware, which counts rejected events by this reason.
+  res.locals['problem'] = kind.slug;
   for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
   res.status(kind.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }
