@@ -35,8 +35,9 @@ export interface BatchAccepted {
  * batch goes out in a single acknowledged send.
  */
 export class IngestActivityUseCase {
-  private readonly single;
-  private readonly batch;
+  /** The schemas requests are validated with; the OpenAPI document is generated from these same instances. */
+  readonly single;
+  readonly batch;
   private readonly now: () => Date;
 
   constructor(

@@ -91,6 +91,16 @@ export const MetadataSchema = z
     if (issues.length === 0 && Buffer.byteLength(JSON.stringify(metadata)) > ACTIVITY_LIMITS.metadataMaxBytes) {
       ctx.addIssue({ code: 'custom', message: `must be at most ${ACTIVITY_LIMITS.metadataMaxBytes} bytes serialized` });
     }
+  })
+  // z.custom has no JSON Schema of its own; this is what OpenAPI generators publish for it.
+  .meta({
+    id: 'Metadata',
+    type: 'object',
+    additionalProperties: true,
+    description:
+      `Free-form JSON object, at most ${ACTIVITY_LIMITS.metadataMaxBytes} bytes serialized and ` +
+      `${ACTIVITY_LIMITS.metadataMaxDepth} levels deep; keys must not start with "$" or contain "." or NUL. ` +
+      'SEARCH requires `query` (string); LOGIN accepts `method` (string) and `success` (boolean).',
   });
 
 type TypedMetadata = { type: ActivityType; metadata?: Record<string, unknown> | undefined };

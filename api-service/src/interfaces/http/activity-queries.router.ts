@@ -1,4 +1,11 @@
-import { ACTIVITY_TYPES, ActivityTypeSchema, EventIdSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared';
+import {
+  ACTIVITY_TYPES,
+  ActivityEventSchema,
+  ActivityTypeSchema,
+  EventIdSchema,
+  IsoDateTimeSchema,
+  UserIdSchema,
+} from '@uap/shared';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
@@ -43,18 +50,28 @@ const typeParam = z
   .pipe(z.array(ActivityTypeSchema))
   .transform((types) => [...new Set(types)]);
 
+// The descriptions end up in the OpenAPI document, which shows a parameter as it travels (a string).
 const listShape = {
-  userId: once('userId').pipe(UserIdSchema),
-  type: typeParam,
-  from: dateParam('from'),
-  to: dateParam('to'),
-  sort: once('sort').pipe(z.enum(['desc', 'asc'])),
-  limit: integerParam('limit', 1, QUERY_LIMITS.maxLimit),
+  userId: once('userId').pipe(UserIdSchema).meta({ description: 'Only this user’s activities.' }),
+  type: typeParam.meta({
+    description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of ${ACTIVITY_TYPES.join(', ')}.`,
+  }),
+  from: dateParam('from').meta({ description: 'Inclusive lower bound on occurredAt (ISO-8601 with offset).' }),
+  to: dateParam('to').meta({ description: 'Exclusive upper bound on occurredAt (ISO-8601 with offset).' }),
+  sort: once('sort')
+    .pipe(z.enum(['desc', 'asc']))
+    .meta({ description: 'By occurredAt then eventId: desc (default, newest first) or asc.' }),
+  limit: integerParam('limit', 1, QUERY_LIMITS.maxLimit).meta({
+    description: `Page size, 1-${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit}).`,
+  }),
   cursor: once('cursor')
     .min(1, 'cursor must not be empty')
     .max(512, 'cursor is too long')
-    .regex(/^[A-Za-z0-9_-]+$/, 'cursor is not a cursor issued by this API'),
-  page: integerParam('page', 1, QUERY_LIMITS.maxOffsetRows),
+    .regex(/^[A-Za-z0-9_-]+$/, 'cursor is not a cursor issued by this API')
+    .meta({ description: 'page.nextCursor of the previous page; send the same filters and sort with it.' }),
+  page: integerParam('page', 1, QUERY_LIMITS.maxOffsetRows).meta({
+    description: `Offset paging instead of cursors: 1-based page number; page x limit at most ${QUERY_LIMITS.maxOffsetRows}. Cannot be combined with cursor.`,
+  }),
 };
 
 function listParamsSchema<K extends keyof typeof listShape>(keys: K[]) {
@@ -70,6 +87,9 @@ type ListParams = z.infer<typeof LIST_PARAMS>;
 // The user is in the path there; a second userId in the query would only be ambiguous.
 const USER_LIST_PARAMS = listParamsSchema(ALL_LIST_PARAMS.filter((key) => key !== 'userId'));
 const NO_PARAMS = z.strictObject({});
+
+/** The query-string schemas of the read endpoints, for the OpenAPI document. */
+export const ACTIVITY_QUERY_PARAMS = { list: LIST_PARAMS, byUser: USER_LIST_PARAMS, byId: NO_PARAMS } as const;
 
 const OPERATOR_SYNTAX = /[[\]$.]/;
 
@@ -133,8 +153,32 @@ function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
   };
 }
 
+/** The public shape of a stored activity: the event as it was accepted, plus when the worker stored it. */
+export const ActivityDtoSchema = z
+  .strictObject({
+    ...ActivityEventSchema.shape,
+    schemaVersion: z.int().min(1),
+    persistedAt: IsoDateTimeSchema.optional().describe('When the worker stored it.'),
+  })
+  .meta({ id: 'Activity' });
+
+const CursorPageSchema = z.strictObject({ limit: z.int(), nextCursor: z.string().nullable(), hasMore: z.boolean() });
+const OffsetPageSchema = z.strictObject({
+  limit: z.int(),
+  page: z.int(),
+  total: z.int(),
+  totalPages: z.int(),
+  hasMore: z.boolean(),
+});
+export const ActivityListDtoSchema = z
+  .strictObject({
+    data: z.array(ActivityDtoSchema),
+    page: z.union([CursorPageSchema, OffsetPageSchema]),
+  })
+  .meta({ id: 'ActivityList' });
+
 /** The public shape: ISO dates, a fixed set of fields, nothing store-internal. */
-export function toActivityDto(record: ActivityRecord) {
+export function toActivityDto(record: ActivityRecord): z.input<typeof ActivityDtoSchema> {
   return {
     eventId: record.eventId,
     userId: record.userId,
@@ -149,7 +193,7 @@ export function toActivityDto(record: ActivityRecord) {
   };
 }
 
-function toListDto(list: ActivityList) {
+function toListDto(list: ActivityList): z.input<typeof ActivityListDtoSchema> {
   return { data: list.data.map(toActivityDto), page: list.page };
 }
 

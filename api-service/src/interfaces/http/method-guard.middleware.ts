@@ -25,6 +25,7 @@ function matches(pattern: string[], actual: string[]): boolean {
  */
 export function methodGuard(routes: RouteSpec[]): RequestHandler {
   const compiled = routes.map((r) => ({
+    path: r.path,
     pattern: segments(r.path),
     methods: r.methods.map((m) => m.toUpperCase()),
     params: segments(r.path).filter((s) => s.startsWith(':')).length,
@@ -37,8 +38,11 @@ export function methodGuard(routes: RouteSpec[]): RequestHandler {
       return;
     }
     const fewestParams = Math.min(...candidates.map((c) => c.params));
-    const allowed = new Set(candidates.filter((c) => c.params === fewestParams).flatMap((c) => c.methods));
+    const best = candidates.filter((c) => c.params === fewestParams);
+    const allowed = new Set(best.flatMap((c) => c.methods));
     if (allowed.has('GET')) allowed.add('HEAD');
+    // The pattern, never the raw path: metrics label requests with it, so ids do not explode the series.
+    res.locals['route'] = (best.find((c) => c.methods.includes(req.method)) ?? best[0]!).path;
     if (allowed.has(req.method)) {
       next();
       return;
