@@ -31,7 +31,7 @@ const ApiKeysSchema = z.string().transform((value, ctx) => {
 const PublicPathsSchema = z
   .string()
   .transform(commaList)
-  .pipe(z.array(z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'each path must start with "/"')));
+  .pipe(z.array(z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'each path must start with "/"')));
 
 const CorsOriginsSchema = z
   .string()

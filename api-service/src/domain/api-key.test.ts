@@ -1,0 +1,45 @@
+import { findApiKey, hashApiKey, MAX_PRESENTED_KEY_LENGTH, parseApiKeys, scopeForMethod } from './api-key';
+
+describe('API keys', () => {
+  const { entries } = parseApiKeys(`${hashApiKey('k-ingest')}:ingest,${hashApiKey('k-both')}:ingest+read`);
+
+  it('when a configured key is presented, then its entry is found', () => {
+    expect(findApiKey('k-both', entries)?.scopes).toEqual(new Set(['ingest', 'read']));
+    expect(findApiKey('k-ingest', entries)?.scopes).toEqual(new Set(['ingest']));
+  });
+
+  it.each([
+    ['an unknown key', 'k-other'],
+    ['an empty key', ''],
+    ['the hash instead of the key', hashApiKey('k-both')],
+    ['an overlong key', 'k'.repeat(MAX_PRESENTED_KEY_LENGTH + 1)],
+    ['the key with a trailing space', 'k-both '],
+  ])('when %s is presented, then no entry is found', (_what, presented) => {
+    expect(findApiKey(presented, entries)).toBeUndefined();
+  });
+
+  it('when parsing, then hex case and spaces do not matter, and the id is a hash prefix', () => {
+    const hash = hashApiKey('x');
+    const parsed = parseApiKeys(` ${hash.toUpperCase()} : read `);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries[0]?.id).toBe(hash.slice(0, 12));
+    expect(findApiKey('x', parsed.entries)).toBe(parsed.entries[0]);
+  });
+
+  it('when the spec has several bad entries, then each is reported, numbered', () => {
+    expect(parseApiKeys('zz:ingest, ,abc').problems).toEqual([
+      expect.stringMatching(/^entry 1: /),
+      expect.stringMatching(/^entry 2: /),
+    ]);
+  });
+
+  it.each([
+    ['GET', 'read'],
+    ['HEAD', 'read'],
+    ['get', 'read'],
+    ['POST', 'ingest'],
+    ['DELETE', 'ingest'],
+  ])('when the method is %s, then the scope needed is %s', (method, scope) => {
+    expect(scopeForMethod(method)).toBe(scope);
+  });
+});
