@@ -21,12 +21,17 @@ export class LoadStats {
 
   /** Nearest-rank percentiles over every request so far. */
   percentiles(ps: number[]): Record<string, number> {
-    const sorted = [...this.latenciesMs].sort((a, b) => a - b);
-    return Object.fromEntries(
-      ps.map((p) => [
-        `p${p}`,
-        sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!,
-      ]),
-    );
+    return percentiles(this.latenciesMs, ps);
   }
+}
+
+/** Nearest-rank percentiles (`{ p50, p99 }`); 0 for an empty sample. */
+export function percentiles(values: readonly number[], ps: number[]): Record<string, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Object.fromEntries(
+    ps.map((p) => [
+      `p${p}`,
+      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!,
+    ]),
+  );
 }

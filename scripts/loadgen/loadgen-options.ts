@@ -43,7 +43,7 @@ const MixSchema = z.string().transform((raw, ctx) => {
 export const LoadgenOptionsSchema = z.strictObject({
   url: z.url().default('http://127.0.0.1:3000'),
   users: positiveInt(10_000_000).default(1000),
-  mix: MixSchema.default('PAGE_VIEW=50,SEARCH=25,CLICK=15,LOGIN=5,LOGOUT=5'),
+  mix: MixSchema.prefault('PAGE_VIEW=50,SEARCH=25,CLICK=15,LOGIN=5,LOGOUT=5'),
   rate: z.coerce.number().int().min(0).max(1_000_000).default(200),
   duration: positiveInt(3600).default(10),
   batchSize: positiveInt(500).default(1),

@@ -1,0 +1,375 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared';
+import { MongoClient, type Db } from 'mongodb';
+import { encodeCursor } from '../api-service/src/domain/activity-query';
+import { toActivityDocument } from '../worker-service/src/infrastructure/mongo/mongo-activity.repository';
+import { runNaiveConsumer, prefillTopic } from './measures/drain.measure';
+import { runAutocannon, type HttpRun } from './measures/ingest.measure';
+import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
+import { sampleReads, type ReadSample } from './measures/reads.measure';
+import { benchInputs, toEvents } from './support/bench-events';
+import {
+  BenchProcess,
+  ROOT,
+  benchKafka,
+  buildAll,
+  describeBroker,
+  describeStore,
+  freePort,
+  resolveServices,
+  uniqueSuffix,
+  type BenchServices,
+} from './support/bench-context';
+import { renderMarkdown, type BenchReport } from './support/bench-report';
+
+/** Sizes can be shrunk for a smoke run (BENCH_EVENTS=5000 BENCH_HTTP_SECONDS=3); the defaults are the issue's. */
+const CONFIG = {
+  events: Number(process.env['BENCH_EVENTS'] ?? 200_000),
+  httpSeconds: Number(process.env['BENCH_HTTP_SECONDS'] ?? 15),
+  warmupSeconds: Number(process.env['BENCH_WARMUP_SECONDS'] ?? 3),
+  connections: 32,
+  batchSize: 100,
+  latencySeconds: Number(process.env['BENCH_LATENCY_SECONDS'] ?? 15),
+  naiveBudgetMs: Number(process.env['BENCH_NAIVE_SECONDS'] ?? 30) * 1000,
+  readSamples: Number(process.env['BENCH_READ_SAMPLES'] ?? 5),
+  users: 1_000,
+  stageTimeoutMs: 5 * 60_000,
+};
+
+interface Stack {
+  services: BenchServices;
+  client: MongoClient;
+  id: string;
+  processes: BenchProcess[];
+  topics: string[];
+  dbs: string[];
+}
+
+async function startApi(stack: Stack, name: string, topic: string, db: string): Promise<string> {
+  const port = await freePort();
+  const api = BenchProcess.start(name, ['api-service/dist/main.js'], {
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    KAFKA_BROKERS: stack.services.kafkaBrokers,
+    ACTIVITIES_TOPIC: topic,
+    MONGO_URL: stack.services.mongoUrl,
+    MONGO_DB: db,
+    ...benchAuthEnv(),
+  });
+  stack.processes.push(api);
+  stack.topics.push(topic);
+  stack.dbs.push(db);
+  const url = `http://127.0.0.1:${port}`;
+  await api.waitForHttp(`${url}/readyz`);
+  return url;
+}
+
+async function startWorker(stack: Stack, name: string, topic: string, db: string): Promise<() => Promise<number>> {
+  const port = await freePort();
+  const worker = BenchProcess.start(name, ['worker-service/dist/main.js'], {
+    WORKER_PORT: String(port),
+    LOG_LEVEL: 'info',
+    KAFKA_BROKERS: stack.services.kafkaBrokers,
+    KAFKA_CLIENT_ID: name,
+    CONSUMER_GROUP: `${topic}-workers`,
+    ACTIVITIES_TOPIC: topic,
+    DLQ_TOPIC: `${topic}.dlq`,
+    MONGO_URL: stack.services.mongoUrl,
+    MONGO_DB: db,
+  });
+  stack.processes.push(worker);
+  stack.topics.push(topic, `${topic}.dlq`);
+  stack.dbs.push(db);
+  const readyz = `http://127.0.0.1:${port}/readyz`;
+  await worker.waitForHttp(readyz);
+  // The worker's own counters: cheap to poll, unlike a count over hundreds of thousands of documents.
+  return async () => {
+    const body = (await (await fetch(readyz)).json()) as { stats: { inserted: number; duplicates: number } };
+    return body.stats.inserted + body.stats.duplicates;
+  };
+}
+
+// The API runs as in production (NODE_ENV=production): with a key, and without the per-key rate limit,
+// which would otherwise be what the ingest measures hit.
+const BENCH_KEY = randomBytes(24).toString('base64url');
+const AUTH_HEADERS = { 'x-api-key': BENCH_KEY };
+function benchAuthEnv(): Record<string, string> {
+  return { API_KEYS: `${createHash('sha256').update(BENCH_KEY).digest('hex')}:ingest+read`, RATE_LIMIT_MAX: '0' };
+}
+
+function ratio(value: number, baseline: number): number {
+  return baseline === 0 ? 0 : value / baseline;
+}
+
+async function createIndexes(db: Db): Promise<void> {
+  for (const index of ACTIVITY_INDEXES) {
+    await db
+      .collection(ACTIVITIES_COLLECTION)
+      .createIndex(index.key, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+  }
+}
+
+async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
+  const barePort = await freePort();
+  const bare = BenchProcess.start('bare-express', ['--import', 'tsx', 'bench/bare-server.ts'], {
+    PORT: String(barePort),
+  });
+  stack.processes.push(bare);
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  await bare.waitForHttp(`${bareUrl}/healthz`);
+  const apiUrl = await startApi(stack, 'api-ingest', `bench-${stack.id}-ingest`, `bench_${stack.id}_ingest`);
+
+  const [single] = benchInputs(1, { users: 1, startMs: Date.now() - 60_000, spreadMs: 1_000 });
+  const { eventId: _id, ...singleBody } = single!; // the server assigns ids, so every request is a new event
+  const batch = benchInputs(CONFIG.batchSize, {
+    users: CONFIG.users,
+    startMs: Date.now() - 60_000,
+    spreadMs: 10_000,
+  }).map(({ eventId: _e, ...rest }) => rest);
+  const load = (url: string, path: string, body: unknown, connections: number) =>
+    runAutocannon({
+      url: `${url}${path}`,
+      body: JSON.stringify(body),
+      connections,
+      durationS: CONFIG.httpSeconds,
+      warmupS: CONFIG.warmupSeconds,
+      headers: AUTH_HEADERS,
+    });
+  const results: Record<string, HttpRun> = {};
+  console.error('[bench] 1/6 single-event ingest: bare Express, then the API');
+  results['singleBare'] = await load(bareUrl, '/api/v1/activities', singleBody, CONFIG.connections);
+  results['singleApi'] = await load(apiUrl, '/api/v1/activities', singleBody, CONFIG.connections);
+  console.error('[bench] 2/6 batch ingest (100 events per request)');
+  results['batchBare'] = await load(bareUrl, '/api/v1/activities/batch', { events: batch }, 8);
+  results['batchApi'] = await load(apiUrl, '/api/v1/activities/batch', { events: batch }, 8);
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  return {
+    single: {
+      bare: results['singleBare']!,
+      api: results['singleApi']!,
+      ratio: ratio(results['singleApi']!.requestsPerSec, results['singleBare']!.requestsPerSec),
+    },
+    batch: {
+      bare: results['batchBare']!,
+      api: results['batchApi']!,
+      eventsPerSec: results['batchApi']!.requestsPerSec * CONFIG.batchSize,
+      ratio: ratio(results['batchApi']!.requestsPerSec, results['batchBare']!.requestsPerSec),
+    },
+  };
+}
+
+async function pipelineAndReads(stack: Stack): Promise<Pick<BenchReport, 'pipeline' | 'latency' | 'reads'>> {
+  const topic = `bench-${stack.id}-pipeline`;
+  const db = `bench_${stack.id}_pipeline`;
+  const apiUrl = await startApi(stack, 'api-pipeline', topic, db);
+  const persisted = await startWorker(stack, 'worker-pipeline', topic, db);
+  const inputs = benchInputs(CONFIG.events, {
+    users: CONFIG.users,
+    startMs: Date.now() - 86_400_000,
+    spreadMs: 86_400_000,
+  });
+
+  console.error(`[bench] 3/6 pipeline: ${CONFIG.events} events through the API until all are persisted`);
+  const t0 = performance.now();
+  const published = await publishThroughApi(apiUrl, inputs, { batchSize: 500, concurrency: 4, headers: AUTH_HEADERS });
+  const done = await waitForCount(persisted, CONFIG.events, t0, CONFIG.stageTimeoutMs);
+  const stored = await stack.client.db(db).collection(ACTIVITIES_COLLECTION).countDocuments();
+  const pipelineRate = done.reached ? (CONFIG.events / done.atMs) * 1000 : 0;
+
+  console.error('[bench] 3/6 baseline: raw driver insertMany (unordered) of the same documents');
+  const rawDb = stack.client.db(`bench_${stack.id}_raw`);
+  stack.dbs.push(rawDb.databaseName);
+  await createIndexes(rawDb);
+  const docs = toEvents(inputs, new Date()).map((e) => toActivityDocument(e, new Date()));
+  const r0 = performance.now();
+  for (let i = 0; i < docs.length; i += 500) {
+    await rawDb.collection(ACTIVITIES_COLLECTION).insertMany(docs.slice(i, i + 500), { ordered: false });
+  }
+  const rawRate = (docs.length / (performance.now() - r0)) * 1000;
+
+  console.error('[bench] 6/6 reads on the pipeline data');
+  const reads = await measureReads(apiUrl, inputs);
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+
+  console.error(`[bench] 4/6 end-to-end latency at half the pipeline rate (${Math.round(pipelineRate / 2)} events/s)`);
+  const latTopic = `bench-${stack.id}-latency`;
+  const latDb = `bench_${stack.id}_latency`;
+  const latApi = await startApi(stack, 'api-latency', latTopic, latDb);
+  const latPersisted = await startWorker(stack, 'worker-latency', latTopic, latDb);
+  const halfRate = Math.max(50, Math.round(pipelineRate / 2));
+  const latInputs = benchInputs(halfRate * CONFIG.latencySeconds, {
+    users: CONFIG.users,
+    startMs: Date.now() - 60_000,
+    spreadMs: 60_000,
+  });
+  const latPublished = await publishThroughApi(latApi, latInputs, {
+    batchSize: 50,
+    concurrency: 8,
+    ratePerSec: halfRate,
+  });
+  await waitForCount(latPersisted, latPublished.accepted, performance.now(), 120_000);
+  const lag = await endToEndLatency(stack.client.db(latDb), ACTIVITIES_COLLECTION);
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+
+  return {
+    pipeline: {
+      events: CONFIG.events,
+      accepted: published.accepted,
+      failedRequests: published.failedRequests,
+      publishMs: published.elapsedMs,
+      persistedMs: done.atMs,
+      allPersisted: done.reached && stored === CONFIG.events,
+      stored,
+      eventsPerSec: pipelineRate,
+      rawInsertEventsPerSec: rawRate,
+      ratio: ratio(pipelineRate, rawRate),
+    },
+    latency: { ratePerSec: halfRate, accepted: latPublished.accepted, ...lag },
+    reads,
+  };
+}
+
+async function measureReads(apiUrl: string, inputs: ReturnType<typeof benchInputs>): Promise<BenchReport['reads']> {
+  const base = `${apiUrl}/api/v1/activities`;
+  const sample = inputs[123]!;
+  const from = new Date(Date.parse(sample.occurredAt!) - 3_600_000).toISOString();
+  const to = new Date(Date.parse(sample.occurredAt!) + 3_600_000).toISOString();
+  const shapes: [string, string][] = [
+    ['latest (no filter)', `${base}?limit=20`],
+    ['userId', `${base}?userId=${sample.userId}`],
+    ['type', `${base}?type=SEARCH`],
+    ['types (2)', `${base}?type=LOGIN,LOGOUT`],
+    ['userId + type', `${base}?userId=${sample.userId}&type=${sample.type}`],
+    ['range (2 h)', `${base}?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`],
+    ['userId + range', `${base}?userId=${sample.userId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`],
+  ];
+  const samples: ReadSample[] = [];
+  for (const [shape, url] of shapes) samples.push(await sampleReads(shape, url, CONFIG.readSamples, AUTH_HEADERS));
+
+  // The cursor a client holds after walking 99 pages of 100, built from the known data instead of walking.
+  const sorted = inputs
+    .map((i) => ({ occurredAt: new Date(i.occurredAt!), eventId: i.eventId! }))
+    .sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || (a.eventId < b.eventId ? 1 : -1));
+  const depth = Math.min(9_900, sorted.length - 100);
+  const cursor = encodeCursor(sorted[depth - 1]!, {}, 'desc');
+  const firstPage = await sampleReads('first page (limit 100)', `${base}?limit=100`, CONFIG.readSamples, AUTH_HEADERS);
+  const keysetDeep = await sampleReads(
+    `keyset page at depth ${depth}`,
+    `${base}?limit=100&cursor=${cursor}`,
+    CONFIG.readSamples,
+  );
+  const offsetDeep = await sampleReads(
+    `offset page at depth ${depth}`,
+    `${base}?limit=100&page=${depth / 100 + 1}`,
+    CONFIG.readSamples,
+  );
+  return {
+    shapes: samples,
+    firstPage,
+    keysetDeep,
+    offsetDeep,
+    keysetDeepRatio: ratio(keysetDeep.p50Ms, firstPage.p50Ms),
+  };
+}
+
+async function drain(stack: Stack): Promise<BenchReport['drain']> {
+  const kafka = benchKafka(stack.services.kafkaBrokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = `bench-${stack.id}-drain`;
+  stack.topics.push(topic);
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+  await admin.disconnect();
+  console.error(`[bench] 5/6 worker drain: prefilling ${CONFIG.events} events`);
+  const events = toEvents(
+    benchInputs(CONFIG.events, { users: CONFIG.users, startMs: Date.now() - 86_400_000, spreadMs: 86_400_000 }),
+    new Date(),
+  );
+  await prefillTopic(kafka, topic, events);
+
+  const t0 = performance.now();
+  const persisted = await startWorker(stack, 'worker-drain', topic, `bench_${stack.id}_drain`);
+  const done = await waitForCount(persisted, CONFIG.events, t0, CONFIG.stageTimeoutMs);
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  const workerRate = done.reached ? (CONFIG.events / done.atMs) * 1000 : 0;
+
+  console.error(`[bench] 5/6 naive consumer (eachMessage + insertOne) for ${CONFIG.naiveBudgetMs / 1000}s`);
+  const naiveDb = stack.client.db(`bench_${stack.id}_naive`);
+  stack.dbs.push(naiveDb.databaseName);
+  await createIndexes(naiveDb);
+  const naive = await runNaiveConsumer(
+    kafka,
+    topic,
+    naiveDb.collection(ACTIVITIES_COLLECTION),
+    CONFIG.naiveBudgetMs,
+    CONFIG.events,
+  );
+  const naiveRate = (naive.inserted / naive.elapsedMs) * 1000;
+  return {
+    events: CONFIG.events,
+    workerMs: done.atMs,
+    allPersisted: done.reached,
+    workerEventsPerSec: workerRate,
+    naiveInserted: naive.inserted,
+    naiveMs: naive.elapsedMs,
+    naiveEventsPerSec: naiveRate,
+    ratio: ratio(workerRate, naiveRate),
+  };
+}
+
+async function cleanup(stack: Stack): Promise<void> {
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  const admin = benchKafka(stack.services.kafkaBrokers).admin();
+  await admin.connect();
+  const existing = new Set(await admin.listTopics());
+  const topics = [...new Set(stack.topics)].filter((t) => existing.has(t));
+  if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+  await admin.disconnect();
+  for (const db of new Set(stack.dbs))
+    await stack.client
+      .db(db)
+      .dropDatabase()
+      .catch(() => undefined);
+  await stack.client.close();
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const services = await resolveServices();
+  await buildAll();
+  const client = await MongoClient.connect(services.mongoUrl, { serverSelectionTimeoutMS: 5_000 });
+  const stack: Stack = { services, client, id: uniqueSuffix(), processes: [], topics: [], dbs: [] };
+  const stop = () => void cleanup(stack).finally(() => process.exit(130));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const report: BenchReport = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      store: (await describeStore(client)).detail,
+      broker: describeBroker(services),
+      config: CONFIG,
+      ingest: await ingestCeilings(stack),
+      ...(await pipelineAndReads(stack)),
+      drain: await drain(stack),
+      durationS: 0,
+    };
+    report.durationS = (Date.now() - started) / 1000;
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${report.date.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(renderMarkdown(report));
+    console.error(`[bench] wrote ${file} in ${report.durationS.toFixed(0)}s`);
+  } finally {
+    await cleanup(stack);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import { percentiles } from '../../scripts/loadgen/load-stats';
+
+export interface ReadSample {
+  shape: string;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** Sequential GETs of one query shape; sequential so each latency is the query's own, not queueing. */
+export async function sampleReads(
+  shape: string,
+  url: string,
+  samples: number,
+  headers: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<ReadSample> {
+  const latencies: number[] = [];
+  let errors = 0;
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
+    if (res) await res.arrayBuffer();
+    if (res?.status === 200) latencies.push(performance.now() - started);
+    else errors++;
+  }
+  const p = percentiles(latencies, [50, 99]);
+  return { shape, samples, p50Ms: p['p50']!, p99Ms: p['p99']!, errors };
+}

@@ -1,0 +1,120 @@
+import type { HttpRun } from '../measures/ingest.measure';
+import type { ReadSample } from '../measures/reads.measure';
+
+export interface BenchReport {
+  date: string;
+  machine: { cpus: number; node: string };
+  store: string;
+  broker: string;
+  config: Record<string, number>;
+  ingest: {
+    single: { bare: HttpRun; api: HttpRun; ratio: number };
+    batch: { bare: HttpRun; api: HttpRun; eventsPerSec: number; ratio: number };
+  };
+  pipeline: {
+    events: number;
+    accepted: number;
+    failedRequests: number;
+    publishMs: number;
+    persistedMs: number;
+    allPersisted: boolean;
+    stored: number;
+    eventsPerSec: number;
+    rawInsertEventsPerSec: number;
+    ratio: number;
+  };
+  latency: { ratePerSec: number; accepted: number; count: number; p50Ms: number; p99Ms: number };
+  drain: {
+    events: number;
+    workerMs: number;
+    allPersisted: boolean;
+    workerEventsPerSec: number;
+    naiveInserted: number;
+    naiveMs: number;
+    naiveEventsPerSec: number;
+    ratio: number;
+  };
+  reads: {
+    shapes: ReadSample[];
+    firstPage: ReadSample;
+    keysetDeep: ReadSample;
+    offsetDeep: ReadSample;
+    keysetDeepRatio: number;
+  };
+  durationS: number;
+}
+
+const n = (v: number, digits = 0) =>
+  v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+const http = (r: HttpRun) =>
+  `${n(r.requestsPerSec)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`;
+const read = (r: ReadSample) =>
+  `p50 ${n(r.p50Ms, 1)} ms, p99 ${n(r.p99Ms, 1)} ms${r.errors ? `, ${r.errors}/${r.samples} failed` : ''}`;
+
+export function renderMarkdown(r: BenchReport): string {
+  const { single, batch } = r.ingest;
+  const rows = [
+    [
+      '1',
+      'single-event ingest',
+      http(single.api),
+      `bare Express: ${http(single.bare)}`,
+      `${n(single.ratio, 2)} (≥ 0.6)`,
+      verdict(single.ratio >= 0.6 && single.api.non2xx === 0),
+    ],
+    [
+      '2',
+      'batch ingest (100/request)',
+      `${n(batch.eventsPerSec)} events/s (${http(batch.api)})`,
+      `bare Express: ${http(batch.bare)}`,
+      `${n(batch.ratio, 2)} (report)`,
+      '—',
+    ],
+    [
+      '3',
+      `pipeline, ${n(r.pipeline.events)} events via the API`,
+      `${n(r.pipeline.eventsPerSec)} events/s (all persisted in ${n(r.pipeline.persistedMs / 1000, 1)} s: ${r.pipeline.allPersisted ? 'yes' : 'NO'})`,
+      `raw insertMany: ${n(r.pipeline.rawInsertEventsPerSec)} docs/s`,
+      `${n(r.pipeline.ratio, 2)} (≥ 0.8)`,
+      verdict(r.pipeline.ratio >= 0.8 && r.pipeline.allPersisted),
+    ],
+    [
+      '4',
+      `end-to-end latency at ${n(r.latency.ratePerSec)} events/s`,
+      `p50 ${n(r.latency.p50Ms)} ms, p99 ${n(r.latency.p99Ms)} ms over ${n(r.latency.count)} events`,
+      '—',
+      'p99 ≤ 250 ms',
+      verdict(r.latency.p99Ms <= 250 && r.latency.count === r.latency.accepted),
+    ],
+    [
+      '5',
+      `worker drain, ${n(r.drain.events)} prefilled`,
+      `${n(r.drain.workerEventsPerSec)} events/s (${n(r.drain.workerMs / 1000, 1)} s)`,
+      `naive consumer: ${n(r.drain.naiveEventsPerSec)} events/s (${n(r.drain.naiveInserted)} in ${n(r.drain.naiveMs / 1000, 0)} s)`,
+      `${n(r.drain.ratio, 1)}× (≥ 10×)`,
+      verdict(r.drain.ratio >= 10 && r.drain.allPersisted),
+    ],
+    [
+      '6',
+      `keyset page at depth vs first page`,
+      `${read(r.reads.keysetDeep)}`,
+      `first page: ${read(r.reads.firstPage)}; offset at the same depth: ${read(r.reads.offsetDeep)}`,
+      `${n(r.reads.keysetDeepRatio, 2)} (≤ 2)`,
+      verdict(r.reads.keysetDeepRatio <= 2 && r.reads.keysetDeep.errors === 0),
+    ],
+  ];
+  return [
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; broker: ${r.broker}; ${n(r.durationS)} s.`,
+    '',
+    '| # | measure | result | ceiling or baseline (same run) | ratio (target) | target |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `Reads on ${n(r.pipeline.stored)} stored events (${r.config['readSamples']} sequential requests each):`,
+    '',
+    '| query shape | latency |',
+    '|---|---|',
+    ...r.reads.shapes.map((s) => `| ${s.shape} | ${read(s)} |`),
+  ].join('\n');
+}
