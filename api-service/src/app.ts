@@ -13,6 +13,10 @@ import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
 import { requestIdOf } from './interfaces/http/problem';
+import { DOCS_ROUTES, docsRouter } from './interfaces/http/docs.router';
+import { httpMetrics, METRICS_ROUTES, metricsRouter } from './interfaces/http/metrics.middleware';
+import { buildOpenApiDocument } from './interfaces/http/openapi.document';
+import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
 import { rateLimiter } from './interfaces/http/rate-limit.middleware';
 import { REQUEST_ID_HEADER, requestId } from './interfaces/http/request-id.middleware';
 
@@ -42,6 +46,19 @@ export interface AppDeps {
   queries?: QueryActivitiesUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
+  /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
+  metrics?: ApiMetrics;
+}
+
+/** Every route the app serves; the method guard and the OpenAPI test both read this list. */
+export function appRoutes(deps: Pick<AppDeps, 'queries'>): RouteSpec[] {
+  return [
+    ...HEALTH_ROUTES,
+    ...METRICS_ROUTES,
+    ...DOCS_ROUTES,
+    ...ACTIVITY_INGEST_ROUTES,
+    ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
+  ];
 }
 
 /** Builds the HTTP app without listening, so tests drive it with supertest and main.ts owns the socket. */
@@ -52,13 +69,11 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
-  const routes: RouteSpec[] = [
-    ...HEALTH_ROUTES,
-    ...ACTIVITY_INGEST_ROUTES,
-    ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
-  ];
+  const routes = appRoutes(deps);
+  const metrics = deps.metrics ?? createApiMetrics();
 
   app.use(requestId());
+  app.use(httpMetrics(metrics, ACTIVITY_INGEST_ROUTES));
   app.use(
     pinoHttp({
       logger: deps.logger.child({ component: 'http' }),
@@ -92,6 +107,17 @@ export function createApp(deps: AppDeps): Express {
   }
 
   app.use(healthRouter(deps.readiness));
+  app.use(metricsRouter(metrics));
+  app.use(
+    docsRouter(
+      buildOpenApiDocument({
+        ingest: deps.ingest,
+        bodyLimits: config.bodyLimits,
+        queries: deps.queries !== undefined,
+        apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
+      }),
+    ),
+  );
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
   if (deps.queries) app.use(activityQueriesRouter(deps.queries));
 

@@ -1,0 +1,72 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { ActivityPublisher } from '../../application/ports/activity-publisher.port';
+
+export interface ApiMetrics {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  eventsAccepted: Counter;
+  eventsRejected: Counter<'reason'>;
+  publishDuration: Histogram<'outcome'>;
+}
+
+/** Seconds: from sub-millisecond probes up to the publish timeout and beyond. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The api's Prometheus series, on a registry of their own (main passes it in, tests make a fresh
+ * one), so two apps in one process never share counters.
+ */
+export function createApiMetrics(
+  registry: Registry = new Registry(),
+  options: { defaultMetrics?: boolean } = {},
+): ApiMetrics {
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'uap_http_request_duration_seconds',
+      help: 'HTTP request duration by route pattern (or "unmatched"), method and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    eventsAccepted: new Counter({
+      name: 'uap_events_accepted_total',
+      help: 'Activities accepted (202): published to Kafka and acknowledged by the broker.',
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: 'uap_events_rejected_total',
+      help:
+        'Activities refused by the ingest endpoints, by reason (the problem type slug, e.g. validation-failed, ' +
+        'malformed-json, payload-too-large, unsupported-media-type, service-unavailable). Counts the events of the ' +
+        'request body when it could be read, otherwise 1 per request.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    publishDuration: new Histogram({
+      name: 'uap_kafka_publish_duration_seconds',
+      help: 'Time from handing events to the producer until the broker acknowledged them (or the publish failed).',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+/** Wraps a publisher so every publish is timed; the use case never learns about metrics. */
+export function timedPublisher(publisher: ActivityPublisher, metrics: Pick<ApiMetrics, 'publishDuration'>) {
+  const timed: ActivityPublisher = {
+    publish: async (events, meta) => {
+      const end = metrics.publishDuration.startTimer();
+      try {
+        await publisher.publish(events, meta);
+        end({ outcome: 'ok' });
+      } catch (err) {
+        end({ outcome: 'error' });
+        throw err;
+      }
+    },
+  };
+  return timed;
+}

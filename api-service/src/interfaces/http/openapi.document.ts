@@ -1,0 +1,233 @@
+import {
+  OpenApiGeneratorV31,
+  OpenAPIRegistry,
+  type ResponseConfig,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
+import { EventIdSchema, UserIdSchema } from '@uap/shared';
+import { z } from 'zod';
+import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
+import type { BodyLimits } from './activities.router';
+import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { PROBLEM_CONTENT_TYPE, ProblemDetailsSchema, type ProblemKind, PROBLEMS } from './problem';
+
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+export interface OpenApiOptions {
+  /** The use case's own schemas, so the document shows the limits this process enforces. */
+  ingest: Pick<IngestActivityUseCase, 'single' | 'batch'>;
+  bodyLimits: BodyLimits;
+  /** Whether the read endpoints are mounted. */
+  queries: boolean;
+  /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
+  apiKeys: boolean;
+  version?: string;
+}
+
+const SingleAcceptedSchema = z
+  .strictObject({ eventId: EventIdSchema, status: z.literal('accepted') })
+  .meta({ id: 'SingleAccepted' });
+const BatchAcceptedSchema = z
+  .strictObject({ accepted: z.int().min(1), eventIds: z.array(EventIdSchema) })
+  .meta({ id: 'BatchAccepted' });
+const LivenessSchema = z.strictObject({ status: z.literal('ok') });
+const ReadinessSchema = z
+  .strictObject({
+    status: z.enum(['ready', 'not-ready']),
+    checks: z.record(z.string(), z.enum(['up', 'down'])),
+  })
+  .meta({ id: 'Readiness' });
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+
+function problem(kind: ProblemKind, description: string): ResponseConfig {
+  return {
+    description: `${description} (problem type urn:uap:problem:${kind.slug})`,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemDetailsSchema } },
+  };
+}
+
+const UNAVAILABLE = problem(PROBLEMS.unavailable, 'The broker or store is down or slow; retry after Retry-After');
+const BAD_QUERY = problem(PROBLEMS.validation, 'Invalid or unknown query parameter, or a cursor of another query');
+
+function securedResponses(): RouteConfig['responses'] {
+  return {
+    401: problem(PROBLEMS.unauthorized, 'Missing, malformed or unknown API key'),
+    403: problem(PROBLEMS.forbidden, 'The API key lacks the scope for this method'),
+    429: problem(PROBLEMS.tooManyRequests, 'Rate limit exceeded; retry after Retry-After'),
+  };
+}
+
+/** Express `/a/:id` to OpenAPI `/a/{id}`. */
+export function toOpenApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and shape
+ * responses. Every route of createApp must be registered here; a test holds the two lists together.
+ */
+export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
+  const registry = new OpenAPIRegistry();
+  const secured = options.apiKeys ? securedResponses() : {};
+  if (options.apiKeys) {
+    registry.registerComponent('securitySchemes', 'bearerKey', { type: 'http', scheme: 'bearer' });
+    registry.registerComponent('securitySchemes', 'apiKeyHeader', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  }
+  const security: Array<Record<string, string[]>> | undefined = options.apiKeys
+    ? [{ bearerKey: [] }, { apiKeyHeader: [] }]
+    : undefined;
+  // Answered for any path before routing, so they belong to no single operation.
+  const generic = (kind: ProblemKind, description: string) => ({
+    description: `${description} (problem type urn:uap:problem:${kind.slug})`,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
+  });
+  registry.registerComponent('responses', 'NotFound', generic(PROBLEMS.notFound, 'No route for this path'));
+  registry.registerComponent(
+    'responses',
+    'MethodNotAllowed',
+    generic(PROBLEMS.methodNotAllowed, 'The path exists but not for this method; see the Allow header'),
+  );
+  registry.registerComponent('responses', 'InternalError', generic(PROBLEMS.internal, 'A bug on our side'));
+
+  const ingestBody = (schema: z.ZodType, limit: number) => ({
+    description: `JSON, at most ${limit} bytes`,
+    required: true,
+    content: json(schema),
+  });
+  const ingestErrors: RouteConfig['responses'] = {
+    400: problem(PROBLEMS.validation, 'Invalid event(s) or malformed JSON; `errors` lists every invalid field'),
+    413: problem(PROBLEMS.payloadTooLarge, 'Body over the byte limit'),
+    415: problem(PROBLEMS.unsupportedMediaType, 'Body not sent as application/json'),
+    503: UNAVAILABLE,
+    ...secured,
+  };
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/activities',
+    tags: ['ingest'],
+    summary: 'Ingest one activity',
+    description:
+      'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
+    ...(security ? { security } : {}),
+    request: { body: ingestBody(options.ingest.single, options.bodyLimits.singleBytes) },
+    responses: { 202: { description: 'Accepted and durable', content: json(SingleAcceptedSchema) }, ...ingestErrors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/activities/batch',
+    tags: ['ingest'],
+    summary: 'Ingest a batch of activities (all or nothing)',
+    description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
+    ...(security ? { security } : {}),
+    request: { body: ingestBody(options.ingest.batch, options.bodyLimits.batchBytes) },
+    responses: {
+      202: { description: 'All accepted and durable', content: json(BatchAcceptedSchema) },
+      ...ingestErrors,
+    },
+  });
+
+  if (options.queries) {
+    const listResponses: RouteConfig['responses'] = {
+      200: { description: 'One page, in (occurredAt, eventId) order', content: json(ActivityListDtoSchema) },
+      400: BAD_QUERY,
+      503: UNAVAILABLE,
+      ...secured,
+    };
+    registry.registerPath({
+      method: 'get',
+      path: '/api/v1/activities',
+      tags: ['query'],
+      summary: 'List activities with filters and cursor (or offset) paging',
+      ...(security ? { security } : {}),
+      request: { query: ACTIVITY_QUERY_PARAMS.list },
+      responses: listResponses,
+    });
+    registry.registerPath({
+      method: 'get',
+      path: toOpenApiPath('/api/v1/activities/:eventId'),
+      tags: ['query'],
+      summary: 'One activity by eventId',
+      ...(security ? { security } : {}),
+      request: { params: z.object({ eventId: EventIdSchema }), query: ACTIVITY_QUERY_PARAMS.byId },
+      responses: {
+        200: { description: 'The activity', content: json(ActivityDtoSchema) },
+        400: BAD_QUERY,
+        404: problem(PROBLEMS.notFound, 'No activity with this eventId (yet: the worker stores it shortly after 202)'),
+        503: UNAVAILABLE,
+        ...secured,
+      },
+    });
+    registry.registerPath({
+      method: 'get',
+      path: toOpenApiPath('/api/v1/users/:userId/activities'),
+      tags: ['query'],
+      summary: 'List one user’s activities',
+      ...(security ? { security } : {}),
+      request: { params: z.object({ userId: UserIdSchema }), query: ACTIVITY_QUERY_PARAMS.byUser },
+      responses: listResponses,
+    });
+  }
+
+  registry.registerPath({
+    method: 'get',
+    path: '/healthz',
+    tags: ['operations'],
+    summary: 'Liveness: the process answers',
+    responses: { 200: { description: 'Alive', content: json(LivenessSchema) } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    tags: ['operations'],
+    summary: 'Readiness: broker and store reachable',
+    responses: {
+      200: { description: 'Ready', content: json(ReadinessSchema) },
+      503: { description: 'Not ready; `checks` says which dependency is down', content: json(ReadinessSchema) },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    tags: ['operations'],
+    summary: 'Prometheus metrics (text exposition format)',
+    responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    tags: ['operations'],
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1 document', content: json(z.object({}).loose()) } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/docs',
+    tags: ['operations'],
+    summary: 'Interactive API docs (Swagger UI, served locally)',
+    responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: toOpenApiPath('/docs/:asset'),
+    tags: ['operations'],
+    summary: 'Static assets of the docs page',
+    request: { params: z.object({ asset: z.string() }) },
+    responses: {
+      200: { description: 'The asset' },
+      404: problem(PROBLEMS.notFound, 'No such asset'),
+    },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'User Activity Platform API',
+      version: options.version ?? '1.0.0',
+      description:
+        'Ingest user activities (202 only once durable on Kafka), query what the worker stored. ' +
+        'Every error is RFC 9457 application/problem+json.',
+    },
+    servers: [{ url: '/' }],
+  });
+}
