@@ -2,12 +2,15 @@ import 'dotenv/config';
 import type { Server, ServerResponse } from 'node:http';
 import { createKafka, createLogger, type Logger } from '@uap/shared';
 import type { Connection } from 'mongoose';
+import { Registry } from 'prom-client';
 import { createApp } from './app';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
+import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
+import { createApiMetrics, timedPublisher } from './infrastructure/metrics/api.metrics';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
 import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
 
@@ -46,12 +49,14 @@ async function main(): Promise<void> {
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB });
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
 
+  const metrics = createApiMetrics(new Registry(), { defaultMetrics: true });
   const ingest = new IngestActivityUseCase(
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
-    { publisher },
+    { publisher: timedPublisher(publisher, metrics) },
   );
   const queries = new QueryActivitiesUseCase({ reader: new MongoActivityReader(mongo) });
   const app = createApp({
+    metrics,
     logger,
     ingest,
     queries,
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
     },
   });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'api-service listening'));
+  answerClientErrors(server);
   server.on('error', (err) => {
     logger.fatal({ err }, 'HTTP server failed');
     process.exit(1);
