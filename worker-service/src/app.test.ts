@@ -1,5 +1,7 @@
 import request from 'supertest';
+import { Registry } from 'prom-client';
 import { createApp, type AppDeps } from './app';
+import { createWorkerMetrics } from './infrastructure/metrics/worker.metrics';
 
 function appWith(overrides: Partial<AppDeps> = {}) {
   return createApp({
@@ -50,5 +52,38 @@ describe('worker health endpoints', () => {
     const res = await request(appWith()).get('/nope').expect(404);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 404, instance: '/nope' });
+  });
+
+  it('when /metrics is scraped, then the worker series and the group lag read from the broker are exposed', async () => {
+    const metrics = createWorkerMetrics(new Registry(), {
+      consumerLag: async () => [{ topic: 'acts', partition: 2, lag: 17 }],
+    });
+    metrics.eventsPersisted.inc(5);
+
+    const res = await request(appWith({ metrics })).get('/metrics').expect(200);
+
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.text).toContain('uap_worker_events_persisted_total 5');
+    expect(res.text).toContain('uap_worker_consumer_lag{topic="acts",partition="2"} 17');
+    for (const name of [
+      'uap_worker_events_duplicate_total',
+      'uap_worker_events_dead_lettered_total',
+      'uap_worker_batch_size',
+      'uap_worker_batch_duration_seconds',
+      'uap_worker_end_to_end_lag_seconds',
+    ]) {
+      expect(res.text).toContain(`# TYPE ${name} `);
+    }
+  });
+
+  it('when the lag cannot be read, then the scrape still succeeds without the lag series', async () => {
+    const metrics = createWorkerMetrics(new Registry(), {
+      consumerLag: async () => Promise.reject(new Error('broker away')),
+    });
+
+    const res = await request(appWith({ metrics })).get('/metrics').expect(200);
+
+    expect(res.text).toContain('uap_worker_events_persisted_total 0');
+    expect(res.text).not.toMatch(/uap_worker_consumer_lag\{/);
   });
 });

@@ -3,10 +3,13 @@ import type { Server } from 'node:http';
 import { ConfigError, createKafka, createLogger, ensureTopics, parseEnv, type Logger } from '@uap/shared';
 import { Partitioners } from 'kafkajs';
 import mongoose from 'mongoose';
+import { Registry } from 'prom-client';
 import { createApp } from './app';
 import { RecordActivitiesUseCase } from './application/record-activities.use-case';
 import { WorkerConfigSchema, type WorkerConfig } from './infrastructure/config/worker.config';
+import { consumerLagReader } from './infrastructure/kafka/consumer-lag';
 import { KafkaDeadLetterPublisher } from './infrastructure/kafka/kafka-dead-letter.publisher';
+import { createWorkerMetrics } from './infrastructure/metrics/worker.metrics';
 import { activityModel, createActivityIndexes } from './infrastructure/mongo/activity.model';
 import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.repository';
 import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
@@ -14,6 +17,8 @@ import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 // The dead-letter topic is low-volume and read by humans and replay tools; one partition keeps it in order.
 const DLQ_PARTITIONS = 1;
+// A scrape must not hang on a slow broker; past this the lag gauge is left out of that scrape.
+const LAG_TIMEOUT_MS = 2_000;
 
 function loadConfig(): WorkerConfig {
   try {
@@ -90,6 +95,19 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   await producer.connect();
   cleanups.push(['dlq-producer', () => producer.disconnect()]);
 
+  // Its own admin client: consumer lag is read from the broker on every scrape.
+  const lagAdmin = kafka.admin();
+  await lagAdmin.connect();
+  cleanups.push(['lag-admin', () => lagAdmin.disconnect()]);
+  const metrics = createWorkerMetrics(new Registry(), {
+    defaultMetrics: true,
+    consumerLag: consumerLagReader(lagAdmin, {
+      groupId: config.CONSUMER_GROUP,
+      topic: config.ACTIVITIES_TOPIC,
+      timeoutMs: LAG_TIMEOUT_MS,
+    }),
+  });
+
   const repository = new MongoActivityRepository(model);
   const recordActivities = new RecordActivitiesUseCase({
     repository,
@@ -112,6 +130,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       }),
       recordActivities,
       logger,
+      metrics,
       // A consumer that kafkajs will not restart must take the process down, so it gets restarted.
       onFatal: () => void shutdown('consumer crashed without restart', 1),
     },
@@ -121,6 +140,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     hasJoinedGroup: () => activityConsumer.hasJoinedGroup(),
     pingStore: () => repository.ping(),
     stats: () => ({ ...activityConsumer.stats }),
+    metrics,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.WORKER_PORT, () => resolve(s)).once('error', reject);

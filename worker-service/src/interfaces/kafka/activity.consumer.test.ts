@@ -2,9 +2,11 @@ import { encodeActivityMessage } from '@uap/shared';
 import { anActivity } from '@uap/shared/testing';
 import type { Batch, Consumer, KafkaMessage } from 'kafkajs';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { RecordActivitiesUseCase } from '../../application/record-activities.use-case';
 import { InMemoryActivityRepository, InMemoryDeadLetterPublisher } from '../../testing/in-memory.fakes';
-import { ActivityConsumer, classifyMessages } from './activity.consumer';
+import { createWorkerMetrics, type WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';
+import { ActivityConsumer, classifyMessages, type ActivityConsumerDeps } from './activity.consumer';
 
 const logger = pino({ level: 'silent' });
 let nextOffset = 0;
@@ -44,7 +46,7 @@ function aBatch(messages: KafkaMessage[], options: { staleAfterHeartbeats?: numb
   };
 }
 
-function setUp(writeChunkSize = 100) {
+function setUp(writeChunkSize = 100, extra: Partial<ActivityConsumerDeps> = {}) {
   const repository = new InMemoryActivityRepository();
   const deadLetters = new InMemoryDeadLetterPublisher();
   const sleeps: number[] = [];
@@ -56,6 +58,7 @@ function setUp(writeChunkSize = 100) {
       logger,
       onFatal: () => undefined,
       sleep: async (ms) => void sleeps.push(ms),
+      ...extra,
     },
   );
   return { repository, deadLetters, consumer, sleeps };
@@ -273,5 +276,55 @@ describe('ActivityConsumer lifecycle', () => {
     emit('crash', { error, restart: false, groupId: 'g' });
     expect(onFatal).toHaveBeenCalledWith(error);
     expect(activityConsumer.hasJoinedGroup()).toBe(false);
+  });
+});
+
+describe('ActivityConsumer metrics', () => {
+  async function sample(metrics: WorkerMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+    const base = name.replace(/_(count|sum|bucket)$/, '');
+    const { values } = await metrics.registry.getSingleMetric(base)!.get();
+    return values
+      .filter((v) => (v.metricName ?? base) === name)
+      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+
+  it('when chunks are stored, deduplicated and dead-lettered, then the counters and histograms follow', async () => {
+    const metrics = createWorkerMetrics(new Registry());
+    let clock = 1_000_000;
+    const { consumer } = setUp(2, { metrics, now: () => (clock += 250) });
+    const receivedAt = new Date(clock - 4_000).toISOString();
+    const first = anActivity({ receivedAt });
+
+    await consumer.handleBatch(aBatch([anEventMessage(first), anEventMessage(anActivity({ receivedAt }))]).payload);
+    await consumer.handleBatch(aBatch([anEventMessage(first), aMessage('{bad'), aMessage(null)]).payload);
+
+    expect(await sample(metrics, 'uap_worker_events_persisted_total')).toBe(2);
+    expect(await sample(metrics, 'uap_worker_events_duplicate_total')).toBe(1);
+    expect(await sample(metrics, 'uap_worker_events_dead_lettered_total', { reason: 'invalid-json' })).toBe(2);
+    // Chunks of 2: [a, b], then [a-again, bad], then [null].
+    expect(await sample(metrics, 'uap_worker_batch_size_count')).toBe(3);
+    expect(await sample(metrics, 'uap_worker_batch_size_sum')).toBe(5);
+    expect(await sample(metrics, 'uap_worker_batch_duration_seconds_count')).toBe(3);
+    // Only the first chunk had no duplicate: its two events were stored 4.5 s after they were received.
+    expect(await sample(metrics, 'uap_worker_end_to_end_lag_seconds_count')).toBe(2);
+    expect(await sample(metrics, 'uap_worker_end_to_end_lag_seconds_sum')).toBeCloseTo(2 * 4.5);
+  });
+
+  it('when the store is down and comes back, then the chunk duration includes the wait', async () => {
+    const metrics = createWorkerMetrics(new Registry());
+    let clock = 0;
+    const { consumer, repository } = setUp(10, { metrics, now: () => clock });
+    repository.failNextWrites(1);
+    const original = repository.insertNew.bind(repository);
+    jest.spyOn(repository, 'insertNew').mockImplementation(async (events, at) => {
+      clock += 3_000;
+      return original(events, at);
+    });
+
+    await consumer.handleBatch(aBatch([anEventMessage()]).payload);
+
+    expect(await sample(metrics, 'uap_worker_batch_duration_seconds_sum')).toBe(6);
+    expect(await sample(metrics, 'uap_worker_events_persisted_total')).toBe(1);
   });
 });

@@ -1,8 +1,13 @@
 import { decodeActivityMessage, type ActivityEvent, type Logger } from '@uap/shared';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
-import type { RecordActivitiesInput, RecordActivitiesUseCase } from '../../application/record-activities.use-case';
+import type {
+  RecordActivitiesInput,
+  RecordActivitiesResult,
+  RecordActivitiesUseCase,
+} from '../../application/record-activities.use-case';
 import { isRetriable } from '../../application/retriable.errors';
+import type { WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';
 
 export interface ActivityConsumerConfig {
   topic: string;
@@ -18,6 +23,8 @@ export interface ActivityConsumerDeps {
   /** Called when kafkajs gives up on the consumer; the process must not live on without it. */
   onFatal: (error: Error) => void;
   sleep?: (ms: number) => Promise<void>;
+  metrics?: WorkerMetrics;
+  now?: () => number;
 }
 
 export interface ConsumerStats {
@@ -76,6 +83,7 @@ export class ActivityConsumer {
   readonly stats: ConsumerStats = { inserted: 0, duplicates: 0, deadLettered: 0, retries: 0 };
   private joined = false;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
   private readonly log: Logger;
 
   constructor(
@@ -83,6 +91,7 @@ export class ActivityConsumer {
     private readonly deps: ActivityConsumerDeps,
   ) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = deps.now ?? Date.now;
     this.log = deps.logger.child({ component: 'activity-consumer' });
   }
 
@@ -127,17 +136,44 @@ export class ActivityConsumer {
     for (let start = 0; start < batch.messages.length; start += size) {
       // Stopping or a rebalance: leave the rest unresolved, so it is fetched again by whoever owns it.
       if (!payload.isRunning() || payload.isStale()) return;
+      const startedAt = this.now();
       const chunk = batch.messages.slice(start, start + size);
       const input = classifyMessages(chunk, batch.topic, batch.partition);
-      if (!(await this.recordWithRetry(input, payload))) return;
+      const result = await this.recordWithRetry(input, payload);
+      if (!result) return;
+      const storedAt = this.now();
       payload.resolveOffset(chunk[chunk.length - 1]!.offset);
       await payload.commitOffsetsIfNecessary();
       await payload.heartbeat();
+      this.observe(input, result, { size: chunk.length, startedAt, storedAt });
     }
   }
 
-  /** Retries store or dead-letter outages forever, without committing; false if it had to give up the batch. */
-  private async recordWithRetry(input: RecordActivitiesInput, payload: BatchControl): Promise<boolean> {
+  private observe(
+    input: RecordActivitiesInput,
+    result: RecordActivitiesResult,
+    chunk: { size: number; startedAt: number; storedAt: number },
+  ): void {
+    const metrics = this.deps.metrics;
+    if (!metrics) return;
+    metrics.eventsPersisted.inc(result.inserted);
+    metrics.eventsDuplicate.inc(result.duplicates);
+    for (const letter of input.deadLetters) metrics.eventsDeadLettered.inc({ reason: letter.reason });
+    metrics.batchSize.observe(chunk.size);
+    metrics.batchDuration.observe((this.now() - chunk.startedAt) / 1000);
+    // The store acknowledged the write at storedAt; persistedAt was stamped just before that write.
+    if (result.duplicates === 0) {
+      for (const event of input.events) {
+        metrics.endToEndLag.observe(Math.max(0, chunk.storedAt - Date.parse(event.receivedAt)) / 1000);
+      }
+    }
+  }
+
+  /** Retries store or dead-letter outages forever, without committing; undefined if it had to give up the batch. */
+  private async recordWithRetry(
+    input: RecordActivitiesInput,
+    payload: BatchControl,
+  ): Promise<RecordActivitiesResult | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.deps.recordActivities.execute(input);
@@ -145,7 +181,7 @@ export class ActivityConsumer {
         this.stats.duplicates += result.duplicates;
         this.stats.deadLettered += result.deadLettered;
         if (attempt > 0) this.log.info({ attempts: attempt + 1 }, 'store is back; chunk recorded');
-        return true;
+        return result;
       } catch (err) {
         if (!isRetriable(err)) throw err;
         this.stats.retries++;
@@ -154,7 +190,7 @@ export class ActivityConsumer {
           { err, attempt: attempt + 1, delayMs, partition: payload.batch.partition },
           'recording failed; retrying without committing',
         );
-        if (!(await this.waitHeartbeating(delayMs, payload))) return false;
+        if (!(await this.waitHeartbeating(delayMs, payload))) return undefined;
       }
     }
   }
