@@ -12,7 +12,7 @@ import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
-import { requestIdOf } from './interfaces/http/problem';
+import { PROBLEMS, requestIdOf, sendProblem } from './interfaces/http/problem';
 import { DOCS_ROUTES, docsRouter } from './interfaces/http/docs.router';
 import { httpMetrics, METRICS_ROUTES, metricsRouter } from './interfaces/http/metrics.middleware';
 import { buildOpenApiDocument } from './interfaces/http/openapi.document';
@@ -121,6 +121,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
   if (deps.queries) app.use(activityQueriesRouter(deps.queries));
 
+  // The method guard answers unknown paths; this only catches what a router declined, so it never is express's HTML 404.
+  app.use((req, res) => sendProblem(req, res, PROBLEMS.notFound, `No route for ${req.method} ${req.path}`));
   app.use(errorHandler({ logger: deps.logger, retryAfterSeconds: config.retryAfterSeconds }));
   return app;
 }

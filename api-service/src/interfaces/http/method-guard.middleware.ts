@@ -7,8 +7,11 @@ export interface RouteSpec {
   methods: string[];
 }
 
+/** `/a/b/` → [a, b]; an empty segment inside (`//a`, `/a//b`) is kept, since express would not route it. */
 function segments(path: string): string[] {
-  return path.split('/').filter((s) => s.length > 0);
+  const parts = path.split('/').slice(1);
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
 }
 
 function matches(pattern: string[], actual: string[]): boolean {
