@@ -1,0 +1,183 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { check, EMPTY_TALLY, passed, type ScenarioResult } from './accounting';
+import { CHAOS_SERVICES, ChaosServices } from './chaos-services';
+import { KafkaInspector } from './kafka-inspector';
+import type { NodeService } from './node-service';
+import { renderReport, renderTable } from './report-table';
+import { CHAOS_SETTINGS, ScenarioKit, type SuiteEnv } from './scenario-kit';
+import { brokerOutage } from './scenarios/broker-outage.scenario';
+import { poison } from './scenarios/poison.scenario';
+import { rebalance } from './scenarios/rebalance.scenario';
+import { storeOutage } from './scenarios/store-outage.scenario';
+import { workerSigkill } from './scenarios/worker-sigkill.scenario';
+
+const ROOT = join(__dirname, '..', '..');
+const SCENARIO_TIMEOUT_MS = 5 * 60_000;
+
+const SCENARIOS: Array<{ id: number; name: string; slug: string; run: (kit: ScenarioKit) => Promise<ScenarioResult> }> =
+  [
+    { id: 1, name: 'worker SIGKILL ×5', slug: 'sigkill', run: workerSigkill },
+    { id: 2, name: 'broker outage', slug: 'broker', run: brokerOutage },
+    { id: 3, name: 'store outage', slug: 'store', run: storeOutage },
+    { id: 4, name: 'poison messages', slug: 'poison', run: poison },
+    { id: 5, name: 'rebalance (3 workers, 1 killed)', slug: 'rebalance', run: rebalance },
+  ];
+
+const HELP = `Usage: npm run chaos [-- --only 1,3] [-- --no-build]
+
+Starts a private Kafka + FerretDB (ports ${CHAOS_SERVICES.kafkaPort} / ${CHAOS_SERVICES.ferretdbPort}, state in .local/chaos),
+runs the chaos scenarios against the real api and worker processes, prints a table of
+sent / accepted / persisted / duplicates / lost / DLQ per scenario, writes it to bench/results/chaos-<time>.md,
+and tears the instance down. Exit 0 only if every scenario holds.
+
+  ${SCENARIOS.map((s) => `${s.id}. ${s.name}`).join('\n  ')}
+
+Options:
+  --only <ids>   run only these scenarios (comma-separated)
+  --no-build     skip \`tsc -b\` (dist/ must be current)
+  -h, --help     this help`;
+
+function log(message: string): void {
+  process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('npx', ['tsc', '-b'], { cwd: ROOT, timeout: 600_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`tsc -b failed:\n${stdout}${stderr}`)) : resolve(),
+    );
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function runScenario(env: SuiteEnv, scenario: (typeof SCENARIOS)[number]): Promise<ScenarioResult> {
+  const kit = new ScenarioKit(env, scenario.id, scenario.name, scenario.slug);
+  log(`scenario ${scenario.id}: ${scenario.name} (topic ${kit.topic}, db ${kit.db})`);
+  try {
+    await kit.ensureServicesUp();
+    return await withTimeout(scenario.run(kit), SCENARIO_TIMEOUT_MS, `scenario ${scenario.id}`);
+  } catch (err) {
+    return {
+      id: scenario.id,
+      name: scenario.name,
+      sent: 0,
+      tally: EMPTY_TALLY,
+      deadLetters: 0,
+      checks: [check('ran to completion', false, (err as Error).message.split('\n')[0] ?? String(err))],
+      notes: [...kit.notes, `logs: ${env.services.logDir}/${scenario.id}-*.log`],
+      durationMs: Date.now() - kit.startedAt,
+    };
+  } finally {
+    await kit.close();
+  }
+}
+
+function parseArgs(argv: string[]): { only: Set<number>; build: boolean } | 'help' | { error: string } {
+  let only = new Set(SCENARIOS.map((s) => s.id));
+  let doBuild = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--no-build') doBuild = false;
+    else if (arg === '--only') {
+      only = new Set((argv[++i] ?? '').split(',').map(Number));
+      if ([...only].some((id) => !SCENARIOS.some((s) => s.id === id)))
+        return { error: `--only takes ids 1-${SCENARIOS.length}` };
+    } else return { error: `unknown option ${arg}` };
+  }
+  return { only, build: doBuild };
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  if ('error' in args) {
+    console.error(`chaos: ${args.error}\n\n${HELP}`);
+    return 2;
+  }
+
+  const services = new ChaosServices();
+  const processes = new Set<NodeService>();
+  services.lock();
+  let tornDown = false;
+  const tearDown = async () => {
+    if (tornDown) return;
+    tornDown = true;
+    for (const p of processes) p.kill('SIGKILL');
+    log('tearing down the chaos services');
+    await services.down().catch((err: unknown) => log(`teardown failed: ${(err as Error).message}`));
+    services.unlock();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      process.once(signal, () => process.exit(130));
+      void tearDown().finally(() => process.exit(130));
+    });
+  }
+
+  const startedAt = new Date();
+  const results: ScenarioResult[] = [];
+  try {
+    if (args.build) {
+      log('building (tsc -b)');
+      await build();
+    }
+    log(`starting the chaos services (Kafka :${CHAOS_SERVICES.kafkaPort}, FerretDB :${CHAOS_SERVICES.ferretdbPort})`);
+    await services.up();
+    const env: SuiteEnv = { services, inspector: new KafkaInspector(services.kafkaBrokers), processes };
+    for (const scenario of SCENARIOS.filter((s) => args.only.has(s.id))) {
+      const result = await runScenario(env, scenario);
+      log(`scenario ${result.id}: ${passed(result) ? 'PASS' : 'FAIL'} in ${(result.durationMs / 1000).toFixed(0)} s`);
+      results.push(result);
+    }
+  } finally {
+    await tearDown();
+  }
+
+  const report = renderReport(results, {
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+    environment: [
+      `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at start ${loadavg()[0]?.toFixed(2)}; Node ${process.version}`,
+      `own Kafka (KRaft, 1 broker) on :${CHAOS_SERVICES.kafkaPort} and FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh`,
+      `topics with ${CHAOS_SETTINGS.partitions} partitions; api PUBLISH_TIMEOUT_MS=${CHAOS_SETTINGS.publishTimeoutMs}, RETRY_AFTER_SECONDS=${CHAOS_SETTINGS.retryAfterSeconds}; worker CONSUMER_SESSION_TIMEOUT_MS=${CHAOS_SETTINGS.sessionTimeoutMs}, STORE_RETRY_MAX_MS=${CHAOS_SETTINGS.storeRetryMaxMs}`,
+      'client: batches of 100 with client-set eventIds, 4 concurrent senders, resends the same batch after Retry-After on 503/5xx/no answer',
+    ],
+  });
+  const file = join(ROOT, 'bench', 'results', `chaos-${startedAt.toISOString().slice(0, 16).replace(/:/g, '')}Z.md`);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(file, report);
+  console.log(renderTable(results));
+  log(`report: ${file}`);
+  const ok = results.length === args.only.size && results.every(passed);
+  if (!ok) {
+    for (const r of results.filter((x) => !passed(x))) {
+      for (const c of r.checks.filter((x) => !x.ok)) log(`scenario ${r.id} failed "${c.name}": ${c.detail}`);
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

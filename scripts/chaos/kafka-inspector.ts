@@ -1,0 +1,94 @@
+import { Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
+
+function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value[0] : value)?.toString();
+}
+
+/** The suite's own view of the chaos broker: lag, topic sizes and dead letters, read from outside the services. */
+export class KafkaInspector {
+  readonly kafka: Kafka;
+
+  constructor(brokers: string) {
+    this.kafka = new Kafka({
+      clientId: 'chaos-suite',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3_000,
+      retry: { retries: 3, initialRetryTime: 200 },
+    });
+  }
+
+  private async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  createTopic(topic: string, numPartitions: number): Promise<void> {
+    return this.withAdmin(async (admin) => {
+      await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    });
+  }
+
+  /** Messages on the topic not yet committed by the group; a partition the group never committed counts from its start. */
+  consumerLag(groupId: string, topic: string): Promise<number> {
+    return this.withAdmin(async (admin) => {
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const committedBy = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+      return ends.reduce((lag, p) => {
+        const done = committedBy.get(p.partition) ?? -1;
+        return lag + Number(p.high) - (done >= 0 ? done : Number(p.low));
+      }, 0);
+    });
+  }
+
+  /** Messages on the topic (no compaction, no deletion, no transactions in these tests: high - low is exact). */
+  messageCount(topic: string): Promise<number> {
+    return this.withAdmin(async (admin) => {
+      const topics = await admin.listTopics();
+      if (!topics.includes(topic)) return 0;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+    });
+  }
+
+  /** Reads every letter now on a dead-letter topic, bounded by `timeoutMs`. */
+  async readDeadLetters(topic: string, timeoutMs: number): Promise<Array<{ reason?: string; sourceTopic?: string }>> {
+    const consumer = this.kafka.consumer({ groupId: `chaos-dlq-reader-${Date.now()}`, sessionTimeout: 6_000 });
+    const letters: Array<{ reason?: string; sourceTopic?: string }> = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const total = await this.messageCount(topic);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (total === 0) return done();
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            letters.push({
+              reason: headerString(message.headers, 'dlq-reason'),
+              sourceTopic: headerString(message.headers, 'source-topic'),
+            });
+            if (letters.length >= total) done();
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    return letters;
+  }
+}

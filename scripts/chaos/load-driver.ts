@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ActivityType } from '@uap/shared';
+import { ActivityGenerator } from '../loadgen/activity-generator';
+import type { IngestClient } from './ingest-client';
+
+const MIX: [ActivityType, number][] = [
+  ['PAGE_VIEW', 50],
+  ['SEARCH', 25],
+  ['CLICK', 15],
+  ['LOGIN', 5],
+  ['LOGOUT', 5],
+];
+
+export interface LoadOptions {
+  eventsPerSecond: number;
+  batchSize: number;
+  concurrency: number;
+  /** Stop scheduling new batches once this many events have been started. */
+  maxEvents?: number;
+}
+
+/**
+ * Sustained batch traffic on a fixed schedule from a few concurrent clients. A batch in retry keeps
+ * its client busy, as a real client would be, so an outage slows the offered load instead of piling
+ * up unbounded requests.
+ */
+export class LoadDriver {
+  private readonly generator = new ActivityGenerator(1_000, MIX);
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private slot = 0;
+  eventsStarted = 0;
+
+  constructor(
+    readonly client: IngestClient,
+    private readonly options: LoadOptions,
+  ) {}
+
+  start(): void {
+    const start = performance.now();
+    const intervalMs = (1000 * this.options.batchSize) / this.options.eventsPerSecond;
+    const loop = async (): Promise<void> => {
+      while (!this.stopping) {
+        if (this.options.maxEvents !== undefined && this.eventsStarted >= this.options.maxEvents) return;
+        const wait = start + this.slot++ * intervalMs - performance.now();
+        if (wait > 0) await sleep(wait);
+        if (this.stopping) return;
+        const events = Array.from({ length: this.options.batchSize }, () => this.generator.next());
+        this.eventsStarted += events.length;
+        await this.client.sendBatch(events);
+      }
+    };
+    this.running = Promise.all(Array.from({ length: this.options.concurrency }, loop)).then(() => undefined);
+  }
+
+  /** Resolves when every client has finished (including retries), e.g. after maxEvents. */
+  finished(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  /** No new batches; batches in flight finish (or are abandoned) under the client's own bounds. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.finished();
+  }
+}

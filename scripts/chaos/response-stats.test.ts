@@ -1,0 +1,53 @@
+import { formatOutcomes, retryDelayMs, summarizeAttempts, type Attempt } from './response-stats';
+
+const attempt = (startedAt: number, outcome: Attempt['outcome'], latencyMs = 10): Attempt => ({
+  startedAt,
+  outcome,
+  latencyMs,
+});
+
+describe('summarizeAttempts', () => {
+  const attempts = [
+    attempt(0, 202, 20),
+    attempt(10, 503, 2_100),
+    attempt(11, 503, 1_900),
+    attempt(12, 500),
+    attempt(13, 'timeout', 15_000),
+    attempt(14, 'network', 1),
+    attempt(15, 400),
+    attempt(30, 202, 5),
+  ];
+
+  it('when given every attempt, then it counts outcomes and the slowest per outcome', () => {
+    const s = summarizeAttempts(attempts);
+    expect(s.attempts).toBe(8);
+    expect(s.byOutcome.get('503')).toBe(2);
+    expect(s.maxLatency.get('503')).toBe(2_100);
+    expect(s.otherServerErrors).toBe(1);
+    expect(s.noAnswer).toBe(2);
+    expect(s.clientErrors).toBe(1);
+  });
+
+  it('when given a window, then only attempts started inside it count', () => {
+    const s = summarizeAttempts(attempts, { from: 10, to: 12 });
+    expect(formatOutcomes(s)).toBe('503×2');
+    expect(s.otherServerErrors).toBe(0);
+  });
+
+  it('when nothing was sent, then it says so', () => {
+    expect(formatOutcomes(summarizeAttempts([]))).toBe('no requests');
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('when the server sends Retry-After, then the client waits that long, capped', () => {
+    expect(retryDelayMs(1, '1', 5_000)).toBe(1_000);
+    expect(retryDelayMs(1, '30', 5_000)).toBe(5_000);
+  });
+
+  it('when there is no usable Retry-After, then it backs off exponentially up to the cap', () => {
+    expect(retryDelayMs(1, null, 2_000)).toBe(100);
+    expect(retryDelayMs(3, 'soon', 2_000)).toBe(400);
+    expect(retryDelayMs(10, null, 2_000)).toBe(2_000);
+  });
+});

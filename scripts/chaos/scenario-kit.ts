@@ -1,0 +1,249 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { check, deliveryChecks, tally, type Check, type Ledger, type ScenarioResult } from './accounting';
+import type { ChaosServices } from './chaos-services';
+import { IngestClient } from './ingest-client';
+import type { KafkaInspector } from './kafka-inspector';
+import { NodeService } from './node-service';
+import { formatOutcomes, summarizeAttempts } from './response-stats';
+import { scanStoredEventIds } from './store-audit';
+
+/** Settings shared by every scenario; they are printed in the report's environment section. */
+export const CHAOS_SETTINGS = {
+  partitions: 6,
+  publishTimeoutMs: 2_000,
+  retryAfterSeconds: 1,
+  /** A 503 must come back within PUBLISH_TIMEOUT_MS plus this. */
+  latencyMarginMs: 1_000,
+  sessionTimeoutMs: 6_000,
+  heartbeatIntervalMs: 1_000,
+  storeRetryMaxMs: 2_000,
+  requestTimeoutMs: 15_000,
+  drainTimeoutMs: 180_000,
+} as const;
+
+export interface SuiteEnv {
+  services: ChaosServices;
+  inspector: KafkaInspector;
+  /** Every process any scenario started, so Ctrl-C can kill them all. */
+  processes: Set<NodeService>;
+}
+
+/**
+ * What one scenario owns: its topic, group, dead-letter topic and database (unique names), the API and
+ * worker processes it started, and a supervisor that restarts a worker that died on its own, as an
+ * orchestrator would, counting every such restart.
+ */
+export class ScenarioKit {
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly group: string;
+  readonly db: string;
+  readonly notes: string[] = [];
+  readonly startedAt = Date.now();
+  readonly workers: NodeService[] = [];
+  /** Workers that exited without being killed on purpose. */
+  unexpectedExits = 0;
+  private readonly apiKey = randomBytes(24).toString('base64url');
+  private closing = false;
+  private readonly own = new Set<NodeService>();
+
+  constructor(
+    readonly env: SuiteEnv,
+    readonly id: number,
+    readonly name: string,
+    slug: string,
+  ) {
+    const suffix = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    this.topic = `chaos-${slug}-${suffix}`;
+    this.dlqTopic = `${this.topic}.dlq`;
+    this.group = `chaos-${slug}-${suffix}`;
+    this.db = `chaos_${slug}_${suffix}`;
+  }
+
+  private logFile(name: string): string {
+    return join(this.env.services.logDir, `${this.id}-${name}.log`);
+  }
+
+  private track(service: NodeService): NodeService {
+    this.own.add(service);
+    this.env.processes.add(service);
+    void service.exited.then(() => this.env.processes.delete(service));
+    return service;
+  }
+
+  async startApi(): Promise<NodeService> {
+    const { services } = this.env;
+    const api = this.track(
+      await NodeService.start(
+        'api',
+        'api',
+        {
+          KAFKA_BROKERS: services.kafkaBrokers,
+          KAFKA_CLIENT_ID: 'chaos-api',
+          ACTIVITIES_TOPIC: this.topic,
+          ACTIVITIES_TOPIC_PARTITIONS: String(CHAOS_SETTINGS.partitions),
+          MONGO_URL: services.mongoUrl,
+          MONGO_DB: this.db,
+          PUBLISH_TIMEOUT_MS: String(CHAOS_SETTINGS.publishTimeoutMs),
+          RETRY_AFTER_SECONDS: String(CHAOS_SETTINGS.retryAfterSeconds),
+          API_KEYS: `${createHash('sha256').update(this.apiKey).digest('hex')}:ingest`,
+          // The suite is one client sending on purpose as fast as it can; rate limits are not under test here.
+          RATE_LIMIT_MAX: '1000000000',
+          LOG_LEVEL: 'warn',
+        },
+        this.logFile('api'),
+      ),
+    );
+    await api.waitUntilReady();
+    return api;
+  }
+
+  client(api: NodeService): IngestClient {
+    return new IngestClient({
+      baseUrl: api.url,
+      apiKey: this.apiKey,
+      requestTimeoutMs: CHAOS_SETTINGS.requestTimeoutMs,
+      giveUpAfterMs: 90_000,
+      maxRetryDelayMs: 5_000,
+    });
+  }
+
+  async startWorker(name: string, options: { waitReady?: boolean } = {}): Promise<NodeService> {
+    const { services } = this.env;
+    const worker = this.track(
+      await NodeService.start(
+        'worker',
+        name,
+        {
+          KAFKA_BROKERS: services.kafkaBrokers,
+          KAFKA_CLIENT_ID: `chaos-${name}`,
+          CONSUMER_GROUP: this.group,
+          ACTIVITIES_TOPIC: this.topic,
+          ACTIVITIES_TOPIC_PARTITIONS: String(CHAOS_SETTINGS.partitions),
+          DLQ_TOPIC: this.dlqTopic,
+          MONGO_URL: services.mongoUrl,
+          MONGO_DB: this.db,
+          // Short, so a SIGKILLed member leaves the group in seconds and the suite stays within its time budget.
+          CONSUMER_SESSION_TIMEOUT_MS: String(CHAOS_SETTINGS.sessionTimeoutMs),
+          CONSUMER_HEARTBEAT_INTERVAL_MS: String(CHAOS_SETTINGS.heartbeatIntervalMs),
+          STORE_RETRY_MAX_MS: String(CHAOS_SETTINGS.storeRetryMaxMs),
+          LOG_LEVEL: 'info',
+        },
+        this.logFile(name),
+      ),
+    );
+    this.workers.push(worker);
+    void worker.exited.then((exit) => {
+      if (this.closing || worker.killedOnPurpose) return;
+      this.unexpectedExits++;
+      this.notes.push(
+        `${name} exited on its own (code ${exit.code}, signal ${exit.signal}); restarted as a supervisor would (log: ${worker.logFile})`,
+      );
+      void this.startWorker(`${name}r`).catch((err: unknown) => this.notes.push(`restart failed: ${String(err)}`));
+    });
+    if (options.waitReady !== false) await worker.waitUntilReady();
+    return worker;
+  }
+
+  /** The newest worker process started under this name prefix that is still running. */
+  liveWorkers(): NodeService[] {
+    return this.workers.filter((w) => w.isRunning);
+  }
+
+  async workerStats(worker: NodeService): Promise<{ inserted: number; retries: number } | undefined> {
+    try {
+      const { body } = await worker.readiness();
+      return body['stats'] as { inserted: number; retries: number };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Both the broker and the store up, whatever an earlier scenario left behind. */
+  async ensureServicesUp(): Promise<void> {
+    await this.env.services.startKafka();
+    await this.env.services.startStore();
+  }
+
+  /** Waits until the group has committed everything on the topic: every message written or dead-lettered. */
+  async drain(): Promise<Check> {
+    const began = Date.now();
+    let lag = NaN;
+    while (Date.now() - began < CHAOS_SETTINGS.drainTimeoutMs) {
+      try {
+        lag = await this.env.inspector.consumerLag(this.group, this.topic);
+        if (lag === 0) {
+          return check('drained', true, `consumer lag 0 after ${((Date.now() - began) / 1000).toFixed(1)} s`);
+        }
+      } catch {
+        // The broker may still be coming back; keep polling within the bound.
+      }
+      await sleep(500);
+    }
+    return check('drained', false, `consumer lag still ${lag} after ${CHAOS_SETTINGS.drainTimeoutMs / 1000} s`);
+  }
+
+  /** Counts the store and the DLQ against the ledger, and adds the checks every scenario must pass. */
+  async audit(
+    ledger: Ledger,
+    sent: number,
+    expectedDeadLetters: number,
+    extraChecks: Check[],
+  ): Promise<ScenarioResult> {
+    const drained = await this.drain();
+    const stored = await scanStoredEventIds(this.env.services.mongoUrl, this.db);
+    const t = tally(ledger, stored);
+    const deadLetters = await this.env.inspector.messageCount(this.dlqTopic);
+    if (t.landedUnaccepted > 0) {
+      this.notes.push(
+        `${t.landedUnaccepted} events never acknowledged were stored anyway (their request timed out or got 503 after reaching the broker)`,
+      );
+    }
+    if (t.sent > t.accepted) this.notes.push(`${t.sent - t.accepted} events sent but never acknowledged`);
+    return {
+      id: this.id,
+      name: this.name,
+      sent,
+      tally: t,
+      deadLetters,
+      checks: [drained, ...deliveryChecks(t, { actual: deadLetters, expected: expectedDeadLetters }), ...extraChecks],
+      notes: this.notes,
+      durationMs: Date.now() - this.startedAt,
+    };
+  }
+
+  /** Stops every process this scenario started; the next scenario starts from a clean slate. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.own].map((p) => p.stop(10_000)));
+  }
+}
+
+/** What every HTTP scenario expects of the API, whatever the fault: no 4xx, no 5xx but 503, no hang, ids echoed. */
+export function clientChecks(client: IngestClient): Check[] {
+  const all = summarizeAttempts(client.attempts);
+  return [
+    check(
+      'no rejected batches',
+      client.rejectedBatches === 0 && all.clientErrors === 0,
+      `${all.clientErrors} 4xx answers; requests: ${formatOutcomes(all)}`,
+    ),
+    check('no 5xx but 503', all.otherServerErrors === 0, `${all.otherServerErrors} other 5xx answers`),
+    check(
+      'no hang, no dropped connection',
+      all.noAnswer === 0,
+      `${all.noAnswer} requests without an answer within ${CHAOS_SETTINGS.requestTimeoutMs / 1000} s`,
+    ),
+    check(
+      'API acknowledges exactly the client ids',
+      client.unexpectedIds.size === 0,
+      `${client.unexpectedIds.size} ids in 202 bodies that were not sent`,
+    ),
+  ];
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
