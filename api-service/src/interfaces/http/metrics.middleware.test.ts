@@ -30,7 +30,7 @@ async function valueOf(metrics: ApiMetrics, name: string, labels: Record<string,
   if (!metric) throw new Error(`no metric ${base}`);
   const { values } = await metric.get();
   return values
-    .filter((v) => (v.metricName ?? base) === name)
+    .filter((v) => ((v as { metricName?: string }).metricName ?? base) === name)
     .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
     .reduce((sum, v) => sum + v.value, 0);
 }

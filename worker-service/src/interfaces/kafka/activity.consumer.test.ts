@@ -284,7 +284,7 @@ describe('ActivityConsumer metrics', () => {
     const base = name.replace(/_(count|sum|bucket)$/, '');
     const { values } = await metrics.registry.getSingleMetric(base)!.get();
     return values
-      .filter((v) => (v.metricName ?? base) === name)
+      .filter((v) => ((v as { metricName?: string }).metricName ?? base) === name)
       .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
       .reduce((sum, v) => sum + v.value, 0);
   }
