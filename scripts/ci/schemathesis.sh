@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Property-based API fuzzing with schemathesis (PyPI) against the API's own /openapi.json.
+# Starts api-service (dist/main.js, production mode with a throw-away API key) on a free port with
+# its own topic and database, runs a bounded schemathesis run, then stops the API and cleans up.
+#
+# Bounds: SCHEMATHESIS_MAX_EXAMPLES per operation (default 50) and SCHEMATHESIS_MAX_TIME seconds for
+# the whole run (default 180). SCHEMATHESIS_SEED fixes the generated data (default 1, so CI is
+# reproducible); SCHEMATHESIS_SEED=random draws a new seed each run.
+# Services: KAFKA_BROKERS / MONGO_URL if set, else the local services (started if needed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+VENV="${UAP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/user-activity-platform}/venv-schemathesis"
+SCHEMATHESIS_VERSION='4.32.*'
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-50}"
+MAX_TIME="${SCHEMATHESIS_MAX_TIME:-180}"
+SEED="${SCHEMATHESIS_SEED:-1}"
+PHASES="${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful}"
+# CPython 3.11's ast module can fail with "AST constructor recursion depth mismatch" inside
+# hypothesis (cpython#106905); prefer a newer interpreter when there is one.
+pick_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3; do
+    "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 9))' >/dev/null 2>&1 && { echo "$candidate"; return; }
+  done
+  echo python3
+}
+PYTHON="${SCHEMATHESIS_PYTHON:-$(pick_python)}"
+
+if [[ ! -x "$VENV/bin/schemathesis" ]]; then
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+if [[ -z "${KAFKA_BROKERS:-}" || -z "${MONGO_URL:-}" ]]; then
+  bash scripts/services/services.sh up
+  KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:${UAP_KAFKA_PORT:-9092}}"
+  MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:${UAP_FERRETDB_PORT:-27017}/}"
+fi
+npx tsc -b
+
+RUN_ID="$(date +%s)_$$"
+TOPIC="schemathesis-$RUN_ID"
+DB="schemathesis_$RUN_ID"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+API_KEY="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+API_KEY_HASH="$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)"
+WORK="$(mktemp -d)"
+API_PID=''
+
+cleanup() {
+  if [[ -n "$API_PID" ]] && kill -0 "$API_PID" 2>/dev/null; then
+    kill -TERM "$API_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$API_PID" 2>/dev/null || true
+  fi
+  # The run's topic and database are throw-away; failing to drop them must not fail the run.
+  KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" TOPIC="$TOPIC" DB="$DB" timeout 30 node -e '
+    const { Kafka, logLevel } = require("kafkajs");
+    const mongoose = require("mongoose");
+    (async () => {
+      const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [process.env.TOPIC] }).catch(() => undefined);
+      await admin.disconnect();
+      const conn = await mongoose.createConnection(process.env.MONGO_URL, { dbName: process.env.DB }).asPromise();
+      await conn.dropDatabase();
+      await conn.close();
+    })().catch(() => undefined);
+  ' || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+NODE_ENV=production PORT="$PORT" LOG_LEVEL=warn \
+  KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
+  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 \
+  API_KEYS="$API_KEY_HASH:ingest+read" RATE_LIMIT_MAX=0 \
+  node api-service/dist/main.js >"$WORK/api.log" 2>&1 &
+API_PID=$!
+
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 120); do
+  curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
+  if ! kill -0 "$API_PID" 2>/dev/null; then
+    echo "schemathesis: the API exited during start-up:" >&2
+    cat "$WORK/api.log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+curl -fsS "$BASE/readyz" >/dev/null || { echo "schemathesis: the API is not ready after 60 s" >&2; cat "$WORK/api.log" >&2; exit 1; }
+
+SEED_ARGS=()
+[[ "$SEED" == random ]] || SEED_ARGS=(--seed "$SEED")
+status=0
+"$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+  --header "Authorization: Bearer $API_KEY" \
+  --header "X-API-Key: $API_KEY" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --max-examples "$MAX_EXAMPLES" \
+  --max-time "$MAX_TIME" \
+  --phases "$PHASES" \
+  --request-timeout 10 \
+  --workers 2 \
+  --max-failures 20 \
+  --suppress-health-check too_slow,filter_too_much \
+  --report "${SCHEMATHESIS_REPORT:-junit}" --report-dir "${SCHEMATHESIS_REPORT_DIR:-$WORK/report}" \
+  --output-sanitize true \
+  "${SEED_ARGS[@]}" || status=$?
+
+if grep -q '"level":[56]0' "$WORK/api.log"; then
+  echo "schemathesis: the API logged errors during the run:" >&2
+  grep '"level":[56]0' "$WORK/api.log" | head -20 >&2
+  status=1
+fi
+[[ $status -eq 0 ]] && echo "schemathesis: no server errors or contract violations in a bounded run (seed $SEED, $("$VENV/bin/python" --version))"
+exit "$status"
