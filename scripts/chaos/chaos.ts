@@ -160,7 +160,7 @@ async function main(): Promise<number> {
       'client: batches of 100 with client-set eventIds, 4 concurrent senders, resends the same batch after Retry-After on 503/5xx/no answer',
     ],
   });
-  const file = join(ROOT, 'bench', 'results', `chaos-${startedAt.toISOString().slice(0, 16).replace(/:/g, '')}Z.md`);
+  const file = join(ROOT, 'bench', 'results', `chaos-${startedAt.toISOString().slice(0, 19).replace(/:/g, '')}Z.md`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(file, report);
   console.log(renderTable(results));

@@ -36,17 +36,19 @@ export class KafkaInspector {
     });
   }
 
-  /** Messages on the topic not yet committed by the group; a partition the group never committed counts from its start. */
+  /**
+   * Messages on the topic not yet committed by the group, summed over partitions; a partition the group
+   * never committed counts from its start. Commits are read before the end offsets, so under load a
+   * partition's lag is never negative and a sum of 0 really means every partition is done.
+   */
   consumerLag(groupId: string, topic: string): Promise<number> {
     return this.withAdmin(async (admin) => {
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
       const committedBy = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
       return ends.reduce((lag, p) => {
         const done = committedBy.get(p.partition) ?? -1;
-        return lag + Number(p.high) - (done >= 0 ? done : Number(p.low));
+        return lag + Math.max(0, Number(p.high) - (done >= 0 ? done : Number(p.low)));
       }, 0);
     });
   }

@@ -44,6 +44,7 @@ export async function brokerOutage(kit: ScenarioKit): Promise<ScenarioResult> {
     recovered === undefined
       ? 'the API never accepted again after the broker returned'
       : `first 202 ${seconds(recovered - up)} after the broker was back`,
+    `worker exits during the outage (restarted as an orchestrator would): ${kit.unexpectedExits}`,
   );
 
   return kit.audit(client, client.sent.size, 0, [

@@ -34,7 +34,7 @@ export async function rebalance(kit: ScenarioKit): Promise<ScenarioResult> {
   const after = await Promise.all(survivors.map((w) => kit.workerStats(w)));
   kit.notes.push(
     `inserted per worker when ${victim.name} was killed: ${before.map((s, i) => `${workers[i]!.name} ${s?.inserted ?? '?'}`).join(', ')}; lag then ${lag}`,
-    `survivors afterwards: ${after.map((s, i) => `${survivors[i]!.name} ${s?.inserted ?? '?'}`).join(', ')}`,
+    `survivors once the load ended: ${after.map((s, i) => `${survivors[i]!.name} ${s?.inserted ?? '?'} inserted, ${s?.duplicates ?? '?'} replayed duplicates absorbed`).join('; ')}`,
   );
   return kit.audit(client, client.sent.size, 0, [
     check(

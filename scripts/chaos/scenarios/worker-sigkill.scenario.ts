@@ -36,7 +36,9 @@ export async function workerSigkill(kit: ScenarioKit): Promise<ScenarioResult> {
     const lag = await kit.env.inspector.consumerLag(kit.group, kit.topic).catch(() => NaN);
     await current.crash();
     if (client.lastAcceptedAt > Date.now() - 2_000) killsUnderLoad++;
-    kills.push(`#${k} ${current.name} after ${stats?.inserted ?? '?'} inserts, lag ${lag}`);
+    kills.push(
+      `#${k} ${current.name} after ${stats?.inserted ?? '?'} inserts (${stats?.duplicates ?? '?'} replayed duplicates absorbed), lag ${lag}`,
+    );
     worker = await kit.startWorker(`worker-${k + 1}`);
   }
 
@@ -46,8 +48,8 @@ export async function workerSigkill(kit: ScenarioKit): Promise<ScenarioResult> {
   });
   await load.stop();
   kit.notes.push(`kills: ${kills.join('; ')}`);
-
-  return kit.audit(client, client.sent.size, 0, [
+  const last = worker;
+  const result = await kit.audit(client, client.sent.size, 0, [
     check('sustained load', client.sent.size >= MIN_EVENTS, `${client.sent.size} events sent (minimum ${MIN_EVENTS})`),
     check(
       `${KILLS} SIGKILLs under load`,
@@ -56,10 +58,8 @@ export async function workerSigkill(kit: ScenarioKit): Promise<ScenarioResult> {
     ),
     ...clientChecks(client),
     check('no unplanned worker exits', kit.unexpectedExits === 0, `${kit.unexpectedExits} unplanned exits`),
-    check(
-      'last worker survived',
-      worker.isRunning,
-      `${worker.name} running after ${seconds(Date.now() - kit.startedAt)}`,
-    ),
+    check('last worker survived', last.isRunning, `${last.name} running after ${seconds(Date.now() - kit.startedAt)}`),
   ]);
+  kit.notes.push(`${last.name} at the end: ${JSON.stringify(await kit.workerStats(last))}`);
+  return result;
 }
