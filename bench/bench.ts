@@ -209,6 +209,7 @@ async function pipelineAndReads(stack: Stack): Promise<Pick<BenchReport, 'pipeli
     batchSize: 50,
     concurrency: 8,
     ratePerSec: halfRate,
+    headers: AUTH_HEADERS,
   });
   await waitForCount(latPersisted, latPublished.accepted, performance.now(), 120_000);
   const lag = await endToEndLatency(stack.client.db(latDb), ACTIVITIES_COLLECTION);
@@ -260,11 +261,13 @@ async function measureReads(apiUrl: string, inputs: ReturnType<typeof benchInput
     `keyset page at depth ${depth}`,
     `${base}?limit=100&cursor=${cursor}`,
     CONFIG.readSamples,
+    AUTH_HEADERS,
   );
   const offsetDeep = await sampleReads(
     `offset page at depth ${depth}`,
     `${base}?limit=100&page=${depth / 100 + 1}`,
     CONFIG.readSamples,
+    AUTH_HEADERS,
   );
   return {
     shapes: samples,

@@ -85,7 +85,7 @@ export function renderMarkdown(r: BenchReport): string {
       `p50 ${n(r.latency.p50Ms)} ms, p99 ${n(r.latency.p99Ms)} ms over ${n(r.latency.count)} events`,
       '—',
       'p99 ≤ 250 ms',
-      verdict(r.latency.p99Ms <= 250 && r.latency.count === r.latency.accepted),
+      verdict(r.latency.p99Ms <= 250 && r.latency.count > 0 && r.latency.count === r.latency.accepted),
     ],
     [
       '5',
