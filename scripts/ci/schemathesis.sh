@@ -97,7 +97,7 @@ status=0
 "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
   --header "Authorization: Bearer $API_KEY" \
   --header "X-API-Key: $API_KEY" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks "${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}" \
   --max-examples "$MAX_EXAMPLES" \
   --max-time "$MAX_TIME" \
   --phases "$PHASES" \
