@@ -1,27 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, SERVICES, type ServiceName } from '../../test/support/service-process';
 import { waitUntil } from '../../test/support/wait-until';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** Which built service to run, and the variable that sets its HTTP port. */
-export const SERVICES = {
-  api: { main: join(ROOT, 'api-service', 'dist', 'main.js'), portVariable: 'PORT' },
-  worker: { main: join(ROOT, 'worker-service', 'dist', 'main.js'), portVariable: 'WORKER_PORT' },
-} as const;
-
-export type ServiceKind = keyof typeof SERVICES;
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
 
 export interface Exit {
   code: number | null;
@@ -29,8 +12,9 @@ export interface Exit {
 }
 
 /**
- * A built service (`<service>/dist/main.js`) as a real process, so the suite can SIGKILL it. Its log
- * goes to a file, which the report points to when a scenario fails.
+ * A built service (`<service>/dist/main.js`) as a real process, so the suite can SIGKILL it. Unlike
+ * test/support's ServiceProcess (which keeps the last log lines in memory for assertions), the whole
+ * log goes to a file that outlives the run, and a planned kill is told apart from a crash.
  */
 export class NodeService {
   readonly exited: Promise<Exit>;
@@ -39,7 +23,7 @@ export class NodeService {
 
   private constructor(
     private readonly child: ChildProcess,
-    readonly kind: ServiceKind,
+    readonly kind: ServiceName,
     readonly name: string,
     readonly port: number,
     readonly logFile: string,
@@ -47,15 +31,16 @@ export class NodeService {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static async start(kind: ServiceKind, name: string, env: Record<string, string>, logFile: string) {
+  static async start(kind: ServiceName, name: string, env: Record<string, string>, logFile: string) {
     const { main, portVariable } = SERVICES[kind];
     const port = await freePort();
     const log = createWriteStream(logFile, { flags: 'a' });
     await new Promise((resolve, reject) => log.once('open', resolve).once('error', reject));
     const child = spawn(process.execPath, [main], {
       cwd: ROOT,
-      // A clean environment: nothing from the caller's shell (or a .env) may point it at the shared services.
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'development', ...env, [portVariable]: String(port) },
+      // A clean environment: nothing from the caller's shell may point it at the shared services. Production
+      // mode, as deployed: the API then insists on API keys, which the suite configures.
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', ...env, [portVariable]: String(port) },
       stdio: ['ignore', log, log],
     });
     child.once('exit', () => log.end());
