@@ -94,7 +94,8 @@ curl -fsS "$BASE/readyz" >/dev/null || { echo "schemathesis: the API is not read
 SEED_ARGS=()
 [[ "$SEED" == random ]] || SEED_ARGS=(--seed "$SEED")
 status=0
-"$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+# From the scratch directory: schemathesis keeps its example database in ./.schemathesis.
+(cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
   --header "Authorization: Bearer $API_KEY" \
   --header "X-API-Key: $API_KEY" \
   --checks "${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}" \
@@ -107,7 +108,7 @@ status=0
   --suppress-health-check too_slow,filter_too_much \
   --report "${SCHEMATHESIS_REPORT:-junit}" --report-dir "${SCHEMATHESIS_REPORT_DIR:-$WORK/report}" \
   --output-sanitize true \
-  "${SEED_ARGS[@]}" || status=$?
+  "${SEED_ARGS[@]}") || status=$?
 
 if grep -q '"level":[56]0' "$WORK/api.log"; then
   echo "schemathesis: the API logged errors during the run:" >&2
