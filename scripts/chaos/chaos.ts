@@ -1,3 +1,8 @@
+/**
+ * `npm run chaos`: the reliability claims as figures. It runs its own Kafka + FerretDB instance (never
+ * the shared services, whose broker and store it would otherwise stop), the real api and worker
+ * processes, and a client that keeps its own ledger of what it sent and what was acknowledged.
+ */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
