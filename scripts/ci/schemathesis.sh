@@ -16,8 +16,8 @@ MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-50}"
 MAX_TIME="${SCHEMATHESIS_MAX_TIME:-180}"
 SEED="${SCHEMATHESIS_SEED:-1}"
 PHASES="${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing,stateful}"
-# CPython 3.11's ast module can fail with "AST constructor recursion depth mismatch" inside
-# hypothesis (cpython#106905); prefer a newer interpreter when there is one.
+# CPython 3.11's ast module can fail with "AST constructor recursion depth mismatch" inside hypothesis
+# when several workers generate at once (cpython#106905): prefer a newer interpreter, and one worker.
 pick_python() {
   local candidate
   for candidate in python3.13 python3.12 python3; do
@@ -103,7 +103,7 @@ status=0
   --max-time "$MAX_TIME" \
   --phases "$PHASES" \
   --request-timeout 10 \
-  --workers 2 \
+  --workers "${SCHEMATHESIS_WORKERS:-1}" \
   --max-failures 20 \
   --suppress-health-check too_slow,filter_too_much \
   --report "${SCHEMATHESIS_REPORT:-junit}" --report-dir "${SCHEMATHESIS_REPORT_DIR:-$WORK/report}" \
