@@ -11,14 +11,14 @@ import { runAutocannon, type HttpRun } from './measures/ingest.measure';
 import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
 import { sampleReads, type ReadSample } from './measures/reads.measure';
 import { benchInputs, toEvents } from './support/bench-events';
+import { ServiceProcess, freePort } from '../test/support/service-process';
 import {
-  BenchProcess,
+  BareServer,
   ROOT,
   benchKafka,
   buildAll,
   describeBroker,
   describeStore,
-  freePort,
   resolveServices,
   uniqueSuffix,
   type BenchServices,
@@ -43,16 +43,14 @@ interface Stack {
   services: BenchServices;
   client: MongoClient;
   id: string;
-  processes: BenchProcess[];
+  processes: { stop(): Promise<unknown> }[];
   topics: string[];
   dbs: string[];
 }
 
 async function startApi(stack: Stack, name: string, topic: string, db: string): Promise<string> {
-  const port = await freePort();
-  const api = BenchProcess.start(name, ['api-service/dist/main.js'], {
-    PORT: String(port),
-    LOG_LEVEL: 'info',
+  const api = await ServiceProcess.start('api', name, {
+    NODE_ENV: 'production',
     KAFKA_BROKERS: stack.services.kafkaBrokers,
     ACTIVITIES_TOPIC: topic,
     MONGO_URL: stack.services.mongoUrl,
@@ -62,16 +60,13 @@ async function startApi(stack: Stack, name: string, topic: string, db: string): 
   stack.processes.push(api);
   stack.topics.push(topic);
   stack.dbs.push(db);
-  const url = `http://127.0.0.1:${port}`;
-  await api.waitForHttp(`${url}/readyz`);
-  return url;
+  await api.waitUntilReady(60_000);
+  return api.url;
 }
 
 async function startWorker(stack: Stack, name: string, topic: string, db: string): Promise<() => Promise<number>> {
-  const port = await freePort();
-  const worker = BenchProcess.start(name, ['worker-service/dist/main.js'], {
-    WORKER_PORT: String(port),
-    LOG_LEVEL: 'info',
+  const worker = await ServiceProcess.start<{ stats: { inserted: number; duplicates: number } }>('worker', name, {
+    NODE_ENV: 'production',
     KAFKA_BROKERS: stack.services.kafkaBrokers,
     KAFKA_CLIENT_ID: name,
     CONSUMER_GROUP: `${topic}-workers`,
@@ -83,11 +78,10 @@ async function startWorker(stack: Stack, name: string, topic: string, db: string
   stack.processes.push(worker);
   stack.topics.push(topic, `${topic}.dlq`);
   stack.dbs.push(db);
-  const readyz = `http://127.0.0.1:${port}/readyz`;
-  await worker.waitForHttp(readyz);
+  await worker.waitUntilReady(60_000);
   // The worker's own counters: cheap to poll, unlike a count over hundreds of thousands of documents.
   return async () => {
-    const body = (await (await fetch(readyz)).json()) as { stats: { inserted: number; duplicates: number } };
+    const { body } = await worker.readiness();
     return body.stats.inserted + body.stats.duplicates;
   };
 }
@@ -114,9 +108,7 @@ async function createIndexes(db: Db): Promise<void> {
 
 async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
   const barePort = await freePort();
-  const bare = BenchProcess.start('bare-express', ['--import', 'tsx', 'bench/bare-server.ts'], {
-    PORT: String(barePort),
-  });
+  const bare = BareServer.start(barePort);
   stack.processes.push(bare);
   const bareUrl = `http://127.0.0.1:${barePort}`;
   await bare.waitForHttp(`${bareUrl}/healthz`);

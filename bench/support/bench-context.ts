@@ -1,14 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 
 const run = promisify(execFile);
 export const ROOT = join(__dirname, '..', '..');
-export const LOG_DIR = join(ROOT, '.local', 'bench-logs');
 
 export interface BenchServices {
   kafkaBrokers: string;
@@ -58,58 +56,40 @@ export function uniqueSuffix(): string {
   return randomUUID().slice(0, 8);
 }
 
-/** A service or helper as its own process, its output in .local/bench-logs, stopped with SIGTERM. */
-export class BenchProcess {
+/** The bare Express ceiling (bench/bare-server.ts) as its own process, like the API it is compared with. */
+export class BareServer {
   private constructor(
-    readonly name: string,
     private readonly child: ChildProcess,
     readonly exited: Promise<number | null>,
   ) {}
 
-  static start(name: string, args: string[], env: Record<string, string>): BenchProcess {
-    mkdirSync(LOG_DIR, { recursive: true });
-    const log = createWriteStream(join(LOG_DIR, `${name}.log`));
-    const child = spawn(process.execPath, args, {
+  static start(port: number): BareServer {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', PORT: String(port) },
+      stdio: 'ignore',
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return new BenchProcess(name, child, exited);
+    return new BareServer(child, new Promise((resolve) => child.once('exit', resolve)));
   }
 
-  async waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  async waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null)
-        throw new Error(`${this.name} exited; see ${join(LOG_DIR, `${this.name}.log`)}`);
-      const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
+      if (this.child.exitCode !== null) throw new Error('the bare server exited during start-up');
+      if (
+        await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${this.name} was not ready at ${url} within ${timeoutMs} ms`);
+    throw new Error(`the bare server was not ready at ${url} within ${timeoutMs} ms`);
   }
 
-  async stop(timeoutMs = 15_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     await this.exited;
-    clearTimeout(timer);
   }
-}
-
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
 }
