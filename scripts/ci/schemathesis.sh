@@ -46,6 +46,7 @@ PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); 
 API_KEY="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 API_KEY_HASH="$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)"
 WORK="$(mktemp -d)"
+API_LOG="${SCHEMATHESIS_API_LOG:-$WORK/api.log}"
 API_PID=''
 
 cleanup() {
@@ -72,11 +73,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-NODE_ENV=production PORT="$PORT" LOG_LEVEL=warn \
+NODE_ENV=production PORT="$PORT" LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}" \
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
   ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 \
   API_KEYS="$API_KEY_HASH:ingest+read" RATE_LIMIT_MAX=0 \
-  node api-service/dist/main.js >"$WORK/api.log" 2>&1 &
+  node api-service/dist/main.js >"$API_LOG" 2>&1 &
 API_PID=$!
 
 BASE="http://127.0.0.1:$PORT"
@@ -84,12 +85,12 @@ for _ in $(seq 120); do
   curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break
   if ! kill -0 "$API_PID" 2>/dev/null; then
     echo "schemathesis: the API exited during start-up:" >&2
-    cat "$WORK/api.log" >&2
+    cat "$API_LOG" >&2
     exit 1
   fi
   sleep 0.5
 done
-curl -fsS "$BASE/readyz" >/dev/null || { echo "schemathesis: the API is not ready after 60 s" >&2; cat "$WORK/api.log" >&2; exit 1; }
+curl -fsS "$BASE/readyz" >/dev/null || { echo "schemathesis: the API is not ready after 60 s" >&2; cat "$API_LOG" >&2; exit 1; }
 
 SEED_ARGS=()
 [[ "$SEED" == random ]] || SEED_ARGS=(--seed "$SEED")
@@ -110,9 +111,14 @@ status=0
   --output-sanitize true \
   "${SEED_ARGS[@]}") || status=$?
 
-if grep -q '"level":[56]0' "$WORK/api.log"; then
+if ! kill -0 "$API_PID" 2>/dev/null; then
+  echo "schemathesis: the API process died during the run; its last log lines:" >&2
+  tail -n 40 "$API_LOG" >&2
+  status=1
+fi
+if grep -q '"level":[56]0' "$API_LOG"; then
   echo "schemathesis: the API logged errors during the run:" >&2
-  grep '"level":[56]0' "$WORK/api.log" | head -20 >&2
+  grep '"level":[56]0' "$API_LOG" | head -20 | cut -c1-2000 >&2
   status=1
 fi
 [[ $status -eq 0 ]] && echo "schemathesis: no server errors or contract violations in a bounded run (seed $SEED, $("$VENV/bin/python" --version))"
