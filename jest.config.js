@@ -2,7 +2,13 @@
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared/src', '<rootDir>/api-service/src', '<rootDir>/worker-service/src', '<rootDir>/test', '<rootDir>/scripts'],
+  roots: [
+    '<rootDir>/shared/src',
+    '<rootDir>/api-service/src',
+    '<rootDir>/worker-service/src',
+    '<rootDir>/test',
+    '<rootDir>/scripts',
+  ],
   moduleNameMapper: {
     '^@uap/shared$': '<rootDir>/shared/src/index.ts',
     '^@uap/shared/testing$': '<rootDir>/shared/src/testing/index.ts',
