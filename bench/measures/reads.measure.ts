@@ -6,6 +6,8 @@ export interface ReadSample {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Status (or `timeout`/`network`) of each failed request. */
+  failures: string[];
 }
 
 /** Sequential GETs of one query shape; sequential so each latency is the query's own, not queueing. */
@@ -17,14 +19,17 @@ export async function sampleReads(
   timeoutMs = 60_000,
 ): Promise<ReadSample> {
   const latencies: number[] = [];
-  let errors = 0;
+  const failures: string[] = [];
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
-    if (res) await res.arrayBuffer();
-    if (res?.status === 200) latencies.push(performance.now() - started);
-    else errors++;
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }).catch((err: Error) => err);
+    if (res instanceof Error) failures.push(res.name === 'TimeoutError' ? 'timeout' : 'network');
+    else {
+      await res.arrayBuffer(); // the latency includes reading the whole page
+      if (res.status === 200) latencies.push(performance.now() - started);
+      else failures.push(String(res.status));
+    }
   }
   const p = percentiles(latencies, [50, 99]);
-  return { shape, samples, p50Ms: p['p50']!, p99Ms: p['p99']!, errors };
+  return { shape, samples, p50Ms: p['p50']!, p99Ms: p['p99']!, errors: failures.length, failures };
 }

@@ -50,7 +50,9 @@ const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const http = (r: HttpRun) =>
   `${n(r.requestsPerSec)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`;
 const read = (r: ReadSample) =>
-  `p50 ${n(r.p50Ms, 1)} ms, p99 ${n(r.p99Ms, 1)} ms${r.errors ? `, ${r.errors}/${r.samples} failed` : ''}`;
+  r.errors === r.samples
+    ? `all ${r.samples} failed (${r.failures.join(', ')})`
+    : `p50 ${n(r.p50Ms, 1)} ms, p99 ${n(r.p99Ms, 1)} ms${r.errors ? `, ${r.errors}/${r.samples} failed (${r.failures.join(', ')})` : ''}`;
 
 export function renderMarkdown(r: BenchReport): string {
   const { single, batch } = r.ingest;

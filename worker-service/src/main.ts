@@ -118,6 +118,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     {
       topic: config.ACTIVITIES_TOPIC,
       writeChunkSize: config.WRITE_CHUNK_SIZE,
+      partitionsConcurrency: config.PARTITIONS_CONCURRENCY,
       retryInitialMs: config.STORE_RETRY_INITIAL_MS,
       retryMaxMs: config.STORE_RETRY_MAX_MS,
     },

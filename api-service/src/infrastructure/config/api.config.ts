@@ -76,6 +76,7 @@ export const ApiConfigSchema = z.object({
   SINGLE_BODY_LIMIT_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
   BATCH_BODY_LIMIT_BYTES: int(1024, 16 * 1024 * 1024).default(1024 * 1024),
   READINESS_TIMEOUT_MS: int(100, 30_000).default(1_000),
+  QUERY_TIMEOUT_MS: int(100, 600_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
   TRUST_PROXY: TrustProxySchema.default(false),
   NODE_ENV: z.string().trim().default('development'),

@@ -20,6 +20,7 @@ export const WorkerConfigSchema = z
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
     CONSUMER_HEARTBEAT_INTERVAL_MS: positiveInt(3_000),
     WRITE_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
     MONGO_URL: z
       .string()
       .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')

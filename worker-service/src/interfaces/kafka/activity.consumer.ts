@@ -12,6 +12,8 @@ import type { WorkerMetrics } from '../../infrastructure/metrics/worker.metrics'
 export interface ActivityConsumerConfig {
   topic: string;
   writeChunkSize: number;
+  /** Partitions handled at once; each partition's batches stay sequential, so per-user order holds. */
+  partitionsConcurrency?: number;
   retryInitialMs: number;
   retryMaxMs: number;
 }
@@ -121,6 +123,7 @@ export class ActivityConsumer {
       eachBatchAutoResolve: false,
       // Commit on every commitOffsetsIfNecessary call, i.e. after each stored chunk.
       autoCommitThreshold: 1,
+      partitionsConsumedConcurrently: this.config.partitionsConcurrency ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
