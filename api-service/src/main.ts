@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
     { publisher: timedPublisher(publisher, metrics) },
   );
-  const queries = new QueryActivitiesUseCase({ reader: new MongoActivityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }) });
+  const queries = new QueryActivitiesUseCase({
+    reader: new MongoActivityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }),
+  });
   const app = createApp({
     metrics,
     logger,

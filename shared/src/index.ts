@@ -6,3 +6,4 @@ export * from './messaging/activity-message';
 export * from './config/parse-env';
 export * from './logging/create-logger';
 export * from './messaging/kafka-client';
+export * from './config/common-env';

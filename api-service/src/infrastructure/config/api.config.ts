@@ -1,4 +1,13 @@
-import { ACTIVITY_LIMITS, commaList, DEFAULT_TOPICS, parseEnv } from '@uap/shared';
+import {
+  ACTIVITY_LIMITS,
+  ActivitiesTopicSchema,
+  commaList,
+  KafkaBrokersSchema,
+  LogLevelSchema,
+  MongoDbSchema,
+  MongoUrlSchema,
+  parseEnv,
+} from '@uap/shared';
 import { z } from 'zod';
 import { parseApiKeys } from '../../domain/api-key';
 
@@ -44,31 +53,16 @@ const CorsOriginsSchema = z
     ),
   );
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 export const ApiConfigSchema = z.object({
   PORT: int(1, 65535).default(3000),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  KAFKA_BROKERS: z
-    .string()
-    .default('127.0.0.1:9092')
-    .transform(commaList)
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1, 'must list at least one broker')),
+  LOG_LEVEL: LogLevelSchema,
+  KAFKA_BROKERS: KafkaBrokersSchema,
   KAFKA_CLIENT_ID: z.string().min(1).default('api-service'),
-  ACTIVITIES_TOPIC: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a valid Kafka topic name')
-    .default(DEFAULT_TOPICS.activities),
+  ACTIVITIES_TOPIC: ActivitiesTopicSchema,
   ACTIVITIES_TOPIC_PARTITIONS: int(1, 1000).default(6),
   ACTIVITIES_TOPIC_REPLICATION_FACTOR: int(-1, 10).default(-1),
-  MONGO_URL: z
-    .string()
-    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
-    .default('mongodb://127.0.0.1:27017/'),
-  MONGO_DB: z
-    .string()
-    .regex(/^[A-Za-z0-9_]{1,63}$/, 'must be letters, digits and _ (FerretDB rejects "-")')
-    .default('activity_platform'),
+  MONGO_URL: MongoUrlSchema,
+  MONGO_DB: MongoDbSchema,
   PUBLISH_TIMEOUT_MS: int(100, 60_000).default(4_000),
   RETRY_AFTER_SECONDS: int(1, 3600).default(5),
   MAX_FUTURE_SKEW_SECONDS: int(0, 7 * 24 * 3600).default(ACTIVITY_LIMITS.defaultMaxFutureSkewMs / 1000),

@@ -1,4 +1,12 @@
-import { commaList, DEFAULT_TOPICS } from '@uap/shared';
+import {
+  ActivitiesTopicSchema,
+  DEFAULT_TOPICS,
+  KafkaBrokersSchema,
+  LogLevelSchema,
+  MongoDbSchema,
+  MongoUrlSchema,
+  topicNameSchema,
+} from '@uap/shared';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -6,31 +14,24 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 /** Every variable the worker reads; `worker-service/.env.example` documents each one. */
 export const WorkerConfigSchema = z
   .object({
-    KAFKA_BROKERS: z
-      .string()
-      .default('127.0.0.1:9092')
-      .transform(commaList)
-      .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1)),
+    KAFKA_BROKERS: KafkaBrokersSchema,
     KAFKA_CLIENT_ID: z.string().min(1).default('activity-worker'),
     CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
-    ACTIVITIES_TOPIC: z.string().min(1).default(DEFAULT_TOPICS.activities),
+    ACTIVITIES_TOPIC: ActivitiesTopicSchema,
     ACTIVITIES_TOPIC_PARTITIONS: positiveInt(6),
-    DLQ_TOPIC: z.string().min(1).default(DEFAULT_TOPICS.deadLetter),
+    DLQ_TOPIC: topicNameSchema(DEFAULT_TOPICS.deadLetter),
     // The broker's group.min.session.timeout.ms (6 s by default) is the floor.
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
     CONSUMER_HEARTBEAT_INTERVAL_MS: positiveInt(3_000),
     WRITE_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
-    MONGO_URL: z
-      .string()
-      .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
-      .default('mongodb://127.0.0.1:27017/'),
-    MONGO_DB: z.string().min(1).default('activity_platform'),
+    MONGO_URL: MongoUrlSchema,
+    MONGO_DB: MongoDbSchema,
     MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000),
     STORE_RETRY_INITIAL_MS: positiveInt(200),
     STORE_RETRY_MAX_MS: positiveInt(10_000),
     WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: LogLevelSchema,
   })
   .refine((c) => c.CONSUMER_HEARTBEAT_INTERVAL_MS < c.CONSUMER_SESSION_TIMEOUT_MS / 3, {
     path: ['CONSUMER_HEARTBEAT_INTERVAL_MS'],
