@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { check, EMPTY_TALLY, passed, type ScenarioResult } from './accounting';
 import { CHAOS_SERVICES, ChaosServices } from './chaos-services';
 import { KafkaInspector } from './kafka-inspector';
-import type { NodeService } from './node-service';
+import type { ServiceProcess } from '../../test/support/service-process';
 import { renderReport, renderTable } from './report-table';
 import { CHAOS_SETTINGS, ScenarioKit, type SuiteEnv } from './scenario-kit';
 import { brokerOutage } from './scenarios/broker-outage.scenario';
@@ -117,7 +117,7 @@ async function main(): Promise<number> {
   }
 
   const services = new ChaosServices();
-  const processes = new Set<NodeService>();
+  const processes = new Set<ServiceProcess>();
   services.lock();
   let tornDown = false;
   const tearDown = async () => {

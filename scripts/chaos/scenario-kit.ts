@@ -5,7 +5,7 @@ import { check, deliveryChecks, tally, type Check, type Ledger, type ScenarioRes
 import type { ChaosServices } from './chaos-services';
 import { IngestClient } from './ingest-client';
 import type { KafkaInspector } from './kafka-inspector';
-import { NodeService } from './node-service';
+import { ServiceProcess } from '../../test/support/service-process';
 import { formatOutcomes, summarizeAttempts } from './response-stats';
 import { scanStoredEventIds } from './store-audit';
 
@@ -35,7 +35,7 @@ export interface SuiteEnv {
   services: ChaosServices;
   inspector: KafkaInspector;
   /** Every process any scenario started, so Ctrl-C can kill them all. */
-  processes: Set<NodeService>;
+  processes: Set<ServiceProcess>;
 }
 
 /**
@@ -50,12 +50,12 @@ export class ScenarioKit {
   readonly db: string;
   readonly notes: string[] = [];
   readonly startedAt = Date.now();
-  readonly workers: NodeService[] = [];
+  readonly workers: ServiceProcess[] = [];
   /** Workers that exited without being killed on purpose. */
   unexpectedExits = 0;
   private readonly apiKey = randomBytes(24).toString('base64url');
   private closing = false;
-  private readonly own = new Set<NodeService>();
+  private readonly own = new Set<ServiceProcess>();
 
   constructor(
     readonly env: SuiteEnv,
@@ -74,17 +74,17 @@ export class ScenarioKit {
     return join(this.env.services.logDir, `${this.id}-${name}.log`);
   }
 
-  private track(service: NodeService): NodeService {
+  private track(service: ServiceProcess): ServiceProcess {
     this.own.add(service);
     this.env.processes.add(service);
     void service.exited.then(() => this.env.processes.delete(service));
     return service;
   }
 
-  async startApi(): Promise<NodeService> {
+  async startApi(): Promise<ServiceProcess> {
     const { services } = this.env;
     const api = this.track(
-      await NodeService.start(
+      await ServiceProcess.start(
         'api',
         'api',
         {
@@ -100,15 +100,16 @@ export class ScenarioKit {
           // The suite is one client sending on purpose as fast as it can; rate limits are not under test here.
           RATE_LIMIT_MAX: '1000000000',
           LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
         },
-        this.logFile('api'),
+        { logFile: this.logFile('api') },
       ),
     );
-    await api.waitUntilReady();
+    await api.waitUntilReady(60_000);
     return api;
   }
 
-  client(api: NodeService): IngestClient {
+  client(api: ServiceProcess): IngestClient {
     return new IngestClient({
       baseUrl: api.url,
       apiKey: this.apiKey,
@@ -118,10 +119,10 @@ export class ScenarioKit {
     });
   }
 
-  async startWorker(name: string, options: { waitReady?: boolean } = {}): Promise<NodeService> {
+  async startWorker(name: string, options: { waitReady?: boolean } = {}): Promise<ServiceProcess> {
     const { services } = this.env;
     const worker = this.track(
-      await NodeService.start(
+      await ServiceProcess.start(
         'worker',
         name,
         {
@@ -138,8 +139,9 @@ export class ScenarioKit {
           CONSUMER_HEARTBEAT_INTERVAL_MS: String(CHAOS_SETTINGS.heartbeatIntervalMs),
           STORE_RETRY_MAX_MS: String(CHAOS_SETTINGS.storeRetryMaxMs),
           LOG_LEVEL: 'info',
+          NODE_ENV: 'production',
         },
-        this.logFile(name),
+        { logFile: this.logFile(name) },
       ),
     );
     this.workers.push(worker);
@@ -151,14 +153,14 @@ export class ScenarioKit {
       );
       void this.startWorker(`${name}r`).catch((err: unknown) => this.notes.push(`restart failed: ${String(err)}`));
     });
-    if (options.waitReady !== false) await worker.waitUntilReady();
+    if (options.waitReady !== false) await worker.waitUntilReady(60_000);
     return worker;
   }
 
-  async workerStats(worker: NodeService): Promise<WorkerStats | undefined> {
+  async workerStats(worker: ServiceProcess): Promise<WorkerStats | undefined> {
     try {
-      const { body } = await worker.readiness();
-      return body['stats'] as WorkerStats;
+      const { body } = await (worker as ServiceProcess<{ stats: WorkerStats }>).readiness();
+      return body.stats;
     } catch {
       return undefined;
     }

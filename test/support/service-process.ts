@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { waitUntil } from './wait-until';
@@ -29,6 +30,8 @@ export async function freePort(): Promise<number> {
  */
 export class ServiceProcess<Ready = unknown> {
   readonly logs: string[] = [];
+  /** Set by stop() and crash(), so a supervisor can tell a planned exit from a crash. */
+  killedOnPurpose = false;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
@@ -36,11 +39,15 @@ export class ServiceProcess<Ready = unknown> {
     readonly service: ServiceName,
     readonly port: number,
     readonly name: string,
+    readonly logFile?: string,
+    logSink?: WriteStream,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    if (logSink) child.once('exit', () => logSink.end());
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';
       stream?.on('data', (chunk: Buffer) => {
+        logSink?.write(chunk);
         const lines = (pending + chunk.toString('utf8')).split('\n');
         pending = lines.pop() ?? '';
         this.logs.push(...lines);
@@ -49,11 +56,15 @@ export class ServiceProcess<Ready = unknown> {
     }
   }
 
-  /** Only PATH is inherited: every other setting comes from `env`, so the suite's isolation is explicit. */
+  /**
+   * Only PATH is inherited: every other setting comes from `env`, so the suite's isolation is explicit.
+   * With `logFile`, the whole output is also appended there, to outlive the run.
+   */
   static async start<Ready = unknown>(
     service: ServiceName,
     name: string,
     env: Record<string, string>,
+    options: { logFile?: string } = {},
   ): Promise<ServiceProcess<Ready>> {
     const port = await freePort();
     const { main, portVariable } = SERVICES[service];
@@ -62,7 +73,8 @@ export class ServiceProcess<Ready = unknown> {
       env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env, [portVariable]: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new ServiceProcess<Ready>(child, service, port, name);
+    const sink = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: 'a' });
+    return new ServiceProcess<Ready>(child, service, port, name, options.logFile, sink);
   }
 
   get url(): string {
@@ -102,8 +114,16 @@ export class ServiceProcess<Ready = unknown> {
     if (this.isRunning) this.child.kill(signal);
   }
 
+  /** SIGKILL on purpose, and wait until the process is gone. */
+  async crash(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.killedOnPurpose = true;
+    this.kill('SIGKILL');
+    return this.exited;
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited within the bound. */
   async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.killedOnPurpose = true;
     if (!this.isRunning) return this.exited;
     this.kill('SIGTERM');
     const timer = setTimeout(() => this.kill('SIGKILL'), timeoutMs);

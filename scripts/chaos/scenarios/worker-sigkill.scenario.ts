@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../../../test/support/wait-until';
 import { check, type ScenarioResult } from '../accounting';
 import { LoadDriver } from '../load-driver';
-import type { NodeService } from '../node-service';
+import type { ServiceProcess } from '../../../test/support/service-process';
 import type { ScenarioKit } from '../scenario-kit';
 import { clientChecks, seconds } from '../scenario-kit';
 
@@ -16,7 +16,7 @@ const KILLS = 5;
  */
 export async function workerSigkill(kit: ScenarioKit): Promise<ScenarioResult> {
   const api = await kit.startApi();
-  let worker: NodeService = await kit.startWorker('worker-1');
+  let worker: ServiceProcess = await kit.startWorker('worker-1');
   const client = kit.client(api);
   const load = new LoadDriver(client, { eventsPerSecond: 1_500, batchSize: 100, concurrency: 4 });
   load.start();
