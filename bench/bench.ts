@@ -35,7 +35,7 @@ const CONFIG = {
   latencySeconds: Number(process.env['BENCH_LATENCY_SECONDS'] ?? 15),
   naiveBudgetMs: Number(process.env['BENCH_NAIVE_SECONDS'] ?? 30) * 1000,
   readSamples: Number(process.env['BENCH_READ_SAMPLES'] ?? 3),
-  writers: 3,
+  writers: 6,
   users: 1_000,
   stageTimeoutMs: 5 * 60_000,
 };
@@ -179,7 +179,7 @@ async function pipelineAndReads(stack: Stack): Promise<Pick<BenchReport, 'pipeli
   stack.dbs.push(rawDb.databaseName);
   await createIndexes(rawDb);
   const docs = toEvents(inputs, new Date()).map((e) => toActivityDocument(e, new Date()));
-  // As many writers as the worker has (PARTITIONS_CONCURRENCY, default 3), each with the worker's chunk size.
+  // As many writers as the worker has (PARTITIONS_CONCURRENCY, default 6), each with the worker's chunk size.
   const r0 = performance.now();
   let next = 0;
   const writer = async () => {

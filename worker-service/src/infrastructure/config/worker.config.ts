@@ -24,7 +24,7 @@ export const WorkerConfigSchema = z
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
     CONSUMER_HEARTBEAT_INTERVAL_MS: positiveInt(3_000),
     WRITE_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-    PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+    PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(6),
     MONGO_URL: MongoUrlSchema,
     MONGO_DB: MongoDbSchema,
     MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000),
