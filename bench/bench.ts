@@ -11,6 +11,7 @@ import { runAutocannon, type HttpRun } from './measures/ingest.measure';
 import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
 import { sampleReads, type ReadSample } from './measures/reads.measure';
 import { benchInputs, toEvents } from './support/bench-events';
+import { coresUsed, cpuSecondsByRole } from './support/cpu-usage';
 import { ServiceProcess, freePort } from '../test/support/service-process';
 import {
   BareServer,
@@ -168,9 +169,11 @@ async function pipelineAndReads(stack: Stack): Promise<Pick<BenchReport, 'pipeli
   });
 
   console.error(`[bench] 3/6 pipeline: ${CONFIG.events} events through the API until all are persisted`);
+  const cpuBefore = cpuSecondsByRole();
   const t0 = performance.now();
   const published = await publishThroughApi(apiUrl, inputs, { batchSize: 500, concurrency: 4, headers: AUTH_HEADERS });
   const done = await waitForCount(persisted, CONFIG.events, t0, CONFIG.stageTimeoutMs);
+  const pipelineCpu = coresUsed(cpuBefore, cpuSecondsByRole(), performance.now() - t0);
   const stored = await stack.client.db(db).collection(ACTIVITIES_COLLECTION).countDocuments();
   const pipelineRate = done.reached ? (CONFIG.events / done.atMs) * 1000 : 0;
 
@@ -228,6 +231,7 @@ async function pipelineAndReads(stack: Stack): Promise<Pick<BenchReport, 'pipeli
       eventsPerSec: pipelineRate,
       rawInsertEventsPerSec: rawRate,
       ratio: ratio(pipelineRate, rawRate),
+      cpu: pipelineCpu,
     },
     latency: { ratePerSec: halfRate, accepted: latPublished.accepted, ...lag },
     reads,
@@ -294,9 +298,11 @@ async function drain(stack: Stack): Promise<BenchReport['drain']> {
   );
   await prefillTopic(kafka, topic, events);
 
+  const cpuBefore = cpuSecondsByRole();
   const t0 = performance.now();
   const persisted = await startWorker(stack, 'worker-drain', topic, `bench_${stack.id}_drain`);
   const done = await waitForCount(persisted, CONFIG.events, t0, CONFIG.stageTimeoutMs);
+  const drainCpu = coresUsed(cpuBefore, cpuSecondsByRole(), performance.now() - t0);
   await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
   const workerRate = done.reached ? (CONFIG.events / done.atMs) * 1000 : 0;
 
@@ -321,6 +327,7 @@ async function drain(stack: Stack): Promise<BenchReport['drain']> {
     naiveMs: naive.elapsedMs,
     naiveEventsPerSec: naiveRate,
     ratio: ratio(workerRate, naiveRate),
+    cpu: drainCpu,
   };
 }
 

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { coresUsed, cpuSecondsByRole } from '../support/cpu-usage';
 
 export interface HttpRun {
   requestsPerSec: number;
@@ -7,6 +8,8 @@ export interface HttpRun {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Cores each process role used during the measured run (the load generator runs in `bench client`). */
+  cpu: Record<string, number>;
 }
 
 export interface HttpLoad {
@@ -28,7 +31,10 @@ export async function runAutocannon(load: HttpLoad): Promise<HttpRun> {
     connections: load.connections,
   };
   await autocannon({ ...options, duration: load.warmupS });
+  const before = cpuSecondsByRole();
+  const started = performance.now();
   const result = await autocannon({ ...options, duration: load.durationS });
+  const cpu = coresUsed(before, cpuSecondsByRole(), performance.now() - started);
   return {
     requestsPerSec: result.requests.average,
     p50Ms: result.latency.p50,
@@ -36,5 +42,6 @@ export async function runAutocannon(load: HttpLoad): Promise<HttpRun> {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    cpu,
   };
 }

@@ -22,6 +22,7 @@ export interface BenchReport {
     eventsPerSec: number;
     rawInsertEventsPerSec: number;
     ratio: number;
+    cpu: Record<string, number>;
   };
   latency: { ratePerSec: number; accepted: number; count: number; p50Ms: number; p99Ms: number };
   drain: {
@@ -33,6 +34,7 @@ export interface BenchReport {
     naiveMs: number;
     naiveEventsPerSec: number;
     ratio: number;
+    cpu: Record<string, number>;
   };
   reads: {
     shapes: ReadSample[];
@@ -53,6 +55,15 @@ const read = (r: ReadSample) =>
   r.errors === r.samples
     ? `all ${r.samples} failed (${r.failures.join(', ')})`
     : `p50 ${n(r.p50Ms, 1)} ms, p99 ${n(r.p99Ms, 1)} ms${r.errors ? `, ${r.errors}/${r.samples} failed (${r.failures.join(', ')})` : ''}`;
+
+const cores = (cpu: Record<string, number>) =>
+  Object.entries(cpu)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role, used]) => `${role} ${used.toFixed(2)}`)
+    .join(', ') +
+  ` (total ${Object.values(cpu)
+    .reduce((a, b) => a + b, 0)
+    .toFixed(2)})`;
 
 export function renderMarkdown(r: BenchReport): string {
   const { single, batch } = r.ingest;
@@ -118,5 +129,14 @@ export function renderMarkdown(r: BenchReport): string {
     '| query shape | latency |',
     '|---|---|',
     ...r.reads.shapes.map((s) => `| ${s.shape} | ${read(s)} |`),
+    '',
+    'CPU cores used per process during each measure (2 cores in all):',
+    '',
+    '| measure | cores used |',
+    '|---|---|',
+    `| 1. bare Express | ${cores(single.bare.cpu)} |`,
+    `| 1. API, single events | ${cores(single.api.cpu)} |`,
+    `| 3. pipeline | ${cores(r.pipeline.cpu)} |`,
+    `| 5. worker drain | ${cores(r.drain.cpu)} |`,
   ].join('\n');
 }
