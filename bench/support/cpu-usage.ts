@@ -7,6 +7,7 @@ const ROLES: [string, (cmdline: string) => boolean][] = [
   ['kafka', (c) => c.includes('kafka.Kafka')],
   ['ferretdb', (c) => c.includes('ferretdb')],
   ['postgres', (c) => c.startsWith('postgres:') || c.includes('/bin/postgres ')],
+  ['bare express', (c) => c.includes('bench/bare-server.ts')],
   ['bench client', (c) => c.includes('bench/bench.ts')],
 ];
 
