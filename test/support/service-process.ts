@@ -114,6 +114,18 @@ export class ServiceProcess<Ready = unknown> {
     if (this.isRunning) this.child.kill(signal);
   }
 
+  /** The exit of a process expected to end by itself (or after a signal sent by the caller), within a bound. */
+  async exitWithin(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.service} ${this.name} did not exit within ${timeoutMs} ms\n${this.tail()}`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([this.exited, timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** SIGKILL on purpose, and wait until the process is gone. */
   async crash(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.killedOnPurpose = true;
