@@ -77,19 +77,21 @@ export default async function globalSetup(): Promise<void> {
     ['testcontainers', fromTestcontainers],
     ['local services', fromLocalServices],
   ] as const) {
+    let candidate: ServiceEndpoints | undefined;
     try {
-      endpoints = await resolve();
-      if (endpoints) {
-        await probeServices(endpoints);
-        break;
+      candidate = await resolve();
+      if (!candidate) {
+        tried.push(`${name}: not available`);
+        continue;
       }
-      tried.push(`${name}: not available`);
+      await probeServices(candidate);
+      endpoints = candidate;
+      break;
     } catch (err) {
       tried.push(`${name}: ${(err as Error).message}`);
-      // Explicit settings that do not answer are an error, not a cue to start something else.
-      if (name === 'environment' || endpoints) break;
+      // Explicit settings, or services that were found but do not answer, are an error, not a cue to start others.
+      if (name === 'environment' || candidate) break;
     }
-    endpoints = undefined;
   }
   if (!endpoints) {
     throw new Error(`\n${HOW_TO_PROVIDE_SERVICES}\nTried:\n  - ${tried.join('\n  - ')}\n`);
