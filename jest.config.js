@@ -17,6 +17,7 @@ const shared = {
 };
 
 module.exports = {
+  reporters: ['default', '<rootDir>/test/plain-summary-reporter.js'],
   // Integration suites wait on real brokers; every wait inside them is bounded well below this.
   testTimeout: 60_000,
   projects: [
