@@ -12,12 +12,12 @@ import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pip
 import { sampleReads, type ReadSample } from './measures/reads.measure';
 import { benchInputs, toEvents } from './support/bench-events';
 import { coresUsed, cpuSecondsByRole } from './support/cpu-usage';
+import { buildServices } from '../test/support/local-services';
 import { ServiceProcess, freePort } from '../test/support/service-process';
 import {
   BareServer,
   ROOT,
   benchKafka,
-  buildAll,
   describeBroker,
   describeStore,
   resolveServices,
@@ -350,7 +350,7 @@ async function cleanup(stack: Stack): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   const services = await resolveServices();
-  await buildAll();
+  await buildServices();
   const client = await MongoClient.connect(services.mongoUrl, { serverSelectionTimeoutMS: 5_000 });
   const stack: Stack = { services, client, id: uniqueSuffix(), processes: [], topics: [], dbs: [] };
   const stop = () => void cleanup(stack).finally(() => process.exit(130));

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { buildServices, startLocalServices } from './support/local-services';
 import { HOW_TO_PROVIDE_SERVICES, probeServices, type ServiceEndpoints } from './support/services';
 import { SERVICES_ENV_FILE } from './support/services-env-file';
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
-// The first local start builds FerretDB and fetches the Kafka jars; later starts take seconds.
-const LOCAL_START_TIMEOUT_MS = 15 * 60_000;
 
 type Stoppable = { stop(): Promise<unknown> };
 const globals = globalThis as typeof globalThis & { __containers?: Stoppable[] };
@@ -45,31 +41,12 @@ async function fromTestcontainers(): Promise<ServiceEndpoints | undefined> {
 }
 
 async function fromLocalServices(): Promise<ServiceEndpoints> {
-  const { stdout } = await run('bash', [join(ROOT, 'scripts/services/services.sh'), 'up'], {
-    timeout: LOCAL_START_TIMEOUT_MS,
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch((err: { stderr?: string; message: string }) => {
-    throw new Error(
-      `npm run services:up failed: ${err.stderr?.trim().split('\n').slice(-15).join('\n') ?? err.message}`,
-    );
-  });
-  const env = Object.fromEntries(
-    stdout
-      .split('\n')
-      .map((line) => line.split('='))
-      .filter((kv): kv is [string, string] => kv.length === 2),
-  );
-  if (!env['KAFKA_BROKERS'] || !env['MONGO_URL']) throw new Error(`services:up printed no settings:\n${stdout}`);
-  return { kafkaBrokers: env['KAFKA_BROKERS'], mongoUrl: env['MONGO_URL'], source: 'local' };
+  return { ...(await startLocalServices()), source: 'local' };
 }
 
 export default async function globalSetup(): Promise<void> {
   // Some suites run the services as real processes (node <service>/dist/main.js): build them first.
-  await run(join(ROOT, 'node_modules/.bin/tsc'), ['-b'], { cwd: ROOT, timeout: 5 * 60_000 }).catch(
-    (err: { stdout?: string; message: string }) => {
-      throw new Error(`tsc -b failed before the integration tests:\n${err.stdout ?? err.message}`);
-    },
-  );
+  await buildServices();
   const tried: string[] = [];
   let endpoints: ServiceEndpoints | undefined;
   for (const [name, resolve] of [

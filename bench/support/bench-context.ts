@@ -1,11 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
+import { startLocalServices } from '../../test/support/local-services';
 
-const run = promisify(execFile);
 export const ROOT = join(__dirname, '..', '..');
 
 export interface BenchServices {
@@ -18,13 +17,7 @@ export interface BenchServices {
 export async function resolveServices(): Promise<BenchServices> {
   const { KAFKA_BROKERS, MONGO_URL } = process.env;
   if (KAFKA_BROKERS && MONGO_URL) return { kafkaBrokers: KAFKA_BROKERS, mongoUrl: MONGO_URL, source: 'env' };
-  const { stdout } = await run('bash', [join(ROOT, 'scripts/services/services.sh'), 'up'], { timeout: 15 * 60_000 });
-  const env = Object.fromEntries(stdout.split('\n').map((l) => l.split('=', 2)));
-  return { kafkaBrokers: env['KAFKA_BROKERS'], mongoUrl: env['MONGO_URL'], source: 'local' };
-}
-
-export async function buildAll(): Promise<void> {
-  await run(join(ROOT, 'node_modules/.bin/tsc'), ['-b'], { cwd: ROOT, timeout: 5 * 60_000 });
+  return { ...(await startLocalServices()), source: 'local' };
 }
 
 export function benchKafka(brokers: string): Kafka {

@@ -3,7 +3,6 @@
  * the shared services, whose broker and store it would otherwise stop), the real api and worker
  * processes, and a client that keeps its own ledger of what it sent and what was acknowledged.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { poison } from './scenarios/poison.scenario';
 import { rebalance } from './scenarios/rebalance.scenario';
 import { storeOutage } from './scenarios/store-outage.scenario';
 import { workerSigkill } from './scenarios/worker-sigkill.scenario';
+import { buildServices } from '../../test/support/local-services';
 
 const ROOT = join(__dirname, '..', '..');
 const SCENARIO_TIMEOUT_MS = 5 * 60_000;
@@ -47,14 +47,6 @@ Options:
 
 function log(message: string): void {
   process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-function build(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('npx', ['tsc', '-b'], { cwd: ROOT, timeout: 600_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`tsc -b failed:\n${stdout}${stderr}`)) : resolve(),
-    );
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -141,7 +133,7 @@ async function main(): Promise<number> {
   try {
     if (args.build) {
       log('building (tsc -b)');
-      await build();
+      await buildServices();
     }
     log(`starting the chaos services (Kafka :${CHAOS_SERVICES.kafkaPort}, FerretDB :${CHAOS_SERVICES.ferretdbPort})`);
     await services.up();

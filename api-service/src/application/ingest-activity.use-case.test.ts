@@ -2,6 +2,7 @@ import { anActivityInput } from '@uap/shared/testing';
 import { DomainError } from '../domain/domain-error';
 import { InMemoryActivityPublisher } from '../testing/in-memory-activity.publisher';
 import { IngestActivityUseCase } from './ingest-activity.use-case';
+import { domainErrorOf } from '../testing/domain-error-of';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const request = (body: unknown) => ({ body, requestId: 'req-1', context: { ip: '10.0.0.1', userAgent: 'ua' } });
@@ -13,15 +14,6 @@ function setup(config: Partial<{ maxFutureSkewMs: number; maxBatchEvents: number
     { publisher, now: () => NOW },
   );
   return { publisher, ingest };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<DomainError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DomainError);
-  return err as DomainError;
 }
 
 describe('IngestActivityUseCase', () => {
@@ -51,7 +43,7 @@ describe('IngestActivityUseCase', () => {
   it('when the skew limit is 0, then an event one second ahead is rejected and one at now is accepted', async () => {
     const { ingest } = setup({ maxFutureSkewMs: 0 });
 
-    const err = await rejectionOf(ingest.ingestOne(request(anActivityInput({ occurredAt: '2026-03-01T12:00:01Z' }))));
+    const err = await domainErrorOf(ingest.ingestOne(request(anActivityInput({ occurredAt: '2026-03-01T12:00:01Z' }))));
     expect(err.code).toBe('VALIDATION_FAILED');
     expect(err.errors.map((e) => e.path)).toEqual(['occurredAt']);
     await expect(
@@ -63,7 +55,7 @@ describe('IngestActivityUseCase', () => {
     const { ingest, publisher } = setup({ maxBatchEvents: 3 });
     const events = Array.from({ length: 4 }, () => anActivityInput());
 
-    const err = await rejectionOf(ingest.ingestBatch(request({ events })));
+    const err = await domainErrorOf(ingest.ingestBatch(request({ events })));
 
     expect(err.errors).toEqual([{ path: 'events', message: 'must contain at most 3 events' }]);
     expect(publisher.sends).toHaveLength(0);

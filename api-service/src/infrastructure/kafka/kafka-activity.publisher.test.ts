@@ -2,8 +2,8 @@ import { anActivity } from '@uap/shared/testing';
 import { HEADERS } from '@uap/shared';
 import type { Kafka, ProducerRecord } from 'kafkajs';
 import pino from 'pino';
-import { DomainError } from '../../domain/domain-error';
 import { KafkaActivityPublisher } from './kafka-activity.publisher';
+import { domainErrorOf } from '../../testing/domain-error-of';
 
 /** A stand-in for kafkajs' producer and admin whose calls do whatever the test says. */
 function fakeKafka(
@@ -30,15 +30,6 @@ function fakeKafka(
 
 const logger = pino({ level: 'silent' });
 
-async function failureOf(promise: Promise<unknown>): Promise<DomainError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DomainError);
-  return err as DomainError;
-}
-
 describe('KafkaActivityPublisher', () => {
   it('when events are published, then one send with acks=all carries them keyed by userId with headers', async () => {
     const { kafka, records } = fakeKafka(async () => [{ errorCode: 0 }]);
@@ -62,7 +53,7 @@ describe('KafkaActivityPublisher', () => {
     const { kafka } = fakeKafka(() => new Promise(() => undefined));
     const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 50 }, { kafka, logger });
 
-    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+    const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
 
     expect(err.code).toBe('SERVICE_UNAVAILABLE');
     expect(err.retriable).toBe(true);
@@ -74,7 +65,7 @@ describe('KafkaActivityPublisher', () => {
     });
     const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
 
-    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+    const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
 
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
   });
@@ -85,7 +76,7 @@ describe('KafkaActivityPublisher', () => {
     });
     const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
 
-    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+    const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
 
     expect(err).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', retriable: false });
   });
@@ -95,7 +86,7 @@ describe('KafkaActivityPublisher', () => {
     const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
     await publisher.disconnect();
 
-    const err = await failureOf(publisher.publish([anActivity()], { requestId: 'r' }));
+    const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
 
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
     expect(records).toHaveLength(0);
@@ -167,9 +158,9 @@ describe('KafkaActivityPublisher', () => {
       const { kafka, records } = fakeKafka(gated.send);
       const slow = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 50 }, { kafka, logger });
 
-      const first = failureOf(slow.publish([anActivity({ userId: 'a' })], { requestId: 'r1' }));
+      const first = domainErrorOf(slow.publish([anActivity({ userId: 'a' })], { requestId: 'r1' }));
       await flush();
-      const queued = failureOf(slow.publish([anActivity({ userId: 'b' })], { requestId: 'r2' }));
+      const queued = domainErrorOf(slow.publish([anActivity({ userId: 'b' })], { requestId: 'r2' }));
       expect((await first).code).toBe('SERVICE_UNAVAILABLE');
       expect((await queued).code).toBe('SERVICE_UNAVAILABLE');
       gated.gates.shift()!();
@@ -191,7 +182,7 @@ describe('KafkaActivityPublisher', () => {
 
       const first = publisher.publish([anActivity({ userId: 'a' })], { requestId: 'r1' });
       await flush();
-      const huge = failureOf(publisher.publish([anActivity({ userId: 'huge' })], { requestId: 'r2' }));
+      const huge = domainErrorOf(publisher.publish([anActivity({ userId: 'huge' })], { requestId: 'r2' }));
       const small = publisher.publish([anActivity({ userId: 'small' })], { requestId: 'r3' });
       gated.gates.shift()!();
 

@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+// The first local start builds FerretDB and fetches the Kafka jars; later starts take seconds.
+const LOCAL_START_TIMEOUT_MS = 15 * 60_000;
+
+/** Builds every package (`tsc -b`), so the services can run as processes from their dist. */
+export async function buildServices(): Promise<void> {
+  await run(join(ROOT, 'node_modules/.bin/tsc'), ['-b'], { cwd: ROOT, timeout: 5 * 60_000 }).catch(
+    (err: { stdout?: string; message: string }) => {
+      throw new Error(`tsc -b failed:\n${err.stdout ?? err.message}`);
+    },
+  );
+}
+
+/** `npm run services:up` (installing on first use) and the settings it prints. */
+export async function startLocalServices(): Promise<{ kafkaBrokers: string; mongoUrl: string }> {
+  const { stdout } = await run('bash', [join(ROOT, 'scripts/services/services.sh'), 'up'], {
+    timeout: LOCAL_START_TIMEOUT_MS,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(
+      `npm run services:up failed: ${err.stderr?.trim().split('\n').slice(-15).join('\n') ?? err.message}`,
+    );
+  });
+  const env = Object.fromEntries(
+    stdout
+      .split('\n')
+      .map((line) => line.split('='))
+      .filter((kv): kv is [string, string] => kv.length === 2),
+  );
+  if (!env['KAFKA_BROKERS'] || !env['MONGO_URL']) throw new Error(`services:up printed no settings:\n${stdout}`);
+  return { kafkaBrokers: env['KAFKA_BROKERS'], mongoUrl: env['MONGO_URL'] };
+}
