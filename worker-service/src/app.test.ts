@@ -8,6 +8,7 @@ function appWith(overrides: Partial<AppDeps> = {}) {
     hasJoinedGroup: () => true,
     pingStore: async () => undefined,
     stats: () => ({ inserted: 3 }),
+    stalledPartitions: () => [],
     ...overrides,
   });
 }
@@ -21,7 +22,15 @@ describe('worker health endpoints', () => {
 
   it('when the group is joined and the store answers, then /readyz is 200 with the counters', async () => {
     const res = await request(appWith()).get('/readyz').expect(200);
-    expect(res.body).toEqual({ status: 'ready', consumer: 'joined', store: 'ok', stats: { inserted: 3 } });
+    expect(res.body).toEqual({ status: 'ready', consumer: 'joined', store: 'ok', stalled: [], stats: { inserted: 3 } });
+  });
+
+  it('when a partition is stuck on one chunk, then /readyz is 503 and names it, even though the store answers', async () => {
+    const stuck = { topic: 'acts', partition: 4, firstOffset: '120', since: 1_000, attempts: 9 };
+    const res = await request(appWith({ stalledPartitions: () => [stuck] }))
+      .get('/readyz')
+      .expect(503);
+    expect(res.body).toMatchObject({ status: 'not-ready', consumer: 'joined', store: 'ok', stalled: [stuck] });
   });
 
   it('when the consumer has not joined its group, then /readyz is 503', async () => {
@@ -40,6 +49,7 @@ describe('worker health endpoints', () => {
         hasJoinedGroup: () => true,
         pingStore: () => new Promise(() => undefined),
         stats: () => ({}),
+        stalledPartitions: () => [],
         pingTimeoutMs: 50,
       }),
     ).get('/readyz');
@@ -85,5 +95,21 @@ describe('worker health endpoints', () => {
 
     expect(res.text).toContain('uap_worker_events_persisted_total 0');
     expect(res.text).not.toMatch(/uap_worker_consumer_lag\{/);
+  });
+
+  it('when a partition has a chunk in hand, then its age is exposed and stalled ones are counted', async () => {
+    const metrics = createWorkerMetrics(new Registry(), {
+      now: () => 100_000,
+      chunksInHand: () => [
+        { topic: 'acts', partition: 1, since: 99_500, stalled: false },
+        { topic: 'acts', partition: 4, since: 10_000, stalled: true },
+      ],
+    });
+
+    const res = await request(appWith({ metrics })).get('/metrics').expect(200);
+
+    expect(res.text).toContain('uap_worker_chunk_in_hand_seconds{topic="acts",partition="1"} 0.5');
+    expect(res.text).toContain('uap_worker_chunk_in_hand_seconds{topic="acts",partition="4"} 90');
+    expect(res.text).toContain('uap_worker_partitions_stalled 1');
   });
 });

@@ -106,6 +106,8 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       topic: config.ACTIVITIES_TOPIC,
       timeoutMs: LAG_TIMEOUT_MS,
     }),
+    // Read at scrape time, after the consumer below exists.
+    chunksInHand: () => activityConsumer.chunksInHand(),
   });
 
   const repository = new MongoActivityRepository(model);
@@ -121,6 +123,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       partitionsConcurrency: config.PARTITIONS_CONCURRENCY,
       retryInitialMs: config.STORE_RETRY_INITIAL_MS,
       retryMaxMs: config.STORE_RETRY_MAX_MS,
+      stallAfterMs: config.STALL_AFTER_MS,
     },
     {
       consumer: kafka.consumer({
@@ -139,6 +142,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
 
   const app = createApp({
     hasJoinedGroup: () => activityConsumer.hasJoinedGroup(),
+    stalledPartitions: () => activityConsumer.stalledPartitions(),
     pingStore: () => repository.ping(),
     stats: () => ({ ...activityConsumer.stats }),
     metrics,

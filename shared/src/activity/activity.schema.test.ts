@@ -1,5 +1,5 @@
-import { anActivityInput } from '../testing/activity.fixtures';
-import { makeActivityInputSchema, ACTIVITY_LIMITS } from './activity.schema';
+import { anActivity, anActivityInput } from '../testing/activity.fixtures';
+import { ActivityEventSchema, makeActivityInputSchema, ACTIVITY_LIMITS } from './activity.schema';
 
 const NOW = new Date('2026-01-01T10:00:00.000Z');
 const schema = makeActivityInputSchema({ maxFutureSkewMs: 5 * 60_000, now: () => NOW });
@@ -41,6 +41,16 @@ describe('activity input schema', () => {
     ['a SEARCH without query', { type: 'SEARCH', metadata: {} }, 'metadata.query'],
     ['a SEARCH with a 513-char query', { type: 'SEARCH', metadata: { query: 'q'.repeat(513) } }, 'metadata.query'],
     ['a LOGIN with a non-boolean success', { type: 'LOGIN', metadata: { success: 'yes' } }, 'metadata.success'],
+    ['a NUL inside a metadata string', { metadata: { q: 'a\u0000b' } }, 'metadata.q'],
+    ['a NUL in a SEARCH query', { type: 'SEARCH', metadata: { query: 'x\u0000' } }, 'metadata.query'],
+    [
+      'a NUL in a string nested in an array',
+      { metadata: { tags: ['ok', { deep: '\u0000' }] } },
+      'metadata.tags.1.deep',
+    ],
+    ['a lone high surrogate in a metadata string', { metadata: { q: 'a\uD800b' } }, 'metadata.q'],
+    ['a lone low surrogate in a metadata string', { metadata: { q: '\uDC00' } }, 'metadata.q'],
+    ['a lone surrogate in a metadata key', { metadata: { ['k\uD83D']: 1 } }, 'metadata.k'],
   ])('when it has %s, then it is rejected at that path', (_label, override, path) => {
     const issues = issuesOf({ ...anActivityInput(), ...override });
     expect(issues.length).toBeGreaterThan(0);
@@ -56,9 +66,21 @@ describe('activity input schema', () => {
     ['a date 4 minutes ahead', { occurredAt: '2026-01-01T10:04:00Z' }],
     ['a date with a +02:00 offset', { occurredAt: '2026-01-01T11:00:00+02:00' }],
     ['metadata nested exactly 5 deep', { metadata: nested(5) }],
+    ['an emoji (a paired surrogate) in a metadata string', { metadata: { q: 'caf\u00e9 \uD83D\uDE00' } }],
     ['a SEARCH with a 512-char query', { type: 'SEARCH', metadata: { query: 'q'.repeat(512) } }],
     ['a userId of 128 chars with every allowed symbol', { userId: `${'a'.repeat(120)}_.:@-Z09` }],
   ])('when it has %s, then it is accepted', (_label, override) => {
     expect(issuesOf({ ...anActivityInput(), ...override })).toEqual([]);
+  });
+});
+
+describe('activity event schema (what the worker accepts from the topic)', () => {
+  it.each([
+    ['a NUL in the user agent', { context: { userAgent: 'curl\u0000' } }, 'context.userAgent'],
+    ['a NUL in a metadata value', { metadata: { q: 'a\u0000b' } }, 'metadata.q'],
+  ])('when a producer other than the API sends %s, then it is rejected at that path', (_label, override, path) => {
+    const result = ActivityEventSchema.safeParse({ ...anActivity(), ...override });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toContain(path);
   });
 });

@@ -47,10 +47,24 @@ export const IsoDateTimeSchema = z.iso.datetime({ offset: true });
 
 type Issue = { path: (string | number)[]; message: string };
 
+// PostgreSQL (under FerretDB) cannot store NUL in text (SQLSTATE 22P05), and no UTF-8 store can hold a
+// lone surrogate faithfully (the BSON encoder swaps it for U+FFFD). Both are refused at the edge, so
+// an accepted event is always one every supported store can write byte for byte.
+const UNSTORABLE_CHARACTER = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const UNSTORABLE_STRING_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
+
+export function isStorableString(value: string): boolean {
+  return !UNSTORABLE_CHARACTER.test(value);
+}
+
+const storableString = () => z.string().refine(isStorableString, UNSTORABLE_STRING_MESSAGE);
+
 /** Walks metadata once, reporting forbidden keys, excess depth and non-JSON values. */
 function inspectMetadata(value: unknown, path: (string | number)[], depth: number, issues: Issue[]): void {
   if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
     if (typeof value === 'number' && !Number.isFinite(value)) issues.push({ path, message: 'must be a finite number' });
+    if (typeof value === 'string' && !isStorableString(value))
+      issues.push({ path, message: UNSTORABLE_STRING_MESSAGE });
     return;
   }
   if (typeof value !== 'object') {
@@ -66,10 +80,10 @@ function inspectMetadata(value: unknown, path: (string | number)[], depth: numbe
     return;
   }
   for (const key of Object.keys(value)) {
-    if (key.startsWith('$') || key.includes('.') || FORBIDDEN_KEYS.has(key) || key.includes('\u0000')) {
+    if (key.startsWith('$') || key.includes('.') || FORBIDDEN_KEYS.has(key) || !isStorableString(key)) {
       issues.push({
         path: [...path, key],
-        message: 'key must not start with "$", contain "." or NUL, or be a prototype key',
+        message: 'key must not start with "$", contain "." or NUL or an unpaired surrogate, or be a prototype key',
       });
       continue;
     }
@@ -99,7 +113,8 @@ export const MetadataSchema = z
     additionalProperties: true,
     description:
       `Free-form JSON object, at most ${ACTIVITY_LIMITS.metadataMaxBytes} bytes serialized and ` +
-      `${ACTIVITY_LIMITS.metadataMaxDepth} levels deep; keys must not start with "$" or contain "." or NUL. ` +
+      `${ACTIVITY_LIMITS.metadataMaxDepth} levels deep; keys must not start with "$" or contain "."; no key or string ` +
+      'may contain NUL or an unpaired surrogate. ' +
       'SEARCH requires `query` (string); LOGIN accepts `method` (string) and `success` (boolean).',
   });
 
@@ -168,8 +183,8 @@ export const ActivityInputSchema = makeActivityInputSchema({
 export type ActivityInput = z.input<typeof ActivityInputSchema>;
 
 export const RequestContextSchema = z.strictObject({
-  ip: z.string().max(64).optional(),
-  userAgent: z.string().max(512).optional(),
+  ip: storableString().max(64).optional(),
+  userAgent: storableString().max(512).optional(),
 });
 
 /**

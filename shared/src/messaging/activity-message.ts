@@ -24,6 +24,13 @@ export function encodeActivityMessage(event: ActivityEvent, requestId?: string):
 
 export type DecodeFailureReason = 'invalid-json' | 'schema-violation' | 'unknown-schema-version';
 
+/**
+ * The `dlq-reason` header of a dead letter: why the message could not be decoded, or
+ * `store-rejected` when it decoded but the store refused that document (the header `dlq-error`
+ * carries the store's message).
+ */
+export type DeadLetterReason = DecodeFailureReason | 'store-rejected';
+
 export type DecodedMessage =
   { ok: true; event: ActivityEvent } | { ok: false; reason: DecodeFailureReason; error: string };
 

@@ -1,6 +1,6 @@
-import { anActivity } from '@uap/shared/testing';
 import pino from 'pino';
-import { InMemoryActivityRepository, InMemoryDeadLetterPublisher } from '../testing/in-memory.fakes';
+import { aConsumedEvent } from '../testing/consumed.fixtures';
+import { InMemoryActivityRepository, InMemoryDeadLetterPublisher, type RefusalStyle } from '../testing/in-memory.fakes';
 import type { DeadLetter } from './ports/dead-letter.publisher.port';
 import { RecordActivitiesUseCase } from './record-activities.use-case';
 import { isRetriable } from './retriable.errors';
@@ -34,44 +34,44 @@ function setUp() {
 describe('RecordActivitiesUseCase', () => {
   it('when valid events arrive, then each is stored with persistedAt and counted as inserted', async () => {
     const { repository, useCase } = setUp();
-    const events = [anActivity(), anActivity({ type: 'LOGOUT', metadata: {} })];
+    const events = [aConsumedEvent(), aConsumedEvent({ type: 'LOGOUT', metadata: {} })];
 
     const result = await useCase.execute({ events, deadLetters: [] });
 
-    expect(result).toEqual({ inserted: 2, duplicates: 0, deadLettered: 0 });
-    expect([...repository.stored.keys()]).toEqual(events.map((e) => e.eventId));
-    expect(repository.stored.get(events[0]!.eventId)?.persistedAt).toEqual(NOW);
+    expect(result).toEqual({ inserted: 2, duplicates: 0, deadLetters: [] });
+    expect([...repository.stored.keys()]).toEqual(events.map((e) => e.event.eventId));
+    expect(repository.stored.get(events[0]!.event.eventId)?.persistedAt).toEqual(NOW);
   });
 
   it('when an eventId is already stored or repeated in the chunk, then it is counted as a duplicate, not stored twice', async () => {
     const { repository, useCase } = setUp();
-    const first = anActivity();
+    const first = aConsumedEvent();
     await useCase.execute({ events: [first], deadLetters: [] });
-    const again = anActivity();
+    const again = aConsumedEvent();
 
     const result = await useCase.execute({ events: [first, again, again], deadLetters: [] });
 
-    expect(result).toEqual({ inserted: 1, duplicates: 2, deadLettered: 0 });
+    expect(result).toEqual({ inserted: 1, duplicates: 2, deadLetters: [] });
     expect(repository.stored.size).toBe(2);
   });
 
   it('when dead letters arrive, then they are published with the failure time and the events are still stored', async () => {
     const { repository, deadLetters, useCase } = setUp();
     const letter = aDeadLetter();
-    const event = anActivity();
+    const event = aConsumedEvent();
 
     const result = await useCase.execute({ events: [event], deadLetters: [letter] });
 
-    expect(result).toEqual({ inserted: 1, duplicates: 0, deadLettered: 1 });
+    expect(result).toEqual({ inserted: 1, duplicates: 0, deadLetters: [letter] });
     expect(deadLetters.sent).toEqual([{ ...letter, failedAt: NOW }]);
-    expect(repository.stored.has(event.eventId)).toBe(true);
+    expect(repository.stored.has(event.event.eventId)).toBe(true);
   });
 
   it('when the store is down, then it rejects with a retriable error and no dead letter is sent yet', async () => {
     const { repository, deadLetters, useCase } = setUp();
     repository.failNextWrites(1);
 
-    const attempt = useCase.execute({ events: [anActivity()], deadLetters: [aDeadLetter()] });
+    const attempt = useCase.execute({ events: [aConsumedEvent()], deadLetters: [aDeadLetter()] });
 
     await expect(attempt).rejects.toMatchObject({ name: 'StoreUnavailableError', retriable: true });
     expect(deadLetters.sent).toHaveLength(0);
@@ -80,13 +80,13 @@ describe('RecordActivitiesUseCase', () => {
   it('when the dead-letter send fails and the chunk is retried, then events are deduplicated and each letter is sent once', async () => {
     const { repository, deadLetters, useCase } = setUp();
     deadLetters.failNextSends(1);
-    const input = { events: [anActivity()], deadLetters: [aDeadLetter()] };
+    const input = { events: [aConsumedEvent()], deadLetters: [aDeadLetter()] };
 
     const error = await useCase.execute(input).catch((err: unknown) => err);
     const retried = await useCase.execute(input);
 
     expect(isRetriable(error)).toBe(true);
-    expect(retried).toEqual({ inserted: 0, duplicates: 1, deadLettered: 1 });
+    expect(retried).toMatchObject({ inserted: 0, duplicates: 1, deadLetters: [expect.anything()] });
     expect(repository.stored.size).toBe(1);
     expect(deadLetters.sent).toHaveLength(1);
   });
@@ -97,5 +97,90 @@ describe('RecordActivitiesUseCase', () => {
     await useCase.execute({ events: [], deadLetters: [aDeadLetter()] });
 
     expect(repository.writeAttempts).toBe(0);
+  });
+
+  describe('when the store refuses a document it cannot hold', () => {
+    const isPoison = (event: { metadata: Record<string, unknown> }) => event.metadata['poison'] === true;
+
+    it.each<[RefusalStyle, string]>([
+      ['whole-write', 'without naming it (FerretDB on PostgreSQL)'],
+      ['per-document', 'with a per-document write error (MongoDB)'],
+    ])(
+      'when it refuses %s %s, then the rest of the chunk is stored and that one is dead-lettered as store-rejected',
+      async (style) => {
+        const { repository, deadLetters, useCase } = setUp();
+        repository.refuse(isPoison, style);
+        const events = Array.from({ length: 40 }, (_, i) => aConsumedEvent({ metadata: { i, poison: i === 17 } }));
+        const poison = events[17]!;
+
+        const result = await useCase.execute({ events, deadLetters: [aDeadLetter()] });
+
+        // FerretDB writes the documents before the refused one; they come back as duplicates on the way down.
+        expect(result.inserted + result.duplicates).toBe(39);
+        expect(repository.stored.has(poison.event.eventId)).toBe(false);
+        expect(repository.stored.size).toBe(39);
+        expect(deadLetters.sent.map((l) => l.reason)).toEqual(['invalid-json', 'store-rejected']);
+        const letter = deadLetters.sent[1]!;
+        // Byte for byte the message as consumed, so a replay after a fix carries the same event.
+        expect(letter).toMatchObject({ ...poison.message, failedAt: NOW });
+        expect(letter.error).toMatch(style === 'whole-write' ? /Unicode escape/ : /Document failed validation/);
+      },
+    );
+
+    it('when a document is named by the store, then it is dead-lettered without narrowing the write down', async () => {
+      const { repository, useCase } = setUp();
+      repository.refuse(isPoison, 'per-document');
+
+      await useCase.execute({
+        events: [aConsumedEvent(), aConsumedEvent({ metadata: { poison: true } })],
+        deadLetters: [],
+      });
+
+      expect(repository.writeAttempts).toBe(1);
+    });
+
+    it('when several documents of a large chunk are refused, then each is found with a bounded number of writes', async () => {
+      const { repository, deadLetters, useCase } = setUp();
+      repository.refuse(isPoison, 'whole-write');
+      const poisoned = new Set([3, 250, 251, 499]);
+      const events = Array.from({ length: 500 }, (_, i) =>
+        aConsumedEvent({ metadata: { i, poison: poisoned.has(i) } }),
+      );
+
+      const result = await useCase.execute({ events, deadLetters: [] });
+
+      expect(result.inserted + result.duplicates).toBe(496);
+      expect(repository.stored.size).toBe(496);
+      expect(deadLetters.sent.map((l) => l.source.offset)).toEqual(
+        [...poisoned].map((i) => events[i]!.message.source.offset),
+      );
+      // Halving costs about 2·log2(500) writes per refused document, far from one write per event.
+      expect(repository.writeAttempts).toBeLessThan(4 * 2 * Math.ceil(Math.log2(500)) + 10);
+    });
+
+    it('when the store also stops answering pings, then it is an outage: a retriable error and no dead letter', async () => {
+      const { repository, deadLetters, useCase } = setUp();
+      repository.refuse(isPoison, 'whole-write');
+      const attempt = useCase.execute({
+        events: [aConsumedEvent({ metadata: { poison: true } }), aConsumedEvent()],
+        deadLetters: [],
+      });
+      repository.failNextWrites(5);
+
+      await expect(attempt).rejects.toMatchObject({ name: 'StoreUnavailableError', retriable: true });
+      expect(deadLetters.sent).toEqual([]);
+    });
+
+    it('when a whole-write failure does not repeat for the same document, then the document is stored, not dead-lettered', async () => {
+      const { repository, deadLetters, useCase } = setUp();
+      repository.flukeNextWrites(1);
+      const event = aConsumedEvent();
+
+      const result = await useCase.execute({ events: [event], deadLetters: [] });
+
+      expect(result).toEqual({ inserted: 1, duplicates: 0, deadLetters: [] });
+      expect(deadLetters.sent).toEqual([]);
+      expect(repository.pings).toBe(1);
+    });
   });
 });

@@ -1,16 +1,24 @@
 import type { ActivityEvent, Logger } from '@uap/shared';
 import type { ActivityRepository } from './ports/activity.repository.port';
-import type { DeadLetter, DeadLetterPublisher } from './ports/dead-letter.publisher.port';
+import type { ConsumedMessage, DeadLetter, DeadLetterPublisher } from './ports/dead-letter.publisher.port';
+import { StoreWriteError } from './retriable.errors';
+
+/** A decoded event with the message it came in, so the store can still refuse it into the dead-letter topic. */
+export interface ConsumedEvent {
+  event: ActivityEvent;
+  message: ConsumedMessage;
+}
 
 export interface RecordActivitiesInput {
-  events: readonly ActivityEvent[];
+  events: readonly ConsumedEvent[];
   deadLetters: readonly DeadLetter[];
 }
 
 export interface RecordActivitiesResult {
   inserted: number;
   duplicates: number;
-  deadLettered: number;
+  /** Every letter sent: the input's, then the events the store refused (`store-rejected`). */
+  deadLetters: readonly DeadLetter[];
 }
 
 export interface RecordActivitiesDeps {
@@ -18,6 +26,22 @@ export interface RecordActivitiesDeps {
   deadLetters: DeadLetterPublisher;
   logger: Logger;
   now?: () => Date;
+}
+
+interface StoreOutcome {
+  inserted: number;
+  duplicates: number;
+  refused: Array<{ consumed: ConsumedEvent; error: string }>;
+}
+
+const NOTHING_STORED: StoreOutcome = { inserted: 0, duplicates: 0, refused: [] };
+
+function sum(a: StoreOutcome, b: StoreOutcome): StoreOutcome {
+  return {
+    inserted: a.inserted + b.inserted,
+    duplicates: a.duplicates + b.duplicates,
+    refused: [...a.refused, ...b.refused],
+  };
 }
 
 /**
@@ -35,18 +59,58 @@ export class RecordActivitiesUseCase {
     const at = this.now();
     // Store first: if the dead-letter send then fails, the retry re-inserts (absorbed as duplicates)
     // instead of dead-lettering the same message twice.
-    const { inserted, duplicates } =
-      input.events.length > 0 ? await this.deps.repository.insertNew(input.events, at) : { inserted: 0, duplicates: 0 };
-    if (input.deadLetters.length > 0) {
-      await this.deps.deadLetters.publish(input.deadLetters, at);
-      for (const letter of input.deadLetters) {
+    const stored = input.events.length > 0 ? await this.store(input.events, at, false) : NOTHING_STORED;
+    const letters: DeadLetter[] = [
+      ...input.deadLetters,
+      ...stored.refused.map(({ consumed, error }) => ({
+        ...consumed.message,
+        reason: 'store-rejected' as const,
+        error,
+      })),
+    ];
+    if (letters.length > 0) {
+      await this.deps.deadLetters.publish(letters, at);
+      for (const letter of letters) {
         this.deps.logger.warn(
           { reason: letter.reason, error: letter.error, source: letter.source },
           'message dead-lettered',
         );
       }
     }
-    if (duplicates > 0) this.deps.logger.info({ duplicates }, 'already stored events skipped');
-    return { inserted, duplicates, deadLettered: input.deadLetters.length };
+    if (stored.duplicates > 0)
+      this.deps.logger.info({ duplicates: stored.duplicates }, 'already stored events skipped');
+    return { inserted: stored.inserted, duplicates: stored.duplicates, deadLetters: letters };
+  }
+
+  /**
+   * Writes the events. When the store refuses the write without naming a document, the write is
+   * narrowed down by halves while the store answers pings, so one document it cannot hold is
+   * dead-lettered instead of holding its partition forever. A document is refused only when it
+   * fails alone twice with the store answering in between. A failed ping is an outage: that error
+   * propagates and the caller retries the whole chunk, its stored part coming back as duplicates.
+   * (FerretDB writes the documents before the one it refuses, so those count as duplicates too.)
+   */
+  private async store(events: readonly ConsumedEvent[], at: Date, isRepeat: boolean): Promise<StoreOutcome> {
+    try {
+      const outcome = await this.deps.repository.insertNew(
+        events.map((e) => e.event),
+        at,
+      );
+      return {
+        inserted: outcome.inserted,
+        duplicates: outcome.duplicates,
+        refused: outcome.rejected.map(({ index, error }) => ({ consumed: events[index]!, error })),
+      };
+    } catch (err) {
+      if (!(err instanceof StoreWriteError)) throw err;
+      await this.deps.repository.ping();
+      if (events.length > 1) {
+        const half = Math.ceil(events.length / 2);
+        const first = await this.store(events.slice(0, half), at, false);
+        return sum(first, await this.store(events.slice(half), at, false));
+      }
+      if (!isRepeat) return this.store(events, at, true);
+      return { ...NOTHING_STORED, refused: [{ consumed: events[0]!, error: err.message }] };
+    }
   }
 }

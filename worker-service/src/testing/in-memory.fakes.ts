@@ -1,16 +1,39 @@
 import type { ActivityEvent } from '@uap/shared';
-import type { ActivityRepository, InsertOutcome } from '../application/ports/activity.repository.port';
+import type { ActivityRepository, InsertOutcome, RejectedWrite } from '../application/ports/activity.repository.port';
 import type { DeadLetter, DeadLetterPublisher } from '../application/ports/dead-letter.publisher.port';
-import { DeadLetterUnavailableError, StoreUnavailableError } from '../application/retriable.errors';
+import { DeadLetterUnavailableError, StoreUnavailableError, StoreWriteError } from '../application/retriable.errors';
 
-/** A store keyed by eventId, like the unique index; `failNextWrites(n)` simulates an outage. */
+/**
+ * How the fake store refuses a document: MongoDB names it in a per-document write error; FerretDB on
+ * PostgreSQL fails the whole insert after writing the documents before it.
+ */
+export type RefusalStyle = 'per-document' | 'whole-write';
+
+/**
+ * A store keyed by eventId, like the unique index. `failNextWrites(n)` simulates an outage (writes
+ * and pings fail); `refuse(predicate, style)` makes it refuse some documents for good.
+ */
 export class InMemoryActivityRepository implements ActivityRepository {
   readonly stored = new Map<string, ActivityEvent & { persistedAt: Date }>();
   writeAttempts = 0;
+  pings = 0;
   private failuresLeft = 0;
+  private wholeWriteFlukesLeft = 0;
+  private refusal?: { refuses: (event: ActivityEvent) => boolean; style: RefusalStyle };
 
   failNextWrites(count: number): this {
     this.failuresLeft = count;
+    return this;
+  }
+
+  /** The next writes fail as a whole while pings still answer, then the store recovers. */
+  flukeNextWrites(count: number): this {
+    this.wholeWriteFlukesLeft = count;
+    return this;
+  }
+
+  refuse(refuses: (event: ActivityEvent) => boolean, style: RefusalStyle): this {
+    this.refusal = { refuses, style };
     return this;
   }
 
@@ -20,16 +43,29 @@ export class InMemoryActivityRepository implements ActivityRepository {
       this.failuresLeft--;
       throw new StoreUnavailableError('store is down (fake)');
     }
+    if (this.wholeWriteFlukesLeft > 0) {
+      this.wholeWriteFlukesLeft--;
+      throw new StoreWriteError('insert refused with code 1: transient (fake)');
+    }
     let inserted = 0;
-    for (const event of events) {
+    const rejected: RejectedWrite[] = [];
+    for (const [index, event] of events.entries()) {
+      if (this.refusal?.refuses(event)) {
+        if (this.refusal.style === 'whole-write') {
+          throw new StoreWriteError('insert refused with code 1: unsupported Unicode escape sequence (fake)');
+        }
+        rejected.push({ index, error: 'code 121: Document failed validation (fake)' });
+        continue;
+      }
       if (this.stored.has(event.eventId)) continue;
       this.stored.set(event.eventId, { ...event, persistedAt });
       inserted++;
     }
-    return { inserted, duplicates: events.length - inserted };
+    return { inserted, duplicates: events.length - inserted - rejected.length, rejected };
   }
 
   async ping(): Promise<void> {
+    this.pings++;
     if (this.failuresLeft > 0) throw new StoreUnavailableError('store is down (fake)');
   }
 }

@@ -1,16 +1,20 @@
-import type { DecodeFailureReason } from '@uap/shared';
+import type { DeadLetterReason } from '@uap/shared';
 
 /** Kafka allows a header key more than once; kafkajs then gives its values as an array. */
 export type HeaderValue = Buffer | string | (Buffer | string)[];
 
-/** A message the worker could not accept, with enough context to inspect and replay it. */
-export interface DeadLetter {
-  reason: DecodeFailureReason;
-  error: string;
+/** A message as consumed, with enough context to dead-letter, inspect and replay it. */
+export interface ConsumedMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, HeaderValue>;
   source: { topic: string; partition: number; offset: string };
+}
+
+/** A message the worker could not accept. */
+export interface DeadLetter extends ConsumedMessage {
+  reason: DeadLetterReason;
+  error: string;
 }
 
 /** Rejects with a retriable DeadLetterUnavailableError unless every letter was acknowledged. */

@@ -30,6 +30,7 @@ export const WorkerConfigSchema = z
     MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000),
     STORE_RETRY_INITIAL_MS: positiveInt(200),
     STORE_RETRY_MAX_MS: positiveInt(10_000),
+    STALL_AFTER_MS: positiveInt(60_000),
     WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
     LOG_LEVEL: LogLevelSchema,
   })

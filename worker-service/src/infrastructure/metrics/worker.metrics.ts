@@ -10,12 +10,25 @@ export interface WorkerMetrics {
   batchDuration: Histogram;
   endToEndLag: Histogram;
   consumerLag: Gauge<'topic' | 'partition'>;
+  chunkInHand: Gauge<'topic' | 'partition'>;
+  partitionsStalled: Gauge;
+}
+
+/** A chunk a partition is recording: when it started, and whether it is past the stall threshold. */
+export interface ChunkWatch {
+  topic: string;
+  partition: number;
+  since: number;
+  stalled: boolean;
 }
 
 export interface WorkerMetricsOptions {
   defaultMetrics?: boolean;
   /** Asked on every scrape; absent, the consumer lag gauge stays empty. */
   consumerLag?: () => Promise<PartitionLag[]>;
+  /** Asked on every scrape: the chunks this process's partitions are recording now. */
+  chunksInHand?: () => ChunkWatch[];
+  now?: () => number;
 }
 
 /**
@@ -27,6 +40,8 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const lagSource = options.consumerLag;
+  const chunksInHand = options.chunksInHand ?? (() => []);
+  const now = options.now ?? Date.now;
   const metrics: WorkerMetrics = {
     registry,
     eventsPersisted: new Counter({
@@ -77,6 +92,28 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
         this.reset();
         const lags = await lagSource().catch(() => []);
         for (const { topic, partition, lag } of lags) this.set({ topic, partition: String(partition) }, lag);
+      },
+    }),
+    chunkInHand: new Gauge({
+      name: 'uap_worker_chunk_in_hand_seconds',
+      help:
+        'How long each partition has been recording its current chunk (store retries included); absent when ' +
+        'the partition is idle. A value that keeps growing is a stuck partition.',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const chunk of chunksInHand()) {
+          this.set({ topic: chunk.topic, partition: String(chunk.partition) }, (now() - chunk.since) / 1000);
+        }
+      },
+    }),
+    partitionsStalled: new Gauge({
+      name: 'uap_worker_partitions_stalled',
+      help: 'Partitions of this process stuck on one chunk for longer than STALL_AFTER_MS (also in /readyz).',
+      registers,
+      collect() {
+        this.set(chunksInHand().filter((chunk) => chunk.stalled).length);
       },
     }),
   };

@@ -28,7 +28,7 @@ describe('MongoActivityRepository', () => {
 
     const outcome = await repository.insertNew([event, anActivity()], persistedAt);
 
-    expect(outcome).toEqual({ inserted: 2, duplicates: 0 });
+    expect(outcome).toEqual({ inserted: 2, duplicates: 0, rejected: [] });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.options).toMatchObject({ ordered: false, lean: true });
     expect(calls[0]!.docs[0]).toEqual({
@@ -61,7 +61,7 @@ describe('MongoActivityRepository', () => {
 
     const outcome = await repository.insertNew([anActivity(), anActivity(), anActivity()], persistedAt);
 
-    expect(outcome).toEqual({ inserted: 1, duplicates: 2 });
+    expect(outcome).toEqual({ inserted: 1, duplicates: 2, rejected: [] });
   });
 
   it('when a single duplicate comes back as one object, not a list, then it still counts as a duplicate', async () => {
@@ -69,22 +69,31 @@ describe('MongoActivityRepository', () => {
       throw bulkWriteError({ index: 0, err: { code: 11000 } });
     });
 
-    expect(await repository.insertNew([anActivity()], persistedAt)).toEqual({ inserted: 0, duplicates: 1 });
+    expect(await repository.insertNew([anActivity()], persistedAt)).toEqual({
+      inserted: 0,
+      duplicates: 1,
+      rejected: [],
+    });
   });
 
+  const serverError = (code: number, extra: object = {}) =>
+    Object.assign(new Error(`server error ${code}`), { name: 'MongoServerError', code, ...extra });
+
   it.each([
-    ['a connection error', new Error('connection <monitor> to 127.0.0.1:27017 closed')],
+    ['a connection error (no server code)', new Error('connection <monitor> to 127.0.0.1:27017 closed')],
     [
-      'a non-duplicate write error',
+      'a transient per-document write error (WriteConflict)',
       bulkWriteError([
         { index: 0, err: { code: 11000 } },
-        { index: 1, code: 1, errmsg: 'InternalError' },
+        { index: 1, code: 112, errmsg: 'WriteConflict' },
       ]),
     ],
     [
       'a write concern error',
       Object.assign(bulkWriteError([{ index: 0, code: 11000 }]), { writeConcernError: { code: 64 } }),
     ],
+    ['a primary stepping down', serverError(189)],
+    ['a retryable-write label', serverError(1, { errorLabels: ['RetryableWriteError'] })],
   ])('when insertMany fails with %s, then a retriable StoreUnavailableError is thrown', async (_label, error) => {
     const { repository } = repositoryWhoseInsertMany(async () => {
       throw error;
@@ -93,6 +102,38 @@ describe('MongoActivityRepository', () => {
     await expect(repository.insertNew([anActivity(), anActivity()], persistedAt)).rejects.toMatchObject({
       name: 'StoreUnavailableError',
       retriable: true,
+    });
+  });
+
+  it('when the server refuses the whole insert with a code (FerretDB: a NUL character), then a retriable StoreWriteError is thrown', async () => {
+    const { repository } = repositoryWhoseInsertMany(async () => {
+      throw Object.assign(bulkWriteError([]), {
+        code: 1,
+        message: 'ERROR: unsupported Unicode escape sequence (SQLSTATE 22P05)',
+      });
+    });
+
+    await expect(repository.insertNew([anActivity(), anActivity()], persistedAt)).rejects.toMatchObject({
+      name: 'StoreWriteError',
+      retriable: true,
+      message: expect.stringContaining('code 1: ERROR: unsupported Unicode escape sequence'),
+    });
+  });
+
+  it('when per-document write errors name documents (MongoDB validation), then those are rejected and the rest count', async () => {
+    const { repository } = repositoryWhoseInsertMany(async () => {
+      throw bulkWriteError([
+        { index: 0, err: { code: 11000 } },
+        { index: 2, code: 121, errmsg: 'Document failed validation' },
+      ]);
+    });
+
+    const outcome = await repository.insertNew([anActivity(), anActivity(), anActivity(), anActivity()], persistedAt);
+
+    expect(outcome).toEqual({
+      inserted: 2,
+      duplicates: 1,
+      rejected: [{ index: 2, error: 'code 121: Document failed validation' }],
     });
   });
 

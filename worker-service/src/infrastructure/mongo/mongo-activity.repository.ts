@@ -1,12 +1,50 @@
 import type { ActivityEvent } from '@uap/shared';
 import type { Model } from 'mongoose';
-import type { ActivityRepository, InsertOutcome } from '../../application/ports/activity.repository.port';
-import { StoreUnavailableError } from '../../application/retriable.errors';
+import type {
+  ActivityRepository,
+  InsertOutcome,
+  RejectedWrite,
+} from '../../application/ports/activity.repository.port';
+import { StoreUnavailableError, StoreWriteError } from '../../application/retriable.errors';
 import type { ActivityDocument } from './activity.model';
 
 const DUPLICATE_KEY = 11000;
 
-type WriteErrorLike = { code?: number; err?: { code?: number }; errmsg?: string };
+/**
+ * Server codes after which the same write can succeed unchanged: elections, shutdowns, timeouts,
+ * lock and write contention. Never blamed on a document.
+ */
+const TRANSIENT_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  24, // LockTimeout
+  46, // LockBusy
+  50, // MaxTimeMSExpired
+  64, // WriteConcernFailed
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  112, // WriteConflict
+  133, // FailedToSatisfyReadPreference
+  189, // PrimarySteppedDown
+  262, // ExceededTimeLimit
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11601, // Interrupted
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+const TRANSIENT_LABELS = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError'];
+
+type WriteErrorLike = { index?: number; code?: number; err?: { code?: number; errmsg?: string }; errmsg?: string };
+type ServerErrorLike = {
+  code?: unknown;
+  errorLabels?: unknown;
+  writeErrors?: WriteErrorLike | WriteErrorLike[];
+  writeConcernError?: unknown;
+  message?: string;
+};
 
 export function toActivityDocument(event: ActivityEvent, persistedAt: Date): ActivityDocument {
   return {
@@ -24,18 +62,33 @@ export function toActivityDocument(event: ActivityEvent, persistedAt: Date): Act
 }
 
 /** Mongoose copies the driver's WriteErrors into plain objects, losing the `code` getter; `err.code` survives. */
-function writeErrorsOf(err: unknown): WriteErrorLike[] | undefined {
-  const list = (err as { writeErrors?: WriteErrorLike | WriteErrorLike[] } | null)?.writeErrors;
-  if (list === undefined || list === null) return undefined;
+function writeErrorsOf(err: ServerErrorLike): WriteErrorLike[] {
+  const list = err.writeErrors;
+  if (list === undefined || list === null) return [];
   return Array.isArray(list) ? list : [list];
 }
 
 const codeOf = (w: WriteErrorLike) => w.code ?? w.err?.code;
+const messageOf = (w: WriteErrorLike) => w.errmsg ?? w.err?.errmsg ?? 'write error';
+
+function isTransient(err: ServerErrorLike): boolean {
+  const labels = Array.isArray(err.errorLabels) ? (err.errorLabels as unknown[]) : [];
+  return (
+    (typeof err.code === 'number' && TRANSIENT_CODES.has(err.code)) ||
+    labels.some((l) => TRANSIENT_LABELS.includes(l as string))
+  );
+}
 
 /**
  * Idempotent writes keyed by the unique eventId index. Duplicates are detected through E11000 on an
  * unordered insertMany, not upserts: FerretDB answers an upsert that hits a unique index with an
  * InternalError, which would be indistinguishable from a real failure.
+ *
+ * Failures are sorted by who is to blame. Per-document write errors name their document (MongoDB's
+ * validation errors, for instance) and come back as `rejected`. A server error for the whole command
+ * is a StoreWriteError, since the store answered; FerretDB on PostgreSQL reports a document it cannot
+ * store that way, after writing the documents before it. Anything without a server code (refused
+ * connections, timeouts, server selection) and the known transient codes are an outage.
  */
 export class MongoActivityRepository implements ActivityRepository {
   constructor(private readonly model: Model<ActivityDocument>) {}
@@ -45,20 +98,37 @@ export class MongoActivityRepository implements ActivityRepository {
     try {
       // lean: the documents are built above from validated events; skip hydration and casting.
       const result = await this.model.insertMany(docs, { ordered: false, lean: true, rawResult: true });
-      return { inserted: result.insertedCount, duplicates: docs.length - result.insertedCount };
+      return { inserted: result.insertedCount, duplicates: docs.length - result.insertedCount, rejected: [] };
     } catch (err) {
-      const writeErrors = writeErrorsOf(err);
-      const hasWriteConcernError = (err as { writeConcernError?: unknown }).writeConcernError != null;
-      // Every other document was written (unordered), so all-duplicates means the chunk is fully stored.
-      if (writeErrors && writeErrors.length > 0 && !hasWriteConcernError) {
-        const other = writeErrors.find((w) => codeOf(w) !== DUPLICATE_KEY);
-        if (!other) return { inserted: docs.length - writeErrors.length, duplicates: writeErrors.length };
-        throw new StoreUnavailableError(`insert failed with code ${codeOf(other)}: ${other.errmsg ?? 'write error'}`, {
-          cause: err,
-        });
-      }
-      throw new StoreUnavailableError(`insert failed: ${(err as Error).message}`, { cause: err });
+      return this.outcomeOfFailure(err as ServerErrorLike, docs.length);
     }
+  }
+
+  private outcomeOfFailure(err: ServerErrorLike, total: number): InsertOutcome {
+    const writeErrors = writeErrorsOf(err);
+    const cause = { cause: err };
+    if (err.writeConcernError != null || isTransient(err)) {
+      throw new StoreUnavailableError(`insert failed: ${err.message}`, cause);
+    }
+    if (writeErrors.length > 0) {
+      // Unordered: every document without a write error was written.
+      const transient = writeErrors.find((w) => TRANSIENT_CODES.has(codeOf(w) ?? -1));
+      if (transient) {
+        throw new StoreUnavailableError(`insert failed with code ${codeOf(transient)}: ${messageOf(transient)}`, cause);
+      }
+      const rejected: RejectedWrite[] = writeErrors
+        .filter((w) => codeOf(w) !== DUPLICATE_KEY)
+        .map((w) => ({ index: w.index ?? -1, error: `code ${codeOf(w)}: ${messageOf(w)}` }));
+      if (rejected.some((r) => r.index < 0)) {
+        throw new StoreWriteError(`insert refused without a document index: ${err.message}`, cause);
+      }
+      const duplicates = writeErrors.length - rejected.length;
+      return { inserted: total - writeErrors.length, duplicates, rejected };
+    }
+    if (typeof err.code === 'number') {
+      throw new StoreWriteError(`insert refused with code ${err.code}: ${err.message}`, cause);
+    }
+    throw new StoreUnavailableError(`insert failed: ${err.message}`, cause);
   }
 
   async ping(): Promise<void> {

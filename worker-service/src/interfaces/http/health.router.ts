@@ -4,6 +4,8 @@ export interface HealthDeps {
   hasJoinedGroup: () => boolean;
   pingStore: () => Promise<void>;
   stats: () => object;
+  /** Partitions stuck on one chunk past the stall threshold; any makes the worker not ready. */
+  stalledPartitions: () => object[];
   pingTimeoutMs?: number;
 }
 
@@ -29,8 +31,11 @@ export function healthRouter(deps: HealthDeps): Router {
     } catch (err) {
       store = `unavailable: ${(err as Error).message}`;
     }
-    const ready = consumer === 'joined' && store === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', consumer, store, stats: deps.stats() });
+    const stalled = deps.stalledPartitions();
+    const ready = consumer === 'joined' && store === 'ok' && stalled.length === 0;
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not-ready', consumer, store, stalled, stats: deps.stats() });
   });
   return router;
 }

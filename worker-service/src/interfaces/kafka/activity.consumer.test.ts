@@ -51,7 +51,7 @@ function setUp(writeChunkSize = 100, extra: Partial<ActivityConsumerDeps> = {}) 
   const deadLetters = new InMemoryDeadLetterPublisher();
   const sleeps: number[] = [];
   const consumer = new ActivityConsumer(
-    { topic: 'user-activities', writeChunkSize, retryInitialMs: 100, retryMaxMs: 1_000 },
+    { topic: 'user-activities', writeChunkSize, retryInitialMs: 100, retryMaxMs: 1_000, stallAfterMs: 10_000 },
     {
       consumer: {} as Consumer,
       recordActivities: new RecordActivitiesUseCase({ repository, deadLetters, logger }),
@@ -77,7 +77,10 @@ describe('classifyMessages', () => {
 
     const { events, deadLetters } = classifyMessages(messages, 'topic-a', 4);
 
-    expect(events).toEqual([event]);
+    expect(events.map((e) => e.event)).toEqual([event]);
+    expect(events[0]!.message).toMatchObject({
+      source: { topic: 'topic-a', partition: 4, offset: messages[0]!.offset },
+    });
     expect(deadLetters.map((l) => l.reason)).toEqual([
       'invalid-json',
       'schema-violation',
@@ -203,6 +206,50 @@ describe('ActivityConsumer.handleBatch', () => {
     expect(calls).toEqual([`resolve ${messages[0]!.offset}`, 'commit', 'heartbeat']);
   });
 
+  it('when the store refuses one document of a chunk, then it is dead-lettered and the partition moves on', async () => {
+    const { repository, deadLetters, consumer } = setUp();
+    repository.refuse((event) => event.metadata['poison'] === true, 'whole-write');
+    const poison = anEventMessage(anActivity({ metadata: { poison: true } }));
+    const messages = [anEventMessage(), poison, anEventMessage()];
+    const { payload, calls } = aBatch(messages);
+
+    await consumer.handleBatch(payload);
+
+    expect(repository.stored.size).toBe(2);
+    expect(deadLetters.sent).toEqual([
+      expect.objectContaining({
+        reason: 'store-rejected',
+        value: poison.value,
+        source: expect.objectContaining({ offset: poison.offset }),
+      }),
+    ]);
+    expect(calls).toEqual([`resolve ${messages[2]!.offset}`, 'commit', 'heartbeat']);
+    expect(consumer.stats).toMatchObject({ deadLettered: 1, retries: 0 });
+    expect(consumer.chunksInHand()).toEqual([]);
+  });
+
+  it('when a chunk is in hand longer than stallAfterMs, then its partition is reported stalled until the chunk is stored', async () => {
+    let clock = 0;
+    const { repository, consumer } = setUp(100, { now: () => clock });
+    repository.failNextWrites(3);
+    const seen: Array<{ partition: number; stalled: boolean; attempts: number }> = [];
+    (consumer as unknown as { sleep: (ms: number) => Promise<void> }).sleep = async (ms) => {
+      clock += ms * 20;
+      const [chunk] = consumer.chunksInHand();
+      if (chunk) seen.push({ partition: chunk.partition, stalled: chunk.stalled, attempts: chunk.attempts });
+    };
+
+    await consumer.handleBatch(aBatch([anEventMessage()]).payload);
+
+    // Backoff 100, 200, 400 ms, each slept as 20x on this clock: 2 s, 6 s, then 14 s in hand.
+    expect(seen).toEqual([
+      { partition: 3, stalled: false, attempts: 1 },
+      { partition: 3, stalled: false, attempts: 2 },
+      { partition: 3, stalled: true, attempts: 3 },
+    ]);
+    expect(consumer.stalledPartitions()).toEqual([]);
+  });
+
   it('when recording fails with a non-retriable error, then it is thrown and nothing is resolved', async () => {
     const { consumer } = setUp();
     (consumer as unknown as { deps: { recordActivities: unknown } }).deps.recordActivities = {
@@ -237,7 +284,7 @@ describe('ActivityConsumer lifecycle', () => {
   function started(onFatal: (error: Error) => void = () => undefined) {
     const fake = aFakeKafkaConsumer();
     const activityConsumer = new ActivityConsumer(
-      { topic: 't', writeChunkSize: 10, retryInitialMs: 1, retryMaxMs: 1 },
+      { topic: 't', writeChunkSize: 10, retryInitialMs: 1, retryMaxMs: 1, stallAfterMs: 1_000 },
       { consumer: fake.consumer, recordActivities: { execute: jest.fn() }, logger, onFatal },
     );
     return { ...fake, activityConsumer, ready: activityConsumer.start() };

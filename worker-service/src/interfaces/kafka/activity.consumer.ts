@@ -1,7 +1,8 @@
-import { decodeActivityMessage, type ActivityEvent, type Logger } from '@uap/shared';
+import { decodeActivityMessage, type Logger } from '@uap/shared';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
+import type { ConsumedMessage, DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type {
+  ConsumedEvent,
   RecordActivitiesInput,
   RecordActivitiesResult,
   RecordActivitiesUseCase,
@@ -16,6 +17,18 @@ export interface ActivityConsumerConfig {
   partitionsConcurrency?: number;
   retryInitialMs: number;
   retryMaxMs: number;
+  /** A partition whose current chunk has been in hand longer than this is reported as stalled. */
+  stallAfterMs: number;
+}
+
+/** The chunk a partition is recording right now. */
+export interface ChunkInHand {
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  /** Epoch ms when recording started. */
+  since: number;
+  attempts: number;
 }
 
 export interface ActivityConsumerDeps {
@@ -56,22 +69,18 @@ export function classifyMessages(
   topic: string,
   partition: number,
 ): RecordActivitiesInput {
-  const events: ActivityEvent[] = [];
+  const events: ConsumedEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const message of messages) {
-    const decoded = decodeActivityMessage(message.value);
-    if (decoded.ok) {
-      events.push(decoded.event);
-      continue;
-    }
-    deadLetters.push({
-      reason: decoded.reason,
-      error: decoded.error,
+    const consumed: ConsumedMessage = {
       key: message.key,
       value: message.value,
       headers: copyHeaders(message.headers),
       source: { topic, partition, offset: message.offset },
-    });
+    };
+    const decoded = decodeActivityMessage(message.value);
+    if (decoded.ok) events.push({ event: decoded.event, message: consumed });
+    else deadLetters.push({ ...consumed, reason: decoded.reason, error: decoded.error });
   }
   return { events, deadLetters };
 }
@@ -84,6 +93,7 @@ export function classifyMessages(
 export class ActivityConsumer {
   readonly stats: ConsumerStats = { inserted: 0, duplicates: 0, deadLettered: 0, retries: 0 };
   private joined = false;
+  private readonly inHand = new Map<string, ChunkInHand>();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -95,6 +105,22 @@ export class ActivityConsumer {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = deps.now ?? Date.now;
     this.log = deps.logger.child({ component: 'activity-consumer' });
+  }
+
+  /**
+   * The chunk each busy partition is recording, oldest first. `stalled` marks one in hand past
+   * `stallAfterMs`: a store outage, or a write that never returns. A document the store refuses no
+   * longer holds a partition (it is dead-lettered), so a stall is worth a page.
+   */
+  chunksInHand(): Array<ChunkInHand & { stalled: boolean }> {
+    const now = this.now();
+    return [...this.inHand.values()]
+      .sort((a, b) => a.since - b.since)
+      .map((chunk) => ({ ...chunk, stalled: now - chunk.since > this.config.stallAfterMs }));
+  }
+
+  stalledPartitions(): ChunkInHand[] {
+    return this.chunksInHand().filter((chunk) => chunk.stalled);
   }
 
   /** True once the group assigned this member its partitions, until it stops or crashes. */
@@ -142,7 +168,16 @@ export class ActivityConsumer {
       const startedAt = this.now();
       const chunk = batch.messages.slice(start, start + size);
       const input = classifyMessages(chunk, batch.topic, batch.partition);
-      const result = await this.recordWithRetry(input, payload);
+      const key = `${batch.topic}:${batch.partition}`;
+      const inHand: ChunkInHand = {
+        topic: batch.topic,
+        partition: batch.partition,
+        firstOffset: chunk[0]!.offset,
+        since: startedAt,
+        attempts: 0,
+      };
+      this.inHand.set(key, inHand);
+      const result = await this.recordWithRetry(input, payload, inHand).finally(() => this.inHand.delete(key));
       if (!result) return;
       const storedAt = this.now();
       payload.resolveOffset(chunk[chunk.length - 1]!.offset);
@@ -161,12 +196,13 @@ export class ActivityConsumer {
     if (!metrics) return;
     metrics.eventsPersisted.inc(result.inserted);
     metrics.eventsDuplicate.inc(result.duplicates);
-    for (const letter of input.deadLetters) metrics.eventsDeadLettered.inc({ reason: letter.reason });
+    for (const letter of result.deadLetters) metrics.eventsDeadLettered.inc({ reason: letter.reason });
     metrics.batchSize.observe(chunk.size);
     metrics.batchDuration.observe((this.now() - chunk.startedAt) / 1000);
     // The store acknowledged the write at storedAt; persistedAt was stamped just before that write.
-    if (result.duplicates === 0) {
-      for (const event of input.events) {
+    // Only when every event was new: otherwise which of them this write stored is not known.
+    if (result.inserted === input.events.length) {
+      for (const { event } of input.events) {
         metrics.endToEndLag.observe(Math.max(0, chunk.storedAt - Date.parse(event.receivedAt)) / 1000);
       }
     }
@@ -176,13 +212,15 @@ export class ActivityConsumer {
   private async recordWithRetry(
     input: RecordActivitiesInput,
     payload: BatchControl,
+    inHand: ChunkInHand,
   ): Promise<RecordActivitiesResult | undefined> {
     for (let attempt = 0; ; attempt++) {
+      inHand.attempts = attempt + 1;
       try {
         const result = await this.deps.recordActivities.execute(input);
         this.stats.inserted += result.inserted;
         this.stats.duplicates += result.duplicates;
-        this.stats.deadLettered += result.deadLettered;
+        this.stats.deadLettered += result.deadLetters.length;
         if (attempt > 0) this.log.info({ attempts: attempt + 1 }, 'store is back; chunk recorded');
         return result;
       } catch (err) {
