@@ -1,12 +1,8 @@
 import { ACTIVITY_INDEXES, HEADERS, encodeActivityMessage } from '@uap/shared';
 import { anActivity } from '@uap/shared/testing';
-import type { KafkaMessage } from 'kafkajs';
 import { uniqueName } from '../../test/support/integration';
-import { waitUntil } from '../../test/support/wait-until';
 import { WorkerProcess } from '../../test/support/worker-process';
-import { WorkerTestbed } from './testing/worker-testbed';
-
-const headerText = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
+import { WorkerTestbed, headerText } from './testing/worker-testbed';
 
 describe('the activity worker on the real broker and store', () => {
   const bed = new WorkerTestbed(3);
@@ -101,16 +97,7 @@ describe('the activity worker on the real broker and store', () => {
       () => worker.tail(),
     );
 
-    const letters: KafkaMessage[] = [];
-    const consumer = bed.kafka.consumer({ groupId: uniqueName('dlq-reader') });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [bed.dlqTopic], fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ message }) => void letters.push(message) });
-      await waitUntil('2 dead letters', () => (letters.length >= 2 ? true : undefined), { timeoutMs: 20_000 });
-    } finally {
-      await consumer.disconnect();
-    }
+    const letters = await bed.deadLetters(2);
 
     const invalidJson = letters.find((m) => m.value?.toString() === raw);
     expect(invalidJson).toBeDefined();

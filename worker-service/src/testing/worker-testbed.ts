@@ -1,5 +1,5 @@
 import { ACTIVITIES_COLLECTION, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
 import { requiredEnv, testKafka, uniqueName } from '../../../test/support/integration';
 import { waitUntil } from '../../../test/support/wait-until';
@@ -81,6 +81,24 @@ export class WorkerTestbed {
     return counts;
   }
 
+  /** Reads the dead-letter topic from the start until it holds at least `count` letters. */
+  async deadLetters(count: number, timeoutMs = 20_000): Promise<KafkaMessage[]> {
+    const letters: KafkaMessage[] = [];
+    const consumer = this.kafka.consumer({ groupId: uniqueName('dlq-reader') });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [this.dlqTopic], fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void letters.push(message) });
+      await waitUntil(`${count} dead letters`, () => (letters.length >= count ? true : undefined), {
+        timeoutMs,
+        describe: () => `${letters.length} read`,
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return letters;
+  }
+
   async waitUntilStored(eventIds: readonly string[], timeoutMs = 30_000, describe?: () => string): Promise<void> {
     let missing = eventIds.length;
     await waitUntil(
@@ -94,3 +112,5 @@ export class WorkerTestbed {
     );
   }
 }
+
+export const headerText = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();

@@ -1,0 +1,51 @@
+import type { Connection } from 'mongoose';
+import { Client } from 'pg';
+
+export const REFUSED_KEY = 'refuseMe';
+
+/**
+ * Makes the real store refuse, for good, any activity whose metadata has `refuseMe`: a document the
+ * contract accepts but the store cannot hold, like the NUL character PostgreSQL refused before the
+ * contract caught it. MongoDB gets a collection validator (a per-document write error, code 121).
+ * FerretDB has no validators, so its PostgreSQL table gets a CHECK constraint, and FerretDB then
+ * fails the whole insert with InternalError, the way it failed on NUL.
+ */
+export async function makeStoreRefuseMarkedDocuments(db: Connection, collection: string): Promise<string> {
+  const buildInfo = await db.db!.admin().command({ buildInfo: 1 });
+  const ferretdbVersion = buildInfo['ferretdbVersion'] as string | undefined;
+  if (ferretdbVersion === undefined) {
+    await db.db!.command({
+      collMod: collection,
+      validator: { [`metadata.${REFUSED_KEY}`]: { $exists: false } },
+      validationAction: 'error',
+    });
+    return `MongoDB ${String(buildInfo['version'])} (collection validator)`;
+  }
+  const url = process.env['FERRETDB_POSTGRES_URL'];
+  if (!url) {
+    throw new Error(
+      `the store is FerretDB ${ferretdbVersion}: set FERRETDB_POSTGRES_URL to its PostgreSQL database ` +
+        '(`npm run services:up` prints it) so this test can make PostgreSQL refuse a document',
+    );
+  }
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    const schema = db.name;
+    const { rows } = await pg.query<{ table: string }>(
+      `SELECT _jsonb->>'table' AS table FROM ${quote(schema)}._ferretdb_database_metadata WHERE _jsonb->>'_id' = $1`,
+      [collection],
+    );
+    const table = rows[0]?.table;
+    if (!table) throw new Error(`FerretDB has no table for ${schema}.${collection} yet`);
+    await pg.query(
+      `ALTER TABLE ${quote(schema)}.${quote(table)} ADD CONSTRAINT uap_test_refuse ` +
+        `CHECK (NOT (_jsonb->'metadata' ? '${REFUSED_KEY}'))`,
+    );
+    return `FerretDB ${ferretdbVersion} (PostgreSQL CHECK constraint on ${schema}.${table})`;
+  } finally {
+    await pg.end();
+  }
+}
+
+const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
