@@ -23,6 +23,8 @@ export const CHAOS_SERVICES = {
 export class ChaosServices {
   readonly kafkaBrokers = `127.0.0.1:${CHAOS_SERVICES.kafkaPort}`;
   readonly mongoUrl = `mongodb://127.0.0.1:${CHAOS_SERVICES.ferretdbPort}/`;
+  /** FerretDB's PostgreSQL backend, where a scenario can make the store refuse documents. */
+  readonly postgresUrl = `postgres://postgres@127.0.0.1:${CHAOS_SERVICES.postgresPort}/ferretdb`;
   readonly logDir: string;
   private readonly lockFile = join(ROOT, '.local', 'chaos.lock');
 

@@ -16,6 +16,7 @@ import { brokerOutage } from './scenarios/broker-outage.scenario';
 import { poison } from './scenarios/poison.scenario';
 import { rebalance } from './scenarios/rebalance.scenario';
 import { storeOutage } from './scenarios/store-outage.scenario';
+import { storeRejects } from './scenarios/store-rejects.scenario';
 import { workerSigkill } from './scenarios/worker-sigkill.scenario';
 import { buildServices } from '../../test/support/local-services';
 
@@ -29,6 +30,7 @@ const SCENARIOS: Array<{ id: number; name: string; slug: string; run: (kit: Scen
     { id: 3, name: 'store outage', slug: 'store', run: storeOutage },
     { id: 4, name: 'poison messages', slug: 'poison', run: poison },
     { id: 5, name: 'rebalance (3 workers, 1 killed)', slug: 'rebalance', run: rebalance },
+    { id: 6, name: 'store-rejected documents under load', slug: 'rejects', run: storeRejects },
   ];
 
 const HELP = `Usage: npm run chaos [-- --only 1,3] [-- --no-build]

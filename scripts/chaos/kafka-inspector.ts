@@ -64,9 +64,9 @@ export class KafkaInspector {
   }
 
   /** Reads every letter now on a dead-letter topic, bounded by `timeoutMs`. */
-  async readDeadLetters(topic: string, timeoutMs: number): Promise<Array<{ reason?: string; sourceTopic?: string }>> {
+  async readDeadLetters(topic: string, timeoutMs: number): Promise<DeadLetterSummary[]> {
     const consumer = this.kafka.consumer({ groupId: `chaos-dlq-reader-${Date.now()}`, sessionTimeout: 6_000 });
-    const letters: Array<{ reason?: string; sourceTopic?: string }> = [];
+    const letters: DeadLetterSummary[] = [];
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -83,6 +83,7 @@ export class KafkaInspector {
             letters.push({
               reason: headerString(message.headers, 'dlq-reason'),
               sourceTopic: headerString(message.headers, 'source-topic'),
+              eventId: eventIdOf(message.value),
             });
             if (letters.length >= total) done();
           },
@@ -92,5 +93,21 @@ export class KafkaInspector {
       await consumer.disconnect().catch(() => undefined);
     }
     return letters;
+  }
+}
+
+export interface DeadLetterSummary {
+  reason?: string;
+  sourceTopic?: string;
+  /** When the letter's value parses far enough to have one. */
+  eventId?: string;
+}
+
+function eventIdOf(value: Buffer | null): string | undefined {
+  try {
+    const parsed = JSON.parse(value?.toString('utf8') ?? 'null') as { eventId?: unknown } | null;
+    return typeof parsed?.eventId === 'string' ? parsed.eventId : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ActivityType } from '@uap/shared';
+import type { ActivityInput, ActivityType } from '@uap/shared';
 import { ActivityGenerator } from '../loadgen/activity-generator';
 import type { IngestClient } from './ingest-client';
 
@@ -17,6 +17,8 @@ export interface LoadOptions {
   concurrency: number;
   /** Stop scheduling new batches once this many events have been started. */
   maxEvents?: number;
+  /** Rewrites an event before it is sent, e.g. to sprinkle in documents the store will refuse. */
+  decorate?: (event: ActivityInput) => ActivityInput;
 }
 
 /**
@@ -45,7 +47,8 @@ export class LoadDriver {
         const wait = start + this.slot++ * intervalMs - performance.now();
         if (wait > 0) await sleep(wait);
         if (this.stopping) return;
-        const events = Array.from({ length: this.options.batchSize }, () => this.generator.next());
+        const decorate = this.options.decorate ?? ((event: ActivityInput) => event);
+        const events = Array.from({ length: this.options.batchSize }, () => decorate(this.generator.next()));
         this.eventsStarted += events.length;
         await this.client.sendBatch(events);
       }

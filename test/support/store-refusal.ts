@@ -1,5 +1,11 @@
-import type { Connection } from 'mongoose';
 import { Client } from 'pg';
+
+/** The slice of a driver Db used here (mongoose bundles its own driver version, so no class type). */
+interface CommandDb {
+  databaseName: string;
+  command(command: Record<string, unknown>): Promise<Record<string, unknown>>;
+  admin(): { command(command: Record<string, unknown>): Promise<Record<string, unknown>> };
+}
 
 export const REFUSED_KEY = 'refuseMe';
 
@@ -10,28 +16,31 @@ export const REFUSED_KEY = 'refuseMe';
  * FerretDB has no validators, so its PostgreSQL table gets a CHECK constraint, and FerretDB then
  * fails the whole insert with InternalError, the way it failed on NUL.
  */
-export async function makeStoreRefuseMarkedDocuments(db: Connection, collection: string): Promise<string> {
-  const buildInfo = await db.db!.admin().command({ buildInfo: 1 });
+export async function makeStoreRefuseMarkedDocuments(
+  db: CommandDb,
+  collection: string,
+  postgresUrl = process.env['FERRETDB_POSTGRES_URL'],
+): Promise<string> {
+  const buildInfo = await db.admin().command({ buildInfo: 1 });
   const ferretdbVersion = buildInfo['ferretdbVersion'] as string | undefined;
   if (ferretdbVersion === undefined) {
-    await db.db!.command({
+    await db.command({
       collMod: collection,
       validator: { [`metadata.${REFUSED_KEY}`]: { $exists: false } },
       validationAction: 'error',
     });
     return `MongoDB ${String(buildInfo['version'])} (collection validator)`;
   }
-  const url = process.env['FERRETDB_POSTGRES_URL'];
-  if (!url) {
+  if (!postgresUrl) {
     throw new Error(
       `the store is FerretDB ${ferretdbVersion}: set FERRETDB_POSTGRES_URL to its PostgreSQL database ` +
         '(`npm run services:up` prints it) so this test can make PostgreSQL refuse a document',
     );
   }
-  const pg = new Client({ connectionString: url });
+  const pg = new Client({ connectionString: postgresUrl });
   await pg.connect();
   try {
-    const schema = db.name;
+    const schema = db.databaseName;
     const { rows } = await pg.query<{ table: string }>(
       `SELECT _jsonb->>'table' AS table FROM ${quote(schema)}._ferretdb_database_metadata WHERE _jsonb->>'_id' = $1`,
       [collection],

@@ -30,7 +30,7 @@ describe('the activity worker when the store refuses a document (one partition f
     worker = await WorkerProcess.start('refusals', bed.workerEnv({ WRITE_CHUNK_SIZE: '50', STALL_AFTER_MS: '5000' }));
     await worker.waitUntilReady();
     // The worker created the collection and its indexes at start-up.
-    store = await makeStoreRefuseMarkedDocuments(bed.db, ACTIVITIES_COLLECTION);
+    store = await makeStoreRefuseMarkedDocuments(bed.db.db!, ACTIVITIES_COLLECTION);
   });
   afterAll(async () => {
     await worker?.stop();
