@@ -10,7 +10,7 @@ WORKERS="${WORKERS:-1}"
 API_PORT="${PORT:-3000}"
 WORKER_PORT_BASE="${WORKER_PORT:-3001}"
 
-eval "$(bash scripts/services/services.sh up | grep -E '^(KAFKA_BROKERS|MONGO_URL)=' | sed 's/^/export /')"
+eval "$(bash scripts/services/services.sh up | grep -E '^(KAFKA_BROKERS|MONGO_URL|FERRETDB_POSTGRES_URL)=' | sed 's/^/export /')"
 npx tsc -b
 
 pids=()

@@ -10,10 +10,15 @@ type Stoppable = { stop(): Promise<unknown> };
 const globals = globalThis as typeof globalThis & { __containers?: Stoppable[] };
 
 async function fromEnvironment(): Promise<ServiceEndpoints | undefined> {
-  const { KAFKA_BROKERS, MONGO_URL } = process.env;
+  const { KAFKA_BROKERS, MONGO_URL, FERRETDB_POSTGRES_URL } = process.env;
   if (!KAFKA_BROKERS && !MONGO_URL) return undefined;
   if (!KAFKA_BROKERS || !MONGO_URL) throw new Error('set both KAFKA_BROKERS and MONGO_URL, or neither');
-  return { kafkaBrokers: KAFKA_BROKERS, mongoUrl: MONGO_URL, source: 'env' };
+  return {
+    kafkaBrokers: KAFKA_BROKERS,
+    mongoUrl: MONGO_URL,
+    ...(FERRETDB_POSTGRES_URL ? { ferretdbPostgresUrl: FERRETDB_POSTGRES_URL } : {}),
+    source: 'env',
+  };
 }
 
 async function fromTestcontainers(): Promise<ServiceEndpoints | undefined> {
@@ -61,8 +66,7 @@ export default async function globalSetup(): Promise<void> {
         tried.push(`${name}: not available`);
         continue;
       }
-      await probeServices(candidate);
-      endpoints = candidate;
+      endpoints = { ...candidate, ...(await probeServices(candidate)) };
       break;
     } catch (err) {
       tried.push(`${name}: ${(err as Error).message}`);
@@ -75,9 +79,11 @@ export default async function globalSetup(): Promise<void> {
   }
   process.env['KAFKA_BROKERS'] = endpoints.kafkaBrokers;
   process.env['MONGO_URL'] = endpoints.mongoUrl;
+  if (endpoints.ferretdbPostgresUrl) process.env['FERRETDB_POSTGRES_URL'] = endpoints.ferretdbPostgresUrl;
   mkdirSync(join(ROOT, '.local'), { recursive: true });
   writeFileSync(SERVICES_ENV_FILE, JSON.stringify(endpoints));
   console.log(
-    `\n[integration] Kafka ${endpoints.kafkaBrokers}, store ${endpoints.mongoUrl} (from ${endpoints.source})`,
+    `\n[integration] Kafka ${endpoints.kafkaBrokers}, store ${endpoints.store} at ${endpoints.mongoUrl}` +
+      `${endpoints.ferretdbPostgresUrl ? ` (its PostgreSQL: ${endpoints.ferretdbPostgresUrl})` : ''} (from ${endpoints.source})`,
   );
 }

@@ -12,7 +12,11 @@ import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { createApiMetrics, timedPublisher } from './infrastructure/metrics/api.metrics';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
-import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
+import { assertSupportedFerretDb } from './infrastructure/postgres/ferretdb-layout';
+import { FerretDbPostgresActivityReader } from './infrastructure/postgres/ferretdb-postgres-activity.reader';
+import { connectMongo, describeStoreServer, pingMongo } from './infrastructure/store/mongo-connection';
+import type { ActivityReader } from './application/ports/activity-reader.port';
+import type { ApiConfig } from './infrastructure/config/api.config';
 
 const inFlight = new Set<ServerResponse>();
 
@@ -54,9 +58,8 @@ async function main(): Promise<void> {
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
     { publisher: timedPublisher(publisher, metrics) },
   );
-  const queries = new QueryActivitiesUseCase({
-    reader: new MongoActivityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }),
-  });
+  const { reader, sqlReader } = await selectReader(config, mongo, logger);
+  const queries = new QueryActivitiesUseCase({ reader });
   const app = createApp({
     metrics,
     logger,
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     readiness: [
       { name: 'kafka', check: () => publisher.isReady(config.READINESS_TIMEOUT_MS) },
       { name: 'store', check: () => pingMongo(mongo, config.READINESS_TIMEOUT_MS) },
+      ...(sqlReader ? [{ name: 'store-sql', check: () => sqlReader.ping(config.READINESS_TIMEOUT_MS) }] : []),
     ],
     config: {
       trustProxy: config.TRUST_PROXY,
@@ -99,7 +103,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     forced.unref();
-    stop(server, publisher, mongo, logger).then(
+    stop(server, publisher, mongo, sqlReader, logger).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -118,7 +122,13 @@ async function main(): Promise<void> {
  * Reverse start order: stop accepting connections and let in-flight requests finish (their publishes
  * complete or time out within PUBLISH_TIMEOUT_MS), then flush and disconnect the producer, then the store.
  */
-async function stop(server: Server, publisher: KafkaActivityPublisher, mongo: Connection, logger: Logger) {
+async function stop(
+  server: Server,
+  publisher: KafkaActivityPublisher,
+  mongo: Connection,
+  sqlReader: FerretDbPostgresActivityReader | undefined,
+  logger: Logger,
+) {
   // Keep-alive sockets would hold close() open until their idle timeout: answers still to come say
   // `Connection: close`, and sockets with nothing in flight are closed now.
   for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
@@ -129,7 +139,58 @@ async function stop(server: Server, publisher: KafkaActivityPublisher, mongo: Co
   });
   logger.info('HTTP server closed');
   await publisher.disconnect();
+  await sqlReader?.close();
   await mongo.close();
+}
+
+/**
+ * Which reader serves queries. FerretDB v1 sorts, ranges and pages in its own memory (issue 12), so on
+ * FerretDB with FERRETDB_POSTGRES_URL the reads go to its PostgreSQL tables instead; everything else reads
+ * through the Mongo wire, where MongoDB serves every shape from the compound indexes.
+ */
+async function selectReader(
+  config: ApiConfig,
+  mongo: Connection,
+  logger: Logger,
+): Promise<{ reader: ActivityReader; sqlReader?: FerretDbPostgresActivityReader }> {
+  const server = await describeStoreServer(mongo);
+  const mongoReader = new MongoActivityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
+  const url = config.FERRETDB_POSTGRES_URL;
+  if (server.kind === 'FerretDB' && url !== undefined) {
+    assertSupportedFerretDb(server.version);
+    const sqlReader = await FerretDbPostgresActivityReader.connect({
+      url,
+      database: config.MONGO_DB,
+      queryTimeoutMs: config.QUERY_TIMEOUT_MS,
+    });
+    logger.info(
+      { store: `FerretDB ${server.version}`, reader: 'ferretdb-postgres-sql', postgres: redactedUrl(url) },
+      "reads: SQL on FerretDB's PostgreSQL tables, over the indexes FerretDB created",
+    );
+    return { reader: sqlReader, sqlReader };
+  }
+  if (server.kind === 'FerretDB') {
+    logger.warn(
+      { store: `FerretDB ${server.version}`, reader: 'mongo-wire' },
+      'reads go through FerretDB, which sorts and filters in memory: list queries other than by userId scan the ' +
+        "collection and slow down as it grows (seconds at 100k events). Set FERRETDB_POSTGRES_URL to FerretDB's " +
+        'PostgreSQL database (npm run services:up prints it) to read with SQL over its indexes',
+    );
+  } else {
+    if (url !== undefined)
+      logger.info({ store: `MongoDB ${server.version}` }, 'FERRETDB_POSTGRES_URL ignored: the store is MongoDB');
+    logger.info(
+      { store: `MongoDB ${server.version}`, reader: 'mongo-wire' },
+      'reads: Mongo queries over the compound indexes',
+    );
+  }
+  return { reader: mongoReader };
+}
+
+function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 function installCrashHandlers(logger: Logger): void {

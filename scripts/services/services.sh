@@ -127,8 +127,11 @@ start_postgres() {
   as_pg_user "$bin/pg_ctl" -D "$dir/data" -l "$logf" -w -t "$START_TIMEOUT_S" \
     -o "-p $POSTGRES_PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null || fail_with_log postgres "$logf" "postgres did not start"
+  # Collation C: strings compare bytewise, as in MongoDB, which the api's SQL reader relies on to page in
+  # MongoDB's order (it refuses other collations at start-up).
   as_pg_user "$bin/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" \
-    | grep -q 1 || as_pg_user "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres ferretdb \
+    | grep -q 1 || as_pg_user "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres \
+      --template=template0 --encoding=UTF8 --locale=C ferretdb \
     || fail_with_log postgres "$logf" "could not create the ferretdb database"
 }
 
@@ -212,6 +215,7 @@ start_ferretdb() {
     start_postgres
     backend_args=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb")
   fi
+  echo "$FERRETDB_BACKEND" >"$STATE_DIR/ferretdb.backend"
   log "starting ferretdb $FERRETDB_VERSION ($FERRETDB_BACKEND) on 127.0.0.1:$FERRETDB_PORT (log: $logf)"
   nohup "$bin" "${backend_args[@]}" --state-dir="$dir" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
     --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" --telemetry=disable --log-level=warn >"$logf" 2>&1 &
@@ -231,9 +235,20 @@ stop_one() { # name
   rm -f "$pidf"
 }
 
+# The backend of the running FerretDB (instances started before it was recorded: postgres has a data dir).
+ferretdb_backend_in_use() {
+  if [[ -f "$STATE_DIR/ferretdb.backend" ]]; then cat "$STATE_DIR/ferretdb.backend"
+  elif [[ -f "$STATE_DIR/postgres/data/postmaster.pid" ]]; then echo postgresql
+  else echo sqlite; fi
+}
+
 print_env() {
   echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
   echo "MONGO_URL=mongodb://127.0.0.1:$FERRETDB_PORT/"
+  # The api reads FerretDB's PostgreSQL tables with SQL when given this (api-service/.env.example).
+  if [[ "$(ferretdb_backend_in_use)" == postgresql ]]; then
+    echo "FERRETDB_POSTGRES_URL=postgres://postgres@127.0.0.1:$POSTGRES_PORT/ferretdb"
+  fi
 }
 
 case "${1:-}" in
@@ -248,7 +263,7 @@ case "${1:-}" in
     stop_one kafka
     stop_one ferretdb
     stop_postgres
-    rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb" "$STATE_DIR/postgres"
+    rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb" "$STATE_DIR/postgres" "$STATE_DIR/ferretdb.backend"
     log "stopped; data removed"
     ;;
   stop)

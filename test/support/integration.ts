@@ -38,3 +38,32 @@ export async function dropDatabase(connection: Connection): Promise<void> {
   await connection.dropDatabase();
   await connection.close();
 }
+
+/** What answers on MONGO_URL, as global-setup found it: `FerretDB v1.24.2`, `MongoDB 7.0.14`. */
+export function integrationStore(): string {
+  const store = process.env['INTEGRATION_STORE'];
+  if (!store)
+    throw new Error("INTEGRATION_STORE is not set; integration tests must run through jest's integration project");
+  return store;
+}
+
+export const storeIsFerretDb = (): boolean => integrationStore().startsWith('FerretDB ');
+
+/** FerretDB's PostgreSQL database; on FerretDB its absence is a setup error, never a reason to skip. */
+export function requiredFerretDbPostgresUrl(): string {
+  const url = process.env['FERRETDB_POSTGRES_URL'];
+  if (!url) {
+    throw new Error(
+      `the store is ${integrationStore()}, but FERRETDB_POSTGRES_URL is not set, so the api's SQL reader cannot be tested. ` +
+        "Set FERRETDB_POSTGRES_URL=postgres://<user>@<host>:<port>/<FerretDB's database> next to MONGO_URL, or let the " +
+        'integration setup start the local services (`npm run services:up` prints it when FerretDB runs on PostgreSQL)',
+    );
+  }
+  return url;
+}
+
+/** The store settings an api process gets, as `npm run stack` gives them: the SQL reader on FerretDB/PostgreSQL. */
+export function apiStoreEnv(): Record<string, string> {
+  const url = process.env['FERRETDB_POSTGRES_URL'];
+  return { MONGO_URL: requiredEnv('MONGO_URL'), ...(url ? { FERRETDB_POSTGRES_URL: url } : {}) };
+}

@@ -17,7 +17,11 @@ export async function buildServices(): Promise<void> {
 }
 
 /** `npm run services:up` (installing on first use) and the settings it prints. */
-export async function startLocalServices(): Promise<{ kafkaBrokers: string; mongoUrl: string }> {
+export async function startLocalServices(): Promise<{
+  kafkaBrokers: string;
+  mongoUrl: string;
+  ferretdbPostgresUrl?: string;
+}> {
   const { stdout } = await run('bash', [join(ROOT, 'scripts/services/services.sh'), 'up'], {
     timeout: LOCAL_START_TIMEOUT_MS,
     maxBuffer: 16 * 1024 * 1024,
@@ -33,5 +37,10 @@ export async function startLocalServices(): Promise<{ kafkaBrokers: string; mong
       .filter((kv): kv is [string, string] => kv.length === 2),
   );
   if (!env['KAFKA_BROKERS'] || !env['MONGO_URL']) throw new Error(`services:up printed no settings:\n${stdout}`);
-  return { kafkaBrokers: env['KAFKA_BROKERS'], mongoUrl: env['MONGO_URL'] };
+  const ferretdbPostgresUrl = env['FERRETDB_POSTGRES_URL'];
+  return {
+    kafkaBrokers: env['KAFKA_BROKERS'],
+    mongoUrl: env['MONGO_URL'],
+    ...(ferretdbPostgresUrl ? { ferretdbPostgresUrl } : {}),
+  };
 }

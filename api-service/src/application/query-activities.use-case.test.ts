@@ -118,6 +118,7 @@ describe('QueryActivitiesUseCase.list', () => {
         page,
         total: 25,
         totalPages: 4,
+        totalIsExact: true,
         hasMore: page < 4,
       })) as OffsetPageInfo[],
     );

@@ -5,6 +5,7 @@ import {
   isWithinOffsetCap,
   offsetOf,
   OFFSET_CAP_MESSAGE,
+  QUERY_LIMITS,
   type ActivityListQuery,
 } from '../domain/activity-query';
 import type { ActivityReader, ActivityRecord } from './ports/activity-reader.port';
@@ -18,8 +19,10 @@ export interface CursorPageInfo {
 export interface OffsetPageInfo {
   limit: number;
   page: number;
+  /** With `totalIsExact: false`, `total` and `totalPages` are lower bounds (the store stopped counting). */
   total: number;
   totalPages: number;
+  totalIsExact: boolean;
   hasMore: boolean;
 }
 
@@ -47,12 +50,24 @@ export class QueryActivitiesUseCase {
           errors: [{ path: 'page', message: OFFSET_CAP_MESSAGE }],
         });
       }
-      const [data, total] = await Promise.all([
+      // Offset pages never reach past maxOffsetRows, so counting one row beyond it is enough to answer
+      // hasMore on every reachable page; a reader that cannot count cheaply stops there.
+      const [data, { total, exact }] = await Promise.all([
         this.deps.reader.findPage({ filters, sort, skip: offsetOf(pagination.page, limit), limit }),
-        this.deps.reader.count(filters),
+        this.deps.reader.count(filters, QUERY_LIMITS.maxOffsetRows + 1),
       ]);
       const totalPages = Math.ceil(total / limit);
-      return { data, page: { limit, page: pagination.page, total, totalPages, hasMore: pagination.page < totalPages } };
+      return {
+        data,
+        page: {
+          limit,
+          page: pagination.page,
+          total,
+          totalPages,
+          totalIsExact: exact,
+          hasMore: pagination.page < totalPages,
+        },
+      };
     }
 
     let after;

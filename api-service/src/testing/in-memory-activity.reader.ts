@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { compareByKeyset, type ActivityFilters } from '../domain/activity-query';
-import type { ActivityReader, ActivityRecord, PageRequest } from '../application/ports/activity-reader.port';
+import type {
+  ActivityCount,
+  ActivityReader,
+  ActivityRecord,
+  PageRequest,
+} from '../application/ports/activity-reader.port';
 
 export function matchesFilters(record: ActivityRecord, filters: ActivityFilters): boolean {
   if (filters.userId !== undefined && record.userId !== filters.userId) return false;
@@ -30,9 +35,9 @@ export class InMemoryActivityReader implements ActivityReader {
       .slice(request.skip ?? 0, (request.skip ?? 0) + request.limit);
   }
 
-  async count(filters: ActivityFilters): Promise<number> {
+  async count(filters: ActivityFilters): Promise<ActivityCount> {
     this.calls.push({ method: 'count', arg: filters });
-    return this.records.filter((r) => matchesFilters(r, filters)).length;
+    return { total: this.records.filter((r) => matchesFilters(r, filters)).length, exact: true };
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {

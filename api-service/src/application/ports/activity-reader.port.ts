@@ -25,12 +25,19 @@ export interface PageRequest {
   limit: number;
 }
 
+/** How many rows match: exact, or (when the reader stopped counting at `upTo`) a lower bound. */
+export interface ActivityCount {
+  total: number;
+  exact: boolean;
+}
+
 /**
  * Read side of the activity store. Implementations order by (occurredAt, eventId) in `sort` direction
  * and reject with a retriable SERVICE_UNAVAILABLE DomainError when the store cannot answer.
  */
 export interface ActivityReader {
   findPage(request: PageRequest): Promise<ActivityRecord[]>;
-  count(filters: ActivityFilters): Promise<number>;
+  /** May stop counting once `upTo` rows are found, answering `{ total: upTo, exact: false }`. */
+  count(filters: ActivityFilters, upTo: number): Promise<ActivityCount>;
   findByEventId(eventId: string): Promise<ActivityRecord | null>;
 }

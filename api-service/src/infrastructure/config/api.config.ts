@@ -71,6 +71,11 @@ export const ApiConfigSchema = z.object({
   BATCH_BODY_LIMIT_BYTES: int(1024, 16 * 1024 * 1024).default(1024 * 1024),
   READINESS_TIMEOUT_MS: int(100, 30_000).default(1_000),
   QUERY_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /** FerretDB's own PostgreSQL database: reads go to its tables with SQL (see ferretdb-postgres-activity.reader.ts). */
+  FERRETDB_POSTGRES_URL: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  ),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
   TRUST_PROXY: TrustProxySchema.default(false),
   NODE_ENV: z.string().trim().default('development'),

@@ -1,6 +1,11 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ACTIVITIES_COLLECTION } from '@uap/shared';
-import type { ActivityReader, ActivityRecord, PageRequest } from '../../application/ports/activity-reader.port';
+import type {
+  ActivityCount,
+  ActivityReader,
+  ActivityRecord,
+  PageRequest,
+} from '../../application/ports/activity-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
 
@@ -149,8 +154,12 @@ export class MongoActivityReader implements ActivityReader {
     return docs.map(toRecord);
   }
 
-  async count(filters: ActivityFilters): Promise<number> {
-    return this.guard(() => this.model.countDocuments(buildFilter(filters)).maxTimeMS(this.options.maxTimeMs).exec());
+  // MongoDB counts from the index, so the total stays exact whatever `upTo` says.
+  async count(filters: ActivityFilters): Promise<ActivityCount> {
+    const total = await this.guard(() =>
+      this.model.countDocuments(buildFilter(filters)).maxTimeMS(this.options.maxTimeMs).exec(),
+    );
+    return { total, exact: true };
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {

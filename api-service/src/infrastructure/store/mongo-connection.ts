@@ -32,3 +32,14 @@ export async function pingMongo(connection: Connection, timeoutMs: number): Prom
     .catch(() => false);
   return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
 }
+
+export type StoreServer = { kind: 'MongoDB'; version: string } | { kind: 'FerretDB'; version: string };
+
+/** Which server answers the Mongo wire: FerretDB reports its own version in `buildInfo.ferretdbVersion`. */
+export async function describeStoreServer(connection: Connection): Promise<StoreServer> {
+  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  const ferret = info['ferretdbVersion'];
+  return typeof ferret === 'string'
+    ? { kind: 'FerretDB', version: ferret }
+    : { kind: 'MongoDB', version: String(info['version']) };
+}

@@ -34,7 +34,14 @@ function seed(): ActivityRecord[] {
 
 type ListBody = {
   data: Array<Record<string, unknown>>;
-  page: { limit: number; nextCursor: string | null; hasMore: boolean; total?: number; totalPages?: number };
+  page: {
+    limit: number;
+    nextCursor: string | null;
+    hasMore: boolean;
+    total?: number;
+    totalPages?: number;
+    totalIsExact?: boolean;
+  };
 };
 
 describe('GET /api/v1/activities', () => {
@@ -118,7 +125,7 @@ describe('GET /api/v1/activities', () => {
     const res = await request(app).get('/api/v1/activities?limit=7&page=2').expect(200);
     const body = res.body as ListBody;
 
-    expect(body.page).toEqual({ limit: 7, page: 2, total: 30, totalPages: 5, hasMore: true });
+    expect(body.page).toEqual({ limit: 7, page: 2, total: 30, totalPages: 5, totalIsExact: true, hasMore: true });
     expect(body.data).toEqual((cursorOrder.body as ListBody).data.slice(7, 14));
   });
 

@@ -166,8 +166,14 @@ const CursorPageSchema = z.strictObject({ limit: z.int(), nextCursor: z.string()
 const OffsetPageSchema = z.strictObject({
   limit: z.int(),
   page: z.int(),
-  total: z.int(),
-  totalPages: z.int(),
+  total: z.int().describe('Rows matching the filters; a lower bound when totalIsExact is false.'),
+  totalPages: z.int().describe('ceil(total / limit); a lower bound when totalIsExact is false.'),
+  totalIsExact: z
+    .boolean()
+    .describe(
+      `false when the store stopped counting past ${QUERY_LIMITS.maxOffsetRows + 1} rows (the embedded store's SQL reader ` +
+        'does, so a page costs the same at any data size): there are at least `total` rows, more than offset paging reaches.',
+    ),
   hasMore: z.boolean(),
 });
 export const ActivityListDtoSchema = z

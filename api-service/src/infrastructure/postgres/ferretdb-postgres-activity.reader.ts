@@ -1,0 +1,263 @@
+import { ACTIVITIES_COLLECTION } from '@uap/shared';
+import { Pool } from 'pg';
+import type {
+  ActivityCount,
+  ActivityReader,
+  ActivityRecord,
+  PageRequest,
+} from '../../application/ports/activity-reader.port';
+import type { ActivityFilters } from '../../domain/activity-query';
+import { DomainError } from '../../domain/domain-error';
+import {
+  decodeDocument,
+  DOCUMENT_COLUMN,
+  FerretDbTables,
+  fieldExpression,
+  isMissingTable,
+  jsonbDate,
+  jsonbString,
+} from './ferretdb-layout';
+
+const USER = fieldExpression('userId');
+const TYPE = fieldExpression('type');
+const OCCURRED = fieldExpression('occurredAt');
+const EVENT = fieldExpression('eventId');
+
+/** One SELECT with its parameters; `$n` placeholders are numbered as values are added. */
+class Sql {
+  readonly values: string[] = [];
+
+  param(value: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::jsonb`;
+  }
+}
+
+/**
+ * The WHERE conditions of one branch (one type at most). Every comparison is a FerretDB index expression
+ * against a jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
+ */
+function conditions(sql: Sql, filters: ActivityFilters, type: string | undefined, request?: PageRequest): string[] {
+  const where: string[] = [];
+  if (filters.userId !== undefined) where.push(`${USER} = ${sql.param(jsonbString(filters.userId))}`);
+  if (type !== undefined) where.push(`${TYPE} = ${sql.param(jsonbString(type))}`);
+  if (filters.from) where.push(`${OCCURRED} >= ${sql.param(jsonbDate(filters.from))}`);
+  if (filters.to) where.push(`${OCCURRED} < ${sql.param(jsonbDate(filters.to))}`);
+  if (request?.after) {
+    // A row comparison: the btree seeks straight to the cursor instead of filtering the rows before it.
+    const past = request.sort === 'asc' ? '>' : '<';
+    where.push(
+      `(${OCCURRED}, ${EVENT}) ${past} (${sql.param(jsonbDate(request.after.occurredAt))}, ${sql.param(jsonbString(request.after.eventId))})`,
+    );
+  }
+  return where;
+}
+
+const whereClause = (where: string[]) => (where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`);
+
+/**
+ * The page query. Several types become one ordered, limited scan per type under a merge (PostgreSQL's
+ * Merge Append), because `type IN (…)` cannot be read from the (type, occurredAt, eventId) index in order.
+ */
+export function buildPageSql(table: string, request: PageRequest): { text: string; values: string[] } {
+  const sql = new Sql();
+  const dir = request.sort === 'asc' ? 'ASC' : 'DESC';
+  const orderBy = `ORDER BY ${OCCURRED} ${dir}, ${EVENT} ${dir}`;
+  const skip = request.skip ?? 0;
+  const window = `LIMIT ${request.limit}${skip > 0 ? ` OFFSET ${skip}` : ''}`;
+  const types = request.filters.types === undefined ? undefined : [...new Set(request.filters.types)];
+  if (types === undefined || types.length === 1) {
+    const where = conditions(sql, request.filters, types?.[0], request);
+    return {
+      text: `SELECT ${DOCUMENT_COLUMN} FROM ${table} ${whereClause(where)} ${orderBy} ${window}`,
+      values: sql.values,
+    };
+  }
+  // The branches hand their sort keys up as columns: ordering by them (not by expressions over the
+  // subquery's _jsonb) is what lets the planner merge the ordered branches instead of sorting them all.
+  const branches = types.map((type) => {
+    const where = conditions(sql, request.filters, type, request);
+    return `(SELECT ${DOCUMENT_COLUMN}, ${OCCURRED} AS o, ${EVENT} AS e FROM ${table} ${whereClause(where)} ${orderBy} LIMIT ${skip + request.limit})`;
+  });
+  return {
+    text: `SELECT ${DOCUMENT_COLUMN} FROM (${branches.join(' UNION ALL ')}) AS branches ORDER BY o ${dir}, e ${dir} ${window}`,
+    values: sql.values,
+  };
+}
+
+/** Counts at most `upTo` rows: the LIMIT lets PostgreSQL stop early instead of visiting every match. */
+export function buildCountSql(
+  table: string,
+  filters: ActivityFilters,
+  upTo: number,
+): { text: string; values: string[] } {
+  const sql = new Sql();
+  const where = conditions(sql, filters, undefined);
+  const types = filters.types === undefined ? undefined : [...new Set(filters.types)];
+  if (types !== undefined) where.push(`${TYPE} IN (${types.map((t) => sql.param(jsonbString(t))).join(', ')})`);
+  return {
+    text: `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table} ${whereClause(where)} LIMIT ${upTo}) AS matches`,
+    values: sql.values,
+  };
+}
+
+export function toRecord(stored: Record<string, unknown>): ActivityRecord {
+  const doc = decodeDocument(stored) as Partial<ActivityRecord> & Record<string, unknown>;
+  return {
+    eventId: String(doc.eventId),
+    userId: String(doc.userId),
+    type: doc.type as ActivityRecord['type'],
+    occurredAt: doc.occurredAt as Date,
+    receivedAt: doc.receivedAt as Date,
+    ...(doc.persistedAt instanceof Date ? { persistedAt: doc.persistedAt } : {}),
+    ...(typeof doc.sessionId === 'string' ? { sessionId: doc.sessionId } : {}),
+    metadata: (doc.metadata as Record<string, unknown> | undefined) ?? {},
+    context: (doc.context as ActivityRecord['context'] | undefined) ?? {},
+    schemaVersion: Number(doc.schemaVersion),
+  };
+}
+
+// Pairs that sort differently under a linguistic collation than bytewise (MongoDB's order): case,
+// accents, ignored spaces, and a character outside the BMP (UTF-16 order would put it first).
+const BYTEWISE_PROBES: Array<[string, string]> = [
+  ['B', 'a'],
+  ['f', 'é'],
+  ['a b', 'ab'],
+  ['\uFFFD', '\u{1F600}'],
+];
+
+export interface FerretDbPostgresReaderOptions {
+  /** FerretDB's PostgreSQL database, e.g. postgres://postgres@127.0.0.1:54329/ferretdb. */
+  url: string;
+  /** The Mongo database name, which FerretDB stores as a PostgreSQL schema. */
+  database: string;
+  /** statement_timeout per query, so a slow store answers 503 instead of holding the request. */
+  queryTimeoutMs: number;
+  connectTimeoutMs?: number;
+  maxConnections?: number;
+}
+
+/**
+ * Reads the activities FerretDB v1 stores in PostgreSQL with SQL over the btree indexes FerretDB created
+ * for our Mongo indexes, because FerretDB itself sorts, ranges and pages in memory (issue 12).
+ *
+ * Exactness rests on what only this application knows: eventId, userId and type are always strings and
+ * occurredAt always a Date (the worker writes nothing else), so jsonb `=` and ordering on them are
+ * MongoDB's equality and ordering, provided strings compare bytewise; `connect` refuses a database whose
+ * collation does not. A generic pushdown inside FerretDB could not assume this (arrays, mixed types).
+ * Writes stay with the worker through FerretDB; this reader never writes.
+ */
+export class FerretDbPostgresActivityReader implements ActivityReader {
+  private readonly tables: FerretDbTables;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly database: string,
+  ) {
+    this.tables = new FerretDbTables(pool);
+  }
+
+  /** Connects and verifies the ordering; fails (no retry) when PostgreSQL is unreachable or unfit. */
+  static async connect(options: FerretDbPostgresReaderOptions): Promise<FerretDbPostgresActivityReader> {
+    const pool = new Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      statement_timeout: options.queryTimeoutMs,
+      application_name: 'api-service',
+    });
+    // An idle client that loses its server emits 'error' on the pool; the next query reconnects.
+    pool.on('error', () => undefined);
+    try {
+      await assertBytewiseOrdering(pool);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new FerretDbPostgresActivityReader(pool, options.database);
+  }
+
+  async findPage(request: PageRequest): Promise<ActivityRecord[]> {
+    const rows = await this.query((table) => buildPageSql(table, request));
+    return rows.map((row) => toRecord(row[DOCUMENT_COLUMN] as Record<string, unknown>));
+  }
+
+  async count(filters: ActivityFilters, upTo: number): Promise<ActivityCount> {
+    const rows = await this.query((table) => buildCountSql(table, filters, upTo));
+    const total = Number(rows[0]?.['n'] ?? 0);
+    return { total, exact: total < upTo };
+  }
+
+  async findByEventId(eventId: string): Promise<ActivityRecord | null> {
+    const rows = await this.query((table) => ({
+      text: `SELECT ${DOCUMENT_COLUMN} FROM ${table} WHERE ${EVENT} = $1::jsonb LIMIT 1`,
+      values: [jsonbString(eventId)],
+    }));
+    const row = rows[0];
+    return row ? toRecord(row[DOCUMENT_COLUMN] as Record<string, unknown>) : null;
+  }
+
+  async ping(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ping = this.pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /**
+   * Runs a query against the activities table. No table yet (the worker has not created the collection)
+   * is an empty store; a table that vanished (collection dropped and re-created) is looked up once more.
+   * Every other failure is infrastructure trouble, never the client's input: a retriable 503.
+   */
+  private async query(
+    build: (table: string) => { text: string; values: string[] },
+  ): Promise<Record<string, unknown>[]> {
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const table = await this.tables.tableOf(this.database, ACTIVITIES_COLLECTION);
+        if (table === undefined) return [];
+        try {
+          return (await this.pool.query<Record<string, unknown>>(build(table))).rows;
+        } catch (err) {
+          if (!isMissingTable(err) || attempt > 0) throw err;
+          this.tables.forget(this.database, ACTIVITIES_COLLECTION);
+        }
+      }
+    } catch (err) {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', {
+        retriable: true,
+        cause: err,
+      });
+    }
+  }
+}
+
+async function assertBytewiseOrdering(pool: Pool): Promise<void> {
+  const values: string[] = [];
+  const checks = BYTEWISE_PROBES.map(([low, high]) => {
+    values.push(jsonbString(low), jsonbString(high));
+    return `$${values.length - 1}::jsonb < $${values.length}::jsonb`;
+  });
+  const { rows } = await pool.query<{ bytewise: boolean; collation: string }>(
+    `SELECT (${checks.join(' AND ')}) AS bytewise, datcollate AS collation
+       FROM pg_database WHERE datname = current_database()`,
+    values,
+  );
+  const row = rows[0];
+  if (!row?.bytewise) {
+    throw new Error(
+      `FerretDB's PostgreSQL database orders strings by the collation ${row?.collation ?? '(unknown)'}, not bytewise ` +
+        'as MongoDB does, so SQL reads would page in a different order than MongoDB. Create the database with ' +
+        '`createdb --template=template0 --locale=C` (scripts/services/services.sh does), or unset FERRETDB_POSTGRES_URL.',
+    );
+  }
+}
