@@ -50,6 +50,7 @@ type Issue = { path: (string | number)[]; message: string };
 // PostgreSQL (under FerretDB) cannot store NUL in text (SQLSTATE 22P05), and no UTF-8 store can hold a
 // lone surrogate faithfully (the BSON encoder swaps it for U+FFFD). Both are refused at the edge, so
 // an accepted event is always one every supported store can write byte for byte.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this must find.
 const UNSTORABLE_CHARACTER = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const UNSTORABLE_STRING_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
 
