@@ -1,4 +1,5 @@
 export * from './activity/activity.schema';
+export * from './activity/storable-text';
 export * from './activity/activity.entity';
 export * from './activity/activity-indexes';
 export * from './messaging/topics';
@@ -7,3 +8,4 @@ export * from './config/parse-env';
 export * from './logging/create-logger';
 export * from './messaging/kafka-client';
 export * from './config/common-env';
+export * from './dead-letters/dead-letter';

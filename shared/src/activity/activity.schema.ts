@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableString, UNSTORABLE_STRING_MESSAGE } from './storable-text';
 
 /** The one place activity types are declared; clients, OpenAPI and the store all read it from here. */
 export const ACTIVITY_TYPES = [
@@ -47,17 +48,7 @@ export const IsoDateTimeSchema = z.iso.datetime({ offset: true });
 
 type Issue = { path: (string | number)[]; message: string };
 
-// PostgreSQL (under FerretDB) cannot store NUL in text (SQLSTATE 22P05), and no UTF-8 store can hold a
-// lone surrogate faithfully (the BSON encoder swaps it for U+FFFD). Both are refused at the edge, so
-// an accepted event is always one every supported store can write byte for byte.
-// eslint-disable-next-line no-control-regex -- NUL is exactly what this must find.
-const UNSTORABLE_CHARACTER = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-export const UNSTORABLE_STRING_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
-
-export function isStorableString(value: string): boolean {
-  return !UNSTORABLE_CHARACTER.test(value);
-}
-
+// Refused at the edge, so an accepted event is always one every supported store can write byte for byte.
 const storableString = () => z.string().refine(isStorableString, UNSTORABLE_STRING_MESSAGE);
 
 /** Walks metadata once, reporting forbidden keys, excess depth and non-JSON values. */

@@ -15,4 +15,17 @@ export const HEADERS = {
   sourcePartition: 'source-partition',
   sourceOffset: 'source-offset',
   failedAt: 'failed-at',
+  /** Set on an event republished from the dead-letter index: which replay job, and how many times so far. */
+  replayJob: 'replay-job',
+  replayCount: 'replay-count',
 } as const;
+
+/** Headers the worker adds when dead-lettering; a replay strips them before republishing. */
+export const DEAD_LETTER_HEADERS: readonly string[] = [
+  HEADERS.dlqReason,
+  HEADERS.dlqError,
+  HEADERS.sourceTopic,
+  HEADERS.sourcePartition,
+  HEADERS.sourceOffset,
+  HEADERS.failedAt,
+];
