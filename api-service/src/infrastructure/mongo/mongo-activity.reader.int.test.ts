@@ -3,11 +3,17 @@ import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityType } from '@uap
 import type { Connection } from 'mongoose';
 import pino from 'pino';
 import request from 'supertest';
-import { dropDatabase, testDatabase } from '../../../../test/support/integration';
+import {
+  dropDatabase,
+  integrationStore,
+  requiredFerretDbPostgresUrl,
+  storeIsFerretDb,
+  testDatabase,
+} from '../../../../test/support/integration';
 import { createApp } from '../../app';
 import { matchesFilters } from '../../testing/in-memory-activity.reader';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
-import type { ActivityRecord } from '../../application/ports/activity-reader.port';
+import type { ActivityReader, ActivityRecord } from '../../application/ports/activity-reader.port';
 import { QueryActivitiesUseCase, type CursorPageInfo } from '../../application/query-activities.use-case';
 import {
   compareByKeyset,
@@ -17,6 +23,9 @@ import {
   type SortOrder,
 } from '../../domain/activity-query';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { Pool, type QueryResult } from 'pg';
+import { FerretDbTables } from '../postgres/ferretdb-layout';
+import { buildPageSql, FerretDbPostgresActivityReader } from '../postgres/ferretdb-postgres-activity.reader';
 import { buildFindPlan, MongoActivityReader } from './mongo-activity.reader';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');
@@ -25,6 +34,37 @@ const TYPES: ActivityType[] = ['LOGIN', 'LOGOUT', 'SEARCH', 'PAGE_VIEW', 'CLICK'
 const SEED_EVENTS = 2_500;
 // FerretDB answers each page by scanning the collection; full walks take tens of seconds on a busy machine.
 const WALK_TIMEOUT_MS = 180_000;
+
+/**
+ * The same suites run against every reader of the port. The SQL reader reads FerretDB's PostgreSQL tables,
+ * so it applies only when the store is FerretDB; there it must be tested, and a missing
+ * FERRETDB_POSTGRES_URL fails the suite (requiredFerretDbPostgresUrl says how to provide it).
+ */
+interface ReaderUnderTest {
+  name: string;
+  /** Why the reader cannot run against this store; undefined when it applies. */
+  notApplicable?: string;
+  open(db: Connection): Promise<ActivityReader & { close?(): Promise<void> }>;
+}
+
+const READERS: ReaderUnderTest[] = [
+  { name: 'MongoActivityReader', open: async (db) => new MongoActivityReader(db) },
+  {
+    name: 'FerretDbPostgresActivityReader',
+    ...(storeIsFerretDb()
+      ? {}
+      : {
+          notApplicable: `the store is ${integrationStore()}, not FerretDB on PostgreSQL: there are no tables to read`,
+        }),
+    open: (db) =>
+      FerretDbPostgresActivityReader.connect({
+        url: requiredFerretDbPostgresUrl(),
+        database: db.name,
+        queryTimeoutMs: 30_000,
+      }),
+  },
+];
+const APPLICABLE = READERS.filter((r) => r.notApplicable === undefined);
 
 /** Deterministic pseudo-random numbers, so a failing comparison can be replayed. */
 function lcg(seed: number): () => number {
@@ -57,6 +97,11 @@ function seedDocuments(count: number, random: () => number, start = BASE): Activ
   });
 }
 
+/** Many events at one instant, of every user and type: pages and range bounds must split this tie exactly. */
+function tieBurst(count: number, at: Date, random: () => number): ActivityRecord[] {
+  return seedDocuments(count, random).map((r) => ({ ...r, occurredAt: at }));
+}
+
 async function seedStore(db: Connection, records: ActivityRecord[]): Promise<void> {
   const collection = db.collection(ACTIVITIES_COLLECTION);
   for (const index of ACTIVITY_INDEXES) {
@@ -71,6 +116,16 @@ async function seedStore(db: Connection, records: ActivityRecord[]): Promise<voi
 
 function bruteForce(records: ActivityRecord[], filters: ActivityFilters, sort: SortOrder): ActivityRecord[] {
   return records.filter((r) => matchesFilters(r, filters)).sort((a, b) => compareByKeyset(a, b, sort));
+}
+
+/** Every node type of an `EXPLAIN (FORMAT JSON)` plan. */
+function planNodes(result: QueryResult): string[] {
+  const walk = (node: { 'Node Type': string; Plans?: unknown[] }): string[] => [
+    node['Node Type'],
+    ...((node.Plans ?? []) as Array<typeof node>).flatMap(walk),
+  ];
+  const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ Plan: { 'Node Type': string } }> })['QUERY PLAN'][0]!.Plan;
+  return walk(plan);
 }
 
 const ids = (records: ActivityRecord[]) => records.map((r) => r.eventId);
@@ -113,19 +168,36 @@ const SELECTIONS: Array<[string, Pick<ActivityFilters, 'userId' | 'types'>]> = [
   ['userId + two types', { userId: 'u2', types: ['PAGE_VIEW', 'SEARCH'] }],
 ];
 
-describe('MongoActivityReader against the real store', () => {
+for (const { name, notApplicable } of READERS.filter((r) => r.notApplicable !== undefined)) {
+  describe(name, () => {
+    it('when the store is not FerretDB, then this reader does not apply and its suites are not run', () => {
+      expect(storeIsFerretDb()).toBe(false);
+      console.warn(`${name}: NOT run: ${notApplicable}`);
+    });
+  });
+}
+
+describe.each(APPLICABLE)('$name against the real store', ({ name, open }) => {
   let db: Connection;
   let records: ActivityRecord[];
+  let reader: ActivityReader & { close?(): Promise<void> };
   let queries: QueryActivitiesUseCase;
 
   beforeAll(async () => {
     db = await testDatabase('queries');
-    records = seedDocuments(SEED_EVENTS, lcg(42));
+    const random = lcg(42);
+    records = [
+      ...seedDocuments(SEED_EVENTS, random),
+      ...tieBurst(40, FROM, random),
+      ...tieBurst(40, new Date(TO.getTime() - 1000), random),
+    ];
     await seedStore(db, records);
-    queries = new QueryActivitiesUseCase({ reader: new MongoActivityReader(db) });
+    reader = await open(db);
+    queries = new QueryActivitiesUseCase({ reader });
   });
 
   afterAll(async () => {
+    await reader?.close?.();
     await dropDatabase(db);
   });
 
@@ -166,10 +238,30 @@ describe('MongoActivityReader against the real store', () => {
     WALK_TIMEOUT_MS,
   );
 
+  // The range starts inside a 40-event tie and pages of 6 split it, in both directions, with one or two types.
+  it.each(
+    (['desc', 'asc'] as const).flatMap((sort) =>
+      [{}, { types: ['LOGIN', 'CLICK', 'SEARCH'] as ActivityType[] }].map((types) => [sort, types] as const),
+    ),
+  )(
+    'when walking a tie at the range bounds with tiny pages (%s, %j), then every event comes once, in order',
+    async (sort, types) => {
+      const filters: ActivityFilters = { ...types, from: FROM, to: new Date(FROM.getTime() + 3_000) };
+      const walked = await cursorWalk(queries, { filters, sort, limit: 6 });
+      const expected = bruteForce(records, filters, sort);
+      expect(expected.filter((r) => r.occurredAt.getTime() === FROM.getTime()).length).toBeGreaterThan(12);
+      expect(ids(walked)).toEqual(ids(expected));
+    },
+    WALK_TIMEOUT_MS,
+  );
+
   it.each([
     ['no filter, desc', {}, 'desc', 100],
     ['userId + two types + range, asc', { userId: 'u0', types: ['LOGIN', 'SEARCH'], from: FROM, to: TO }, 'asc', 13],
     ['one type + from, desc', { types: ['CLICK'], from: FROM }, 'desc', 50],
+    ['two types, asc', { types: ['LOGIN', 'CLICK'] }, 'asc', 17],
+    ['three types + from+to, desc', { types: ['LOGOUT', 'SEARCH', 'PAGE_VIEW'], from: FROM, to: TO }, 'desc', 9],
+    ['userId + to, desc', { userId: 'u1', to: TO }, 'desc', 11],
   ] as Array<[string, ActivityFilters, SortOrder, number]>)(
     'when paging by offset (%s), then the pages follow the cursor order and report total and totalPages',
     async (_, filters, sort, limit) => {
@@ -178,7 +270,14 @@ describe('MongoActivityReader against the real store', () => {
       const collected: ActivityRecord[] = [];
       for (let page = 1; page <= totalPages + 1; page++) {
         const result = await queries.list({ filters, sort, limit, pagination: { mode: 'offset', page } });
-        expect(result.page).toEqual({ limit, page, total: expected.length, totalPages, hasMore: page < totalPages });
+        expect(result.page).toEqual({
+          limit,
+          page,
+          total: expected.length,
+          totalPages,
+          totalIsExact: true,
+          hasMore: page < totalPages,
+        });
         collected.push(...result.data);
       }
       expect(ids(collected)).toEqual(ids(expected));
@@ -186,8 +285,16 @@ describe('MongoActivityReader against the real store', () => {
     WALK_TIMEOUT_MS,
   );
 
+  it('when counting past upTo, then the total is upTo and marked as not exact; below it, exact', async () => {
+    const count = await reader.count({}, 100);
+    // MongoDB counts from the index and stays exact; the SQL reader stops at upTo.
+    if (name === 'MongoActivityReader') expect(count).toEqual({ total: records.length, exact: true });
+    else expect(count).toEqual({ total: 100, exact: false });
+    const u4 = bruteForce(records, { userId: 'u4', types: ['SEARCH'] }, 'asc').length;
+    expect(await reader.count({ userId: 'u4', types: ['SEARCH'] }, 10_001)).toEqual({ total: u4, exact: true });
+  });
+
   it('when looking up by eventId, then the stored event comes back without _id; an unknown id gives null', async () => {
-    const reader = new MongoActivityReader(db);
     const target = records[17]!;
     const found = await reader.findByEventId(target.eventId);
     expect(found).toEqual(target);
@@ -213,61 +320,111 @@ describe('MongoActivityReader against the real store', () => {
     expect(body.page.hasMore).toBe(true);
   });
 
-  it('when the store is real MongoDB, then explain() shows no COLLSCAN for any query shape (on FerretDB: the server is asserted and the check is reported as not run)', async () => {
-    const buildInfo = await db.db!.admin().command({ buildInfo: 1 });
-    const ferretVersion = buildInfo['ferretdbVersion'] as string | undefined;
-    if (ferretVersion !== undefined) {
-      // FerretDB executes queries through its SQL backend; its explain has no Mongo plan stages to check.
-      expect(ferretVersion).toMatch(/^v\d+\./);
-      const explained = await db
-        .collection(ACTIVITIES_COLLECTION)
-        .find({ userId: 'u1' })
-        .sort({ occurredAt: -1, eventId: -1 })
-        .explain();
-      expect(JSON.stringify(explained)).not.toMatch(/COLLSCAN|IXSCAN/);
-      console.warn(
-        `store is FerretDB ${ferretVersion}: the MongoDB-only explain() check for COLLSCAN was NOT run; ` +
-          'index coverage rests on activity-index-coverage.test.ts',
-      );
-      return;
-    }
+  if (name === 'FerretDbPostgresActivityReader') {
+    it("when every shape is explained in PostgreSQL, then each is an index scan with no sort: the SQL uses FerretDB's index expressions", async () => {
+      // One connection, so the SET below applies to every EXPLAIN.
+      const pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 1 });
+      try {
+        const table = await new FerretDbTables(pg).tableOf(db.name, ACTIVITIES_COLLECTION);
+        expect(table).toBeDefined();
+        // A 2,600-row table may be scanned faster than searched; forbidding scans and sorts asks whether an
+        // index CAN serve each query, which fails when an expression does not match FerretDB's index.
+        await pg.query('SET enable_seqscan = off');
+        await pg.query('SET enable_sort = off');
+        const offenders: string[] = [];
+        const positions = [undefined, { occurredAt: FROM, eventId: records[0]!.eventId }];
+        for (const [selectionName, selection] of SELECTIONS) {
+          for (const [rangeName, range] of RANGES) {
+            for (const sort of ['desc', 'asc'] as const) {
+              for (const after of positions) {
+                for (const skip of after ? [0] : [0, 200]) {
+                  const query = buildPageSql(table!, {
+                    filters: { ...selection, ...range },
+                    sort,
+                    limit: 21,
+                    skip,
+                    ...(after ? { after } : {}),
+                  });
+                  const nodes = planNodes(await pg.query(`EXPLAIN (FORMAT JSON) ${query.text}`, query.values));
+                  const bad = nodes.filter((n) => n === 'Seq Scan' || n === 'Sort' || n === 'Incremental Sort');
+                  if (bad.length > 0)
+                    offenders.push(
+                      `${selectionName}, ${rangeName}, ${sort}, ${after ? 'after' : `skip ${skip}`}: ${bad.join(', ')}`,
+                    );
+                }
+              }
+            }
+          }
+        }
+        const byId = await pg.query(
+          `EXPLAIN (FORMAT JSON) SELECT _jsonb FROM ${table!} WHERE (_jsonb -> 'eventId') = $1::jsonb`,
+          [JSON.stringify(records[0]!.eventId)],
+        );
+        if (planNodes(byId).includes('Seq Scan')) offenders.push('by eventId');
+        expect(offenders).toEqual([]);
+      } finally {
+        await pg.end();
+      }
+    });
+  }
 
-    const positions = [undefined, { occurredAt: FROM, eventId: records[0]!.eventId }];
-    const scans: string[] = [];
-    for (const [selectionName, selection] of SELECTIONS) {
-      for (const [rangeName, range] of RANGES) {
-        for (const sort of ['desc', 'asc'] as const) {
-          for (const after of positions) {
-            const plan = buildFindPlan({
-              filters: { ...selection, ...range },
-              sort,
-              limit: 21,
-              ...(after ? { after } : {}),
-            });
-            const explained = await db
-              .collection(ACTIVITIES_COLLECTION)
-              .find(plan.filter)
-              .sort(plan.sort)
-              .limit(plan.limit)
-              .explain('queryPlanner');
-            const winning = JSON.stringify((explained['queryPlanner'] as Record<string, unknown>)['winningPlan']);
-            if (winning.includes('COLLSCAN'))
-              scans.push(`${selectionName}, ${rangeName}, ${sort}, ${after ? 'after' : 'first'}`);
+  if (name === 'MongoActivityReader')
+    it('when the store is real MongoDB, then explain() shows no COLLSCAN for any query shape (on FerretDB: the server is asserted and the check is reported as not run)', async () => {
+      const buildInfo = await db.db!.admin().command({ buildInfo: 1 });
+      const ferretVersion = buildInfo['ferretdbVersion'] as string | undefined;
+      if (ferretVersion !== undefined) {
+        // FerretDB executes queries through its SQL backend; its explain has no Mongo plan stages to check.
+        expect(ferretVersion).toMatch(/^v\d+\./);
+        const explained = await db
+          .collection(ACTIVITIES_COLLECTION)
+          .find({ userId: 'u1' })
+          .sort({ occurredAt: -1, eventId: -1 })
+          .explain();
+        expect(JSON.stringify(explained)).not.toMatch(/COLLSCAN|IXSCAN/);
+        console.warn(
+          `store is FerretDB ${ferretVersion}: the MongoDB-only explain() check for COLLSCAN was NOT run; ` +
+            'index coverage rests on activity-index-coverage.test.ts',
+        );
+        return;
+      }
+
+      const positions = [undefined, { occurredAt: FROM, eventId: records[0]!.eventId }];
+      const scans: string[] = [];
+      for (const [selectionName, selection] of SELECTIONS) {
+        for (const [rangeName, range] of RANGES) {
+          for (const sort of ['desc', 'asc'] as const) {
+            for (const after of positions) {
+              const plan = buildFindPlan({
+                filters: { ...selection, ...range },
+                sort,
+                limit: 21,
+                ...(after ? { after } : {}),
+              });
+              const explained = await db
+                .collection(ACTIVITIES_COLLECTION)
+                .find(plan.filter)
+                .sort(plan.sort)
+                .limit(plan.limit)
+                .explain('queryPlanner');
+              const winning = JSON.stringify((explained['queryPlanner'] as Record<string, unknown>)['winningPlan']);
+              if (winning.includes('COLLSCAN'))
+                scans.push(`${selectionName}, ${rangeName}, ${sort}, ${after ? 'after' : 'first'}`);
+            }
           }
         }
       }
-    }
-    const byId = await db
-      .collection(ACTIVITIES_COLLECTION)
-      .find({ eventId: records[0]!.eventId })
-      .explain('queryPlanner');
-    if (JSON.stringify(byId['queryPlanner']).includes('COLLSCAN')) scans.push('by eventId');
-    expect(scans).toEqual([]);
-  });
+      const byId = await db
+        .collection(ACTIVITIES_COLLECTION)
+        .find({ eventId: records[0]!.eventId })
+        .explain('queryPlanner');
+      if (JSON.stringify(byId['queryPlanner']).includes('COLLSCAN')) scans.push('by eventId');
+      expect(scans).toEqual([]);
+    });
 });
 
-describe('cursor walks while events are being inserted', () => {
+describe.each(APPLICABLE)('$name: cursor walks while events are being inserted', ({ open }) => {
   let db: Connection;
+  let reader: ActivityReader & { close?(): Promise<void> };
   let queries: QueryActivitiesUseCase;
   let startRecords: ActivityRecord[];
 
@@ -275,10 +432,12 @@ describe('cursor walks while events are being inserted', () => {
     db = await testDatabase('queries_concurrent');
     startRecords = seedDocuments(800, lcg(7));
     await seedStore(db, startRecords);
-    queries = new QueryActivitiesUseCase({ reader: new MongoActivityReader(db) });
+    reader = await open(db);
+    queries = new QueryActivitiesUseCase({ reader });
   });
 
   afterAll(async () => {
+    await reader?.close?.();
     await dropDatabase(db);
   });
 
