@@ -9,7 +9,8 @@ import { toActivityDocument } from '../worker-service/src/infrastructure/mongo/m
 import { runNaiveConsumer, prefillTopic } from './measures/drain.measure';
 import { runAutocannon, type HttpRun } from './measures/ingest.measure';
 import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
-import { sampleReads, type ReadSample } from './measures/reads.measure';
+import { readShapes, sampleReads, type ReadSample } from './measures/reads.measure';
+import { Client as PgClient } from 'pg';
 import { benchInputs, toEvents } from './support/bench-events';
 import { coresUsed, cpuSecondsByRole } from './support/cpu-usage';
 import { buildServices } from '../test/support/local-services';
@@ -24,7 +25,7 @@ import {
   uniqueSuffix,
   type BenchServices,
 } from './support/bench-context';
-import { renderMarkdown, type BenchReport } from './support/bench-report';
+import { renderMarkdown, renderReadsAtScale, type BenchReport, type ReadsAtScaleReport } from './support/bench-report';
 
 /** Sizes can be shrunk for a smoke run (BENCH_EVENTS=5000 BENCH_HTTP_SECONDS=3); the defaults are the issue's. */
 const CONFIG = {
@@ -36,6 +37,9 @@ const CONFIG = {
   latencySeconds: Number(process.env['BENCH_LATENCY_SECONDS'] ?? 15),
   naiveBudgetMs: Number(process.env['BENCH_NAIVE_SECONDS'] ?? 30) * 1000,
   readSamples: Number(process.env['BENCH_READ_SAMPLES'] ?? 3),
+  /** Stored events the read shapes are measured at (`--only reads`), each size added to the previous. */
+  readSizes: (process.env['BENCH_READ_SIZES'] ?? '100000,1000000').split(',').map(Number),
+  readScaleSamples: Number(process.env['BENCH_READ_SCALE_SAMPLES'] ?? 21),
   writers: 6,
   users: 1_000,
   stageTimeoutMs: 5 * 60_000,
@@ -51,6 +55,10 @@ interface Stack {
 }
 
 async function startApi(stack: Stack, name: string, topic: string, db: string): Promise<string> {
+  return (await startApiProcess(stack, name, topic, db)).url;
+}
+
+async function startApiProcess(stack: Stack, name: string, topic: string, db: string): Promise<ServiceProcess> {
   const api = await ServiceProcess.start('api', name, {
     // Long enough to measure the slow shapes on FerretDB instead of cutting them off at the default 5 s.
     QUERY_TIMEOUT_MS: '60000',
@@ -58,6 +66,8 @@ async function startApi(stack: Stack, name: string, topic: string, db: string): 
     KAFKA_BROKERS: stack.services.kafkaBrokers,
     ACTIVITIES_TOPIC: topic,
     MONGO_URL: stack.services.mongoUrl,
+    // As `npm run stack` runs it: on FerretDB/PostgreSQL the api reads with SQL over FerretDB's indexes.
+    ...(stack.services.ferretdbPostgresUrl ? { FERRETDB_POSTGRES_URL: stack.services.ferretdbPostgresUrl } : {}),
     MONGO_DB: db,
     ...benchAuthEnv(),
   });
@@ -65,7 +75,96 @@ async function startApi(stack: Stack, name: string, topic: string, db: string): 
   stack.topics.push(topic);
   stack.dbs.push(db);
   await api.waitUntilReady(60_000);
-  return api.url;
+  return api;
+}
+
+/** The read method the api chose at start-up, from its own log line. */
+function readMethodOf(api: ServiceProcess): string {
+  if (api.logs.some((l) => l.includes('"reader":"ferretdb-postgres-sql"')))
+    return "SQL on FerretDB's PostgreSQL tables over the btree indexes FerretDB created (FERRETDB_POSTGRES_URL)";
+  if (api.logs.some((l) => l.includes('"reader":"mongo-wire"'))) return 'Mongo queries through the wire protocol';
+  return 'unknown (the api did not log its reader)';
+}
+
+/**
+ * Read shapes at growing store sizes: the documents are bulk-inserted (the worker's shape, through the
+ * driver; the pipeline stage measures the write path), then each shape is sampled through the api.
+ */
+async function readsAtScale(stack: Stack): Promise<ReadsAtScaleReport> {
+  const db = `bench_${stack.id}_reads`;
+  const largest = Math.max(...CONFIG.readSizes);
+  const start = Date.now() - 86_400_000;
+  // Spread over a day in 10 ms steps, groups of 4 at one instant (ties), in an order unrelated to insertion.
+  const inputs = benchInputs(largest, { users: CONFIG.users, startMs: start, spreadMs: 86_400_000 }).map(
+    (input, i) => ({
+      ...input,
+      occurredAt: new Date(start + ((Math.floor(i / 4) * 2_654_435_761) % 8_640_000) * 10).toISOString(),
+    }),
+  );
+  const collection = stack.client.db(db).collection(ACTIVITIES_COLLECTION);
+  stack.dbs.push(db);
+  await createIndexes(stack.client.db(db));
+  const api = await startApiProcess(stack, 'api-reads', `bench-${stack.id}-reads`, db);
+  const method = readMethodOf(api);
+  const base = `${api.url}/api/v1/activities`;
+  const sizes: ReadsAtScaleReport['sizes'] = [];
+  let stored = 0;
+  for (const size of [...CONFIG.readSizes].sort((a, b) => a - b)) {
+    console.error(`[bench] reads: seeding ${stored} → ${size} events by insertMany`);
+    const s0 = performance.now();
+    const docs = toEvents(inputs.slice(stored, size), new Date()).map((e) => toActivityDocument(e, new Date()));
+    let next = 0;
+    const writer = async () => {
+      for (let i = next; i < docs.length; i = next) {
+        next += 1_000;
+        await collection.insertMany(docs.slice(i, i + 1_000), { ordered: false });
+      }
+    };
+    await Promise.all(Array.from({ length: CONFIG.writers }, writer));
+    stored = size;
+    const seedSeconds = (performance.now() - s0) / 1000;
+    // What the api's planner sees: FerretDB never runs ANALYZE, so do what autovacuum would do eventually.
+    await analyzeIfSql(stack, db);
+
+    const present = inputs.slice(0, size);
+    const depth = Math.min(10_000, size - 100);
+    const walk = present
+      .map((i) => ({ occurredAt: new Date(i.occurredAt!), eventId: i.eventId! }))
+      .sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || (a.eventId < b.eventId ? 1 : -1));
+    const keysetAt = walk[depth - 1]!;
+    const sample = present[123]!;
+    const shapes = readShapes(
+      base,
+      { sample: { userId: sample.userId, type: sample.type, occurredAt: sample.occurredAt! }, keysetAt, depth },
+      encodeCursor(keysetAt, {}, 'desc'),
+    );
+    console.error(`[bench] reads: ${shapes.length} shapes × ${CONFIG.readScaleSamples} requests at ${size} events`);
+    const samples: ReadSample[] = [];
+    for (const [shape, url] of shapes) {
+      await sampleReads(shape, url, 1, AUTH_HEADERS); // warm-up: connection pool, plan cache
+      samples.push(await sampleReads(shape, url, CONFIG.readScaleSamples, AUTH_HEADERS));
+    }
+    const count = await stack.client.db(db).collection(ACTIVITIES_COLLECTION).estimatedDocumentCount();
+    sizes.push({ events: size, stored: count, seedSeconds, shapes: samples });
+  }
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  return { method, samplesPerShape: CONFIG.readScaleSamples, sizes };
+}
+
+async function analyzeIfSql(stack: Stack, db: string): Promise<void> {
+  const url = stack.services.ferretdbPostgresUrl;
+  if (!url) return;
+  const pg = new PgClient({ connectionString: url });
+  await pg.connect();
+  try {
+    const { rows } = await pg.query<{ table: string }>(
+      `SELECT _jsonb ->> 'table' AS table FROM "${db}"._ferretdb_database_metadata WHERE _jsonb ->> '_id' = $1`,
+      [ACTIVITIES_COLLECTION],
+    );
+    if (rows[0]) await pg.query(`ANALYZE "${db}"."${rows[0].table}"`);
+  } finally {
+    await pg.end();
+  }
 }
 
 async function startWorker(stack: Stack, name: string, topic: string, db: string): Promise<() => Promise<number>> {
@@ -347,8 +446,18 @@ async function cleanup(stack: Stack): Promise<void> {
   await stack.client.close();
 }
 
+/** `--only reads`: only the read shapes at growing store sizes (BENCH_READ_SIZES), a few minutes. */
+function onlyStage(): 'reads' | undefined {
+  const i = process.argv.indexOf('--only');
+  if (i === -1) return undefined;
+  const stage = process.argv[i + 1];
+  if (stage !== 'reads') throw new Error(`--only takes "reads" (got ${stage ?? 'nothing'})`);
+  return stage;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  const only = onlyStage();
   const services = await resolveServices();
   await buildServices();
   const client = await MongoClient.connect(services.mongoUrl, { serverSelectionTimeoutMS: 5_000 });
@@ -356,6 +465,27 @@ async function main(): Promise<void> {
   const stop = () => void cleanup(stack).finally(() => process.exit(130));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (only === 'reads') {
+    try {
+      const report = {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, node: process.version },
+        store: (await describeStore(client)).detail,
+        readsAtScale: await readsAtScale(stack),
+        durationS: 0,
+      };
+      report.durationS = (Date.now() - started) / 1000;
+      const dir = join(ROOT, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${report.date.replace(/[:.]/g, '-')}-reads.json`);
+      writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(renderReadsAtScale(report));
+      console.error(`[bench] wrote ${file} in ${report.durationS.toFixed(0)}s`);
+    } finally {
+      await cleanup(stack);
+    }
+    return;
+  }
   try {
     const report: BenchReport = {
       date: new Date().toISOString(),

@@ -10,13 +10,22 @@ export const ROOT = join(__dirname, '..', '..');
 export interface BenchServices {
   kafkaBrokers: string;
   mongoUrl: string;
+  /** FerretDB's PostgreSQL database, handed to the api for its SQL reader (FERRETDB_POSTGRES_URL). */
+  ferretdbPostgresUrl?: string;
   source: 'env' | 'local';
 }
 
-/** KAFKA_BROKERS/MONGO_URL when both are set, else the local services (installed and started on first use). */
+/** KAFKA_BROKERS/MONGO_URL (and FERRETDB_POSTGRES_URL) when set, else the local services (installed and started on first use). */
 export async function resolveServices(): Promise<BenchServices> {
-  const { KAFKA_BROKERS, MONGO_URL } = process.env;
-  if (KAFKA_BROKERS && MONGO_URL) return { kafkaBrokers: KAFKA_BROKERS, mongoUrl: MONGO_URL, source: 'env' };
+  const { KAFKA_BROKERS, MONGO_URL, FERRETDB_POSTGRES_URL } = process.env;
+  if (KAFKA_BROKERS && MONGO_URL) {
+    return {
+      kafkaBrokers: KAFKA_BROKERS,
+      mongoUrl: MONGO_URL,
+      ...(FERRETDB_POSTGRES_URL ? { ferretdbPostgresUrl: FERRETDB_POSTGRES_URL } : {}),
+      source: 'env',
+    };
+  }
   return { ...(await startLocalServices()), source: 'local' };
 }
 

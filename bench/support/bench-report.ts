@@ -6,7 +6,7 @@ export interface BenchReport {
   machine: { cpus: number; node: string };
   store: string;
   broker: string;
-  config: Record<string, number>;
+  config: Record<string, number | number[]>;
   ingest: {
     single: { bare: HttpRun; api: HttpRun; ratio: number };
     batch: { bare: HttpRun; api: HttpRun; eventsPerSec: number; ratio: number };
@@ -138,5 +138,49 @@ export function renderMarkdown(r: BenchReport): string {
     `| 1. API, single events | ${cores(single.api.cpu)} |`,
     `| 3. pipeline | ${cores(r.pipeline.cpu)} |`,
     `| 5. worker drain | ${cores(r.drain.cpu)} |`,
+  ].join('\n');
+}
+
+export interface ReadsAtScaleReport {
+  method: string;
+  samplesPerShape: number;
+  sizes: Array<{ events: number; stored: number; seedSeconds: number; shapes: ReadSample[] }>;
+}
+
+/** The issue's targets: at the largest size each p50 ≤ 3× userId's; from smallest to largest no p50 grows > 1.5×. */
+export function renderReadsAtScale(r: {
+  date: string;
+  machine: { cpus: number; node: string };
+  store: string;
+  readsAtScale: ReadsAtScaleReport;
+  durationS: number;
+}): string {
+  const { sizes, method, samplesPerShape } = r.readsAtScale;
+  const small = sizes[0]!;
+  const large = sizes[sizes.length - 1]!;
+  const userIdLarge = large.shapes.find((s) => s.shape === 'userId')!.p50Ms;
+  const rows = large.shapes.map((shape, i) => {
+    const before = small.shapes[i]!;
+    const growth = shape.p50Ms / before.p50Ms;
+    const vsUser = shape.p50Ms / userIdLarge;
+    const ok = growth <= 1.5 && vsUser <= 3 && shape.errors === 0 && before.errors === 0;
+    return [
+      shape.shape,
+      `${n(before.p50Ms, 1)} ms${before.errors ? ` (${before.errors} failed)` : ''}`,
+      `${n(shape.p50Ms, 1)} ms (p99 ${n(shape.p99Ms, 1)})${shape.errors ? ` (${shape.errors} failed)` : ''}`,
+      `${n(growth, 2)}× (≤ 1.5)`,
+      `${n(vsUser, 2)}× (≤ 3)`,
+      verdict(ok),
+    ];
+  });
+  return [
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; reads: ${method}; ` +
+      `${samplesPerShape} sequential requests per shape after one warm-up; ${n(r.durationS)} s.`,
+    '',
+    `| query shape | p50 at ${n(small.stored)} events | p50 at ${n(large.stored)} events | growth | vs userId at ${n(large.stored)} | target |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `Seeded by insertMany of the worker's document shape: ${sizes.map((s) => `${n(s.stored)} events in ${n(s.seedSeconds)} s`).join(', ')} (cumulative).`,
   ].join('\n');
 }
