@@ -1,23 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { ACTIVITIES_COLLECTION, HEADERS, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
 import { anActivity } from '@uap/shared/testing';
-import { requiredEnv, uniqueName } from '../../test/support/integration';
+import { uniqueName } from '../../test/support/integration';
+import { kcatProduce } from '../../test/support/kcat';
 import { REFUSED_KEY, makeStoreRefuseMarkedDocuments } from '../../test/support/store-refusal';
 import { WorkerProcess } from '../../test/support/worker-process';
 import { WorkerTestbed, headerText } from './testing/worker-testbed';
-
-/** Produces with kcat (librdkafka): a producer that is neither the API nor kafkajs. */
-function kcatProduce(topic: string, messages: Array<{ key: string; value: string }>): void {
-  const kcat = spawnSync(
-    'kcat',
-    ['-P', '-b', requiredEnv('KAFKA_BROKERS'), '-t', topic, '-K', '\t', '-H', `${HEADERS.requestId}=kcat-1`],
-    { input: messages.map((m) => `${m.key}\t${m.value}\n`).join(''), encoding: 'utf8', timeout: 15_000 },
-  );
-  if (kcat.error) {
-    throw new Error(`kcat could not run (${kcat.error.message}); install it with \`apt-get install kcat\``);
-  }
-  if (kcat.status !== 0) throw new Error(`kcat exited with ${kcat.status}: ${kcat.stderr}`);
-}
 
 // One partition: every user shares it, so a message that held it would hold them all.
 describe('the activity worker when the store refuses a document (one partition for all users)', () => {
@@ -81,10 +68,14 @@ describe('the activity worker when the store refuses a document (one partition f
     expect(withNul).toContain('\\u0000');
     const lettersBefore = (await bed.deadLetters(2)).length;
 
-    kcatProduce(bed.topic, [
-      { key: userId, value: withNul },
-      { key: userId, value: JSON.stringify(next) },
-    ]);
+    kcatProduce(
+      bed.topic,
+      [
+        { key: userId, value: withNul },
+        { key: userId, value: JSON.stringify(next) },
+      ],
+      { [HEADERS.requestId]: 'kcat-1' },
+    );
 
     await bed.waitUntilStored([next.eventId], 15_000, () => worker.tail());
     const letters = await bed.deadLetters(lettersBefore + 1);

@@ -10,7 +10,12 @@ import { WorkerConfigSchema, type WorkerConfig } from './infrastructure/config/w
 import { consumerLagReader } from './infrastructure/kafka/consumer-lag';
 import { KafkaDeadLetterPublisher } from './infrastructure/kafka/kafka-dead-letter.publisher';
 import { createWorkerMetrics } from './infrastructure/metrics/worker.metrics';
-import { activityModel, createActivityIndexes } from './infrastructure/mongo/activity.model';
+import { IndexDeadLettersUseCase } from './application/index-dead-letters.use-case';
+import { activityModel } from './infrastructure/mongo/activity.model';
+import { deadLetterModel } from './infrastructure/mongo/dead-letter.model';
+import { ensureCollection } from './infrastructure/mongo/ensure-collection';
+import { MongoDeadLetterIndex } from './infrastructure/mongo/mongo-dead-letter.index';
+import { DeadLetterIndexer } from './interfaces/kafka/dead-letter-indexer.consumer';
 import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.repository';
 import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
 
@@ -72,8 +77,10 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     .asPromise();
   cleanups.push(['mongo', () => connection.close()]);
   const model = activityModel(connection);
-  await createActivityIndexes(model);
-  logger.info({ db: config.MONGO_DB }, 'store connected, indexes ensured');
+  const letters = deadLetterModel(connection);
+  await ensureCollection(model);
+  await ensureCollection(letters);
+  logger.info({ db: config.MONGO_DB, collections: ['activities', 'dead_letters'] }, 'store connected, indexes ensured');
 
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   const admin = kafka.admin();
@@ -159,7 +166,41 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
 
   cleanups.push(['consumer', () => activityConsumer.stop()]);
   await activityConsumer.start();
-  logger.info({ topic: config.ACTIVITIES_TOPIC, group: config.CONSUMER_GROUP }, 'worker started');
+
+  const deadLetterIndexer = new DeadLetterIndexer(
+    {
+      topic: config.DLQ_TOPIC,
+      chunkSize: config.WRITE_CHUNK_SIZE,
+      retryInitialMs: config.STORE_RETRY_INITIAL_MS,
+      retryMaxMs: config.STORE_RETRY_MAX_MS,
+    },
+    {
+      consumer: kafka.consumer({
+        groupId: config.DEAD_LETTER_INDEXER_GROUP,
+        sessionTimeout: config.CONSUMER_SESSION_TIMEOUT_MS,
+        heartbeatInterval: config.CONSUMER_HEARTBEAT_INTERVAL_MS,
+        allowAutoTopicCreation: false,
+      }),
+      indexDeadLetters: new IndexDeadLettersUseCase({
+        index: new MongoDeadLetterIndex(letters),
+        logger: logger.child({ component: 'index-dead-letters' }),
+        maxReplays: config.MAX_REPLAYS,
+      }),
+      logger,
+      metrics,
+      onFatal: () => void shutdown('dead-letter indexer crashed without restart', 1),
+    },
+  );
+  cleanups.push(['dead-letter-indexer', () => deadLetterIndexer.stop()]);
+  await deadLetterIndexer.start();
+  logger.info(
+    {
+      topic: config.ACTIVITIES_TOPIC,
+      group: config.CONSUMER_GROUP,
+      deadLetters: { topic: config.DLQ_TOPIC, group: config.DEAD_LETTER_INDEXER_GROUP },
+    },
+    'worker started',
+  );
 }
 
 const config = loadConfig();

@@ -1,5 +1,6 @@
-import type { ActivityEvent } from '@uap/shared';
+import type { ActivityEvent, DeadLetterRecord } from '@uap/shared';
 import type { ActivityRepository, InsertOutcome, RejectedWrite } from '../application/ports/activity.repository.port';
+import type { DeadLetterIndex } from '../application/ports/dead-letter.index.port';
 import type { DeadLetter, DeadLetterPublisher } from '../application/ports/dead-letter.publisher.port';
 import { DeadLetterUnavailableError, StoreUnavailableError, StoreWriteError } from '../application/retriable.errors';
 
@@ -85,5 +86,30 @@ export class InMemoryDeadLetterPublisher implements DeadLetterPublisher {
       throw new DeadLetterUnavailableError('dlq is down (fake)');
     }
     this.sent.push(...letters.map((letter) => ({ ...letter, failedAt })));
+  }
+}
+
+/** The dead-letter index keyed by letterId, like its unique index; `failNextWrites(n)` simulates an outage. */
+export class InMemoryDeadLetterIndex implements DeadLetterIndex {
+  readonly records = new Map<string, DeadLetterRecord>();
+  private failuresLeft = 0;
+
+  failNextWrites(count: number): this {
+    this.failuresLeft = count;
+    return this;
+  }
+
+  async insertNew(records: readonly DeadLetterRecord[]): Promise<{ inserted: number; duplicates: number }> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new StoreUnavailableError('store is down (fake)');
+    }
+    let inserted = 0;
+    for (const record of records) {
+      if (this.records.has(record.letterId)) continue;
+      this.records.set(record.letterId, record);
+      inserted++;
+    }
+    return { inserted, duplicates: records.length - inserted };
   }
 }

@@ -1,5 +1,6 @@
 import {
   ActivitiesTopicSchema,
+  DEFAULT_MAX_REPLAYS,
   DEFAULT_TOPICS,
   KafkaBrokersSchema,
   LogLevelSchema,
@@ -31,6 +32,8 @@ export const WorkerConfigSchema = z
     STORE_RETRY_INITIAL_MS: positiveInt(200),
     STORE_RETRY_MAX_MS: positiveInt(10_000),
     STALL_AFTER_MS: positiveInt(60_000),
+    DEAD_LETTER_INDEXER_GROUP: z.string().min(1).default('dead-letter-indexer'),
+    MAX_REPLAYS: z.coerce.number().int().min(0).default(DEFAULT_MAX_REPLAYS),
     WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
     LOG_LEVEL: LogLevelSchema,
   })

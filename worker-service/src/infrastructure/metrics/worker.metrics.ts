@@ -12,6 +12,7 @@ export interface WorkerMetrics {
   consumerLag: Gauge<'topic' | 'partition'>;
   chunkInHand: Gauge<'topic' | 'partition'>;
   partitionsStalled: Gauge;
+  deadLettersIndexed: Counter;
 }
 
 /** A chunk a partition is recording: when it started, and whether it is past the stall threshold. */
@@ -107,6 +108,11 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
           this.set({ topic: chunk.topic, partition: String(chunk.partition) }, (now() - chunk.since) / 1000);
         }
       },
+    }),
+    deadLettersIndexed: new Counter({
+      name: 'uap_worker_dead_letters_indexed_total',
+      help: 'Letters from the dead-letter topic newly added to the dead-letter index (redeliveries not counted).',
+      registers,
     }),
     partitionsStalled: new Gauge({
       name: 'uap_worker_partitions_stalled',

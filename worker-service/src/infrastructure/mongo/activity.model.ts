@@ -34,7 +34,7 @@ export const ActivitySchema = new Schema<ActivityDocument>(
     versionKey: false,
     // Empty metadata is still stored as {}, so readers always find the field.
     minimize: false,
-    // Created explicitly at start-up (createActivityIndexes), not lazily in the background.
+    // Created explicitly at start-up (ensureCollection), not lazily in the background.
     autoIndex: false,
     autoCreate: false,
   },
@@ -50,12 +50,4 @@ export function activityModel(connection: Connection): Model<ActivityDocument> {
     (connection.models['Activity'] as Model<ActivityDocument> | undefined) ??
     connection.model<ActivityDocument>('Activity', ActivitySchema)
   );
-}
-
-/** Creates the missing indexes and leaves any others alone (unlike syncIndexes, which drops them). */
-export async function createActivityIndexes(model: Model<ActivityDocument>): Promise<void> {
-  await model.createCollection().catch((err: { codeName?: string; code?: number }) => {
-    if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
-  });
-  await model.createIndexes();
 }

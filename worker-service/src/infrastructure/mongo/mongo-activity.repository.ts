@@ -7,8 +7,7 @@ import type {
 } from '../../application/ports/activity.repository.port';
 import { StoreUnavailableError, StoreWriteError } from '../../application/retriable.errors';
 import type { ActivityDocument } from './activity.model';
-
-const DUPLICATE_KEY = 11000;
+import { DUPLICATE_KEY, codeOf, messageOf, writeErrorsOf } from './write-errors';
 
 /**
  * Server codes after which the same write can succeed unchanged: elections, shutdowns, timeouts,
@@ -37,11 +36,9 @@ const TRANSIENT_CODES = new Set([
 ]);
 const TRANSIENT_LABELS = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError'];
 
-type WriteErrorLike = { index?: number; code?: number; err?: { code?: number; errmsg?: string }; errmsg?: string };
 type ServerErrorLike = {
   code?: unknown;
   errorLabels?: unknown;
-  writeErrors?: WriteErrorLike | WriteErrorLike[];
   writeConcernError?: unknown;
   message?: string;
 };
@@ -60,16 +57,6 @@ export function toActivityDocument(event: ActivityEvent, persistedAt: Date): Act
     context: event.context,
   };
 }
-
-/** Mongoose copies the driver's WriteErrors into plain objects, losing the `code` getter; `err.code` survives. */
-function writeErrorsOf(err: ServerErrorLike): WriteErrorLike[] {
-  const list = err.writeErrors;
-  if (list === undefined || list === null) return [];
-  return Array.isArray(list) ? list : [list];
-}
-
-const codeOf = (w: WriteErrorLike) => w.code ?? w.err?.code;
-const messageOf = (w: WriteErrorLike) => w.errmsg ?? w.err?.errmsg ?? 'write error';
 
 function isTransient(err: ServerErrorLike): boolean {
   const labels = Array.isArray(err.errorLabels) ? (err.errorLabels as unknown[]) : [];

@@ -1,5 +1,5 @@
 import { decodeActivityMessage, type Logger } from '@uap/shared';
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { ConsumedMessage, DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type {
   ConsumedEvent,
@@ -7,8 +7,8 @@ import type {
   RecordActivitiesResult,
   RecordActivitiesUseCase,
 } from '../../application/record-activities.use-case';
-import { isRetriable } from '../../application/retriable.errors';
 import type { WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';
+import { retryInBatch, type BatchControl } from './retry-in-batch';
 
 export interface ActivityConsumerConfig {
   topic: string;
@@ -48,14 +48,6 @@ export interface ConsumerStats {
   deadLettered: number;
   retries: number;
 }
-
-type BatchControl = Pick<
-  EachBatchPayload,
-  'batch' | 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'
->;
-
-/** While waiting out a store outage, heartbeat and look for shutdown or rebalance at least this often. */
-const WAIT_SLICE_MS = 500;
 
 function copyHeaders(headers: KafkaMessage['headers']): Record<string, HeaderValue> {
   const copy: Record<string, HeaderValue> = {};
@@ -214,41 +206,20 @@ export class ActivityConsumer {
     payload: BatchControl,
     inHand: ChunkInHand,
   ): Promise<RecordActivitiesResult | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      inHand.attempts = attempt + 1;
-      try {
-        const result = await this.deps.recordActivities.execute(input);
-        this.stats.inserted += result.inserted;
-        this.stats.duplicates += result.duplicates;
-        this.stats.deadLettered += result.deadLetters.length;
-        if (attempt > 0) this.log.info({ attempts: attempt + 1 }, 'store is back; chunk recorded');
-        return result;
-      } catch (err) {
-        if (!isRetriable(err)) throw err;
-        this.stats.retries++;
-        const delayMs = Math.min(this.config.retryMaxMs, this.config.retryInitialMs * 2 ** Math.min(attempt, 30));
-        this.log.warn(
-          { err, attempt: attempt + 1, delayMs, partition: payload.batch.partition },
-          'recording failed; retrying without committing',
-        );
-        if (!(await this.waitHeartbeating(delayMs, payload))) return undefined;
-      }
+    const result = await retryInBatch(() => this.deps.recordActivities.execute(input), payload, {
+      ...this.config,
+      sleep: (ms) => this.sleep(ms),
+      log: this.log,
+      onAttempt: (attempt) => {
+        inHand.attempts = attempt;
+        if (attempt > 1) this.stats.retries++;
+      },
+    });
+    if (result) {
+      this.stats.inserted += result.inserted;
+      this.stats.duplicates += result.duplicates;
+      this.stats.deadLettered += result.deadLetters.length;
     }
-  }
-
-  /**
-   * Waits inside eachBatch rather than pausing the partition: the fetch loop is blocked meanwhile
-   * anyway, and staying here keeps the uncommitted chunk in hand for the next attempt.
-   */
-  private async waitHeartbeating(ms: number, payload: BatchControl): Promise<boolean> {
-    for (let left = ms; left > 0;) {
-      if (!payload.isRunning() || payload.isStale()) return false;
-      const slice = Math.min(left, WAIT_SLICE_MS);
-      await this.sleep(slice);
-      left -= slice;
-      // Keeps the session alive; throws during a rebalance, which hands the partition over uncommitted.
-      await payload.heartbeat();
-    }
-    return payload.isRunning() && !payload.isStale();
+    return result;
   }
 }

@@ -1,0 +1,23 @@
+import type { DeadLetterRecord } from '@uap/shared';
+import type { Model } from 'mongoose';
+import type { DeadLetterIndex } from '../../application/ports/dead-letter.index.port';
+import { StoreUnavailableError } from '../../application/retriable.errors';
+import { DUPLICATE_KEY, codeOf, writeErrorsOf } from './write-errors';
+
+/** Inserts plus E11000 on the unique letterId, for the same reason as the activities: no upserts on FerretDB. */
+export class MongoDeadLetterIndex implements DeadLetterIndex {
+  constructor(private readonly model: Model<DeadLetterRecord>) {}
+
+  async insertNew(records: readonly DeadLetterRecord[]): Promise<{ inserted: number; duplicates: number }> {
+    try {
+      const result = await this.model.insertMany(records, { ordered: false, lean: true, rawResult: true });
+      return { inserted: result.insertedCount, duplicates: records.length - result.insertedCount };
+    } catch (err) {
+      const writeErrors = writeErrorsOf(err);
+      const onlyDuplicates = writeErrors.length > 0 && writeErrors.every((w) => codeOf(w) === DUPLICATE_KEY);
+      if (onlyDuplicates) return { inserted: records.length - writeErrors.length, duplicates: writeErrors.length };
+      // Every text field is made storable when the record is built, so anything else is the store's.
+      throw new StoreUnavailableError(`dead-letter index insert failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
