@@ -1,0 +1,108 @@
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared';
+import type { Connection } from 'mongoose';
+import { Pool } from 'pg';
+import {
+  dropDatabase,
+  integrationStore,
+  requiredFerretDbPostgresUrl,
+  storeIsFerretDb,
+  testDatabase,
+} from '../../../../test/support/integration';
+import {
+  decodeDocument,
+  DOCUMENT_COLUMN,
+  FERRETDB_LAYOUT_VERSION,
+  FerretDbTables,
+  fieldExpression,
+  ferretDbVersionOf,
+} from './ferretdb-layout';
+
+/**
+ * The SQL reader depends on FerretDB's private storage layout. This suite writes through the Mongo wire and
+ * reads back through ferretdb-layout.ts, so a FerretDB whose layout differs fails here, loudly, before any
+ * query returns a wrong page.
+ */
+if (!storeIsFerretDb()) {
+  describe('FerretDB storage layout', () => {
+    it('when the store is not FerretDB, then the layout check does not apply and is not run', () => {
+      console.warn(`ferretdb-layout: NOT run: the store is ${integrationStore()}, not FerretDB`);
+      expect(storeIsFerretDb()).toBe(false);
+    });
+  });
+} else {
+  describe(`FerretDB storage layout (pinned to ${FERRETDB_LAYOUT_VERSION})`, () => {
+    let db: Connection;
+    let pool: Pool;
+
+    beforeAll(async () => {
+      db = await testDatabase('ferretdb_layout');
+      pool = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 2 });
+    });
+
+    afterAll(async () => {
+      await pool?.end();
+      await dropDatabase(db);
+    });
+
+    it('when asked for buildInfo, then the server is the pinned FerretDB version', async () => {
+      const info = await db.db!.admin().command({ buildInfo: 1 });
+      expect(ferretDbVersionOf(info)).toBe(FERRETDB_LAYOUT_VERSION);
+    });
+
+    it('when the collection does not exist yet, then the table lookup says so instead of failing', async () => {
+      expect(await new FerretDbTables(pool).tableOf(db.name, 'not_created_yet')).toBeUndefined();
+      expect(await new FerretDbTables(pool).tableOf('no_such_database_here', ACTIVITIES_COLLECTION)).toBeUndefined();
+    });
+
+    it('when a document is written through the Mongo wire, then the layout code reads it back exactly', async () => {
+      const collection = db.collection(ACTIVITIES_COLLECTION);
+      const document = {
+        eventId: '7f1c2d3e-0000-4000-8000-000000000001',
+        schemaVersion: 1,
+        userId: 'layout-user',
+        type: 'SEARCH',
+        occurredAt: new Date('2026-03-01T12:34:56.789Z'),
+        receivedAt: new Date('2026-03-01T12:34:57.000Z'),
+        persistedAt: new Date('2026-03-01T12:34:57.120Z'),
+        metadata: { query: 'shoes', zeta: 1, alpha: { nested: new Date(5), list: [1, 'x', { deep: true }] }, n: null },
+        context: { ip: '10.0.0.1', userAgent: 'layout' },
+      };
+      await collection.insertOne({ ...document });
+
+      const table = await new FerretDbTables(pool).tableOf(db.name, ACTIVITIES_COLLECTION);
+      expect(table).toBe(`"${db.name}".${table!.split('.')[1]}`);
+      const { rows } = await pool.query<Record<string, Record<string, unknown>>>(
+        `SELECT ${DOCUMENT_COLUMN}, ${fieldExpression('occurredAt')} AS occurred FROM ${table!}`,
+      );
+      expect(rows).toHaveLength(1);
+      // Dates are epoch milliseconds in the jsonb: the reader's range and keyset parameters rely on it.
+      expect(rows[0]!['occurred']).toBe(document.occurredAt.getTime());
+      const { _id, ...decoded } = decodeDocument(rows[0]![DOCUMENT_COLUMN]!);
+      expect(decoded).toEqual(document);
+      // Key order too, as the Mongo driver returns it (and as the API serialises metadata).
+      expect(Object.keys(decoded)).toEqual(Object.keys(document));
+      expect(Object.keys(decoded['metadata'] as object)).toEqual(Object.keys(document.metadata));
+    });
+
+    it('when the worker indexes exist, then PostgreSQL has a btree on exactly the expressions the reader queries', async () => {
+      const collection = db.collection(ACTIVITIES_COLLECTION);
+      for (const index of ACTIVITY_INDEXES) {
+        await collection.createIndex({ ...index.key }, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+      }
+      const table = (await new FerretDbTables(pool).tableOf(db.name, ACTIVITIES_COLLECTION))!;
+      const { rows } = await pool.query<{ indexdef: string }>(
+        'SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2',
+        [db.name, table.split('.')[1]!.replace(/"/g, '')],
+      );
+      const definitions = rows.map((r) => r.indexdef.replace(/^.* USING /, 'USING '));
+      for (const index of ACTIVITY_INDEXES) {
+        const columns = Object.entries(index.key)
+          .map(([field, dir]) => `((_jsonb -> '${field}'::text))${dir === -1 ? ' DESC' : ''}`)
+          .join(', ');
+        expect(definitions).toContain(`USING btree (${columns})`);
+      }
+      // The reader spells each field the way the index does; PostgreSQL matches index expressions textually.
+      expect(fieldExpression('occurredAt')).toBe("(_jsonb -> 'occurredAt')");
+    });
+  });
+}
