@@ -5,6 +5,9 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import type { QueryActivitiesUseCase } from './application/query-activities.use-case';
+import type { DeadLettersUseCase } from './application/dead-letters.use-case';
+import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
+import { DEAD_LETTER_ROUTES, deadLettersRouter } from './interfaces/http/dead-letters.router';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './interfaces/http/activities.router';
 import type { ApiKeyEntry } from './domain/api-key';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
@@ -44,6 +47,8 @@ export interface AppDeps {
   ingest: IngestActivityUseCase;
   /** The read endpoints; optional so ingest-only tests need no reader (the method guard then refuses GETs). */
   queries?: QueryActivitiesUseCase;
+  /** The dead-letter index and its replays (admin scope); optional like the reads. */
+  deadLetters?: { deadLetters: DeadLettersUseCase; replays: ReplayDeadLettersUseCase };
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -51,13 +56,14 @@ export interface AppDeps {
 }
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
-export function appRoutes(deps: Pick<AppDeps, 'queries'>): RouteSpec[] {
+export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters'>): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
     ...DOCS_ROUTES,
     ...ACTIVITY_INGEST_ROUTES,
     ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
+    ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
   ];
 }
 
@@ -109,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
     app.use(
       cors({
         origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
-        methods: ['GET', 'HEAD', 'POST'],
+        methods: ['GET', 'HEAD', 'POST', 'DELETE'],
         allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', REQUEST_ID_HEADER],
         exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
         maxAge: 600,
@@ -132,12 +138,14 @@ export function createApp(deps: AppDeps): Express {
         ingest: deps.ingest,
         bodyLimits: config.bodyLimits,
         queries: deps.queries !== undefined,
+        deadLetters: deps.deadLetters !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
   );
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
   if (deps.queries) app.use(activityQueriesRouter(deps.queries));
+  if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
 
   // The method guard answers unknown paths; this only catches what a router declined, so it never is express's HTML 404.
   app.use((req, res) => sendProblem(req, res, PROBLEMS.notFound, `No route for ${req.method} ${req.path}`));

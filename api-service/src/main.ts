@@ -1,11 +1,18 @@
 import 'dotenv/config';
+import { randomBytes } from 'node:crypto';
 import type { Server, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { createKafka, createLogger, type Logger } from '@uap/shared';
 import type { Connection } from 'mongoose';
 import { Registry } from 'prom-client';
 import { createApp } from './app';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
+import { DeadLettersUseCase } from './application/dead-letters.use-case';
+import { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
+import { ReplayJobRunner } from './application/replay-job.runner';
+import { MongoDeadLetterStore } from './infrastructure/mongo/mongo-dead-letter.store';
+import { MongoReplayJobStore } from './infrastructure/mongo/mongo-replay-job.store';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
@@ -20,7 +27,7 @@ import type { ApiConfig } from './infrastructure/config/api.config';
 
 const inFlight = new Set<ServerResponse>();
 
-/** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP. */
+/** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP → replay runner. */
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL });
@@ -53,7 +60,28 @@ async function main(): Promise<void> {
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB });
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
 
-  const metrics = createApiMetrics(new Registry(), { defaultMetrics: true });
+  const letters = new MongoDeadLetterStore(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
+  const jobs = new MongoReplayJobStore(mongo);
+  await jobs.ensureIndexes();
+  const metrics = createApiMetrics(new Registry(), {
+    defaultMetrics: true,
+    deadLetterCounts: () => letters.counts({}),
+    runningReplayJobs: async () => (await jobs.running()).length,
+  });
+  const runner = new ReplayJobRunner(
+    {
+      owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      leaseMs: config.REPLAY_LEASE_MS,
+      pollMs: config.REPLAY_POLL_MS,
+    },
+    {
+      letters,
+      jobs,
+      publisher,
+      logger,
+      onPublished: (count) => metrics.replayedEvents.inc(count),
+    },
+  );
   const ingest = new IngestActivityUseCase(
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
     { publisher: timedPublisher(publisher, metrics) },
@@ -65,6 +93,10 @@ async function main(): Promise<void> {
     logger,
     ingest,
     queries,
+    deadLetters: {
+      deadLetters: new DeadLettersUseCase({ store: letters }),
+      replays: new ReplayDeadLettersUseCase({ jobs, kick: () => runner.kick() }),
+    },
     readiness: [
       { name: 'kafka', check: () => publisher.isReady(config.READINESS_TIMEOUT_MS) },
       { name: 'store', check: () => pingMongo(mongo, config.READINESS_TIMEOUT_MS) },
@@ -83,6 +115,8 @@ async function main(): Promise<void> {
     },
   });
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'api-service listening'));
+  // Resumes replay jobs an earlier process left running, once their lease has run out.
+  runner.start();
   answerClientErrors(server);
   server.on('error', (err) => {
     logger.fatal({ err }, 'HTTP server failed');
@@ -103,7 +137,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     forced.unref();
-    stop(server, publisher, mongo, sqlReader, logger).then(
+    stop(server, runner, publisher, mongo, sqlReader, logger).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -124,6 +158,7 @@ async function main(): Promise<void> {
  */
 async function stop(
   server: Server,
+  runner: ReplayJobRunner,
   publisher: KafkaActivityPublisher,
   mongo: Connection,
   sqlReader: FerretDbPostgresActivityReader | undefined,
@@ -138,6 +173,8 @@ async function stop(
     server.closeIdleConnections();
   });
   logger.info('HTTP server closed');
+  // After the page in hand, the replay's lease is handed back so another instance resumes at once.
+  await runner.stop();
   await publisher.disconnect();
   await sqlReader?.close();
   await mongo.close();

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { EventIdSchema, type ActivityType } from '@uap/shared';
+import { decodeKeysetCursor, encodeKeysetCursor, fingerprintOf, type SortOrder } from './keyset-cursor';
+
+export type { SortOrder } from './keyset-cursor';
 
 export const QUERY_LIMITS = {
   defaultLimit: 20,
@@ -8,8 +9,6 @@ export const QUERY_LIMITS = {
   /** Deep offsets make the store skip (and read) every earlier row; past this, clients must use cursors. */
   maxOffsetRows: 10_000,
 } as const;
-
-export type SortOrder = 'asc' | 'desc';
 
 /** What a list query selects. Every field is a plain typed value: nothing here can become a Mongo operator. */
 export interface ActivityFilters {
@@ -50,34 +49,16 @@ export function isWithinOffsetCap(page: number, limit: number): boolean {
 
 /** Same filters in any spelling (type order, duplicates, date offsets) give the same fingerprint. */
 export function filterFingerprint(filters: ActivityFilters): string {
-  const canonical = JSON.stringify([
+  return fingerprintOf([
     filters.userId ?? null,
     filters.types === undefined ? null : [...new Set(filters.types)].sort(),
     filters.from?.toISOString() ?? null,
     filters.to?.toISOString() ?? null,
   ]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }
 
-// Short keys keep cursors small in URLs. The cursor is opaque but not secret: tampering with it can
-// only move the position within the same query, because filters are re-sent and checked on every page.
-const CursorPayloadSchema = z.strictObject({
-  v: z.literal(1),
-  t: z.int().min(-8.64e15).max(8.64e15),
-  i: EventIdSchema,
-  s: z.enum(['asc', 'desc']),
-  f: z.string().length(22),
-});
-
 export function encodeCursor(position: KeysetPosition, filters: ActivityFilters, sort: SortOrder): string {
-  const payload: z.infer<typeof CursorPayloadSchema> = {
-    v: 1,
-    t: position.occurredAt.getTime(),
-    i: position.eventId,
-    s: sort,
-    f: filterFingerprint(filters),
-  };
-  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return encodeKeysetCursor({ time: position.occurredAt, id: position.eventId }, filterFingerprint(filters), sort);
 }
 
 export type CursorDecodeResult =
@@ -86,17 +67,8 @@ export type CursorDecodeResult =
 
 /** Decodes a cursor and checks it belongs to the query it is sent with. */
 export function decodeCursor(cursor: string, filters: ActivityFilters, sort: SortOrder): CursorDecodeResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
-  const parsed = CursorPayloadSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: 'malformed' };
-  if (parsed.data.s !== sort) return { ok: false, reason: 'sort-changed' };
-  if (parsed.data.f !== filterFingerprint(filters)) return { ok: false, reason: 'filters-changed' };
-  return { ok: true, position: { occurredAt: new Date(parsed.data.t), eventId: parsed.data.i } };
+  const decoded = decodeKeysetCursor(cursor, filterFingerprint(filters), sort, EventIdSchema);
+  return decoded.ok ? { ok: true, position: { occurredAt: decoded.key.time, eventId: decoded.key.id } } : decoded;
 }
 
 /** Keyset order: occurredAt, then eventId to break ties (many events share a millisecond). */

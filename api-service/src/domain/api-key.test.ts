@@ -1,4 +1,4 @@
-import { findApiKey, hashApiKey, MAX_PRESENTED_KEY_LENGTH, parseApiKeys, scopeForMethod } from './api-key';
+import { findApiKey, hashApiKey, MAX_PRESENTED_KEY_LENGTH, parseApiKeys, scopeFor } from './api-key';
 
 describe('API keys', () => {
   const { entries } = parseApiKeys(`${hashApiKey('k-ingest')}:ingest,${hashApiKey('k-both')}:ingest+read`);
@@ -34,12 +34,16 @@ describe('API keys', () => {
   });
 
   it.each([
-    ['GET', 'read'],
-    ['HEAD', 'read'],
-    ['get', 'read'],
-    ['POST', 'ingest'],
-    ['DELETE', 'ingest'],
-  ])('when the method is %s, then the scope needed is %s', (method, scope) => {
-    expect(scopeForMethod(method)).toBe(scope);
+    ['GET', '/api/v1/activities', 'read'],
+    ['HEAD', '/api/v1/activities', 'read'],
+    ['get', '/api/v1/users/u/activities', 'read'],
+    ['POST', '/api/v1/activities', 'ingest'],
+    ['DELETE', '/api/v1/activities', 'ingest'],
+    ['GET', '/api/v1/dead-letters', 'admin'],
+    ['GET', '/api/v1/dead-letters/0-12', 'admin'],
+    ['POST', '/api/v1/dead-letters/replays', 'admin'],
+    ['GET', '/api/v1/dead-letters-other', 'read'],
+  ])('when %s %s is asked for, then the scope needed is %s', (method, path, scope) => {
+    expect(scopeFor(method, path)).toBe(scope);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export const API_SCOPES = ['ingest', 'read'] as const;
+export const API_SCOPES = ['ingest', 'read', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** One configured key: only its SHA-256 is known to the service, never the key itself. */
@@ -73,8 +73,12 @@ export function findApiKey(presented: string, entries: readonly ApiKeyEntry[]): 
   return found;
 }
 
-/** Reads need `read`; everything that writes needs `ingest`. */
-export function scopeForMethod(method: string): ApiScope {
+/** Paths whose data may hold personal data in raw form (dead-letter payloads): `admin` only, whatever the method. */
+export const ADMIN_PATH_PREFIXES: readonly string[] = ['/api/v1/dead-letters'];
+
+/** Admin paths need `admin`; other reads need `read`; everything that writes needs `ingest`. */
+export function scopeFor(method: string, path: string): ApiScope {
+  if (ADMIN_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return 'admin';
   const m = method.toUpperCase();
   return m === 'GET' || m === 'HEAD' ? 'read' : 'ingest';
 }

@@ -6,6 +6,8 @@ export type DomainErrorCode =
   | 'VALIDATION_FAILED'
   | 'NOT_FOUND'
   | 'PAYLOAD_TOO_LARGE'
+  /** The request clashes with work already under way (e.g. an overlapping replay job). */
+  | 'CONFLICT'
   /** A dependency (broker, store) is down or slow; the client should retry the same request. */
   | 'SERVICE_UNAVAILABLE';
 

@@ -1,1 +1,2 @@
 export * from './activity.fixtures';
+export * from './dead-letter.fixtures';

@@ -71,6 +71,8 @@ export const ApiConfigSchema = z.object({
   BATCH_BODY_LIMIT_BYTES: int(1024, 16 * 1024 * 1024).default(1024 * 1024),
   READINESS_TIMEOUT_MS: int(100, 30_000).default(1_000),
   QUERY_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  REPLAY_LEASE_MS: int(1_000, 600_000).default(30_000),
+  REPLAY_POLL_MS: int(100, 600_000).default(5_000),
   /** FerretDB's own PostgreSQL database: reads go to its tables with SQL (see ferretdb-postgres-activity.reader.ts). */
   FERRETDB_POSTGRES_URL: z.preprocess(
     (value) => (value === '' ? undefined : value),

@@ -2,6 +2,7 @@ import { encodeActivityMessage, type ActivityEvent, type Logger, type OutgoingMe
 import { CompressionTypes, Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { DomainError } from '../../domain/domain-error';
 import type { ActivityPublisher, PublishMeta } from '../../application/ports/activity-publisher.port';
+import type { MessagePublisher } from '../../application/ports/message-publisher.port';
 
 export interface KafkaPublisherConfig {
   topic: string;
@@ -39,7 +40,7 @@ const COMPRESS_FROM_BYTES = 256 * 1024;
  * retries with the same eventIds, and the worker deduplicates by eventId. What cannot happen is a
  * 202 for an event that is not on the topic.
  */
-export class KafkaActivityPublisher implements ActivityPublisher {
+export class KafkaActivityPublisher implements ActivityPublisher, MessagePublisher {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly log: Logger;
@@ -109,10 +110,17 @@ export class KafkaActivityPublisher implements ActivityPublisher {
   }
 
   async publish(events: ActivityEvent[], meta: PublishMeta): Promise<void> {
+    await this.publishMessages(
+      events.map((event) => encodeActivityMessage(event, meta.requestId)),
+      meta,
+    );
+  }
+
+  /** Prepared messages (replays keep their original key and headers), through the same single send in flight. */
+  async publishMessages(messages: OutgoingMessage[], meta: PublishMeta = { requestId: 'replay' }): Promise<void> {
     if (this.closing) {
       throw new DomainError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry shortly', { retriable: true });
     }
-    const messages = events.map((event) => encodeActivityMessage(event, meta.requestId));
     let entry!: Pending;
     const done = new Promise<void>((resolve, reject) => {
       entry = {
@@ -128,7 +136,7 @@ export class KafkaActivityPublisher implements ActivityPublisher {
     } catch (err) {
       const waiting = this.queue.indexOf(entry);
       if (waiting >= 0) this.queue.splice(waiting, 1);
-      throw this.toDomainError(err, events.length, meta);
+      throw this.toDomainError(err, messages.length, meta);
     }
   }
 

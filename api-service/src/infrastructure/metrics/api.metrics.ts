@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ActivityPublisher } from '../../application/ports/activity-publisher.port';
 
 export interface ApiMetrics {
@@ -7,6 +7,28 @@ export interface ApiMetrics {
   eventsAccepted: Counter;
   eventsRejected: Counter<'reason'>;
   publishDuration: Histogram<'outcome'>;
+  deadLetters: Gauge<'reason' | 'status'>;
+  replayJobs: Gauge;
+  replayedEvents: Counter;
+}
+
+export interface ApiMetricsOptions {
+  defaultMetrics?: boolean;
+  /** Asked at scrape time: letters in the dead-letter index per reason and status. */
+  deadLetterCounts?: () => Promise<Array<{ reason: string; status: string; count: number }>>;
+  /** Asked at scrape time: running replay jobs. */
+  runningReplayJobs?: () => Promise<number>;
+}
+
+/** A scrape must not hang on a slow store; past this a store-backed gauge is left out of that scrape. */
+const SCRAPE_TIMEOUT_MS = 2_000;
+
+function withinScrape<T>(work: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), SCRAPE_TIMEOUT_MS);
+  });
+  return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Seconds: from sub-millisecond probes up to the publish timeout and beyond. */
@@ -16,10 +38,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * The api's Prometheus series, on a registry of their own (main passes it in, tests make a fresh
  * one), so two apps in one process never share counters.
  */
-export function createApiMetrics(
-  registry: Registry = new Registry(),
-  options: { defaultMetrics?: boolean } = {},
-): ApiMetrics {
+export function createApiMetrics(registry: Registry = new Registry(), options: ApiMetricsOptions = {}): ApiMetrics {
+  const { deadLetterCounts, runningReplayJobs } = options;
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -49,6 +69,34 @@ export function createApiMetrics(
       help: 'Time from handing events to the producer until the broker acknowledged them (or the publish failed).',
       labelNames: ['outcome'],
       buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    deadLetters: new Gauge({
+      name: 'uap_dead_letters',
+      help: 'Letters in the dead-letter index by reason and status (dead, replayed, parked), read from the store at scrape time.',
+      labelNames: ['reason', 'status'],
+      registers: [registry],
+      async collect() {
+        if (!deadLetterCounts) return;
+        const counts = await withinScrape(deadLetterCounts());
+        this.reset();
+        for (const { reason, status, count } of counts ?? []) this.set({ reason, status }, count);
+      },
+    }),
+    replayJobs: new Gauge({
+      name: 'uap_replay_jobs_running',
+      help: 'Dead-letter replay jobs running (all instances), read from the store at scrape time.',
+      registers: [registry],
+      async collect() {
+        if (!runningReplayJobs) return;
+        const running = await withinScrape(runningReplayJobs());
+        this.reset();
+        if (running !== undefined) this.set(running);
+      },
+    }),
+    replayedEvents: new Counter({
+      name: 'uap_replayed_events_total',
+      help: 'Dead letters republished to the activities topic by replay jobs of this instance (broker-acknowledged).',
       registers: [registry],
     }),
   };

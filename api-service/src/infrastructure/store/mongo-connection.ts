@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { DomainError } from '../../domain/domain-error';
 
 export interface MongoConnectionConfig {
   url: string;
@@ -42,4 +43,16 @@ export async function describeStoreServer(connection: Connection): Promise<Store
   return typeof ferret === 'string'
     ? { kind: 'FerretDB', version: ferret }
     : { kind: 'MongoDB', version: String(info['version']) };
+}
+
+/**
+ * Runs one store call; any failure is infrastructure trouble (the input was validated before), so it
+ * surfaces as a retriable SERVICE_UNAVAILABLE DomainError: a 503 for the client.
+ */
+export async function storeCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new DomainError('SERVICE_UNAVAILABLE', `the store did not answer (${what})`, { retriable: true, cause: err });
+  }
 }

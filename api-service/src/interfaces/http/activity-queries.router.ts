@@ -11,36 +11,15 @@ import { z } from 'zod';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
 import type { ActivityList, QueryActivitiesUseCase } from '../../application/query-activities.use-case';
 import { QUERY_LIMITS, type ActivityListQuery } from '../../domain/activity-query';
-import { DomainError, toFieldErrors, type FieldError } from '../../domain/domain-error';
+import { toFieldErrors, type FieldError } from '../../domain/domain-error';
 import type { RouteSpec } from './method-guard.middleware';
+import { dateParam, integerParam, invalid, once, parseQuery } from './query-params';
 
 export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
   { path: '/api/v1/activities', methods: ['GET'] },
   { path: '/api/v1/activities/:eventId', methods: ['GET'] },
   { path: '/api/v1/users/:userId/activities', methods: ['GET'] },
 ];
-
-// express 5's default ('simple') query parser hands repeated keys over as arrays and leaves
-// `userId[$ne]=x` as a literal key, so every value is a string or string[] and keys need checking.
-const once = (what: string) =>
-  z.string({
-    error: (issue) => (Array.isArray(issue.input) ? `${what} must be given at most once` : `${what} must be a string`),
-  });
-
-const DIGITS = /^[0-9]{1,7}$/;
-const integerParam = (name: string, min: number, max: number) =>
-  once(name)
-    .regex(DIGITS, `${name} must be a whole number`)
-    .transform(Number)
-    .pipe(z.int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
-
-const dateParam = (name: string) =>
-  once(name)
-    .refine(
-      (value) => IsoDateTimeSchema.safeParse(value).success,
-      `${name} must be an ISO-8601 date-time with an offset, e.g. 2026-01-01T00:00:00Z`,
-    )
-    .transform((value) => new Date(value));
 
 const typeParam = z
   .union([z.string(), z.array(z.string()).max(ACTIVITY_TYPES.length * 2, 'too many type parameters')])
@@ -90,42 +69,6 @@ const NO_PARAMS = z.strictObject({});
 
 /** The query-string schemas of the read endpoints, for the OpenAPI document. */
 export const ACTIVITY_QUERY_PARAMS = { list: LIST_PARAMS, byUser: USER_LIST_PARAMS, byId: NO_PARAMS } as const;
-
-const OPERATOR_SYNTAX = /[[\]$.]/;
-
-function invalid(errors: FieldError[]): DomainError {
-  return new DomainError('VALIDATION_FAILED', 'The query parameters are invalid', { errors });
-}
-
-/**
- * Validates the raw query before zod sees it: bracket and operator keys are named as such, unknown
- * keys listed, and only then are values parsed. Nothing that fails here reaches the use case.
- */
-function parseQuery<T>(schema: z.ZodType<T>, allowed: readonly string[], query: unknown): T {
-  const raw = { ...(query as Record<string, unknown>) };
-  const errors: FieldError[] = [];
-  for (const key of Object.keys(raw)) {
-    const path = key.length > 64 ? `${key.slice(0, 64)}…` : key;
-    if (OPERATOR_SYNTAX.test(key)) {
-      errors.push({
-        path,
-        message: 'operator or bracket syntax is not supported; send plain values like userId=alice',
-      });
-    } else if (!allowed.includes(key)) {
-      errors.push({
-        path,
-        message:
-          allowed.length > 0
-            ? `unknown parameter; allowed: ${allowed.join(', ')}`
-            : 'this endpoint takes no parameters',
-      });
-    }
-  }
-  if (errors.length > 0) throw invalid(errors);
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw invalid(toFieldErrors(parsed.error.issues));
-  return parsed.data;
-}
 
 function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
   const errors: FieldError[] = [];

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { findApiKey, hasScope, scopeForMethod, type ApiKeyEntry } from '../../domain/api-key';
+import { findApiKey, hasScope, scopeFor, type ApiKeyEntry } from '../../domain/api-key';
 import { PROBLEMS, sendProblem } from './problem';
 
 export interface AuthOptions {
@@ -88,9 +88,14 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
       );
       return;
     }
-    const scope = scopeForMethod(req.method);
+    const scope = scopeFor(req.method, req.path);
     if (!hasScope(entry, scope)) {
-      sendProblem(req, res, PROBLEMS.forbidden, `This API key lacks the "${scope}" scope needed for ${req.method}`);
+      sendProblem(
+        req,
+        res,
+        PROBLEMS.forbidden,
+        `This API key lacks the "${scope}" scope needed for ${req.method} ${scope === 'admin' ? req.path : ''}`.trim(),
+      );
       return;
     }
     next();

@@ -9,6 +9,14 @@ import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
 import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import {
+  DEAD_LETTER_PARAMS,
+  DeadLetterDetailSchema,
+  DeadLetterListSchema,
+  DeadLetterStatsSchema,
+  ReplayJobSchema,
+  ReplayRequestSchema,
+} from './dead-letters.router';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsSchema, type ProblemKind, PROBLEMS } from './problem';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -19,6 +27,8 @@ export interface OpenApiOptions {
   bodyLimits: BodyLimits;
   /** Whether the read endpoints are mounted. */
   queries: boolean;
+  /** Whether the dead-letter endpoints are mounted. */
+  deadLetters?: boolean;
   /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
   apiKeys: boolean;
   version?: string;
@@ -166,6 +176,110 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       ...(security ? { security } : {}),
       request: { params: z.object({ userId: UserIdSchema }), query: ACTIVITY_QUERY_PARAMS.byUser },
       responses: listResponses,
+    });
+  }
+
+  if (options.deadLetters) {
+    const admin = {
+      tags: ['dead letters'],
+      ...(security ? { security } : {}),
+    };
+    const adminErrors: RouteConfig['responses'] = {
+      503: UNAVAILABLE,
+      ...secured,
+      ...(options.apiKeys ? { 403: problem(PROBLEMS.forbidden, 'The API key lacks the admin scope') } : {}),
+    };
+    const jobParams = z.object({ jobId: z.string().regex(/^rj_[A-Za-z0-9_-]{12}$/) });
+    registry.registerPath({
+      ...admin,
+      method: 'get',
+      path: '/api/v1/dead-letters',
+      summary: 'List dead letters, newest first, with filters and cursor paging',
+      description: 'Raw payloads can hold personal data: admin scope only.',
+      request: { query: DEAD_LETTER_PARAMS.list },
+      responses: {
+        200: { description: 'One page', content: json(DeadLetterListSchema) },
+        400: BAD_QUERY,
+        ...adminErrors,
+      },
+    });
+    registry.registerPath({
+      ...admin,
+      method: 'get',
+      path: '/api/v1/dead-letters/stats',
+      summary: 'Dead letters per reason and per status',
+      request: { query: DEAD_LETTER_PARAMS.stats },
+      responses: {
+        200: { description: 'Counts', content: json(DeadLetterStatsSchema) },
+        400: BAD_QUERY,
+        ...adminErrors,
+      },
+    });
+    registry.registerPath({
+      ...admin,
+      method: 'get',
+      path: toOpenApiPath('/api/v1/dead-letters/:letterId'),
+      summary: 'One dead letter: payload (decoded when it parses), headers, error',
+      request: {
+        params: z.object({ letterId: z.string().regex(/^[0-9]{1,10}-[0-9]{1,19}$/) }),
+        query: DEAD_LETTER_PARAMS.none,
+      },
+      responses: {
+        200: { description: 'The letter', content: json(DeadLetterDetailSchema) },
+        400: BAD_QUERY,
+        404: problem(PROBLEMS.notFound, 'No letter with this id'),
+        ...adminErrors,
+      },
+    });
+    registry.registerPath({
+      ...admin,
+      method: 'post',
+      path: '/api/v1/dead-letters/replays',
+      summary: 'Start a replay (or a dry run) of the selected letters',
+      description:
+        'Each letter is re-validated with the current contract; valid ones are republished with their original key, ' +
+        'eventId and headers (plus replay-job and replay-count) and marked replayed once the broker acknowledged. ' +
+        'Stored exactly once through the worker’s eventId dedup, also when a job is resumed or run twice.',
+      request: { query: DEAD_LETTER_PARAMS.none, body: { required: true, content: json(ReplayRequestSchema) } },
+      responses: {
+        202: {
+          description: 'Started; Location points at the job',
+          headers: { Location: { schema: { type: 'string' }, description: 'The job resource' } },
+          content: json(ReplayJobSchema),
+        },
+        400: problem(PROBLEMS.validation, 'Invalid request body'),
+        409: problem(PROBLEMS.conflict, 'A running replay job has an overlapping filter'),
+        413: problem(PROBLEMS.payloadTooLarge, 'Body over 64 KB'),
+        415: problem(PROBLEMS.unsupportedMediaType, 'Body not sent as application/json'),
+        ...adminErrors,
+      },
+    });
+    registry.registerPath({
+      ...admin,
+      method: 'get',
+      path: toOpenApiPath('/api/v1/dead-letters/replays/:jobId'),
+      summary: 'A replay job: state, counts, per-partition progress, samples of what still fails',
+      request: { params: jobParams, query: DEAD_LETTER_PARAMS.none },
+      responses: {
+        200: { description: 'The job', content: json(ReplayJobSchema) },
+        400: BAD_QUERY,
+        404: problem(PROBLEMS.notFound, 'No such job'),
+        ...adminErrors,
+      },
+    });
+    registry.registerPath({
+      ...admin,
+      method: 'delete',
+      path: toOpenApiPath('/api/v1/dead-letters/replays/:jobId'),
+      summary: 'Cancel a running replay job (letters not reached stay dead; none is lost)',
+      request: { params: jobParams, query: DEAD_LETTER_PARAMS.none },
+      responses: {
+        200: { description: 'The job, cancelled', content: json(ReplayJobSchema) },
+        400: BAD_QUERY,
+        404: problem(PROBLEMS.notFound, 'No such job'),
+        409: problem(PROBLEMS.conflict, 'The job has already ended'),
+        ...adminErrors,
+      },
     });
   }
 

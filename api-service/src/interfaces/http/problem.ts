@@ -40,6 +40,7 @@ export const PROBLEMS = {
   forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
   notFound: { status: 404, title: 'Not found', slug: 'not-found' },
   methodNotAllowed: { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
+  conflict: { status: 409, title: 'Conflict', slug: 'conflict' },
   payloadTooLarge: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },
   unsupportedMediaType: { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' },
   tooManyRequests: { status: 429, title: 'Too many requests', slug: 'too-many-requests' },
@@ -51,6 +52,7 @@ export const DOMAIN_ERROR_PROBLEMS: Record<DomainErrorCode, ProblemKind> = {
   VALIDATION_FAILED: PROBLEMS.validation,
   NOT_FOUND: PROBLEMS.notFound,
   PAYLOAD_TOO_LARGE: PROBLEMS.payloadTooLarge,
+  CONFLICT: PROBLEMS.conflict,
   SERVICE_UNAVAILABLE: PROBLEMS.unavailable,
 };
 

@@ -1,0 +1,9 @@
+import type { OutgoingMessage } from '@uap/shared';
+
+/**
+ * Publishes prepared messages (key, value, headers as given) to the activities topic, with the same
+ * guarantee as ActivityPublisher: resolves only once the broker acknowledged every message.
+ */
+export interface MessagePublisher {
+  publishMessages(messages: OutgoingMessage[]): Promise<void>;
+}
