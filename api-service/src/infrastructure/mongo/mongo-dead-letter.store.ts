@@ -80,7 +80,8 @@ export class MongoDeadLetterStore implements DeadLetterStore {
   async partitions(filter: ReplayFilter): Promise<number[]> {
     const { statuses: _statuses, ...rest } = filter;
     const partitions = await storeCall('dead-letter partitions', () =>
-      this.letters.distinct('dlqPartition', letterFilter(rest), { maxTimeMS: this.options.maxTimeMs }),
+      // No maxTimeMS here: FerretDB refuses it on distinct ("unknown field").
+      this.letters.distinct('dlqPartition', letterFilter(rest)),
     );
     return (partitions as number[]).sort((a, b) => a - b);
   }
