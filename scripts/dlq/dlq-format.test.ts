@@ -38,6 +38,7 @@ describe('dlq output', () => {
     const text = formatLetter(aLetterDetail({ replayedAt: '2026-11-29T00:00:00.000Z', replayJob: 'rj_x' }));
     expect(text).toContain('letter      0-42  (user-activities.dlq partition 0 offset 42)');
     expect(text).toContain('source      user-activities partition 3 offset 1187');
+    expect(text).toContain('status      dead (replay count 0)');
     expect(text).toContain('replayed    2026-11-29T00:00:00.000Z by rj_x');
     expect(text).toContain('  dlq-reason: schema-violation');
     expect(text).toContain('payload     json, 61 bytes\n  {\n    "userId": "alice",');

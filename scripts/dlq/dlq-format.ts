@@ -49,7 +49,7 @@ export function formatLetter(letter: LetterDetail): string {
       : `${letter.source.topic} partition ${letter.source.partition ?? '?'} offset ${letter.source.offset ?? '?'}`;
   const lines = [
     `letter      ${letter.letterId}  (${letter.dlq.topic} partition ${letter.dlq.partition} offset ${letter.dlq.offset})`,
-    `status      ${letter.status}, replayed ${letter.replayCount} time${letter.replayCount === 1 ? '' : 's'} before`,
+    `status      ${letter.status} (replay count ${letter.replayCount})`,
     `reason      ${letter.reason}`,
     `error       ${letter.error}`,
     `failed at   ${letter.failedAt}`,
