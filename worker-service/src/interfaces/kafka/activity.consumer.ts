@@ -8,7 +8,7 @@ import type {
   RecordActivitiesUseCase,
 } from '../../application/record-activities.use-case';
 import type { WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';
-import { retryInBatch, type BatchControl } from './retry-in-batch';
+import { retryInBatch, startBatchConsumer, type BatchControl } from './batch-consumer';
 
 export interface ActivityConsumerConfig {
   topic: string;
@@ -121,27 +121,12 @@ export class ActivityConsumer {
   }
 
   async start(): Promise<void> {
-    const { consumer } = this.deps;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.joined = true;
-      this.log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
-    });
-    consumer.on(consumer.events.STOP, () => {
-      this.joined = false;
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.joined = false;
-      this.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) this.deps.onFatal(payload.error);
-    });
-    await consumer.connect();
-    // A new group starts at the beginning: events accepted before the first worker started are not skipped.
-    await consumer.subscribe({ topics: [this.config.topic], fromBeginning: true });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      // Commit on every commitOffsetsIfNecessary call, i.e. after each stored chunk.
-      autoCommitThreshold: 1,
-      partitionsConsumedConcurrently: this.config.partitionsConcurrency ?? 1,
+    await startBatchConsumer(this.deps.consumer, {
+      topic: this.config.topic,
+      log: this.log,
+      onMembership: (joined) => (this.joined = joined),
+      onFatal: this.deps.onFatal,
+      partitionsConcurrency: this.config.partitionsConcurrency ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }

@@ -2,7 +2,7 @@ import type { Logger } from '@uap/shared';
 import type { Consumer } from 'kafkajs';
 import type { IndexDeadLettersUseCase } from '../../application/index-dead-letters.use-case';
 import type { WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';
-import { retryInBatch, type BatchControl } from './retry-in-batch';
+import { retryInBatch, startBatchConsumer, type BatchControl } from './batch-consumer';
 
 export interface DeadLetterIndexerConfig {
   topic: string;
@@ -45,23 +45,11 @@ export class DeadLetterIndexer {
   }
 
   async start(): Promise<void> {
-    const { consumer } = this.deps;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.joined = true;
-    });
-    consumer.on(consumer.events.STOP, () => {
-      this.joined = false;
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.joined = false;
-      this.log.error({ err: payload.error, restart: payload.restart }, 'dead-letter indexer crashed');
-      if (!payload.restart) this.deps.onFatal(payload.error);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.config.topic], fromBeginning: true });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommitThreshold: 1,
+    await startBatchConsumer(this.deps.consumer, {
+      topic: this.config.topic,
+      log: this.log,
+      onMembership: (joined) => (this.joined = joined),
+      onFatal: this.deps.onFatal,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }

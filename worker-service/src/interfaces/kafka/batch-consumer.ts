@@ -1,5 +1,5 @@
 import type { Logger } from '@uap/shared';
-import type { EachBatchPayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { isRetriable } from '../../application/retriable.errors';
 
 export type BatchControl = Pick<
@@ -61,4 +61,41 @@ async function waitHeartbeating(ms: number, payload: BatchControl, sleep: (ms: n
     await payload.heartbeat();
   }
   return payload.isRunning() && !payload.isStale();
+}
+
+export interface BatchConsumerOptions {
+  topic: string;
+  log: Logger;
+  /** Called with true when the group assigned this member its partitions, false when it stops or crashes. */
+  onMembership: (joined: boolean) => void;
+  /** Called when kafkajs gives up on the consumer; the process must not live on without it. */
+  onFatal: (error: Error) => void;
+  partitionsConcurrency?: number;
+  eachBatch: (payload: EachBatchPayload) => Promise<void>;
+}
+
+/**
+ * Subscribes from the beginning (a new group skips nothing written before it existed) and runs
+ * eachBatch with offsets resolved by hand and committed on every commitOffsetsIfNecessary call,
+ * i.e. only after what the batch handler stored.
+ */
+export async function startBatchConsumer(consumer: Consumer, options: BatchConsumerOptions): Promise<void> {
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    options.onMembership(true);
+    options.log.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+  });
+  consumer.on(consumer.events.STOP, () => options.onMembership(false));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    options.onMembership(false);
+    options.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    if (!payload.restart) options.onFatal(payload.error);
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommitThreshold: 1,
+    partitionsConsumedConcurrently: options.partitionsConcurrency ?? 1,
+    eachBatch: options.eachBatch,
+  });
 }
