@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { DEAD_LETTERS_COLLECTION, HEADERS, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
 import { anActivity } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
@@ -172,6 +174,42 @@ describe('dead letters: index, inspect, dry-run and replay on the real broker an
       payload: { kept: true, encoding: 'utf8' },
       key: 'replay-user',
     });
+  });
+
+  it('when the CLI asks the real API for stats and a dry run, then it prints the counts and exits 1 for what still fails', () => {
+    const dlq = (...args: string[]) =>
+      spawnSync(
+        join(__dirname, '..', 'node_modules', '.bin', 'tsx'),
+        [
+          '--tsconfig',
+          'tsconfig.test.json',
+          'scripts/dlq/dlq.ts',
+          ...args,
+          '--url',
+          api.url,
+          '--key',
+          KEYS.admin,
+          '--json',
+        ],
+        { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 60_000 },
+      );
+
+    const stats = dlq('stats');
+    const dryRun = dlq('replay', '--reason', 'invalid-json', '--dry-run');
+    const denied = spawnSync(
+      join(__dirname, '..', 'node_modules', '.bin', 'tsx'),
+      ['--tsconfig', 'tsconfig.test.json', 'scripts/dlq/dlq.ts', 'stats', '--url', api.url, '--key', KEYS.read],
+      { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 60_000 },
+    );
+
+    expect(stats.status).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ total: 1_000, byReason: { 'invalid-json': 300 } });
+    expect(dryRun.status).toBe(1);
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({
+      state: 'done',
+      counts: { scanned: 300, stillFailing: { 'invalid-json': 300 } },
+    });
+    expect(denied.status).toBe(2);
   });
 
   it('when a dry run covers 1,000 letters of 3 reasons, then it reports exact counts and changes nothing', async () => {
