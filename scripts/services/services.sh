@@ -143,6 +143,18 @@ stop_postgres() {
   as_pg_user "$bin/pg_ctl" -D "$dir/data" stop -m fast -t 30 >/dev/null 2>&1 || true
 }
 
+# kcat (librdkafka) is what the integration tests use to produce as a client other than kafkajs.
+ensure_kcat() {
+  command -v kcat >/dev/null && return
+  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing kcat with apt-get (first run only; the tests produce with it as a non-kafkajs client)…"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat; } >&2 \
+      || log "apt-get install kcat failed; the tests that produce with kcat will say how to install it"
+  else
+    log "kcat is not installed; the tests that produce with kcat will fail until it is (e.g. apt-get install kcat)"
+  fi
+}
+
 # ---------- kafka ----------
 start_kafka() {
   local dir="$STATE_DIR/kafka" pidf="$STATE_DIR/kafka.pid" logf="$LOG_DIR/kafka.log"
@@ -254,6 +266,7 @@ print_env() {
 case "${1:-}" in
   up)
     mkdir -p "$LOG_DIR"
+    ensure_kcat
     start_ferretdb
     start_kafka
     log "ready; logs in $LOG_DIR"
