@@ -112,7 +112,9 @@ async function readsAtScale(stack: Stack): Promise<ReadsAtScaleReport> {
   for (const size of [...CONFIG.readSizes].sort((a, b) => a - b)) {
     console.error(`[bench] reads: seeding ${stored} → ${size} events by insertMany`);
     const s0 = performance.now();
-    const docs = toEvents(inputs.slice(stored, size), new Date()).map((e) => toActivityDocument(e, new Date()));
+    const docs = toEvents(inputs.slice(stored, size), new Date()).map((event, i) =>
+      toActivityDocument({ event, partition: 0, offset: String(stored + i) }, new Date()),
+    );
     let next = 0;
     const writer = async () => {
       for (let i = next; i < docs.length; i = next) {
@@ -280,7 +282,9 @@ async function pipelineAndReads(stack: Stack): Promise<Pick<BenchReport, 'pipeli
   const rawDb = stack.client.db(`bench_${stack.id}_raw`);
   stack.dbs.push(rawDb.databaseName);
   await createIndexes(rawDb);
-  const docs = toEvents(inputs, new Date()).map((e) => toActivityDocument(e, new Date()));
+  const docs = toEvents(inputs, new Date()).map((event, i) =>
+    toActivityDocument({ event, partition: 0, offset: String(i) }, new Date()),
+  );
   // As many writers as the worker has (PARTITIONS_CONCURRENCY, default 6), each with the worker's chunk size.
   const r0 = performance.now();
   let next = 0;

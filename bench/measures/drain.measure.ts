@@ -39,12 +39,14 @@ export async function runNaiveConsumer(
   let inserted = 0;
   let started = 0;
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ message, partition }) => {
       if (started === 0) started = performance.now();
       const event = JSON.parse(message.value!.toString()) as ActivityEvent;
-      await collection.insertOne(toActivityDocument(event, new Date())).catch((err: { code?: number }) => {
-        if (err.code !== 11000) throw err;
-      });
+      await collection
+        .insertOne(toActivityDocument({ event, partition, offset: message.offset }, new Date()))
+        .catch((err: { code?: number }) => {
+          if (err.code !== 11000) throw err;
+        });
       inserted++;
     },
   });

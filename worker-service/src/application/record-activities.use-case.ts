@@ -93,7 +93,11 @@ export class RecordActivitiesUseCase {
   private async store(events: readonly ConsumedEvent[], at: Date, isRepeat: boolean): Promise<StoreOutcome> {
     try {
       const outcome = await this.deps.repository.insertNew(
-        events.map((e) => e.event),
+        events.map(({ event, message }) => ({
+          event,
+          partition: message.source.partition,
+          offset: message.source.offset,
+        })),
         at,
       );
       return {

@@ -1,5 +1,10 @@
 import type { ActivityEvent, DeadLetterRecord } from '@uap/shared';
-import type { ActivityRepository, InsertOutcome, RejectedWrite } from '../application/ports/activity.repository.port';
+import type {
+  ActivityRepository,
+  EventCopy,
+  InsertOutcome,
+  RejectedWrite,
+} from '../application/ports/activity.repository.port';
 import type { DeadLetterIndex } from '../application/ports/dead-letter.index.port';
 import type { DeadLetter, DeadLetterPublisher } from '../application/ports/dead-letter.publisher.port';
 import { DeadLetterUnavailableError, StoreUnavailableError, StoreWriteError } from '../application/retriable.errors';
@@ -15,7 +20,7 @@ export type RefusalStyle = 'per-document' | 'whole-write';
  * and pings fail); `refuse(predicate, style)` makes it refuse some documents for good.
  */
 export class InMemoryActivityRepository implements ActivityRepository {
-  readonly stored = new Map<string, ActivityEvent & { persistedAt: Date }>();
+  readonly stored = new Map<string, ActivityEvent & { persistedAt: Date; partition: number; offset: string }>();
   writeAttempts = 0;
   pings = 0;
   private failuresLeft = 0;
@@ -38,7 +43,7 @@ export class InMemoryActivityRepository implements ActivityRepository {
     return this;
   }
 
-  async insertNew(events: readonly ActivityEvent[], persistedAt: Date): Promise<InsertOutcome> {
+  async insertNew(copies: readonly EventCopy[], persistedAt: Date): Promise<InsertOutcome> {
     this.writeAttempts++;
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
@@ -50,7 +55,7 @@ export class InMemoryActivityRepository implements ActivityRepository {
     }
     let inserted = 0;
     const rejected: RejectedWrite[] = [];
-    for (const [index, event] of events.entries()) {
+    for (const [index, { event, partition, offset }] of copies.entries()) {
       if (this.refusal?.refuses(event)) {
         if (this.refusal.style === 'whole-write') {
           throw new StoreWriteError('insert refused with code 1: unsupported Unicode escape sequence (fake)');
@@ -59,10 +64,10 @@ export class InMemoryActivityRepository implements ActivityRepository {
         continue;
       }
       if (this.stored.has(event.eventId)) continue;
-      this.stored.set(event.eventId, { ...event, persistedAt });
+      this.stored.set(event.eventId, { ...event, persistedAt, partition, offset });
       inserted++;
     }
-    return { inserted, duplicates: events.length - inserted - rejected.length, rejected };
+    return { inserted, duplicates: copies.length - inserted - rejected.length, rejected };
   }
 
   async ping(): Promise<void> {

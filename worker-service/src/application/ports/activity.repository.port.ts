@@ -2,9 +2,19 @@ import type { ActivityEvent } from '@uap/shared';
 
 /** A document the store refused on its own merits, reported by the store for that document alone. */
 export interface RejectedWrite {
-  /** Position in the events given to insertNew. */
+  /** Position in the copies given to insertNew. */
   index: number;
   error: string;
+}
+
+/**
+ * An event with the topic position of the copy being stored. The first copy stored wins; a receipt
+ * names the copy its 202 accepted, so comparing positions tells `persisted` from `duplicate`.
+ */
+export interface EventCopy {
+  event: ActivityEvent;
+  partition: number;
+  offset: string;
 }
 
 export interface InsertOutcome {
@@ -23,6 +33,6 @@ export interface InsertOutcome {
  * assumed stored, and the caller retries or narrows the write down.
  */
 export interface ActivityRepository {
-  insertNew(events: readonly ActivityEvent[], persistedAt: Date): Promise<InsertOutcome>;
+  insertNew(copies: readonly EventCopy[], persistedAt: Date): Promise<InsertOutcome>;
   ping(): Promise<void>;
 }

@@ -10,6 +10,9 @@ export interface ActivityDocument {
   occurredAt: Date;
   receivedAt: Date;
   persistedAt: Date;
+  /** Topic position of the copy that was stored (receipts compare it with their own). */
+  sourcePartition: number;
+  sourceOffset: number;
   sessionId?: string;
   metadata: Record<string, unknown>;
   context: { ip?: string; userAgent?: string };
@@ -24,6 +27,8 @@ export const ActivitySchema = new Schema<ActivityDocument>(
     occurredAt: { type: Date, required: true },
     receivedAt: { type: Date, required: true },
     persistedAt: { type: Date, required: true },
+    sourcePartition: { type: Number, required: true },
+    sourceOffset: { type: Number, required: true },
     sessionId: { type: String },
     metadata: { type: Schema.Types.Mixed, required: true },
     context: { ip: String, userAgent: String },

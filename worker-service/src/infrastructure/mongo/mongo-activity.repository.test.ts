@@ -1,4 +1,5 @@
-import { anActivity } from '@uap/shared/testing';
+import type { ActivityEvent } from '@uap/shared';
+import { anActivity as anEvent } from '@uap/shared/testing';
 import type { Model } from 'mongoose';
 import type { ActivityDocument } from './activity.model';
 import { MongoActivityRepository, toActivityDocument } from './mongo-activity.repository';
@@ -20,13 +21,21 @@ function bulkWriteError(writeErrors: unknown): Error {
 }
 
 const persistedAt = new Date('2026-03-01T00:00:00.000Z');
+let nextOffset = 0;
+/** An event as the repository gets it: with the topic position of its copy. */
+const anActivity = (overrides: Partial<ActivityEvent> = {}) => ({
+  event: anEvent(overrides),
+  partition: 1,
+  offset: String(nextOffset++),
+});
 
 describe('MongoActivityRepository', () => {
   it('when events are written, then one unordered lean insertMany carries them with Dates', async () => {
     const { repository, calls } = repositoryWhoseInsertMany(async (docs) => ({ insertedCount: docs.length }));
-    const event = anActivity({ sessionId: 's-1' });
+    const copy = anActivity({ sessionId: 's-1' });
+    const { event } = copy;
 
-    const outcome = await repository.insertNew([event, anActivity()], persistedAt);
+    const outcome = await repository.insertNew([copy, anActivity()], persistedAt);
 
     expect(outcome).toEqual({ inserted: 2, duplicates: 0, rejected: [] });
     expect(calls).toHaveLength(1);
@@ -36,6 +45,8 @@ describe('MongoActivityRepository', () => {
       occurredAt: new Date(event.occurredAt),
       receivedAt: new Date(event.receivedAt),
       persistedAt,
+      sourcePartition: 1,
+      sourceOffset: Number(copy.offset),
     });
   });
 
@@ -138,7 +149,9 @@ describe('MongoActivityRepository', () => {
   });
 
   it('when an event has no sessionId, then the document has no sessionId field', () => {
-    const { sessionId: _omitted, ...event } = anActivity();
-    expect(Object.keys(toActivityDocument(event, persistedAt))).not.toContain('sessionId');
+    const { sessionId: _omitted, ...event } = anEvent();
+    expect(Object.keys(toActivityDocument({ event, partition: 0, offset: '7' }, persistedAt))).not.toContain(
+      'sessionId',
+    );
   });
 });

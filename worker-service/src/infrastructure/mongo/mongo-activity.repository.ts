@@ -1,7 +1,7 @@
-import type { ActivityEvent } from '@uap/shared';
 import type { Model } from 'mongoose';
 import type {
   ActivityRepository,
+  EventCopy,
   InsertOutcome,
   RejectedWrite,
 } from '../../application/ports/activity.repository.port';
@@ -43,7 +43,7 @@ type ServerErrorLike = {
   message?: string;
 };
 
-export function toActivityDocument(event: ActivityEvent, persistedAt: Date): ActivityDocument {
+export function toActivityDocument({ event, partition, offset }: EventCopy, persistedAt: Date): ActivityDocument {
   return {
     eventId: event.eventId,
     schemaVersion: event.schemaVersion,
@@ -52,6 +52,8 @@ export function toActivityDocument(event: ActivityEvent, persistedAt: Date): Act
     occurredAt: new Date(event.occurredAt),
     receivedAt: new Date(event.receivedAt),
     persistedAt,
+    sourcePartition: partition,
+    sourceOffset: Number(offset),
     ...(event.sessionId === undefined ? {} : { sessionId: event.sessionId }),
     metadata: event.metadata,
     context: event.context,
@@ -80,8 +82,8 @@ function isTransient(err: ServerErrorLike): boolean {
 export class MongoActivityRepository implements ActivityRepository {
   constructor(private readonly model: Model<ActivityDocument>) {}
 
-  async insertNew(events: readonly ActivityEvent[], persistedAt: Date): Promise<InsertOutcome> {
-    const docs = events.map((event) => toActivityDocument(event, persistedAt));
+  async insertNew(copies: readonly EventCopy[], persistedAt: Date): Promise<InsertOutcome> {
+    const docs = copies.map((copy) => toActivityDocument(copy, persistedAt));
     try {
       // lean: the documents are built above from validated events; skip hydration and casting.
       const result = await this.model.insertMany(docs, { ordered: false, lean: true, rawResult: true });
