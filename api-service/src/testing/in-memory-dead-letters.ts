@@ -1,5 +1,6 @@
 import type { DeadLetterRecord, OutgoingMessage } from '@uap/shared';
 import type { DeadLetterCount, DeadLetterStore } from '../application/ports/dead-letter-store.port';
+import type { PublishedPosition } from '../application/ports/activity-publisher.port';
 import type { MessagePublisher } from '../application/ports/message-publisher.port';
 import type { ReplayJobStore } from '../application/ports/replay-job-store.port';
 import { matchesLetter, type DeadLetterFilters, type LetterPosition } from '../domain/dead-letter-query';
@@ -123,12 +124,14 @@ export class InMemoryMessagePublisher implements MessagePublisher {
     return this;
   }
 
-  async publishMessages(messages: OutgoingMessage[]): Promise<void> {
+  async publishMessages(messages: OutgoingMessage[]): Promise<PublishedPosition[]> {
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       throw Object.assign(new Error('broker away (fake)'), { retriable: true });
     }
+    const first = this.sent.length;
     this.sent.push(...messages);
     this.onPublish?.();
+    return messages.map((_, i) => ({ topic: 'user-activities', partition: 0, offset: first + i }));
   }
 }

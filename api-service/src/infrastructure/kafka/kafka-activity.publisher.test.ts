@@ -5,12 +5,26 @@ import pino from 'pino';
 import { KafkaActivityPublisher } from './kafka-activity.publisher';
 import { domainErrorOf } from '../../testing/domain-error-of';
 
-/** A stand-in for kafkajs' producer and admin whose calls do whatever the test says. */
+/**
+ * A stand-in for kafkajs' producer and admin whose calls do whatever the test says. A send that
+ * succeeds is acknowledged like a broker would: per partition, the base offset of its messages.
+ */
 function fakeKafka(
   send: (record: ProducerRecord) => Promise<unknown>,
   describeCluster: () => Promise<unknown> = async () => ({}),
+  partitions = 3,
 ) {
   const records: ProducerRecord[] = [];
+  const logEnd = new Map<number, number>();
+  const acknowledge = (record: ProducerRecord) => {
+    const counts = new Map<number, number>();
+    for (const m of record.messages) counts.set(m.partition!, (counts.get(m.partition!) ?? 0) + 1);
+    return [...counts].map(([partition, count]) => {
+      const baseOffset = logEnd.get(partition) ?? 100;
+      logEnd.set(partition, baseOffset + count);
+      return { topicName: record.topic, partition, errorCode: 0, baseOffset: String(baseOffset) };
+    });
+  };
   const handlers = new Map<string, () => void>();
   const kafka = {
     producer: () => ({
@@ -20,10 +34,20 @@ function fakeKafka(
       disconnect: async () => handlers.get('disconnect')?.(),
       send: (record: ProducerRecord) => {
         records.push(record);
-        return send(record);
+        return send(record).then(() => acknowledge(record));
       },
     }),
-    admin: () => ({ connect: async () => undefined, disconnect: async () => undefined, describeCluster }),
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      describeCluster,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({
+          name,
+          partitions: Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 1 })),
+        })),
+      }),
+    }),
   } as unknown as Kafka;
   return { kafka, records };
 }
@@ -47,6 +71,37 @@ describe('KafkaActivityPublisher', () => {
       [HEADERS.requestId]: 'req-1',
     });
     expect(JSON.parse(String(records[0]!.messages[0]!.value))).toEqual(events[0]);
+  });
+
+  it('when publishes are sent together, then each event gets its partition (murmur2 of the key) and its exact offset', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let sends = 0;
+    const { kafka, records } = fakeKafka(async () => {
+      if (sends++ === 0) await gate;
+    });
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 2000 }, { kafka, logger });
+    const first = publisher.publish([anActivity({ userId: 'alice' })], { requestId: 'r1' });
+    await new Promise((resolve) => setImmediate(resolve));
+    // These two wait behind the first send and go out together in the second.
+    const second = publisher.publish([anActivity({ userId: 'alice' }), anActivity({ userId: 'bob' })], {
+      requestId: 'r2',
+    });
+    const third = publisher.publish([anActivity({ userId: 'alice' })], { requestId: 'r3' });
+    release();
+
+    const [a, b, c] = await Promise.all([first, second, third]);
+
+    expect(records).toHaveLength(2);
+    const alice = records[0]!.messages[0]!.partition!;
+    const bob = records[1]!.messages[1]!.partition!;
+    expect(records[1]!.messages.map((m) => m.partition)).toEqual([alice, bob, alice]);
+    expect(a).toEqual([{ topic: 't1', partition: alice, offset: 100 }]);
+    expect(b).toEqual([
+      { topic: 't1', partition: alice, offset: 101 },
+      { topic: 't1', partition: bob, offset: bob === alice ? 102 : 100 },
+    ]);
+    expect(c).toEqual([{ topic: 't1', partition: alice, offset: bob === alice ? 103 : 102 }]);
   });
 
   it('when the broker never acknowledges, then publish rejects as retriable SERVICE_UNAVAILABLE at the bound', async () => {
@@ -187,7 +242,7 @@ describe('KafkaActivityPublisher', () => {
       gated.gates.shift()!();
 
       await first;
-      await expect(small).resolves.toBeUndefined();
+      await expect(small).resolves.toEqual([expect.objectContaining({ topic: 't1' })]);
       expect((await huge).code).toBe('PAYLOAD_TOO_LARGE');
       expect(records.map((r) => r.messages.map((m) => m.key))).toEqual([['a'], ['huge', 'small'], ['huge'], ['small']]);
     });

@@ -1,7 +1,19 @@
 import { encodeActivityMessage, type ActivityEvent, type Logger, type OutgoingMessage } from '@uap/shared';
-import { CompressionTypes, Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  Partitioners,
+  type Admin,
+  type ICustomPartitioner,
+  type Kafka,
+  type PartitionMetadata,
+  type Producer,
+} from 'kafkajs';
 import { DomainError } from '../../domain/domain-error';
-import type { ActivityPublisher, PublishMeta } from '../../application/ports/activity-publisher.port';
+import type {
+  ActivityPublisher,
+  PublishedPosition,
+  PublishMeta,
+} from '../../application/ports/activity-publisher.port';
 import type { MessagePublisher } from '../../application/ports/message-publisher.port';
 
 export interface KafkaPublisherConfig {
@@ -16,10 +28,12 @@ class PublishTimeoutError extends Error {
   override readonly name = 'PublishTimeoutError';
 }
 
+type PartitionedMessage = OutgoingMessage & { partition: number };
+
 interface Pending {
-  messages: OutgoingMessage[];
+  messages: PartitionedMessage[];
   bytes: number;
-  settle: (err?: unknown) => void;
+  settle: (result: PublishedPosition[] | Error) => void;
 }
 
 const DEFAULT_MAX_GROUP_BYTES = 900 * 1024;
@@ -39,6 +53,10 @@ const COMPRESS_FROM_BYTES = 256 * 1024;
  * already in flight cannot be cancelled and may land later. Both are safe: the client heard 503,
  * retries with the same eventIds, and the worker deduplicates by eventId. What cannot happen is a
  * 202 for an event that is not on the topic.
+ *
+ * Every message gets its partition here, from the same Java-compatible murmur2 partitioner kafkajs
+ * would apply, so the broker's acknowledgement (a base offset per partition) tells each event's exact
+ * offset: message i of a partition in one send has offset baseOffset + i. That is what receipts vouch for.
  */
 export class KafkaActivityPublisher implements ActivityPublisher, MessagePublisher {
   private readonly producer: Producer;
@@ -51,6 +69,8 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
   private connecting: Promise<void> | undefined;
   private connected = false;
   private closing = false;
+  private readonly partitioner: ReturnType<ICustomPartitioner> = Partitioners.DefaultPartitioner();
+  private partitions: PartitionMetadata[] | undefined;
 
   constructor(
     private readonly config: KafkaPublisherConfig,
@@ -109,35 +129,61 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
     await this.connecting;
   }
 
-  async publish(events: ActivityEvent[], meta: PublishMeta): Promise<void> {
-    await this.publishMessages(
+  async publish(events: ActivityEvent[], meta: PublishMeta): Promise<PublishedPosition[]> {
+    return this.publishMessages(
       events.map((event) => encodeActivityMessage(event, meta.requestId)),
       meta,
     );
   }
 
   /** Prepared messages (replays keep their original key and headers), through the same single send in flight. */
-  async publishMessages(messages: OutgoingMessage[], meta: PublishMeta = { requestId: 'replay' }): Promise<void> {
+  async publishMessages(
+    messages: OutgoingMessage[],
+    meta: PublishMeta = { requestId: 'replay' },
+  ): Promise<PublishedPosition[]> {
     if (this.closing) {
       throw new DomainError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry shortly', { retriable: true });
     }
     let entry!: Pending;
-    const done = new Promise<void>((resolve, reject) => {
+    const done = new Promise<PublishedPosition[]>((resolve, reject) => {
       entry = {
-        messages,
+        messages: [],
         bytes: messages.reduce((sum, m) => sum + Buffer.byteLength(m.value) + Buffer.byteLength(m.key), 0),
-        settle: (err) => (err === undefined ? resolve() : reject(err)),
+        settle: (result) => (result instanceof Error ? reject(result) : resolve(result)),
       };
     });
-    this.queue.push(entry);
-    void this.drain();
+    let abandoned = false;
+    const work = (async () => {
+      // Inside the time budget: the partition count is fetched once (and again after a failed send).
+      const partitionMetadata = await this.partitionMetadata();
+      entry.messages = messages.map((message) => ({
+        ...message,
+        partition: this.partitioner({ topic: this.config.topic, partitionMetadata, message }),
+      }));
+      if (abandoned) return [];
+      this.queue.push(entry);
+      void this.drain();
+      return done;
+    })();
     try {
-      await withTimeout(done, this.config.publishTimeoutMs);
+      return await withTimeout(work, this.config.publishTimeoutMs);
     } catch (err) {
+      abandoned = true;
       const waiting = this.queue.indexOf(entry);
       if (waiting >= 0) this.queue.splice(waiting, 1);
       throw this.toDomainError(err, messages.length, meta);
     }
+  }
+
+  private async partitionMetadata(): Promise<PartitionMetadata[]> {
+    if (this.partitions === undefined) {
+      await this.admin.connect();
+      const { topics } = await this.admin.fetchTopicMetadata({ topics: [this.config.topic] });
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length === 0) throw new Error(`topic ${this.config.topic} has no partitions`);
+      this.partitions = partitions;
+    }
+    return this.partitions;
   }
 
   async disconnect(): Promise<void> {
@@ -176,20 +222,32 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
       // default 1 MB message.max.bytes; kafkajs consumers decompress it transparently. Small groups
       // go uncompressed: there zlib costs more CPU and latency than it saves on the wire.
       const bytes = group.reduce((sum, p) => sum + p.bytes, 0);
-      await this.producer.send({
+      const acks = await this.producer.send({
         topic: this.config.topic,
         acks: -1,
         compression: bytes >= COMPRESS_FROM_BYTES ? CompressionTypes.GZIP : CompressionTypes.None,
         messages: group.flatMap((p) => p.messages),
       });
-      for (const p of group) p.settle();
+      const next = new Map(acks.map((ack) => [ack.partition, Number(ack.baseOffset)]));
+      for (const p of group) {
+        p.settle(
+          p.messages.map((m) => {
+            const offset = next.get(m.partition);
+            if (offset === undefined) throw new Error(`no acknowledgement for partition ${m.partition}`);
+            next.set(m.partition, offset + 1);
+            return { topic: this.config.topic, partition: m.partition, offset };
+          }),
+        );
+      }
     } catch (err) {
       // Too large together is not too large alone: one request's oversize must not fail its neighbours.
       if (isTooLarge(err) && group.length > 1) {
         for (const p of group) await this.sendGroup([p]);
         return;
       }
-      for (const p of group) p.settle(err);
+      // The topic may have grown: the next send partitions with fresh metadata.
+      this.partitions = undefined;
+      for (const p of group) p.settle(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

@@ -108,8 +108,9 @@ export function timedPublisher(publisher: ActivityPublisher, metrics: Pick<ApiMe
     publish: async (events, meta) => {
       const end = metrics.publishDuration.startTimer();
       try {
-        await publisher.publish(events, meta);
+        const positions = await publisher.publish(events, meta);
         end({ outcome: 'ok' });
+        return positions;
       } catch (err) {
         end({ outcome: 'error' });
         throw err;

@@ -305,7 +305,7 @@ describe.each(APPLICABLE)('$name against the real store', ({ name, open }) => {
   it('when listing over HTTP, then dates are ISO strings and no _id or __v appears', async () => {
     const app = createApp({
       logger: pino({ level: 'silent' }),
-      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: { publish: async () => undefined } }),
+      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: { publish: async () => [] } }),
       queries,
       readiness: [],
       config: TEST_APP_CONFIG,

@@ -12,7 +12,7 @@ import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
 function appWith(reader: ActivityReader) {
   return createApp({
     logger: pino({ level: 'silent' }),
-    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: { publish: async () => undefined } }),
+    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: { publish: async () => [] } }),
     queries: new QueryActivitiesUseCase({ reader }),
     readiness: [],
     config: TEST_APP_CONFIG,

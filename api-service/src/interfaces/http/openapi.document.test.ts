@@ -13,7 +13,7 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 function appWith(options: { queries: boolean; maxBatchEvents?: number; config?: Partial<AppConfig> }) {
   const ingest = new IngestActivityUseCase(
     { ...TEST_INGEST_CONFIG, ...(options.maxBatchEvents ? { maxBatchEvents: options.maxBatchEvents } : {}) },
-    { publisher: { publish: async () => undefined } },
+    { publisher: { publish: async () => [] } },
   );
   const queries = options.queries ? new QueryActivitiesUseCase({ reader: new InMemoryActivityReader() }) : undefined;
   const deps = { logger: pino({ level: 'silent' }), ingest, ...(queries ? { queries } : {}), readiness: [] };

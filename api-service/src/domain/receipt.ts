@@ -1,0 +1,111 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { EventIdSchema } from '@uap/shared';
+import { z } from 'zod';
+
+/** Where the broker put one accepted event: what a receipt vouches for. */
+export interface TopicPosition {
+  readonly partition: number;
+  /** Offsets stay far below 2^53, so a number is exact. */
+  readonly offset: number;
+}
+
+export interface Receipt extends TopicPosition {
+  readonly topic: string;
+  readonly eventId: string;
+  readonly acceptedAt: Date;
+}
+
+/** The highest offset per partition a request touched; a read waits until the group processed past them. */
+export interface ConsistencyToken {
+  readonly topic: string;
+  readonly positions: ReadonlyMap<number, number>;
+}
+
+const partition = z.int().min(0).max(1_000_000);
+const offset = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const ReceiptPayload = z.strictObject({
+  k: z.literal('r'),
+  t: z.string().min(1).max(249),
+  p: partition,
+  o: offset,
+  e: EventIdSchema,
+  a: z.int().min(0),
+});
+const TokenPayload = z.strictObject({
+  k: z.literal('c'),
+  t: z.string().min(1).max(249),
+  // [partition, offset] pairs; a request touches at most as many partitions as the topic has.
+  w: z
+    .array(z.tuple([partition, offset]))
+    .min(1)
+    .max(10_000),
+});
+
+/** Tokens are at most this long; longer ones are refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 200_000;
+
+/**
+ * Opaque, tamper-evident receipts and consistency tokens: base64url(JSON) + "." + base64url(HMAC-SHA256)
+ * under a server secret. Anyone can read one (it holds no secret), nobody can forge or alter one, and
+ * every API replica sharing the secret accepts the others' tokens.
+ */
+export class ReceiptCodec {
+  constructor(private readonly secret: Buffer) {}
+
+  encodeReceipt(receipt: Receipt): string {
+    return this.sign({
+      k: 'r',
+      t: receipt.topic,
+      p: receipt.partition,
+      o: receipt.offset,
+      e: receipt.eventId,
+      a: receipt.acceptedAt.getTime(),
+    });
+  }
+
+  encodeToken(token: ConsistencyToken): string {
+    return this.sign({ k: 'c', t: token.topic, w: [...token.positions].sort((a, b) => a[0] - b[0]) });
+  }
+
+  /** A receipt, or undefined when the text is not one this API signed. */
+  decodeReceipt(text: string): Receipt | undefined {
+    const parsed = ReceiptPayload.safeParse(this.verify(text));
+    if (!parsed.success) return undefined;
+    const { t, p, o, e, a } = parsed.data;
+    return { topic: t, partition: p, offset: o, eventId: e, acceptedAt: new Date(a) };
+  }
+
+  /** A consistency token or a receipt (as a token for its one position); undefined when forged or malformed. */
+  decodeToken(text: string): ConsistencyToken | undefined {
+    const payload = this.verify(text);
+    const receipt = ReceiptPayload.safeParse(payload);
+    if (receipt.success) return { topic: receipt.data.t, positions: new Map([[receipt.data.p, receipt.data.o]]) };
+    const token = TokenPayload.safeParse(payload);
+    if (!token.success) return undefined;
+    const positions = new Map<number, number>();
+    for (const [p, o] of token.data.w) positions.set(p, Math.max(o, positions.get(p) ?? 0));
+    return { topic: token.data.t, positions };
+  }
+
+  private sign(payload: object): string {
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${body}.${this.mac(body).toString('base64url')}`;
+  }
+
+  private verify(text: string): unknown {
+    if (text.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
+    const [body, mac] = text.split('.') as [string, string];
+    const given = Buffer.from(mac, 'base64url');
+    const expected = this.mac(body);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private mac(body: string): Buffer {
+    return createHmac('sha256', this.secret).update(body).digest();
+  }
+}
