@@ -8,6 +8,13 @@ import type { QueryActivitiesUseCase } from './application/query-activities.use-
 import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import { DEAD_LETTER_ROUTES, deadLettersRouter } from './interfaces/http/dead-letters.router';
+import {
+  RECEIPT_ROUTES,
+  CONSISTENCY_HEADERS,
+  readFreshness,
+  receiptsRouter,
+  type ReceiptsHttpDeps,
+} from './interfaces/http/receipts.router';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './interfaces/http/activities.router';
 import type { ApiKeyEntry } from './domain/api-key';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
@@ -49,6 +56,8 @@ export interface AppDeps {
   queries?: QueryActivitiesUseCase;
   /** The dead-letter index and its replays (admin scope); optional like the reads. */
   deadLetters?: { deadLetters: DeadLettersUseCase; replays: ReplayDeadLettersUseCase };
+  /** Receipts, freshness and read-your-writes; optional like the reads. */
+  receipts?: ReceiptsHttpDeps;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -56,7 +65,7 @@ export interface AppDeps {
 }
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
-export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters'>): RouteSpec[] {
+export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts'>): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
@@ -64,6 +73,7 @@ export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters'>): Route
     ...ACTIVITY_INGEST_ROUTES,
     ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
     ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
+    ...(deps.receipts ? RECEIPT_ROUTES : []),
   ];
 }
 
@@ -116,8 +126,24 @@ export function createApp(deps: AppDeps): Express {
       cors({
         origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
         methods: ['GET', 'HEAD', 'POST', 'DELETE'],
-        allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', REQUEST_ID_HEADER],
-        exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+        allowedHeaders: [
+          'Authorization',
+          'X-API-Key',
+          'Content-Type',
+          REQUEST_ID_HEADER,
+          CONSISTENCY_HEADERS.token,
+          CONSISTENCY_HEADERS.maxWait,
+        ],
+        exposedHeaders: [
+          REQUEST_ID_HEADER,
+          'Retry-After',
+          'RateLimit',
+          'RateLimit-Policy',
+          'Location',
+          CONSISTENCY_HEADERS.stale,
+          CONSISTENCY_HEADERS.lag,
+          CONSISTENCY_HEADERS.watermark,
+        ],
         maxAge: 600,
       }),
     );
@@ -139,11 +165,16 @@ export function createApp(deps: AppDeps): Express {
         bodyLimits: config.bodyLimits,
         queries: deps.queries !== undefined,
         deadLetters: deps.deadLetters !== undefined,
+        receipts: deps.receipts !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
   );
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
+  if (deps.receipts) {
+    app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps.receipts));
+    app.use(receiptsRouter(deps.receipts));
+  }
   if (deps.queries) app.use(activityQueriesRouter(deps.queries));
   if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
 

@@ -13,6 +13,9 @@ import { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-
 import { ReplayJobRunner } from './application/replay-job.runner';
 import { MongoDeadLetterStore } from './infrastructure/mongo/mongo-dead-letter.store';
 import { MongoReplayJobStore } from './infrastructure/mongo/mongo-replay-job.store';
+import { ReceiptsUseCase } from './application/receipts.use-case';
+import { ReceiptCodec } from './domain/receipt';
+import { KafkaConsumerProgress } from './infrastructure/kafka/kafka-consumer-progress';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
     defaultMetrics: true,
     deadLetterCounts: () => letters.counts({}),
     runningReplayJobs: async () => (await jobs.running()).length,
+    // Read at scrape time, after the progress monitor below exists.
+    freshness: () => progress.current(),
   });
   const runner = new ReplayJobRunner(
     {
@@ -82,17 +87,39 @@ async function main(): Promise<void> {
       onPublished: (count) => metrics.replayedEvents.inc(count),
     },
   );
+  if (config.RECEIPT_SECRET === undefined) {
+    logger.warn(
+      'RECEIPT_SECRET is not set: receipts are signed with a random per-process secret, so another replica or this ' +
+        'one after a restart refuses them (400). Set RECEIPT_SECRET, shared by every replica (see .env.example)',
+    );
+  }
+  const codec = new ReceiptCodec(
+    config.RECEIPT_SECRET === undefined ? randomBytes(32) : Buffer.from(config.RECEIPT_SECRET, 'utf8'),
+  );
   const ingest = new IngestActivityUseCase(
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
-    { publisher: timedPublisher(publisher, metrics) },
+    { publisher: timedPublisher(publisher, metrics), receipts: codec },
   );
+  const progress = new KafkaConsumerProgress(
+    { topic: config.ACTIVITIES_TOPIC, group: config.WORKER_CONSUMER_GROUP, refreshMs: config.FRESHNESS_REFRESH_MS },
+    { admin: kafka.admin(), logger },
+  );
+  await progress.start();
   const { reader, sqlReader } = await selectReader(config, mongo, logger);
   const queries = new QueryActivitiesUseCase({ reader });
+  const receipts = new ReceiptsUseCase({
+    codec,
+    topic: config.ACTIVITIES_TOPIC,
+    progress,
+    reader,
+    deadLetters: letters,
+  });
   const app = createApp({
     metrics,
     logger,
     ingest,
     queries,
+    receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     deadLetters: {
       deadLetters: new DeadLettersUseCase({ store: letters }),
       replays: new ReplayDeadLettersUseCase({ jobs, kick: () => runner.kick() }),
@@ -137,7 +164,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     forced.unref();
-    stop(server, runner, publisher, mongo, sqlReader, logger).then(
+    stop(server, runner, progress, publisher, mongo, sqlReader, logger).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -159,6 +186,7 @@ async function main(): Promise<void> {
 async function stop(
   server: Server,
   runner: ReplayJobRunner,
+  progress: KafkaConsumerProgress,
   publisher: KafkaActivityPublisher,
   mongo: Connection,
   sqlReader: FerretDbPostgresActivityReader | undefined,
@@ -175,6 +203,7 @@ async function stop(
   logger.info('HTTP server closed');
   // After the page in hand, the replay's lease is handed back so another instance resumes at once.
   await runner.stop();
+  await progress.stop();
   await publisher.disconnect();
   await sqlReader?.close();
   await mongo.close();

@@ -1,3 +1,4 @@
+import { TEST_RECEIPTS } from '../testing/test-app';
 import { anActivityInput } from '@uap/shared/testing';
 import { DomainError } from '../domain/domain-error';
 import { InMemoryActivityPublisher } from '../testing/in-memory-activity.publisher';
@@ -11,7 +12,7 @@ function setup(config: Partial<{ maxFutureSkewMs: number; maxBatchEvents: number
   const publisher = new InMemoryActivityPublisher();
   const ingest = new IngestActivityUseCase(
     { maxFutureSkewMs: 300_000, maxBatchEvents: 3, ...config },
-    { publisher, now: () => NOW },
+    { publisher, receipts: TEST_RECEIPTS, now: () => NOW },
   );
   return { publisher, ingest };
 }
@@ -23,7 +24,14 @@ describe('IngestActivityUseCase', () => {
 
     const result = await ingest.ingestOne(request(input));
 
-    expect(result).toEqual({ eventId: input.eventId, status: 'accepted' });
+    expect(result).toEqual({ eventId: input.eventId, status: 'accepted', receipt: expect.any(String) });
+    expect(TEST_RECEIPTS.decodeReceipt(result.receipt)).toEqual({
+      topic: 'user-activities',
+      partition: 0,
+      offset: 0,
+      eventId: input.eventId,
+      acceptedAt: NOW,
+    });
     expect(publisher.sends).toEqual([
       {
         meta: { requestId: 'req-1' },

@@ -1,7 +1,8 @@
 import { createActivityEvent, makeActivityInputSchema, type ActivityEvent, type RequestContext } from '@uap/shared';
 import { z } from 'zod';
 import { DomainError, toFieldErrors } from '../domain/domain-error';
-import type { ActivityPublisher } from './ports/activity-publisher.port';
+import type { ReceiptCodec } from '../domain/receipt';
+import type { ActivityPublisher, PublishedPosition } from './ports/activity-publisher.port';
 
 export interface IngestConfig {
   maxFutureSkewMs: number;
@@ -10,6 +11,8 @@ export interface IngestConfig {
 
 export interface IngestDeps {
   publisher: ActivityPublisher;
+  /** Signs the receipt of each accepted event. */
+  receipts: ReceiptCodec;
   now?: () => Date;
 }
 
@@ -22,11 +25,17 @@ export interface IngestRequest {
 export interface SingleAccepted {
   eventId: string;
   status: 'accepted';
+  /** Opaque, signed: its topic position, for GET /api/v1/receipts/{receipt} and X-Consistency-Token. */
+  receipt: string;
 }
 
 export interface BatchAccepted {
   accepted: number;
   eventIds: string[];
+  /** One per event, in the order of eventIds. */
+  receipts: string[];
+  /** The highest offset per partition this request touched: send it as X-Consistency-Token to read your writes. */
+  consistencyToken: string;
 }
 
 /**
@@ -57,16 +66,28 @@ export class IngestActivityUseCase {
   async ingestOne(request: IngestRequest): Promise<SingleAccepted> {
     const input = this.validate(this.single, request.body);
     const event = this.stamp(input, request);
-    await this.deps.publisher.publish([event], { requestId: request.requestId });
-    return { eventId: event.eventId, status: 'accepted' };
+    const [position] = await this.deps.publisher.publish([event], { requestId: request.requestId });
+    return { eventId: event.eventId, status: 'accepted', receipt: this.receiptOf(event, position!) };
   }
 
   async ingestBatch(request: IngestRequest): Promise<BatchAccepted> {
     const { events: inputs } = this.validate(this.batch, request.body);
     const receivedAt = this.now();
     const events = inputs.map((input) => this.stamp(input, request, receivedAt));
-    await this.deps.publisher.publish(events, { requestId: request.requestId });
-    return { accepted: events.length, eventIds: events.map((e) => e.eventId) };
+    const positions = await this.deps.publisher.publish(events, { requestId: request.requestId });
+    const highest = new Map<number, number>();
+    for (const { partition, offset } of positions)
+      highest.set(partition, Math.max(offset, highest.get(partition) ?? 0));
+    return {
+      accepted: events.length,
+      eventIds: events.map((e) => e.eventId),
+      receipts: events.map((event, i) => this.receiptOf(event, positions[i]!)),
+      consistencyToken: this.deps.receipts.encodeToken({ topic: positions[0]!.topic, positions: highest }),
+    };
+  }
+
+  private receiptOf(event: ActivityEvent, position: PublishedPosition): string {
+    return this.deps.receipts.encodeReceipt({ ...position, eventId: event.eventId, acceptedAt: this.now() });
   }
 
   private validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {

@@ -37,6 +37,14 @@ export class InMemoryDeadLetterStore implements DeadLetterStore {
     return this.letters.find((l) => l.letterId === letterId) ?? null;
   }
 
+  async findBySource(topic: string, partition: number, offset: number): Promise<DeadLetterRecord | null> {
+    return (
+      this.letters.find(
+        (l) => l.sourceTopic === topic && l.sourcePartition === partition && l.sourceOffset === offset,
+      ) ?? null
+    );
+  }
+
   async counts(range: { from?: Date; to?: Date }): Promise<DeadLetterCount[]> {
     const counts = new Map<string, DeadLetterCount>();
     for (const l of this.letters.filter((x) => matchesLetter(range, x))) {

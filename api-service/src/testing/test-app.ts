@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createApp, type AppConfig } from '../app';
 import { IngestActivityUseCase, type IngestConfig } from '../application/ingest-activity.use-case';
 import type { ActivityPublisher } from '../application/ports/activity-publisher.port';
+import { ReceiptCodec } from '../domain/receipt';
 import type { ReadinessCheck } from '../interfaces/http/health.router';
 
 export const TEST_APP_CONFIG: AppConfig = {
@@ -9,6 +10,9 @@ export const TEST_APP_CONFIG: AppConfig = {
   bodyLimits: { singleBytes: 64 * 1024, batchBytes: 1024 * 1024 },
   retryAfterSeconds: 5,
 };
+
+/** Signs receipts in tests; main takes its secret from RECEIPT_SECRET. */
+export const TEST_RECEIPTS = new ReceiptCodec(Buffer.from('receipt-secret-for-tests-only-0123456789'));
 
 export const TEST_INGEST_CONFIG: IngestConfig = { maxFutureSkewMs: 5 * 60_000, maxBatchEvents: 500 };
 
@@ -22,7 +26,7 @@ export function testApp(options: {
 }) {
   const ingest = new IngestActivityUseCase(
     { ...TEST_INGEST_CONFIG, ...options.ingest },
-    { publisher: options.publisher, ...(options.now ? { now: options.now } : {}) },
+    { publisher: options.publisher, receipts: TEST_RECEIPTS, ...(options.now ? { now: options.now } : {}) },
   );
   return createApp({
     logger: pino({ level: 'silent' }),

@@ -56,6 +56,8 @@ export const DEAD_LETTER_INDEXES: readonly IndexSpec[] = [
   { name: 'status_failedAt_letterId', key: { status: 1, failedAt: -1, letterId: -1 } },
   { name: 'userId_failedAt_letterId', key: { userId: 1, failedAt: -1, letterId: -1 } },
   { name: 'dlqPartition_dlqOffset', key: { dlqPartition: 1, dlqOffset: 1 } },
+  // Receipts look up the letter of one source message.
+  { name: 'source', key: { sourceTopic: 1, sourcePartition: 1, sourceOffset: 1 } },
 ];
 
 export interface ConsumedLetter {

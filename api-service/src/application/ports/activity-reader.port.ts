@@ -9,6 +9,8 @@ export interface ActivityRecord {
   occurredAt: Date;
   receivedAt: Date;
   persistedAt?: Date;
+  /** Topic position of the copy the worker stored (absent on documents stored before it recorded one). */
+  storedFrom?: { partition: number; offset: number };
   sessionId?: string;
   metadata: Record<string, unknown>;
   context: { ip?: string; userAgent?: string };

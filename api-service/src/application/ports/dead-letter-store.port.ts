@@ -16,6 +16,8 @@ export interface DeadLetterStore {
   /** Newest first by (failedAt, letterId), strictly after `after` when given. */
   list(filters: DeadLetterFilters, limit: number, after?: LetterPosition): Promise<DeadLetterRecord[]>;
   get(letterId: string): Promise<DeadLetterRecord | null>;
+  /** The letter of the message at this position of the source topic, if it was dead-lettered and indexed. */
+  findBySource(topic: string, partition: number, offset: number): Promise<DeadLetterRecord | null>;
   /** Letters per reason and status, failedAt in [from, to). */
   counts(range: { from?: Date; to?: Date }): Promise<DeadLetterCount[]>;
   /** DLQ partitions that hold letters matching the filter (statuses aside). */

@@ -73,6 +73,14 @@ export const ApiConfigSchema = z.object({
   QUERY_TIMEOUT_MS: int(100, 600_000).default(5_000),
   REPLAY_LEASE_MS: int(1_000, 600_000).default(30_000),
   REPLAY_POLL_MS: int(100, 600_000).default(5_000),
+  /** Signs receipts and consistency tokens; every replica must share it. Unset: random per process (warned). */
+  RECEIPT_SECRET: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  ),
+  /** The worker's consumer group, whose committed offsets tell receipts and freshness what is processed. */
+  WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
+  FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
   /** FerretDB's own PostgreSQL database: reads go to its tables with SQL (see ferretdb-postgres-activity.reader.ts). */
   FERRETDB_POSTGRES_URL: z.preprocess(
     (value) => (value === '' ? undefined : value),

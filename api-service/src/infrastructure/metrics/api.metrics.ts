@@ -10,6 +10,8 @@ export interface ApiMetrics {
   deadLetters: Gauge<'reason' | 'status'>;
   replayJobs: Gauge;
   replayedEvents: Counter;
+  readLag: Gauge;
+  readWatermarkAge: Gauge;
 }
 
 export interface ApiMetricsOptions {
@@ -18,6 +20,8 @@ export interface ApiMetricsOptions {
   deadLetterCounts?: () => Promise<Array<{ reason: string; status: string; count: number }>>;
   /** Asked at scrape time: running replay jobs. */
   runningReplayJobs?: () => Promise<number>;
+  /** Asked at scrape time: the latest consumer-progress snapshot (no broker round trip). */
+  freshness?: () => { at: Date; lag: number; watermark: Date | null } | undefined;
 }
 
 /** A scrape must not hang on a slow store; past this a store-backed gauge is left out of that scrape. */
@@ -39,7 +43,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * one), so two apps in one process never share counters.
  */
 export function createApiMetrics(registry: Registry = new Registry(), options: ApiMetricsOptions = {}): ApiMetrics {
-  const { deadLetterCounts, runningReplayJobs } = options;
+  const { deadLetterCounts, runningReplayJobs, freshness } = options;
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -92,6 +96,27 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
         const running = await withinScrape(runningReplayJobs());
         this.reset();
         if (running !== undefined) this.set(running);
+      },
+    }),
+    readLag: new Gauge({
+      name: 'uap_read_lag',
+      help: 'Events accepted but not yet processed by the worker group (the snapshot behind X-Read-Lag).',
+      registers: [registry],
+      collect() {
+        const snapshot = freshness?.();
+        if (snapshot) this.set(snapshot.lag);
+      },
+    }),
+    readWatermarkAge: new Gauge({
+      name: 'uap_read_watermark_age_seconds',
+      help:
+        'How far behind reads are: snapshot time minus the watermark (every event accepted before it is processed). ' +
+        'Absent while the watermark is unknown.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const snapshot = freshness?.();
+        if (snapshot?.watermark) this.set((snapshot.at.getTime() - snapshot.watermark.getTime()) / 1000);
       },
     }),
     replayedEvents: new Counter({

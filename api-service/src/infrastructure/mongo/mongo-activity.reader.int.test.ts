@@ -22,7 +22,7 @@ import {
   type KeysetPosition,
   type SortOrder,
 } from '../../domain/activity-query';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 import { Pool, type QueryResult } from 'pg';
 import { FerretDbTables } from '../postgres/ferretdb-layout';
 import { buildPageSql, FerretDbPostgresActivityReader } from '../postgres/ferretdb-postgres-activity.reader';
@@ -305,7 +305,10 @@ describe.each(APPLICABLE)('$name against the real store', ({ name, open }) => {
   it('when listing over HTTP, then dates are ISO strings and no _id or __v appears', async () => {
     const app = createApp({
       logger: pino({ level: 'silent' }),
-      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: { publish: async () => [] } }),
+      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
+        publisher: { publish: async () => [] },
+        receipts: TEST_RECEIPTS,
+      }),
       queries,
       readiness: [],
       config: TEST_APP_CONFIG,

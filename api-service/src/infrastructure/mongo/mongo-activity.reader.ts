@@ -74,6 +74,8 @@ const PROJECTION = {
   occurredAt: 1,
   receivedAt: 1,
   persistedAt: 1,
+  sourcePartition: 1,
+  sourceOffset: 1,
   sessionId: 1,
   metadata: 1,
   context: 1,
@@ -90,6 +92,8 @@ const activityReadSchema = new Schema(
     occurredAt: Date,
     receivedAt: Date,
     persistedAt: Date,
+    sourcePartition: Number,
+    sourceOffset: Number,
     sessionId: String,
     metadata: Schema.Types.Mixed,
     context: Schema.Types.Mixed,
@@ -107,6 +111,12 @@ const activityReadSchema = new Schema(
 
 type StoredActivity = Partial<ActivityRecord> & Record<string, unknown>;
 
+/** The worker's sourcePartition/sourceOffset fields as a record's storedFrom. */
+export function storedFromOf(doc: Record<string, unknown>): Pick<ActivityRecord, 'storedFrom'> {
+  const { sourcePartition: partition, sourceOffset: offset } = doc;
+  return typeof partition === 'number' && typeof offset === 'number' ? { storedFrom: { partition, offset } } : {};
+}
+
 function toRecord(doc: StoredActivity): ActivityRecord {
   return {
     eventId: String(doc.eventId),
@@ -115,6 +125,7 @@ function toRecord(doc: StoredActivity): ActivityRecord {
     occurredAt: new Date(doc.occurredAt as Date),
     receivedAt: new Date(doc.receivedAt as Date),
     ...(doc.persistedAt ? { persistedAt: new Date(doc.persistedAt) } : {}),
+    ...storedFromOf(doc),
     ...(typeof doc.sessionId === 'string' ? { sessionId: doc.sessionId } : {}),
     metadata: (doc.metadata as Record<string, unknown> | undefined) ?? {},
     context: (doc.context as ActivityRecord['context'] | undefined) ?? {},

@@ -60,6 +60,15 @@ export class MongoDeadLetterStore implements DeadLetterStore {
     ) as Promise<DeadLetterRecord | null>;
   }
 
+  findBySource(topic: string, partition: number, offset: number): Promise<DeadLetterRecord | null> {
+    return storeCall('dead letter by source', () =>
+      this.letters.findOne(
+        { sourceTopic: topic, sourcePartition: partition, sourceOffset: offset },
+        { projection: { _id: 0 }, maxTimeMS: this.options.maxTimeMs },
+      ),
+    ) as Promise<DeadLetterRecord | null>;
+  }
+
   async counts(range: { from?: Date; to?: Date }): Promise<DeadLetterCount[]> {
     const rows = await storeCall('dead-letter counts', () =>
       this.letters

@@ -1,5 +1,6 @@
 import { ACTIVITIES_COLLECTION } from '@uap/shared';
 import { Pool } from 'pg';
+import { storedFromOf } from '../mongo/mongo-activity.reader';
 import type {
   ActivityCount,
   ActivityReader,
@@ -110,6 +111,7 @@ export function toRecord(stored: Record<string, unknown>): ActivityRecord {
     occurredAt: doc.occurredAt as Date,
     receivedAt: doc.receivedAt as Date,
     ...(doc.persistedAt instanceof Date ? { persistedAt: doc.persistedAt } : {}),
+    ...storedFromOf(doc),
     ...(typeof doc.sessionId === 'string' ? { sessionId: doc.sessionId } : {}),
     metadata: (doc.metadata as Record<string, unknown> | undefined) ?? {},
     context: (doc.context as ActivityRecord['context'] | undefined) ?? {},

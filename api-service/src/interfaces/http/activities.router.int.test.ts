@@ -10,7 +10,7 @@ import { createApp } from '../../app';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import { ensureActivitiesTopic } from '../../infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from '../../infrastructure/kafka/kafka-activity.publisher';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 
 const logger = pino({ level: 'silent' });
 const READ_TIMEOUT_MS = 20_000;
@@ -19,7 +19,7 @@ const READ_TIMEOUT_MS = 20_000;
 async function realApp(topic: string, brokers: string[], publishTimeoutMs = 4_000) {
   const kafka = createKafka({ clientId: uniqueName('api-int'), brokers, logger, connectionTimeoutMs: 1_000 });
   const publisher = new KafkaActivityPublisher({ topic, publishTimeoutMs }, { kafka, logger });
-  const ingest = new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher });
+  const ingest = new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher, receipts: TEST_RECEIPTS });
   const app = createApp({ logger, ingest, readiness: [], config: TEST_APP_CONFIG });
   return { app, publisher };
 }

@@ -3,7 +3,7 @@ import { anActivityInput } from '@uap/shared/testing';
 import request from 'supertest';
 import { DomainError } from '../../domain/domain-error';
 import { InMemoryActivityPublisher } from '../../testing/in-memory-activity.publisher';
-import { testApp } from '../../testing/test-app';
+import { testApp, TEST_RECEIPTS } from '../../testing/test-app';
 
 const NOW = new Date('2026-01-01T10:00:00.000Z');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,7 +37,13 @@ describe('POST /api/v1/activities', () => {
       .send(input);
 
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ eventId: input.eventId, status: 'accepted' });
+    expect(res.body).toEqual({ eventId: input.eventId, status: 'accepted', receipt: expect.any(String) });
+    expect(TEST_RECEIPTS.decodeReceipt(res.body.receipt)).toMatchObject({
+      eventId: input.eventId,
+      partition: 0,
+      offset: 0,
+    });
+    expect(res.headers['location']).toBe(`/api/v1/receipts/${res.body.receipt}`);
     expect(publisher.sends).toHaveLength(1);
     expect(publisher.sends[0]!.meta).toEqual({ requestId: 'req-42' });
     expect(publisher.events).toEqual([
@@ -297,7 +303,11 @@ describe('POST /api/v1/activities/batch', () => {
     const res = await request(app).post('/api/v1/activities/batch').send(body);
 
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ accepted: 3, eventIds: body.events.map((e) => e.eventId) });
+    expect(res.body).toMatchObject({ accepted: 3, eventIds: body.events.map((e) => e.eventId) });
+    expect((res.body.receipts as string[]).map((r) => TEST_RECEIPTS.decodeReceipt(r))).toMatchObject(
+      body.events.map((e, offset) => ({ eventId: e.eventId, partition: 0, offset })),
+    );
+    expect(TEST_RECEIPTS.decodeToken(res.body.consistencyToken)?.positions).toEqual(new Map([[0, 2]]));
     expect(publisher.sends).toHaveLength(1);
     expect(publisher.events.map((e) => e.userId)).toEqual(['u0', 'u1', 'u2']);
     expect(new Set(publisher.events.map((e) => e.receivedAt))).toEqual(new Set([NOW.toISOString()]));

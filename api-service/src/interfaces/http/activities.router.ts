@@ -39,7 +39,8 @@ function ingestRequest(req: Request, res: Response): IngestRequest {
 export function activitiesRouter(ingest: IngestActivityUseCase, limits: BodyLimits): Router {
   const router = Router();
   router.post('/', ...jsonBody(limits.singleBytes), async (req, res) => {
-    res.status(202).json(await ingest.ingestOne(ingestRequest(req, res)));
+    const accepted = await ingest.ingestOne(ingestRequest(req, res));
+    res.status(202).location(`/api/v1/receipts/${accepted.receipt}`).json(accepted);
   });
   router.post('/batch', ...jsonBody(limits.batchBytes), async (req, res) => {
     res.status(202).json(await ingest.ingestBatch(ingestRequest(req, res)));

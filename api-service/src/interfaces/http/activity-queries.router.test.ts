@@ -7,12 +7,15 @@ import type { ActivityReader, ActivityRecord } from '../../application/ports/act
 import { QueryActivitiesUseCase } from '../../application/query-activities.use-case';
 import { encodeCursor } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 
 function appWith(reader: ActivityReader) {
   return createApp({
     logger: pino({ level: 'silent' }),
-    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: { publish: async () => [] } }),
+    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
+      publisher: { publish: async () => [] },
+      receipts: TEST_RECEIPTS,
+    }),
     queries: new QueryActivitiesUseCase({ reader }),
     readiness: [],
     config: TEST_APP_CONFIG,

@@ -20,7 +20,7 @@ import { QueryActivitiesUseCase } from '../../application/query-activities.use-c
 import { hashApiKey, parseApiKeys } from '../../domain/api-key';
 import { KafkaActivityPublisher } from '../../infrastructure/kafka/kafka-activity.publisher';
 import { MongoActivityReader } from '../../infrastructure/mongo/mongo-activity.reader';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 import { answerClientErrors } from './client-error';
 
 /**
@@ -727,7 +727,7 @@ describe('hostile input corpus against the running API', () => {
     );
     const app = createApp({
       logger,
-      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher }),
+      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher, receipts: TEST_RECEIPTS }),
       queries: new QueryActivitiesUseCase({ reader: new MongoActivityReader(store) }),
       readiness: [],
       config: {

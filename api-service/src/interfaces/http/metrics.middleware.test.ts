@@ -10,12 +10,15 @@ import { DomainError } from '../../domain/domain-error';
 import { createApiMetrics, timedPublisher, type ApiMetrics } from '../../infrastructure/metrics/api.metrics';
 import { InMemoryActivityPublisher } from '../../testing/in-memory-activity.publisher';
 import { InMemoryActivityReader } from '../../testing/in-memory-activity.reader';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 
 function appWith(metrics: ApiMetrics, publisher = new InMemoryActivityPublisher()) {
   return createApp({
     logger: pino({ level: 'silent' }),
-    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher: timedPublisher(publisher, metrics) }),
+    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
+      publisher: timedPublisher(publisher, metrics),
+      receipts: TEST_RECEIPTS,
+    }),
     queries: new QueryActivitiesUseCase({ reader: new InMemoryActivityReader() }),
     readiness: [],
     config: TEST_APP_CONFIG,

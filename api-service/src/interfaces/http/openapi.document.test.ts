@@ -5,7 +5,7 @@ import { appRoutes, createApp, type AppConfig } from '../../app';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from '../../application/query-activities.use-case';
 import { InMemoryActivityReader } from '../../testing/in-memory-activity.reader';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 import { toOpenApiPath, type OpenApiDocument } from './openapi.document';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -13,7 +13,7 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 function appWith(options: { queries: boolean; maxBatchEvents?: number; config?: Partial<AppConfig> }) {
   const ingest = new IngestActivityUseCase(
     { ...TEST_INGEST_CONFIG, ...(options.maxBatchEvents ? { maxBatchEvents: options.maxBatchEvents } : {}) },
-    { publisher: { publish: async () => [] } },
+    { publisher: { publish: async () => [] }, receipts: TEST_RECEIPTS },
   );
   const queries = options.queries ? new QueryActivitiesUseCase({ reader: new InMemoryActivityReader() }) : undefined;
   const deps = { logger: pino({ level: 'silent' }), ingest, ...(queries ? { queries } : {}), readiness: [] };

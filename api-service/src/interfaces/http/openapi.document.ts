@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
 import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import {
   DEAD_LETTER_PARAMS,
   DeadLetterDetailSchema,
@@ -29,16 +30,29 @@ export interface OpenApiOptions {
   queries: boolean;
   /** Whether the dead-letter endpoints are mounted. */
   deadLetters?: boolean;
+  /** Whether receipts and freshness are served. */
+  receipts?: boolean;
   /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
   apiKeys: boolean;
   version?: string;
 }
 
+const ReceiptTokenSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/)
+  .describe('Opaque and signed: the event’s topic partition and offset. GET /api/v1/receipts/{receipt}.');
 const SingleAcceptedSchema = z
-  .strictObject({ eventId: EventIdSchema, status: z.literal('accepted') })
+  .strictObject({ eventId: EventIdSchema, status: z.literal('accepted'), receipt: ReceiptTokenSchema })
   .meta({ id: 'SingleAccepted' });
 const BatchAcceptedSchema = z
-  .strictObject({ accepted: z.int().min(1), eventIds: z.array(EventIdSchema) })
+  .strictObject({
+    accepted: z.int().min(1),
+    eventIds: z.array(EventIdSchema),
+    receipts: z.array(ReceiptTokenSchema).describe('One per event, in the order of eventIds.'),
+    consistencyToken: z
+      .string()
+      .describe('The highest offset per partition this request touched: send it as X-Consistency-Token on a read.'),
+  })
   .meta({ id: 'BatchAccepted' });
 const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 const ReadinessSchema = z
@@ -121,7 +135,17 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
     ...(security ? { security } : {}),
     request: { body: ingestBody(options.ingest.single, options.bodyLimits.singleBytes) },
-    responses: { 202: { description: 'Accepted and durable', content: json(SingleAcceptedSchema) }, ...ingestErrors },
+    responses: {
+      202: {
+        description: 'Accepted and durable; Location points at its receipt',
+        headers: { Location: { schema: { type: 'string' }, description: '/api/v1/receipts/{receipt}' } },
+        content: json(SingleAcceptedSchema),
+        ...(options.receipts
+          ? { links: { GetReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipt' } } } }
+          : {}),
+      },
+      ...ingestErrors,
+    },
   });
   registry.registerPath({
     method: 'post',
@@ -132,14 +156,59 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     ...(security ? { security } : {}),
     request: { body: ingestBody(options.ingest.batch, options.bodyLimits.batchBytes) },
     responses: {
-      202: { description: 'All accepted and durable', content: json(BatchAcceptedSchema) },
+      202: {
+        description: 'All accepted and durable',
+        content: json(BatchAcceptedSchema),
+        ...(options.receipts
+          ? {
+              links: {
+                GetFirstReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipts/0' } },
+              },
+            }
+          : {}),
+      },
       ...ingestErrors,
     },
   });
 
+  const readHeaders = options.receipts
+    ? {
+        [CONSISTENCY_HEADERS.lag]: {
+          schema: { type: 'integer' as const },
+          description: 'Events accepted but not yet processed',
+        },
+        [CONSISTENCY_HEADERS.watermark]: {
+          schema: { type: 'string' as const },
+          description: 'Every event accepted before this time is processed (ISO-8601), or "unknown"',
+        },
+        [CONSISTENCY_HEADERS.stale]: {
+          schema: { type: 'string' as const, enum: ['true', 'false'] },
+          description: 'With X-Consistency-Token: true when the wait ran out before the group caught up',
+        },
+      }
+    : undefined;
+  const consistencyRequest = options.receipts
+    ? {
+        headers: z.object({
+          [CONSISTENCY_HEADERS.token]: z
+            .string()
+            .optional()
+            .describe('A receipt or a batch consistencyToken: the read waits until the worker processed past it.'),
+          [CONSISTENCY_HEADERS.maxWait]: z
+            .string()
+            .regex(/^[0-9]{1,5}$/)
+            .optional()
+            .describe('How long to wait for X-Consistency-Token, in ms (default 2000, at most 10000).'),
+        }),
+      }
+    : {};
   if (options.queries) {
     const listResponses: RouteConfig['responses'] = {
-      200: { description: 'One page, in (occurredAt, eventId) order', content: json(ActivityListDtoSchema) },
+      200: {
+        description: 'One page, in (occurredAt, eventId) order',
+        ...(readHeaders ? { headers: readHeaders } : {}),
+        content: json(ActivityListDtoSchema),
+      },
       400: BAD_QUERY,
       503: UNAVAILABLE,
       ...secured,
@@ -150,7 +219,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       tags: ['query'],
       summary: 'List activities with filters and cursor (or offset) paging',
       ...(security ? { security } : {}),
-      request: { query: ACTIVITY_QUERY_PARAMS.list },
+      request: { query: ACTIVITY_QUERY_PARAMS.list, ...consistencyRequest },
       responses: listResponses,
     });
     registry.registerPath({
@@ -159,9 +228,17 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       tags: ['query'],
       summary: 'One activity by eventId',
       ...(security ? { security } : {}),
-      request: { params: z.object({ eventId: EventIdSchema }), query: ACTIVITY_QUERY_PARAMS.byId },
+      request: {
+        params: z.object({ eventId: EventIdSchema }),
+        query: ACTIVITY_QUERY_PARAMS.byId,
+        ...consistencyRequest,
+      },
       responses: {
-        200: { description: 'The activity', content: json(ActivityDtoSchema) },
+        200: {
+          description: 'The activity',
+          ...(readHeaders ? { headers: readHeaders } : {}),
+          content: json(ActivityDtoSchema),
+        },
         400: BAD_QUERY,
         404: problem(PROBLEMS.notFound, 'No activity with this eventId (yet: the worker stores it shortly after 202)'),
         503: UNAVAILABLE,
@@ -174,8 +251,47 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       tags: ['query'],
       summary: 'List one user’s activities',
       ...(security ? { security } : {}),
-      request: { params: z.object({ userId: UserIdSchema }), query: ACTIVITY_QUERY_PARAMS.byUser },
+      request: {
+        params: z.object({ userId: UserIdSchema }),
+        query: ACTIVITY_QUERY_PARAMS.byUser,
+        ...consistencyRequest,
+      },
       responses: listResponses,
+    });
+  }
+
+  if (options.receipts) {
+    registry.registerPath({
+      method: 'get',
+      path: toOpenApiPath('/api/v1/receipts/:receipt'),
+      operationId: 'getReceipt',
+      tags: ['receipts'],
+      summary: 'Is it stored yet? The fate of one accepted event',
+      description:
+        'pending (with `behind`), persisted, duplicate (another copy of the eventId was stored) or dead_lettered. ' +
+        'With waitFor=final, waits until the status is final or timeoutMs has passed, then answers 200 either way.',
+      ...(security ? { security } : {}),
+      request: { params: z.object({ receipt: ReceiptTokenSchema }), query: RECEIPT_PARAMS.receipt },
+      responses: {
+        200: { description: 'The receipt’s status', content: json(ReceiptStatusSchema) },
+        400: problem(PROBLEMS.validation, 'A forged, altered or malformed receipt, or a bad parameter'),
+        503: UNAVAILABLE,
+        ...secured,
+      },
+    });
+    registry.registerPath({
+      method: 'get',
+      path: '/api/v1/freshness',
+      tags: ['receipts'],
+      summary: 'How fresh reads are: per partition committed and end offsets, lag and watermark, and the worst',
+      ...(security ? { security } : {}),
+      request: { query: RECEIPT_PARAMS.none },
+      responses: {
+        200: { description: 'The latest snapshot', content: json(FreshnessSchema) },
+        400: BAD_QUERY,
+        503: UNAVAILABLE,
+        ...secured,
+      },
     });
   }
 

@@ -7,7 +7,7 @@ import { QueryActivitiesUseCase } from '../../application/query-activities.use-c
 import { hashApiKey, parseApiKeys } from '../../domain/api-key';
 import { InMemoryActivityPublisher } from '../../testing/in-memory-activity.publisher';
 import { InMemoryActivityReader } from '../../testing/in-memory-activity.reader';
-import { TEST_APP_CONFIG, TEST_INGEST_CONFIG } from '../../testing/test-app';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 
 const KEYS = { ingest: 'key-ingest-only', read: 'key-read-only', both: 'key-ingest-and-read' };
 const { entries } = parseApiKeys(
@@ -25,7 +25,7 @@ function appWith(security: Partial<SecurityConfig> = {}) {
   const publisher = new InMemoryActivityPublisher();
   const app = createApp({
     logger: pino({ level: 'silent' }),
-    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher }),
+    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher, receipts: TEST_RECEIPTS }),
     queries: new QueryActivitiesUseCase({ reader: new InMemoryActivityReader([]) }),
     readiness: [],
     config: { ...TEST_APP_CONFIG, security: { ...SECURE, ...security } },

@@ -1,0 +1,34 @@
+/** How far the worker group has processed one partition of the activities topic. */
+export interface PartitionProgress {
+  partition: number;
+  /** The group's committed offset: every message below it is processed (stored or dead-lettered). */
+  committed: number;
+  /** The partition's end (high watermark): the next offset to be written. */
+  end: number;
+  lag: number;
+  /** Every event accepted on this partition before this time is processed; null when not known (see the README). */
+  watermark: Date | null;
+}
+
+export interface ProgressSnapshot {
+  /** When the broker was asked. */
+  at: Date;
+  topic: string;
+  group: string;
+  partitions: PartitionProgress[];
+  /** Accepted but not yet processed, over all partitions. */
+  lag: number;
+  /** The earliest partition watermark; null if any is unknown. */
+  watermark: Date | null;
+}
+
+/**
+ * The worker group's progress on the activities topic, as one shared snapshot that is refreshed in
+ * the background: reads never wait for a broker round trip of their own.
+ */
+export interface ConsumerProgress {
+  /** The latest snapshot; undefined until the first refresh succeeded. */
+  current(): ProgressSnapshot | undefined;
+  /** Resolves with the next snapshot taken, or rejects if that refresh failed. */
+  next(): Promise<ProgressSnapshot>;
+}

@@ -1,0 +1,138 @@
+import type { Logger } from '@uap/shared';
+import type { Admin } from 'kafkajs';
+import type {
+  ConsumerProgress,
+  PartitionProgress,
+  ProgressSnapshot,
+} from '../../application/ports/consumer-progress.port';
+
+export interface ConsumerProgressConfig {
+  topic: string;
+  group: string;
+  /** How often the broker is asked (one ListOffsets and one OffsetFetch per refresh). */
+  refreshMs: number;
+  /** How long the end-offset history behind watermarks reaches back. */
+  historyMs?: number;
+}
+
+interface Sample {
+  at: number;
+  end: number;
+}
+
+const DEFAULT_HISTORY_MS = 15 * 60_000;
+
+/**
+ * A watermark for one partition from sampled end offsets: the latest sample time t whose end offset
+ * was already committed. Any event acknowledged before t had an offset below that end (acks=all moves
+ * the high watermark past it before the ack), so it is processed. Conservative by at most one refresh.
+ */
+export function watermarkOf(history: readonly Sample[], committed: number, end: number, now: number): Date | null {
+  if (committed >= end) return new Date(now);
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.end <= committed) return new Date(history[i]!.at);
+  return null;
+}
+
+/**
+ * Polls the broker for the topic's end offsets and the worker group's committed offsets every
+ * `refreshMs`, keeps the last snapshot, and a history of end offsets for watermarks. Refreshes never
+ * overlap; a failed one keeps the previous snapshot (its `at` tells its age).
+ */
+export class KafkaConsumerProgress implements ConsumerProgress {
+  private snapshot: ProgressSnapshot | undefined;
+  private readonly history = new Map<number, Sample[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private waiters: Array<{ resolve: (s: ProgressSnapshot) => void; reject: (e: unknown) => void }> = [];
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: ConsumerProgressConfig,
+    private readonly deps: { admin: Admin; logger: Logger; now?: () => number },
+  ) {
+    this.log = deps.logger.child({ component: 'consumer-progress' });
+  }
+
+  async start(): Promise<void> {
+    await this.deps.admin.connect();
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.config.refreshMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.refreshing;
+    await this.deps.admin.disconnect();
+  }
+
+  current(): ProgressSnapshot | undefined {
+    return this.snapshot;
+  }
+
+  next(): Promise<ProgressSnapshot> {
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  refresh(): Promise<void> {
+    this.refreshing ??= this.poll().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async poll(): Promise<void> {
+    const waiters = this.waiters;
+    this.waiters = [];
+    try {
+      const at = (this.deps.now ?? Date.now)();
+      const [ends, [committed]] = await Promise.all([
+        this.deps.admin.fetchTopicOffsets(this.config.topic),
+        this.deps.admin.fetchOffsets({ groupId: this.config.group, topics: [this.config.topic] }),
+      ]);
+      const committedOf = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const partitions: PartitionProgress[] = ends
+        .map(({ partition, high, low }) => {
+          const end = Number(high);
+          // No commit yet: a new group starts at the log start, so nothing after it is processed.
+          const done = Math.max(committedOf.get(partition) ?? -1, Number(low));
+          const history = this.remember(partition, at, end);
+          return {
+            partition,
+            committed: done,
+            end,
+            lag: Math.max(0, end - done),
+            watermark: watermarkOf(history, done, end, at),
+          };
+        })
+        .sort((a, b) => a.partition - b.partition);
+      const watermarks = partitions.map((p) => p.watermark);
+      this.snapshot = {
+        at: new Date(at),
+        topic: this.config.topic,
+        group: this.config.group,
+        partitions,
+        lag: partitions.reduce((sum, p) => sum + p.lag, 0),
+        watermark: watermarks.some((w) => w === null)
+          ? null
+          : new Date(Math.min(...watermarks.map((w) => w!.getTime()))),
+      };
+      for (const waiter of waiters) waiter.resolve(this.snapshot);
+    } catch (err) {
+      this.log.warn({ err }, 'could not read consumer progress from the broker; keeping the last snapshot');
+      for (const waiter of waiters) waiter.reject(err);
+    }
+  }
+
+  private remember(partition: number, at: number, end: number): Sample[] {
+    const history = this.history.get(partition) ?? [];
+    const last = history[history.length - 1];
+    // One sample per end offset is enough: the latest time an end was seen is what bounds a watermark.
+    if (last && last.end === end) last.at = at;
+    else history.push({ at, end });
+    const horizon = at - (this.config.historyMs ?? DEFAULT_HISTORY_MS);
+    while (history.length > 1 && history[0]!.at < horizon) history.shift();
+    this.history.set(partition, history);
+    return history;
+  }
+}
