@@ -9,6 +9,12 @@ import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import { DEAD_LETTER_ROUTES, deadLettersRouter } from './interfaces/http/dead-letters.router';
 import {
+  STREAM_PATH,
+  STREAM_ROUTES,
+  activityStreamRouter,
+  type StreamHttpDeps,
+} from './interfaces/http/activity-stream.router';
+import {
   RECEIPT_ROUTES,
   CONSISTENCY_HEADERS,
   readFreshness,
@@ -58,6 +64,8 @@ export interface AppDeps {
   deadLetters?: { deadLetters: DeadLettersUseCase; replays: ReplayDeadLettersUseCase };
   /** Receipts, freshness and read-your-writes; optional like the reads. */
   receipts?: ReceiptsHttpDeps;
+  /** The live stream (SSE) and its tickets. */
+  stream?: StreamHttpDeps;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -65,7 +73,7 @@ export interface AppDeps {
 }
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
-export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts'>): RouteSpec[] {
+export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream'>): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
@@ -74,6 +82,7 @@ export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'recei
     ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
     ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
     ...(deps.receipts ? RECEIPT_ROUTES : []),
+    ...(deps.stream ? STREAM_ROUTES : []),
   ];
 }
 
@@ -110,7 +119,8 @@ export function createApp(deps: AppDeps): Express {
         }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          // A stream ticket in the URL is a credential: it never reaches the log.
+          url: req.url.replace(/([?&]ticket=)[^&]*/g, '$1[redacted]'),
           remoteAddress: req.remoteAddress,
           userAgent: req.headers['user-agent'],
         }),
@@ -150,7 +160,12 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(methodGuard(routes));
   if (security) {
-    const auth = apiKeyAuth({ apiKeys: security.apiKeys, publicPaths: security.publicPaths });
+    const tickets = deps.stream?.tickets;
+    const auth = apiKeyAuth({
+      apiKeys: security.apiKeys,
+      publicPaths: security.publicPaths,
+      ...(tickets ? { tickets: { path: STREAM_PATH, redeem: (ticket: string) => tickets.redeem(ticket) } } : {}),
+    });
     app.use(auth.identify);
     app.use(rateLimiter({ ...security.rateLimit, exemptPaths: security.publicPaths }));
     app.use(auth.authorize);
@@ -166,11 +181,14 @@ export function createApp(deps: AppDeps): Express {
         queries: deps.queries !== undefined,
         deadLetters: deps.deadLetters !== undefined,
         receipts: deps.receipts !== undefined,
+        stream: deps.stream !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
   );
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
+  // Before the reads: /api/v1/activities/stream would otherwise be taken for an eventId.
+  if (deps.stream) app.use(activityStreamRouter(deps.stream));
   if (deps.receipts) {
     app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps.receipts));
     app.use(receiptsRouter(deps.receipts));

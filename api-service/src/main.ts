@@ -15,7 +15,12 @@ import { MongoDeadLetterStore } from './infrastructure/mongo/mongo-dead-letter.s
 import { MongoReplayJobStore } from './infrastructure/mongo/mongo-replay-job.store';
 import { ReceiptsUseCase } from './application/receipts.use-case';
 import { ReceiptCodec } from './domain/receipt';
+import { TokenSigner } from './domain/token-signer';
 import { KafkaConsumerProgress } from './infrastructure/kafka/kafka-consumer-progress';
+import { ActivityStreamHub } from './application/activity-stream.hub';
+import { StreamTickets } from './domain/stream-ticket';
+import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
+import { StreamConnections } from './interfaces/http/activity-stream.router';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
@@ -70,8 +75,9 @@ async function main(): Promise<void> {
     defaultMetrics: true,
     deadLetterCounts: () => letters.counts({}),
     runningReplayJobs: async () => (await jobs.running()).length,
-    // Read at scrape time, after the progress monitor below exists.
+    // Read at scrape time, after the progress monitor and the stream hub below exist.
     freshness: () => progress.current(),
+    stream: () => hub.stats(),
   });
   const runner = new ReplayJobRunner(
     {
@@ -93,9 +99,10 @@ async function main(): Promise<void> {
         'one after a restart refuses them (400). Set RECEIPT_SECRET, shared by every replica (see .env.example)',
     );
   }
-  const codec = new ReceiptCodec(
+  const signer = new TokenSigner(
     config.RECEIPT_SECRET === undefined ? randomBytes(32) : Buffer.from(config.RECEIPT_SECRET, 'utf8'),
   );
+  const codec = new ReceiptCodec(signer);
   const ingest = new IngestActivityUseCase(
     { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
     { publisher: timedPublisher(publisher, metrics), receipts: codec },
@@ -105,6 +112,18 @@ async function main(): Promise<void> {
     { admin: kafka.admin(), logger },
   );
   await progress.start();
+  const hub = new ActivityStreamHub({
+    windowEvents: config.STREAM_WINDOW_EVENTS,
+    windowMs: config.STREAM_WINDOW_MS,
+    maxBufferedEvents: config.STREAM_MAX_BUFFERED_EVENTS,
+    queueSize: config.STREAM_QUEUE_SIZE,
+  });
+  const streamConsumer = new KafkaActivityStreamConsumer(
+    { topic: config.ACTIVITIES_TOPIC, groupPrefix: `${config.KAFKA_CLIENT_ID}-live` },
+    { kafka, hub, logger },
+  );
+  await streamConsumer.start();
+  const streams = new StreamConnections();
   const { reader, sqlReader } = await selectReader(config, mongo, logger);
   const queries = new QueryActivitiesUseCase({ reader });
   const receipts = new ReceiptsUseCase({
@@ -120,6 +139,19 @@ async function main(): Promise<void> {
     ingest,
     queries,
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
+    stream: {
+      hub,
+      tickets: new StreamTickets(signer, 60_000),
+      connections: streams,
+      limits: {
+        maxConnections: config.STREAM_MAX_CONNECTIONS,
+        maxConnectionsPerKey: config.STREAM_MAX_CONNECTIONS_PER_KEY,
+        heartbeatMs: config.STREAM_HEARTBEAT_MS,
+        maxLifetimeMs: config.STREAM_MAX_LIFETIME_MS,
+        retryMs: 3_000,
+        retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+      },
+    },
     deadLetters: {
       deadLetters: new DeadLettersUseCase({ store: letters }),
       replays: new ReplayDeadLettersUseCase({ jobs, kick: () => runner.kick() }),
@@ -164,7 +196,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     forced.unref();
-    stop(server, runner, progress, publisher, mongo, sqlReader, logger).then(
+    // Live streams never finish on their own: end them first so the server can close.
+    streams.endAll('the server is shutting down; reconnect with Last-Event-ID');
+    stop(server, runner, progress, streamConsumer, publisher, mongo, sqlReader, logger).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -187,6 +221,7 @@ async function stop(
   server: Server,
   runner: ReplayJobRunner,
   progress: KafkaConsumerProgress,
+  streamConsumer: KafkaActivityStreamConsumer,
   publisher: KafkaActivityPublisher,
   mongo: Connection,
   sqlReader: FerretDbPostgresActivityReader | undefined,
@@ -204,6 +239,7 @@ async function stop(
   // After the page in hand, the replay's lease is handed back so another instance resumes at once.
   await runner.stop();
   await progress.stop();
+  await streamConsumer.stop();
   await publisher.disconnect();
   await sqlReader?.close();
   await mongo.close();

@@ -43,6 +43,7 @@ describe('API keys', () => {
     ['GET', '/api/v1/dead-letters/0-12', 'admin'],
     ['POST', '/api/v1/dead-letters/replays', 'admin'],
     ['GET', '/api/v1/dead-letters-other', 'read'],
+    ['POST', '/api/v1/stream-tickets', 'read'],
   ])('when %s %s is asked for, then the scope needed is %s', (method, path, scope) => {
     expect(scopeFor(method, path)).toBe(scope);
   });

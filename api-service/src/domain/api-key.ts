@@ -76,9 +76,13 @@ export function findApiKey(presented: string, entries: readonly ApiKeyEntry[]): 
 /** Paths whose data may hold personal data in raw form (dead-letter payloads): `admin` only, whatever the method. */
 export const ADMIN_PATH_PREFIXES: readonly string[] = ['/api/v1/dead-letters'];
 
+/** POSTs that only read: a stream ticket lets a browser read the live stream. */
+const READING_POSTS: readonly string[] = ['/api/v1/stream-tickets'];
+
 /** Admin paths need `admin`; other reads need `read`; everything that writes needs `ingest`. */
 export function scopeFor(method: string, path: string): ApiScope {
   if (ADMIN_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return 'admin';
+  if (READING_POSTS.includes(path)) return 'read';
   const m = method.toUpperCase();
   return m === 'GET' || m === 'HEAD' ? 'read' : 'ingest';
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ReceiptCodec, type Receipt } from './receipt';
+import { TokenSigner } from './token-signer';
 
-const codec = new ReceiptCodec(Buffer.from('test-secret-test-secret-test-secret'));
+const codec = new ReceiptCodec(new TokenSigner(Buffer.from('test-secret-test-secret-test-secret')));
 const aReceipt = (overrides: Partial<Receipt> = {}): Receipt => ({
   topic: 'user-activities',
   partition: 3,
@@ -37,7 +38,10 @@ describe('ReceiptCodec', () => {
         `${Buffer.from(JSON.stringify({ k: 'r', t: 'user-activities', p: 3, o: 0, e: randomUUID(), a: 0 })).toString('base64url')}.${r.split('.')[1]}`,
     ],
     ['its signature is altered', (r: string) => `${r.slice(0, -2)}${r.endsWith('AA') ? 'BB' : 'AA'}`],
-    ['it was signed with another secret', () => new ReceiptCodec(Buffer.from('other')).encodeReceipt(aReceipt())],
+    [
+      'it was signed with another secret',
+      () => new ReceiptCodec(new TokenSigner(Buffer.from('other'))).encodeReceipt(aReceipt()),
+    ],
     ['it is not a receipt at all', () => 'hello'],
     ['it is empty', () => ''],
     ['it is huge', () => `${'a'.repeat(300_000)}.${'b'.repeat(43)}`],

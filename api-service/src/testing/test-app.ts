@@ -3,6 +3,7 @@ import { createApp, type AppConfig } from '../app';
 import { IngestActivityUseCase, type IngestConfig } from '../application/ingest-activity.use-case';
 import type { ActivityPublisher } from '../application/ports/activity-publisher.port';
 import { ReceiptCodec } from '../domain/receipt';
+import { TokenSigner } from '../domain/token-signer';
 import type { ReadinessCheck } from '../interfaces/http/health.router';
 
 export const TEST_APP_CONFIG: AppConfig = {
@@ -12,7 +13,8 @@ export const TEST_APP_CONFIG: AppConfig = {
 };
 
 /** Signs receipts in tests; main takes its secret from RECEIPT_SECRET. */
-export const TEST_RECEIPTS = new ReceiptCodec(Buffer.from('receipt-secret-for-tests-only-0123456789'));
+export const TEST_SIGNER = new TokenSigner(Buffer.from('receipt-secret-for-tests-only-0123456789'));
+export const TEST_RECEIPTS = new ReceiptCodec(TEST_SIGNER);
 
 export const TEST_INGEST_CONFIG: IngestConfig = { maxFutureSkewMs: 5 * 60_000, maxBatchEvents: 500 };
 

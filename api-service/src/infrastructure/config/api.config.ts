@@ -81,6 +81,14 @@ export const ApiConfigSchema = z.object({
   /** The worker's consumer group, whose committed offsets tell receipts and freshness what is processed. */
   WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
   FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
+  STREAM_MAX_CONNECTIONS: int(1, 100_000).default(1_000),
+  STREAM_MAX_CONNECTIONS_PER_KEY: int(1, 100_000).default(20),
+  STREAM_MAX_LIFETIME_MS: int(1_000, 24 * 3600 * 1000).default(30 * 60_000),
+  STREAM_HEARTBEAT_MS: int(100, 600_000).default(15_000),
+  STREAM_QUEUE_SIZE: int(10, 1_000_000).default(1_000),
+  STREAM_WINDOW_EVENTS: int(100, 10_000_000).default(10_000),
+  STREAM_WINDOW_MS: int(1_000, 3600 * 1000).default(60_000),
+  STREAM_MAX_BUFFERED_EVENTS: int(1_000, 10_000_000).default(200_000),
   /** FerretDB's own PostgreSQL database: reads go to its tables with SQL (see ferretdb-postgres-activity.reader.ts). */
   FERRETDB_POSTGRES_URL: z.preprocess(
     (value) => (value === '' ? undefined : value),

@@ -12,6 +12,9 @@ export interface ApiMetrics {
   replayedEvents: Counter;
   readLag: Gauge;
   readWatermarkAge: Gauge;
+  streamSubscribers: Gauge;
+  streamEventsSent: Counter;
+  streamEventsDropped: Counter;
 }
 
 export interface ApiMetricsOptions {
@@ -22,6 +25,8 @@ export interface ApiMetricsOptions {
   runningReplayJobs?: () => Promise<number>;
   /** Asked at scrape time: the latest consumer-progress snapshot (no broker round trip). */
   freshness?: () => { at: Date; lag: number; watermark: Date | null } | undefined;
+  /** Asked at scrape time: the live stream's counters. */
+  stream?: () => { subscribers: number; sent: number; dropped: number };
 }
 
 /** A scrape must not hang on a slow store; past this a store-backed gauge is left out of that scrape. */
@@ -43,7 +48,13 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * one), so two apps in one process never share counters.
  */
 export function createApiMetrics(registry: Registry = new Registry(), options: ApiMetricsOptions = {}): ApiMetrics {
-  const { deadLetterCounts, runningReplayJobs, freshness } = options;
+  const { deadLetterCounts, runningReplayJobs, freshness, stream } = options;
+  // The hub keeps its own totals; these counters mirror them at scrape time.
+  const mirror = (counter: Counter, total: number | undefined) => {
+    if (total === undefined) return;
+    counter.reset();
+    counter.inc(total);
+  };
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -117,6 +128,31 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
         this.reset();
         const snapshot = freshness?.();
         if (snapshot?.watermark) this.set((snapshot.at.getTime() - snapshot.watermark.getTime()) / 1000);
+      },
+    }),
+    streamSubscribers: new Gauge({
+      name: 'uap_stream_subscribers',
+      help: 'Open live streams (SSE) on this instance.',
+      registers: [registry],
+      collect() {
+        const stats = stream?.();
+        if (stats) this.set(stats.subscribers);
+      },
+    }),
+    streamEventsSent: new Counter({
+      name: 'uap_stream_events_sent_total',
+      help: 'Events written to live streams by this instance.',
+      registers: [registry],
+      collect() {
+        mirror(this, stream?.().sent);
+      },
+    }),
+    streamEventsDropped: new Counter({
+      name: 'uap_stream_events_dropped_total',
+      help: 'Events a slow live-stream client missed (its queue was full); it was told with `event: dropped`.',
+      registers: [registry],
+      collect() {
+        mirror(this, stream?.().dropped);
       },
     }),
     replayedEvents: new Counter({

@@ -21,7 +21,7 @@ export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
   { path: '/api/v1/users/:userId/activities', methods: ['GET'] },
 ];
 
-const typeParam = z
+export const typeParam = z
   .union([z.string(), z.array(z.string()).max(ACTIVITY_TYPES.length * 2, 'too many type parameters')])
   .transform((value) =>
     (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((t) => t.trim()),

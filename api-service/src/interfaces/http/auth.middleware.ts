@@ -1,10 +1,13 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { findApiKey, hasScope, scopeFor, type ApiKeyEntry } from '../../domain/api-key';
+import type { TicketRedemption } from '../../domain/stream-ticket';
 import { PROBLEMS, sendProblem } from './problem';
 
 export interface AuthOptions {
   /** The configured keys, or 'disabled' when the API runs without authentication (logged at start-up). */
   apiKeys: readonly ApiKeyEntry[] | 'disabled';
+  /** Where a `?ticket=` stands in for the key (the live stream: EventSource cannot send headers). */
+  tickets?: { path: string; redeem: (ticket: string) => TicketRedemption };
   /** Paths served without a key; each also covers its sub-paths (`/docs` covers `/docs/x`). */
   publicPaths: readonly string[];
 }
@@ -62,6 +65,20 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
       return;
     }
     const credential = credentialOf(req);
+    const ticket = req.query['ticket'];
+    if (
+      credential === undefined &&
+      options.tickets &&
+      req.path === options.tickets.path &&
+      typeof ticket === 'string'
+    ) {
+      const redeemed = options.tickets.redeem(ticket);
+      const entry = redeemed.ok ? entries.find((e) => e.id === redeemed.keyId) : undefined;
+      if (entry !== undefined) res.locals['apiKey'] = entry;
+      else res.locals['authFailure'] = redeemed.ok ? 'The key this ticket was issued for is gone' : redeemed.reason;
+      next();
+      return;
+    }
     if (credential !== undefined && 'key' in credential) {
       const entry = findApiKey(credential.key, entries);
       if (entry !== undefined) res.locals['apiKey'] = entry;

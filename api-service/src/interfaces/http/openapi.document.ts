@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
 import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import {
   DEAD_LETTER_PARAMS,
@@ -32,6 +33,8 @@ export interface OpenApiOptions {
   deadLetters?: boolean;
   /** Whether receipts and freshness are served. */
   receipts?: boolean;
+  /** Whether the live stream is served. */
+  stream?: boolean;
   /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
   apiKeys: boolean;
   version?: string;
@@ -257,6 +260,43 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         ...consistencyRequest,
       },
       responses: listResponses,
+    });
+  }
+
+  if (options.stream) {
+    registry.registerPath({
+      method: 'get',
+      path: '/api/v1/activities/stream',
+      tags: ['stream'],
+      summary: 'Live activities as Server-Sent Events, with the list’s userId and type filters; resumable',
+      description:
+        'Events: `activity` (data: the same JSON as the list; `id:` is a resume token), `dropped` (data: {count}) when ' +
+        'this client fell behind its queue, `reset` when the resume position is older than the window (reload with the ' +
+        'list API; the stream continues live), `reconnect` at the end of the connection’s lifetime or on shutdown. ' +
+        'Comments every 15 s keep it alive; `retry:` hints the reconnect delay. Resume with the Last-Event-ID header ' +
+        '(or lastEventId): no gap, no repeat, within at least the last 10,000 events or 60 s. Browsers authenticate ' +
+        'with ?ticket= from POST /api/v1/stream-tickets; a key is never accepted in the URL. ' +
+        'from, to, cursor, page and limit are 400 here.',
+      ...(security ? { security } : {}),
+      request: { query: STREAM_PARAMS.stream },
+      responses: {
+        200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+        400: BAD_QUERY,
+        429: problem(
+          PROBLEMS.tooManyRequests,
+          'Too many open streams, in all or for this key; retry after Retry-After',
+        ),
+        ...secured,
+      },
+    });
+    registry.registerPath({
+      method: 'post',
+      path: '/api/v1/stream-tickets',
+      tags: ['stream'],
+      summary: 'A single-use ticket to open the live stream from a browser (60 s to connect)',
+      ...(security ? { security } : {}),
+      request: { query: STREAM_PARAMS.none },
+      responses: { 201: { description: 'The ticket', content: json(StreamTicketSchema) }, 400: BAD_QUERY, ...secured },
     });
   }
 

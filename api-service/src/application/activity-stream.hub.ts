@@ -1,0 +1,243 @@
+import type { ActivityEvent, ActivityType } from '@uap/shared';
+import { encodePosition, type StreamPosition } from '../domain/stream-position';
+
+export interface StreamFilter {
+  readonly userId?: string;
+  readonly types?: readonly ActivityType[];
+}
+
+export interface HubConfig {
+  /** Resume works at least this far back in events… */
+  windowEvents: number;
+  /** …or in time, whichever reaches further. */
+  windowMs: number;
+  /** Hard cap on buffered events whatever the window says, so memory stays bounded at any rate. */
+  maxBufferedEvents: number;
+  /** Matching events a subscriber may have unsent before the oldest are dropped (plus a resume's backlog). */
+  queueSize: number;
+}
+
+export type StreamMessage =
+  | { kind: 'activity'; id: string; event: ActivityEvent }
+  | { kind: 'dropped'; count: number }
+  | { kind: 'reset'; reason: string };
+
+interface Item {
+  seq: number;
+  partition: number;
+  offset: number;
+  event: ActivityEvent;
+  at: number;
+  /** The stream position right after this event: its SSE id. */
+  id: string;
+}
+
+export interface HubStats {
+  subscribers: number;
+  buffered: number;
+  sent: number;
+  dropped: number;
+}
+
+const matches = (filter: StreamFilter, event: ActivityEvent) =>
+  (filter.userId === undefined || event.userId === filter.userId) &&
+  (filter.types === undefined || filter.types.includes(event.type));
+
+/**
+ * One subscriber: a cursor into the hub's shared buffer, not a copy of it, so fan-out costs a counter
+ * per subscriber and memory does not grow with subscribers. `pending` counts the matching events it
+ * has not taken yet; past its limit the oldest are skipped and reported as dropped.
+ */
+export class Subscription {
+  nextSeq: number;
+  pending = 0;
+  dropped = 0;
+  /** A resume's backlog may exceed the queue size once; it shrinks as it is sent. */
+  allowance = 0;
+  closed = false;
+  private readonly floor: Map<number, number>;
+  private readonly pendingMessages: StreamMessage[] = [];
+  notify: () => void = () => undefined;
+
+  constructor(
+    readonly filter: StreamFilter,
+    nextSeq: number,
+    floor: StreamPosition,
+  ) {
+    this.nextSeq = nextSeq;
+    this.floor = new Map(floor);
+  }
+
+  /** Whether the item is one this subscriber should get (its filter, and past its resume position). */
+  wants(item: Pick<Item, 'partition' | 'offset' | 'event'>): boolean {
+    const floor = this.floor.get(item.partition);
+    return (floor === undefined || item.offset >= floor) && matches(this.filter, item.event);
+  }
+
+  say(message: StreamMessage): void {
+    this.pendingMessages.push(message);
+  }
+
+  takeNotices(): StreamMessage[] {
+    return this.pendingMessages.splice(0);
+  }
+}
+
+/**
+ * The live activity stream of one API instance: a bounded window of recent events (fed by the stream
+ * consumer) that every subscriber reads at its own pace. Publishing never waits for a subscriber.
+ */
+export class ActivityStreamHub {
+  private readonly items: Item[] = [];
+  private seq = 0;
+  private readonly position = new Map<number, number>();
+  /** Per partition, the lowest offset from which the buffer still holds every event. */
+  private readonly retainedFrom = new Map<number, number>();
+  private readonly subscriptions = new Set<Subscription>();
+  private sent = 0;
+  private droppedTotal = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly config: HubConfig,
+    deps: { now?: () => number } = {},
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  stats(): HubStats {
+    return {
+      subscribers: this.subscriptions.size,
+      buffered: this.items.length,
+      sent: this.sent,
+      dropped: this.droppedTotal,
+    };
+  }
+
+  /**
+   * Where the stream consumer starts: every partition's next offset. From then on the buffer holds
+   * every event of every partition (until evicted), so a resume position can be checked for gaps.
+   */
+  start(from: StreamPosition): void {
+    for (const [partition, offset] of from) {
+      this.position.set(partition, offset);
+      this.retainedFrom.set(partition, offset);
+    }
+  }
+
+  /** Where the stream is now: what a new subscriber without a resume token starts after. */
+  currentPosition(): StreamPosition {
+    return new Map(this.position);
+  }
+
+  publish(partition: number, offset: number, event: ActivityEvent): void {
+    if (!this.retainedFrom.has(partition)) this.retainedFrom.set(partition, offset);
+    this.position.set(partition, offset + 1);
+    const item: Item = { seq: this.seq++, partition, offset, event, at: this.now(), id: encodePosition(this.position) };
+    this.items.push(item);
+    this.evict();
+    for (const sub of this.subscriptions) {
+      if (!sub.wants(item)) continue;
+      sub.pending++;
+      if (sub.pending > this.config.queueSize + sub.allowance) this.dropOldest(sub);
+      sub.notify();
+    }
+  }
+
+  /**
+   * A new subscriber. Without `from` it starts live. With `from` (a Last-Event-ID) it first gets every
+   * buffered event after that position, or, when the position is older than the window, a `reset`
+   * notice and then the live stream.
+   */
+  subscribe(filter: StreamFilter, from?: StreamPosition): Subscription {
+    if (from === undefined) {
+      const sub = new Subscription(filter, this.seq, new Map());
+      this.subscriptions.add(sub);
+      return sub;
+    }
+    const gap = [...this.retainedFrom].some(([partition, retained]) => (from.get(partition) ?? 0) < retained);
+    if (gap) {
+      const sub = new Subscription(filter, this.seq, new Map());
+      sub.say({
+        kind: 'reset',
+        reason: 'the resume position is older than this server keeps; reload with the list API',
+      });
+      this.subscriptions.add(sub);
+      return sub;
+    }
+    const first = this.items[0]?.seq ?? this.seq;
+    const sub = new Subscription(filter, first, from);
+    for (const item of this.items) if (sub.wants(item)) sub.pending++;
+    sub.allowance = sub.pending;
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  unsubscribe(sub: Subscription): void {
+    sub.closed = true;
+    this.subscriptions.delete(sub);
+  }
+
+  /** Up to `max` messages for this subscriber: notices first (reset, dropped), then its next events. */
+  take(sub: Subscription, max: number): StreamMessage[] {
+    const out = sub.takeNotices();
+    if (sub.dropped > 0) {
+      out.push({ kind: 'dropped', count: sub.dropped });
+      sub.dropped = 0;
+    }
+    const first = this.items[0]?.seq ?? this.seq;
+    for (let seq = Math.max(sub.nextSeq, first); seq < this.seq && out.length < max; seq++) {
+      const item = this.items[seq - first]!;
+      sub.nextSeq = seq + 1;
+      if (!sub.wants(item)) continue;
+      out.push({ kind: 'activity', id: item.id, event: item.event });
+      sub.pending = Math.max(0, sub.pending - 1);
+      sub.allowance = Math.max(0, sub.allowance - 1);
+      this.sent++;
+    }
+    return out;
+  }
+
+  /** Skips the subscriber's oldest matching events until it is within its limit again. */
+  private dropOldest(sub: Subscription): void {
+    const first = this.items[0]?.seq ?? this.seq;
+    let seq = Math.max(sub.nextSeq, first);
+    while (sub.pending > this.config.queueSize + sub.allowance && seq < this.seq) {
+      const item = this.items[seq - first]!;
+      seq++;
+      if (!sub.wants(item)) continue;
+      sub.pending--;
+      sub.dropped++;
+      this.droppedTotal++;
+    }
+    sub.nextSeq = seq;
+  }
+
+  private evict(): void {
+    const now = this.now();
+    const { windowEvents, windowMs, maxBufferedEvents } = this.config;
+    let drop = 0;
+    while (
+      drop < this.items.length &&
+      (this.items.length - drop > maxBufferedEvents ||
+        (this.items.length - drop > windowEvents && now - this.items[drop]!.at > windowMs))
+    ) {
+      drop++;
+    }
+    if (drop === 0) return;
+    const evicted = this.items.splice(0, drop);
+    for (const item of evicted) this.retainedFrom.set(item.partition, item.offset + 1);
+    const first = this.items[0]?.seq ?? this.seq;
+    // A subscriber whose next events were evicted has lost them: count them as dropped.
+    for (const sub of this.subscriptions) {
+      for (const item of evicted) {
+        if (item.seq >= sub.nextSeq && sub.wants(item)) {
+          sub.pending = Math.max(0, sub.pending - 1);
+          sub.dropped++;
+          this.droppedTotal++;
+        }
+      }
+      if (sub.nextSeq < first) sub.nextSeq = first;
+    }
+  }
+}
