@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     stream: {
       hub,
-      tickets: new StreamTickets(signer, 60_000),
+      tickets: new StreamTickets(signer, config.STREAM_TICKET_TTL_MS),
       connections: streams,
       limits: {
         maxConnections: config.STREAM_MAX_CONNECTIONS,
