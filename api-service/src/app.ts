@@ -8,6 +8,8 @@ import type { QueryActivitiesUseCase } from './application/query-activities.use-
 import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import { DEAD_LETTER_ROUTES, deadLettersRouter } from './interfaces/http/dead-letters.router';
+import type { EraseUserUseCase } from './application/erase-user.use-case';
+import { ERASURE_ROUTES, erasuresRouter } from './interfaces/http/erasures.router';
 import {
   STREAM_PATH,
   STREAM_ROUTES,
@@ -66,6 +68,8 @@ export interface AppDeps {
   receipts?: ReceiptsHttpDeps;
   /** The live stream (SSE) and its tickets. */
   stream?: StreamHttpDeps;
+  /** Erasing a user's activities (admin scope). */
+  erasures?: EraseUserUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -73,7 +77,9 @@ export interface AppDeps {
 }
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
-export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream'>): RouteSpec[] {
+export function appRoutes(
+  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures'>,
+): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
@@ -83,6 +89,7 @@ export function appRoutes(deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'recei
     ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
     ...(deps.receipts ? RECEIPT_ROUTES : []),
     ...(deps.stream ? STREAM_ROUTES : []),
+    ...(deps.erasures ? ERASURE_ROUTES : []),
   ];
 }
 
@@ -182,6 +189,7 @@ export function createApp(deps: AppDeps): Express {
         deadLetters: deps.deadLetters !== undefined,
         receipts: deps.receipts !== undefined,
         stream: deps.stream !== undefined,
+        erasures: deps.erasures !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
@@ -195,6 +203,7 @@ export function createApp(deps: AppDeps): Express {
   }
   if (deps.queries) app.use(activityQueriesRouter(deps.queries));
   if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
+  if (deps.erasures) app.use(erasuresRouter(deps.erasures));
 
   // The method guard answers unknown paths; this only catches what a router declined, so it never is express's HTML 404.
   app.use((req, res) => sendProblem(req, res, PROBLEMS.notFound, `No route for ${req.method} ${req.path}`));

@@ -21,6 +21,9 @@ import { ActivityStreamHub } from './application/activity-stream.hub';
 import { StreamTickets } from './domain/stream-ticket';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
 import { StreamConnections } from './interfaces/http/activity-stream.router';
+import { EraseUserUseCase } from './application/erase-user.use-case';
+import { MongoErasureStore, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';
+import { erasureHash } from '@uap/shared';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
       topic: config.ACTIVITIES_TOPIC,
       partitions: config.ACTIVITIES_TOPIC_PARTITIONS,
       replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
+      retentionHours: config.TOPIC_RETENTION_HOURS,
     },
     logger,
   );
@@ -126,6 +130,13 @@ async function main(): Promise<void> {
   const streams = new StreamConnections();
   const { reader, sqlReader } = await selectReader(config, mongo, logger);
   const queries = new QueryActivitiesUseCase({ reader });
+  if (!config.ERASURE_HASH_KEY) {
+    logger.warn(
+      'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the worker)',
+    );
+  }
+  const erasureStore = new MongoErasureStore(mongo);
+  await erasureStore.ensureIndexes();
   const receipts = new ReceiptsUseCase({
     codec,
     topic: config.ACTIVITIES_TOPIC,
@@ -139,6 +150,15 @@ async function main(): Promise<void> {
     ingest,
     queries,
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
+    erasures: new EraseUserUseCase({
+      erasures: erasureStore,
+      eraser: new MongoUserDataEraser(mongo),
+      progress,
+      awaitProcessed: (token, waitMs) => receipts.awaitProcessed(token, waitMs),
+      hash: (userId) => erasureHash(config.ERASURE_HASH_KEY, userId),
+      topic: config.ACTIVITIES_TOPIC,
+      logger,
+    }),
     stream: {
       hub,
       tickets: new StreamTickets(signer, config.STREAM_TICKET_TTL_MS),

@@ -1,5 +1,6 @@
 export * from './activity/activity.schema';
 export * from './activity/storable-text';
+export * from './activity/erasure';
 export * from './activity/activity.entity';
 export * from './activity/activity-indexes';
 export * from './messaging/topics';

@@ -1,6 +1,8 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
-import { ConfigError, createKafka, createLogger, ensureTopics, parseEnv, type Logger } from '@uap/shared';
+import { ConfigError, createKafka, createLogger, ensureTopics, erasureHash, parseEnv, type Logger } from '@uap/shared';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Partitioners } from 'kafkajs';
 import mongoose from 'mongoose';
 import { Registry } from 'prom-client';
@@ -15,6 +17,9 @@ import { activityModel } from './infrastructure/mongo/activity.model';
 import { deadLetterModel } from './infrastructure/mongo/dead-letter.model';
 import { ensureCollection } from './infrastructure/mongo/ensure-collection';
 import { MongoDeadLetterIndex } from './infrastructure/mongo/mongo-dead-letter.index';
+import { MongoErasureLookup } from './infrastructure/mongo/mongo-erasure.lookup';
+import { MongoLease, MongoRetentionStore, ensureRetentionTtl } from './infrastructure/mongo/mongo-retention';
+import { RetentionSweeper } from './application/retention-sweeper';
 import { DeadLetterIndexer } from './interfaces/kafka/dead-letter-indexer.consumer';
 import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.repository';
 import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
@@ -86,9 +91,10 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    const configEntries = [{ name: 'retention.ms', value: String(config.TOPIC_RETENTION_HOURS * 3_600_000) }];
     const created = await ensureTopics(admin, [
-      { topic: config.ACTIVITIES_TOPIC, numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS },
-      { topic: config.DLQ_TOPIC, numPartitions: DLQ_PARTITIONS },
+      { topic: config.ACTIVITIES_TOPIC, numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS, configEntries },
+      { topic: config.DLQ_TOPIC, numPartitions: DLQ_PARTITIONS, configEntries },
     ]);
     if (created.length > 0) logger.info({ topics: created }, 'created missing topics');
   } finally {
@@ -117,11 +123,24 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     chunksInHand: () => activityConsumer.chunksInHand(),
   });
 
+  if (!config.ERASURE_HASH_KEY) {
+    logger.warn(
+      'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the api)',
+    );
+  }
+  const erasures = {
+    lookup: new MongoErasureLookup(connection),
+    hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
+  };
+  const sweeper = await startRetention(config, model, connection, logger, metrics);
+  if (sweeper) cleanups.push(['retention-sweeper', () => sweeper.stop()]);
+
   const repository = new MongoActivityRepository(model);
   const recordActivities = new RecordActivitiesUseCase({
     repository,
     deadLetters: new KafkaDeadLetterPublisher(producer, config.DLQ_TOPIC),
     logger: logger.child({ component: 'record-activities' }),
+    erasures,
   });
   const activityConsumer = new ActivityConsumer(
     {
@@ -185,6 +204,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
         index: new MongoDeadLetterIndex(letters),
         logger: logger.child({ component: 'index-dead-letters' }),
         maxReplays: config.MAX_REPLAYS,
+        erasures,
       }),
       logger,
       metrics,
@@ -201,6 +221,54 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     },
     'worker started',
   );
+}
+
+/**
+ * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB
+ * (which has no TTL indexes). Logged either way, so an operator knows which is in force.
+ */
+async function startRetention(
+  config: WorkerConfig,
+  model: ReturnType<typeof activityModel>,
+  connection: mongoose.Connection,
+  logger: Logger,
+  metrics: ReturnType<typeof createWorkerMetrics>,
+): Promise<RetentionSweeper | undefined> {
+  if (config.RETENTION_DAYS === 0) {
+    logger.info('retention: activities are kept forever (RETENTION_DAYS=0)');
+    return undefined;
+  }
+  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  if (typeof info['ferretdbVersion'] !== 'string') {
+    await ensureRetentionTtl(model, config.RETENTION_DAYS);
+    logger.info({ retentionDays: config.RETENTION_DAYS }, 'retention: MongoDB TTL index on occurredAt');
+    return undefined;
+  }
+  const sweeper = new RetentionSweeper(
+    {
+      retentionDays: config.RETENTION_DAYS,
+      intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+      chunkSize: config.RETENTION_SWEEP_CHUNK,
+      passBudgetMs: 10_000,
+      owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    },
+    {
+      store: new MongoRetentionStore(model),
+      lease: new MongoLease(connection, 'retention-sweeper'),
+      logger,
+      onDeleted: (count) => metrics.retentionDeleted.inc(count),
+    },
+  );
+  sweeper.start();
+  logger.info(
+    {
+      retentionDays: config.RETENTION_DAYS,
+      intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+      store: 'FerretDB (no TTL)',
+    },
+    'retention: sweeper, one worker at a time (lease in the store)',
+  );
+  return sweeper;
 }
 
 const config = loadConfig();

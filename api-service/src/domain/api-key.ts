@@ -74,7 +74,9 @@ export function findApiKey(presented: string, entries: readonly ApiKeyEntry[]): 
 }
 
 /** Paths whose data may hold personal data in raw form (dead-letter payloads): `admin` only, whatever the method. */
-export const ADMIN_PATH_PREFIXES: readonly string[] = ['/api/v1/dead-letters'];
+export const ADMIN_PATH_PREFIXES: readonly string[] = ['/api/v1/dead-letters', '/api/v1/erasures'];
+/** Erasing a user's activities is an admin act, though the path is the user's activity list. */
+const ADMIN_DELETE = /^\/api\/v1\/users\/[^/]+\/activities\/?$/;
 
 /** POSTs that only read: a stream ticket lets a browser read the live stream. */
 const READING_POSTS: readonly string[] = ['/api/v1/stream-tickets'];
@@ -83,6 +85,7 @@ const READING_POSTS: readonly string[] = ['/api/v1/stream-tickets'];
 export function scopeFor(method: string, path: string): ApiScope {
   if (ADMIN_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return 'admin';
   if (READING_POSTS.includes(path)) return 'read';
+  if (method.toUpperCase() === 'DELETE' && ADMIN_DELETE.test(path)) return 'admin';
   const m = method.toUpperCase();
   return m === 'GET' || m === 'HEAD' ? 'read' : 'ingest';
 }

@@ -30,3 +30,19 @@ export const MongoDbSchema = z
   .string()
   .regex(/^[A-Za-z0-9_]{1,63}$/, 'must be letters, digits and _ (FerretDB rejects "-")')
   .default('activity_platform');
+
+/**
+ * How long Kafka keeps the activities and dead-letter topics (retention.ms of topics the services
+ * create; existing topics keep theirs). It bounds replay from the topic, dead-letter replays, receipts
+ * and stream resume, and how long an erased user's raw events remain in the log.
+ */
+export const TopicRetentionHoursSchema = z.coerce.number().int().min(1).max(100 * 365 * 24).default(168);
+
+/**
+ * The key of the keyed hash (HMAC-SHA256) an erasure record keeps instead of the userId. The api and
+ * the worker must share it. Empty: a fixed development key, which both services warn about.
+ */
+export const ErasureHashKeySchema = z
+  .string()
+  .default('')
+  .refine((key) => key === '' || key.length >= 32, 'must be at least 32 characters (e.g. openssl rand -hex 32)');

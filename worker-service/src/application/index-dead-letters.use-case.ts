@@ -1,11 +1,14 @@
-import { toDeadLetterRecord, type ConsumedLetter, type DeadLetterRecord, type Logger } from '@uap/shared';
+import { payloadOf, toDeadLetterRecord, type ConsumedLetter, type DeadLetterRecord, type Logger } from '@uap/shared';
 import type { DeadLetterIndex } from './ports/dead-letter.index.port';
+import type { ErasureCheck } from './ports/erasure.lookup.port';
 
 export interface IndexDeadLettersDeps {
   index: DeadLetterIndex;
   logger: Logger;
   /** A letter whose event has been replayed more often than this is indexed as parked. */
   maxReplays: number;
+  /** Letters of erased users, for events received before their erasure, are not indexed. */
+  erasures?: ErasureCheck;
   now?: () => Date;
 }
 
@@ -25,8 +28,11 @@ export class IndexDeadLettersUseCase {
 
   async execute(letters: readonly ConsumedLetter[]): Promise<IndexDeadLettersResult> {
     const at = this.now();
-    const records = letters.map((letter) => toDeadLetterRecord(letter, this.deps.maxReplays, at));
-    const { inserted, duplicates } = await this.deps.index.insertNew(records);
+    const records = await this.withoutErased(
+      letters.map((letter) => toDeadLetterRecord(letter, this.deps.maxReplays, at)),
+    );
+    const { inserted, duplicates } =
+      records.length > 0 ? await this.deps.index.insertNew(records) : { inserted: 0, duplicates: 0 };
     const parked = records.filter((r) => r.status === 'parked');
     if (parked.length > 0) {
       this.deps.logger.warn(
@@ -36,4 +42,29 @@ export class IndexDeadLettersUseCase {
     }
     return { inserted, duplicates, records };
   }
+
+  private async withoutErased(records: DeadLetterRecord[]): Promise<DeadLetterRecord[]> {
+    const erasures = this.deps.erasures;
+    const named = records.filter((r) => r.userId !== undefined);
+    if (!erasures || named.length === 0) return records;
+    const hashOf = new Map(named.map((r) => [r.userId!, erasures.hash(r.userId!)]));
+    const erasedAt = await erasures.lookup.erasedAt([...new Set(hashOf.values())]);
+    if (erasedAt.size === 0) return records;
+    return records.filter((record) => {
+      const at = record.userId === undefined ? undefined : erasedAt.get(hashOf.get(record.userId)!);
+      return at === undefined || receivedAtOf(record) >= at.getTime();
+    });
+  }
+}
+
+/** When the api received the letter's event (from its payload), else when it failed. */
+function receivedAtOf(record: DeadLetterRecord): number {
+  try {
+    const parsed = JSON.parse(payloadOf(record)?.toString('utf8') ?? 'null') as { receivedAt?: unknown } | null;
+    const at = typeof parsed?.receivedAt === 'string' ? Date.parse(parsed.receivedAt) : NaN;
+    if (!Number.isNaN(at)) return at;
+  } catch {
+    // Not JSON: fall back to the failure time.
+  }
+  return record.failedAt.getTime();
 }

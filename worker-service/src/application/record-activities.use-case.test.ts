@@ -38,7 +38,7 @@ describe('RecordActivitiesUseCase', () => {
 
     const result = await useCase.execute({ events, deadLetters: [] });
 
-    expect(result).toEqual({ inserted: 2, duplicates: 0, deadLetters: [] });
+    expect(result).toEqual({ inserted: 2, duplicates: 0, deadLetters: [], erased: 0 });
     expect([...repository.stored.keys()]).toEqual(events.map((e) => e.event.eventId));
     expect(repository.stored.get(events[0]!.event.eventId)?.persistedAt).toEqual(NOW);
   });
@@ -51,7 +51,7 @@ describe('RecordActivitiesUseCase', () => {
 
     const result = await useCase.execute({ events: [first, again, again], deadLetters: [] });
 
-    expect(result).toEqual({ inserted: 1, duplicates: 2, deadLetters: [] });
+    expect(result).toEqual({ inserted: 1, duplicates: 2, deadLetters: [], erased: 0 });
     expect(repository.stored.size).toBe(2);
   });
 
@@ -62,7 +62,7 @@ describe('RecordActivitiesUseCase', () => {
 
     const result = await useCase.execute({ events: [event], deadLetters: [letter] });
 
-    expect(result).toEqual({ inserted: 1, duplicates: 0, deadLetters: [letter] });
+    expect(result).toEqual({ inserted: 1, duplicates: 0, erased: 0, deadLetters: [letter] });
     expect(deadLetters.sent).toEqual([{ ...letter, failedAt: NOW }]);
     expect(repository.stored.has(event.event.eventId)).toBe(true);
   });
@@ -178,9 +178,36 @@ describe('RecordActivitiesUseCase', () => {
 
       const result = await useCase.execute({ events: [event], deadLetters: [] });
 
-      expect(result).toEqual({ inserted: 1, duplicates: 0, deadLetters: [] });
+      expect(result).toEqual({ inserted: 1, duplicates: 0, deadLetters: [], erased: 0 });
       expect(deadLetters.sent).toEqual([]);
       expect(repository.pings).toBe(1);
+    });
+  });
+
+  describe('when users were erased', () => {
+    it('when an event of an erased user was received before the erasure, then it is dropped; one received after is stored', async () => {
+      const erasedAt = new Date('2026-02-01T11:00:00.000Z');
+      const repository = new InMemoryActivityRepository();
+      const useCase = new RecordActivitiesUseCase({
+        repository,
+        deadLetters: new InMemoryDeadLetterPublisher(),
+        logger: pino({ level: 'silent' }),
+        now: () => NOW,
+        erasures: {
+          hash: (userId) => `h:${userId}`,
+          lookup: {
+            erasedAt: async (hashes) => new Map(hashes.filter((h) => h === 'h:gone').map((h) => [h, erasedAt])),
+          },
+        },
+      });
+      const before = aConsumedEvent({ userId: 'gone', receivedAt: '2026-02-01T10:59:59.999Z' });
+      const after = aConsumedEvent({ userId: 'gone', receivedAt: '2026-02-01T11:00:00.000Z' });
+      const other = aConsumedEvent({ userId: 'kept', receivedAt: '2026-02-01T10:00:00.000Z' });
+
+      const result = await useCase.execute({ events: [before, after, other], deadLetters: [] });
+
+      expect(result).toMatchObject({ inserted: 2, erased: 1 });
+      expect([...repository.stored.keys()]).toEqual([after.event.eventId, other.event.eventId]);
     });
   });
 });

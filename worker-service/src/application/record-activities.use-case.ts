@@ -1,5 +1,6 @@
 import type { ActivityEvent, Logger } from '@uap/shared';
 import type { ActivityRepository } from './ports/activity.repository.port';
+import type { ErasureCheck } from './ports/erasure.lookup.port';
 import type { ConsumedMessage, DeadLetter, DeadLetterPublisher } from './ports/dead-letter.publisher.port';
 import { StoreWriteError } from './retriable.errors';
 
@@ -17,6 +18,8 @@ export interface RecordActivitiesInput {
 export interface RecordActivitiesResult {
   inserted: number;
   duplicates: number;
+  /** Events of erased users received before their erasure: dropped, neither stored nor dead-lettered. */
+  erased: number;
   /** Every letter sent: the input's, then the events the store refused (`store-rejected`). */
   deadLetters: readonly DeadLetter[];
 }
@@ -25,6 +28,8 @@ export interface RecordActivitiesDeps {
   repository: ActivityRepository;
   deadLetters: DeadLetterPublisher;
   logger: Logger;
+  /** Absent: no erasures to honour (tests of other concerns). */
+  erasures?: ErasureCheck;
   now?: () => Date;
 }
 
@@ -57,9 +62,10 @@ export class RecordActivitiesUseCase {
 
   async execute(input: RecordActivitiesInput): Promise<RecordActivitiesResult> {
     const at = this.now();
+    const events = await this.withoutErased(input.events);
     // Store first: if the dead-letter send then fails, the retry re-inserts (absorbed as duplicates)
     // instead of dead-lettering the same message twice.
-    const stored = input.events.length > 0 ? await this.store(input.events, at, false) : NOTHING_STORED;
+    const stored = events.length > 0 ? await this.store(events, at, false) : NOTHING_STORED;
     const letters: DeadLetter[] = [
       ...input.deadLetters,
       ...stored.refused.map(({ consumed, error }) => ({
@@ -79,7 +85,27 @@ export class RecordActivitiesUseCase {
     }
     if (stored.duplicates > 0)
       this.deps.logger.info({ duplicates: stored.duplicates }, 'already stored events skipped');
-    return { inserted: stored.inserted, duplicates: stored.duplicates, deadLetters: letters };
+    const erased = input.events.length - events.length;
+    if (erased > 0) this.deps.logger.info({ erased }, 'events of erased users dropped');
+    return { inserted: stored.inserted, duplicates: stored.duplicates, erased, deadLetters: letters };
+  }
+
+  /**
+   * Drops events of users erased after the api received them: they were accepted before the erasure
+   * and are still in the topic. Events received after the erasure are the user's new activity, kept.
+   */
+  private async withoutErased(events: readonly ConsumedEvent[]): Promise<readonly ConsumedEvent[]> {
+    const erasures = this.deps.erasures;
+    if (!erasures || events.length === 0) return events;
+    const hashes = new Map<string, string>();
+    for (const { event } of events)
+      if (!hashes.has(event.userId)) hashes.set(event.userId, erasures.hash(event.userId));
+    const erasedAt = await erasures.lookup.erasedAt([...hashes.values()]);
+    if (erasedAt.size === 0) return events;
+    return events.filter(({ event }) => {
+      const at = erasedAt.get(hashes.get(event.userId)!);
+      return at === undefined || Date.parse(event.receivedAt) >= at.getTime();
+    });
   }
 
   /**

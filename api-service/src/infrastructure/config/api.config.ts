@@ -1,4 +1,6 @@
 import {
+  ErasureHashKeySchema,
+  TopicRetentionHoursSchema,
   ACTIVITY_LIMITS,
   ActivitiesTopicSchema,
   commaList,
@@ -81,6 +83,8 @@ export const ApiConfigSchema = z.object({
   /** The worker's consumer group, whose committed offsets tell receipts and freshness what is processed. */
   WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
   FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
+  TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,
+  ERASURE_HASH_KEY: ErasureHashKeySchema,
   STREAM_MAX_CONNECTIONS: int(1, 100_000).default(1_000),
   STREAM_MAX_CONNECTIONS_PER_KEY: int(1, 100_000).default(20),
   STREAM_MAX_LIFETIME_MS: int(1_000, 24 * 3600 * 1000).default(30 * 60_000),

@@ -6,6 +6,7 @@ export interface ActivitiesTopicConfig {
   partitions: number;
   /** -1 lets the broker apply its default.replication.factor. */
   replicationFactor: number;
+  retentionHours: number;
 }
 
 /**
@@ -18,7 +19,12 @@ export async function ensureActivitiesTopic(kafka: Kafka, config: ActivitiesTopi
   await admin.connect();
   try {
     const created = await ensureTopics(admin, [
-      { topic: config.topic, numPartitions: config.partitions, replicationFactor: config.replicationFactor },
+      {
+        topic: config.topic,
+        numPartitions: config.partitions,
+        replicationFactor: config.replicationFactor,
+        configEntries: [{ name: 'retention.ms', value: String(config.retentionHours * 3_600_000) }],
+      },
     ]);
     if (created.length > 0) logger.info({ topics: created, partitions: config.partitions }, 'created topics');
   } finally {

@@ -204,8 +204,16 @@ describe('ingest API with the real broker', () => {
     topics.push(topic);
     const serviceKafka = createKafka({ clientId: uniqueName('api-int'), brokers, logger });
 
-    await ensureActivitiesTopic(serviceKafka, { topic, partitions: 4, replicationFactor: -1 }, logger);
-    await ensureActivitiesTopic(serviceKafka, { topic, partitions: 9, replicationFactor: -1 }, logger);
+    await ensureActivitiesTopic(
+      serviceKafka,
+      { topic, partitions: 4, replicationFactor: -1, retentionHours: 168 },
+      logger,
+    );
+    await ensureActivitiesTopic(
+      serviceKafka,
+      { topic, partitions: 9, replicationFactor: -1, retentionHours: 168 },
+      logger,
+    );
 
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]!.partitions).toHaveLength(4);

@@ -10,6 +10,7 @@ import type { IngestActivityUseCase } from '../../application/ingest-activity.us
 import type { BodyLimits } from './activities.router';
 import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
+import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import {
   DEAD_LETTER_PARAMS,
@@ -35,6 +36,8 @@ export interface OpenApiOptions {
   receipts?: boolean;
   /** Whether the live stream is served. */
   stream?: boolean;
+  /** Whether erasures are served. */
+  erasures?: boolean;
   /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
   apiKeys: boolean;
   version?: string;
@@ -260,6 +263,47 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         ...consistencyRequest,
       },
       responses: listResponses,
+    });
+  }
+
+  if (options.erasures) {
+    const erasureErrors: RouteConfig['responses'] = {
+      400: BAD_QUERY,
+      503: UNAVAILABLE,
+      ...secured,
+      ...(options.apiKeys ? { 403: problem(PROBLEMS.forbidden, 'The API key lacks the admin scope') } : {}),
+    };
+    registry.registerPath({
+      method: 'delete',
+      path: toOpenApiPath('/api/v1/users/:userId/activities'),
+      tags: ['data lifecycle'],
+      summary: 'Erase a user’s activities (stored events, dead-letter index entries, and events still in the topic)',
+      description:
+        'The erasure record keeps a keyed hash of the userId and the time, never the userId. Events of the user ' +
+        'accepted after the erasure are stored as usual. Poll Location for the state and counts.',
+      ...(security ? { security } : {}),
+      request: { params: z.object({ userId: UserIdSchema }), query: ERASURE_PARAMS.none },
+      responses: {
+        202: {
+          description: 'Erasing; Location points at the erasure',
+          headers: { Location: { schema: { type: 'string' }, description: '/api/v1/erasures/{erasureId}' } },
+          content: json(ErasureSchema),
+        },
+        ...erasureErrors,
+      },
+    });
+    registry.registerPath({
+      method: 'get',
+      path: toOpenApiPath('/api/v1/erasures/:erasureId'),
+      tags: ['data lifecycle'],
+      summary: 'An erasure: state and counts',
+      ...(security ? { security } : {}),
+      request: { params: z.object({ erasureId: ERASURE_PARAMS.erasureId }), query: ERASURE_PARAMS.none },
+      responses: {
+        200: { description: 'The erasure', content: json(ErasureSchema) },
+        404: problem(PROBLEMS.notFound, 'No such erasure'),
+        ...erasureErrors,
+      },
     });
   }
 

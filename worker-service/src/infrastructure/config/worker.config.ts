@@ -2,6 +2,8 @@ import {
   ActivitiesTopicSchema,
   DEFAULT_MAX_REPLAYS,
   DEFAULT_TOPICS,
+  ErasureHashKeySchema,
+  TopicRetentionHoursSchema,
   KafkaBrokersSchema,
   LogLevelSchema,
   MongoDbSchema,
@@ -34,6 +36,16 @@ export const WorkerConfigSchema = z
     STALL_AFTER_MS: positiveInt(60_000),
     DEAD_LETTER_INDEXER_GROUP: z.string().min(1).default('dead-letter-indexer'),
     MAX_REPLAYS: z.coerce.number().int().min(0).default(DEFAULT_MAX_REPLAYS),
+    RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(100 * 365)
+      .default(0),
+    RETENTION_SWEEP_INTERVAL_MS: positiveInt(60_000),
+    RETENTION_SWEEP_CHUNK: z.coerce.number().int().min(1).max(100_000).default(1_000),
+    TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,
+    ERASURE_HASH_KEY: ErasureHashKeySchema,
     WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
     LOG_LEVEL: LogLevelSchema,
   })

@@ -13,6 +13,8 @@ export interface WorkerMetrics {
   chunkInHand: Gauge<'topic' | 'partition'>;
   partitionsStalled: Gauge;
   deadLettersIndexed: Counter;
+  eventsErased: Counter;
+  retentionDeleted: Counter;
 }
 
 /** A chunk a partition is recording: when it started, and whether it is past the stall threshold. */
@@ -108,6 +110,16 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
           this.set({ topic: chunk.topic, partition: String(chunk.partition) }, (now() - chunk.since) / 1000);
         }
       },
+    }),
+    eventsErased: new Counter({
+      name: 'uap_worker_events_erased_total',
+      help: 'Events dropped because their user was erased after the api received them.',
+      registers,
+    }),
+    retentionDeleted: new Counter({
+      name: 'uap_worker_retention_deleted_total',
+      help: 'Activities deleted by the retention sweeper (FerretDB; MongoDB expires them with a TTL index).',
+      registers,
     }),
     deadLettersIndexed: new Counter({
       name: 'uap_worker_dead_letters_indexed_total',

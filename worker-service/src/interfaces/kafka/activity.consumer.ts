@@ -173,12 +173,13 @@ export class ActivityConsumer {
     if (!metrics) return;
     metrics.eventsPersisted.inc(result.inserted);
     metrics.eventsDuplicate.inc(result.duplicates);
+    metrics.eventsErased.inc(result.erased);
     for (const letter of result.deadLetters) metrics.eventsDeadLettered.inc({ reason: letter.reason });
     metrics.batchSize.observe(chunk.size);
     metrics.batchDuration.observe((this.now() - chunk.startedAt) / 1000);
     // The store acknowledged the write at storedAt; persistedAt was stamped just before that write.
     // Only when every event was new: otherwise which of them this write stored is not known.
-    if (result.inserted === input.events.length) {
+    if (result.erased === 0 && result.inserted === input.events.length) {
       for (const { event } of input.events) {
         metrics.endToEndLag.observe(Math.max(0, chunk.storedAt - Date.parse(event.receivedAt)) / 1000);
       }
