@@ -72,7 +72,7 @@ export class EraseUserUseCase {
   }
 
   private async run(record: ErasureRecord, userId: string, ends: ConsistencyToken): Promise<void> {
-    const first = await this.deps.eraser.deleteUser(userId);
+    const first = await this.deps.eraser.deleteUser(userId, record.erasedAt);
     const deadline = this.now().getTime() + (this.deps.catchUpMs ?? 10 * 60_000);
     let caughtUp = ends.positions.size === 0;
     while (!caughtUp && this.now().getTime() < deadline) {
@@ -80,7 +80,7 @@ export class EraseUserUseCase {
     }
     if (!caughtUp)
       this.log.warn({ erasureId: record.erasureId }, 'the worker did not catch up in time; deleting again anyway');
-    const second = await this.deps.eraser.deleteUser(userId);
+    const second = await this.deps.eraser.deleteUser(userId, record.erasedAt);
     const deleted = {
       activities: first.activities + second.activities,
       deadLetters: first.deadLetters + second.deadLetters,

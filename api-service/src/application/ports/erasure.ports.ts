@@ -7,7 +7,10 @@ export interface ErasureStore {
   finish(erasureId: string, deleted: ErasureRecord['deleted'], at: Date): Promise<void>;
 }
 
-/** Deletes one user's stored activities and dead-letter index entries. */
+/**
+ * Deletes one user's stored activities received before `before`, and their dead-letter index entries
+ * from before it. What the user did after the erasure is theirs to keep.
+ */
 export interface UserDataEraser {
-  deleteUser(userId: string): Promise<ErasureRecord['deleted']>;
+  deleteUser(userId: string, before: Date): Promise<ErasureRecord['deleted']>;
 }

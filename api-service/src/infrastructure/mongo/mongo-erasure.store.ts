@@ -35,12 +35,12 @@ export class MongoErasureStore implements ErasureStore {
 export class MongoUserDataEraser implements UserDataEraser {
   constructor(private readonly connection: Connection) {}
 
-  async deleteUser(userId: string): Promise<ErasureRecord['deleted']> {
+  async deleteUser(userId: string, before: Date): Promise<ErasureRecord['deleted']> {
     const db = this.connection.db!;
     const [activities, deadLetters] = await storeCall('erase user', () =>
       Promise.all([
-        db.collection(ACTIVITIES_COLLECTION).deleteMany({ userId }),
-        db.collection(DEAD_LETTERS_COLLECTION).deleteMany({ userId }),
+        db.collection(ACTIVITIES_COLLECTION).deleteMany({ userId, receivedAt: { $lt: before } }),
+        db.collection(DEAD_LETTERS_COLLECTION).deleteMany({ userId, failedAt: { $lt: before } }),
       ]),
     );
     return { activities: activities.deletedCount, deadLetters: deadLetters.deletedCount };
