@@ -1,10 +1,7 @@
+import { SseParser, type SseEvent } from '../../scripts/tail/sse-parser';
 import { waitUntil } from './wait-until';
 
-export interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
+export type { SseEvent };
 
 /**
  * A minimal EventSource over fetch, for tests: collects every event of one connection. Comments
@@ -59,14 +56,15 @@ export class SseClient {
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = new SseParser();
     try {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.parse(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
+        for (const item of parser.feed(decoder.decode(chunk, { stream: true }))) {
+          if (item.kind === 'comment') this.comments++;
+          else if (item.kind === 'event') {
+            const { kind: _kind, ...event } = item;
+            this.events.push(event);
+          }
         }
       }
     } catch {
@@ -74,25 +72,5 @@ export class SseClient {
     } finally {
       this.ended = true;
     }
-  }
-
-  private parse(block: string): void {
-    const event: SseEvent = { event: 'message', data: '' };
-    let isEvent = false;
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) {
-        this.comments++;
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event.event = value;
-      else if (field === 'id') event.id = value;
-      else if (field === 'data') event.data += event.data ? `\n${value}` : value;
-      else continue; // retry: and unknown fields
-      isEvent = true;
-    }
-    if (isEvent) this.events.push(event);
   }
 }
