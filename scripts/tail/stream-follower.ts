@@ -207,6 +207,8 @@ export class StreamFollower {
         this.io.err(
           resetNotice(parseJson<{ reason?: string }>(event.data)?.reason ?? 'the resume position is too old'),
         );
+        // The reset carries the live position: resuming from it later cannot reset again.
+        if (event.id !== undefined) this.lastId = event.id;
         return undefined;
       case 'reconnect': {
         const data = parseJson<{ reason?: string; retryMs?: number }>(event.data);

@@ -20,7 +20,7 @@ export interface HubConfig {
 export type StreamMessage =
   | { kind: 'activity'; id: string; event: ActivityEvent }
   | { kind: 'dropped'; count: number }
-  | { kind: 'reset'; reason: string };
+  | { kind: 'reset'; reason: string; id: string };
 
 interface Item {
   seq: number;
@@ -158,9 +158,11 @@ export class ActivityStreamHub {
     const gap = [...this.retainedFrom].some(([partition, retained]) => (from.get(partition) ?? 0) < retained);
     if (gap) {
       const sub = new Subscription(filter, this.seq, new Map());
+      // With the live position as its id, so a client that reconnects before its next event does not reset again.
       sub.say({
         kind: 'reset',
         reason: 'the resume position is older than this server keeps; reload with the list API',
+        id: encodePosition(this.position),
       });
       this.subscriptions.add(sub);
       return sub;

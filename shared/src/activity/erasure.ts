@@ -10,7 +10,9 @@ export const ERASURES_COLLECTION = 'erasures';
 export const DEVELOPMENT_ERASURE_KEY = 'uap-development-erasure-key-not-for-production';
 
 export function erasureHash(key: string, userId: string): string {
-  return createHmac('sha256', key || DEVELOPMENT_ERASURE_KEY).update(userId, 'utf8').digest('base64url');
+  return createHmac('sha256', key || DEVELOPMENT_ERASURE_KEY)
+    .update(userId, 'utf8')
+    .digest('base64url');
 }
 
 export interface ErasureRecord {

@@ -36,7 +36,12 @@ export const MongoDbSchema = z
  * create; existing topics keep theirs). It bounds replay from the topic, dead-letter replays, receipts
  * and stream resume, and how long an erased user's raw events remain in the log.
  */
-export const TopicRetentionHoursSchema = z.coerce.number().int().min(1).max(100 * 365 * 24).default(168);
+export const TopicRetentionHoursSchema = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(100 * 365 * 24)
+  .default(168);
 
 /**
  * The key of the keyed hash (HMAC-SHA256) an erasure record keeps instead of the userId. The api and

@@ -73,7 +73,7 @@ function format(message: StreamMessage): string {
     case 'dropped':
       return `event: dropped\ndata: ${JSON.stringify({ count: message.count })}\n\n`;
     case 'reset':
-      return `event: reset\ndata: ${JSON.stringify({ reason: message.reason })}\n\n`;
+      return `id: ${message.id}\nevent: reset\ndata: ${JSON.stringify({ reason: message.reason })}\n\n`;
   }
 }
 
