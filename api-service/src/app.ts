@@ -27,6 +27,7 @@ import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './int
 import type { ApiKeyEntry } from './domain/api-key';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/activity-queries.router';
+import { EXPORT_ROUTES, exportRouter, type ExportHttpDeps } from './interfaces/http/export.router';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
@@ -70,6 +71,8 @@ export interface AppDeps {
   stream?: StreamHttpDeps;
   /** Erasing a user's activities (admin scope). */
   erasures?: EraseUserUseCase;
+  /** The streamed export (read scope); optional like the reads. */
+  exports?: ExportHttpDeps;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -78,13 +81,14 @@ export interface AppDeps {
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
 export function appRoutes(
-  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures'>,
+  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports'>,
 ): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
     ...DOCS_ROUTES,
     ...ACTIVITY_INGEST_ROUTES,
+    ...(deps.exports ? EXPORT_ROUTES : []),
     ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
     ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
     ...(deps.receipts ? RECEIPT_ROUTES : []),
@@ -190,6 +194,7 @@ export function createApp(deps: AppDeps): Express {
         receipts: deps.receipts !== undefined,
         stream: deps.stream !== undefined,
         erasures: deps.erasures !== undefined,
+        exports: deps.exports !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
@@ -201,6 +206,8 @@ export function createApp(deps: AppDeps): Express {
     app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps.receipts));
     app.use(receiptsRouter(deps.receipts));
   }
+  // Before the reads too: /api/v1/activities/export is not an eventId.
+  if (deps.exports) app.use(exportRouter({ ...deps.exports, logger: deps.logger }));
   if (deps.queries) app.use(activityQueriesRouter(deps.queries));
   if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
   if (deps.erasures) app.use(erasuresRouter(deps.erasures));

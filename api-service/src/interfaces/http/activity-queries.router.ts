@@ -10,7 +10,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
 import type { ActivityList, QueryActivitiesUseCase } from '../../application/query-activities.use-case';
-import { QUERY_LIMITS, type ActivityListQuery } from '../../domain/activity-query';
+import { QUERY_LIMITS, type ActivityFilters, type ActivityListQuery } from '../../domain/activity-query';
 import { toFieldErrors, type FieldError } from '../../domain/domain-error';
 import type { RouteSpec } from './method-guard.middleware';
 import { dateParam, integerParam, invalid, once, parseQuery } from './query-params';
@@ -30,7 +30,7 @@ export const typeParam = z
   .transform((types) => [...new Set(types)]);
 
 // The descriptions end up in the OpenAPI document, which shows a parameter as it travels (a string).
-const listShape = {
+export const listShape = {
   userId: once('userId').pipe(UserIdSchema).meta({ description: 'Only this user’s activities.' }),
   type: typeParam.meta({
     description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of ${ACTIVITY_TYPES.join(', ')}.`,
@@ -70,23 +70,33 @@ const NO_PARAMS = z.strictObject({});
 /** The query-string schemas of the read endpoints, for the OpenAPI document. */
 export const ACTIVITY_QUERY_PARAMS = { list: LIST_PARAMS, byUser: USER_LIST_PARAMS, byId: NO_PARAMS } as const;
 
+function rangeErrors(params: Pick<ListParams, 'from' | 'to'>): FieldError[] {
+  return params.from && params.to && params.from >= params.to
+    ? [{ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' }]
+    : [];
+}
+
+/** The filters of parsed list parameters, checked as the list checks them (the export reuses this). */
+export function toActivityFilters(params: Pick<ListParams, 'userId' | 'type' | 'from' | 'to'>): ActivityFilters {
+  const errors = rangeErrors(params);
+  if (errors.length > 0) throw invalid(errors);
+  return {
+    ...(params.userId === undefined ? {} : { userId: params.userId }),
+    ...(params.type === undefined ? {} : { types: params.type }),
+    ...(params.from === undefined ? {} : { from: params.from }),
+    ...(params.to === undefined ? {} : { to: params.to }),
+  };
+}
+
 function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
   const errors: FieldError[] = [];
   if (params.cursor !== undefined && params.page !== undefined) {
     errors.push({ path: 'page', message: 'cursor and page cannot be combined: page through with one or the other' });
   }
-  if (params.from && params.to && params.from >= params.to) {
-    errors.push({ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' });
-  }
+  errors.push(...rangeErrors(params));
   if (errors.length > 0) throw invalid(errors);
-  const effectiveUser = userId ?? params.userId;
   return {
-    filters: {
-      ...(effectiveUser === undefined ? {} : { userId: effectiveUser }),
-      ...(params.type === undefined ? {} : { types: params.type }),
-      ...(params.from === undefined ? {} : { from: params.from }),
-      ...(params.to === undefined ? {} : { to: params.to }),
-    },
+    filters: toActivityFilters({ ...params, ...(userId === undefined ? {} : { userId }) }),
     sort: params.sort ?? 'desc',
     limit: params.limit ?? QUERY_LIMITS.defaultLimit,
     pagination:

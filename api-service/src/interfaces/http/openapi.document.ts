@@ -11,6 +11,8 @@ import type { BodyLimits } from './activities.router';
 import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
+import { EXPORT_FORMATS, EXPORT_PATH, EXPORT_QUERY_PARAMS } from './export.router';
+import { CSV_COLUMNS } from './csv.format';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import {
   DEAD_LETTER_PARAMS,
@@ -38,6 +40,8 @@ export interface OpenApiOptions {
   stream?: boolean;
   /** Whether erasures are served. */
   erasures?: boolean;
+  /** Whether the streamed export is served. */
+  exports?: boolean;
   /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
   apiKeys: boolean;
   version?: string;
@@ -263,6 +267,46 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         ...consistencyRequest,
       },
       responses: listResponses,
+    });
+  }
+
+  if (options.exports) {
+    registry.registerPath({
+      method: 'get',
+      path: EXPORT_PATH,
+      tags: ['query'],
+      summary: 'Export every matching activity as NDJSON or CSV, streamed',
+      description:
+        'The list’s filters and sort (default occurredAt desc, then eventId desc), without paging: limit, cursor ' +
+        'and page are 400 here. Streamed with backpressure, in constant memory. NDJSON lines are the list’s ' +
+        `Activity objects. CSV: a header row, then the columns ${CSV_COLUMNS.join(', ')}, with metadata and context ` +
+        'as JSON text, RFC 4180 quoting, CRLF line ends; a cell starting with =, +, -, @, tab or CR gets a leading ' +
+        "' (and quotes) so spreadsheets never run it as a formula. The status is sent with the first rows: a store " +
+        'failure later cuts the response off without its final chunk (NDJSON first gets an {"error":…} line), so ' +
+        'the transfer reads as incomplete, never as a short but complete file.',
+      ...(security ? { security } : {}),
+      request: { query: EXPORT_QUERY_PARAMS, ...consistencyRequest },
+      responses: {
+        200: {
+          description: 'The export, as an attachment',
+          headers: {
+            'Content-Disposition': {
+              schema: { type: 'string' },
+              description: 'attachment; filename="activities-<UTC timestamp>.<ndjson|csv>"',
+            },
+          },
+          content: {
+            [EXPORT_FORMATS.ndjson.contentType]: { schema: z.string().describe('One Activity JSON object per line') },
+            [EXPORT_FORMATS.csv.contentType]: { schema: z.string().describe('Header row, then one row per activity') },
+          },
+        },
+        400: BAD_QUERY,
+        503: problem(
+          PROBLEMS.unavailable,
+          'The store is down or slow before the first row was sent; retry after Retry-After',
+        ),
+        ...secured,
+      },
     });
   }
 
