@@ -22,6 +22,7 @@ import { StreamTickets } from './domain/stream-ticket';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
 import { StreamConnections } from './interfaces/http/activity-stream.router';
 import { EraseUserUseCase } from './application/erase-user.use-case';
+import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { MongoErasureStore, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';
 import { erasureHash } from '@uap/shared';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     logger,
     ingest,
     queries,
+    exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     erasures: new EraseUserUseCase({
       erasures: erasureStore,
