@@ -57,6 +57,9 @@ describe('the activity worker on the real broker and store', () => {
       occurredAt: new Date(sample.occurredAt),
       receivedAt: new Date(sample.receivedAt),
       persistedAt: expect.any(Date),
+      // The topic position of the copy stored, for receipts.
+      sourcePartition: expect.any(Number),
+      sourceOffset: expect.any(Number),
     });
     expect((doc!['persistedAt'] as Date).getTime()).toBeGreaterThanOrEqual(new Date(sample.receivedAt).getTime());
   });
