@@ -30,9 +30,11 @@ async function messageCount(admin: Admin, topic: string): Promise<number> {
 }
 
 /** Reads the topic from the start until `count` messages arrived, or fails after a bounded wait. */
-async function readMessages(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
+type ReadMessage = KafkaMessage & { partition: number };
+
+async function readMessages(kafka: Kafka, topic: string, count: number): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('api-int-reader') });
-  const messages: KafkaMessage[] = [];
+  const messages: ReadMessage[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -42,8 +44,8 @@ async function readMessages(kafka: Kafka, topic: string, count: number): Promise
         READ_TIMEOUT_MS,
       );
       void consumer.run({
-        eachMessage: async ({ message }) => {
-          messages.push(message);
+        eachMessage: async ({ message, partition }) => {
+          messages.push({ ...message, partition });
           if (messages.length >= count) {
             clearTimeout(timer);
             resolve();
@@ -94,9 +96,16 @@ describe('ingest API with the real broker', () => {
     const res = await request(app).post('/api/v1/activities').set('X-Request-Id', 'int-single-1').send(input);
 
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ eventId: input.eventId, status: 'accepted' });
+    expect(res.body).toEqual({ eventId: input.eventId, status: 'accepted', receipt: expect.any(String) });
     const [message, ...rest] = await readMessages(kafka, topic, 1);
     expect(rest).toHaveLength(0);
+    // The receipt vouches for the position the broker really gave the event.
+    expect(TEST_RECEIPTS.decodeReceipt(res.body.receipt)).toMatchObject({
+      topic,
+      eventId: input.eventId,
+      partition: message!.partition,
+      offset: Number(message!.offset),
+    });
     expect(message!.key?.toString()).toBe('alice@example');
     expect(header(message!, HEADERS.eventType)).toBe('SEARCH');
     expect(header(message!, HEADERS.schemaVersion)).toBe('1');
@@ -112,7 +121,7 @@ describe('ingest API with the real broker', () => {
     const res = await request(app).post('/api/v1/activities/batch').set('X-Request-Id', 'int-batch-1').send({ events });
 
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ accepted: 4, eventIds: events.map((e) => e.eventId) });
+    expect(res.body).toMatchObject({ accepted: 4, eventIds: events.map((e) => e.eventId) });
     const messages = await readMessages(kafka, topic, 4);
     expect(await messageCount(admin, topic)).toBe(4);
     const byId = new Map(
@@ -128,6 +137,16 @@ describe('ingest API with the real broker', () => {
       expect(header(message, HEADERS.eventType)).toBe(input.type);
       expect(header(message, HEADERS.requestId)).toBe('int-batch-1');
     }
+    // One receipt per event, in order, each naming the event's real position; the token the highest per partition.
+    const receipts = (res.body.receipts as string[]).map((r) => TEST_RECEIPTS.decodeReceipt(r)!);
+    expect(receipts.map((r) => r.eventId)).toEqual(events.map((e) => e.eventId));
+    for (const receipt of receipts) {
+      const message = byId.get(receipt.eventId)!;
+      expect([receipt.partition, receipt.offset]).toEqual([message.partition, Number(message.offset)]);
+    }
+    const highest = new Map<number, number>();
+    for (const m of messages) highest.set(m.partition, Math.max(Number(m.offset), highest.get(m.partition) ?? 0));
+    expect(TEST_RECEIPTS.decodeToken(res.body.consistencyToken)?.positions).toEqual(highest);
   });
 
   it('when a batch has one invalid event, then 400 and nothing from it reaches the topic', async () => {
