@@ -9,12 +9,16 @@ import {
   testDatabase,
 } from '../../../../test/support/integration';
 import {
+  actualReadLayout,
   decodeDocument,
   DOCUMENT_COLUMN,
+  ensureReadColumns,
+  expectedReadLayout,
   FERRETDB_LAYOUT_VERSION,
   FerretDbTables,
   fieldExpression,
   ferretDbVersionOf,
+  READ_COLUMNS,
 } from './ferretdb-layout';
 
 /**
@@ -103,6 +107,65 @@ if (!storeIsFerretDb()) {
       }
       // The reader spells each field the way the index does; PostgreSQL matches index expressions textually.
       expect(fieldExpression('occurredAt')).toBe("(_jsonb -> 'occurredAt')");
+    });
+
+    it('when the read columns are added, then they are exactly as declared, hold the index expressions, and a second run changes nothing', async () => {
+      const collection = db.collection(ACTIVITIES_COLLECTION);
+      const table = (await new FerretDbTables(pool).lookUp(db.name, ACTIVITIES_COLLECTION))!;
+      await ensureReadColumns(pool, table);
+      await ensureReadColumns(pool, table);
+      expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
+      const { rows } = await pool.query<{ same: boolean; n: number }>(
+        `SELECT bool_and(${Object.entries(READ_COLUMNS)
+          .map(([field, column]) => `${column} IS NOT DISTINCT FROM (_jsonb -> '${field}')`)
+          .join(' AND ')}) AS same, count(*)::int AS n FROM ${table.qualified}`,
+      );
+      expect(rows[0]).toEqual({ same: true, n: await collection.countDocuments() });
+    });
+
+    it('when the read columns exist, then FerretDB still inserts, updates, deletes, finds and manages indexes through the Mongo wire', async () => {
+      const collection = db.collection(ACTIVITIES_COLLECTION);
+      const table = (await new FerretDbTables(pool).lookUp(db.name, ACTIVITIES_COLLECTION))!;
+      await ensureReadColumns(pool, table);
+      const at = new Date('2026-03-02T00:00:00.000Z');
+      await collection.insertMany([
+        { eventId: 'wire-1', userId: 'wire-user', type: 'LOGIN', occurredAt: at },
+        { eventId: 'wire-2', userId: 'wire-user', type: 'CLICK', occurredAt: at },
+      ]);
+      await collection.updateOne(
+        { eventId: 'wire-1' },
+        { $set: { type: 'LOGOUT', occurredAt: new Date(at.getTime() + 1) } },
+      );
+      await collection.replaceOne(
+        { eventId: 'wire-2' },
+        { eventId: 'wire-2', userId: 'other-user', type: 'CLICK', occurredAt: at },
+      );
+      expect(await collection.find({ userId: 'wire-user' }, { projection: { _id: 0 } }).toArray()).toEqual([
+        { eventId: 'wire-1', userId: 'wire-user', type: 'LOGOUT', occurredAt: new Date(at.getTime() + 1) },
+      ]);
+      // The generated columns follow FerretDB's UPDATE of _jsonb.
+      const { rows } = await pool.query<{ type: string; occurred: number; user: string }>(
+        `SELECT uap_type AS type, uap_occurred_at AS occurred, uap_user_id AS user FROM ${table.qualified}
+          WHERE uap_event_id = '"wire-1"'`,
+      );
+      expect(rows).toEqual([{ type: 'LOGOUT', occurred: at.getTime() + 1, user: 'wire-user' }]);
+      expect((await collection.deleteMany({ eventId: { $in: ['wire-1', 'wire-2'] } })).deletedCount).toBe(2);
+
+      await collection.createIndex({ sessionId: 1 }, { name: 'wire_probe' });
+      expect((await collection.listIndexes().toArray()).map((i) => i['name'] as string)).toContain('wire_probe');
+      expect((await collection.listIndexes().toArray()).map((i) => i['name'] as string).join()).not.toMatch(/uap/);
+      await collection.dropIndex('wire_probe');
+      expect((await collection.listIndexes().toArray()).map((i) => i['name'] as string)).not.toContain('wire_probe');
+      expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
+    });
+
+    it('when a read column exists with another definition, then preparing the table fails loudly instead of reading it', async () => {
+      await db.collection('layout_conflict').insertOne({ eventId: 'c' });
+      const table = (await new FerretDbTables(pool).lookUp(db.name, 'layout_conflict'))!;
+      await pool.query(
+        `ALTER TABLE ${table.qualified} ADD COLUMN uap_type jsonb GENERATED ALWAYS AS (_jsonb -> 'kind') STORED`,
+      );
+      await expect(ensureReadColumns(pool, table)).rejects.toThrow(/uap_type is \(_jsonb -> 'kind'::text\), expected/);
     });
   });
 }

@@ -3,20 +3,41 @@ import { buildCountSql, buildPageSql, toRecord } from './ferretdb-postgres-activ
 const T = '"db"."activities_1"';
 
 describe('FerretDB PostgreSQL reader SQL', () => {
-  it('when several types are asked for, then each type is its own ordered branch limited to skip + limit, merged outside', () => {
+  it('when several types are asked for, then each type is its own ordered branch, merged outside', () => {
     const { text, values } = buildPageSql(T, {
       filters: { types: ['LOGIN', 'CLICK', 'LOGIN'] },
+      sort: 'asc',
+      limit: 20,
+    });
+    expect(text.match(/UNION ALL/g)).toHaveLength(1);
+    expect(text.match(/LIMIT 20\)/g)).toHaveLength(2);
+    expect(text).toMatch(/ORDER BY o ASC, e ASC LIMIT 20$/);
+    expect(values).toEqual(['"LOGIN"', '"CLICK"']);
+  });
+
+  it('when an offset page is asked for, then a boundary key is found in the index first and the page is read from it', () => {
+    const { text, values } = buildPageSql(T, {
+      filters: { types: ['LOGIN', 'CLICK'] },
       sort: 'asc',
       skip: 40,
       limit: 20,
     });
-    expect(text.match(/UNION ALL/g)).toHaveLength(1);
-    expect(text.match(/LIMIT 60\)/g)).toHaveLength(2);
-    expect(text).toMatch(/ORDER BY o ASC, e ASC LIMIT 20 OFFSET 40$/);
+    // The boundary reads only the read columns (index-only), each branch at most skip + 1 keys.
+    expect(text).toMatch(
+      /^WITH boundary AS MATERIALIZED \(SELECT o, e FROM \(\(SELECT uap_occurred_at AS o, uap_event_id AS e FROM/,
+    );
+    expect(text.match(/LIMIT 41\)/g)).toHaveLength(2);
+    expect(text).toContain('ORDER BY o ASC, e ASC LIMIT 1 OFFSET 40)');
+    expect(text.match(/\(uap_occurred_at, uap_event_id\) >= \(SELECT o, e FROM boundary\)/g)).toHaveLength(2);
+    expect(text).toMatch(/ORDER BY o ASC, e ASC LIMIT 20$/);
+    expect(text).not.toMatch(/OFFSET 40$/);
     expect(values).toEqual(['"LOGIN"', '"CLICK"']);
+    expect(buildPageSql(T, { filters: {}, sort: 'desc', skip: 5, limit: 2 }).text).toContain(
+      '(uap_occurred_at, uap_event_id) <= (SELECT o, e FROM boundary) ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 2',
+    );
   });
 
-  it('when resuming after a cursor, then the keyset is a row comparison on the index expressions, as jsonb', () => {
+  it('when resuming after a cursor, then the keyset is a row comparison on the read columns, as jsonb', () => {
     const { text, values } = buildPageSql(T, {
       filters: { userId: 'u"1', from: new Date(1000), to: new Date(5000) },
       sort: 'desc',
@@ -24,10 +45,10 @@ describe('FerretDB PostgreSQL reader SQL', () => {
       limit: 21,
     });
     expect(text).toContain(
-      "WHERE (_jsonb -> 'userId') = $1::jsonb AND (_jsonb -> 'occurredAt') >= $2::jsonb AND (_jsonb -> 'occurredAt') < $3::jsonb " +
-        "AND ((_jsonb -> 'occurredAt'), (_jsonb -> 'eventId')) < ($4::jsonb, $5::jsonb)",
+      'WHERE uap_user_id = $1::jsonb AND uap_occurred_at >= $2::jsonb AND uap_occurred_at < $3::jsonb ' +
+        'AND (uap_occurred_at, uap_event_id) < ($4::jsonb, $5::jsonb)',
     );
-    expect(text).toMatch(/ORDER BY \(_jsonb -> 'occurredAt'\) DESC, \(_jsonb -> 'eventId'\) DESC LIMIT 21$/);
+    expect(text).toMatch(/ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 21$/);
     // Values travel as parameters, JSON-encoded: a quote in a userId stays data.
     expect(values).toEqual(['"u\\"1"', '1000', '5000', '3000', '"e-1"']);
   });
@@ -35,7 +56,7 @@ describe('FerretDB PostgreSQL reader SQL', () => {
   it('when counting, then at most upTo rows are visited', () => {
     const { text, values } = buildCountSql(T, { types: ['LOGIN', 'SEARCH'] }, 10_001);
     expect(text).toBe(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${T} WHERE (_jsonb -> 'type') IN ($1::jsonb, $2::jsonb) LIMIT 10001) AS matches`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${T} WHERE uap_type IN ($1::jsonb, $2::jsonb) LIMIT 10001) AS matches`,
     );
     expect(values).toEqual(['"LOGIN"', '"SEARCH"']);
   });

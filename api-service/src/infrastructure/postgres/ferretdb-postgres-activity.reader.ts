@@ -12,17 +12,19 @@ import { DomainError } from '../../domain/domain-error';
 import {
   decodeDocument,
   DOCUMENT_COLUMN,
+  ensureReadColumns,
   FerretDbTables,
   fieldExpression,
   isMissingTable,
   jsonbDate,
   jsonbString,
+  READ_COLUMNS,
 } from './ferretdb-layout';
 
-const USER = fieldExpression('userId');
-const TYPE = fieldExpression('type');
-const OCCURRED = fieldExpression('occurredAt');
-const EVENT = fieldExpression('eventId');
+const USER = READ_COLUMNS.userId;
+const TYPE = READ_COLUMNS.type;
+const OCCURRED = READ_COLUMNS.occurredAt;
+const EVENT = READ_COLUMNS.eventId;
 
 /** One SELECT with its parameters; `$n` placeholders are numbered as values are added. */
 class Sql {
@@ -35,8 +37,8 @@ class Sql {
 }
 
 /**
- * The WHERE conditions of one branch (one type at most). Every comparison is a FerretDB index expression
- * against a jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
+ * The WHERE conditions of one branch (one type at most). Every comparison is on a read column against a
+ * jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
  */
 function conditions(sql: Sql, filters: ActivityFilters, type: string | undefined, request?: PageRequest): string[] {
   const where: string[] = [];
@@ -59,29 +61,50 @@ const whereClause = (where: string[]) => (where.length === 0 ? '' : `WHERE ${whe
 /**
  * The page query. Several types become one ordered, limited scan per type under a merge (PostgreSQL's
  * Merge Append), because `type IN (…)` cannot be read from the (type, occurredAt, eventId) index in order.
+ *
+ * An offset page is a keyset page in disguise: `boundary` finds the (occurredAt, eventId) of row `skip` by an
+ * index-only scan of the read columns (no heap row read, no `_jsonb` decoded), then the page is read from
+ * there like a cursor page. Exact because (occurredAt, eventId) is unique (eventId is), so "from row `skip`
+ * on" and "the rows at or past its key" are the same rows; past the end the boundary is empty and so is the page.
  */
 export function buildPageSql(table: string, request: PageRequest): { text: string; values: string[] } {
   const sql = new Sql();
   const dir = request.sort === 'asc' ? 'ASC' : 'DESC';
   const orderBy = `ORDER BY ${OCCURRED} ${dir}, ${EVENT} ${dir}`;
   const skip = request.skip ?? 0;
-  const window = `LIMIT ${request.limit}${skip > 0 ? ` OFFSET ${skip}` : ''}`;
   const types = request.filters.types === undefined ? undefined : [...new Set(request.filters.types)];
-  if (types === undefined || types.length === 1) {
-    const where = conditions(sql, request.filters, types?.[0], request);
+  const branchWheres = (types ?? [undefined]).map((type) => conditions(sql, request.filters, type, request));
+  const from = (where: string[], limit: number, columns: string) =>
+    `(SELECT ${columns} FROM ${table} ${whereClause(where)} ${orderBy} LIMIT ${limit})`;
+  const keys = `${OCCURRED} AS o, ${EVENT} AS e`;
+  const merge = (branches: string[], columns: string, window: string) =>
+    `SELECT ${columns} FROM (${branches.join(' UNION ALL ')}) AS branches ORDER BY o ${dir}, e ${dir} ${window}`;
+
+  let prefix = '';
+  let wheres = branchWheres;
+  if (skip > 0) {
+    // The branches hand their sort keys up as columns: ordering by them (not by expressions over the
+    // subquery's columns) is what lets the planner merge the ordered branches instead of sorting them all.
+    prefix = `WITH boundary AS MATERIALIZED (${merge(
+      branchWheres.map((where) => from(where, skip + 1, keys)),
+      'o, e',
+      `LIMIT 1 OFFSET ${skip}`,
+    )}) `;
+    const atOrPast = request.sort === 'asc' ? '>=' : '<=';
+    wheres = branchWheres.map((where) => [...where, `(${OCCURRED}, ${EVENT}) ${atOrPast} (SELECT o, e FROM boundary)`]);
+  }
+  if (wheres.length === 1) {
     return {
-      text: `SELECT ${DOCUMENT_COLUMN} FROM ${table} ${whereClause(where)} ${orderBy} ${window}`,
+      text: `${prefix}SELECT ${DOCUMENT_COLUMN} FROM ${table} ${whereClause(wheres[0]!)} ${orderBy} LIMIT ${request.limit}`,
       values: sql.values,
     };
   }
-  // The branches hand their sort keys up as columns: ordering by them (not by expressions over the
-  // subquery's _jsonb) is what lets the planner merge the ordered branches instead of sorting them all.
-  const branches = types.map((type) => {
-    const where = conditions(sql, request.filters, type, request);
-    return `(SELECT ${DOCUMENT_COLUMN}, ${OCCURRED} AS o, ${EVENT} AS e FROM ${table} ${whereClause(where)} ${orderBy} LIMIT ${skip + request.limit})`;
-  });
   return {
-    text: `SELECT ${DOCUMENT_COLUMN} FROM (${branches.join(' UNION ALL ')}) AS branches ORDER BY o ${dir}, e ${dir} ${window}`,
+    text: `${prefix}${merge(
+      wheres.map((where) => from(where, request.limit, `${DOCUMENT_COLUMN}, ${keys}`)),
+      DOCUMENT_COLUMN,
+      `LIMIT ${request.limit}`,
+    )}`,
     values: sql.values,
   };
 }
@@ -140,14 +163,16 @@ export interface FerretDbPostgresReaderOptions {
 }
 
 /**
- * Reads the activities FerretDB v1 stores in PostgreSQL with SQL over the btree indexes FerretDB created
- * for our Mongo indexes, because FerretDB itself sorts, ranges and pages in memory (issue 12).
+ * Reads the activities FerretDB v1 stores in PostgreSQL with SQL, because FerretDB itself sorts, ranges and
+ * pages in memory (issue 12). It queries plain read columns it adds to FerretDB's table once
+ * (ensureReadColumns: stored copies of FerretDB's index expressions, with btree indexes per read shape), so
+ * the rows an offset page skips are counted in the index alone.
  *
  * Exactness rests on what only this application knows: eventId, userId and type are always strings and
  * occurredAt always a Date (the worker writes nothing else), so jsonb `=` and ordering on them are
  * MongoDB's equality and ordering, provided strings compare bytewise; `connect` refuses a database whose
  * collation does not. A generic pushdown inside FerretDB could not assume this (arrays, mixed types).
- * Writes stay with the worker through FerretDB; this reader never writes.
+ * Documents are written only by the worker through FerretDB; this reader never writes a row.
  */
 export class FerretDbPostgresActivityReader implements ActivityReader {
   private readonly tables: FerretDbTables;
@@ -156,7 +181,7 @@ export class FerretDbPostgresActivityReader implements ActivityReader {
     private readonly pool: Pool,
     private readonly database: string,
   ) {
-    this.tables = new FerretDbTables(pool);
+    this.tables = new FerretDbTables(pool, (table) => ensureReadColumns(pool, table));
   }
 
   /** Connects and verifies the ordering; fails (no retry) when PostgreSQL is unreachable or unfit. */
@@ -172,11 +197,14 @@ export class FerretDbPostgresActivityReader implements ActivityReader {
     pool.on('error', () => undefined);
     try {
       await assertBytewiseOrdering(pool);
+      const reader = new FerretDbPostgresActivityReader(pool, options.database);
+      // Adds the read columns now if the table exists; otherwise the first query that finds it does.
+      await reader.tables.lookUp(options.database, ACTIVITIES_COLLECTION);
+      return reader;
     } catch (err) {
       await pool.end();
       throw err;
     }
-    return new FerretDbPostgresActivityReader(pool, options.database);
   }
 
   async findPage(request: PageRequest): Promise<ActivityRecord[]> {
@@ -192,7 +220,8 @@ export class FerretDbPostgresActivityReader implements ActivityReader {
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {
     const rows = await this.query((table) => ({
-      text: `SELECT ${DOCUMENT_COLUMN} FROM ${table} WHERE ${EVENT} = $1::jsonb LIMIT 1`,
+      // FerretDB's own unique index on eventId serves this one.
+      text: `SELECT ${DOCUMENT_COLUMN} FROM ${table} WHERE ${fieldExpression('eventId')} = $1::jsonb LIMIT 1`,
       values: [jsonbString(eventId)],
     }));
     const row = rows[0];
