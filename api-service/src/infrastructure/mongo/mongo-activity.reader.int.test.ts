@@ -324,7 +324,7 @@ describe.each(APPLICABLE)('$name against the real store', ({ name, open }) => {
   });
 
   if (name === 'FerretDbPostgresActivityReader') {
-    it("when every shape is explained in PostgreSQL, then each is an index scan with no sort: the SQL uses FerretDB's index expressions", async () => {
+    it('when every shape is explained in PostgreSQL, then each is an index scan with no sort: the SQL uses the read columns and their indexes', async () => {
       // One connection, so the SET below applies to every EXPLAIN.
       const pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 1 });
       try {
