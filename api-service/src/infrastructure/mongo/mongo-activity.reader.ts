@@ -8,6 +8,7 @@ import type {
 } from '../../application/ports/activity-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
+import { storedFromOf } from '../store/stored-activity';
 
 type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
 
@@ -110,12 +111,6 @@ const activityReadSchema = new Schema(
 );
 
 type StoredActivity = Partial<ActivityRecord> & Record<string, unknown>;
-
-/** The worker's sourcePartition/sourceOffset fields as a record's storedFrom. */
-export function storedFromOf(doc: Record<string, unknown>): Pick<ActivityRecord, 'storedFrom'> {
-  const { sourcePartition: partition, sourceOffset: offset } = doc;
-  return typeof partition === 'number' && typeof offset === 'number' ? { storedFrom: { partition, offset } } : {};
-}
 
 function toRecord(doc: StoredActivity): ActivityRecord {
   return {

@@ -1,6 +1,6 @@
 import { ACTIVITIES_COLLECTION } from '@uap/shared';
 import { Pool } from 'pg';
-import { storedFromOf } from '../mongo/mongo-activity.reader';
+import { storedFromOf } from '../store/stored-activity';
 import type {
   ActivityCount,
   ActivityReader,
