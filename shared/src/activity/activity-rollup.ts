@@ -209,3 +209,17 @@ export async function changeRollup(
   }
   throw new Error(`rollup ${hourId} changed under every one of ${MAX_ROLLUP_ATTEMPTS} attempts`);
 }
+
+/**
+ * One document beside the hours saying whether the rollups count every stored event: the worker writes
+ * it once, complete when it starts on an empty store, incomplete when events were stored before the
+ * rollups existed (then `npm run stats:rebuild` completes it).
+ */
+export const ROLLUP_COVERAGE_ID = 'coverage';
+
+export interface RollupCoverageDocument {
+  _id: typeof ROLLUP_COVERAGE_ID;
+  complete: boolean;
+  since: Date;
+  note?: string;
+}
