@@ -87,7 +87,14 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   await ensureCollection(model);
   await ensureCollection(letters);
   const rollups = new MongoActivityRollups(connection);
-  await rollups.ensureIndexes();
+  const coverage = await rollups.prepare(async () => (await model.findOne({}, { _id: 1 }).lean()) !== null);
+  if (!coverage.complete) {
+    logger.warn(
+      { since: coverage.since },
+      'stats rollups do not count events stored before they existed: /api/v1/activities/stats answers exact: false ' +
+        'until `npm run stats:rebuild` has run (see README, Stats)',
+    );
+  }
   logger.info(
     { db: config.MONGO_DB, collections: ['activities', 'dead_letters', 'activity_rollups'] },
     'store connected, indexes ensured',

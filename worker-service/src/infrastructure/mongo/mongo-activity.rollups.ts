@@ -3,8 +3,10 @@ import {
   byHour,
   changeRollup,
   hourStartOf,
+  ROLLUP_COVERAGE_ID,
   ROLLUP_INDEXES,
   ROLLUPS_COLLECTION,
+  type RollupCoverageDocument,
   type RollupCollection,
   type RollupDocument,
   type RollupEntry,
@@ -25,9 +27,27 @@ export class MongoActivityRollups implements ActivityRollups {
     return this.connection.db!.collection<RollupDocument>(ROLLUPS_COLLECTION) as unknown as RollupCollection;
   }
 
-  async ensureIndexes(): Promise<void> {
-    const collection = this.connection.db!.collection(ROLLUPS_COLLECTION);
+  /**
+   * Creates the indexes and, on the first start, the coverage record: complete when no event is stored
+   * yet (every one will be counted), incomplete otherwise, until `npm run stats:rebuild` counts the rest.
+   * Written once (a plain insert; a second worker's is a duplicate): later starts find it.
+   */
+  async prepare(hasStoredEvents: () => Promise<boolean>): Promise<RollupCoverageDocument> {
+    const db = this.connection.db!;
+    const collection = db.collection(ROLLUPS_COLLECTION);
     for (const index of ROLLUP_INDEXES) await collection.createIndex({ ...index.key }, { name: index.name });
+    const coverage = db.collection<RollupCoverageDocument>(ROLLUPS_COLLECTION);
+    const existing = await coverage.findOne({ _id: ROLLUP_COVERAGE_ID });
+    if (existing) return existing;
+    const record: RollupCoverageDocument = {
+      _id: ROLLUP_COVERAGE_ID,
+      complete: !(await hasStoredEvents()),
+      since: new Date(),
+    };
+    await coverage.insertOne(record).catch((err: { code?: number }) => {
+      if (err.code !== 11000) throw err;
+    });
+    return (await coverage.findOne({ _id: ROLLUP_COVERAGE_ID })) ?? record;
   }
 
   async apply(partition: number, entries: readonly RollupEntry[], chunkEnd: number): Promise<void> {
