@@ -33,7 +33,8 @@ export class ActivityStatsUseCase {
 
   constructor(
     private readonly config: ActivityStatsConfig,
-    private readonly deps: { rollups: RollupReader; reader: ActivityReader; now?: () => Date },
+    /** `rollups` absent: none are kept (FerretDB without FERRETDB_POSTGRES_URL); everything is counted from events. */
+    private readonly deps: { rollups?: RollupReader; reader: ActivityReader; now?: () => Date },
   ) {
     this.now = deps.now ?? (() => new Date());
   }
@@ -45,8 +46,9 @@ export class ActivityStatsUseCase {
     const { to, bucket } = query;
     const tally = new StatsTally(bucket, query.types);
     const base = { from, to, bucket };
-    if (query.userId !== undefined) {
-      await this.countEvents({ userId: query.userId, from, to }, tally);
+    const rollups = this.deps.rollups;
+    if (query.userId !== undefined || rollups === undefined) {
+      await this.countEvents({ ...(query.userId === undefined ? {} : { userId: query.userId }), from, to }, tally);
       return { ...base, ...tally.result(), source: 'events', exact: true };
     }
     const wholeFrom = ceilTo(from, MS_PER_MINUTE);
@@ -56,20 +58,18 @@ export class ActivityStatsUseCase {
       return { ...base, ...tally.result(), source: 'events', exact: true };
     }
     const [hours, coverage] = await Promise.all([
-      this.deps.rollups.hours(floorTo(wholeFrom, MS_PER_HOUR), wholeTo),
-      this.deps.rollups.coverage(),
+      rollups.hours(floorTo(wholeFrom, MS_PER_HOUR), wholeTo),
+      rollups.coverage(),
       from < wholeFrom ? this.countEvents({ from, to: wholeFrom }, tally) : undefined,
       wholeTo < to ? this.countEvents({ from: wholeTo, to }, tally) : undefined,
     ]);
     const first = wholeFrom.getTime();
     const end = wholeTo.getTime();
-    for (const { hour, counts } of hours) {
-      for (const [type, minutes] of counts) {
-        if (!tally.wants(type)) continue;
-        minutes.forEach((count, minute) => {
-          const at = hour.getTime() + minute * MS_PER_MINUTE;
-          if (at >= first && at < end) tally.add(at, type, count);
-        });
+    for (const { hour, type, minutes } of hours) {
+      if (!tally.wants(type)) continue;
+      for (let minute = 0; minute < minutes.length; minute++) {
+        const at = hour + minute * MS_PER_MINUTE;
+        if (at >= first && at < end) tally.add(at, type, minutes[minute]);
       }
     }
     return {

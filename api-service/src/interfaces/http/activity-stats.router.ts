@@ -71,7 +71,7 @@ export const ActivityStatsDtoSchema = z
       .boolean()
       .describe(
         'true: equal to counting the stored events of [from, to). false only when the rollups started after events ' +
-          'were stored and `npm run stats:rebuild` has not run (see inexactReason).',
+          'were already stored (see inexactReason).',
       ),
     inexactReason: z.string().optional(),
   })
@@ -143,7 +143,10 @@ export function activityStatsRouter(stats: ActivityStatsUseCase, now: () => Date
   const router = Router();
   router.get(STATS_PATH, async (req, res) => {
     const params = parseQuery(STATS_PARAMS, STATS_PARAM_NAMES, req.query);
-    res.json(toStatsDto(await stats.stats(toStatsQuery(params, now()))));
+    const body = JSON.stringify(toStatsDto(await stats.stats(toStatsQuery(params, now()))));
+    // Not res.json: it hashes every body for an ETag, up to ~230 KB for a day of minutes, and no client
+    // revalidates live counts.
+    res.type('application/json').end(body);
   });
   return router;
 }
