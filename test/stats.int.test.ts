@@ -129,14 +129,16 @@ describe('stats on the real broker, worker and store', () => {
     const users = Array.from({ length: 5 }, (_, i) => uniqueName(`stats-user-${i}`));
     const receivedAt = new Date(now).toISOString();
     // 3,000 events over the last three hours (the contract accepts any past occurredAt), every type.
-    const events: ActivityEvent[] = Array.from({ length: 3_000 }, (_, i) =>
-      anActivity({
+    const events: ActivityEvent[] = Array.from({ length: 3_000 }, (_, i) => {
+      const type = ACTIVITY_TYPES[(i * 7) % ACTIVITY_TYPES.length]!;
+      return anActivity({
         userId: users[i % users.length]!,
-        type: ACTIVITY_TYPES[(i * 7) % ACTIVITY_TYPES.length]!,
+        type,
+        metadata: type === 'SEARCH' ? { query: `q${i % 13}` } : {},
         occurredAt: new Date(now - 3 * 3_600_000 + ((i * 3_593_117) % (3 * 3_600_000))).toISOString(),
         receivedAt,
-      }),
-    );
+      });
+    });
     // Every 15th event is sent again later (a client retry): a second message, the same eventId.
     const resent = events.filter((_, i) => i % 15 === 0);
     const a = await startWorker('a');
