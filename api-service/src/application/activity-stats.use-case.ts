@@ -123,6 +123,7 @@ function tooManyToCount(cap: number, path: 'from' | 'userId'): DomainError {
           (path === 'from'
             ? 'in the partial minute at an end of the range; start and end the range on whole minutes'
             : 'for this userId in the range; narrow from/to'),
+        rule: 'stats-count-cap',
       },
     ],
   });
