@@ -1,4 +1,7 @@
-import { ACTIVITY_TYPES, type ActivityEvent } from '@uap/shared';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ACTIVITY_TYPES, ROLLUPS_COLLECTION, STATS_SQL_TABLES, type ActivityEvent } from '@uap/shared';
+import { Client as PgClient } from 'pg';
 import { anActivity } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';
@@ -112,6 +115,9 @@ describe('stats on the real broker, worker and store', () => {
     return (await res.json()) as StatsBody;
   }
 
+  let queries: Query[] = [];
+  let allEvents: ActivityEvent[] = [];
+
   async function expectExact(queries: Query[]): Promise<void> {
     for (const query of queries) {
       const body = await stats(query);
@@ -175,7 +181,7 @@ describe('stats on the real broker, worker and store', () => {
       async () => ((await stats({ from, to, bucket: 'hour' })).total === events.length ? true : undefined),
       { timeoutMs: 30_000, describe: logsOfAll },
     );
-    const queries: Query[] = [
+    queries = [
       { from, to, bucket: 'minute' },
       { ...whole, bucket: 'minute' },
       { from, to, bucket: 'hour' },
@@ -199,5 +205,82 @@ describe('stats on the real broker, worker and store', () => {
     expect((await stats({ from, to, bucket: 'hour' })).total).toBe(events.length - events.length / users.length);
     await expectExact(queries);
     expect(b.isRunning).toBe(true);
+    allEvents = events;
+  }, 240_000);
+
+  /** As on an install from before the rollups: counts gone, coverage incomplete. */
+  async function wipeRollups(): Promise<void> {
+    const url = process.env['FERRETDB_POSTGRES_URL'];
+    if (url) {
+      const pg = new PgClient({ connectionString: url });
+      await pg.connect();
+      const table = (name: string) => `"${bed.dbName}"."${name}"`;
+      await pg.query(`TRUNCATE ${table(STATS_SQL_TABLES.counts)}, ${table(STATS_SQL_TABLES.applied)}`);
+      await pg.query(`UPDATE ${table(STATS_SQL_TABLES.coverage)} SET complete = false`);
+      await pg.end();
+    } else {
+      await bed.db.collection(ROLLUPS_COLLECTION).deleteMany({ day: { $exists: true } });
+      await bed.db
+        .collection(ROLLUPS_COLLECTION)
+        .updateOne({ _id: 'coverage' as never }, { $set: { complete: false } });
+    }
+  }
+
+  it('when the rollups lack events stored before them and the workers are stopped, then npm run stats:rebuild makes the stats exact again, and workers count on from there', async () => {
+    expect(allEvents.length).toBeGreaterThan(0);
+    await Promise.all(workers.map((w) => w.stop()));
+    await wipeRollups();
+    await waitUntil(
+      'the api to report the rollups incomplete',
+      async () => ((await stats(queries[2]!)).exact === false ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
+
+    const rebuild = spawnSync(
+      join(__dirname, '..', 'node_modules', '.bin', 'tsx'),
+      ['--tsconfig', 'tsconfig.test.json', 'scripts/stats/stats-rebuild.ts'],
+      {
+        cwd: join(__dirname, '..'),
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, ...bed.workerEnv(pgEnv()) },
+      },
+    );
+    expect({ status: rebuild.status, stderr: rebuild.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+    expect(rebuild.stdout).toMatch(/counted \d+ stored events/);
+    await waitUntil(
+      'the api to report the rollups complete',
+      async () => ((await stats(queries[2]!)).exact ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
+    await expectExact(queries);
+
+    // Counting goes on from the rebuild's offsets: new events, and no old one counted twice.
+    const later = Array.from({ length: 300 }, (_, i) =>
+      anActivity({
+        userId: `stats-later-${i % 3}`,
+        type: 'CLICK',
+        metadata: {},
+        occurredAt: new Date(Date.now() - i * 7_000).toISOString(),
+        receivedAt: new Date().toISOString(),
+      }),
+    );
+    await bed.produce(later);
+    await startWorker('d');
+    await bed.waitUntilStored(
+      later.map((e) => e.eventId),
+      60_000,
+      logsOfAll,
+    );
+    await waitUntil(
+      'the stats to count the new events',
+      async () =>
+        (await stats({ ...queries[2]!, to: new Date(Date.now() + 60_000) })).total ===
+        (await bed.activities.countDocuments({ occurredAt: { $gte: queries[2]!.from } }))
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, describe: logsOfAll },
+    );
+    await expectExact(queries.map((q) => ({ ...q, to: new Date(Date.now() + 60_000) })));
   }, 240_000);
 });

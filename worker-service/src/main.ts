@@ -265,7 +265,7 @@ async function startRollups(
     logger.warn(
       { since: coverage.since },
       'stats rollups do not count events stored before they existed: /api/v1/activities/stats answers exact: false ' +
-        '(no rebuild exists yet; see README, Stats)',
+        'until `npm run stats:rebuild` has run with the workers stopped (see README, Stats)',
     );
   }
   return rollups;

@@ -3,6 +3,7 @@ import {
   countsOf,
   emptyRollup,
   hourIdOf,
+  rebuildRollups,
   removeEntries,
   type RollupDocument,
   type RollupEntry,
@@ -78,5 +79,31 @@ describe('rollup arithmetic', () => {
   it('when the hour id is taken, then it is the UTC hour whatever the local zone (no DST)', () => {
     // 01:30 UTC on the day central Europe moves its clocks forward.
     expect(hourIdOf(new Date('2026-03-29T03:30:00+02:00'))).toBe('2026-03-29T01');
+  });
+});
+
+describe('rollup rebuild', () => {
+  const at = new Date('2026-03-29T01:07:30.000Z');
+  it('when the group is stopped at a committed offset, then stored events below it are counted and the rest left to the worker', () => {
+    const { rows, applied, counted, left } = rebuildRollups(
+      [
+        { occurredAt: at, type: 'LOGIN', partition: 0, offset: 4 },
+        { occurredAt: at, type: 'LOGIN', partition: 0, offset: 5 },
+        { occurredAt: at, type: 'SEARCH', partition: 1, offset: 9 },
+        { occurredAt: at, type: 'SEARCH' },
+      ],
+      new Map([[0, 5]]),
+    );
+    expect({ counted, left }).toEqual({ counted: 3, left: 1 });
+    expect(applied).toEqual(
+      new Map([
+        [0, 4],
+        [1, 9],
+      ]),
+    );
+    expect(rows.map((r) => [r.type, r.minutes[7]])).toEqual([
+      ['LOGIN', 1],
+      ['SEARCH', 2],
+    ]);
   });
 });

@@ -213,7 +213,7 @@ export async function changeRollup(
 /**
  * One document beside the hours saying whether the rollups count every stored event: the worker writes
  * it once, complete when it starts on an empty store, incomplete when events were stored before the
- * rollups existed (a rebuild that counts those is not built yet: README, Stats).
+ * rollups existed (then `npm run stats:rebuild` counts them and completes it).
  */
 export const ROLLUP_COVERAGE_ID = 'coverage';
 
@@ -257,4 +257,45 @@ export function minuteDeltasByHour(
   }
   // Sorted by (hour, type): every writer takes the rows' locks in this order, so none deadlocks another.
   return [...rows.keys()].sort().map((key) => rows.get(key)!);
+}
+
+/** A stored event as a rebuild reads it: its topic position is absent on documents stored before positions. */
+export interface StoredForRebuild {
+  occurredAt: Date;
+  type: ActivityType;
+  partition?: number;
+  offset?: number;
+}
+
+/**
+ * What the rollups must hold for the stored events when the worker group is stopped at `committed` (the
+ * next offset it will read, per partition): every stored event below it (and every one without a
+ * position) counted, `applied` just below it. Events at or past it are counted again by the worker when it
+ * redelivers them (their stored copy matches), so they are left out here. A partition without a commit
+ * counts everything stored and applies up to the highest offset stored.
+ */
+export function rebuildRollups(
+  stored: Iterable<StoredForRebuild>,
+  committed: ReadonlyMap<number, number>,
+): { rows: ReturnType<typeof minuteDeltasByHour>; applied: Map<number, number>; counted: number; left: number } {
+  const counted: StoredForRebuild[] = [];
+  const highest = new Map<number, number>();
+  let left = 0;
+  for (const event of stored) {
+    if (event.partition === undefined || event.offset === undefined) {
+      counted.push(event);
+      continue;
+    }
+    const next = committed.get(event.partition);
+    if (next !== undefined && event.offset >= next) {
+      left++;
+      continue;
+    }
+    counted.push(event);
+    highest.set(event.partition, Math.max(highest.get(event.partition) ?? -1, event.offset));
+  }
+  const applied = new Map<number, number>();
+  for (const [partition, next] of committed) applied.set(partition, next - 1);
+  for (const [partition, offset] of highest) if (!committed.has(partition)) applied.set(partition, offset);
+  return { rows: minuteDeltasByHour(counted, 1), applied, counted: counted.length, left };
 }

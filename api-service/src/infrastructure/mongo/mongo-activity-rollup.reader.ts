@@ -80,7 +80,7 @@ export class MongoActivityRollupReader implements RollupReader {
               complete: false,
               reason:
                 doc.note ??
-                'events stored before the worker kept rollups are not counted (no rebuild exists yet; README, Stats)',
+                'events stored before the worker kept rollups are not counted; stop the workers and run npm run stats:rebuild',
             };
     this.cachedCoverage = { at: now, value };
     return value;

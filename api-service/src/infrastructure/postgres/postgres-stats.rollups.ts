@@ -76,7 +76,7 @@ export class PostgresStatsRollups implements RollupReader, RollupEraser {
               complete: false,
               reason:
                 row.note ??
-                'events stored before the worker kept rollups are not counted (no rebuild exists yet; README, Stats)',
+                'events stored before the worker kept rollups are not counted; stop the workers and run npm run stats:rebuild',
             };
     } catch (err) {
       if (!isMissingTable(err)) throw unavailable(err);

@@ -70,7 +70,7 @@ export const ActivityStatsDtoSchema = z
       .boolean()
       .describe(
         'true: equal to counting the stored events of [from, to). false only when the rollups started after events ' +
-          'were already stored (see inexactReason).',
+          'were already stored, until `npm run stats:rebuild` has run (see inexactReason).',
       ),
     inexactReason: z.string().optional(),
   })

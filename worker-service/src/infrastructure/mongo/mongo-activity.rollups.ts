@@ -1,6 +1,9 @@
 import {
   applyEntries,
   byHour,
+  emptyRollup,
+  encodeMinuteCounts,
+  type minuteDeltasByHour,
   changeRollup,
   hourStartOf,
   ROLLUP_COVERAGE_ID,
@@ -49,6 +52,30 @@ export class MongoActivityRollups implements ActivityRollups {
       if (err.code !== 11000) throw err;
     });
     return (await coverage.findOne({ _id: ROLLUP_COVERAGE_ID })) ?? record;
+  }
+
+  /**
+   * Replaces every hour document (the rebuild) and marks the rollups complete. Not atomic across
+   * documents: run it with the workers stopped, and again if it is interrupted.
+   */
+  async replaceAll(rows: ReturnType<typeof minuteDeltasByHour>, applied: ReadonlyMap<number, number>): Promise<void> {
+    const db = this.db();
+    const hours = new Map<number, RollupDocument>();
+    for (const row of rows) {
+      const hour = new Date(row.hour);
+      const doc = hours.get(row.hour) ?? emptyRollup(hour);
+      hours.set(row.hour, doc);
+      doc.counts[row.type] = encodeMinuteCounts(row.minutes);
+    }
+    const appliedRecord = Object.fromEntries([...applied].map(([p, o]) => [String(p), o]));
+    const docs = [...hours.values()].map((doc) => ({ ...doc, applied: { ...appliedRecord } }));
+    await db.collection(ROLLUPS_COLLECTION).deleteMany({ day: { $exists: true } });
+    for (let start = 0; start < docs.length; start += 1_000) {
+      await db.collection<RollupDocument>(ROLLUPS_COLLECTION).insertMany(docs.slice(start, start + 1_000));
+    }
+    await db
+      .collection<RollupCoverageDocument>(ROLLUPS_COLLECTION)
+      .replaceOne({ _id: ROLLUP_COVERAGE_ID }, { complete: true, since: new Date() }, { upsert: true });
   }
 
   async apply(partition: number, entries: readonly RollupEntry[], chunkEnd: number): Promise<void> {

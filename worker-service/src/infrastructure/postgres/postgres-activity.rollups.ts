@@ -111,6 +111,34 @@ export class PostgresActivityRollups implements ActivityRollups {
     }
   }
 
+  /**
+   * Replaces every count and applied offset at once (the rebuild), in one transaction, and marks the
+   * rollups complete. Erased offsets go too: erased events are no longer stored, so nothing counts them.
+   */
+  async replaceAll(rows: ReturnType<typeof minuteDeltasByHour>, applied: ReadonlyMap<number, number>): Promise<void> {
+    const t = this.tables;
+    await this.inTransaction(async (client) => {
+      await client.query(`TRUNCATE ${t.counts}, ${t.applied}, ${t.gone}`);
+      for (let start = 0; start < rows.length; start += 1_000) {
+        const slice = rows.slice(start, start + 1_000);
+        await client.query(
+          `INSERT INTO ${t.counts} (hour, type, m)
+             SELECT to_timestamp(h / 1000.0), ty, string_to_array(ms, ',')::bigint[]
+               FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(h, ty, ms)`,
+          [slice.map((r) => r.hour), slice.map((r) => r.type), slice.map((r) => r.minutes.join(','))],
+        );
+      }
+      await client.query(`INSERT INTO ${t.applied} SELECT * FROM unnest($1::int[], $2::bigint[])`, [
+        [...applied.keys()],
+        [...applied.values()],
+      ]);
+      await client.query(
+        `INSERT INTO ${t.coverage} (id, complete, since) VALUES (1, true, now())
+           ON CONFLICT (id) DO UPDATE SET complete = true, note = NULL`,
+      );
+    });
+  }
+
   private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
     try {
