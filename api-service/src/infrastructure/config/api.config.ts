@@ -7,8 +7,10 @@ import {
   KafkaBrokersSchema,
   LogLevelSchema,
   MongoDbSchema,
+  MinIsrSchema,
   MongoUrlSchema,
   parseEnv,
+  ReplicationFactorSchema,
 } from '@uap/shared';
 import { z } from 'zod';
 import { parseApiKeys } from '../../domain/api-key';
@@ -62,7 +64,8 @@ export const ApiConfigSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('api-service'),
   ACTIVITIES_TOPIC: ActivitiesTopicSchema,
   ACTIVITIES_TOPIC_PARTITIONS: int(1, 1000).default(6),
-  ACTIVITIES_TOPIC_REPLICATION_FACTOR: int(-1, 10).default(-1),
+  ACTIVITIES_TOPIC_REPLICATION_FACTOR: ReplicationFactorSchema,
+  ACTIVITIES_TOPIC_MIN_ISR: MinIsrSchema,
   MONGO_URL: MongoUrlSchema,
   MONGO_DB: MongoDbSchema,
   PUBLISH_TIMEOUT_MS: int(100, 60_000).default(4_000),

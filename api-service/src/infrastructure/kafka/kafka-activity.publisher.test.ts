@@ -125,6 +125,28 @@ describe('KafkaActivityPublisher', () => {
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
   });
 
+  // A leader election or a partition below min.insync.replicas: kafkajs retries these inside the one send in
+  // flight (they are retriable), so usually the bound answers first; if one surfaces, it is a 503 all the same.
+  it.each([
+    ['NOT_ENOUGH_REPLICAS', 19],
+    ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', 20],
+    ['LEADER_NOT_AVAILABLE', 5],
+    ['NOT_LEADER_FOR_PARTITION', 6],
+    ['REQUEST_TIMED_OUT', 7],
+  ])(
+    'when the broker answers %s, then publish rejects as retriable SERVICE_UNAVAILABLE, never positions',
+    async (type, code) => {
+      const { kafka } = fakeKafka(async () => {
+        throw Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, code, retriable: true });
+      });
+      const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+      const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
+
+      expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+    },
+  );
+
   it('when the broker rejects the batch as too large, then publish rejects as PAYLOAD_TOO_LARGE, not retriable', async () => {
     const { kafka } = fakeKafka(async () => {
       throw Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' });
