@@ -56,3 +56,17 @@ export function retryDelayMs(attempt: number, retryAfterHeader: string | null, c
   if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, capMs);
   return Math.min(100 * 2 ** Math.max(0, attempt - 1), capMs);
 }
+
+/**
+ * When the first 202 to a request started at or after `since` arrived (ms since epoch), or undefined:
+ * a request already in flight at `since` says nothing about whether the platform accepts again.
+ */
+export function firstAcceptedAfter(attempts: readonly Attempt[], since: number): number | undefined {
+  let first: number | undefined;
+  for (const a of attempts) {
+    if (a.outcome !== 202 || a.startedAt < since) continue;
+    const answeredAt = a.startedAt + a.latencyMs;
+    if (first === undefined || answeredAt < first) first = answeredAt;
+  }
+  return first;
+}
