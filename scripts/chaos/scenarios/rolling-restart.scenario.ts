@@ -3,7 +3,7 @@ import { check, type ScenarioResult } from '../accounting';
 import { LoadDriver } from '../load-driver';
 import { formatOutcomes, summarizeAttempts } from '../response-stats';
 import type { ScenarioKit } from '../scenario-kit';
-import { clientChecks, seconds } from '../scenario-kit';
+import { CHAOS_SETTINGS, clientChecks, seconds } from '../scenario-kit';
 
 const NODES = [1, 2, 3] as const;
 
@@ -43,6 +43,8 @@ export async function rollingRestart(kit: ScenarioKit): Promise<ScenarioResult> 
   await load.stop();
 
   const restart = summarizeAttempts(client.attempts, { from: began, to: ended });
+  const max503 = summarizeAttempts(client.attempts).maxLatency.get('503') ?? 0;
+  const bound = CHAOS_SETTINGS.publishTimeoutMs + CHAOS_SETTINGS.latencyMarginMs;
   kit.notes.push(
     ...steps,
     `whole restart ${seconds(ended - began)}; requests started during it: ${formatOutcomes(restart)}`,
@@ -52,6 +54,7 @@ export async function rollingRestart(kit: ScenarioKit): Promise<ScenarioResult> 
     ...replication,
     check('every broker restarted in turn', allInSync, 'each one back in every ISR before the next stopped'),
     check('accepting during the restart', (restart.byOutcome.get('202') ?? 0) > 0, formatOutcomes(restart)),
+    check('503 is fast', max503 <= bound, `slowest 503 ${max503.toFixed(0)} ms, bound ${bound} ms`),
     ...clientChecks(client),
   ]);
 }
