@@ -13,6 +13,7 @@ import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
 import { EXPORT_FORMATS, EXPORT_PATH, EXPORT_QUERY_PARAMS } from './export.router';
 import { CSV_COLUMNS } from './csv.format';
+import { DOCS_ASSETS } from './docs.router';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import { RECEIPT_LIMITS } from '../../application/receipts.use-case';
 import { scopeFor } from '../../domain/api-key';
@@ -640,9 +641,16 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     path: toOpenApiPath('/docs/:asset'),
     tags: ['operations'],
     summary: 'Static assets of the docs page',
-    request: { params: z.object({ asset: z.string() }) },
+    request: { params: z.object({ asset: z.enum(DOCS_ASSETS) }) },
     responses: {
-      200: { description: 'The asset' },
+      200: {
+        description: 'The asset',
+        content: {
+          'text/javascript': { schema: z.string() },
+          'text/css': { schema: z.string() },
+          'image/png': { schema: z.string().meta({ contentMediaType: 'image/png' }) },
+        },
+      },
       404: problem(PROBLEMS.notFound, 'No such asset'),
     },
   });
