@@ -8,8 +8,8 @@ import type { ActivityEvent, ActivityInput, ActivityType } from '@uap/shared';
 export type TrackEvent = ActivityInput;
 export type { ActivityType };
 
-/** A stored activity as the read endpoints return it. */
-export type Activity = ActivityEvent & { persistedAt?: string };
+/** A stored activity as the read endpoints return it; older stored events may carry an older schemaVersion. */
+export type Activity = Omit<ActivityEvent, 'schemaVersion'> & { schemaVersion: number; persistedAt?: string };
 
 export interface CursorPage {
   limit: number;
