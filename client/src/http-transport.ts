@@ -20,7 +20,10 @@ export class UapHttpError extends Error {
     readonly problem: Problem | undefined,
     readonly retryAfter: string | null = null,
   ) {
-    super(`${status} ${problem?.title ?? 'HTTP error'}${problem?.detail ? `: ${problem.detail}` : ''}`);
+    const fields = (problem?.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
+    super(
+      `${status} ${problem?.title ?? 'HTTP error'}${problem?.detail ? `: ${problem.detail}` : ''}${fields ? ` (${fields})` : ''}`,
+    );
     this.name = 'UapHttpError';
   }
 }

@@ -87,7 +87,7 @@ export interface ListQuery {
   /** Exclusive upper bound on occurredAt. */
   to?: string | Date;
   sort?: 'desc' | 'asc';
-  /** Page size, 1-1000: how many activities each request fetches. */
+  /** Page size, 1-100 (default 20): how many activities each request fetches. */
   limit?: number;
 }
 

@@ -12,6 +12,8 @@ STATE_DIR="${UAP_SERVICES_DIR:-$ROOT/.local/services}"
 LOG_DIR="$STATE_DIR/logs"
 KAFKA_PORT="${UAP_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${UAP_KAFKA_CONTROLLER_PORT:-9093}"
+# What the broker tells clients to connect to; tests point it at a TCP proxy they can cut.
+KAFKA_ADVERTISED_PORT="${UAP_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}"
 FERRETDB_PORT="${UAP_FERRETDB_PORT:-27017}"
 FERRETDB_DEBUG_PORT="${UAP_FERRETDB_DEBUG_PORT:-28088}"
 FERRETDB_VERSION="v1.24.2"
@@ -170,7 +172,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
 listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_ADVERTISED_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
