@@ -280,8 +280,9 @@ export class EventBatcher {
     const firstTry = this.clock.now();
     for (let attempt = 1; ; attempt++) {
       const startedAt = this.clock.now();
+      const began = performance.now();
       const { outcome, retryAfter, response } = await this.post(json, compressed);
-      const latencyMs = this.clock.now() - startedAt;
+      const latencyMs = performance.now() - began;
       this.counts.attempts++;
       if (attempt > 1) this.counts.retries++;
 
