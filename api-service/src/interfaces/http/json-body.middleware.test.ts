@@ -24,12 +24,14 @@ const gzipped = (body: unknown) => gzipSync(Buffer.from(JSON.stringify(body)));
 
 /** Sends the bytes as they are (superagent would JSON-encode a Buffer sent as application/json). */
 function postRaw(app: ReturnType<typeof setup>['app'], path: string, headers: Record<string, string>, body: Buffer) {
-  return request(app)
-    .post(path)
-    .set({ 'Content-Type': 'application/json', ...headers })
-    // superagent's typings want a string; a Buffer goes out untouched all the same.
-    .serialize((raw: Buffer) => raw as unknown as string)
-    .send(body);
+  return (
+    request(app)
+      .post(path)
+      .set({ 'Content-Type': 'application/json', ...headers })
+      // superagent's typings want a string; a Buffer goes out untouched all the same.
+      .serialize((raw: Buffer) => raw as unknown as string)
+      .send(body)
+  );
 }
 
 describe('gzip request bodies', () => {
