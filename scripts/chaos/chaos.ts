@@ -156,7 +156,7 @@ async function main(): Promise<number> {
       `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at start ${loadavg()[0]?.toFixed(2)}; Node ${process.version}`,
       `own Kafka (KRaft, 1 broker) on :${CHAOS_SERVICES.kafkaPort} and FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh`,
       `topics with ${CHAOS_SETTINGS.partitions} partitions; api PUBLISH_TIMEOUT_MS=${CHAOS_SETTINGS.publishTimeoutMs}, RETRY_AFTER_SECONDS=${CHAOS_SETTINGS.retryAfterSeconds}; worker CONSUMER_SESSION_TIMEOUT_MS=${CHAOS_SETTINGS.sessionTimeoutMs}, STORE_RETRY_MAX_MS=${CHAOS_SETTINGS.storeRetryMaxMs}`,
-      'client: batches of 100 with client-set eventIds, 4 concurrent senders, resends the same batch after Retry-After on 503/5xx/no answer',
+      'client: @uap/client sendBatch, batches of 100 with client-set eventIds, 4 concurrent senders, the same batch resent after Retry-After (or jittered backoff) on 503/5xx/no answer',
     ],
   });
   const file = join(ROOT, 'bench', 'results', `chaos-${startedAt.toISOString().slice(0, 19).replace(/:/g, '')}Z.md`);
