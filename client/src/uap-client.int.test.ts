@@ -180,6 +180,32 @@ describe('@uap/client on the real api, broker and worker', () => {
     expect(small.length).toBeGreaterThan(100);
   }, 120_000);
 
+  it('when events are tracked while the SDK follows the live stream, then the stream yields them', async () => {
+    const client = new UapClient({ baseUrl: api.url, apiKey, flushAt: 1 });
+    const controller = new AbortController();
+    const live = client.stream({ userId: 'sdk-live' }, { signal: controller.signal });
+    const first = live.next();
+    // The subscription starts with the request; keep tracking until one of ours comes through.
+    const tracked = new Set<string>();
+    const ticker = setInterval(() => tracked.add(client.track({ userId: 'sdk-live', type: 'CLICK' })!), 300);
+    try {
+      const message = await Promise.race([
+        first,
+        sleep(30_000).then(() => {
+          throw new Error('no activity on the stream within 30 s');
+        }),
+      ]);
+      expect(message.done).toBe(false);
+      expect(message.value).toMatchObject({ kind: 'activity', activity: { userId: 'sdk-live', type: 'CLICK' } });
+      expect(tracked.has((message.value as { activity: { eventId: string } }).activity.eventId)).toBe(true);
+    } finally {
+      clearInterval(ticker);
+      controller.abort();
+      await live.return(undefined);
+      await client.shutdown();
+    }
+  }, 60_000);
+
   it('when an event is tracked, then its receipt waits to a final status and get() finds it', async () => {
     const receipts: string[] = [];
     const client = new UapClient({
