@@ -123,10 +123,17 @@ describe('EventBatcher batching', () => {
     await clock.advance(3_000);
     await done;
 
-    // One batch of 2 is in flight (still retrying); the other 4 were waiting and are dropped.
-    expect(drops).toEqual([{ events: expect.any(Array), reason: 'shutdown' }]);
-    expect(drops[0]!.events).toHaveLength(4);
-    expect(batcher.stats().droppedBy.shutdown).toBe(4);
+    // The 4 still waiting are dropped at once; the batch of 2 waiting to retry gives up instead of retrying.
+    await settle();
+    expect(drops.map((d) => [d.reason, d.events.length])).toEqual([
+      ['shutdown', 4],
+      ['shutdown', 2],
+    ]);
+    expect(batcher.stats()).toMatchObject({ queued: 0, inFlightBatches: 0, droppedBy: { shutdown: 6 } });
+    const attemptsAtShutdown = api.requests.length;
+    await clock.advance(60_000);
+    expect(api.requests).toHaveLength(attemptsAtShutdown);
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 
@@ -201,6 +208,21 @@ describe('EventBatcher retries', () => {
     await clock.advance(10_000);
 
     expect(attempts).toEqual([503, 'network', 202]);
+  });
+});
+
+describe('EventBatcher callbacks', () => {
+  it('when an app callback throws, then delivery goes on and the events are still counted', async () => {
+    const boom = () => {
+      throw new Error('app bug');
+    };
+    const { api, batcher } = setup({ flushAt: 1, onAttempt: boom, onAccepted: boom });
+    batcher.track(anActivityInput());
+    batcher.track(anActivityInput());
+    await batcher.flush();
+
+    expect(api.requests).toHaveLength(2);
+    expect(batcher.stats()).toMatchObject({ accepted: 2, queued: 0 });
   });
 });
 

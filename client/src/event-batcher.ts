@@ -125,6 +125,9 @@ export class EventBatcher {
   private inFlightEvents = 0;
   private inFlightBatches = 0;
   private closed = false;
+  /** Set when shutdown() ran out of time: batches waiting to retry give up instead. */
+  private abandoned = false;
+  private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
   private readonly counts = {
     tracked: 0,
@@ -192,7 +195,8 @@ export class EventBatcher {
 
   /**
    * Flushes and stops taking events. What is still undelivered after `timeoutMs` is dropped with
-   * reason 'shutdown'; batches in flight then may still be accepted, which stats() will show.
+   * reason 'shutdown': queued events at once, a batch waiting to retry instead of retrying. A request
+   * already on the wire is left to finish (at most requestTimeoutMs) and may still be accepted.
    */
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.closed = true;
@@ -202,7 +206,11 @@ export class EventBatcher {
     });
     const result = await Promise.race([this.flush().then(() => 'drained' as const), timedOut]);
     this.clock.clearTimeout(timer);
-    if (result === 'timeout' && this.buffer.length > 0) this.drop(this.buffer.splice(0), 'shutdown');
+    if (result === 'timeout') {
+      if (this.buffer.length > 0) this.drop(this.buffer.splice(0), 'shutdown');
+      this.abandoned = true;
+      for (const wake of [...this.sleepers]) wake();
+    }
     this.clearTimer();
   }
 
@@ -287,36 +295,42 @@ export class EventBatcher {
       if (attempt > 1) this.counts.retries++;
 
       if (outcome === 202 && response !== undefined) {
-        this.config.onAttempt?.({ attempt, eventIds, outcome, startedAt, latencyMs });
+        this.hook(() => this.config.onAttempt?.({ attempt, eventIds, outcome, startedAt, latencyMs }));
         this.counts.accepted += events.length;
         const body = (await response.json().catch(() => undefined)) as BatchAccepted | undefined;
-        this.config.onAccepted?.(events, body);
+        this.hook(() => this.config.onAccepted?.(events, body));
         return 'accepted';
       }
       if (!isRetriable(outcome) || (typeof outcome === 'number' && outcome < 400)) {
-        this.config.onAttempt?.({ attempt, eventIds, outcome, startedAt, latencyMs });
+        this.hook(() => this.config.onAttempt?.({ attempt, eventIds, outcome, startedAt, latencyMs }));
         this.counts.rejected += events.length;
         const problem = response ? await problemOf(response) : undefined;
-        this.config.onError?.({ status: typeof outcome === 'number' ? outcome : 0, problem, events });
+        this.hook(() => this.config.onError?.({ status: typeof outcome === 'number' ? outcome : 0, problem, events }));
         return 'rejected';
       }
       const delay = retryDelayMs(attempt, parseRetryAfter(retryAfter, this.clock.now()), this.retry, this.random);
       const exhausted =
         attempt >= this.retry.maxAttempts || this.clock.now() + delay - firstTry > this.retry.giveUpAfterMs;
-      this.config.onAttempt?.({
-        attempt,
-        eventIds,
-        outcome,
-        startedAt,
-        latencyMs,
-        ...(exhausted ? {} : { retryInMs: delay }),
-      });
+      this.hook(() =>
+        this.config.onAttempt?.({
+          attempt,
+          eventIds,
+          outcome,
+          startedAt,
+          latencyMs,
+          ...(exhausted ? {} : { retryInMs: delay }),
+        }),
+      );
       await response?.body?.cancel().catch(() => undefined);
       if (exhausted) {
         this.drop(events, 'retries_exhausted');
         return 'abandoned';
       }
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
+      await this.wait(delay);
+      if (this.abandoned) {
+        this.drop(events, 'shutdown');
+        return 'abandoned';
+      }
     }
   }
 
@@ -341,7 +355,29 @@ export class EventBatcher {
 
   private drop(events: TrackEvent[], reason: DropReason): void {
     this.counts.droppedBy[reason] += events.length;
-    this.config.onDrop?.(events, reason);
+    this.hook(() => this.config.onDrop?.(events, reason));
+  }
+
+  /** A throwing callback is the app's bug; it must not stop delivery or become an unhandled rejection. */
+  private hook(call: () => void): void {
+    try {
+      call();
+    } catch {
+      // ignored on purpose: see above
+    }
+  }
+
+  /** A backoff wait that shutdown() can cut short. */
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.clock.clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   private clearTimer(): void {
