@@ -74,7 +74,8 @@ export interface Problem {
   detail: string;
   instance: string;
   requestId?: string;
-  errors?: { path: string; message: string }[];
+  /** One per invalid field; `rule` names a rule beyond the schema (see x-rules-beyond-schema in the OpenAPI). */
+  errors?: { path: string; message: string; rule?: string }[];
   errorCount?: number;
 }
 
