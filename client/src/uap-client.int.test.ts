@@ -151,6 +151,8 @@ describe('@uap/client on the real api, broker and worker', () => {
     const distinct = (await activities().distinct('eventId')) as string[];
     expect({ total, distinct: distinct.length }).toEqual({ total: EVENTS, distinct: EVENTS });
     expect(distinct.sort()).toEqual([...tracked].sort());
+    const { body } = await worker.readiness();
+    console.info(`worker after the run: ${JSON.stringify((body as { stats?: unknown }).stats)}`);
   }, 420_000);
 
   it('when the SDK walks every page, then it yields exactly the stored activities, in small pages or large ones', async () => {
