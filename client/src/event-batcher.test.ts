@@ -226,6 +226,41 @@ describe('EventBatcher callbacks', () => {
   });
 });
 
+describe('EventBatcher 413', () => {
+  it('when a batch of several events is refused as too large, then it is halved and each half sent with the same ids', async () => {
+    const { api, batcher, errors } = setup({ flushAt: 4 });
+    api.answer({ status: 413, body: { status: 413 } });
+    const sent = events(4);
+    for (const event of sent) batcher.track(event);
+    await batcher.flush();
+
+    expect(api.batches.map((b) => b.length)).toEqual([4, 2, 2]);
+    expect(api.batches.slice(1).flat()).toEqual(sent);
+    expect(errors).toEqual([]);
+    expect(batcher.stats()).toMatchObject({ accepted: 4, rejected: 0 });
+  });
+
+  it('when a single event is refused as too large, then it is rejected through onError', async () => {
+    const { api, batcher, errors } = setup({ flushAt: 2 });
+    api.answer({ status: 413 }, { status: 413, body: { status: 413, detail: 'too big' } });
+    for (const event of events(2)) batcher.track(event);
+    await batcher.flush();
+
+    expect(api.batches.map((b) => b.length)).toEqual([2, 1, 1]);
+    expect(errors.map((e) => [e.status, e.events.length])).toEqual([[413, 1]]);
+    expect(batcher.stats()).toMatchObject({ accepted: 1, rejected: 1 });
+  });
+
+  it('when events hold multi-byte text, then batches stay under maxBatchBytes counted in UTF-8 bytes', async () => {
+    const { api, batcher } = setup({ flushAt: 1_000, maxBatchBytes: 2_000 });
+    for (const event of events(10, { metadata: { note: 'ü€😀'.repeat(40) } })) batcher.track(event);
+    await batcher.flush();
+
+    expect(api.batches.flat()).toHaveLength(10);
+    for (const request of api.requests) expect(Buffer.byteLength(request.rawBody)).toBeLessThanOrEqual(2_000);
+  });
+});
+
 describe('EventBatcher bounded queue', () => {
   it('when the queue is full, then the newest event is dropped with queue_full, counted, and the queued ones keep their place', async () => {
     const { api, clock, batcher, drops } = setup({ flushAt: 1, maxQueueSize: 3 });

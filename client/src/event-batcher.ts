@@ -97,6 +97,21 @@ export interface BatcherStats {
 
 export type BatchOutcome = 'accepted' | 'rejected' | 'abandoned';
 
+/** UTF-8 bytes of a string, without encoding it: the API's limit counts bytes, not UTF-16 units. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair: one code point of four bytes
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -269,7 +284,7 @@ export class EventBatcher {
     let count = 0;
     for (const event of this.buffer) {
       if (count >= this.options.maxBatchEvents) break;
-      const size = JSON.stringify(event).length + 1;
+      const size = utf8Length(JSON.stringify(event)) + 1;
       if (count > 0 && bytes + size > this.options.maxBatchBytes) break;
       bytes += size;
       count++;
@@ -300,6 +315,14 @@ export class EventBatcher {
         const body = (await response.json().catch(() => undefined)) as BatchAccepted | undefined;
         this.hook(() => this.config.onAccepted?.(events, body));
         return 'accepted';
+      }
+      if (outcome === 413 && events.length > 1) {
+        // The server's limit is lower than ours: halve the batch until the parts fit (or one event is refused).
+        this.hook(() => this.config.onAttempt?.({ attempt, eventIds, outcome, startedAt, latencyMs }));
+        await response?.body?.cancel().catch(() => undefined);
+        const half = Math.ceil(events.length / 2);
+        const outcomes = [await this.deliver(events.slice(0, half)), await this.deliver(events.slice(half))];
+        return outcomes.find((o) => o !== 'accepted') ?? 'accepted';
       }
       if (!isRetriable(outcome) || (typeof outcome === 'number' && outcome < 400)) {
         this.hook(() => this.config.onAttempt?.({ attempt, eventIds, outcome, startedAt, latencyMs }));
