@@ -6,12 +6,14 @@ const shared = {
     '<rootDir>/shared/src',
     '<rootDir>/api-service/src',
     '<rootDir>/worker-service/src',
+    '<rootDir>/client/src',
     '<rootDir>/test',
     '<rootDir>/scripts',
   ],
   moduleNameMapper: {
     '^@uap/shared$': '<rootDir>/shared/src/index.ts',
     '^@uap/shared/testing$': '<rootDir>/shared/src/testing/index.ts',
+    '^@uap/client$': '<rootDir>/client/src/index.ts',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
 };

@@ -185,7 +185,7 @@ async function main(): Promise<number> {
         ? `own Kafka cluster (KRaft, ${CLUSTER_NODES} combined broker+controller nodes, -Xmx384m each) on ${services.kafkaBrokers}, topics created by the services with replication factor 3 and min.insync.replicas 2 (auto); FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh --kafka-nodes ${CLUSTER_NODES}`
         : `own Kafka (KRaft, 1 broker) on :${CHAOS_SERVICES.kafkaPort} and FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh`,
       `topics with ${CHAOS_SETTINGS.partitions} partitions; api PUBLISH_TIMEOUT_MS=${CHAOS_SETTINGS.publishTimeoutMs}, RETRY_AFTER_SECONDS=${CHAOS_SETTINGS.retryAfterSeconds}; worker CONSUMER_SESSION_TIMEOUT_MS=${CHAOS_SETTINGS.sessionTimeoutMs}, STORE_RETRY_MAX_MS=${CHAOS_SETTINGS.storeRetryMaxMs}`,
-      'client: batches of 100 with client-set eventIds, 4 concurrent senders, resends the same batch after Retry-After on 503/5xx/no answer',
+      'client: @uap/client sendBatch, batches of 100 with client-set eventIds, 4 concurrent senders, the same batch resent after Retry-After (or jittered backoff) on 503/5xx/no answer',
     ],
   });
   const file = join(ROOT, 'bench', 'results', `chaos-${startedAt.toISOString().slice(0, 19).replace(/:/g, '')}Z.md`);

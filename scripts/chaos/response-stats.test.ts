@@ -1,4 +1,4 @@
-import { firstAcceptedAfter, formatOutcomes, retryDelayMs, summarizeAttempts, type Attempt } from './response-stats';
+import { firstAcceptedAfter, formatOutcomes, summarizeAttempts, type Attempt } from './response-stats';
 
 const attempt = (startedAt: number, outcome: Attempt['outcome'], latencyMs = 10): Attempt => ({
   startedAt,
@@ -36,19 +36,6 @@ describe('summarizeAttempts', () => {
 
   it('when nothing was sent, then it says so', () => {
     expect(formatOutcomes(summarizeAttempts([]))).toBe('no requests');
-  });
-});
-
-describe('retryDelayMs', () => {
-  it('when the server sends Retry-After, then the client waits that long, capped', () => {
-    expect(retryDelayMs(1, '1', 5_000)).toBe(1_000);
-    expect(retryDelayMs(1, '30', 5_000)).toBe(5_000);
-  });
-
-  it('when there is no usable Retry-After, then it backs off exponentially up to the cap', () => {
-    expect(retryDelayMs(1, null, 2_000)).toBe(100);
-    expect(retryDelayMs(3, 'soon', 2_000)).toBe(400);
-    expect(retryDelayMs(10, null, 2_000)).toBe(2_000);
   });
 });
 

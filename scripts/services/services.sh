@@ -12,6 +12,8 @@ STATE_DIR="${UAP_SERVICES_DIR:-$ROOT/.local/services}"
 LOG_DIR="$STATE_DIR/logs"
 KAFKA_PORT="${UAP_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${UAP_KAFKA_CONTROLLER_PORT:-9093}"
+# What the broker tells clients to connect to; tests point it at a TCP proxy they can cut.
+KAFKA_ADVERTISED_PORT="${UAP_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}"
 FERRETDB_PORT="${UAP_FERRETDB_PORT:-27017}"
 FERRETDB_DEBUG_PORT="${UAP_FERRETDB_DEBUG_PORT:-28088}"
 FERRETDB_VERSION="v1.24.2"
@@ -169,6 +171,8 @@ kafka_nodes() { # how many nodes: --kafka-nodes / UAP_KAFKA_NODES, else what `up
 node_name() { if (($(kafka_nodes) == 1)); then echo kafka; else echo "kafka-$1"; fi; }
 node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
 node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+# A single node may advertise another port (UAP_KAFKA_ADVERTISED_PORT: a proxy a test can cut in front of it).
+node_advertised_port() { if (($(kafka_nodes) == 1)); then echo "$KAFKA_ADVERTISED_PORT"; else node_port "$1"; fi; }
 all_nodes() { seq 1 "$(kafka_nodes)"; }
 
 kafka_brokers() {
@@ -187,7 +191,7 @@ process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$(IFS=,; echo "${voters[*]}")
 listeners=PLAINTEXT://127.0.0.1:$(node_port "$i"),CONTROLLER://127.0.0.1:$(node_controller_port "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_advertised_port "$i")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT

@@ -138,14 +138,22 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
   registry.registerComponent('responses', 'InternalError', generic(PROBLEMS.internal, 'A bug on our side'));
 
   const ingestBody = (schema: z.ZodType, limit: number) => ({
-    description: `JSON, at most ${limit} bytes`,
+    description:
+      `JSON, at most ${limit} bytes. May be sent with Content-Encoding: gzip (x-gzip); the limit then applies to the ` +
+      'decompressed bytes, and inflation stops with 413 the moment they pass it. Any other encoding is 415.',
     required: true,
     content: json(schema),
   });
   const ingestErrors: RouteConfig['responses'] = {
-    400: problem(PROBLEMS.validation, 'Invalid event(s) or malformed JSON; `errors` lists every invalid field'),
-    413: problem(PROBLEMS.payloadTooLarge, 'Body over the byte limit'),
-    415: problem(PROBLEMS.unsupportedMediaType, 'Body not sent as application/json'),
+    400: problem(
+      PROBLEMS.validation,
+      'Invalid event(s), malformed JSON or corrupt gzip; `errors` lists every invalid field',
+    ),
+    413: problem(PROBLEMS.payloadTooLarge, 'Body over the byte limit, compressed or decompressed'),
+    415: problem(
+      PROBLEMS.unsupportedMediaType,
+      'Body not sent as application/json, or in a Content-Encoding other than gzip (then Accept-Encoding: gzip)',
+    ),
     503: UNAVAILABLE,
     ...secured,
   };
