@@ -104,7 +104,7 @@ export const ApiConfigSchema = z.object({
   NODE_ENV: z.string().trim().default('development'),
   API_KEYS: ApiKeysSchema.prefault(''),
   AUTH_DISABLED: BooleanSchema.prefault('false'),
-  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs'),
+  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs,/dashboard'),
   RATE_LIMIT_WINDOW_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
   RATE_LIMIT_MAX: int(0, 1_000_000_000).default(60_000),
   CORS_ORIGINS: CorsOriginsSchema.prefault(''),

@@ -8,7 +8,9 @@ import { EventIdSchema, UserIdSchema } from '@uap/shared';
 import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
-import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { ACTIVITY_QUERY_PARAMS, ActivityDetailDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { DASHBOARD_PATH } from './dashboard.router';
+import { WHOAMI_PATH, WHOAMI_PARAMS, WhoAmISchema } from './whoami.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
 import { EXPORT_FORMATS, EXPORT_PATH, EXPORT_QUERY_PARAMS } from './export.router';
@@ -245,9 +247,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       responses: {
         200: {
-          description: 'The activity',
+          description: 'The activity, with the receipt of its stored copy',
           ...(readHeaders ? { headers: readHeaders } : {}),
-          content: json(ActivityDtoSchema),
+          content: json(ActivityDetailDtoSchema),
         },
         400: BAD_QUERY,
         404: problem(PROBLEMS.notFound, 'No activity with this eventId (yet: the worker stores it shortly after 202)'),
@@ -527,6 +529,67 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     });
   }
 
+  registry.registerPath({
+    method: 'get',
+    path: WHOAMI_PATH,
+    tags: ['operations'],
+    summary: 'The calling key’s scopes (never the key), so a client can hide what it cannot use',
+    description:
+      'Any valid key may ask, whatever its scopes; without a key the answer has no scopes (a wrong key is 401). ' +
+      'Without API keys configured: every scope, keyId null.',
+    // The key is optional here: without one the answer says so.
+    ...(security ? { security: [...security, {}] } : {}),
+    request: { query: WHOAMI_PARAMS.none },
+    responses: {
+      200: {
+        description: 'The key’s scopes',
+        content: {
+          'application/json': {
+            schema: WhoAmISchema,
+            example: { authentication: 'api-key', keyId: '9f86d081884c', scopes: ['read', 'admin'] },
+          },
+        },
+      },
+      400: BAD_QUERY,
+      ...(options.apiKeys
+        ? {
+            401: problem(PROBLEMS.unauthorized, 'Missing, malformed or unknown API key'),
+            429: problem(PROBLEMS.tooManyRequests, 'Rate limit exceeded; retry after Retry-After'),
+          }
+        : {}),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: DASHBOARD_PATH,
+    tags: ['operations'],
+    summary: 'The browser dashboard (served locally, no CDN; the page asks for a key and keeps it in sessionStorage)',
+    responses: {
+      200: {
+        description: 'HTML page; its scripts and styles are files under /dashboard/ (strict CSP, no inline script)',
+        content: { 'text/html': { schema: z.string(), example: '<!doctype html><html lang="en">…</html>' } },
+      },
+      503: problem(PROBLEMS.unavailable, 'The dashboard was not built (npm run build bundles it)'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: toOpenApiPath(`${DASHBOARD_PATH}/:asset`),
+    tags: ['operations'],
+    summary: 'Static assets of the dashboard',
+    request: {
+      params: z.object({
+        asset: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*\.(js|css|svg|png)(\.map)?$/)
+          .meta({ example: 'dashboard.js' }),
+      }),
+    },
+    responses: {
+      200: { description: 'The asset' },
+      404: problem(PROBLEMS.notFound, 'No such asset'),
+    },
+  });
   registry.registerPath({
     method: 'get',
     path: '/healthz',
