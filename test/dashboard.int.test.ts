@@ -39,7 +39,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     });
   const post = async (events: ActivityInput[]) => {
     const res = await call('/api/v1/activities/batch', { method: 'POST', body: JSON.stringify({ events }) });
-    expect(res.status).toBe(202);
+    expect([res.status, res.status === 202 ? '' : await res.text()]).toEqual([202, '']);
   };
   const listed = async (query: string) =>
     ((await (await call(`/api/v1/activities?${query}`)).json()) as { data: Array<{ eventId: string }> }).data;
@@ -91,7 +91,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
           userId: i % 4 === 0 ? users.bob : users.alice,
           type: types[i % types.length],
           occurredAt: new Date(now - (i + 1) * 40_000).toISOString(),
-          metadata: { i },
+          metadata: { i, query: 'running shoes' },
         }),
       ),
     );

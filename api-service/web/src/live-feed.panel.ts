@@ -72,14 +72,14 @@ export class LiveFeedPanel {
   }
 
   private row(activity: Activity): HTMLLIElement {
-    const time = new Date(activity.occurredAt).toLocaleTimeString();
+    const time = new Date(activity.receivedAt).toLocaleTimeString();
     const details = el(
       'details',
       {},
       el(
         'summary',
         {},
-        el('time', { datetime: activity.occurredAt }, time),
+        el('time', { datetime: activity.receivedAt }, time),
         ' ',
         el('span', { class: 'type' }, activity.type),
         ' ',
