@@ -28,6 +28,8 @@ import type { ApiKeyEntry } from './domain/api-key';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/activity-queries.router';
 import { EXPORT_ROUTES, exportRouter, type ExportHttpDeps } from './interfaces/http/export.router';
+import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
+import { STATS_ROUTES, activityStatsRouter } from './interfaces/http/activity-stats.router';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
@@ -75,6 +77,8 @@ export interface AppDeps {
   erasures?: EraseUserUseCase;
   /** The streamed export (read scope); optional like the reads. */
   exports?: ExportHttpDeps;
+  /** Counts per bucket and type (read scope); optional like the reads. */
+  stats?: ActivityStatsUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -83,7 +87,7 @@ export interface AppDeps {
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
 export function appRoutes(
-  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports'>,
+  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports' | 'stats'>,
 ): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
@@ -93,6 +97,7 @@ export function appRoutes(
     ...WHOAMI_ROUTES,
     ...ACTIVITY_INGEST_ROUTES,
     ...(deps.exports ? EXPORT_ROUTES : []),
+    ...(deps.stats ? STATS_ROUTES : []),
     ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
     ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
     ...(deps.receipts ? RECEIPT_ROUTES : []),
@@ -199,6 +204,7 @@ export function createApp(deps: AppDeps): Express {
         stream: deps.stream !== undefined,
         erasures: deps.erasures !== undefined,
         exports: deps.exports !== undefined,
+        stats: deps.stats !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
@@ -216,8 +222,9 @@ export function createApp(deps: AppDeps): Express {
     app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps.receipts));
     app.use(receiptsRouter(deps.receipts));
   }
-  // Before the reads too: /api/v1/activities/export is not an eventId.
+  // Before the reads too: /api/v1/activities/export and /stats are not eventIds.
   if (deps.exports) app.use(exportRouter({ ...deps.exports, logger: deps.logger }));
+  if (deps.stats) app.use(activityStatsRouter(deps.stats));
   if (deps.queries) {
     const receipts = deps.receipts?.receipts;
     app.use(activityQueriesRouter(deps.queries, receipts ? { receiptOf: (record) => receipts.receiptOf(record) } : {}));

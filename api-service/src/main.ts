@@ -24,6 +24,8 @@ import { StreamConnections } from './interfaces/http/activity-stream.router';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { MongoErasureStore, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';
+import { ActivityStatsUseCase } from './application/activity-stats.use-case';
+import { MongoActivityRollupReader } from './infrastructure/mongo/mongo-activity-rollup.reader';
 import { erasureHash } from '@uap/shared';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
@@ -151,6 +153,10 @@ async function main(): Promise<void> {
     ingest,
     queries,
     exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },
+    stats: new ActivityStatsUseCase(
+      { retentionDays: config.RETENTION_DAYS },
+      { reader, rollups: new MongoActivityRollupReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }) },
+    ),
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     erasures: new EraseUserUseCase({
       erasures: erasureStore,

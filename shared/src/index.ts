@@ -10,3 +10,4 @@ export * from './logging/create-logger';
 export * from './messaging/kafka-client';
 export * from './config/common-env';
 export * from './dead-letters/dead-letter';
+export * from './activity/activity-rollup';

@@ -22,6 +22,7 @@ import { MongoLease, MongoRetentionStore, ensureRetentionTtl } from './infrastru
 import { RetentionSweeper } from './application/retention-sweeper';
 import { DeadLetterIndexer } from './interfaces/kafka/dead-letter-indexer.consumer';
 import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.repository';
+import { MongoActivityRollups } from './infrastructure/mongo/mongo-activity.rollups';
 import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -85,7 +86,19 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   const letters = deadLetterModel(connection);
   await ensureCollection(model);
   await ensureCollection(letters);
-  logger.info({ db: config.MONGO_DB, collections: ['activities', 'dead_letters'] }, 'store connected, indexes ensured');
+  const rollups = new MongoActivityRollups(connection);
+  const coverage = await rollups.prepare(async () => (await model.findOne({}, { _id: 1 }).lean()) !== null);
+  if (!coverage.complete) {
+    logger.warn(
+      { since: coverage.since },
+      'stats rollups do not count events stored before they existed: /api/v1/activities/stats answers exact: false ' +
+        'until `npm run stats:rebuild` has run (see README, Stats)',
+    );
+  }
+  logger.info(
+    { db: config.MONGO_DB, collections: ['activities', 'dead_letters', 'activity_rollups'] },
+    'store connected, indexes ensured',
+  );
 
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   const admin = kafka.admin();
@@ -141,6 +154,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     deadLetters: new KafkaDeadLetterPublisher(producer, config.DLQ_TOPIC),
     logger: logger.child({ component: 'record-activities' }),
     erasures,
+    rollups,
   });
   const activityConsumer = new ActivityConsumer(
     {

@@ -84,6 +84,8 @@ export const ApiConfigSchema = z.object({
   WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
   FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
   TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,
+  /** The worker's RETENTION_DAYS: stats clamp their range to what retention keeps. */
+  RETENTION_DAYS: int(0, 100 * 365).default(0),
   ERASURE_HASH_KEY: ErasureHashKeySchema,
   STREAM_MAX_CONNECTIONS: int(1, 100_000).default(1_000),
   STREAM_MAX_CONNECTIONS_PER_KEY: int(1, 100_000).default(20),

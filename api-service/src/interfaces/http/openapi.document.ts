@@ -14,6 +14,13 @@ import { WHOAMI_PATH, WHOAMI_PARAMS, WhoAmISchema } from './whoami.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
 import { EXPORT_FORMATS, EXPORT_PATH, EXPORT_QUERY_PARAMS } from './export.router';
+import {
+  ACTIVITY_STATS_EXAMPLE,
+  ActivityStatsDtoSchema,
+  STATS_PATH,
+  STATS_QUERY_PARAMS,
+} from './activity-stats.router';
+import { STATS_LIMITS } from '../../domain/activity-stats';
 import { CSV_COLUMNS } from './csv.format';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import {
@@ -44,6 +51,8 @@ export interface OpenApiOptions {
   erasures?: boolean;
   /** Whether the streamed export is served. */
   exports?: boolean;
+  /** Whether the stats endpoint is served. */
+  stats?: boolean;
   /** Whether API keys are required (then the /api/v1 routes document 401/403/429). */
   apiKeys: boolean;
   version?: string;
@@ -307,6 +316,37 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           PROBLEMS.unavailable,
           'The store is down or slow before the first row was sent; retry after Retry-After',
         ),
+        ...secured,
+      },
+    });
+  }
+
+  if (options.stats) {
+    registry.registerPath({
+      method: 'get',
+      path: STATS_PATH,
+      tags: ['query'],
+      summary: 'Counts per time bucket and type, exact',
+      description:
+        'Counts of the stored activities whose occurredAt lies in [from, to), per UTC bucket and type: equal to ' +
+        'counting the events themselves. Whole minutes come from per-minute rollups the worker maintains exactly ' +
+        'once; partial minutes at unaligned ends, and a userId filter, are counted from the events (at most ' +
+        `${STATS_LIMITS.maxEventsCounted} of them, else 400). With retention on, from is clamped to the retention ` +
+        'horizon (the response says which range it counted). Same freshness headers and X-Consistency-Token as the list.',
+      ...(security ? { security } : {}),
+      request: { query: STATS_QUERY_PARAMS, ...consistencyRequest },
+      responses: {
+        200: {
+          description: 'Counts of [from, to); only non-empty buckets',
+          ...(readHeaders ? { headers: readHeaders } : {}),
+          content: { 'application/json': { schema: ActivityStatsDtoSchema, example: ACTIVITY_STATS_EXAMPLE } },
+        },
+        400: problem(
+          PROBLEMS.validation,
+          'Invalid or unknown parameter, from not before to, more than ' +
+            `${STATS_LIMITS.maxBuckets} buckets, or too many events to count one by one`,
+        ),
+        503: UNAVAILABLE,
         ...secured,
       },
     });
