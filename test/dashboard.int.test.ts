@@ -15,6 +15,7 @@ import { WorkerProcess } from './support/worker-process';
 
 const KEYS = { all: 'k-dashboard-all', read: 'k-dashboard-read', ingest: 'k-dashboard-ingest' };
 const VIEWPORT = { width: 1280, height: 800 };
+const SEEDED = 120;
 /** Set by `npm run dashboard:screenshot`: the README's picture is regenerated from this run. */
 const README_SCREENSHOT = process.env['DASHBOARD_SCREENSHOT'];
 
@@ -82,26 +83,26 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await api.waitUntilReady(30_000);
     browser = await launchBrowser();
 
-    // 40 stored events of two users and several types in the last half hour, and one poison message.
+    // 120 stored events of two users over the last 18 hours, and one poison message.
     const now = Date.now();
-    const types = ['LOGIN', 'PAGE_VIEW', 'SEARCH', 'PURCHASE'] as const;
+    const cycle = ['LOGIN', 'PAGE_VIEW', 'SEARCH', 'PAGE_VIEW', 'PAGE_VIEW', 'CLICK', 'PURCHASE', 'SEARCH'] as const;
     await post(
-      Array.from({ length: 40 }, (_, i) =>
+      Array.from({ length: SEEDED }, (_, i) =>
         anActivityInput({
           userId: i % 4 === 0 ? users.bob : users.alice,
-          type: types[i % types.length],
-          occurredAt: new Date(now - (i + 1) * 40_000).toISOString(),
+          type: cycle[i % cycle.length],
+          occurredAt: new Date(now - 20_000 - i * 9 * 60_000).toISOString(),
           metadata: { i, query: 'running shoes' },
         }),
       ),
     );
     await bed.produceRaw([{ key: 'poison', value: '{"this is": not json' }]);
     await waitUntil(
-      '40 events stored and the poison message indexed as a dead letter',
+      `${SEEDED} events stored and the poison message indexed as a dead letter`,
       async () => {
-        const stored = await listed('limit=100');
+        const stored = await bed.activities.countDocuments({});
         const letters = (await (await call('/api/v1/dead-letters/stats')).json()) as { total: number };
-        return stored.length >= 40 && letters.total >= 1 ? true : undefined;
+        return stored >= SEEDED && letters.total >= 1 ? true : undefined;
       },
       { timeoutMs: 45_000, intervalMs: 300, describe: () => `${worker.tail(10)}\n${api.tail(10)}` },
     );
@@ -127,13 +128,17 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     expect(await page.locator('#kpi-lag').textContent()).toMatch(/^\d[\d,]* events$/);
     expect(await page.locator('#kpi-dead-letters').textContent()).toMatch(/^[1-9]/);
 
-    const violations = await axeViolations(page);
+    const axe = await axeViolations(page);
     await shot(page, '01-overview');
-    if (README_SCREENSHOT) copyFileSync(join(runDir, '01-overview.png'), README_SCREENSHOT);
-    expect(violations).toEqual([]);
+    expect(axe.violations).toEqual([]);
+    expect(axe.rulesPassed).toBeGreaterThan(20);
     expect(errors).toEqual([]);
     expect(urls.filter((url) => url.includes(KEYS.all))).toEqual([]);
     expect(await page.evaluate(() => Object.keys(localStorage).length + document.cookie.length)).toBe(0);
+
+    // The check can fail: an unlabelled field is a critical violation.
+    await page.evaluate(() => document.getElementById('filters')!.append(document.createElement('input')));
+    expect((await axeViolations(page)).violations.map((v) => v.id)).toContain('label');
   });
 
   it('when 20 events are posted through the API, then all 20 appear in the live feed within 2 s; paused, they wait', async () => {
@@ -221,7 +226,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
         shown[(await row.getAttribute('data-type'))!] = Number(await row.locator('td').getAttribute('data-total'));
       }
 
-      expect(stats.total).toBeGreaterThanOrEqual(40);
+      expect(stats.total).toBeGreaterThan(0);
       expect(Number(await page.locator('#chart-total').getAttribute('data-total'))).toBe(stats.total);
       for (const type of ACTIVITY_TYPES) expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
     }
@@ -330,6 +335,24 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
 
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect([...reader.errors, ...ingester.errors]).toEqual([]);
+  });
+
+  it('when the suite has run, then the whole dashboard at 1280×800 is captured (the README picture)', async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    await page.locator('#chart-total').waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    const events = Array.from({ length: 30 }, (_, i) =>
+      anActivityInput({ userId: i % 3 === 0 ? users.bob : users.alice, type: i % 2 ? 'PAGE_VIEW' : 'LOGIN' }),
+    );
+    await post(events);
+    await page.locator(`#live-list li[data-event-id="${events[29]!.eventId}"]`).waitFor({ timeout: 2_000 });
+    await page.waitForFunction(() => /^\d/.test(document.getElementById('kpi-accepted')!.textContent!), null, {
+      timeout: 15_000,
+    });
+
+    await shot(page, '08-readme');
+    if (README_SCREENSHOT) copyFileSync(join(runDir, '08-readme.png'), README_SCREENSHOT);
+    expect(errors).toEqual([]);
   });
 
   it('when a wrong key is entered, then the page says so and asks again', async () => {

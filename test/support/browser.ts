@@ -1,6 +1,6 @@
 // The page functions below run in the browser (page.evaluate), so they see DOM types.
 /// <reference lib="dom" />
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -55,23 +55,26 @@ export function collectPageErrors(page: Page): string[] {
 export async function axeViolations(
   page: Page,
   impacts: readonly string[] = ['serious', 'critical'],
-): Promise<Array<{ id: string; impact: string; help: string; nodes: string[] }>> {
-  const source = (await import('axe-core')).source;
-  await page.evaluate(source);
+): Promise<{ rulesPassed: number; violations: Array<{ id: string; impact: string; help: string; nodes: string[] }> }> {
+  await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
   const results = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document) => Promise<AxeResults> } }).axe;
     return axe.run(document);
   });
-  return results.violations
-    .filter((violation) => impacts.includes(violation.impact ?? ''))
-    .map((violation) => ({
-      id: violation.id,
-      impact: violation.impact ?? '',
-      help: violation.help,
-      nodes: violation.nodes.map((node) => node.target.join(' ')),
-    }));
+  return {
+    rulesPassed: results.passes.length,
+    violations: results.violations
+      .filter((violation) => impacts.includes(violation.impact ?? ''))
+      .map((violation) => ({
+        id: violation.id,
+        impact: violation.impact ?? '',
+        help: violation.help,
+        nodes: violation.nodes.map((node) => node.target.join(' ')),
+      })),
+  };
 }
 
 interface AxeResults {
+  passes: unknown[];
   violations: Array<{ id: string; impact?: string | null; help: string; nodes: Array<{ target: string[] }> }>;
 }

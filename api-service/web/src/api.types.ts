@@ -35,6 +35,9 @@ export interface ActivityStats {
   totals: Record<string, number>;
   total: number;
   source: 'rollups' | 'events';
+  /** false while the worker's rollups lack coverage (inexactReason says why). */
+  exact?: boolean;
+  inexactReason?: string;
 }
 
 export interface Freshness {

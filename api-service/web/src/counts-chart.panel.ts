@@ -30,9 +30,11 @@ export class CountsChart {
       const stats = await this.api.get<ActivityStats>('/api/v1/activities/stats', statsQuery(state, Date.now()));
       if (ticket !== this.loading) return;
       this.render(stats);
+      const inexact = stats.exact === false ? `; not exact: ${stats.inexactReason ?? 'rollups incomplete'}` : '';
       setStatus(
         this.nodes.status,
-        `${formatCount(stats.total)} events, ${stats.buckets.length} non-empty ${stats.bucket} buckets (from ${stats.source})`,
+        `${formatCount(stats.total)} events, ${stats.buckets.length} non-empty ${stats.bucket} buckets (from ${stats.source})${inexact}`,
+        stats.exact === false ? 'error' : 'ok',
       );
     } catch (err) {
       if (ticket === this.loading) setStatus(this.nodes.status, (err as Error).message, 'error');

@@ -24,6 +24,7 @@ export class LiveFeedPanel {
     },
   ) {
     nodes.toggle.addEventListener('click', () => this.setPaused(!this.paused));
+    this.showCount();
     // toggle does not bubble; capture sees every row's.
     nodes.list.addEventListener(
       'toggle',
