@@ -7,6 +7,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 WORKERS="${WORKERS:-1}"
+# Readable logs in development; LOG_FORMAT=json npm run stack gives the production JSON lines.
+export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 API_PORT="${PORT:-3000}"
 WORKER_PORT_BASE="${WORKER_PORT:-3001}"
 

@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildServices, startLocalServices } from './support/local-services';
+import { buildServices, localServicesRunning, startLocalServices } from './support/local-services';
 import { HOW_TO_PROVIDE_SERVICES, probeServices, type ServiceEndpoints } from './support/services';
 import { SERVICES_ENV_FILE } from './support/services-env-file';
 
 const ROOT = join(__dirname, '..');
 
 type Stoppable = { stop(): Promise<unknown> };
-const globals = globalThis as typeof globalThis & { __containers?: Stoppable[] };
+const globals = globalThis as typeof globalThis & { __containers?: Stoppable[]; __startedLocalServices?: boolean };
 
 async function fromEnvironment(): Promise<ServiceEndpoints | undefined> {
   const { KAFKA_BROKERS, MONGO_URL, FERRETDB_POSTGRES_URL } = process.env;
@@ -46,6 +46,8 @@ async function fromTestcontainers(): Promise<ServiceEndpoints | undefined> {
 }
 
 async function fromLocalServices(): Promise<ServiceEndpoints> {
+  // Services this run starts, this run stops (global-teardown); ones that were already up stay up.
+  globals.__startedLocalServices = !(await localServicesRunning());
   return { ...(await startLocalServices()), source: 'local' };
 }
 

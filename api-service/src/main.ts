@@ -44,7 +44,7 @@ const inFlight = new Set<ServerResponse>();
 /** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP → replay runner. */
 async function main(): Promise<void> {
   const config = loadApiConfig();
-  const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL });
+  const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   installCrashHandlers(logger);
   const auth = authModeOf(config);
   if (auth.mode === 'off') {

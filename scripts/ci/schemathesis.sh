@@ -48,13 +48,21 @@ API_KEY_HASH="$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)"
 WORK="$(mktemp -d)"
 API_LOG="${SCHEMATHESIS_API_LOG:-$WORK/api.log}"
 API_PID=''
+WORKER_PID=''
+WORKER_LOG="${SCHEMATHESIS_WORKER_LOG:-$WORK/worker.log}"
+
+stop_process() {
+  local pid="$1"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
 
 cleanup() {
-  if [[ -n "$API_PID" ]] && kill -0 "$API_PID" 2>/dev/null; then
-    kill -TERM "$API_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$API_PID" 2>/dev/null || true
-  fi
+  stop_process "$API_PID"
+  stop_process "$WORKER_PID"
   # The run's topic and database are throw-away; failing to drop them must not fail the run.
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" TOPIC="$TOPIC" DB="$DB" timeout 30 node -e '
     const { Kafka, logLevel } = require("kafkajs");
@@ -62,7 +70,7 @@ cleanup() {
     (async () => {
       const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: [process.env.TOPIC] }).catch(() => undefined);
+      await admin.deleteTopics({ topics: [process.env.TOPIC, `${process.env.TOPIC}.dlq`] }).catch(() => undefined);
       await admin.disconnect();
       const conn = await mongoose.createConnection(process.env.MONGO_URL, { dbName: process.env.DB }).asPromise();
       await conn.dropDatabase();
@@ -75,10 +83,18 @@ trap cleanup EXIT
 
 NODE_ENV=production PORT="$PORT" LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}" \
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
-  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 \
+  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 WORKER_CONSUMER_GROUP="$TOPIC-worker" \
   API_KEYS="$API_KEY_HASH:ingest+read+admin" RATE_LIMIT_MAX=0 \
   node api-service/dist/main.js >"$API_LOG" 2>&1 &
 API_PID=$!
+# A worker too, so what the fuzzer posts is stored: reads, receipts and the links between them then
+# work on real data (GET by the eventId a POST returned, the next page of a list, a final receipt).
+NODE_ENV=production WORKER_PORT=0 LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}" \
+  KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
+  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 DLQ_TOPIC="$TOPIC.dlq" \
+  CONSUMER_GROUP="$TOPIC-worker" DEAD_LETTER_INDEXER_GROUP="$TOPIC-indexer" \
+  node worker-service/dist/main.js >"$WORKER_LOG" 2>&1 &
+WORKER_PID=$!
 
 BASE="http://127.0.0.1:$PORT"
 for _ in $(seq 120); do
@@ -96,10 +112,11 @@ SEED_ARGS=()
 [[ "$SEED" == random ]] || SEED_ARGS=(--seed "$SEED")
 status=0
 # From the scratch directory: schemathesis keeps its example database in ./.schemathesis.
-(cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
+(cd "$WORK" && UAP_API_BASE="$BASE" UAP_API_KEY="$API_KEY" SCHEMATHESIS_HOOKS=schemathesis_hooks \
+  PYTHONPATH="$ROOT/scripts/ci" "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
   --header "Authorization: Bearer $API_KEY" \
   --header "X-API-Key: $API_KEY" \
-  --checks "${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}" \
+  --checks "${SCHEMATHESIS_CHECKS:-all}" \
   --max-examples "$MAX_EXAMPLES" \
   --max-time "$MAX_TIME" \
   --phases "$PHASES" \
@@ -116,10 +133,17 @@ if ! kill -0 "$API_PID" 2>/dev/null; then
   tail -n 40 "$API_LOG" >&2
   status=1
 fi
-if grep -q '"level":[56]0' "$API_LOG"; then
-  echo "schemathesis: the API logged errors during the run:" >&2
-  grep '"level":[56]0' "$API_LOG" | head -20 | cut -c1-2000 >&2
+if ! kill -0 "$WORKER_PID" 2>/dev/null; then
+  echo "schemathesis: the worker process died during the run; its last log lines:" >&2
+  tail -n 40 "$WORKER_LOG" >&2
   status=1
 fi
+for log in "$API_LOG" "$WORKER_LOG"; do
+  if grep -q '"level":[56]0' "$log"; then
+    echo "schemathesis: $(basename "$log" .log) logged errors during the run:" >&2
+    grep '"level":[56]0' "$log" | head -20 | cut -c1-2000 >&2
+    status=1
+  fi
+done
 [[ $status -eq 0 ]] && echo "schemathesis: no server errors or contract violations in a bounded run (seed $SEED, $("$VENV/bin/python" --version))"
 exit "$status"

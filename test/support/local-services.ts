@@ -24,12 +24,24 @@ export async function buildServices(): Promise<void> {
 }
 
 /** `npm run services:up` (installing on first use) and the settings it prints. */
+const SERVICES_SCRIPT = join(ROOT, 'scripts/services/services.sh');
+
+/** Whether Kafka and FerretDB are both already running (then a test run leaves them running). */
+export async function localServicesRunning(): Promise<boolean> {
+  const { stdout } = await run('bash', [SERVICES_SCRIPT, 'status']).catch(() => ({ stdout: '' }));
+  return /kafka: running/.test(stdout) && /ferretdb: running/.test(stdout);
+}
+
+export async function stopLocalServices(): Promise<void> {
+  await run('bash', [SERVICES_SCRIPT, 'down'], { timeout: 120_000 });
+}
+
 export async function startLocalServices(): Promise<{
   kafkaBrokers: string;
   mongoUrl: string;
   ferretdbPostgresUrl?: string;
 }> {
-  const { stdout } = await run('bash', [join(ROOT, 'scripts/services/services.sh'), 'up'], {
+  const { stdout } = await run('bash', [SERVICES_SCRIPT, 'up'], {
     timeout: LOCAL_START_TIMEOUT_MS,
     maxBuffer: 16 * 1024 * 1024,
   }).catch((err: { stderr?: string; message: string }) => {

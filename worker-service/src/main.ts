@@ -286,7 +286,7 @@ async function startRetention(
 }
 
 const config = loadConfig();
-const logger = createLogger({ name: 'worker-service', level: config.LOG_LEVEL });
+const logger = createLogger({ name: 'worker-service', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 main(config, logger).catch((err: unknown) => {
   logger.fatal({ err }, 'worker failed to start');
   process.exit(1);

@@ -41,6 +41,7 @@ export class DeadLettersUseCase {
                 decoded === 'filters-changed'
                   ? 'the cursor was issued for other filters; send the same filters with it'
                   : 'not a cursor issued by this API',
+              rule: 'cursor-not-issued',
             },
           ],
         });

@@ -47,7 +47,7 @@ export class QueryActivitiesUseCase {
     if (pagination.mode === 'offset') {
       if (!isWithinOffsetCap(pagination.page, limit)) {
         throw new DomainError('VALIDATION_FAILED', 'page is too deep for offset paging', {
-          errors: [{ path: 'page', message: OFFSET_CAP_MESSAGE }],
+          errors: [{ path: 'page', message: OFFSET_CAP_MESSAGE, rule: 'offset-cap' }],
         });
       }
       // Offset pages never reach past maxOffsetRows, so counting one row beyond it is enough to answer
@@ -75,7 +75,7 @@ export class QueryActivitiesUseCase {
       const decoded = decodeCursor(pagination.cursor, filters, sort);
       if (!decoded.ok) {
         throw new DomainError('VALIDATION_FAILED', 'cursor does not fit this query', {
-          errors: [{ path: 'cursor', message: CURSOR_REJECTIONS[decoded.reason] }],
+          errors: [{ path: 'cursor', message: CURSOR_REJECTIONS[decoded.reason], rule: 'cursor-not-issued' }],
         });
       }
       after = decoded.position;

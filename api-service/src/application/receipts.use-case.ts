@@ -56,7 +56,9 @@ export class ReceiptsUseCase {
     const receipt = this.deps.codec.decodeReceipt(text);
     if (!receipt || receipt.topic !== this.deps.topic) {
       throw new DomainError('VALIDATION_FAILED', 'Not a receipt issued by this API', {
-        errors: [{ path: 'receipt', message: 'malformed, altered or issued by another deployment' }],
+        errors: [
+          { path: 'receipt', message: 'malformed, altered or issued by another deployment', rule: 'token-not-issued' },
+        ],
       });
     }
     return receipt;
@@ -66,7 +68,13 @@ export class ReceiptsUseCase {
     const token = this.deps.codec.decodeToken(text);
     if (!token || token.topic !== this.deps.topic) {
       throw new DomainError('VALIDATION_FAILED', 'Not a consistency token issued by this API', {
-        errors: [{ path: 'X-Consistency-Token', message: 'malformed, altered or issued by another deployment' }],
+        errors: [
+          {
+            path: 'X-Consistency-Token',
+            message: 'malformed, altered or issued by another deployment',
+            rule: 'token-not-issued',
+          },
+        ],
       });
     }
     return token;

@@ -1,3 +1,5 @@
+import { CONTRACT_RULES } from '@uap/shared';
+
 /**
  * What went wrong, in terms a client can act on. The HTTP layer maps each code to a status
  * (interfaces/http/problem.ts); adding a code here makes the compiler ask for that mapping.
@@ -11,10 +13,34 @@ export type DomainErrorCode =
   /** A dependency (broker, store) is down or slow; the client should retry the same request. */
   | 'SERVICE_UNAVAILABLE';
 
+/**
+ * The rules a request can break that no OpenAPI schema can state: they compare two fields, depend on
+ * the clock or the data, or need a secret to check. The document lists per operation which of them it
+ * applies, and a field error names the one it broke, so a client (and the fuzzer in CI) can tell a
+ * broken rule from a schema violation.
+ */
+export const BEYOND_SCHEMA_RULES = {
+  'range-order': 'from must be before to (from is inclusive, to exclusive).',
+  [CONTRACT_RULES.futureOccurredAt]: 'occurredAt may be at most the configured skew ahead of the server clock.',
+  [CONTRACT_RULES.metadataContent]:
+    'metadata: at most 8 KB serialized and 5 levels deep; no key starting with "$", containing "." or NUL, or a prototype key; no NUL or unpaired surrogate in keys or strings.',
+  'cursor-not-issued': 'A cursor must be one this API issued, sent with the same filters and sort.',
+  'cursor-with-page': 'cursor and page cannot be combined.',
+  'offset-cap': 'Offset paging reaches page × limit ≤ 10,000 rows.',
+  'token-not-issued':
+    'Receipts, consistency tokens and stream event ids must be ones this API issued (receipts and tokens are signed by this deployment).',
+} as const;
+export type BeyondSchemaRule = keyof typeof BEYOND_SCHEMA_RULES;
+
+const isRule = (value: unknown): value is BeyondSchemaRule =>
+  typeof value === 'string' && Object.hasOwn(BEYOND_SCHEMA_RULES, value);
+
 export interface FieldError {
   /** Dotted path into the request, e.g. `events.3.userId`; `(root)` for the document itself. */
   path: string;
   message: string;
+  /** Set when the request broke a rule its schema cannot state. */
+  rule?: BeyondSchemaRule;
 }
 
 export interface DomainErrorOptions {
@@ -47,6 +73,12 @@ export function formatPath(path: PathLike): string {
 }
 
 /** Turns schema issues (zod's shape, kept structural so the domain needs no zod import) into field errors. */
-export function toFieldErrors(issues: ReadonlyArray<{ path: PathLike; message: string }>): FieldError[] {
-  return issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+export function toFieldErrors(
+  issues: ReadonlyArray<{ path: PathLike; message: string; params?: { rule?: unknown } | undefined }>,
+): FieldError[] {
+  return issues.map((issue) => ({
+    path: formatPath(issue.path),
+    message: issue.message,
+    ...(isRule(issue.params?.rule) ? { rule: issue.params.rule } : {}),
+  }));
 }

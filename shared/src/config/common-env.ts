@@ -7,6 +7,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 export const LogLevelSchema = z.enum(LOG_LEVELS).default('info');
 
+/** json (default): one JSON object per line, for log shippers. pretty: colored, readable lines, for development. */
+export const LogFormatSchema = z.enum(['json', 'pretty']).default('json');
+
 export const KafkaBrokersSchema = z
   .string()
   .default('127.0.0.1:9092')

@@ -15,6 +15,19 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs logs every error code a broker answers with at error level, before its retry logic or the
+ * caller has decided what the answer means: a topic that another instance created a moment earlier
+ * ("Topic creation errors", which createTopics then treats as success), a coordinator still loading,
+ * a leader election. The caller receives the final outcome and logs a real failure itself, so these
+ * per-response lines go one level down (the topic race, which is not a failure at all, to debug).
+ */
+export function kafkaLogLevel(level: number, message: string, entry: Record<string, unknown>) {
+  const mapped = LEVELS[level] ?? 'info';
+  if (mapped !== 'error' || !message.startsWith('Response ')) return mapped;
+  return entry['error'] === 'Topic creation errors' ? 'debug' : 'warn';
+}
+
 /** A kafkajs client whose own logs go through pino, so broker trouble shows up in the service log. */
 export function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
@@ -27,7 +40,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[LEVELS[level] ?? 'info'](rest, message);
+        log[kafkaLogLevel(level, message, rest)](rest, message);
       },
   });
 }

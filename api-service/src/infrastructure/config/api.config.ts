@@ -5,6 +5,7 @@ import {
   ActivitiesTopicSchema,
   commaList,
   KafkaBrokersSchema,
+  LogFormatSchema,
   LogLevelSchema,
   MongoDbSchema,
   MongoUrlSchema,
@@ -58,6 +59,7 @@ const CorsOriginsSchema = z
 export const ApiConfigSchema = z.object({
   PORT: int(1, 65535).default(3000),
   LOG_LEVEL: LogLevelSchema,
+  LOG_FORMAT: LogFormatSchema,
   KAFKA_BROKERS: KafkaBrokersSchema,
   KAFKA_CLIENT_ID: z.string().min(1).default('api-service'),
   ACTIVITIES_TOPIC: ActivitiesTopicSchema,

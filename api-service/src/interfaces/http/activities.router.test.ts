@@ -80,6 +80,16 @@ describe('POST /api/v1/activities', () => {
     expect(publisher.sends).toHaveLength(0);
   });
 
+  it('when occurredAt is too far ahead, then 400 names the rule the schema cannot state', async () => {
+    const { app } = setup();
+    const res = await request(app)
+      .post('/api/v1/activities')
+      .send(anActivityInput({ occurredAt: new Date(Date.now() + 3_600_000).toISOString() }));
+
+    expectProblem(res, 400, 'validation-failed');
+    expect(res.body.errors).toEqual([{ path: 'occurredAt', message: expect.any(String), rule: 'future-occurred-at' }]);
+  });
+
   it('when a SEARCH lacks its query, then 400 points at metadata.query', async () => {
     const { app } = setup();
     const res = await request(app).post('/api/v1/activities').send({ userId: 'u1', type: 'SEARCH', metadata: {} });
@@ -133,7 +143,7 @@ describe('POST /api/v1/activities', () => {
 
     expectProblem(res, 400, 'validation-failed');
     expect(res.body.errors).toHaveLength(100);
-    expect(res.body.errors[0]).toEqual({ path: 'metadata.$k0', message: expect.any(String) });
+    expect(res.body.errors[0]).toEqual({ path: 'metadata.$k0', message: expect.any(String), rule: 'metadata-content' });
     expect(res.body.errorCount).toBe(3000);
   });
 

@@ -1,11 +1,4 @@
-import {
-  ACTIVITY_TYPES,
-  ActivityEventSchema,
-  ActivityTypeSchema,
-  EventIdSchema,
-  IsoDateTimeSchema,
-  UserIdSchema,
-} from '@uap/shared';
+import { ACTIVITY_TYPES, ActivityEventSchema, EventIdSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
@@ -13,7 +6,17 @@ import type { ActivityList, QueryActivitiesUseCase } from '../../application/que
 import { QUERY_LIMITS, type ActivityFilters, type ActivityListQuery } from '../../domain/activity-query';
 import { toFieldErrors, type FieldError } from '../../domain/domain-error';
 import type { RouteSpec } from './method-guard.middleware';
-import { dateParam, integerParam, invalid, once, parseQuery } from './query-params';
+import {
+  assertRange,
+  dateParam,
+  enumListParam,
+  integerParam,
+  invalid,
+  once,
+  parseQuery,
+  rangeErrors,
+  stringParam,
+} from './query-params';
 
 export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
   { path: '/api/v1/activities', methods: ['GET'] },
@@ -21,25 +24,18 @@ export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
   { path: '/api/v1/users/:userId/activities', methods: ['GET'] },
 ];
 
-export const typeParam = z
-  .union([z.string(), z.array(z.string()).max(ACTIVITY_TYPES.length * 2, 'too many type parameters')])
-  .transform((value) =>
-    (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((t) => t.trim()),
-  )
-  .pipe(z.array(ActivityTypeSchema))
-  .transform((types) => [...new Set(types)]);
+export const typeParam = enumListParam('type', ACTIVITY_TYPES);
 
-// The descriptions end up in the OpenAPI document, which shows a parameter as it travels (a string).
 export const listShape = {
-  userId: once('userId').pipe(UserIdSchema).meta({ description: 'Only this user’s activities.' }),
+  userId: stringParam('userId', UserIdSchema).meta({ description: 'Only this user’s activities.' }),
   type: typeParam.meta({
     description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of ${ACTIVITY_TYPES.join(', ')}.`,
   }),
   from: dateParam('from').meta({ description: 'Inclusive lower bound on occurredAt (ISO-8601 with offset).' }),
   to: dateParam('to').meta({ description: 'Exclusive upper bound on occurredAt (ISO-8601 with offset).' }),
-  sort: once('sort')
-    .pipe(z.enum(['desc', 'asc']))
-    .meta({ description: 'By occurredAt then eventId: desc (default, newest first) or asc.' }),
+  sort: stringParam('sort', z.enum(['desc', 'asc'])).meta({
+    description: 'By occurredAt then eventId: desc (default, newest first) or asc.',
+  }),
   limit: integerParam('limit', 1, QUERY_LIMITS.maxLimit).meta({
     description: `Page size, 1-${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit}).`,
   }),
@@ -70,16 +66,9 @@ const NO_PARAMS = z.strictObject({});
 /** The query-string schemas of the read endpoints, for the OpenAPI document. */
 export const ACTIVITY_QUERY_PARAMS = { list: LIST_PARAMS, byUser: USER_LIST_PARAMS, byId: NO_PARAMS } as const;
 
-function rangeErrors(params: Pick<ListParams, 'from' | 'to'>): FieldError[] {
-  return params.from && params.to && params.from >= params.to
-    ? [{ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' }]
-    : [];
-}
-
 /** The filters of parsed list parameters, checked as the list checks them (the export reuses this). */
 export function toActivityFilters(params: Pick<ListParams, 'userId' | 'type' | 'from' | 'to'>): ActivityFilters {
-  const errors = rangeErrors(params);
-  if (errors.length > 0) throw invalid(errors);
+  assertRange(params);
   return {
     ...(params.userId === undefined ? {} : { userId: params.userId }),
     ...(params.type === undefined ? {} : { types: params.type }),
@@ -91,7 +80,11 @@ export function toActivityFilters(params: Pick<ListParams, 'userId' | 'type' | '
 function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
   const errors: FieldError[] = [];
   if (params.cursor !== undefined && params.page !== undefined) {
-    errors.push({ path: 'page', message: 'cursor and page cannot be combined: page through with one or the other' });
+    errors.push({
+      path: 'page',
+      message: 'cursor and page cannot be combined: page through with one or the other',
+      rule: 'cursor-with-page',
+    });
   }
   errors.push(...rangeErrors(params));
   if (errors.length > 0) throw invalid(errors);

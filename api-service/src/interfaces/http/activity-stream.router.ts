@@ -2,12 +2,12 @@ import { ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { ActivityStreamHub, StreamMessage, Subscription } from '../../application/activity-stream.hub';
-import { decodePosition } from '../../domain/stream-position';
+import { decodePosition, MAX_POSITION_LENGTH } from '../../domain/stream-position';
 import type { StreamTickets } from '../../domain/stream-ticket';
 import { apiKeyOf } from './auth.middleware';
 import type { RouteSpec } from './method-guard.middleware';
 import { PROBLEMS, sendProblem } from './problem';
-import { invalid, once, parseQuery } from './query-params';
+import { invalid, once, parseQuery, stringParam } from './query-params';
 import { typeParam } from './activity-queries.router';
 
 export const STREAM_PATH = '/api/v1/activities/stream';
@@ -27,13 +27,18 @@ export interface StreamLimits {
 }
 
 const STREAM_QUERY = z.strictObject({
-  userId: once('userId').pipe(UserIdSchema).optional().meta({ description: 'Only this user’s activities.' }),
+  userId: stringParam('userId', UserIdSchema).optional().meta({ description: 'Only this user’s activities.' }),
   type: typeParam.optional().meta({
     description: `Activity types, repeated or comma-separated; any of ${ACTIVITY_TYPES.join(', ')}.`,
   }),
-  lastEventId: once('lastEventId').max(65_536).optional().meta({
-    description: 'Resume after this SSE id (as the Last-Event-ID header does, for clients that cannot send it).',
-  }),
+  lastEventId: once('lastEventId')
+    .min(1)
+    .max(MAX_POSITION_LENGTH)
+    .regex(/^[A-Za-z0-9_-]+$/, 'not an event id of this stream')
+    .optional()
+    .meta({
+      description: 'Resume after this SSE id (as the Last-Event-ID header does, for clients that cannot send it).',
+    }),
   ticket: once('ticket')
     .max(1_024)
     .optional()
@@ -122,7 +127,7 @@ export function activityStreamRouter(deps: StreamHttpDeps): Router {
     const resumeText = req.get('last-event-id') ?? query.lastEventId;
     const from = resumeText === undefined ? undefined : decodePosition(resumeText);
     if (resumeText !== undefined && from === undefined) {
-      throw invalid([{ path: 'Last-Event-ID', message: 'not an event id of this stream' }]);
+      throw invalid([{ path: 'Last-Event-ID', message: 'not an event id of this stream', rule: 'token-not-issued' }]);
     }
     const keyId = apiKeyOf(res)?.id ?? `ip:${req.ip ?? 'unknown'}`;
     const { limits } = deps;

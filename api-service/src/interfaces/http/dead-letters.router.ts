@@ -21,7 +21,16 @@ import { toFieldErrors } from '../../domain/domain-error';
 import { REPLAY_JOB_STATES, REPLAY_LIMITS, type ReplayJob, type ReplayRequest } from '../../domain/replay-job';
 import { jsonBody } from './json-body.middleware';
 import type { RouteSpec } from './method-guard.middleware';
-import { dateParam, integerParam, invalid, once, parseQuery } from './query-params';
+import {
+  assertRange,
+  dateParam,
+  enumListParam,
+  integerParam,
+  invalid,
+  once,
+  parseQuery,
+  stringParam,
+} from './query-params';
 
 export const DEAD_LETTER_ROUTES: RouteSpec[] = [
   { path: '/api/v1/dead-letters', methods: ['GET'] },
@@ -36,18 +45,14 @@ const JOB_ID = /^rj_[A-Za-z0-9_-]{12}$/;
 
 const ReasonSchema = z.string().regex(REASON_PATTERN, 'must be a reason slug like schema-violation');
 const StatusSchema = z.enum(DEAD_LETTER_STATUSES);
-const statusParam = z
-  .union([z.string(), z.array(z.string()).max(6, 'status given too many times')])
-  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()))
-  .pipe(z.array(StatusSchema))
-  .transform((statuses) => [...new Set(statuses)]);
+const statusParam = enumListParam('status', DEAD_LETTER_STATUSES);
 
 const filterShape = {
-  reason: once('reason').pipe(ReasonSchema).meta({ description: 'Only letters with this dlq-reason.' }),
-  type: once('type')
-    .pipe(ActivityTypeSchema)
-    .meta({ description: `Activity type of the payload; any of ${ACTIVITY_TYPES.join(', ')}.` }),
-  userId: once('userId').pipe(UserIdSchema).meta({ description: 'Only letters whose payload names this user.' }),
+  reason: stringParam('reason', ReasonSchema).meta({ description: 'Only letters with this dlq-reason.' }),
+  type: stringParam('type', ActivityTypeSchema).meta({
+    description: `Activity type of the payload; any of ${ACTIVITY_TYPES.join(', ')}.`,
+  }),
+  userId: stringParam('userId', UserIdSchema).meta({ description: 'Only letters whose payload names this user.' }),
   status: statusParam.meta({
     description: `Statuses, repeated or comma-separated; any of ${DEAD_LETTER_STATUSES.join(', ')}.`,
   }),
@@ -248,7 +253,7 @@ function toReplayRequest(body: unknown): ReplayRequest {
   const { filter, dryRun, max, ratePerSec } = parsed.data;
   const from = filter.from === undefined ? undefined : new Date(filter.from);
   const to = filter.to === undefined ? undefined : new Date(filter.to);
-  if (from && to && from >= to) throw invalid([{ path: 'filter.from', message: 'from must be before to' }]);
+  assertRange({ from, to }, 'filter.from');
   return {
     filter: {
       ...(filter.reason === undefined ? {} : { reason: filter.reason }),
@@ -286,17 +291,13 @@ export function deadLettersRouter(deps: {
       req.query,
     );
     const filters: DeadLetterFilters = { ...rest, ...(status === undefined ? {} : { statuses: status }) };
-    if (filters.from && filters.to && filters.from >= filters.to) {
-      throw invalid([{ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' }]);
-    }
+    assertRange(filters);
     const page = await deps.deadLetters.list(filters, limit, cursor);
     res.json({ data: page.data.map(toSummary), page: page.page });
   });
   router.get('/api/v1/dead-letters/stats', async (req, res) => {
     const range = parseQuery(STATS_QUERY, ['from', 'to'], req.query);
-    if (range.from && range.to && range.from >= range.to) {
-      throw invalid([{ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' }]);
-    }
+    assertRange(range);
     const stats = await deps.deadLetters.stats(range);
     res.json({ from: range.from?.toISOString() ?? null, to: range.to?.toISOString() ?? null, ...stats });
   });

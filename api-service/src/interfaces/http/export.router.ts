@@ -6,7 +6,7 @@ import type { ActivityRecord } from '../../application/ports/activity-reader.por
 import { listShape, toActivityDto, toActivityFilters } from './activity-queries.router';
 import { CSV_HEADER, csvRecord } from './csv.format';
 import type { RouteSpec } from './method-guard.middleware';
-import { once, parseQuery } from './query-params';
+import { parseQuery, stringParam } from './query-params';
 
 export const EXPORT_PATH = '/api/v1/activities/export';
 export const EXPORT_ROUTES: RouteSpec[] = [{ path: EXPORT_PATH, methods: ['GET'] }];
@@ -19,8 +19,7 @@ type ExportFormat = keyof typeof EXPORT_FORMATS;
 
 // The list's filters and sort, with the same grammar; limit, cursor and page make no sense for "everything".
 const EXPORT_PARAMS = z.strictObject({
-  format: once('format')
-    .pipe(z.enum(['ndjson', 'csv']))
+  format: stringParam('format', z.enum(['ndjson', 'csv']))
     .optional()
     .meta({ description: 'ndjson (default): one Activity JSON object per line; csv: fixed columns with a header.' }),
   userId: listShape.userId.optional(),

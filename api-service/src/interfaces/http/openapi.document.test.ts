@@ -8,7 +8,11 @@ import { InMemoryActivityReader } from '../../testing/in-memory-activity.reader'
 import { ActivityStatsUseCase } from '../../application/activity-stats.use-case';
 import { InMemoryRollupReader } from '../../testing/in-memory-rollup.reader';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
-import { toOpenApiPath, type OpenApiDocument } from './openapi.document';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { BEYOND_SCHEMA_RULES } from '../../domain/domain-error';
+import { buildOpenApiDocument, toOpenApiPath, type OpenApiDocument } from './openapi.document';
+import { OPENAPI_EXAMPLES } from './openapi.examples';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -149,5 +153,92 @@ describe('docs UI', () => {
     const missing = await request(app).get('/docs/package.json').expect(404);
     expect(missing.type).toBe('application/problem+json');
     await request(app).get('/docs/..%2F..%2Fpackage.json').expect(404);
+  });
+});
+
+describe('OpenAPI document: examples, scopes and rules', () => {
+  // Every optional part mounted, as main.ts mounts them in production.
+  const ingest = new IngestActivityUseCase(TEST_INGEST_CONFIG, {
+    publisher: { publish: async () => [] },
+    receipts: TEST_RECEIPTS,
+  });
+  const full = buildOpenApiDocument({
+    ingest,
+    bodyLimits: TEST_APP_CONFIG.bodyLimits,
+    queries: true,
+    deadLetters: true,
+    receipts: true,
+    stream: true,
+    erasures: true,
+    exports: true,
+    apiKeys: true,
+  });
+  const operations = Object.entries(full.paths ?? {}).flatMap(([path, item]) =>
+    (['get', 'post', 'put', 'patch', 'delete'] as const)
+      .filter((method) => item[method])
+      .map((method) => ({ key: `${method} ${path}`, path, method, operation: item[method]! })),
+  );
+
+  function validatorFor(schema: unknown) {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ $id: 'doc', components: full.components });
+    const rewritten = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'));
+    return ajv.compile(rewritten);
+  }
+
+  it('when every mounted part is documented, then every operation has an example', () => {
+    expect(operations.filter(({ key }) => !OPENAPI_EXAMPLES[key]).map(({ key }) => key)).toEqual([]);
+    expect(Object.keys(OPENAPI_EXAMPLES).filter((key) => !operations.some((op) => op.key === key))).toEqual([]);
+  });
+
+  it('when examples are checked against the schemas they illustrate, then every one is valid', () => {
+    const invalid: string[] = [];
+    let checked = 0;
+    for (const { key, operation } of operations) {
+      const body = operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {};
+      const media = Object.values(body);
+      const responses = Object.values(operation.responses ?? {}).flatMap((response) =>
+        'content' in response && response.content ? Object.values(response.content) : [],
+      );
+      const parameters = (operation.parameters ?? []).filter((p) => 'name' in p);
+      for (const item of [...media, ...responses, ...parameters] as Array<{ schema?: unknown; example?: unknown }>) {
+        if (item.example === undefined || item.schema === undefined) continue;
+        checked++;
+        const validate = validatorFor(item.schema);
+        if (!validate(item.example)) invalid.push(`${key}: ${JSON.stringify(validate.errors)}`);
+      }
+    }
+    expect(invalid).toEqual([]);
+    expect(checked).toBeGreaterThan(operations.length);
+  });
+
+  it('when a broken example is checked, then it is reported (the check above can fail)', () => {
+    const list = operations.find(({ key }) => key === 'get /api/v1/activities')!;
+    const schema = (list.operation.responses!['200'] as { content: Record<string, { schema: unknown }> }).content[
+      'application/json'
+    ]!.schema;
+    expect(validatorFor(schema)({ data: 'not a list' })).toBe(false);
+  });
+
+  it.each([
+    ['get /api/v1/activities', 'read'],
+    ['post /api/v1/activities/batch', 'ingest'],
+    ['delete /api/v1/users/{userId}/activities', 'admin'],
+    ['get /api/v1/dead-letters', 'admin'],
+    ['post /api/v1/stream-tickets', 'read'],
+  ])('when %s is documented, then its security names the %s scope', (key, scope) => {
+    const { operation } = operations.find((op) => op.key === key)!;
+    expect(operation.security).toEqual([{ bearerKey: [scope] }, { apiKeyHeader: [scope] }]);
+  });
+
+  it('when an operation applies rules beyond its schema, then it lists them with a description', () => {
+    const list = operations.find(({ key }) => key === 'get /api/v1/activities')!.operation as Record<string, unknown>;
+    expect(list['x-rules-beyond-schema']).toEqual(
+      expect.arrayContaining([
+        { rule: 'range-order', description: BEYOND_SCHEMA_RULES['range-order'] },
+        { rule: 'cursor-not-issued', description: BEYOND_SCHEMA_RULES['cursor-not-issued'] },
+      ]),
+    );
   });
 });

@@ -4,7 +4,7 @@ import {
   type ResponseConfig,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
-import { EventIdSchema, UserIdSchema } from '@uap/shared';
+import { ACTIVITY_INPUT_VARIANTS, EventIdSchema, UserIdSchema } from '@uap/shared';
 import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
@@ -23,6 +23,9 @@ import {
 import { STATS_LIMITS } from '../../domain/activity-stats';
 import { CSV_COLUMNS } from './csv.format';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
+import { RECEIPT_LIMITS } from '../../application/receipts.use-case';
+import { scopeFor } from '../../domain/api-key';
+import { BEYOND_SCHEMA_RULES, type BeyondSchemaRule } from '../../domain/domain-error';
 import {
   DEAD_LETTER_PARAMS,
   DeadLetterDetailSchema,
@@ -31,6 +34,7 @@ import {
   ReplayJobSchema,
   ReplayRequestSchema,
 } from './dead-letters.router';
+import { OPENAPI_EXAMPLES, type OperationExample } from './openapi.examples';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsSchema, type ProblemKind, PROBLEMS } from './problem';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -109,6 +113,14 @@ export function toOpenApiPath(expressPath: string): string {
 }
 
 /**
+ * The rules an operation applies that its schema cannot state (see BEYOND_SCHEMA_RULES). A 400 that
+ * breaks one of them names it in `errors[].rule`; any other 400 means the request broke the schema.
+ */
+function rules(...names: BeyondSchemaRule[]) {
+  return { 'x-rules-beyond-schema': names.map((rule) => ({ rule, description: BEYOND_SCHEMA_RULES[rule] })) };
+}
+
+/**
  * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and shape
  * responses. Every route of createApp must be registered here; a test holds the two lists together.
  */
@@ -152,6 +164,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     path: '/api/v1/activities',
     tags: ['ingest'],
     summary: 'Ingest one activity',
+    ...rules('future-occurred-at', 'metadata-content'),
     description:
       'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
     ...(security ? { security } : {}),
@@ -161,9 +174,14 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         description: 'Accepted and durable; Location points at its receipt',
         headers: { Location: { schema: { type: 'string' }, description: '/api/v1/receipts/{receipt}' } },
         content: json(SingleAcceptedSchema),
-        ...(options.receipts
-          ? { links: { GetReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipt' } } } }
-          : {}),
+        links: {
+          ...(options.receipts
+            ? { GetReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipt' } } }
+            : {}),
+          ...(options.queries
+            ? { GetActivity: { operationId: 'getActivity', parameters: { eventId: '$response.body#/eventId' } } }
+            : {}),
+        },
       },
       ...ingestErrors,
     },
@@ -173,6 +191,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     path: '/api/v1/activities/batch',
     tags: ['ingest'],
     summary: 'Ingest a batch of activities (all or nothing)',
+    ...rules('future-occurred-at', 'metadata-content'),
     description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
     ...(security ? { security } : {}),
     request: { body: ingestBody(options.ingest.batch, options.bodyLimits.batchBytes) },
@@ -208,46 +227,61 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         },
       }
     : undefined;
+  const consistencyRules: BeyondSchemaRule[] = options.receipts ? ['token-not-issued'] : [];
   const consistencyRequest = options.receipts
     ? {
         headers: z.object({
-          [CONSISTENCY_HEADERS.token]: z
-            .string()
-            .optional()
-            .describe('A receipt or a batch consistencyToken: the read waits until the worker processed past it.'),
+          [CONSISTENCY_HEADERS.token]: ReceiptTokenSchema.optional().describe(
+            'A receipt or a batch consistencyToken: the read waits until the worker processed past it.',
+          ),
           [CONSISTENCY_HEADERS.maxWait]: z
-            .string()
-            .regex(/^[0-9]{1,5}$/)
+            .int()
+            .min(0)
+            .max(RECEIPT_LIMITS.maxWaitMs)
             .optional()
             .describe('How long to wait for X-Consistency-Token, in ms (default 2000, at most 10000).'),
         }),
       }
     : {};
   if (options.queries) {
-    const listResponses: RouteConfig['responses'] = {
+    // The next page is the same query with the page's cursor: the cursor is bound to the filters and sort.
+    const sameQuery = (names: string[]) => Object.fromEntries(names.map((name) => [name, `$request.query.${name}`]));
+    const nextPage = (operationId: string, names: string[]) => ({
+      NextPage: {
+        operationId,
+        parameters: { ...sameQuery(names), cursor: '$response.body#/page/nextCursor' },
+        description: 'The following page, while page.nextCursor is not null',
+      },
+    });
+    const listResponses = (links: NonNullable<ResponseConfig['links']>): RouteConfig['responses'] => ({
       200: {
         description: 'One page, in (occurredAt, eventId) order',
         ...(readHeaders ? { headers: readHeaders } : {}),
         content: json(ActivityListDtoSchema),
+        links,
       },
       400: BAD_QUERY,
       503: UNAVAILABLE,
       ...secured,
-    };
+    });
     registry.registerPath({
       method: 'get',
       path: '/api/v1/activities',
+      operationId: 'listActivities',
       tags: ['query'],
       summary: 'List activities with filters and cursor (or offset) paging',
+      ...rules('range-order', 'cursor-not-issued', 'cursor-with-page', 'offset-cap', ...consistencyRules),
       ...(security ? { security } : {}),
       request: { query: ACTIVITY_QUERY_PARAMS.list, ...consistencyRequest },
-      responses: listResponses,
+      responses: listResponses(nextPage('listActivities', ['userId', 'type', 'from', 'to', 'sort', 'limit'])),
     });
     registry.registerPath({
       method: 'get',
       path: toOpenApiPath('/api/v1/activities/:eventId'),
+      operationId: 'getActivity',
       tags: ['query'],
       summary: 'One activity by eventId',
+      ...rules(...consistencyRules),
       ...(security ? { security } : {}),
       request: {
         params: z.object({ eventId: EventIdSchema }),
@@ -269,15 +303,27 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     registry.registerPath({
       method: 'get',
       path: toOpenApiPath('/api/v1/users/:userId/activities'),
+      operationId: 'listUserActivities',
       tags: ['query'],
       summary: 'List one user’s activities',
+      ...rules('range-order', 'cursor-not-issued', 'cursor-with-page', 'offset-cap', ...consistencyRules),
       ...(security ? { security } : {}),
       request: {
         params: z.object({ userId: UserIdSchema }),
         query: ACTIVITY_QUERY_PARAMS.byUser,
         ...consistencyRequest,
       },
-      responses: listResponses,
+      responses: listResponses({
+        NextPage: {
+          operationId: 'listUserActivities',
+          parameters: {
+            ...sameQuery(['type', 'from', 'to', 'sort', 'limit']),
+            userId: '$request.path.userId',
+            cursor: '$response.body#/page/nextCursor',
+          },
+          description: 'The following page, while page.nextCursor is not null',
+        },
+      }),
     });
   }
 
@@ -287,6 +333,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       path: EXPORT_PATH,
       tags: ['query'],
       summary: 'Export every matching activity as NDJSON or CSV, streamed',
+      ...rules('range-order', ...consistencyRules),
       description:
         'The list’s filters and sort (default occurredAt desc, then eventId desc), without paging: limit, cursor ' +
         'and page are 400 here. Streamed with backpressure, in constant memory. NDJSON lines are the list’s ' +
@@ -374,6 +421,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           description: 'Erasing; Location points at the erasure',
           headers: { Location: { schema: { type: 'string' }, description: '/api/v1/erasures/{erasureId}' } },
           content: json(ErasureSchema),
+          links: { GetErasure: { operationId: 'getErasure', parameters: { erasureId: '$response.body#/erasureId' } } },
         },
         ...erasureErrors,
       },
@@ -381,6 +429,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     registry.registerPath({
       method: 'get',
       path: toOpenApiPath('/api/v1/erasures/:erasureId'),
+      operationId: 'getErasure',
       tags: ['data lifecycle'],
       summary: 'An erasure: state and counts',
       ...(security ? { security } : {}),
@@ -399,6 +448,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       path: '/api/v1/activities/stream',
       tags: ['stream'],
       summary: 'Live activities as Server-Sent Events, with the list’s userId and type filters; resumable',
+      ...rules('token-not-issued'),
       description:
         'Events: `activity` (data: the same JSON as the list; `id:` is a resume token), `dropped` (data: {count}) when ' +
         'this client fell behind its queue, `reset` when the resume position is older than the window (reload with the ' +
@@ -437,6 +487,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       operationId: 'getReceipt',
       tags: ['receipts'],
       summary: 'Is it stored yet? The fate of one accepted event',
+      ...rules('token-not-issued'),
       description:
         'pending (with `behind`), persisted, duplicate (another copy of the eventId was stored) or dead_lettered. ' +
         'With waitFor=final, waits until the status is final or timeoutMs has passed, then answers 200 either way.',
@@ -481,10 +532,20 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       method: 'get',
       path: '/api/v1/dead-letters',
       summary: 'List dead letters, newest first, with filters and cursor paging',
+      ...rules('range-order', 'cursor-not-issued'),
       description: 'Raw payloads can hold personal data: admin scope only.',
       request: { query: DEAD_LETTER_PARAMS.list },
       responses: {
-        200: { description: 'One page', content: json(DeadLetterListSchema) },
+        200: {
+          description: 'One page',
+          content: json(DeadLetterListSchema),
+          links: {
+            GetDeadLetter: {
+              operationId: 'getDeadLetter',
+              parameters: { letterId: '$response.body#/data/0/letterId' },
+            },
+          },
+        },
         400: BAD_QUERY,
         ...adminErrors,
       },
@@ -494,6 +555,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       method: 'get',
       path: '/api/v1/dead-letters/stats',
       summary: 'Dead letters per reason and per status',
+      ...rules('range-order'),
       request: { query: DEAD_LETTER_PARAMS.stats },
       responses: {
         200: { description: 'Counts', content: json(DeadLetterStatsSchema) },
@@ -505,6 +567,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       ...admin,
       method: 'get',
       path: toOpenApiPath('/api/v1/dead-letters/:letterId'),
+      operationId: 'getDeadLetter',
       summary: 'One dead letter: payload (decoded when it parses), headers, error',
       request: {
         params: z.object({ letterId: z.string().regex(/^[0-9]{1,10}-[0-9]{1,19}$/) }),
@@ -522,6 +585,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       method: 'post',
       path: '/api/v1/dead-letters/replays',
       summary: 'Start a replay (or a dry run) of the selected letters',
+      ...rules('range-order'),
       description:
         'Each letter is re-validated with the current contract; valid ones are republished with their original key, ' +
         'eventId and headers (plus replay-job and replay-count) and marked replayed once the broker acknowledged. ' +
@@ -532,6 +596,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           description: 'Started; Location points at the job',
           headers: { Location: { schema: { type: 'string' }, description: 'The job resource' } },
           content: json(ReplayJobSchema),
+          links: {
+            GetReplayJob: { operationId: 'getReplayJob', parameters: { jobId: '$response.body#/jobId' } },
+            CancelReplayJob: { operationId: 'cancelReplayJob', parameters: { jobId: '$response.body#/jobId' } },
+          },
         },
         400: problem(PROBLEMS.validation, 'Invalid request body'),
         409: problem(PROBLEMS.conflict, 'A running replay job has an overlapping filter'),
@@ -544,6 +612,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       ...admin,
       method: 'get',
       path: toOpenApiPath('/api/v1/dead-letters/replays/:jobId'),
+      operationId: 'getReplayJob',
       summary: 'A replay job: state, counts, per-partition progress, samples of what still fails',
       request: { params: jobParams, query: DEAD_LETTER_PARAMS.none },
       responses: {
@@ -557,6 +626,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       ...admin,
       method: 'delete',
       path: toOpenApiPath('/api/v1/dead-letters/replays/:jobId'),
+      operationId: 'cancelReplayJob',
       summary: 'Cancel a running replay job (letters not reached stay dead; none is lost)',
       request: { params: jobParams, query: DEAD_LETTER_PARAMS.none },
       responses: {
@@ -680,7 +750,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     },
   });
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  // The ingest body's oneOf points at these; they carry their component id (see ACTIVITY_INPUT_VARIANTS).
+  const variants = Object.values(ACTIVITY_INPUT_VARIANTS).map((schema) => ({ type: 'schema' as const, schema }));
+  const document = new OpenApiGeneratorV31([...registry.definitions, ...variants]).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'User Activity Platform API',
@@ -691,4 +763,38 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     },
     servers: [{ url: '/' }],
   });
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      // The scope comes from the function the auth middleware asks, so the document cannot drift from it.
+      if (operation.security) {
+        const scope = scopeFor(method, path);
+        operation.security = operation.security.map((requirement) =>
+          Object.fromEntries(Object.keys(requirement).map((scheme) => [scheme, [scope]])),
+        );
+        operation.description = `${operation.description ? `${operation.description}\n\n` : ''}Needs an API key with the \`${scope}\` scope.`;
+      }
+      addExample(operation, OPENAPI_EXAMPLES[`${method} ${path}`]);
+    }
+  }
+  return document;
+}
+
+type Operation = NonNullable<NonNullable<OpenApiDocument['paths']>[string]['get']>;
+
+function addExample(operation: Operation, example: OperationExample | undefined): void {
+  if (!example) return;
+  const body = operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : undefined;
+  if (example.request !== undefined && body?.['application/json']) body['application/json'].example = example.request;
+  for (const parameter of operation.parameters ?? []) {
+    if ('name' in parameter && example.parameters && parameter.name in example.parameters) {
+      parameter.example = example.parameters[parameter.name];
+    }
+  }
+  const response = example.response && operation.responses?.[example.response.status];
+  if (response && 'content' in response && response.content) {
+    const [first] = Object.values(response.content as Record<string, { example?: unknown }>);
+    if (first) first.example = example.response!.body;
+  }
 }

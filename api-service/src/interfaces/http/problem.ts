@@ -1,6 +1,11 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { DomainErrorCode, FieldError } from '../../domain/domain-error';
+import {
+  BEYOND_SCHEMA_RULES,
+  type BeyondSchemaRule,
+  type DomainErrorCode,
+  type FieldError,
+} from '../../domain/domain-error';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -14,7 +19,16 @@ export const ProblemDetailsSchema = z
     instance: z.string().describe('The request path'),
     requestId: z.string().optional().describe('Also sent as the X-Request-Id header'),
     errors: z
-      .array(z.object({ path: z.string().describe('Dotted path, e.g. events.3.userId'), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string().describe('Dotted path, e.g. events.3.userId'),
+          message: z.string(),
+          rule: z
+            .enum(Object.keys(BEYOND_SCHEMA_RULES) as [BeyondSchemaRule, ...BeyondSchemaRule[]])
+            .optional()
+            .describe('Set when the request broke a rule its schema cannot state; see x-rules-beyond-schema.'),
+        }),
+      )
       .optional()
       .describe('One entry per invalid field (validation problems only)'),
     errorCount: z.int().optional().describe('Set when `errors` was cut short: how many there were in all.'),

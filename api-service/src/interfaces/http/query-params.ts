@@ -9,12 +9,28 @@ export const once = (what: string) =>
     error: (issue) => (Array.isArray(issue.input) ? `${what} must be given at most once` : `${what} must be a string`),
   });
 
+// zod-to-openapi documents a chain by its input side, which for a query parameter is always a
+// string. Each helper below therefore states the parameter's exact OpenAPI schema itself (a `type`
+// in the metadata replaces the generated one), so the document accepts what the server accepts.
+type JsonSchema = Record<string, unknown>;
+
+/** The JSON Schema of a value schema as a client sends it, for the OpenAPI document. */
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
+  return rest;
+}
+
+/** A scalar string parameter validated by `schema` (an enum, a pattern, …), documented as exactly that. */
+export const stringParam = <T extends z.ZodType<unknown, string>>(name: string, schema: T) =>
+  once(name).pipe(schema).meta(jsonSchemaOf(schema));
+
 const DIGITS = /^[0-9]{1,7}$/;
 export const integerParam = (name: string, min: number, max: number) =>
   once(name)
     .regex(DIGITS, `${name} must be a whole number`)
     .transform(Number)
-    .pipe(z.int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+    .pipe(z.int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`))
+    .meta({ type: 'integer', minimum: min, maximum: max });
 
 export const dateParam = (name: string) =>
   once(name)
@@ -22,9 +38,43 @@ export const dateParam = (name: string) =>
       (value) => IsoDateTimeSchema.safeParse(value).success,
       `${name} must be an ISO-8601 date-time with an offset, e.g. 2026-01-01T00:00:00Z`,
     )
-    .transform((value) => new Date(value));
+    .transform((value) => new Date(value))
+    .meta({ type: 'string', format: 'date-time' });
+
+/**
+ * A repeatable parameter of enum values, `k=A&k=B` or `k=A,B` (or both), deduplicated. Documented as
+ * an exploded form array whose items are one value or a comma list of them, which is exactly that.
+ */
+export function enumListParam<const T extends readonly [string, ...string[]]>(name: string, values: T) {
+  const one = `(${values.join('|')})`;
+  return z
+    .union([z.string(), z.array(z.string()).max(values.length * 2, `${name} given too many times`)])
+    .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')))
+    .pipe(z.array(z.enum(values)))
+    .transform((items) => [...new Set(items)])
+    .meta({
+      type: 'array',
+      items: { type: 'string', pattern: `^${one}(,${one})*$` },
+      minItems: 1,
+      maxItems: values.length * 2,
+      param: { style: 'form', explode: true },
+    });
+}
 
 const OPERATOR_SYNTAX = /[[\]$.]/;
+
+/** [from, to) must not be empty or reversed: a rule across two fields, so it is named in the error. */
+export function rangeErrors(range: { from?: Date | undefined; to?: Date | undefined }, path = 'from'): FieldError[] {
+  return range.from && range.to && range.from >= range.to
+    ? [{ path, message: 'from must be before to (from is inclusive, to exclusive)', rule: 'range-order' }]
+    : [];
+}
+
+/** Throws the range error, if any. */
+export function assertRange(range: { from?: Date | undefined; to?: Date | undefined }, path?: string): void {
+  const errors = rangeErrors(range, path);
+  if (errors.length > 0) throw invalid(errors);
+}
 
 export function invalid(errors: FieldError[]): DomainError {
   return new DomainError('VALIDATION_FAILED', 'The query parameters are invalid', { errors });

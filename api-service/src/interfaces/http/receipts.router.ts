@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ConsumerProgress, ProgressSnapshot } from '../../application/ports/consumer-progress.port';
 import { RECEIPT_LIMITS, type ReceiptStatus, type ReceiptsUseCase } from '../../application/receipts.use-case';
 import type { RouteSpec } from './method-guard.middleware';
-import { integerParam, invalid, once, parseQuery } from './query-params';
+import { integerParam, invalid, parseQuery, stringParam } from './query-params';
 
 export const RECEIPT_ROUTES: RouteSpec[] = [
   { path: '/api/v1/receipts/:receipt', methods: ['GET'] },
@@ -20,13 +20,14 @@ export const CONSISTENCY_HEADERS = {
 } as const;
 
 const RECEIPT_QUERY = z.strictObject({
-  waitFor: once('waitFor')
-    .pipe(z.enum(['final']))
+  waitFor: stringParam('waitFor', z.enum(['final']))
     .optional()
     .meta({ description: 'final: long-poll until the status is final (not pending) or timeoutMs has passed.' }),
   timeoutMs: integerParam('timeoutMs', 0, RECEIPT_LIMITS.maxWaitMs)
     .optional()
-    .meta({ description: `How long to wait with waitFor=final, at most ${RECEIPT_LIMITS.maxWaitMs} (default 5000).` }),
+    .meta({
+      description: `How long to wait for a final status, at most ${RECEIPT_LIMITS.maxWaitMs} (default 5000); implies waitFor=final.`,
+    }),
 });
 const NO_QUERY = z.strictObject({});
 const DEFAULT_LONG_POLL_MS = 5_000;
@@ -120,10 +121,9 @@ export function receiptsRouter(deps: ReceiptsHttpDeps): Router {
   const router = Router();
   router.get('/api/v1/receipts/:receipt', async (req, res) => {
     const query = parseQuery(RECEIPT_QUERY, ['waitFor', 'timeoutMs'], req.query);
-    if (query.timeoutMs !== undefined && query.waitFor === undefined) {
-      throw invalid([{ path: 'timeoutMs', message: 'timeoutMs goes with waitFor=final' }]);
-    }
-    const waitMs = query.waitFor === 'final' ? (query.timeoutMs ?? DEFAULT_LONG_POLL_MS) : 0;
+    // A timeout only means something for a wait, so it asks for one: the rule needs no second field.
+    const waits = query.waitFor === 'final' || query.timeoutMs !== undefined;
+    const waitMs = waits ? (query.timeoutMs ?? DEFAULT_LONG_POLL_MS) : 0;
     res.json(toStatusDto(await deps.receipts.status(String(req.params['receipt']), waitMs)));
   });
   router.get('/api/v1/freshness', async (req, res) => {
@@ -144,15 +144,16 @@ export function readFreshness(deps: Omit<ReceiptsHttpDeps, 'refreshMs'>): Reques
   return async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     const tokenText = req.get(CONSISTENCY_HEADERS.token);
+    // Checked with or without a token: a header the server would ignore is still a malformed request.
+    const waitText = req.get(CONSISTENCY_HEADERS.maxWait);
+    const waitMs = waitText === undefined ? RECEIPT_LIMITS.defaultConsistencyWaitMs : Number(waitText);
+    if (!/^[0-9]{1,5}$/.test(waitText ?? '0') || waitMs > RECEIPT_LIMITS.maxWaitMs) {
+      throw invalid([
+        { path: CONSISTENCY_HEADERS.maxWait, message: `must be a whole number of ms, 0-${RECEIPT_LIMITS.maxWaitMs}` },
+      ]);
+    }
     if (tokenText !== undefined) {
       const token = deps.receipts.decodeToken(tokenText);
-      const waitText = req.get(CONSISTENCY_HEADERS.maxWait);
-      const waitMs = waitText === undefined ? RECEIPT_LIMITS.defaultConsistencyWaitMs : Number(waitText);
-      if (!/^[0-9]{1,5}$/.test(waitText ?? '0') || waitMs > RECEIPT_LIMITS.maxWaitMs) {
-        throw invalid([
-          { path: CONSISTENCY_HEADERS.maxWait, message: `must be a whole number of ms, 0-${RECEIPT_LIMITS.maxWaitMs}` },
-        ]);
-      }
       const caughtUp = await deps.receipts.awaitProcessed(token, waitMs);
       res.setHeader(CONSISTENCY_HEADERS.stale, String(!caughtUp));
     }

@@ -5,6 +5,7 @@ import {
   ErasureHashKeySchema,
   TopicRetentionHoursSchema,
   KafkaBrokersSchema,
+  LogFormatSchema,
   LogLevelSchema,
   MongoDbSchema,
   MongoUrlSchema,
@@ -48,6 +49,7 @@ export const WorkerConfigSchema = z
     ERASURE_HASH_KEY: ErasureHashKeySchema,
     WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
     LOG_LEVEL: LogLevelSchema,
+    LOG_FORMAT: LogFormatSchema,
   })
   .refine((c) => c.CONSUMER_HEARTBEAT_INTERVAL_MS < c.CONSUMER_SESSION_TIMEOUT_MS / 3, {
     path: ['CONSUMER_HEARTBEAT_INTERVAL_MS'],

@@ -1,0 +1,211 @@
+/**
+ * One example per operation, for readers of the document, generated clients and the fuzzer's examples
+ * phase (which sends the request examples to a live API, so they must be accepted as they stand).
+ * openapi.document.test.ts validates every example against the schema it illustrates.
+ */
+
+const EVENT_ID = '3f0d2a4e-8c1b-4f5a-9d2e-7b6c5a4f3e21';
+const RECEIPT = 'eyJ0IjoidXNlci1hY3Rpdml0aWVzIiwicCI6Miwibyo0MTl9.k3Jx0Qm9Zb2lNXr5nq8Hw1tA6yVv0PpS4cDfE7gLhUo';
+const OCCURRED_AT = '2026-11-27T09:14:03.120Z';
+
+const searchActivity = {
+  eventId: EVENT_ID,
+  userId: 'user_42',
+  type: 'SEARCH',
+  occurredAt: OCCURRED_AT,
+  sessionId: 'sess_9f1c',
+  metadata: { query: 'running shoes', page: 1 },
+};
+
+const storedActivity = {
+  ...searchActivity,
+  receivedAt: '2026-11-27T09:14:03.410Z',
+  context: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0' },
+  schemaVersion: 1,
+  persistedAt: '2026-11-27T09:14:03.502Z',
+};
+
+const replayJob = {
+  jobId: 'rj_Q2x9aB3cD4eF',
+  state: 'running',
+  dryRun: true,
+  request: { filter: { reason: 'schema-violation' }, dryRun: true, ratePerSec: 500 },
+  counts: {
+    scanned: 120,
+    wouldPass: 118,
+    passed: 118,
+    published: 0,
+    skipped: 0,
+    stillFailing: { 'schema-violation': 2 },
+  },
+  progress: { '0': 117, '1': 2 },
+  samples: [],
+  createdAt: '2026-11-27T10:00:00.000Z',
+  updatedAt: '2026-11-27T10:00:01.500Z',
+  finishedAt: null,
+  error: null,
+};
+
+export interface OperationExample {
+  request?: unknown;
+  parameters?: Record<string, unknown>;
+  /** The success response's body, keyed by status. */
+  response?: { status: string; body: unknown };
+}
+
+/** Keyed `METHOD /openapi/path`; a test fails when an operation has none. */
+export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
+  'post /api/v1/activities': {
+    request: { userId: 'user_42', type: 'SEARCH', sessionId: 'sess_9f1c', metadata: { query: 'running shoes' } },
+    response: { status: '202', body: { eventId: EVENT_ID, status: 'accepted', receipt: RECEIPT } },
+  },
+  'post /api/v1/activities/batch': {
+    request: {
+      events: [
+        { userId: 'user_42', type: 'LOGIN', metadata: { method: 'password', success: true } },
+        { userId: 'user_42', type: 'PAGE_VIEW', metadata: { path: '/pricing' } },
+      ],
+    },
+    response: {
+      status: '202',
+      body: {
+        accepted: 2,
+        eventIds: [EVENT_ID, '9a7b6c5d-4e3f-4a1b-8c2d-1e0f9a8b7c6d'],
+        receipts: [RECEIPT, RECEIPT],
+        consistencyToken: RECEIPT,
+      },
+    },
+  },
+  'get /api/v1/activities': {
+    parameters: { type: ['SEARCH'], from: '2026-11-01T00:00:00Z', limit: 20 },
+    response: {
+      status: '200',
+      body: { data: [storedActivity], page: { limit: 20, nextCursor: 'eyJvIjoiMjAyNi0xMS0yNyJ9', hasMore: true } },
+    },
+  },
+  'get /api/v1/activities/{eventId}': {
+    parameters: { eventId: EVENT_ID },
+    response: { status: '200', body: storedActivity },
+  },
+  'get /api/v1/users/{userId}/activities': {
+    parameters: { userId: 'user_42', sort: 'asc', limit: 50 },
+    response: {
+      status: '200',
+      body: { data: [storedActivity], page: { limit: 50, nextCursor: null, hasMore: false } },
+    },
+  },
+  'delete /api/v1/users/{userId}/activities': {
+    parameters: { userId: 'user_to_forget' },
+    response: {
+      status: '202',
+      body: {
+        erasureId: 'er_a1B2c3D4e5F6',
+        state: 'running',
+        erasedAt: '2026-11-27T11:00:00.000Z',
+        deleted: { activities: 0, deadLetters: 0 },
+        finishedAt: null,
+      },
+    },
+  },
+  'get /api/v1/erasures/{erasureId}': {
+    response: {
+      status: '200',
+      body: {
+        erasureId: 'er_a1B2c3D4e5F6',
+        state: 'done',
+        erasedAt: '2026-11-27T11:00:00.000Z',
+        deleted: { activities: 1204, deadLetters: 3 },
+        finishedAt: '2026-11-27T11:00:04.210Z',
+      },
+    },
+  },
+  'get /api/v1/activities/export': {
+    parameters: { format: 'csv', type: ['PURCHASE'], from: '2026-11-01T00:00:00Z' },
+    response: { status: '200', body: `${JSON.stringify(storedActivity)}\n` },
+  },
+  'get /api/v1/activities/stream': {
+    parameters: { type: ['LOGIN', 'LOGOUT'] },
+    response: {
+      status: '200',
+      body: `id: W1swLDQyXV0\nevent: activity\ndata: ${JSON.stringify({ ...storedActivity, persistedAt: undefined })}\n\n`,
+    },
+  },
+  'post /api/v1/stream-tickets': {
+    response: {
+      status: '201',
+      body: { ticket: 'st_5f0c1d2e3b4a69788796a5b4c3d2e1f0', expiresAt: '2026-11-27T12:01:00.000Z' },
+    },
+  },
+  'get /api/v1/receipts/{receipt}': {
+    parameters: { waitFor: 'final', timeoutMs: 2000 },
+    response: {
+      status: '200',
+      body: {
+        eventId: EVENT_ID,
+        status: 'persisted',
+        acceptedAt: '2026-11-27T09:14:03.410Z',
+        topic: 'user-activities',
+        partition: 2,
+        offset: 419,
+        persistedAt: '2026-11-27T09:14:03.502Z',
+        checkedAt: '2026-11-27T09:14:04.000Z',
+      },
+    },
+  },
+  'get /api/v1/freshness': {
+    response: {
+      status: '200',
+      body: {
+        at: '2026-11-27T12:00:00.000Z',
+        refreshMs: 250,
+        topic: 'user-activities',
+        group: 'activity-writer',
+        lag: 12,
+        watermark: '2026-11-27T11:59:59.870Z',
+        worst: { partition: 3, committed: 9120, end: 9132, lag: 12, watermark: '2026-11-27T11:59:59.870Z' },
+        partitions: [{ partition: 3, committed: 9120, end: 9132, lag: 12, watermark: '2026-11-27T11:59:59.870Z' }],
+      },
+    },
+  },
+  'get /api/v1/dead-letters': {
+    parameters: { reason: 'schema-violation', status: ['dead'], limit: 20 },
+    response: { status: '200', body: { data: [], page: { limit: 20, nextCursor: null, hasMore: false } } },
+  },
+  'get /api/v1/dead-letters/stats': {
+    parameters: { from: '2026-11-26T00:00:00Z' },
+    response: {
+      status: '200',
+      body: {
+        from: '2026-11-26T00:00:00.000Z',
+        to: null,
+        total: 3,
+        byReason: { 'schema-violation': 2, 'store-rejected': 1 },
+        byStatus: { dead: 3 },
+        byReasonAndStatus: [
+          { reason: 'schema-violation', status: 'dead', count: 2 },
+          { reason: 'store-rejected', status: 'dead', count: 1 },
+        ],
+      },
+    },
+  },
+  'get /api/v1/dead-letters/{letterId}': { parameters: { letterId: '0-17' } },
+  'post /api/v1/dead-letters/replays': {
+    request: { filter: { reason: 'schema-violation' }, dryRun: true },
+    response: { status: '202', body: replayJob },
+  },
+  'get /api/v1/dead-letters/replays/{jobId}': { response: { status: '200', body: { ...replayJob, state: 'done' } } },
+  'delete /api/v1/dead-letters/replays/{jobId}': {
+    response: { status: '200', body: { ...replayJob, state: 'cancelled', dryRun: false } },
+  },
+  'get /healthz': { response: { status: '200', body: { status: 'ok' } } },
+  'get /readyz': { response: { status: '200', body: { status: 'ready', checks: { kafka: 'up', mongo: 'up' } } } },
+  'get /metrics': {
+    response: {
+      status: '200',
+      body: '# TYPE uap_api_events_accepted_total counter\nuap_api_events_accepted_total 1042\n',
+    },
+  },
+  'get /openapi.json': { response: { status: '200', body: { openapi: '3.1.0' } } },
+  'get /docs': { response: { status: '200', body: '<!doctype html>…' } },
+  'get /docs/{asset}': { parameters: { asset: 'swagger-ui.css' } },
+};
