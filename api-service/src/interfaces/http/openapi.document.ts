@@ -647,19 +647,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     description:
       'Any valid key may ask, whatever its scopes; without a key the answer has no scopes (a wrong key is 401). ' +
       'Without API keys configured: every scope, keyId null.',
-    // The key is optional here: without one the answer says so.
-    ...(security ? { security: [...security, {}] } : {}),
+    // No security requirement: the key is optional here (without one the answer has no scopes); a wrong one is 401.
     request: { query: WHOAMI_PARAMS.none },
     responses: {
-      200: {
-        description: 'The key’s scopes',
-        content: {
-          'application/json': {
-            schema: WhoAmISchema,
-            example: { authentication: 'api-key', keyId: '9f86d081884c', scopes: ['read', 'admin'] },
-          },
-        },
-      },
+      200: { description: 'The key’s scopes', content: json(WhoAmISchema) },
       400: BAD_QUERY,
       ...(options.apiKeys
         ? {
@@ -677,7 +668,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     responses: {
       200: {
         description: 'HTML page; its scripts and styles are files under /dashboard/ (strict CSP, no inline script)',
-        content: { 'text/html': { schema: z.string(), example: '<!doctype html><html lang="en">…</html>' } },
+        content: { 'text/html': { schema: z.string() } },
       },
       503: problem(PROBLEMS.unavailable, 'The dashboard was not built (npm run build bundles it)'),
     },
@@ -689,10 +680,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     summary: 'Static assets of the dashboard',
     request: {
       params: z.object({
-        asset: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9-]*\.(js|css|svg|png)(\.map)?$/)
-          .meta({ example: 'dashboard.js' }),
+        asset: z.string().regex(/^[a-z0-9][a-z0-9-]*\.(js|css|svg|png)(\.map)?$/),
       }),
     },
     responses: {
@@ -771,9 +759,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       if (operation.security) {
         const scope = scopeFor(method, path);
         operation.security = operation.security.map((requirement) =>
-          Object.fromEntries(Object.keys(requirement).map((scheme) => [scheme, [scope]])),
+          Object.fromEntries(Object.keys(requirement).map((scheme) => [scheme, scope === null ? [] : [scope]])),
         );
-        operation.description = `${operation.description ? `${operation.description}\n\n` : ''}Needs an API key with the \`${scope}\` scope.`;
+        const needs = scope === null ? 'Any API key, or none.' : `Needs an API key with the \`${scope}\` scope.`;
+        operation.description = `${operation.description ? `${operation.description}\n\n` : ''}${needs}`;
       }
       addExample(operation, OPENAPI_EXAMPLES[`${method} ${path}`]);
     }

@@ -27,10 +27,7 @@ export const WhoAmISchema = z
       .array(z.enum(API_SCOPES))
       .describe('What this key may do: ingest, read, admin; empty when the request carried no key.'),
   })
-  .meta({
-    id: 'WhoAmI',
-    example: { authentication: 'api-key', keyId: '9f86d081884c', scopes: ['read', 'admin'] },
-  });
+  .meta({ id: 'WhoAmI' });
 
 /**
  * GET /api/v1/whoami: the calling key's scopes, never the key. Any key may ask, and a caller without one
