@@ -346,6 +346,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await ingester.page.getByRole('alert').waitFor();
     expect(await ingester.page.getByRole('alert').textContent()).toMatch(/neither the read nor the admin scope/);
     expect(await ingester.page.locator('#live-panel').isVisible()).toBe(false);
+    expect(await ingester.page.locator('#kpis').isVisible()).toBe(false);
     expect(await ingester.page.locator('#table-panel').isVisible()).toBe(false);
 
     await new Promise((resolve) => setTimeout(resolve, 1_000));

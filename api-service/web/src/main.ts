@@ -61,6 +61,7 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
     node.hidden = !scopes.has(node.dataset['needs'] as Scope);
   }
   if (!scopes.has('read') && !scopes.has('admin')) {
+    byId('kpis').hidden = true;
     notice('This key has neither the read nor the admin scope: there is nothing it can show here.');
   }
   byId('main').hidden = false;
