@@ -18,6 +18,8 @@ const ASSETS = new Set([
   'swagger-ui-standalone-preset.js',
   'favicon-32x32.png',
 ]);
+/** Every name under /docs/, for the OpenAPI document (docs-init.js is this page's own script). */
+export const DOCS_ASSETS = ['docs-init.js', ...ASSETS] as [string, ...string[]];
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -73,7 +75,7 @@ export function docsRouter(document: OpenApiDocument): Router {
     res.type('html').send(PAGE);
   });
   router.get('/docs/docs-init.js', (_req, res) => {
-    res.type('application/javascript').send(INIT_SCRIPT);
+    res.type('text/javascript').send(INIT_SCRIPT);
   });
   router.get('/docs/:asset', (req, res, next) => {
     const asset = req.params.asset;

@@ -22,6 +22,7 @@ import {
 } from './activity-stats.router';
 import { STATS_LIMITS } from '../../domain/activity-stats';
 import { CSV_COLUMNS } from './csv.format';
+import { DOCS_ASSETS } from './docs.router';
 import { CONSISTENCY_HEADERS, FreshnessSchema, RECEIPT_PARAMS, ReceiptStatusSchema } from './receipts.router';
 import { RECEIPT_LIMITS } from '../../application/receipts.use-case';
 import { scopeFor } from '../../domain/api-key';
@@ -731,9 +732,16 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     path: toOpenApiPath('/docs/:asset'),
     tags: ['operations'],
     summary: 'Static assets of the docs page',
-    request: { params: z.object({ asset: z.string() }) },
+    request: { params: z.object({ asset: z.enum(DOCS_ASSETS) }) },
     responses: {
-      200: { description: 'The asset' },
+      200: {
+        description: 'The asset',
+        content: {
+          'text/javascript': { schema: z.string() },
+          'text/css': { schema: z.string() },
+          'image/png': { schema: z.string().meta({ contentMediaType: 'image/png' }) },
+        },
+      },
       404: problem(PROBLEMS.notFound, 'No such asset'),
     },
   });
