@@ -130,8 +130,8 @@ describe('ActivityStatsUseCase', () => {
 
   it('when the rollups started after events were stored, then the answer is marked inexact with the reason', async () => {
     const { useCase, rollups } = setUp(records);
-    rollups.coverageValue = { complete: false, reason: 'run npm run stats:rebuild' };
+    rollups.coverageValue = { complete: false, reason: 'events stored before the rollups are not counted' };
     const stats = await useCase.stats({ from: new Date(START), to: new Date(START + 3_600_000), bucket: 'hour' });
-    expect(stats).toMatchObject({ exact: false, inexactReason: 'run npm run stats:rebuild' });
+    expect(stats).toMatchObject({ exact: false, inexactReason: 'events stored before the rollups are not counted' });
   });
 });

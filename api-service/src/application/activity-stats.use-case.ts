@@ -1,4 +1,4 @@
-import { MS_PER_HOUR, MS_PER_MINUTE } from '@uap/shared';
+import { ACTIVITY_TYPES, MS_PER_HOUR, MS_PER_MINUTE } from '@uap/shared';
 import {
   ceilTo,
   floorTo,
@@ -25,15 +25,16 @@ const DEFAULT_PAGE_SIZE = 1_000;
 
 /**
  * Counts per bucket and type, exact: equal to counting the stored events of [from, to). Whole minutes
- * come from the worker's rollups; the partial minutes at unaligned ends, and everything of one userId
- * (the rollups hold no users), are counted from the events through the list's reader and its indexes.
+ * come from the worker's rollups; the partial minutes at unaligned ends (counted per type), and everything
+ * of one userId (the rollups hold no users; read event by event), from the events through the list's reader.
  */
 export class ActivityStatsUseCase {
   private readonly now: () => Date;
 
   constructor(
     private readonly config: ActivityStatsConfig,
-    private readonly deps: { rollups: RollupReader; reader: ActivityReader; now?: () => Date },
+    /** `rollups` absent: none are kept (FerretDB without FERRETDB_POSTGRES_URL); everything is counted from events. */
+    private readonly deps: { rollups?: RollupReader; reader: ActivityReader; now?: () => Date },
   ) {
     this.now = deps.now ?? (() => new Date());
   }
@@ -45,8 +46,9 @@ export class ActivityStatsUseCase {
     const { to, bucket } = query;
     const tally = new StatsTally(bucket, query.types);
     const base = { from, to, bucket };
-    if (query.userId !== undefined) {
-      await this.countEvents({ userId: query.userId, from, to }, tally);
+    const rollups = this.deps.rollups;
+    if (query.userId !== undefined || rollups === undefined) {
+      await this.countEvents({ ...(query.userId === undefined ? {} : { userId: query.userId }), from, to }, tally);
       return { ...base, ...tally.result(), source: 'events', exact: true };
     }
     const wholeFrom = ceilTo(from, MS_PER_MINUTE);
@@ -56,20 +58,18 @@ export class ActivityStatsUseCase {
       return { ...base, ...tally.result(), source: 'events', exact: true };
     }
     const [hours, coverage] = await Promise.all([
-      this.deps.rollups.hours(floorTo(wholeFrom, MS_PER_HOUR), wholeTo),
-      this.deps.rollups.coverage(),
-      from < wholeFrom ? this.countEvents({ from, to: wholeFrom }, tally) : undefined,
-      wholeTo < to ? this.countEvents({ from: wholeTo, to }, tally) : undefined,
+      rollups.hours(floorTo(wholeFrom, MS_PER_HOUR), wholeTo),
+      rollups.coverage(),
+      from < wholeFrom ? this.countPartialMinute(from, wholeFrom, tally) : undefined,
+      wholeTo < to ? this.countPartialMinute(wholeTo, to, tally) : undefined,
     ]);
     const first = wholeFrom.getTime();
     const end = wholeTo.getTime();
-    for (const { hour, counts } of hours) {
-      for (const [type, minutes] of counts) {
-        if (!tally.wants(type)) continue;
-        minutes.forEach((count, minute) => {
-          const at = hour.getTime() + minute * MS_PER_MINUTE;
-          if (at >= first && at < end) tally.add(at, type, count);
-        });
+    for (const { hour, type, minutes } of hours) {
+      if (!tally.wants(type)) continue;
+      for (let minute = 0; minute < minutes.length; minute++) {
+        const at = hour + minute * MS_PER_MINUTE;
+        if (at >= first && at < end) tally.add(at, type, minutes[minute]);
       }
     }
     return {
@@ -81,6 +81,20 @@ export class ActivityStatsUseCase {
     };
   }
 
+  /**
+   * A range inside one minute lies in one bucket of any size, so only its count per type matters: one
+   * count per type (index-only on the SQL reader) instead of reading the events.
+   */
+  private async countPartialMinute(from: Date, to: Date, tally: StatsTally): Promise<void> {
+    const cap = this.config.maxEventsCounted ?? STATS_LIMITS.maxEventsCounted;
+    const types = ACTIVITY_TYPES.filter((type) => tally.wants(type));
+    const counts = await Promise.all(types.map((type) => this.deps.reader.count({ from, to, types: [type] }, cap + 1)));
+    counts.forEach(({ total, exact }, i) => {
+      if (!exact || total > cap) throw tooManyToCount(cap, 'from');
+      tally.add(from, types[i]!, total);
+    });
+  }
+
   /** Reads the matching events in keyset pages and tallies them; refuses past maxEventsCounted. */
   private async countEvents(range: ActivityFilters, tally: StatsTally): Promise<void> {
     const filters: ActivityFilters = { ...range, ...(tally.types ? { types: tally.types } : {}) };
@@ -90,24 +104,27 @@ export class ActivityStatsUseCase {
     for (let counted = 0; ;) {
       const rows = await this.deps.reader.findPage({ filters, sort: 'asc', limit, ...(after ? { after } : {}) });
       counted += rows.length;
-      if (counted > cap) {
-        throw new DomainError('VALIDATION_FAILED', 'Too many events to count one by one', {
-          errors: [
-            {
-              path: range.userId === undefined ? 'from' : 'userId',
-              message:
-                `more than ${cap} events to count from the events themselves ` +
-                (range.userId === undefined
-                  ? 'in the partial minute at an end of the range; start and end the range on whole minutes'
-                  : 'for this userId in the range; narrow from/to'),
-            },
-          ],
-        });
-      }
+      if (counted > cap) throw tooManyToCount(cap, range.userId === undefined ? 'from' : 'userId');
       for (const row of rows) tally.add(row.occurredAt, row.type);
       const last = rows[rows.length - 1];
       if (rows.length < limit || last === undefined) return;
       after = { occurredAt: last.occurredAt, eventId: last.eventId };
     }
   }
+}
+
+function tooManyToCount(cap: number, path: 'from' | 'userId'): DomainError {
+  return new DomainError('VALIDATION_FAILED', 'Too many events to count one by one', {
+    errors: [
+      {
+        path,
+        message:
+          `more than ${cap} events to count from the events themselves ` +
+          (path === 'from'
+            ? 'in the partial minute at an end of the range; start and end the range on whole minutes'
+            : 'for this userId in the range; narrow from/to'),
+        rule: 'stats-count-cap',
+      },
+    ],
+  });
 }

@@ -63,9 +63,14 @@ export function bucketCountOf(from: Date, to: Date, bucket: StatsBucket): number
   return Math.floor((to.getTime() - 1) / size) - Math.floor(from.getTime() / size) + 1;
 }
 
-/** Adds counts into their buckets and types, then answers in bucket order with only non-empty buckets. */
+const TYPE_INDEX = new Map<ActivityType, number>(ACTIVITY_TYPES.map((type, i) => [type, i]));
+
+/**
+ * Adds counts into their buckets and types, then answers in bucket order with only non-empty buckets.
+ * Per bucket one array indexed by type: a day of minutes is 11,520 additions on the request path.
+ */
 export class StatsTally {
-  private readonly byBucket = new Map<number, Map<ActivityType, number>>();
+  private readonly byBucket = new Map<number, number[]>();
   private readonly size: number;
 
   constructor(
@@ -82,31 +87,30 @@ export class StatsTally {
   add(at: Date | number, type: ActivityType, count = 1): void {
     if (count === 0 || !this.wants(type)) return;
     const ms = typeof at === 'number' ? at : at.getTime();
-    const start = Math.floor(ms / this.size) * this.size;
+    const start = ms - (((ms % this.size) + this.size) % this.size);
     let counts = this.byBucket.get(start);
-    if (!counts) this.byBucket.set(start, (counts = new Map()));
-    counts.set(type, (counts.get(type) ?? 0) + count);
+    if (!counts) this.byBucket.set(start, (counts = new Array<number>(ACTIVITY_TYPES.length).fill(0)));
+    counts[TYPE_INDEX.get(type)!]! += count;
   }
 
   result(): Pick<ActivityStats, 'types' | 'buckets' | 'totals' | 'total'> {
-    const totals = new Map<ActivityType, number>();
-    const buckets: StatsBucketCounts[] = [...this.byBucket.keys()]
-      .sort((a, b) => a - b)
-      .map((start) => {
-        const counts: Partial<Record<ActivityType, number>> = {};
-        let total = 0;
-        for (const type of ACTIVITY_TYPES) {
-          const count = this.byBucket.get(start)!.get(type);
-          if (count === undefined) continue;
-          counts[type] = count;
-          total += count;
-          totals.set(type, (totals.get(type) ?? 0) + count);
-        }
-        return { start: new Date(start), counts, total };
+    const totals = new Array<number>(ACTIVITY_TYPES.length).fill(0);
+    const buckets: StatsBucketCounts[] = [];
+    for (const start of [...this.byBucket.keys()].sort((a, b) => a - b)) {
+      const byType = this.byBucket.get(start)!;
+      const counts: Partial<Record<ActivityType, number>> = {};
+      let total = 0;
+      byType.forEach((count, i) => {
+        if (count === 0) return;
+        counts[ACTIVITY_TYPES[i]!] = count;
+        total += count;
+        totals[i]! += count;
       });
-    const types = ACTIVITY_TYPES.filter((type) => totals.has(type) || this.types?.includes(type));
+      if (total > 0) buckets.push({ start: new Date(start), counts, total });
+    }
+    const types = ACTIVITY_TYPES.filter((type, i) => totals[i]! > 0 || this.types?.includes(type));
     const totalsRecord: Partial<Record<ActivityType, number>> = {};
-    for (const type of types) totalsRecord[type] = totals.get(type) ?? 0;
+    for (const type of types) totalsRecord[type] = totals[TYPE_INDEX.get(type)!]!;
     return { types, buckets, totals: totalsRecord, total: buckets.reduce((sum, b) => sum + b.total, 0) };
   }
 }

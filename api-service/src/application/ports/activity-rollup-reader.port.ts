@@ -1,9 +1,11 @@
 import type { ActivityType } from '@uap/shared';
 
-/** One UTC hour of the worker's rollups: per type, 60 per-minute counts. */
+/** One UTC hour of one type: its 60 per-minute counts. */
 export interface HourCounts {
-  hour: Date;
-  counts: ReadonlyMap<ActivityType, readonly number[]>;
+  /** The hour's start, epoch ms. */
+  hour: number;
+  type: ActivityType;
+  minutes: readonly number[];
 }
 
 /** Whether the rollups count every stored event, or started after events were already stored. */
@@ -17,7 +19,7 @@ export interface RollupCoverage {
  * DomainError when the store cannot answer.
  */
 export interface RollupReader {
-  /** Every hour document whose hour starts in [from, to); hours without events have none. */
+  /** Every hour with counts whose start lies in [from, to); hours and types without events may be left out. */
   hours(from: Date, to: Date): Promise<HourCounts[]>;
   coverage(): Promise<RollupCoverage>;
 }

@@ -20,7 +20,7 @@ const COVERAGE_TTL_MS = 5_000;
 type HourProjection = Pick<RollupDocument, 'hour' | 'counts'>;
 
 /**
- * Reads the worker's hour documents. FerretDB evaluates ranges in memory, so up to 16 days are read by
+ * Reads the worker's hour documents (MongoDB; on FerretDB the rollups are PostgreSQL tables). FerretDB evaluates ranges in memory, so up to 16 days are read by
  * `day` equality, in parallel; longer ranges (hour and day buckets) scan the rollups by `hour`, which is
  * a few hundred small documents a month.
  */
@@ -37,6 +37,12 @@ export class MongoActivityRollupReader implements RollupReader {
   }
 
   async hours(from: Date, to: Date): Promise<HourCounts[]> {
+    return (await this.hourDocuments(from, to)).flatMap(({ hour, counts }) =>
+      [...counts].map(([type, minutes]) => ({ hour: hour.getTime(), type, minutes })),
+    );
+  }
+
+  private async hourDocuments(from: Date, to: Date) {
     const firstDay = Math.floor(from.getTime() / DAY_MS);
     const lastDay = Math.floor((to.getTime() - 1) / DAY_MS);
     const projection = { _id: 0, hour: 1, counts: 1 } as const;
@@ -74,7 +80,7 @@ export class MongoActivityRollupReader implements RollupReader {
               complete: false,
               reason:
                 doc.note ??
-                'events were stored before the worker kept rollups; run npm run stats:rebuild to count them',
+                'events stored before the worker kept rollups are not counted (no rebuild exists yet; README, Stats)',
             };
     this.cachedCoverage = { at: now, value };
     return value;

@@ -12,7 +12,7 @@ import {
 import type { FieldError } from '../../domain/domain-error';
 import { listShape } from './activity-queries.router';
 import type { RouteSpec } from './method-guard.middleware';
-import { invalid, once, parseQuery } from './query-params';
+import { invalid, parseQuery, rangeErrors, stringParam } from './query-params';
 
 export const STATS_PATH = '/api/v1/activities/stats';
 export const STATS_ROUTES: RouteSpec[] = [{ path: STATS_PATH, methods: ['GET'] }];
@@ -24,8 +24,7 @@ const STATS_PARAMS = z.strictObject({
   to: listShape.to
     .optional()
     .meta({ description: 'Exclusive upper bound on occurredAt (ISO-8601 with offset); default: now.' }),
-  bucket: once('bucket')
-    .pipe(z.enum(STATS_BUCKETS))
+  bucket: stringParam('bucket', z.enum(STATS_BUCKETS))
     .optional()
     .meta({
       description:
@@ -71,26 +70,11 @@ export const ActivityStatsDtoSchema = z
       .boolean()
       .describe(
         'true: equal to counting the stored events of [from, to). false only when the rollups started after events ' +
-          'were stored and `npm run stats:rebuild` has not run (see inexactReason).',
+          'were already stored (see inexactReason).',
       ),
     inexactReason: z.string().optional(),
   })
   .meta({ id: 'ActivityStats' });
-
-export const ACTIVITY_STATS_EXAMPLE: z.input<typeof ActivityStatsDtoSchema> = {
-  from: '2026-11-28T10:00:30.000Z',
-  to: '2026-11-28T10:03:00.000Z',
-  bucket: 'minute',
-  types: ['LOGIN', 'PURCHASE', 'SEARCH'],
-  buckets: [
-    { start: '2026-11-28T10:00:00.000Z', counts: { LOGIN: 3, SEARCH: 1 }, total: 4 },
-    { start: '2026-11-28T10:02:00.000Z', counts: { LOGIN: 7, SEARCH: 1 }, total: 8 },
-  ],
-  totals: { LOGIN: 10, PURCHASE: 0, SEARCH: 2 },
-  total: 12,
-  source: 'rollups',
-  exact: true,
-};
 
 type StatsParams = z.infer<typeof STATS_PARAMS>;
 
@@ -99,10 +83,8 @@ export function toStatsQuery(params: StatsParams, now: Date): StatsQuery {
   const to = params.to ?? (params.from ? new Date(Math.max(now.getTime(), params.from.getTime() + 1)) : now);
   const from = params.from ?? new Date(to.getTime() - STATS_LIMITS.defaultRangeMs);
   const bucket = params.bucket ?? 'hour';
-  const errors: FieldError[] = [];
-  if (from >= to) {
-    errors.push({ path: 'from', message: 'from must be before to (from is inclusive, to exclusive)' });
-  } else {
+  const errors: FieldError[] = rangeErrors({ from, to });
+  if (errors.length === 0) {
     const buckets = bucketCountOf(from, to, bucket);
     if (buckets > STATS_LIMITS.maxBuckets) {
       errors.push({
@@ -110,6 +92,7 @@ export function toStatsQuery(params: StatsParams, now: Date): StatsQuery {
         message:
           `the range spans ${buckets} ${bucket} buckets; at most ${STATS_LIMITS.maxBuckets} ` +
           '(7 days of minutes): use a coarser bucket or a shorter range',
+        rule: 'stats-bucket-cap',
       });
     }
   }
@@ -143,7 +126,10 @@ export function activityStatsRouter(stats: ActivityStatsUseCase, now: () => Date
   const router = Router();
   router.get(STATS_PATH, async (req, res) => {
     const params = parseQuery(STATS_PARAMS, STATS_PARAM_NAMES, req.query);
-    res.json(toStatsDto(await stats.stats(toStatsQuery(params, now()))));
+    const body = JSON.stringify(toStatsDto(await stats.stats(toStatsQuery(params, now()))));
+    // Not res.json: it hashes every body for an ETag, up to ~230 KB for a day of minutes, and no client
+    // revalidates live counts.
+    res.type('application/json').end(body);
   });
   return router;
 }

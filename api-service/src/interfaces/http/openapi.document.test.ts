@@ -171,6 +171,7 @@ describe('OpenAPI document: examples, scopes and rules', () => {
     stream: true,
     erasures: true,
     exports: true,
+    stats: true,
     apiKeys: true,
   });
   const operations = Object.entries(full.paths ?? {}).flatMap(([path, item]) =>

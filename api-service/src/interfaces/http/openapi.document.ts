@@ -14,12 +14,7 @@ import { WHOAMI_PATH, WHOAMI_PARAMS, WhoAmISchema } from './whoami.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
 import { EXPORT_FORMATS, EXPORT_PATH, EXPORT_QUERY_PARAMS } from './export.router';
-import {
-  ACTIVITY_STATS_EXAMPLE,
-  ActivityStatsDtoSchema,
-  STATS_PATH,
-  STATS_QUERY_PARAMS,
-} from './activity-stats.router';
+import { ActivityStatsDtoSchema, STATS_PATH, STATS_QUERY_PARAMS } from './activity-stats.router';
 import { STATS_LIMITS } from '../../domain/activity-stats';
 import { CSV_COLUMNS } from './csv.format';
 import { DOCS_ASSETS } from './docs.router';
@@ -373,8 +368,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     registry.registerPath({
       method: 'get',
       path: STATS_PATH,
+      operationId: 'getActivityStats',
       tags: ['query'],
       summary: 'Counts per time bucket and type, exact',
+      ...rules('range-order', 'stats-bucket-cap', 'stats-count-cap', ...consistencyRules),
       description:
         'Counts of the stored activities whose occurredAt lies in [from, to), per UTC bucket and type: equal to ' +
         'counting the events themselves. Whole minutes come from per-minute rollups the worker maintains exactly ' +
@@ -387,7 +384,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         200: {
           description: 'Counts of [from, to); only non-empty buckets',
           ...(readHeaders ? { headers: readHeaders } : {}),
-          content: { 'application/json': { schema: ActivityStatsDtoSchema, example: ACTIVITY_STATS_EXAMPLE } },
+          content: json(ActivityStatsDtoSchema),
         },
         400: problem(
           PROBLEMS.validation,

@@ -123,6 +123,31 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
     parameters: { format: 'csv', type: ['PURCHASE'], from: '2026-11-01T00:00:00Z' },
     response: { status: '200', body: `${JSON.stringify(storedActivity)}\n` },
   },
+  'get /api/v1/activities/stats': {
+    parameters: {
+      from: '2026-11-28T10:00:30Z',
+      to: '2026-11-28T10:03:00Z',
+      bucket: 'minute',
+      type: ['LOGIN', 'SEARCH'],
+    },
+    response: {
+      status: '200',
+      body: {
+        from: '2026-11-28T10:00:30.000Z',
+        to: '2026-11-28T10:03:00.000Z',
+        bucket: 'minute',
+        types: ['LOGIN', 'SEARCH'],
+        buckets: [
+          { start: '2026-11-28T10:00:00.000Z', counts: { LOGIN: 3, SEARCH: 1 }, total: 4 },
+          { start: '2026-11-28T10:02:00.000Z', counts: { LOGIN: 7, SEARCH: 1 }, total: 8 },
+        ],
+        totals: { LOGIN: 10, SEARCH: 2 },
+        total: 12,
+        source: 'rollups',
+        exact: true,
+      },
+    },
+  },
   'get /api/v1/activities/stream': {
     parameters: { type: ['LOGIN', 'LOGOUT'] },
     response: {

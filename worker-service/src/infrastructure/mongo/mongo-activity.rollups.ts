@@ -11,7 +11,7 @@ import {
   type RollupDocument,
   type RollupEntry,
 } from '@uap/shared';
-import type { Connection } from 'mongoose';
+import type { mongo } from 'mongoose';
 import type { ActivityRollups } from '../../application/ports/activity-rollups.port';
 import { StoreUnavailableError } from '../../application/retriable.errors';
 
@@ -21,19 +21,20 @@ import { StoreUnavailableError } from '../../application/retriable.errors';
  * second not, and the redelivered chunk then counts only the second.
  */
 export class MongoActivityRollups implements ActivityRollups {
-  constructor(private readonly connection: Connection) {}
+  /** `db` is read at each call: mongoose's connection.db, or a driver Db (the bench seeds through this class). */
+  constructor(private readonly db: () => mongo.Db) {}
 
   private get collection(): RollupCollection {
-    return this.connection.db!.collection<RollupDocument>(ROLLUPS_COLLECTION) as unknown as RollupCollection;
+    return this.db().collection<RollupDocument>(ROLLUPS_COLLECTION) as unknown as RollupCollection;
   }
 
   /**
    * Creates the indexes and, on the first start, the coverage record: complete when no event is stored
-   * yet (every one will be counted), incomplete otherwise, until `npm run stats:rebuild` counts the rest.
+   * yet (every one will be counted), incomplete otherwise (README, Stats).
    * Written once (a plain insert; a second worker's is a duplicate): later starts find it.
    */
   async prepare(hasStoredEvents: () => Promise<boolean>): Promise<RollupCoverageDocument> {
-    const db = this.connection.db!;
+    const db = this.db();
     const collection = db.collection(ROLLUPS_COLLECTION);
     for (const index of ROLLUP_INDEXES) await collection.createIndex({ ...index.key }, { name: index.name });
     const coverage = db.collection<RollupCoverageDocument>(ROLLUPS_COLLECTION);
