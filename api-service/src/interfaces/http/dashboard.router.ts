@@ -16,7 +16,15 @@ export const DASHBOARD_ROUTES: RouteSpec[] = [
  */
 export const DASHBOARD_ASSETS_DIR = join(__dirname, '..', '..', '..', 'dist', 'dashboard');
 
-const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.(js|css|svg|png)(\.map)?$/;
+/** What scripts/build-dashboard.mjs writes next to index.html: the only names served under /dashboard/. */
+export const DASHBOARD_ASSETS = [
+  'dashboard.js',
+  'dashboard.css',
+  'favicon.svg',
+  'dashboard.js.map',
+  'dashboard.css.map',
+] as const;
+const ASSETS: ReadonlySet<string> = new Set(DASHBOARD_ASSETS);
 
 // Stricter than helmet's default: no inline styles either, no framing, nothing but this origin. Without
 // upgrade-insecure-requests, which breaks the page on plain-HTTP hosts (as on /docs).
@@ -54,7 +62,7 @@ export function dashboardRouter(options: { assetsDir?: string } = {}): Router {
   });
   router.get(`${DASHBOARD_PATH}/:asset`, (req, res, next) => {
     const asset = req.params.asset;
-    if (!ASSET_NAME.test(asset) || !existsSync(join(dir, asset))) {
+    if (!ASSETS.has(asset) || !existsSync(join(dir, asset))) {
       sendProblem(req, res, PROBLEMS.notFound, `No dashboard asset ${asset.slice(0, 100)}`);
       return;
     }

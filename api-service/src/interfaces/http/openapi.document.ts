@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
 import { ACTIVITY_QUERY_PARAMS, ActivityDetailDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
-import { DASHBOARD_PATH } from './dashboard.router';
+import { DASHBOARD_ASSETS, DASHBOARD_PATH } from './dashboard.router';
 import { WHOAMI_PATH, WHOAMI_PARAMS, WhoAmISchema } from './whoami.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
@@ -676,14 +676,18 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     path: toOpenApiPath(`${DASHBOARD_PATH}/:asset`),
     tags: ['operations'],
     summary: 'Static assets of the dashboard',
-    request: {
-      params: z.object({
-        asset: z.string().regex(/^[a-z0-9][a-z0-9-]*\.(js|css|svg|png)(\.map)?$/),
-      }),
-    },
+    request: { params: z.object({ asset: z.enum(DASHBOARD_ASSETS) }) },
     responses: {
-      200: { description: 'The asset' },
-      404: problem(PROBLEMS.notFound, 'No such asset'),
+      200: {
+        description: 'The asset',
+        content: {
+          'text/javascript': { schema: z.string() },
+          'text/css': { schema: z.string() },
+          'image/svg+xml': { schema: z.string() },
+          'application/json': { schema: z.object({}).loose().describe('A source map') },
+        },
+      },
+      404: problem(PROBLEMS.notFound, 'No such asset, or the dashboard was not built'),
     },
   });
   registry.registerPath({
