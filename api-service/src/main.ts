@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   await publisher.connect();
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB });
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
+  const statsRollups = await selectStatsRollups(config, mongo, logger);
 
   const letters = new MongoDeadLetterStore(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
   const jobs = new MongoReplayJobStore(mongo);
@@ -135,7 +136,6 @@ async function main(): Promise<void> {
   await streamConsumer.start();
   const streams = new StreamConnections();
   const { reader, sqlReader } = await selectReader(config, mongo, logger);
-  const statsRollups = await selectStatsRollups(config, mongo, logger);
   const queries = new QueryActivitiesUseCase({ reader });
   if (!config.ERASURE_HASH_KEY) {
     logger.warn(
