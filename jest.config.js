@@ -5,6 +5,7 @@ const shared = {
   roots: [
     '<rootDir>/shared/src',
     '<rootDir>/api-service/src',
+    '<rootDir>/api-service/web/src',
     '<rootDir>/worker-service/src',
     '<rootDir>/client/src',
     '<rootDir>/test',

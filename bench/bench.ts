@@ -25,7 +25,16 @@ import {
   uniqueSuffix,
   type BenchServices,
 } from './support/bench-context';
-import { renderMarkdown, renderReadsAtScale, type BenchReport, type ReadsAtScaleReport } from './support/bench-report';
+import {
+  renderMarkdown,
+  renderReadsAtScale,
+  renderStatsAtScale,
+  type BenchReport,
+  type ReadsAtScaleReport,
+  type StatsAtScaleReport,
+} from './support/bench-report';
+import { MongoActivityRollups } from '../worker-service/src/infrastructure/mongo/mongo-activity.rollups';
+import { PostgresActivityRollups } from '../worker-service/src/infrastructure/postgres/postgres-activity.rollups';
 
 /** Sizes can be shrunk for a smoke run (BENCH_EVENTS=5000 BENCH_HTTP_SECONDS=3); the defaults are the issue's. */
 const CONFIG = {
@@ -40,6 +49,8 @@ const CONFIG = {
   /** Stored events the read shapes are measured at (`--only reads`), each size added to the previous. */
   readSizes: (process.env['BENCH_READ_SIZES'] ?? '100000,1000000').split(',').map(Number),
   readScaleSamples: Number(process.env['BENCH_READ_SCALE_SAMPLES'] ?? 21),
+  /** Stored events the stats request is measured at (`--only stats`). */
+  statsEvents: Number(process.env['BENCH_STATS_EVENTS'] ?? 1_000_000),
   writers: 6,
   users: 1_000,
   stageTimeoutMs: 5 * 60_000,
@@ -152,6 +163,110 @@ async function readsAtScale(stack: Stack): Promise<ReadsAtScaleReport> {
   }
   await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
   return { method, samplesPerShape: CONFIG.readScaleSamples, sizes };
+}
+
+/**
+ * `--only stats`: GET /api/v1/activities/stats for 24 h at minute buckets over BENCH_STATS_EVENTS (1,000,000)
+ * stored events, next to the first list page on the same store and api (issue 19: within 2× of it).
+ * Events are stored as the worker stores them (its document shape, 6 partitions, consecutive offsets) and
+ * counted into the rollups by the worker's own rollup adapter (PostgreSQL tables on FerretDB, documents on
+ * MongoDB), chunk by chunk per partition as the worker does. Time order follows offsets, as in live traffic: each chunk touches one or two hours.
+ */
+async function statsAtScale(stack: Stack): Promise<StatsAtScaleReport> {
+  const db = `bench_${stack.id}_stats`;
+  const total = CONFIG.statsEvents;
+  const partitions = 6;
+  const chunk = 500;
+  const now = Date.now();
+  const start = now - 86_400_000;
+  const inputs = benchInputs(total, { users: CONFIG.users, startMs: start, spreadMs: 86_400_000 }).map((input, i) => ({
+    ...input,
+    occurredAt: new Date(start + Math.floor((i * 86_400_000) / total)).toISOString(),
+  }));
+  stack.dbs.push(db);
+  const database = stack.client.db(db);
+  await createIndexes(database);
+  const collection = database.collection(ACTIVITIES_COLLECTION);
+  // The worker's choice: PostgreSQL tables on FerretDB (FERRETDB_POSTGRES_URL), documents on MongoDB.
+  await collection.insertOne({ _id: 'probe' } as never);
+  await collection.deleteOne({ _id: 'probe' } as never);
+  const pgUrl = stack.services.ferretdbPostgresUrl;
+  const rollups = pgUrl
+    ? PostgresActivityRollups.connect(pgUrl, db)
+    : new MongoActivityRollups(() => database as never);
+  await rollups.prepare(async () => false);
+  console.error(`[bench] stats: storing ${total} events and counting them into the rollups`);
+  const s0 = performance.now();
+  const receivedAt = new Date();
+  const events = toEvents(inputs, receivedAt);
+  const writer = async (partition: number) => {
+    const mine = events.filter((_, i) => i % partitions === partition);
+    for (let offset = 0; offset < mine.length; offset += chunk) {
+      const slice = mine.slice(offset, offset + chunk);
+      const docs = slice.map((event, i) =>
+        toActivityDocument({ event, partition, offset: String(offset + i) }, receivedAt),
+      );
+      await collection.insertMany(docs, { ordered: false });
+      await rollups.apply(
+        partition,
+        slice.map((event, i) => ({
+          partition,
+          offset: offset + i,
+          occurredAt: new Date(event.occurredAt),
+          type: event.type,
+        })),
+        offset + slice.length - 1,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: partitions }, (_, p) => writer(p)));
+  const seedSeconds = (performance.now() - s0) / 1000;
+  if (rollups instanceof PostgresActivityRollups) await rollups.close();
+  await vacuumIfSql(stack, db);
+
+  const api = await startApiProcess(stack, 'api-stats', `bench-${stack.id}-stats`, db);
+  const method = readMethodOf(api);
+  const base = `${api.url}/api/v1/activities`;
+  const alignedFrom = new Date(Math.ceil(start / 60_000) * 60_000);
+  const alignedTo = new Date(alignedFrom.getTime() + 86_400_000);
+  const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+  const shapes: Array<[string, string]> = [
+    ['list: first page', base],
+    [
+      'stats: 24 h, minute buckets, whole minutes',
+      `${base}/stats?${q({ from: alignedFrom.toISOString(), to: alignedTo.toISOString(), bucket: 'minute' })}`,
+    ],
+    ['stats: last 24 h (default range), minute buckets', `${base}/stats?bucket=minute`],
+    [
+      'stats: 24 h, hour buckets, two types',
+      `${base}/stats?${q({ from: alignedFrom.toISOString(), to: alignedTo.toISOString(), type: 'LOGIN,SEARCH' })}`,
+    ],
+  ];
+  const samples: ReadSample[] = [];
+  for (const [shape, url] of shapes) {
+    await sampleReads(shape, url, 1, AUTH_HEADERS);
+    samples.push(await sampleReads(shape, url, CONFIG.readScaleSamples, AUTH_HEADERS));
+  }
+  // The answer is checked, not only timed: its total must be every stored event of the range.
+  const check = (await (
+    await fetch(
+      `${base}/stats?${q({ from: new Date(start).toISOString(), to: new Date(now + 1).toISOString(), bucket: 'minute' })}`,
+      {
+        headers: AUTH_HEADERS,
+      },
+    )
+  ).json()) as { total: number; buckets: unknown[]; source: string; exact: boolean };
+  const stored = await collection.estimatedDocumentCount();
+  await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  return {
+    method,
+    samplesPerShape: CONFIG.readScaleSamples,
+    events: total,
+    stored,
+    seedSeconds,
+    shapes: samples,
+    check: { total: check.total, buckets: check.buckets.length, source: check.source, exact: check.exact },
+  };
 }
 
 async function vacuumIfSql(stack: Stack, db: string): Promise<void> {
@@ -465,12 +580,17 @@ async function cleanup(stack: Stack): Promise<void> {
   await stack.client.close();
 }
 
-/** `--only reads`: only the read shapes at growing store sizes (BENCH_READ_SIZES), a few minutes. */
-function onlyStage(): 'reads' | undefined {
+/**
+ * `--only reads`: only the read shapes at growing store sizes (BENCH_READ_SIZES), a few minutes.
+ * `--only stats`: only the stats request at BENCH_STATS_EVENTS, next to the first list page.
+ */
+function onlyStage(): 'reads' | 'stats' | undefined {
   const i = process.argv.indexOf('--only');
   if (i === -1) return undefined;
   const stage = process.argv[i + 1];
-  if (stage !== 'reads') throw new Error(`--only takes "reads" (got ${stage ?? 'nothing'})`);
+  if (stage !== 'reads' && stage !== 'stats') {
+    throw new Error(`--only takes "reads" or "stats" (got ${stage ?? 'nothing'})`);
+  }
   return stage;
 }
 
@@ -484,6 +604,27 @@ async function main(): Promise<void> {
   const stop = () => void cleanup(stack).finally(() => process.exit(130));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (only === 'stats') {
+    try {
+      const report = {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, node: process.version },
+        store: (await describeStore(client)).detail,
+        statsAtScale: await statsAtScale(stack),
+        durationS: 0,
+      };
+      report.durationS = (Date.now() - started) / 1000;
+      const dir = join(ROOT, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${report.date.replace(/[:.]/g, '-')}-stats.json`);
+      writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(renderStatsAtScale(report));
+      console.error(`[bench] wrote ${file} in ${report.durationS.toFixed(0)}s`);
+    } finally {
+      await cleanup(stack);
+    }
+    return;
+  }
   if (only === 'reads') {
     try {
       const report = {

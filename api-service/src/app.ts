@@ -28,11 +28,15 @@ import type { ApiKeyEntry } from './domain/api-key';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/activity-queries.router';
 import { EXPORT_ROUTES, exportRouter, type ExportHttpDeps } from './interfaces/http/export.router';
+import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
+import { STATS_ROUTES, activityStatsRouter } from './interfaces/http/activity-stats.router';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
 import { PROBLEMS, requestIdOf, sendProblem } from './interfaces/http/problem';
 import { DOCS_ROUTES, docsRouter } from './interfaces/http/docs.router';
+import { DASHBOARD_ROUTES, dashboardRouter } from './interfaces/http/dashboard.router';
+import { WHOAMI_ROUTES, whoamiRouter } from './interfaces/http/whoami.router';
 import { httpMetrics, METRICS_ROUTES, metricsRouter } from './interfaces/http/metrics.middleware';
 import { buildOpenApiDocument } from './interfaces/http/openapi.document';
 import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
@@ -73,6 +77,8 @@ export interface AppDeps {
   erasures?: EraseUserUseCase;
   /** The streamed export (read scope); optional like the reads. */
   exports?: ExportHttpDeps;
+  /** Counts per bucket and type (read scope); optional like the reads. */
+  stats?: ActivityStatsUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
@@ -81,14 +87,17 @@ export interface AppDeps {
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
 export function appRoutes(
-  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports'>,
+  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports' | 'stats'>,
 ): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
     ...DOCS_ROUTES,
+    ...DASHBOARD_ROUTES,
+    ...WHOAMI_ROUTES,
     ...ACTIVITY_INGEST_ROUTES,
     ...(deps.exports ? EXPORT_ROUTES : []),
+    ...(deps.stats ? STATS_ROUTES : []),
     ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
     ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
     ...(deps.receipts ? RECEIPT_ROUTES : []),
@@ -195,9 +204,16 @@ export function createApp(deps: AppDeps): Express {
         stream: deps.stream !== undefined,
         erasures: deps.erasures !== undefined,
         exports: deps.exports !== undefined,
+        stats: deps.stats !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),
+  );
+  app.use(dashboardRouter());
+  app.use(
+    whoamiRouter({
+      authentication: config.security && config.security.apiKeys !== 'disabled' ? 'api-key' : 'disabled',
+    }),
   );
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
   // Before the reads: /api/v1/activities/stream would otherwise be taken for an eventId.
@@ -206,9 +222,13 @@ export function createApp(deps: AppDeps): Express {
     app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps.receipts));
     app.use(receiptsRouter(deps.receipts));
   }
-  // Before the reads too: /api/v1/activities/export is not an eventId.
+  // Before the reads too: /api/v1/activities/export and /stats are not eventIds.
   if (deps.exports) app.use(exportRouter({ ...deps.exports, logger: deps.logger }));
-  if (deps.queries) app.use(activityQueriesRouter(deps.queries));
+  if (deps.stats) app.use(activityStatsRouter(deps.stats));
+  if (deps.queries) {
+    const receipts = deps.receipts?.receipts;
+    app.use(activityQueriesRouter(deps.queries, receipts ? { receiptOf: (record) => receipts.receiptOf(record) } : {}));
+  }
   if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
   if (deps.erasures) app.use(erasuresRouter(deps.erasures));
 

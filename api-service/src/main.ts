@@ -23,7 +23,12 @@ import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activi
 import { StreamConnections } from './interfaces/http/activity-stream.router';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
-import { MongoErasureStore, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';
+import { MongoErasureStore, MongoRollupEraser, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';
+import { ActivityStatsUseCase } from './application/activity-stats.use-case';
+import { MongoActivityRollupReader } from './infrastructure/mongo/mongo-activity-rollup.reader';
+import { PostgresStatsRollups } from './infrastructure/postgres/postgres-stats.rollups';
+import type { RollupReader } from './application/ports/activity-rollup-reader.port';
+import type { RollupEraser } from './application/ports/rollup-eraser.port';
 import { erasureHash } from '@uap/shared';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
   await publisher.connect();
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB });
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
+  const statsRollups = await selectStatsRollups(config, mongo, logger);
 
   const letters = new MongoDeadLetterStore(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
   const jobs = new MongoReplayJobStore(mongo);
@@ -154,10 +160,14 @@ async function main(): Promise<void> {
     ingest,
     queries,
     exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },
+    stats: new ActivityStatsUseCase(
+      { retentionDays: config.RETENTION_DAYS },
+      { reader, ...(statsRollups ? { rollups: statsRollups.reader } : {}) },
+    ),
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     erasures: new EraseUserUseCase({
       erasures: erasureStore,
-      eraser: new MongoUserDataEraser(mongo),
+      eraser: new MongoUserDataEraser(mongo, statsRollups?.eraser),
       progress,
       awaitProcessed: (token, waitMs) => receipts.awaitProcessed(token, waitMs),
       hash: (userId) => erasureHash(config.ERASURE_HASH_KEY, userId),
@@ -223,7 +233,17 @@ async function main(): Promise<void> {
     forced.unref();
     // Live streams never finish on their own: end them first so the server can close.
     streams.endAll('the server is shutting down; reconnect with Last-Event-ID');
-    stop(server, runner, progress, streamConsumer, publisher, mongo, sqlReader, logger).then(
+    stop(
+      server,
+      runner,
+      progress,
+      streamConsumer,
+      publisher,
+      mongo,
+      sqlReader,
+      statsRollups?.reader instanceof PostgresStatsRollups ? statsRollups.reader : undefined,
+      logger,
+    ).then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -250,6 +270,7 @@ async function stop(
   publisher: KafkaActivityPublisher,
   mongo: Connection,
   sqlReader: FerretDbPostgresActivityReader | undefined,
+  statsSql: PostgresStatsRollups | undefined,
   logger: Logger,
 ) {
   // Keep-alive sockets would hold close() open until their idle timeout: answers still to come say
@@ -267,6 +288,7 @@ async function stop(
   await streamConsumer.stop();
   await publisher.disconnect();
   await sqlReader?.close();
+  await statsSql?.close();
   await mongo.close();
 }
 
@@ -275,6 +297,37 @@ async function stop(
  * FerretDB with FERRETDB_POSTGRES_URL the reads go to its PostgreSQL tables instead; everything else reads
  * through the Mongo wire, where MongoDB serves every shape from the compound indexes.
  */
+/**
+ * Where the worker keeps the stats rollups: documents on MongoDB, PostgreSQL tables on FerretDB with
+ * FERRETDB_POSTGRES_URL, none on FerretDB without it (the stats are then counted from the events).
+ */
+async function selectStatsRollups(
+  config: ApiConfig,
+  mongo: Connection,
+  logger: Logger,
+): Promise<{ reader: RollupReader; eraser: RollupEraser } | undefined> {
+  const server = await describeStoreServer(mongo);
+  if (server.kind === 'MongoDB') {
+    return {
+      reader: new MongoActivityRollupReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }),
+      eraser: new MongoRollupEraser(mongo),
+    };
+  }
+  if (config.FERRETDB_POSTGRES_URL === undefined) {
+    logger.warn(
+      'stats: no rollups on FerretDB without FERRETDB_POSTGRES_URL; /api/v1/activities/stats counts from the events, ' +
+        'up to a bound',
+    );
+    return undefined;
+  }
+  const sql = PostgresStatsRollups.connect({
+    url: config.FERRETDB_POSTGRES_URL,
+    database: config.MONGO_DB,
+    queryTimeoutMs: config.QUERY_TIMEOUT_MS,
+  });
+  return { reader: sql, eraser: sql };
+}
+
 async function selectReader(
   config: ApiConfig,
   mongo: Connection,

@@ -1,4 +1,4 @@
-import { gzip as gzipPlatform } from './gzip';
+import { gzip as gzipPlatform, type GzipBytes } from './gzip';
 import { problemOf, type HttpTransport } from './http-transport';
 import {
   DEFAULT_RETRY,
@@ -74,7 +74,7 @@ export interface BatcherOptions extends BatcherHooks {
   /** Makes eventIds (default crypto.randomUUID). */
   newId?: () => string;
   /** Compresses a body (default: CompressionStream, else node:zlib). */
-  compress?: (text: string) => Promise<Uint8Array | undefined>;
+  compress?: (text: string) => Promise<GzipBytes | undefined>;
 }
 
 export interface BatcherStats {
@@ -133,7 +133,7 @@ export class EventBatcher {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly newId: () => string;
-  private readonly compress: (text: string) => Promise<Uint8Array | undefined>;
+  private readonly compress: (text: string) => Promise<GzipBytes | undefined>;
   private readonly gzipFrom: number | false;
   private timer: unknown;
   private flushRequested = false;
@@ -359,7 +359,7 @@ export class EventBatcher {
 
   private async post(
     json: string,
-    compressed: Uint8Array | undefined,
+    compressed: GzipBytes | undefined,
   ): Promise<{ outcome: AttemptOutcome; retryAfter: string | null; response?: Response }> {
     try {
       const response = await this.transport.send(BATCH_PATH, {

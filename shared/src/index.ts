@@ -11,3 +11,4 @@ export * from './messaging/kafka-client';
 export * from './config/common-env';
 export * from './dead-letters/dead-letter';
 export * from './messaging/topic-replication';
+export * from './activity/activity-rollup';

@@ -31,6 +31,8 @@ import { MongoLease, MongoRetentionStore, ensureRetentionTtl } from './infrastru
 import { RetentionSweeper } from './application/retention-sweeper';
 import { DeadLetterIndexer } from './interfaces/kafka/dead-letter-indexer.consumer';
 import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.repository';
+import { MongoActivityRollups } from './infrastructure/mongo/mongo-activity.rollups';
+import { PostgresActivityRollups } from './infrastructure/postgres/postgres-activity.rollups';
 import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -164,6 +166,8 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     lookup: new MongoErasureLookup(connection),
     hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
   };
+  const rollups = await startRollups(config, model, connection, logger);
+  if (rollups instanceof PostgresActivityRollups) cleanups.push(['stats-rollups', () => rollups.close()]);
   const sweeper = await startRetention(config, model, connection, logger, metrics);
   if (sweeper) cleanups.push(['retention-sweeper', () => sweeper.stop()]);
 
@@ -173,6 +177,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     deadLetters: new KafkaDeadLetterPublisher(producer, config.DLQ_TOPIC),
     logger: logger.child({ component: 'record-activities' }),
     erasures,
+    ...(rollups ? { rollups } : {}),
   });
   const activityConsumer = new ActivityConsumer(
     {
@@ -259,6 +264,45 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
  * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB
  * (which has no TTL indexes). Logged either way, so an operator knows which is in force.
  */
+/**
+ * The stats rollups: documents on MongoDB, PostgreSQL tables on FerretDB (whose conditional updates are
+ * not atomic), none on FerretDB without FERRETDB_POSTGRES_URL (the api then counts from the events).
+ */
+async function startRollups(
+  config: WorkerConfig,
+  model: ReturnType<typeof activityModel>,
+  connection: mongoose.Connection,
+  logger: Logger,
+): Promise<MongoActivityRollups | PostgresActivityRollups | undefined> {
+  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  const hasStoredEvents = async () => (await model.findOne({}, { _id: 1 }).lean()) !== null;
+  let rollups: MongoActivityRollups | PostgresActivityRollups;
+  if (typeof info['ferretdbVersion'] !== 'string') {
+    rollups = new MongoActivityRollups(() => connection.db!);
+  } else if (config.FERRETDB_POSTGRES_URL !== undefined) {
+    rollups = PostgresActivityRollups.connect(config.FERRETDB_POSTGRES_URL, config.MONGO_DB);
+  } else {
+    logger.warn(
+      'stats rollups are off: the store is FerretDB and FERRETDB_POSTGRES_URL is not set (FerretDB cannot update ' +
+        'them atomically). /api/v1/activities/stats counts from the events, up to a bound. Set FERRETDB_POSTGRES_URL',
+    );
+    return undefined;
+  }
+  const coverage = await rollups.prepare(hasStoredEvents);
+  logger.info(
+    { rollups: rollups instanceof MongoActivityRollups ? 'mongo documents' : 'postgresql tables', coverage },
+    'stats rollups ready',
+  );
+  if (!coverage.complete) {
+    logger.warn(
+      { since: coverage.since },
+      'stats rollups do not count events stored before they existed: /api/v1/activities/stats answers exact: false ' +
+        '(no rebuild exists yet; see README, Stats)',
+    );
+  }
+  return rollups;
+}
+
 async function startRetention(
   config: WorkerConfig,
   model: ReturnType<typeof activityModel>,

@@ -27,6 +27,9 @@ export const BEYOND_SCHEMA_RULES = {
   'cursor-not-issued': 'A cursor must be one this API issued, sent with the same filters and sort.',
   'cursor-with-page': 'cursor and page cannot be combined.',
   'offset-cap': 'Offset paging reaches page × limit ≤ 10,000 rows.',
+  'stats-bucket-cap': 'Stats answer at most 10,080 buckets (7 days of minutes): a longer range needs a coarser bucket.',
+  'stats-count-cap':
+    'Stats count at most 100,000 events one by one (a userId in the range, or the partial minute at an unaligned end).',
   'token-not-issued':
     'Receipts, consistency tokens and stream event ids must be ones this API issued (receipts and tokens are signed by this deployment).',
 } as const;

@@ -1,5 +1,6 @@
-import type { ActivityEvent, Logger } from '@uap/shared';
+import type { ActivityEvent, Logger, RollupEntry } from '@uap/shared';
 import type { ActivityRepository } from './ports/activity.repository.port';
+import type { ActivityRollups } from './ports/activity-rollups.port';
 import type { ErasureCheck } from './ports/erasure.lookup.port';
 import type { ConsumedMessage, DeadLetter, DeadLetterPublisher } from './ports/dead-letter.publisher.port';
 import { StoreWriteError } from './retriable.errors';
@@ -30,6 +31,8 @@ export interface RecordActivitiesDeps {
   logger: Logger;
   /** Absent: no erasures to honour (tests of other concerns). */
   erasures?: ErasureCheck;
+  /** Absent: no stats rollups to maintain (tests of other concerns). */
+  rollups?: ActivityRollups;
   now?: () => Date;
 }
 
@@ -66,6 +69,8 @@ export class RecordActivitiesUseCase {
     // Store first: if the dead-letter send then fails, the retry re-inserts (absorbed as duplicates)
     // instead of dead-lettering the same message twice.
     const stored = events.length > 0 ? await this.store(events, at, false) : NOTHING_STORED;
+    // Counted before the dead letters and before the caller commits: a failure here retries the chunk.
+    if (this.deps.rollups) await this.countStoredCopies(input, events, stored, this.deps.rollups);
     const letters: DeadLetter[] = [
       ...input.deadLetters,
       ...stored.refused.map(({ consumed, error }) => ({
@@ -88,6 +93,45 @@ export class RecordActivitiesUseCase {
     const erased = input.events.length - events.length;
     if (erased > 0) this.deps.logger.info({ erased }, 'events of erased users dropped');
     return { inserted: stored.inserted, duplicates: stored.duplicates, erased, deadLetters: letters };
+  }
+
+  /**
+   * Counts this chunk's stored copies into the stats rollups. An event counts where its stored copy
+   * came from, decided by the position the store recorded, never by whether this attempt inserted it:
+   * after a crash between the insert and this count, the redelivered copy is a "duplicate" that is
+   * nevertheless the one stored, and a client's resend is a duplicate that must not count. Only chunks
+   * with duplicates (or dropped erased events, which an earlier attempt may have stored) ask the store.
+   */
+  private async countStoredCopies(
+    input: RecordActivitiesInput,
+    kept: readonly ConsumedEvent[],
+    stored: StoreOutcome,
+    rollups: ActivityRollups,
+  ): Promise<void> {
+    const messages = [...input.events.map((e) => e.message), ...input.deadLetters];
+    if (messages.length === 0) return;
+    const partition = messages[0]!.source.partition;
+    const chunkEnd = Math.max(...messages.map((m) => Number(m.source.offset)));
+    const refused = new Set(stored.refused.map((r) => r.consumed));
+    const written = kept.filter((consumed) => !refused.has(consumed));
+    const dropped = input.events.filter((consumed) => !kept.includes(consumed));
+    const unsure = stored.duplicates > 0 ? [...written, ...dropped] : dropped;
+    const positions =
+      unsure.length > 0
+        ? await this.deps.repository.storedPositions([...new Set(unsure.map((c) => c.event.eventId))])
+        : new Map();
+    const isStoredCopy = ({ event, message }: ConsumedEvent) => {
+      const position = positions.get(event.eventId);
+      return position?.partition === message.source.partition && position.offset === Number(message.source.offset);
+    };
+    const copies = stored.duplicates > 0 ? written.filter(isStoredCopy) : written;
+    const entries: RollupEntry[] = [...copies, ...dropped.filter(isStoredCopy)].map(({ event, message }) => ({
+      partition,
+      offset: Number(message.source.offset),
+      occurredAt: new Date(event.occurredAt),
+      type: event.type,
+    }));
+    await rollups.apply(partition, entries, chunkEnd);
   }
 
   /**

@@ -1,9 +1,22 @@
-import type { ActivityEvent, DeadLetterRecord } from '@uap/shared';
+import {
+  applyEntries,
+  byHour,
+  countsOf,
+  emptyRollup,
+  hourIdOf,
+  type ActivityEvent,
+  type ActivityType,
+  type DeadLetterRecord,
+  type RollupDocument,
+  type RollupEntry,
+} from '@uap/shared';
+import type { ActivityRollups } from '../application/ports/activity-rollups.port';
 import type {
   ActivityRepository,
   EventCopy,
   InsertOutcome,
   RejectedWrite,
+  StoredPosition,
 } from '../application/ports/activity.repository.port';
 import type { DeadLetterIndex } from '../application/ports/dead-letter.index.port';
 import type { DeadLetter, DeadLetterPublisher } from '../application/ports/dead-letter.publisher.port';
@@ -70,6 +83,16 @@ export class InMemoryActivityRepository implements ActivityRepository {
     return { inserted, duplicates: copies.length - inserted - rejected.length, rejected };
   }
 
+  async storedPositions(eventIds: readonly string[]): Promise<Map<string, StoredPosition>> {
+    if (this.failuresLeft > 0) throw new StoreUnavailableError('store is down (fake)');
+    const positions = new Map<string, StoredPosition>();
+    for (const eventId of eventIds) {
+      const found = this.stored.get(eventId);
+      if (found) positions.set(eventId, { partition: found.partition, offset: Number(found.offset) });
+    }
+    return positions;
+  }
+
   async ping(): Promise<void> {
     this.pings++;
     if (this.failuresLeft > 0) throw new StoreUnavailableError('store is down (fake)');
@@ -116,5 +139,35 @@ export class InMemoryDeadLetterIndex implements DeadLetterIndex {
       inserted++;
     }
     return { inserted, duplicates: records.length - inserted };
+  }
+}
+
+/** The rollup documents in a Map, changed with the same arithmetic as the store's; can fail like an outage. */
+export class InMemoryActivityRollups implements ActivityRollups {
+  readonly docs = new Map<string, RollupDocument>();
+  private failuresLeft = 0;
+
+  failNextApplies(count: number): this {
+    this.failuresLeft = count;
+    return this;
+  }
+
+  async apply(partition: number, entries: readonly RollupEntry[], chunkEnd: number): Promise<void> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new StoreUnavailableError('rollups are down (fake)');
+    }
+    for (const [hourId, inHour] of byHour(entries)) {
+      const current = this.docs.get(hourId) ?? emptyRollup(inHour[0]!.occurredAt);
+      const next = applyEntries(current, partition, inHour, chunkEnd);
+      if (next) this.docs.set(hourId, next);
+    }
+  }
+
+  /** Count of `type` in the minute starting at `minute` (ISO). */
+  countAt(minute: string, type: ActivityType): number {
+    const at = new Date(minute);
+    const doc = this.docs.get(hourIdOf(at));
+    return doc ? (countsOf(doc).get(type)?.[at.getUTCMinutes()] ?? 0) : 0;
   }
 }

@@ -89,6 +89,8 @@ export const ApiConfigSchema = z.object({
   WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
   FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
   TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,
+  /** The worker's RETENTION_DAYS: stats clamp their range to what retention keeps. */
+  RETENTION_DAYS: int(0, 100 * 365).default(0),
   ERASURE_HASH_KEY: ErasureHashKeySchema,
   STREAM_MAX_CONNECTIONS: int(1, 100_000).default(1_000),
   STREAM_MAX_CONNECTIONS_PER_KEY: int(1, 100_000).default(20),
@@ -109,7 +111,7 @@ export const ApiConfigSchema = z.object({
   NODE_ENV: z.string().trim().default('development'),
   API_KEYS: ApiKeysSchema.prefault(''),
   AUTH_DISABLED: BooleanSchema.prefault('false'),
-  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs'),
+  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs,/dashboard'),
   RATE_LIMIT_WINDOW_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
   RATE_LIMIT_MAX: int(0, 1_000_000_000).default(60_000),
   CORS_ORIGINS: CorsOriginsSchema.prefault(''),

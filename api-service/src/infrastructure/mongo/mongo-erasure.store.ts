@@ -1,7 +1,21 @@
-import { ACTIVITIES_COLLECTION, DEAD_LETTERS_COLLECTION, ERASURES_COLLECTION, type ErasureRecord } from '@uap/shared';
+import {
+  ACTIVITIES_COLLECTION,
+  byHour,
+  changeRollup,
+  DEAD_LETTERS_COLLECTION,
+  ERASURES_COLLECTION,
+  hourStartOf,
+  removeEntries,
+  ROLLUPS_COLLECTION,
+  type ActivityType,
+  type ErasureRecord,
+  type RollupCollection,
+  type RollupEntry,
+} from '@uap/shared';
 import type { Connection } from 'mongoose';
 import type { ErasureStore, UserDataEraser } from '../../application/ports/erasure.ports';
 import { storeCall } from '../store/mongo-connection';
+import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 
 export class MongoErasureStore implements ErasureStore {
   constructor(private readonly connection: Connection) {}
@@ -31,18 +45,80 @@ export class MongoErasureStore implements ErasureStore {
   }
 }
 
-/** Deletes by userId, which both collections hold at the top level (an equality FerretDB pushes down). */
+interface ErasedActivity {
+  eventId: string;
+  type: ActivityType;
+  occurredAt: Date;
+  sourcePartition?: number;
+  sourceOffset?: number;
+}
+
+const DELETE_CHUNK = 500;
+
+/**
+ * Deletes by userId, which both collections hold at the top level (an equality FerretDB pushes down).
+ * The stats rollups lose the same events first: each is recorded as gone in its hour (decremented if it
+ * was counted), idempotently, so a crash before the delete and the repeated DELETE count nothing twice.
+ * Then exactly the events found are deleted (by eventId within the user); one stored meanwhile is left
+ * for the second pass, which would otherwise delete it without taking it out of the rollups.
+ */
 export class MongoUserDataEraser implements UserDataEraser {
-  constructor(private readonly connection: Connection) {}
+  /** `rollups` absent: no stats rollups are kept on this store. */
+  constructor(
+    private readonly connection: Connection,
+    private readonly rollups?: RollupEraser,
+  ) {}
 
   async deleteUser(userId: string, before: Date): Promise<ErasureRecord['deleted']> {
     const db = this.connection.db!;
-    const [activities, deadLetters] = await storeCall('erase user', () =>
-      Promise.all([
-        db.collection(ACTIVITIES_COLLECTION).deleteMany({ userId, receivedAt: { $lt: before } }),
-        db.collection(DEAD_LETTERS_COLLECTION).deleteMany({ userId, failedAt: { $lt: before } }),
-      ]),
+    const activities = db.collection<ErasedActivity & { userId: string; receivedAt: Date }>(ACTIVITIES_COLLECTION);
+    const found = await storeCall('erase user', () =>
+      activities
+        .find(
+          { userId, receivedAt: { $lt: before } },
+          { projection: { _id: 0, eventId: 1, type: 1, occurredAt: 1, sourcePartition: 1, sourceOffset: 1 } },
+        )
+        .toArray(),
     );
-    return { activities: activities.deletedCount, deadLetters: deadLetters.deletedCount };
+    await this.removeFromRollups(found);
+    let deletedActivities = 0;
+    for (let start = 0; start < found.length; start += DELETE_CHUNK) {
+      const eventIds = found.slice(start, start + DELETE_CHUNK).map((a) => a.eventId);
+      const result = await storeCall('erase user', () => activities.deleteMany({ userId, eventId: { $in: eventIds } }));
+      deletedActivities += result.deletedCount;
+    }
+    const deadLetters = await storeCall('erase user', () =>
+      db.collection(DEAD_LETTERS_COLLECTION).deleteMany({ userId, failedAt: { $lt: before } }),
+    );
+    return { activities: deletedActivities, deadLetters: deadLetters.deletedCount };
+  }
+
+  private async removeFromRollups(found: readonly ErasedActivity[]): Promise<void> {
+    if (!this.rollups) return;
+    // Documents stored before the worker recorded positions cannot be told apart in the rollups (README: Stats).
+    const entries: RollupEntry[] = found.flatMap((a) =>
+      a.sourcePartition === undefined || a.sourceOffset === undefined
+        ? []
+        : [{ partition: a.sourcePartition, offset: a.sourceOffset, occurredAt: a.occurredAt, type: a.type }],
+    );
+    await this.rollups.remove(entries);
+  }
+}
+
+/** The rollup documents of MongoDB, changed by the same compare-and-set the worker counts with. */
+export class MongoRollupEraser implements RollupEraser {
+  constructor(private readonly connection: Connection) {}
+
+  async remove(entries: readonly RollupEntry[]): Promise<void> {
+    await storeCall('erase user from stats', () => this.removeAll(entries));
+  }
+
+  private async removeAll(entries: readonly RollupEntry[]): Promise<void> {
+    const rollups = this.connection.db!.collection(ROLLUPS_COLLECTION) as unknown as RollupCollection;
+    for (const [hourId, inHour] of byHour(entries)) {
+      await changeRollup(rollups, hourId, hourStartOf(inHour[0]!.occurredAt), (current) =>
+        removeEntries(current, inHour),
+      );
+    }
   }
 }

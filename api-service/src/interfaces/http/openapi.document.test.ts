@@ -5,6 +5,8 @@ import { appRoutes, createApp, type AppConfig } from '../../app';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from '../../application/query-activities.use-case';
 import { InMemoryActivityReader } from '../../testing/in-memory-activity.reader';
+import { ActivityStatsUseCase } from '../../application/activity-stats.use-case';
+import { InMemoryRollupReader } from '../../testing/in-memory-rollup.reader';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testing/test-app';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -20,7 +22,19 @@ function appWith(options: { queries: boolean; maxBatchEvents?: number; config?: 
     { publisher: { publish: async () => [] }, receipts: TEST_RECEIPTS },
   );
   const queries = options.queries ? new QueryActivitiesUseCase({ reader: new InMemoryActivityReader() }) : undefined;
-  const deps = { logger: pino({ level: 'silent' }), ingest, ...(queries ? { queries } : {}), readiness: [] };
+  const stats = options.queries
+    ? new ActivityStatsUseCase(
+        { retentionDays: 0 },
+        { reader: new InMemoryActivityReader(), rollups: new InMemoryRollupReader([]) },
+      )
+    : undefined;
+  const deps = {
+    logger: pino({ level: 'silent' }),
+    ingest,
+    ...(queries ? { queries } : {}),
+    ...(stats ? { stats } : {}),
+    readiness: [],
+  };
   return { app: createApp({ ...deps, config: { ...TEST_APP_CONFIG, ...options.config } }), routes: appRoutes(deps) };
 }
 
@@ -157,6 +171,7 @@ describe('OpenAPI document: examples, scopes and rules', () => {
     stream: true,
     erasures: true,
     exports: true,
+    stats: true,
     apiKeys: true,
   });
   const operations = Object.entries(full.paths ?? {}).flatMap(([path, item]) =>

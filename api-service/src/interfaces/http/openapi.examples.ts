@@ -85,7 +85,7 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   },
   'get /api/v1/activities/{eventId}': {
     parameters: { eventId: EVENT_ID },
-    response: { status: '200', body: storedActivity },
+    response: { status: '200', body: { ...storedActivity, receipt: RECEIPT } },
   },
   'get /api/v1/users/{userId}/activities': {
     parameters: { userId: 'user_42', sort: 'asc', limit: 50 },
@@ -122,6 +122,31 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'get /api/v1/activities/export': {
     parameters: { format: 'csv', type: ['PURCHASE'], from: '2026-11-01T00:00:00Z' },
     response: { status: '200', body: `${JSON.stringify(storedActivity)}\n` },
+  },
+  'get /api/v1/activities/stats': {
+    parameters: {
+      from: '2026-11-28T10:00:30Z',
+      to: '2026-11-28T10:03:00Z',
+      bucket: 'minute',
+      type: ['LOGIN', 'SEARCH'],
+    },
+    response: {
+      status: '200',
+      body: {
+        from: '2026-11-28T10:00:30.000Z',
+        to: '2026-11-28T10:03:00.000Z',
+        bucket: 'minute',
+        types: ['LOGIN', 'SEARCH'],
+        buckets: [
+          { start: '2026-11-28T10:00:00.000Z', counts: { LOGIN: 3, SEARCH: 1 }, total: 4 },
+          { start: '2026-11-28T10:02:00.000Z', counts: { LOGIN: 7, SEARCH: 1 }, total: 8 },
+        ],
+        totals: { LOGIN: 10, SEARCH: 2 },
+        total: 12,
+        source: 'rollups',
+        exact: true,
+      },
+    },
   },
   'get /api/v1/activities/stream': {
     parameters: { type: ['LOGIN', 'LOGOUT'] },
@@ -208,4 +233,9 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'get /openapi.json': { response: { status: '200', body: { openapi: '3.1.0' } } },
   'get /docs': { response: { status: '200', body: '<!doctype html>…' } },
   'get /docs/{asset}': { parameters: { asset: 'swagger-ui.css' } },
+  'get /api/v1/whoami': {
+    response: { status: '200', body: { authentication: 'api-key', keyId: '9f86d081884c', scopes: ['read', 'admin'] } },
+  },
+  'get /dashboard': { response: { status: '200', body: '<!doctype html>…' } },
+  'get /dashboard/{asset}': { parameters: { asset: 'dashboard.js' } },
 };

@@ -17,6 +17,11 @@ export interface EventCopy {
   offset: string;
 }
 
+export interface StoredPosition {
+  partition: number;
+  offset: number;
+}
+
 export interface InsertOutcome {
   /** Newly written documents. */
   inserted: number;
@@ -34,5 +39,7 @@ export interface InsertOutcome {
  */
 export interface ActivityRepository {
   insertNew(copies: readonly EventCopy[], persistedAt: Date): Promise<InsertOutcome>;
+  /** The topic position of the stored copy of each eventId found (absent: not stored, or stored without one). */
+  storedPositions(eventIds: readonly string[]): Promise<Map<string, StoredPosition>>;
   ping(): Promise<void>;
 }

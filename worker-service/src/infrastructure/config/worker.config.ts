@@ -51,6 +51,11 @@ export const WorkerConfigSchema = z
     RETENTION_SWEEP_CHUNK: z.coerce.number().int().min(1).max(100_000).default(1_000),
     TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,
     ERASURE_HASH_KEY: ErasureHashKeySchema,
+    /** FerretDB's own PostgreSQL database: the stats rollups live there (FerretDB's updates are not atomic). */
+    FERRETDB_POSTGRES_URL: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+    ),
     WORKER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
     LOG_LEVEL: LogLevelSchema,
     LOG_FORMAT: LogFormatSchema,

@@ -4,6 +4,7 @@ import type {
   EventCopy,
   InsertOutcome,
   RejectedWrite,
+  StoredPosition,
 } from '../../application/ports/activity.repository.port';
 import { StoreUnavailableError, StoreWriteError } from '../../application/retriable.errors';
 import type { ActivityDocument } from './activity.model';
@@ -34,6 +35,7 @@ const TRANSIENT_CODES = new Set([
   13435, // NotPrimaryNoSecondaryOk
   13436, // NotPrimaryOrSecondary
 ]);
+const POSITION_LOOKUPS_IN_FLIGHT = 8;
 const TRANSIENT_LABELS = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError'];
 
 type ServerErrorLike = {
@@ -131,6 +133,31 @@ export class MongoActivityRepository implements ActivityRepository {
       throw new StoreWriteError(`insert refused with code ${err.code}: ${err.message}`, cause);
     }
     throw new StoreUnavailableError(`insert failed: ${err.message}`, cause);
+  }
+
+  /**
+   * One equality lookup per eventId, a few at a time: FerretDB pushes an equality down to PostgreSQL's
+   * index but evaluates `$in` in memory over the whole collection.
+   */
+  async storedPositions(eventIds: readonly string[]): Promise<Map<string, StoredPosition>> {
+    const positions = new Map<string, StoredPosition>();
+    const queue = [...eventIds];
+    const lookUp = async (): Promise<void> => {
+      for (let eventId = queue.pop(); eventId !== undefined; eventId = queue.pop()) {
+        const found = await this.model
+          .findOne({ eventId }, { _id: 0, sourcePartition: 1, sourceOffset: 1 })
+          .lean<Pick<ActivityDocument, 'sourcePartition' | 'sourceOffset'>>();
+        if (found && typeof found.sourcePartition === 'number' && typeof found.sourceOffset === 'number') {
+          positions.set(eventId, { partition: found.sourcePartition, offset: found.sourceOffset });
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(POSITION_LOOKUPS_IN_FLIGHT, queue.length) }, lookUp));
+    } catch (err) {
+      throw new StoreUnavailableError(`stored positions lookup failed: ${(err as Error).message}`, { cause: err });
+    }
+    return positions;
   }
 
   async ping(): Promise<void> {

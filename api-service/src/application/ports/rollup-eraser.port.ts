@@ -1,0 +1,9 @@
+import type { RollupEntry } from '@uap/shared';
+
+/**
+ * Takes erased events out of the stats rollups, idempotently per (partition, offset): decremented if
+ * they were counted, never counted if their chunk is still to come. Runs before the events are deleted.
+ */
+export interface RollupEraser {
+  remove(entries: readonly RollupEntry[]): Promise<void>;
+}
