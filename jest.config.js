@@ -5,13 +5,16 @@ const shared = {
   roots: [
     '<rootDir>/shared/src',
     '<rootDir>/api-service/src',
+    '<rootDir>/api-service/web/src',
     '<rootDir>/worker-service/src',
+    '<rootDir>/client/src',
     '<rootDir>/test',
     '<rootDir>/scripts',
   ],
   moduleNameMapper: {
     '^@uap/shared$': '<rootDir>/shared/src/index.ts',
     '^@uap/shared/testing$': '<rootDir>/shared/src/testing/index.ts',
+    '^@uap/client$': '<rootDir>/client/src/index.ts',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
 };

@@ -14,7 +14,9 @@ COPY worker-service/package.json worker-service/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY shared/ shared/
 COPY ${SERVICE}/ ${SERVICE}/
-RUN npx tsc -b "${SERVICE}"
+# The api also serves the dashboard: bundled (esbuild, uPlot) into api-service/dist/dashboard, copied below with dist.
+RUN npx tsc -b "${SERVICE}" \
+    && if [ "${SERVICE}" = api-service ]; then node api-service/scripts/build-dashboard.mjs; fi
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE

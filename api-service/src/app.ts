@@ -35,6 +35,8 @@ import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/h
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
 import { PROBLEMS, requestIdOf, sendProblem } from './interfaces/http/problem';
 import { DOCS_ROUTES, docsRouter } from './interfaces/http/docs.router';
+import { DASHBOARD_ROUTES, dashboardRouter } from './interfaces/http/dashboard.router';
+import { WHOAMI_ROUTES, whoamiRouter } from './interfaces/http/whoami.router';
 import { httpMetrics, METRICS_ROUTES, metricsRouter } from './interfaces/http/metrics.middleware';
 import { buildOpenApiDocument } from './interfaces/http/openapi.document';
 import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
@@ -91,6 +93,8 @@ export function appRoutes(
     ...HEALTH_ROUTES,
     ...METRICS_ROUTES,
     ...DOCS_ROUTES,
+    ...DASHBOARD_ROUTES,
+    ...WHOAMI_ROUTES,
     ...ACTIVITY_INGEST_ROUTES,
     ...(deps.exports ? EXPORT_ROUTES : []),
     ...(deps.stats ? STATS_ROUTES : []),
@@ -205,6 +209,12 @@ export function createApp(deps: AppDeps): Express {
       }),
     ),
   );
+  app.use(dashboardRouter());
+  app.use(
+    whoamiRouter({
+      authentication: config.security && config.security.apiKeys !== 'disabled' ? 'api-key' : 'disabled',
+    }),
+  );
   app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
   // Before the reads: /api/v1/activities/stream would otherwise be taken for an eventId.
   if (deps.stream) app.use(activityStreamRouter(deps.stream));
@@ -215,7 +225,10 @@ export function createApp(deps: AppDeps): Express {
   // Before the reads too: /api/v1/activities/export and /stats are not eventIds.
   if (deps.exports) app.use(exportRouter({ ...deps.exports, logger: deps.logger }));
   if (deps.stats) app.use(activityStatsRouter(deps.stats));
-  if (deps.queries) app.use(activityQueriesRouter(deps.queries));
+  if (deps.queries) {
+    const receipts = deps.receipts?.receipts;
+    app.use(activityQueriesRouter(deps.queries, receipts ? { receiptOf: (record) => receipts.receiptOf(record) } : {}));
+  }
   if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
   if (deps.erasures) app.use(erasuresRouter(deps.erasures));
 

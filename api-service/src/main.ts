@@ -65,7 +65,10 @@ async function main(): Promise<void> {
     {
       topic: config.ACTIVITIES_TOPIC,
       partitions: config.ACTIVITIES_TOPIC_PARTITIONS,
-      replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
+      replication: {
+        replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
+        minInsyncReplicas: config.ACTIVITIES_TOPIC_MIN_ISR,
+      },
       retentionHours: config.TOPIC_RETENTION_HOURS,
     },
     logger,

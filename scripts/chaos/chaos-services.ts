@@ -21,15 +21,21 @@ export const CHAOS_SERVICES = {
 } as const;
 
 export class ChaosServices {
-  readonly kafkaBrokers = `127.0.0.1:${CHAOS_SERVICES.kafkaPort}`;
+  /** Comma-separated, every node: node i listens on kafkaPort + 2(i-1) (services.sh). */
+  readonly kafkaBrokers: string;
   readonly mongoUrl = `mongodb://127.0.0.1:${CHAOS_SERVICES.ferretdbPort}/`;
   /** FerretDB's PostgreSQL backend, where a scenario can make the store refuse documents. */
   readonly postgresUrl = `postgres://postgres@127.0.0.1:${CHAOS_SERVICES.postgresPort}/ferretdb`;
   readonly logDir: string;
   private readonly lockFile = join(ROOT, '.local', 'chaos.lock');
 
-  constructor() {
+  /** `kafkaNodes` > 1: a KRaft cluster of that many combined broker+controller nodes (node ids 1…n). */
+  constructor(readonly kafkaNodes = 1) {
     this.logDir = join(CHAOS_SERVICES.stateDir, 'run-logs');
+    this.kafkaBrokers = Array.from(
+      { length: kafkaNodes },
+      (_, i) => `127.0.0.1:${CHAOS_SERVICES.kafkaPort + 2 * i}`,
+    ).join(',');
   }
 
   /**
@@ -67,12 +73,18 @@ export class ChaosServices {
     return this.run('down');
   }
 
-  stopKafka(): Promise<string> {
-    return this.run('stop-kafka');
+  /** Graceful (SIGTERM: a cluster node hands its leaderships over first); every node without `node`. */
+  stopKafka(node?: number): Promise<string> {
+    return this.run('stop-kafka', node);
   }
 
-  startKafka(): Promise<string> {
-    return this.run('start-kafka');
+  startKafka(node?: number): Promise<string> {
+    return this.run('start-kafka', node);
+  }
+
+  /** SIGKILL one node: no handover, as when a machine is lost. */
+  killKafka(node: number): Promise<string> {
+    return this.run('kill-kafka', node);
   }
 
   stopStore(): Promise<string> {
@@ -83,9 +95,10 @@ export class ChaosServices {
     return this.run('start-ferretdb');
   }
 
-  private run(command: string): Promise<string> {
+  private run(command: string, node?: number): Promise<string> {
     const env = {
       ...process.env,
+      UAP_KAFKA_NODES: String(this.kafkaNodes),
       UAP_SERVICES_DIR: CHAOS_SERVICES.stateDir,
       UAP_KAFKA_PORT: String(CHAOS_SERVICES.kafkaPort),
       UAP_KAFKA_CONTROLLER_PORT: String(CHAOS_SERVICES.kafkaControllerPort),
@@ -94,10 +107,15 @@ export class ChaosServices {
       UAP_POSTGRES_PORT: String(CHAOS_SERVICES.postgresPort),
     };
     return new Promise((resolve, reject) => {
-      execFile('bash', [SCRIPT, command], { env, timeout: COMMAND_TIMEOUT_MS }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`services.sh ${command} failed: ${err.message}\n${stderr}`));
-        else resolve(stdout + stderr);
-      });
+      execFile(
+        'bash',
+        [SCRIPT, command, ...(node === undefined ? [] : [String(node)])],
+        { env, timeout: COMMAND_TIMEOUT_MS },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`services.sh ${command} failed: ${err.message}\n${stderr}`));
+          else resolve(stdout + stderr);
+        },
+      );
     });
   }
 }

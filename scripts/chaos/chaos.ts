@@ -18,22 +18,35 @@ import { rebalance } from './scenarios/rebalance.scenario';
 import { storeOutage } from './scenarios/store-outage.scenario';
 import { storeRejects } from './scenarios/store-rejects.scenario';
 import { workerSigkill } from './scenarios/worker-sigkill.scenario';
+import { belowMinIsr } from './scenarios/below-min-isr.scenario';
+import { leaderKill } from './scenarios/leader-kill.scenario';
+import { rollingRestart } from './scenarios/rolling-restart.scenario';
 import { buildServices } from '../../test/support/local-services';
 
 const ROOT = join(__dirname, '..', '..');
+const CLUSTER_BROKER_PORTS = [0, 2, 4].map((d) => CHAOS_SERVICES.kafkaPort + d).join(', ');
 const SCENARIO_TIMEOUT_MS = 5 * 60_000;
 
-const SCENARIOS: Array<{ id: number; name: string; slug: string; run: (kit: ScenarioKit) => Promise<ScenarioResult> }> =
-  [
-    { id: 1, name: 'worker SIGKILL ×5', slug: 'sigkill', run: workerSigkill },
-    { id: 2, name: 'broker outage', slug: 'broker', run: brokerOutage },
-    { id: 3, name: 'store outage', slug: 'store', run: storeOutage },
-    { id: 4, name: 'poison messages', slug: 'poison', run: poison },
-    { id: 5, name: 'rebalance (3 workers, 1 killed)', slug: 'rebalance', run: rebalance },
-    { id: 6, name: 'store-rejected documents under load', slug: 'rejects', run: storeRejects },
-  ];
+type Scenario = { id: number; name: string; slug: string; run: (kit: ScenarioKit) => Promise<ScenarioResult> };
 
-const HELP = `Usage: npm run chaos [-- --only 1,3] [-- --no-build]
+const SCENARIOS: Scenario[] = [
+  { id: 1, name: 'worker SIGKILL ×5', slug: 'sigkill', run: workerSigkill },
+  { id: 2, name: 'broker outage', slug: 'broker', run: brokerOutage },
+  { id: 3, name: 'store outage', slug: 'store', run: storeOutage },
+  { id: 4, name: 'poison messages', slug: 'poison', run: poison },
+  { id: 5, name: 'rebalance (3 workers, 1 killed)', slug: 'rebalance', run: rebalance },
+  { id: 6, name: 'store-rejected documents under load', slug: 'rejects', run: storeRejects },
+];
+
+/** `--cluster`: a 3-broker KRaft cluster; the numbering continues after the single-broker scenarios. */
+const CLUSTER_NODES = 3;
+const CLUSTER_SCENARIOS: Scenario[] = [
+  { id: 7, name: 'leader SIGKILL under load (3 brokers)', slug: 'leaderkill', run: leaderKill },
+  { id: 8, name: 'two of three brokers down (below min ISR)', slug: 'minisr', run: belowMinIsr },
+  { id: 9, name: 'rolling restart of all three brokers', slug: 'rolling', run: rollingRestart },
+];
+
+const HELP = `Usage: npm run chaos [-- --cluster] [-- --only 1,3] [-- --no-build]
 
 Starts a private Kafka + FerretDB (ports ${CHAOS_SERVICES.kafkaPort} / ${CHAOS_SERVICES.ferretdbPort}, state in .local/chaos),
 runs the chaos scenarios against the real api and worker processes, prints a table of
@@ -42,7 +55,13 @@ and tears the instance down. Exit 0 only if every scenario holds.
 
   ${SCENARIOS.map((s) => `${s.id}. ${s.name}`).join('\n  ')}
 
+With --cluster, a ${CLUSTER_NODES}-node KRaft cluster instead (brokers on ${CLUSTER_BROKER_PORTS}), topics with
+replication factor 3 and min.insync.replicas 2, and these scenarios:
+
+  ${CLUSTER_SCENARIOS.map((s) => `${s.id}. ${s.name}`).join('\n  ')}
+
 Options:
+  --cluster      the cluster scenarios (7-9) on ${CLUSTER_NODES} brokers instead of 1-6 on one
   --only <ids>   run only these scenarios (comma-separated)
   --no-build     skip \`tsc -b\` (dist/ must be current)
   -h, --help     this help`;
@@ -83,20 +102,27 @@ async function runScenario(env: SuiteEnv, scenario: (typeof SCENARIOS)[number]):
   }
 }
 
-function parseArgs(argv: string[]): { only: Set<number>; build: boolean } | 'help' | { error: string } {
-  let only = new Set(SCENARIOS.map((s) => s.id));
+function parseArgs(
+  argv: string[],
+): { only: Set<number>; build: boolean; cluster: boolean } | 'help' | { error: string } {
+  const cluster = argv.includes('--cluster');
+  const available = cluster ? CLUSTER_SCENARIOS : SCENARIOS;
+  let only = new Set(available.map((s) => s.id));
   let doBuild = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--no-build') doBuild = false;
+    else if (arg === '--cluster') continue;
     else if (arg === '--only') {
       only = new Set((argv[++i] ?? '').split(',').map(Number));
-      if ([...only].some((id) => !SCENARIOS.some((s) => s.id === id)))
-        return { error: `--only takes ids 1-${SCENARIOS.length}` };
+      if ([...only].some((id) => !available.some((s) => s.id === id)))
+        return {
+          error: `--only takes ids ${available[0]!.id}-${available.at(-1)!.id}${cluster ? ' with --cluster' : ' (7-9 need --cluster)'}`,
+        };
     } else return { error: `unknown option ${arg}` };
   }
-  return { only, build: doBuild };
+  return { only, build: doBuild, cluster };
 }
 
 async function main(): Promise<number> {
@@ -110,7 +136,8 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const services = new ChaosServices();
+  const services = new ChaosServices(args.cluster ? CLUSTER_NODES : 1);
+  const scenarios = args.cluster ? CLUSTER_SCENARIOS : SCENARIOS;
   const processes = new Set<ServiceProcess>();
   services.lock();
   let tornDown = false;
@@ -137,10 +164,10 @@ async function main(): Promise<number> {
       log('building (tsc -b)');
       await buildServices();
     }
-    log(`starting the chaos services (Kafka :${CHAOS_SERVICES.kafkaPort}, FerretDB :${CHAOS_SERVICES.ferretdbPort})`);
+    log(`starting the chaos services (Kafka ${services.kafkaBrokers}, FerretDB :${CHAOS_SERVICES.ferretdbPort})`);
     await services.up();
     const env: SuiteEnv = { services, inspector: new KafkaInspector(services.kafkaBrokers), processes };
-    for (const scenario of SCENARIOS.filter((s) => args.only.has(s.id))) {
+    for (const scenario of scenarios.filter((s) => args.only.has(s.id))) {
       const result = await runScenario(env, scenario);
       log(`scenario ${result.id}: ${passed(result) ? 'PASS' : 'FAIL'} in ${(result.durationMs / 1000).toFixed(0)} s`);
       results.push(result);
@@ -154,9 +181,11 @@ async function main(): Promise<number> {
     durationMs: Date.now() - startedAt.getTime(),
     environment: [
       `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at start ${loadavg()[0]?.toFixed(2)}; Node ${process.version}`,
-      `own Kafka (KRaft, 1 broker) on :${CHAOS_SERVICES.kafkaPort} and FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh`,
+      args.cluster
+        ? `own Kafka cluster (KRaft, ${CLUSTER_NODES} combined broker+controller nodes, -Xmx384m each) on ${services.kafkaBrokers}, topics created by the services with replication factor 3 and min.insync.replicas 2 (auto); FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh --kafka-nodes ${CLUSTER_NODES}`
+        : `own Kafka (KRaft, 1 broker) on :${CHAOS_SERVICES.kafkaPort} and FerretDB v1 (PostgreSQL) on :${CHAOS_SERVICES.ferretdbPort}, via scripts/services/services.sh`,
       `topics with ${CHAOS_SETTINGS.partitions} partitions; api PUBLISH_TIMEOUT_MS=${CHAOS_SETTINGS.publishTimeoutMs}, RETRY_AFTER_SECONDS=${CHAOS_SETTINGS.retryAfterSeconds}; worker CONSUMER_SESSION_TIMEOUT_MS=${CHAOS_SETTINGS.sessionTimeoutMs}, STORE_RETRY_MAX_MS=${CHAOS_SETTINGS.storeRetryMaxMs}`,
-      'client: batches of 100 with client-set eventIds, 4 concurrent senders, resends the same batch after Retry-After on 503/5xx/no answer',
+      'client: @uap/client sendBatch, batches of 100 with client-set eventIds, 4 concurrent senders, the same batch resent after Retry-After (or jittered backoff) on 503/5xx/no answer',
     ],
   });
   const file = join(ROOT, 'bench', 'results', `chaos-${startedAt.toISOString().slice(0, 19).replace(/:/g, '')}Z.md`);

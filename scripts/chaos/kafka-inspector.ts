@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
 
 function headerString(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
@@ -63,6 +63,40 @@ export class KafkaInspector {
     });
   }
 
+  /** Per partition: its leader (node id, -1 during an election), replicas, in-sync replicas and message count. */
+  partitions(topic: string): Promise<PartitionState[]> {
+    return this.withAdmin(async (admin) => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const sizes = new Map(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]));
+      return (topics[0]?.partitions ?? [])
+        .map((p) => ({
+          partition: p.partitionId,
+          leader: p.leader,
+          replicas: p.replicas,
+          isr: p.isr,
+          messages: sizes.get(p.partitionId) ?? 0,
+        }))
+        .sort((a, b) => a.partition - b.partition);
+    });
+  }
+
+  /** What the topic was created with: the fewest replicas of any partition, and its min.insync.replicas. */
+  replication(topic: string): Promise<{ replicationFactor: number; minInsyncReplicas: number | undefined }> {
+    return this.withAdmin(async (admin) => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const { resources } = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+        includeSynonyms: false,
+      });
+      const value = resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue;
+      return {
+        replicationFactor: Math.min(...(topics[0]?.partitions ?? []).map((p) => p.replicas.length)),
+        minInsyncReplicas: value === undefined ? undefined : Number(value),
+      };
+    });
+  }
+
   /** Reads every letter now on a dead-letter topic, bounded by `timeoutMs`. */
   async readDeadLetters(topic: string, timeoutMs: number): Promise<DeadLetterSummary[]> {
     const consumer = this.kafka.consumer({ groupId: `chaos-dlq-reader-${Date.now()}`, sessionTimeout: 6_000 });
@@ -94,6 +128,31 @@ export class KafkaInspector {
     }
     return letters;
   }
+}
+
+export interface PartitionState {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  messages: number;
+}
+
+/** Partitions that have a leader and every replica in sync. */
+export function fullyReplicated(partitions: readonly PartitionState[]): boolean {
+  return partitions.length > 0 && partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+}
+
+/**
+ * The broker to kill in a leader-failover test: the leader of the partition holding the most messages
+ * (ties: the lowest partition), with every partition it leads.
+ */
+export function busiestLeader(partitions: readonly PartitionState[]): { node: number; leads: number[] } {
+  const busiest = [...partitions]
+    .filter((p) => p.leader >= 0)
+    .sort((a, b) => b.messages - a.messages || a.partition - b.partition)[0];
+  if (!busiest) throw new Error('no partition has a leader');
+  return { node: busiest.leader, leads: partitions.filter((p) => p.leader === busiest.leader).map((p) => p.partition) };
 }
 
 export interface DeadLetterSummary {

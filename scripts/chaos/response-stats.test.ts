@@ -1,4 +1,4 @@
-import { formatOutcomes, retryDelayMs, summarizeAttempts, type Attempt } from './response-stats';
+import { firstAcceptedAfter, formatOutcomes, summarizeAttempts, type Attempt } from './response-stats';
 
 const attempt = (startedAt: number, outcome: Attempt['outcome'], latencyMs = 10): Attempt => ({
   startedAt,
@@ -39,15 +39,18 @@ describe('summarizeAttempts', () => {
   });
 });
 
-describe('retryDelayMs', () => {
-  it('when the server sends Retry-After, then the client waits that long, capped', () => {
-    expect(retryDelayMs(1, '1', 5_000)).toBe(1_000);
-    expect(retryDelayMs(1, '30', 5_000)).toBe(5_000);
+describe('firstAcceptedAfter', () => {
+  it('when 202s come before and after the moment, then the first answer to a request started after it counts', () => {
+    const attempts = [
+      attempt(0, 202, 5_000),
+      attempt(100, 503, 2_000),
+      attempt(2_200, 202, 300),
+      attempt(2_000, 202, 900),
+    ];
+    expect(firstAcceptedAfter(attempts, 50)).toBe(2_500);
   });
 
-  it('when there is no usable Retry-After, then it backs off exponentially up to the cap', () => {
-    expect(retryDelayMs(1, null, 2_000)).toBe(100);
-    expect(retryDelayMs(3, 'soon', 2_000)).toBe(400);
-    expect(retryDelayMs(10, null, 2_000)).toBe(2_000);
+  it('when only requests in flight at the moment got 202, then nothing counts as resumed', () => {
+    expect(firstAcceptedAfter([attempt(0, 202, 5_000), attempt(100, 503)], 50)).toBeUndefined();
   });
 });

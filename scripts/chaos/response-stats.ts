@@ -48,11 +48,15 @@ export function formatOutcomes(summary: AttemptSummary): string {
 }
 
 /**
- * How long a realistic client waits before resending the same batch: the server's Retry-After when
- * it gives one (capped, so a scenario stays bounded), else capped exponential backoff.
+ * When the first 202 to a request started at or after `since` arrived (ms since epoch), or undefined:
+ * a request already in flight at `since` says nothing about whether the platform accepts again.
  */
-export function retryDelayMs(attempt: number, retryAfterHeader: string | null, capMs: number): number {
-  const seconds = retryAfterHeader === null ? NaN : Number(retryAfterHeader);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, capMs);
-  return Math.min(100 * 2 ** Math.max(0, attempt - 1), capMs);
+export function firstAcceptedAfter(attempts: readonly Attempt[], since: number): number | undefined {
+  let first: number | undefined;
+  for (const a of attempts) {
+    if (a.outcome !== 202 || a.startedAt < since) continue;
+    const answeredAt = a.startedAt + a.latencyMs;
+    if (first === undefined || answeredAt < first) first = answeredAt;
+  }
+  return first;
 }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { check, deliveryChecks, tally, type Check, type Ledger, type ScenarioResult } from './accounting';
 import type { ChaosServices } from './chaos-services';
 import { IngestClient } from './ingest-client';
-import type { KafkaInspector } from './kafka-inspector';
+import { fullyReplicated, type KafkaInspector } from './kafka-inspector';
 import { ServiceProcess } from '../../test/support/service-process';
 import { formatOutcomes, summarizeAttempts } from './response-stats';
 import { scanStoredEventIds } from './store-audit';
@@ -170,6 +170,36 @@ export class ScenarioKit {
   async ensureServicesUp(): Promise<void> {
     await this.env.services.startKafka();
     await this.env.services.startStore();
+  }
+
+  /** Cluster scenarios: the topics the api and worker created carry the replication they should (RF 3, min ISR 2). */
+  async replicationChecks(): Promise<Check[]> {
+    const checks: Check[] = [];
+    for (const [label, topic] of [
+      ['activities topic', this.topic],
+      ['dead-letter topic', this.dlqTopic],
+    ] as const) {
+      const r = await this.env.inspector.replication(topic);
+      checks.push(
+        check(
+          `${label} RF 3, min ISR 2`,
+          r.replicationFactor === 3 && r.minInsyncReplicas === 2,
+          `replication factor ${r.replicationFactor}, min.insync.replicas ${r.minInsyncReplicas ?? 'broker default'}`,
+        ),
+      );
+    }
+    return checks;
+  }
+
+  /** Waits until every partition of the scenario's topic has a leader and all replicas in sync; ms taken, or undefined. */
+  async waitFullyReplicated(timeoutMs = 90_000): Promise<number | undefined> {
+    const began = Date.now();
+    while (Date.now() - began < timeoutMs) {
+      const partitions = await this.env.inspector.partitions(this.topic).catch(() => []);
+      if (fullyReplicated(partitions)) return Date.now() - began;
+      await sleep(500);
+    }
+    return undefined;
   }
 
   /** Waits until the group has committed everything on the topic: every message written or dead-lettered. */

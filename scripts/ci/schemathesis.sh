@@ -37,7 +37,7 @@ if [[ -z "${KAFKA_BROKERS:-}" || -z "${MONGO_URL:-}" ]]; then
   KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:${UAP_KAFKA_PORT:-9092}}"
   MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:${UAP_FERRETDB_PORT:-27017}/}"
 fi
-npx tsc -b
+npm run build --silent   # tsc -b, and the dashboard bundle /dashboard serves
 
 RUN_ID="$(date +%s)_$$"
 TOPIC="schemathesis-$RUN_ID"

@@ -12,9 +12,9 @@ Options:
   --mix <TYPE=w,...>     activity type weights                          (default PAGE_VIEW=50,SEARCH=25,CLICK=15,LOGIN=5,LOGOUT=5)
   --rate <n>             target events per second, 0 = as fast as possible (default 200)
   --duration <s>         how long to send, in seconds (1-3600)          (default 10)
-  --batch-size <n>       events per request; 1 uses the single endpoint (default 1, max 500)
+  --batch-size <n>       events per batch request (via @uap/client)    (default 1, max 500)
   --concurrency <n>      requests in flight at once (1-256)             (default 8)
-  --api-key <key>        sent as X-API-Key when given
+  --api-key <key>        sent as Authorization: Bearer when given
   --no-progress          no live progress bar (the default when stderr is not a terminal)
   -h, --help             show this help
 

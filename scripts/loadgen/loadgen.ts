@@ -1,28 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UapClient } from '@uap/client';
 import { ActivityGenerator } from './activity-generator';
 import { LoadStats } from './load-stats';
 import { HELP, parseLoadgenArgs, type LoadgenOptions } from './loadgen-options';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-async function send(options: LoadgenOptions, generator: ActivityGenerator, stats: LoadStats): Promise<void> {
-  const single = options.batchSize === 1;
-  const events = Array.from({ length: options.batchSize }, () => generator.next());
-  const started = performance.now();
-  let status: number | string;
-  try {
-    const response = await fetch(new URL(single ? '/api/v1/activities' : '/api/v1/activities/batch', options.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
-      body: JSON.stringify(single ? events[0] : { events }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    await response.arrayBuffer();
-    status = response.status;
-  } catch (err) {
-    status = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-  }
-  stats.record(events.length, status, performance.now() - started);
+/**
+ * The SDK with its batching and retries switched off: the load generator decides what goes in each
+ * request, and every request is measured once, as sent (a retry would hide the failure it measures).
+ */
+function loadClient(options: LoadgenOptions, stats: LoadStats): UapClient {
+  return new UapClient({
+    baseUrl: options.url,
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    retry: { maxAttempts: 1 },
+    onAttempt: ({ eventIds, outcome, latencyMs }) => stats.record(eventIds.length, outcome, latencyMs),
+  });
 }
 
 function progressLine(stats: LoadStats, elapsedS: number, options: LoadgenOptions): string {
@@ -37,6 +32,7 @@ function progressLine(stats: LoadStats, elapsedS: number, options: LoadgenOption
 export async function runLoad(options: LoadgenOptions): Promise<LoadStats> {
   const generator = new ActivityGenerator(options.users, options.mix);
   const stats = new LoadStats();
+  const client = loadClient(options, stats);
   const start = performance.now();
   const deadline = start + options.duration * 1000;
   // Requests are scheduled on a fixed grid, so the rate holds even when some requests are slow.
@@ -48,7 +44,7 @@ export async function runLoad(options: LoadgenOptions): Promise<LoadStats> {
       if (due >= deadline || performance.now() >= deadline) return;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      await send(options, generator, stats);
+      await client.sendBatch(Array.from({ length: options.batchSize }, () => generator.next()));
     }
   };
   const ticker = options.progress

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local Kafka (KRaft) + FerretDB on 127.0.0.1, for development and tests without Docker.
-#   services.sh up | down | status
+#   services.sh up [--kafka-nodes N] [--no-store] | down | status   (see the usage line at the end)
 # Installs on first use: Kafka jars through Maven (cached in ~/.m2), FerretDB through `go install`
 # (cached in $UAP_CACHE_DIR). Data, logs and pid files live in $UAP_SERVICES_DIR (git-ignored).
 set -euo pipefail
@@ -12,6 +12,8 @@ STATE_DIR="${UAP_SERVICES_DIR:-$ROOT/.local/services}"
 LOG_DIR="$STATE_DIR/logs"
 KAFKA_PORT="${UAP_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${UAP_KAFKA_CONTROLLER_PORT:-9093}"
+# What the broker tells clients to connect to; tests point it at a TCP proxy they can cut.
+KAFKA_ADVERTISED_PORT="${UAP_KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}"
 FERRETDB_PORT="${UAP_FERRETDB_PORT:-27017}"
 FERRETDB_DEBUG_PORT="${UAP_FERRETDB_DEBUG_PORT:-28088}"
 FERRETDB_VERSION="v1.24.2"
@@ -19,7 +21,9 @@ FERRETDB_VERSION="v1.24.2"
 # document for every query). auto = postgresql when it is installed or installable, else sqlite.
 FERRETDB_BACKEND="${UAP_FERRETDB_BACKEND:-auto}"
 POSTGRES_PORT="${UAP_POSTGRES_PORT:-54329}"
-KAFKA_HEAP="${UAP_KAFKA_HEAP:--Xms256m -Xmx768m}"
+KAFKA_NODES="${UAP_KAFKA_NODES:-}"
+# Anything but "none" runs FerretDB (+ PostgreSQL); "none" runs Kafka only, for a store that already runs elsewhere.
+STORE="${UAP_STORE:-ferretdb}"
 START_TIMEOUT_S="${UAP_START_TIMEOUT_S:-90}"
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -156,35 +160,54 @@ ensure_kcat() {
 }
 
 # ---------- kafka ----------
-start_kafka() {
-  local dir="$STATE_DIR/kafka" pidf="$STATE_DIR/kafka.pid" logf="$LOG_DIR/kafka.log"
-  if pid_alive "$pidf" && port_open "$KAFKA_PORT"; then
-    log "kafka already running (pid $(cat "$pidf")) on 127.0.0.1:$KAFKA_PORT"
-    return
-  fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process; set UAP_KAFKA_PORT"
-  local cp; cp="$(kafka_classpath)"
-  mkdir -p "$dir/data"
+# One node (the default) or a KRaft cluster of N combined broker+controller nodes on loopback. Node i
+# listens on KAFKA_PORT + 2(i-1) and its controller on KAFKA_CONTROLLER_PORT + 2(i-1); a single node
+# keeps the historical names (kafka/, kafka.pid, logs/kafka.log), cluster nodes are kafka-1 … kafka-N.
+kafka_nodes() { # how many nodes: --kafka-nodes / UAP_KAFKA_NODES, else what `up` recorded, else 1
+  if [[ -n "$KAFKA_NODES" ]]; then echo "$KAFKA_NODES"
+  elif [[ -s "$STATE_DIR/kafka.nodes" ]]; then cat "$STATE_DIR/kafka.nodes"
+  else echo 1; fi
+}
+node_name() { if (($(kafka_nodes) == 1)); then echo kafka; else echo "kafka-$1"; fi; }
+node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+# A single node may advertise another port (UAP_KAFKA_ADVERTISED_PORT: a proxy a test can cut in front of it).
+node_advertised_port() { if (($(kafka_nodes) == 1)); then echo "$KAFKA_ADVERTISED_PORT"; else node_port "$1"; fi; }
+all_nodes() { seq 1 "$(kafka_nodes)"; }
+
+kafka_brokers() {
+  local list=() i
+  for i in $(all_nodes); do list+=("127.0.0.1:$(node_port "$i")"); done
+  (IFS=,; echo "${list[*]}")
+}
+
+write_node_config() { # node dir
+  local i="$1" dir="$2" n rf voters=() j
+  n="$(kafka_nodes)"
+  rf=$((n < 3 ? n : 3))
+  for j in $(all_nodes); do voters+=("$j@127.0.0.1:$(node_controller_port "$j")"); done
   cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$i
+controller.quorum.voters=$(IFS=,; echo "${voters[*]}")
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$i"),CONTROLLER://127.0.0.1:$(node_controller_port "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_advertised_port "$i")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$((rf >= 3 ? 2 : 1))
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$((rf >= 3 ? 2 : 1))
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 delete.topic.enable=true
+unclean.leader.election.enable=false
 PROPS
   cat > "$dir/log4j2.properties" <<PROPS
 rootLogger.level=INFO
@@ -198,17 +221,67 @@ logger.kafka.level=WARN
 logger.apache.name=org.apache.kafka
 logger.apache.level=WARN
 PROPS
+}
+
+# Launches node i if it is not running (no waiting: a cluster node opens its port only once a quorum exists).
+launch_kafka_node() {
+  local i="$1" name dir pidf logf port
+  name="$(node_name "$i")"; dir="$STATE_DIR/$name"; pidf="$STATE_DIR/$name.pid"; logf="$LOG_DIR/$name.log"
+  port="$(node_port "$i")"
+  if pid_alive "$pidf"; then
+    log "$name already running (pid $(cat "$pidf")) on 127.0.0.1:$port"
+    return
+  fi
+  port_open "$port" && die "port $port is taken by another process; set UAP_KAFKA_PORT"
+  local cp; cp="$(kafka_classpath)"
+  mkdir -p "$dir/data"
+  write_node_config "$i" "$dir"
   local java_opts=(-cp "$cp" -Dlog4j2.configurationFile="$dir/log4j2.properties")
   if [[ ! -f "$dir/data/meta.properties" ]]; then
-    java "${java_opts[@]}" kafka.tools.StorageTool format -t "$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid)" \
-      -c "$dir/server.properties" >"$LOG_DIR/kafka-format.log" 2>&1 \
-      || fail_with_log kafka "$LOG_DIR/kafka-format.log" "kafka storage format failed"
+    # Every node of a cluster is formatted with the same cluster id.
+    local idf="$STATE_DIR/kafka.cluster-id"
+    [[ -s "$idf" ]] || java "${java_opts[@]}" kafka.tools.StorageTool random-uuid >"$idf"
+    java "${java_opts[@]}" kafka.tools.StorageTool format -t "$(cat "$idf")" \
+      -c "$dir/server.properties" >"$LOG_DIR/$name-format.log" 2>&1 \
+      || fail_with_log "$name" "$LOG_DIR/$name-format.log" "kafka storage format failed"
   fi
-  log "starting kafka on 127.0.0.1:$KAFKA_PORT (log: $logf)"
+  log "starting $name on 127.0.0.1:$port (log: $logf)"
   # shellcheck disable=SC2086
   nohup java $KAFKA_HEAP -XX:+UseG1GC "${java_opts[@]}" kafka.Kafka "$dir/server.properties" >"$logf" 2>&1 &
   echo $! >"$pidf"
-  wait_for_port kafka "$KAFKA_PORT" "$pidf" "$logf"
+}
+
+wait_for_kafka_node() {
+  local name; name="$(node_name "$1")"
+  wait_for_port "$name" "$(node_port "$1")" "$STATE_DIR/$name.pid" "$LOG_DIR/$name.log"
+}
+
+start_kafka() { # [node]: one node, or every node of the cluster
+  local nodes i
+  if [[ -n "${1:-}" ]]; then nodes="$1"; else nodes="$(all_nodes)"; fi
+  for i in $nodes; do launch_kafka_node "$i"; done
+  for i in $nodes; do wait_for_kafka_node "$i"; done
+}
+
+stop_kafka() { # [node]: graceful (SIGTERM: the broker hands its leaderships over first)
+  local i
+  if [[ -n "${1:-}" ]]; then stop_one "$(node_name "$1")"; return; fi
+  # Every node that has a pid file, whatever count this call was given: down must not leave one behind.
+  for pidf in "$STATE_DIR"/kafka.pid "$STATE_DIR"/kafka-*.pid; do
+    [[ -f "$pidf" ]] && stop_one "$(basename "$pidf" .pid)"
+  done
+  return 0
+}
+
+kill_kafka() { # node: SIGKILL, no handover (a crash, a lost machine)
+  local name pidf
+  name="$(node_name "$1")"; pidf="$STATE_DIR/$name.pid"
+  if pid_alive "$pidf"; then
+    log "killing $name (pid $(cat "$pidf")) with SIGKILL"
+    kill -9 "$(cat "$pidf")" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.25; done
+  fi
+  rm -f "$pidf"
 }
 
 # ---------- ferretdb ----------
@@ -255,7 +328,8 @@ ferretdb_backend_in_use() {
 }
 
 print_env() {
-  echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  echo "KAFKA_BROKERS=$(kafka_brokers)"
+  pid_alive "$STATE_DIR/ferretdb.pid" || return 0
   echo "MONGO_URL=mongodb://127.0.0.1:$FERRETDB_PORT/"
   # The api reads FerretDB's PostgreSQL tables with SQL when given this (api-service/.env.example).
   if [[ "$(ferretdb_backend_in_use)" == postgresql ]]; then
@@ -263,37 +337,73 @@ print_env() {
   fi
 }
 
-case "${1:-}" in
+COMMAND="${1:-}"
+shift || true
+NODE_ARG=""
+while (($# > 0)); do
+  case "$1" in
+    --kafka-nodes) KAFKA_NODES="${2:-}"; shift 2 ;;
+    --kafka-nodes=*) KAFKA_NODES="${1#*=}"; shift ;;
+    --no-store) STORE=none; shift ;;
+    [0-9]*) NODE_ARG="$1"; shift ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+[[ -z "$KAFKA_NODES" || "$KAFKA_NODES" =~ ^[1-9]$ ]] || die "--kafka-nodes (UAP_KAFKA_NODES) must be 1-9, got $KAFKA_NODES"
+if [[ -n "$KAFKA_NODES" && -s "$STATE_DIR/kafka.nodes" && "$(cat "$STATE_DIR/kafka.nodes")" != "$KAFKA_NODES" && "$COMMAND" == up ]]; then
+  die "$STATE_DIR holds a $(cat "$STATE_DIR/kafka.nodes")-node Kafka; run services:down first (it removes the data) or use another UAP_SERVICES_DIR"
+fi
+# Small heaps by default in a cluster: three JVMs share the machine with everything else.
+if (($(kafka_nodes) > 1)); then
+  KAFKA_HEAP="${UAP_KAFKA_HEAP:--Xms128m -Xmx384m}"
+else
+  KAFKA_HEAP="${UAP_KAFKA_HEAP:--Xms256m -Xmx768m}"
+fi
+if [[ -n "$NODE_ARG" ]] && ! ((NODE_ARG >= 1 && NODE_ARG <= $(kafka_nodes))); then
+  die "node $NODE_ARG: the Kafka here has $(kafka_nodes) node(s)"
+fi
+
+case "$COMMAND" in
   up)
     mkdir -p "$LOG_DIR"
+    nodes="$(kafka_nodes)"
+    echo "$nodes" >"$STATE_DIR/kafka.nodes"
     ensure_kcat
-    start_ferretdb
+    [[ "$STORE" == none ]] || start_ferretdb
     start_kafka
     log "ready; logs in $LOG_DIR"
     print_env
     ;;
   down)
-    stop_one kafka
+    stop_kafka
     stop_one ferretdb
     stop_postgres
-    rm -rf "$STATE_DIR/kafka" "$STATE_DIR/ferretdb" "$STATE_DIR/postgres" "$STATE_DIR/ferretdb.backend"
+    rm -rf "$STATE_DIR"/kafka "$STATE_DIR"/kafka-[0-9]* "$STATE_DIR/kafka.nodes" "$STATE_DIR/kafka.cluster-id" \
+      "$STATE_DIR/ferretdb" "$STATE_DIR/postgres" "$STATE_DIR/ferretdb.backend"
     log "stopped; data removed"
     ;;
   stop)
-    stop_one kafka
+    stop_kafka
     stop_one ferretdb
     stop_postgres
     log "stopped; data kept (services:down removes it)"
     ;;
-  stop-kafka) stop_one kafka ;;          # used by resilience tests; data is kept
-  start-kafka) mkdir -p "$LOG_DIR"; start_kafka ;;
+  # Used by resilience tests and the chaos suite; data is kept. [node] is a cluster node's number.
+  stop-kafka) stop_kafka "$NODE_ARG" ;;
+  start-kafka) mkdir -p "$LOG_DIR"; start_kafka "$NODE_ARG" ;;
+  kill-kafka) [[ -n "$NODE_ARG" ]] || die "kill-kafka needs a node number"; kill_kafka "$NODE_ARG" ;;
   stop-ferretdb) stop_one ferretdb ;;  # postgres stays up: the outage is FerretDB's
   start-ferretdb) mkdir -p "$LOG_DIR"; start_ferretdb ;;
   status)
-    for s in kafka ferretdb; do
-      if pid_alive "$STATE_DIR/$s.pid"; then echo "$s: running (pid $(cat "$STATE_DIR/$s.pid"))"; else echo "$s: stopped"; fi
+    for i in $(all_nodes); do
+      s="$(node_name "$i")"
+      if pid_alive "$STATE_DIR/$s.pid"; then echo "$s: running (pid $(cat "$STATE_DIR/$s.pid")) on 127.0.0.1:$(node_port "$i")"; else echo "$s: stopped"; fi
     done
+    if pid_alive "$STATE_DIR/ferretdb.pid"; then echo "ferretdb: running (pid $(cat "$STATE_DIR/ferretdb.pid"))"; else echo "ferretdb: stopped"; fi
     print_env
     ;;
-  *) echo "usage: $0 up|down|stop|status|stop-kafka|start-kafka|stop-ferretdb|start-ferretdb" >&2; exit 2 ;;
+  *)
+    echo "usage: $0 up [--kafka-nodes N] [--no-store] | down | stop | status | stop-kafka [node] | start-kafka [node] | kill-kafka <node> | stop-ferretdb | start-ferretdb" >&2
+    exit 2
+    ;;
 esac

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Problem } from '../dlq/dlq-client';
-import { SseParser, type SseEvent } from './sse-parser';
+import { SseParser, type SseEvent } from '@uap/client';
 import {
   activityJson,
   activityLine,

@@ -10,4 +10,5 @@ export * from './logging/create-logger';
 export * from './messaging/kafka-client';
 export * from './config/common-env';
 export * from './dead-letters/dead-letter';
+export * from './messaging/topic-replication';
 export * from './activity/activity-rollup';

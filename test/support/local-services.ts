@@ -14,6 +14,13 @@ export async function buildServices(): Promise<void> {
       throw new Error(`tsc -b failed:\n${err.stdout ?? err.message}`);
     },
   );
+  // The api serves the dashboard from its bundle (npm run build does the same).
+  await run(process.execPath, [join(ROOT, 'api-service/scripts/build-dashboard.mjs')], {
+    cwd: ROOT,
+    timeout: 2 * 60_000,
+  }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`the dashboard bundle failed:\n${err.stderr ?? err.message}`);
+  });
 }
 
 /** `npm run services:up` (installing on first use) and the settings it prints. */

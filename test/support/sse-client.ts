@@ -1,4 +1,4 @@
-import { SseParser, type SseEvent } from '../../scripts/tail/sse-parser';
+import { SseParser, type SseEvent } from '@uap/client';
 import { waitUntil } from './wait-until';
 
 export type { SseEvent };

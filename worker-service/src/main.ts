@@ -1,6 +1,14 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
-import { ConfigError, createKafka, createLogger, ensureTopics, erasureHash, parseEnv, type Logger } from '@uap/shared';
+import {
+  ConfigError,
+  createKafka,
+  createLogger,
+  ensureReplicatedTopics,
+  erasureHash,
+  parseEnv,
+  type Logger,
+} from '@uap/shared';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners } from 'kafkajs';
@@ -16,6 +24,7 @@ import { IndexDeadLettersUseCase } from './application/index-dead-letters.use-ca
 import { activityModel } from './infrastructure/mongo/activity.model';
 import { deadLetterModel } from './infrastructure/mongo/dead-letter.model';
 import { ensureCollection } from './infrastructure/mongo/ensure-collection';
+import { describeStoreTopology, writeConcernFor } from './infrastructure/mongo/store-topology';
 import { MongoDeadLetterIndex } from './infrastructure/mongo/mongo-dead-letter.index';
 import { MongoErasureLookup } from './infrastructure/mongo/mongo-erasure.lookup';
 import { MongoLease, MongoRetentionStore, ensureRetentionTtl } from './infrastructure/mongo/mongo-retention';
@@ -88,16 +97,39 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   await ensureCollection(model);
   await ensureCollection(letters);
   logger.info({ db: config.MONGO_DB, collections: ['activities', 'dead_letters'] }, 'store connected, indexes ensured');
+  const topology = await describeStoreTopology(connection);
+  const writeConcern = writeConcernFor(topology);
+  if (writeConcern) {
+    logger.info(
+      { store: topology, writeConcern },
+      'writes: w:"majority": an offset is committed only once a majority of the replica set has the documents, ' +
+        "so a stored event survives a primary's failover",
+    );
+  } else {
+    logger.info(
+      { store: topology, writeConcern: 'server default' },
+      'writes: the server default write concern (a standalone store: no replicas to wait for)',
+    );
+  }
 
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   const admin = kafka.admin();
   await admin.connect();
   try {
     const configEntries = [{ name: 'retention.ms', value: String(config.TOPIC_RETENTION_HOURS * 3_600_000) }];
-    const created = await ensureTopics(admin, [
-      { topic: config.ACTIVITIES_TOPIC, numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS, configEntries },
-      { topic: config.DLQ_TOPIC, numPartitions: DLQ_PARTITIONS, configEntries },
-    ]);
+    // The dead-letter topic gets the same replication: a letter is the only copy of an event the store refused.
+    const { created } = await ensureReplicatedTopics(
+      admin,
+      [
+        { topic: config.ACTIVITIES_TOPIC, numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS, configEntries },
+        { topic: config.DLQ_TOPIC, numPartitions: DLQ_PARTITIONS, configEntries },
+      ],
+      {
+        replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
+        minInsyncReplicas: config.ACTIVITIES_TOPIC_MIN_ISR,
+      },
+      logger,
+    );
     if (created.length > 0) logger.info({ topics: created }, 'created missing topics');
   } finally {
     await admin.disconnect();
@@ -139,7 +171,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   const sweeper = await startRetention(config, model, connection, logger, metrics);
   if (sweeper) cleanups.push(['retention-sweeper', () => sweeper.stop()]);
 
-  const repository = new MongoActivityRepository(model);
+  const repository = new MongoActivityRepository(model, { writeConcern });
   const recordActivities = new RecordActivitiesUseCase({
     repository,
     deadLetters: new KafkaDeadLetterPublisher(producer, config.DLQ_TOPIC),
@@ -206,7 +238,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
         allowAutoTopicCreation: false,
       }),
       indexDeadLetters: new IndexDeadLettersUseCase({
-        index: new MongoDeadLetterIndex(letters),
+        index: new MongoDeadLetterIndex(letters, { writeConcern }),
         logger: logger.child({ component: 'index-dead-letters' }),
         maxReplays: config.MAX_REPLAYS,
         erasures,

@@ -83,6 +83,18 @@ describe('ReceiptsUseCase.status', () => {
     });
   });
 
+  it('when a stored event is read, then its receipt names its own position and reads back as persisted', async () => {
+    const { receipts, progress, reader, event } = setUp();
+    progress.advance(60);
+    const record = stored(event, 0, 12);
+    reader.add(record);
+
+    const receipt = receipts.receiptOf(record)!;
+    expect(receipts.decodeReceipt(receipt)).toMatchObject({ partition: 0, offset: 12, eventId: event.eventId });
+    expect(await receipts.status(receipt)).toMatchObject({ status: 'persisted', offset: 12 });
+    expect(receipts.receiptOf({ ...record, storedFrom: undefined })).toBeUndefined();
+  });
+
   it('when the message was dead-lettered, then dead_lettered with the reason and the letter id', async () => {
     const { receipts, receiptAt, progress, letters } = setUp();
     progress.advance(60);

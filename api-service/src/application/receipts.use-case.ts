@@ -1,6 +1,6 @@
 import { DomainError } from '../domain/domain-error';
 import type { ConsistencyToken, Receipt, ReceiptCodec } from '../domain/receipt';
-import type { ActivityReader } from './ports/activity-reader.port';
+import type { ActivityReader, ActivityRecord } from './ports/activity-reader.port';
 import type { ConsumerProgress, ProgressSnapshot } from './ports/consumer-progress.port';
 import type { DeadLetterStore } from './ports/dead-letter-store.port';
 
@@ -89,6 +89,21 @@ export class ReceiptsUseCase {
       if (isFinal(status.status) || this.now() >= deadline) return status;
       if (!(await this.nextSnapshotBefore(deadline))) return this.statusAt(receipt, await this.snapshot());
     }
+  }
+
+  /**
+   * The receipt of a stored copy, signed for its own topic position: what its 202 carried (or, for a resend,
+   * what the stored copy's 202 carried), so a reader can open an event's fate from the event.
+   */
+  receiptOf(record: Pick<ActivityRecord, 'eventId' | 'receivedAt' | 'storedFrom'>): string | undefined {
+    if (!record.storedFrom) return undefined;
+    return this.deps.codec.encodeReceipt({
+      topic: this.deps.topic,
+      partition: record.storedFrom.partition,
+      offset: record.storedFrom.offset,
+      eventId: record.eventId,
+      acceptedAt: record.receivedAt,
+    });
   }
 
   /** Waits until the group has processed past every position of the token; false if the time ran out first. */

@@ -46,6 +46,7 @@ describe('API keys', () => {
     ['POST', '/api/v1/stream-tickets', 'read'],
     ['DELETE', '/api/v1/users/alice/activities', 'admin'],
     ['GET', '/api/v1/erasures/er_abc', 'admin'],
+    ['GET', '/api/v1/whoami', null],
   ])('when %s %s is asked for, then the scope needed is %s', (method, path, scope) => {
     expect(scopeFor(method, path)).toBe(scope);
   });

@@ -80,9 +80,15 @@ const ADMIN_DELETE = /^\/api\/v1\/users\/[^/]+\/activities\/?$/;
 
 /** POSTs that only read: a stream ticket lets a browser read the live stream. */
 const READING_POSTS: readonly string[] = ['/api/v1/stream-tickets'];
+/** Any caller may ask which scopes its key has (none without one): a page learns what to show, whatever the key. */
+export const ANY_KEY_PATHS: readonly string[] = ['/api/v1/whoami'];
 
-/** Admin paths need `admin`; other reads need `read`; everything that writes needs `ingest`. */
-export function scopeFor(method: string, path: string): ApiScope {
+/**
+ * Admin paths need `admin`; other reads need `read`; everything that writes needs `ingest`;
+ * null: any valid key, or none (see ANY_KEY_PATHS).
+ */
+export function scopeFor(method: string, path: string): ApiScope | null {
+  if (ANY_KEY_PATHS.includes(path)) return null;
   if (ADMIN_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return 'admin';
   if (READING_POSTS.includes(path)) return 'read';
   if (method.toUpperCase() === 'DELETE' && ADMIN_DELETE.test(path)) return 'admin';
@@ -90,6 +96,6 @@ export function scopeFor(method: string, path: string): ApiScope {
   return m === 'GET' || m === 'HEAD' ? 'read' : 'ingest';
 }
 
-export function hasScope(entry: ApiKeyEntry, scope: ApiScope): boolean {
-  return entry.scopes.has(scope);
+export function hasScope(entry: ApiKeyEntry, scope: ApiScope | null): boolean {
+  return scope === null || entry.scopes.has(scope);
 }

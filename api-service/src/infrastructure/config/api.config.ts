@@ -8,8 +8,10 @@ import {
   LogFormatSchema,
   LogLevelSchema,
   MongoDbSchema,
+  MinIsrSchema,
   MongoUrlSchema,
   parseEnv,
+  ReplicationFactorSchema,
 } from '@uap/shared';
 import { z } from 'zod';
 import { parseApiKeys } from '../../domain/api-key';
@@ -64,7 +66,8 @@ export const ApiConfigSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('api-service'),
   ACTIVITIES_TOPIC: ActivitiesTopicSchema,
   ACTIVITIES_TOPIC_PARTITIONS: int(1, 1000).default(6),
-  ACTIVITIES_TOPIC_REPLICATION_FACTOR: int(-1, 10).default(-1),
+  ACTIVITIES_TOPIC_REPLICATION_FACTOR: ReplicationFactorSchema,
+  ACTIVITIES_TOPIC_MIN_ISR: MinIsrSchema,
   MONGO_URL: MongoUrlSchema,
   MONGO_DB: MongoDbSchema,
   PUBLISH_TIMEOUT_MS: int(100, 60_000).default(4_000),
@@ -108,7 +111,7 @@ export const ApiConfigSchema = z.object({
   NODE_ENV: z.string().trim().default('development'),
   API_KEYS: ApiKeysSchema.prefault(''),
   AUTH_DISABLED: BooleanSchema.prefault('false'),
-  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs'),
+  PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs,/dashboard'),
   RATE_LIMIT_WINDOW_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
   RATE_LIMIT_MAX: int(0, 1_000_000_000).default(60_000),
   CORS_ORIGINS: CorsOriginsSchema.prefault(''),

@@ -13,30 +13,40 @@ function fakeKafka(
   send: (record: ProducerRecord) => Promise<unknown>,
   describeCluster: () => Promise<unknown> = async () => ({}),
   partitions = 3,
+  options: { dropAckFor?: (partition: number) => boolean } = {},
 ) {
   const records: ProducerRecord[] = [];
+  /** Which producer (1 = the first created) made each send. */
+  const senders: number[] = [];
+  let producers = 0;
   const logEnd = new Map<number, number>();
   const acknowledge = (record: ProducerRecord) => {
     const counts = new Map<number, number>();
     for (const m of record.messages) counts.set(m.partition!, (counts.get(m.partition!) ?? 0) + 1);
-    return [...counts].map(([partition, count]) => {
-      const baseOffset = logEnd.get(partition) ?? 100;
-      logEnd.set(partition, baseOffset + count);
-      return { topicName: record.topic, partition, errorCode: 0, baseOffset: String(baseOffset) };
-    });
+    return [...counts]
+      .map(([partition, count]) => {
+        const baseOffset = logEnd.get(partition) ?? 100;
+        logEnd.set(partition, baseOffset + count);
+        return { topicName: record.topic, partition, errorCode: 0, baseOffset: String(baseOffset) };
+      })
+      .filter((ack) => !options.dropAckFor?.(ack.partition));
   };
-  const handlers = new Map<string, () => void>();
   const kafka = {
-    producer: () => ({
-      events: { CONNECT: 'connect', DISCONNECT: 'disconnect' },
-      on: (event: string, handler: () => void) => handlers.set(event, handler),
-      connect: async () => handlers.get('connect')?.(),
-      disconnect: async () => handlers.get('disconnect')?.(),
-      send: (record: ProducerRecord) => {
-        records.push(record);
-        return send(record).then(() => acknowledge(record));
-      },
-    }),
+    producer: () => {
+      const id = ++producers;
+      const handlers = new Map<string, () => void>();
+      return {
+        events: { CONNECT: 'connect', DISCONNECT: 'disconnect' },
+        on: (event: string, handler: () => void) => handlers.set(event, handler),
+        connect: async () => handlers.get('connect')?.(),
+        disconnect: async () => handlers.get('disconnect')?.(),
+        send: (record: ProducerRecord) => {
+          records.push(record);
+          senders.push(id);
+          return send(record).then(() => acknowledge(record));
+        },
+      };
+    },
     admin: () => ({
       connect: async () => undefined,
       disconnect: async () => undefined,
@@ -49,7 +59,7 @@ function fakeKafka(
       }),
     }),
   } as unknown as Kafka;
-  return { kafka, records };
+  return { kafka, records, senders };
 }
 
 const logger = pino({ level: 'silent' });
@@ -123,6 +133,72 @@ describe('KafkaActivityPublisher', () => {
     const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
 
     expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+  });
+
+  // A leader election or a partition below min.insync.replicas: kafkajs retries these inside the one send in
+  // flight (they are retriable), so usually the bound answers first; if one surfaces, it is a 503 all the same.
+  it.each([
+    ['NOT_ENOUGH_REPLICAS', 19],
+    ['NOT_ENOUGH_REPLICAS_AFTER_APPEND', 20],
+    ['LEADER_NOT_AVAILABLE', 5],
+    ['NOT_LEADER_FOR_PARTITION', 6],
+    ['REQUEST_TIMED_OUT', 7],
+  ])(
+    'when the broker answers %s, then publish rejects as retriable SERVICE_UNAVAILABLE, never positions',
+    async (type, code) => {
+      const { kafka } = fakeKafka(async () => {
+        throw Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, code, retriable: true });
+      });
+      const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+      const err = await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r' }));
+
+      expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+    },
+  );
+
+  it('when a send fails, then the next send goes out from a new producer (its sequence numbers are not trusted)', async () => {
+    let fail = true;
+    const { kafka, senders } = fakeKafka(async () => {
+      if (fail) throw Object.assign(new Error('out of order'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    });
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+    expect((await domainErrorOf(publisher.publish([anActivity()], { requestId: 'r1' }))).code).toBe(
+      'SERVICE_UNAVAILABLE',
+    );
+    fail = false;
+    await publisher.publish([anActivity()], { requestId: 'r2' });
+    await publisher.publish([anActivity()], { requestId: 'r3' });
+
+    expect(senders).toEqual([1, 2, 2]);
+  });
+
+  it('when a send resolves without an acknowledgement for one of its partitions, then 503 for all and a new producer', async () => {
+    const { kafka, records, senders } = fakeKafka(async () => undefined, undefined, 3, {
+      dropAckFor: (partition) => records.length === 1 && partition === 2,
+    });
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+    // Users spread over the three partitions, so the send carries partition 2 among others.
+    const events = Array.from({ length: 12 }, (_, i) => anActivity({ userId: `user-${i}` }));
+
+    const err = await domainErrorOf(publisher.publish(events, { requestId: 'r1' }));
+    const positions = await publisher.publish(events, { requestId: 'r2' });
+
+    expect(records[0]!.messages.some((m) => m.partition === 2)).toBe(true);
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retriable: true });
+    expect(positions).toHaveLength(12);
+    expect(senders).toEqual([1, 2]);
+  });
+
+  it('when sends succeed, then they all go out from the same producer', async () => {
+    const { kafka, senders } = fakeKafka(async () => undefined);
+    const publisher = new KafkaActivityPublisher({ topic: 't1', publishTimeoutMs: 1000 }, { kafka, logger });
+
+    await publisher.publish([anActivity()], { requestId: 'r1' });
+    await publisher.publish([anActivity()], { requestId: 'r2' });
+
+    expect(senders).toEqual([1, 1]);
   });
 
   it('when the broker rejects the batch as too large, then publish rejects as PAYLOAD_TOO_LARGE, not retriable', async () => {

@@ -7,6 +7,7 @@ import {
   type Kafka,
   type PartitionMetadata,
   type Producer,
+  type RecordMetadata,
 } from 'kafkajs';
 import { DomainError } from '../../domain/domain-error';
 import type {
@@ -57,10 +58,23 @@ const COMPRESS_FROM_BYTES = 256 * 1024;
  * Every message gets its partition here, from the same Java-compatible murmur2 partitioner kafkajs
  * would apply, so the broker's acknowledgement (a base offset per partition) tells each event's exact
  * offset: message i of a partition in one send has offset baseOffset + i. That is what receipts vouch for.
+ * The partition depends on the key and the partition count only, never on which broker leads it.
+ *
+ * A send that fails for good, or comes back without an acknowledgement for every partition it carried,
+ * retires its producer: the next send goes out from a new one (a new producer id, sequences from 0).
+ * On a cluster, kafkajs 2.2 loses track of its sequence numbers around leader changes: when one
+ * partition of a broker's request fails it rewinds the sequences of all of them, although the broker
+ * wrote the others; and a partition whose leader moved to a broker that had already answered is never
+ * resent, the send resolving without it. A rewound sequence makes the broker refuse every later batch
+ * of that partition as out of order (ingest stuck on 503), or take a later batch of the same size for a
+ * duplicate and drop it silently after a 202. What such a send did write is deduplicated by eventId.
  */
 export class KafkaActivityPublisher implements ActivityPublisher, MessagePublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** The last send failed or came back incomplete: its producer's sequence numbers cannot be trusted. */
+  private producerSpoiled = false;
   private readonly admin: Admin;
+  private readonly kafka: Kafka;
   private readonly log: Logger;
   private readonly maxGroupBytes: number;
   private readonly queue: Pending[] = [];
@@ -78,7 +92,13 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
   ) {
     this.log = deps.logger.child({ component: 'kafka-activity-publisher' });
     this.maxGroupBytes = config.maxGroupBytes ?? DEFAULT_MAX_GROUP_BYTES;
-    this.producer = deps.kafka.producer({
+    this.kafka = deps.kafka;
+    this.producer = this.createProducer();
+    this.admin = deps.kafka.admin();
+  }
+
+  private createProducer(): Producer {
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       // Java-compatible murmur2 on the key: a userId lands on the same partition as with other clients.
@@ -87,13 +107,23 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
       // so the send in flight lands soon after the broker is back.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2_000 },
     });
-    this.admin = deps.kafka.admin();
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.connected = true;
+    producer.on(producer.events.CONNECT, () => {
+      if (this.producer === producer) this.connected = true;
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (this.producer === producer) this.connected = false;
     });
+    return producer;
+  }
+
+  /** Only between sends (there is one in flight at most), so nothing of the old producer is still pending. */
+  private async replaceProducer(): Promise<void> {
+    const retired = this.producer;
+    this.producer = this.createProducer();
+    this.connected = false;
+    this.producerSpoiled = false;
+    this.log.warn('the last send failed or came back incomplete; sending from a new producer (new producer id)');
+    await retired.disconnect().catch(() => undefined);
   }
 
   /** The producer has a session with the cluster (it may still have lost the broker since). */
@@ -216,29 +246,27 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
 
   private async sendGroup(group: Pending[]): Promise<void> {
     try {
+      if (this.producerSpoiled) await this.replaceProducer();
       // A producer that lost (or never had) its session reconnects here, inside the callers' time budget.
       await this.connect();
       // GZIP keeps a 1 MB batch of one user (one partition, one record batch) below the broker's
       // default 1 MB message.max.bytes; kafkajs consumers decompress it transparently. Small groups
       // go uncompressed: there zlib costs more CPU and latency than it saves on the wire.
       const bytes = group.reduce((sum, p) => sum + p.bytes, 0);
-      const acks = await this.producer.send({
-        topic: this.config.topic,
-        acks: -1,
-        compression: bytes >= COMPRESS_FROM_BYTES ? CompressionTypes.GZIP : CompressionTypes.None,
-        messages: group.flatMap((p) => p.messages),
-      });
-      const next = new Map(acks.map((ack) => [ack.partition, Number(ack.baseOffset)]));
-      for (const p of group) {
-        p.settle(
-          p.messages.map((m) => {
-            const offset = next.get(m.partition);
-            if (offset === undefined) throw new Error(`no acknowledgement for partition ${m.partition}`);
-            next.set(m.partition, offset + 1);
-            return { topic: this.config.topic, partition: m.partition, offset };
-          }),
-        );
+      let acks: RecordMetadata[];
+      try {
+        acks = await this.producer.send({
+          topic: this.config.topic,
+          acks: -1,
+          compression: bytes >= COMPRESS_FROM_BYTES ? CompressionTypes.GZIP : CompressionTypes.None,
+          messages: group.flatMap((p) => p.messages),
+        });
+      } catch (err) {
+        this.producerSpoiled = true;
+        throw err;
       }
+      const positions = this.positionsOf(group, acks);
+      group.forEach((p, i) => p.settle(positions[i]!));
     } catch (err) {
       // Too large together is not too large alone: one request's oversize must not fail its neighbours.
       if (isTooLarge(err) && group.length > 1) {
@@ -249,6 +277,23 @@ export class KafkaActivityPublisher implements ActivityPublisher, MessagePublish
       this.partitions = undefined;
       for (const p of group) p.settle(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Each message's offset from its partition's base offset; every partition of the send must be acknowledged. */
+  private positionsOf(group: Pending[], acks: RecordMetadata[]): PublishedPosition[][] {
+    const next = new Map(acks.map((ack) => [ack.partition, Number(ack.baseOffset)]));
+    const missing = [...new Set(group.flatMap((p) => p.messages.map((m) => m.partition)))].filter((n) => !next.has(n));
+    if (missing.length > 0) {
+      this.producerSpoiled = true;
+      throw new Error(`no acknowledgement for partition(s) ${missing.join(', ')}`);
+    }
+    return group.map((p) =>
+      p.messages.map((m) => {
+        const offset = next.get(m.partition)!;
+        next.set(m.partition, offset + 1);
+        return { topic: this.config.topic, partition: m.partition, offset };
+      }),
+    );
   }
 
   private toDomainError(err: unknown, count: number, meta: PublishMeta): DomainError {

@@ -14,6 +14,7 @@ import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testin
 
 const logger = pino({ level: 'silent' });
 const READ_TIMEOUT_MS = 20_000;
+const TOPIC_REPLICATION = { replicationFactor: 'auto', minInsyncReplicas: 'auto' } as const;
 
 /** The app as main.ts wires it, with the real kafkajs publisher aimed at `brokers`. */
 async function realApp(topic: string, brokers: string[], publishTimeoutMs = 4_000) {
@@ -225,12 +226,12 @@ describe('ingest API with the real broker', () => {
 
     await ensureActivitiesTopic(
       serviceKafka,
-      { topic, partitions: 4, replicationFactor: -1, retentionHours: 168 },
+      { topic, partitions: 4, replication: TOPIC_REPLICATION, retentionHours: 168 },
       logger,
     );
     await ensureActivitiesTopic(
       serviceKafka,
-      { topic, partitions: 9, replicationFactor: -1, retentionHours: 168 },
+      { topic, partitions: 9, replication: TOPIC_REPLICATION, retentionHours: 168 },
       logger,
     );
 

@@ -108,6 +108,17 @@ export const ActivityDtoSchema = z
   })
   .meta({ id: 'Activity' });
 
+/** One activity read by eventId: the list's shape plus the receipt of the stored copy, to open its fate from the event. */
+export const ActivityDetailDtoSchema = ActivityDtoSchema.extend({
+  receipt: z
+    .string()
+    .optional()
+    .describe(
+      'GET /api/v1/receipts/{receipt} for the stored copy (its topic partition and offset); absent on events stored ' +
+        'before the worker recorded positions, or when receipts are not served.',
+    ),
+}).meta({ id: 'ActivityDetail' });
+
 const CursorPageSchema = z.strictObject({ limit: z.int(), nextCursor: z.string().nullable(), hasMore: z.boolean() });
 const OffsetPageSchema = z.strictObject({
   limit: z.int(),
@@ -150,7 +161,10 @@ function toListDto(list: ActivityList): z.input<typeof ActivityListDtoSchema> {
 }
 
 /** Read endpoints; mounted at the root since they span /activities and /users. */
-export function activityQueriesRouter(queries: QueryActivitiesUseCase): Router {
+export function activityQueriesRouter(
+  queries: QueryActivitiesUseCase,
+  options: { receiptOf?: (record: ActivityRecord) => string | undefined } = {},
+): Router {
   const router = Router();
   router.get('/api/v1/activities', async (req, res) => {
     const params = parseQuery(LIST_PARAMS, ALL_LIST_PARAMS, req.query);
@@ -160,7 +174,13 @@ export function activityQueriesRouter(queries: QueryActivitiesUseCase): Router {
     parseQuery(NO_PARAMS, [], req.query);
     const eventId = EventIdSchema.safeParse(req.params.eventId);
     if (!eventId.success) throw invalid([{ path: 'eventId', message: 'must be a UUID' }]);
-    res.json(toActivityDto(await queries.getById(eventId.data)));
+    const record = await queries.getById(eventId.data);
+    const receipt = options.receiptOf?.(record);
+    const body: z.input<typeof ActivityDetailDtoSchema> = {
+      ...toActivityDto(record),
+      ...(receipt === undefined ? {} : { receipt }),
+    };
+    res.json(body);
   });
   router.get('/api/v1/users/:userId/activities', async (req, res) => {
     const userId = UserIdSchema.safeParse(req.params.userId);

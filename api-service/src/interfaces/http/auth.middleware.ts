@@ -94,8 +94,15 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
       return;
     }
     const entry = apiKeyOf(res);
+    const scope = scopeFor(req.method, req.path);
     if (entry === undefined) {
       const failure = res.locals['authFailure'] as string | undefined;
+      // GET /api/v1/whoami answers a caller without a key too (no scopes), so a page can tell that it needs one
+      // without a 401; a wrong key is still refused.
+      if (scope === null && failure === undefined) {
+        next();
+        return;
+      }
       sendProblem(
         req,
         res,
@@ -105,7 +112,6 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
       );
       return;
     }
-    const scope = scopeFor(req.method, req.path);
     if (!hasScope(entry, scope)) {
       sendProblem(
         req,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { ACTIVITIES_COLLECTION, createKafka } from '@uap/shared';
 import { anActivityInput } from '@uap/shared/testing';
 import type { Admin } from 'kafkajs';
@@ -332,6 +333,45 @@ const CONTENT_TYPES: HostileCase[] = [
   {
     ...post('the content encoding is unknown', json(valid()), 415),
     headers: { ...JSON_HEADERS, 'Content-Encoding': 'compress' },
+  },
+  {
+    ...post(
+      'the batch is a gzip bomb (10 MB of zeros in ~10 KB)',
+      gzipSync(Buffer.alloc(10 * 1024 * 1024)),
+      413,
+      BATCH,
+    ),
+    headers: { ...JSON_HEADERS, 'Content-Encoding': 'gzip' },
+  },
+  {
+    ...post(
+      'the gzip batch inflates past 1 MB of valid-looking JSON',
+      gzipSync(json({ events: [{ ...valid(), metadata: { note: 'x'.repeat(2 * 1024 * 1024) } }] })),
+      413,
+      BATCH,
+    ),
+    headers: { ...JSON_HEADERS, 'Content-Encoding': 'gzip' },
+  },
+  {
+    ...post('the gzip body is cut short', gzipSync(json({ events: [valid()] })).subarray(0, 20), 400, BATCH),
+    headers: { ...JSON_HEADERS, 'Content-Encoding': 'gzip' },
+  },
+  {
+    ...post(
+      'a gzip batch holds an invalid event',
+      gzipSync(json({ events: [{ ...valid(), type: 'NOPE' }] })),
+      400,
+      BATCH,
+    ),
+    headers: { ...JSON_HEADERS, 'Content-Encoding': 'gzip' },
+  },
+  {
+    ...post('the content encoding is deflate', json(valid()), 415),
+    headers: { ...JSON_HEADERS, 'Content-Encoding': 'deflate' },
+  },
+  {
+    ...post('the content encoding is br', json(valid()), 415),
+    headers: { ...JSON_HEADERS, 'Content-Encoding': 'br' },
   },
   {
     ...post('the batch gets text/plain', json({ events: [valid()] }), 415, BATCH),

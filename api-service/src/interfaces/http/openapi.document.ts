@@ -8,7 +8,9 @@ import { ACTIVITY_INPUT_VARIANTS, EventIdSchema, UserIdSchema } from '@uap/share
 import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';
-import { ACTIVITY_QUERY_PARAMS, ActivityDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { ACTIVITY_QUERY_PARAMS, ActivityDetailDtoSchema, ActivityListDtoSchema } from './activity-queries.router';
+import { DASHBOARD_ASSETS, DASHBOARD_PATH } from './dashboard.router';
+import { WHOAMI_PATH, WHOAMI_PARAMS, WhoAmISchema } from './whoami.router';
 import { STREAM_PARAMS, StreamTicketSchema } from './activity-stream.router';
 import { ERASURE_PARAMS, ErasureSchema } from './erasures.router';
 import { EXPORT_FORMATS, EXPORT_PATH, EXPORT_QUERY_PARAMS } from './export.router';
@@ -142,14 +144,22 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
   registry.registerComponent('responses', 'InternalError', generic(PROBLEMS.internal, 'A bug on our side'));
 
   const ingestBody = (schema: z.ZodType, limit: number) => ({
-    description: `JSON, at most ${limit} bytes`,
+    description:
+      `JSON, at most ${limit} bytes. May be sent with Content-Encoding: gzip (x-gzip); the limit then applies to the ` +
+      'decompressed bytes, and inflation stops with 413 the moment they pass it. Any other encoding is 415.',
     required: true,
     content: json(schema),
   });
   const ingestErrors: RouteConfig['responses'] = {
-    400: problem(PROBLEMS.validation, 'Invalid event(s) or malformed JSON; `errors` lists every invalid field'),
-    413: problem(PROBLEMS.payloadTooLarge, 'Body over the byte limit'),
-    415: problem(PROBLEMS.unsupportedMediaType, 'Body not sent as application/json'),
+    400: problem(
+      PROBLEMS.validation,
+      'Invalid event(s), malformed JSON or corrupt gzip; `errors` lists every invalid field',
+    ),
+    413: problem(PROBLEMS.payloadTooLarge, 'Body over the byte limit, compressed or decompressed'),
+    415: problem(
+      PROBLEMS.unsupportedMediaType,
+      'Body not sent as application/json, or in a Content-Encoding other than gzip (then Accept-Encoding: gzip)',
+    ),
     503: UNAVAILABLE,
     ...secured,
   };
@@ -284,9 +294,9 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       },
       responses: {
         200: {
-          description: 'The activity',
+          description: 'The activity, with the receipt of its stored copy',
           ...(readHeaders ? { headers: readHeaders } : {}),
-          content: json(ActivityDtoSchema),
+          content: json(ActivityDetailDtoSchema),
         },
         400: BAD_QUERY,
         404: problem(PROBLEMS.notFound, 'No activity with this eventId (yet: the worker stores it shortly after 202)'),
@@ -637,6 +647,59 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
 
   registry.registerPath({
     method: 'get',
+    path: WHOAMI_PATH,
+    tags: ['operations'],
+    summary: 'The calling key’s scopes (never the key), so a client can hide what it cannot use',
+    description:
+      'Any valid key may ask, whatever its scopes; without a key the answer has no scopes (a wrong key is 401). ' +
+      'Without API keys configured: every scope, keyId null.',
+    // No security requirement: the key is optional here (without one the answer has no scopes); a wrong one is 401.
+    request: { query: WHOAMI_PARAMS.none },
+    responses: {
+      200: { description: 'The key’s scopes', content: json(WhoAmISchema) },
+      400: BAD_QUERY,
+      ...(options.apiKeys
+        ? {
+            401: problem(PROBLEMS.unauthorized, 'Missing, malformed or unknown API key'),
+            429: problem(PROBLEMS.tooManyRequests, 'Rate limit exceeded; retry after Retry-After'),
+          }
+        : {}),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: DASHBOARD_PATH,
+    tags: ['operations'],
+    summary: 'The browser dashboard (served locally, no CDN; the page asks for a key and keeps it in sessionStorage)',
+    responses: {
+      200: {
+        description: 'HTML page; its scripts and styles are files under /dashboard/ (strict CSP, no inline script)',
+        content: { 'text/html': { schema: z.string() } },
+      },
+      503: problem(PROBLEMS.unavailable, 'The dashboard was not built (npm run build bundles it)'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: toOpenApiPath(`${DASHBOARD_PATH}/:asset`),
+    tags: ['operations'],
+    summary: 'Static assets of the dashboard',
+    request: { params: z.object({ asset: z.enum(DASHBOARD_ASSETS) }) },
+    responses: {
+      200: {
+        description: 'The asset',
+        content: {
+          'text/javascript': { schema: z.string() },
+          'text/css': { schema: z.string() },
+          'image/svg+xml': { schema: z.string() },
+          'application/json': { schema: z.object({}).loose().describe('A source map') },
+        },
+      },
+      404: problem(PROBLEMS.notFound, 'No such asset, or the dashboard was not built'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
     path: '/healthz',
     tags: ['operations'],
     summary: 'Liveness: the process answers',
@@ -713,9 +776,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       if (operation.security) {
         const scope = scopeFor(method, path);
         operation.security = operation.security.map((requirement) =>
-          Object.fromEntries(Object.keys(requirement).map((scheme) => [scheme, [scope]])),
+          Object.fromEntries(Object.keys(requirement).map((scheme) => [scheme, scope === null ? [] : [scope]])),
         );
-        operation.description = `${operation.description ? `${operation.description}\n\n` : ''}Needs an API key with the \`${scope}\` scope.`;
+        const needs = scope === null ? 'Any API key, or none.' : `Needs an API key with the \`${scope}\` scope.`;
+        operation.description = `${operation.description ? `${operation.description}\n\n` : ''}${needs}`;
       }
       addExample(operation, OPENAPI_EXAMPLES[`${method} ${path}`]);
     }

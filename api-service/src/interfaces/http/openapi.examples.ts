@@ -85,7 +85,7 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   },
   'get /api/v1/activities/{eventId}': {
     parameters: { eventId: EVENT_ID },
-    response: { status: '200', body: storedActivity },
+    response: { status: '200', body: { ...storedActivity, receipt: RECEIPT } },
   },
   'get /api/v1/users/{userId}/activities': {
     parameters: { userId: 'user_42', sort: 'asc', limit: 50 },
@@ -233,4 +233,9 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'get /openapi.json': { response: { status: '200', body: { openapi: '3.1.0' } } },
   'get /docs': { response: { status: '200', body: '<!doctype html>…' } },
   'get /docs/{asset}': { parameters: { asset: 'swagger-ui.css' } },
+  'get /api/v1/whoami': {
+    response: { status: '200', body: { authentication: 'api-key', keyId: '9f86d081884c', scopes: ['read', 'admin'] } },
+  },
+  'get /dashboard': { response: { status: '200', body: '<!doctype html>…' } },
+  'get /dashboard/{asset}': { parameters: { asset: 'dashboard.js' } },
 };

@@ -8,7 +8,9 @@ import {
   LogFormatSchema,
   LogLevelSchema,
   MongoDbSchema,
+  MinIsrSchema,
   MongoUrlSchema,
+  ReplicationFactorSchema,
   topicNameSchema,
 } from '@uap/shared';
 import { z } from 'zod';
@@ -23,6 +25,8 @@ export const WorkerConfigSchema = z
     CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
     ACTIVITIES_TOPIC: ActivitiesTopicSchema,
     ACTIVITIES_TOPIC_PARTITIONS: positiveInt(6),
+    ACTIVITIES_TOPIC_REPLICATION_FACTOR: ReplicationFactorSchema,
+    ACTIVITIES_TOPIC_MIN_ISR: MinIsrSchema,
     DLQ_TOPIC: topicNameSchema(DEFAULT_TOPICS.deadLetter),
     // The broker's group.min.session.timeout.ms (6 s by default) is the floor.
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),

@@ -5,7 +5,10 @@ import type { ActivityDocument } from './activity.model';
 import { MongoActivityRepository, toActivityDocument } from './mongo-activity.repository';
 
 /** Only insertMany is used; the fake replays what the driver (through Mongoose) reports. */
-function repositoryWhoseInsertMany(behaviour: (docs: ActivityDocument[]) => Promise<unknown>) {
+function repositoryWhoseInsertMany(
+  behaviour: (docs: ActivityDocument[]) => Promise<unknown>,
+  options: ConstructorParameters<typeof MongoActivityRepository>[1] = {},
+) {
   const calls: Array<{ docs: ActivityDocument[]; options: unknown }> = [];
   const model = {
     insertMany: (docs: ActivityDocument[], options: unknown) => {
@@ -13,7 +16,7 @@ function repositoryWhoseInsertMany(behaviour: (docs: ActivityDocument[]) => Prom
       return behaviour(docs);
     },
   } as unknown as Model<ActivityDocument>;
-  return { repository: new MongoActivityRepository(model), calls };
+  return { repository: new MongoActivityRepository(model, options), calls };
 }
 
 function bulkWriteError(writeErrors: unknown): Error {
@@ -30,6 +33,34 @@ const anActivity = (overrides: Partial<ActivityEvent> = {}) => ({
 });
 
 describe('MongoActivityRepository', () => {
+  it('when the store is a replica set, then every insert carries w:"majority"; on a standalone, no write concern', async () => {
+    const majority = { w: 'majority' as const, wtimeoutMS: 10_000 };
+    const replicaSet = repositoryWhoseInsertMany(async (docs) => ({ insertedCount: docs.length }), {
+      writeConcern: majority,
+    });
+    const standalone = repositoryWhoseInsertMany(async (docs) => ({ insertedCount: docs.length }));
+
+    await replicaSet.repository.insertNew([anActivity()], persistedAt);
+    await standalone.repository.insertNew([anActivity()], persistedAt);
+
+    expect(replicaSet.calls[0]!.options).toMatchObject({ ordered: false, writeConcern: majority });
+    expect(standalone.calls[0]!.options).not.toHaveProperty('writeConcern');
+  });
+
+  it('when the majority does not confirm in time, then the insert is an outage (retried, offsets not committed)', async () => {
+    const { repository } = repositoryWhoseInsertMany(async () => {
+      throw Object.assign(new Error('waiting for replication timed out'), {
+        name: 'MongoBulkWriteError',
+        writeConcernError: { code: 64, errmsg: 'waiting for replication timed out' },
+        writeErrors: [],
+      });
+    });
+
+    await expect(repository.insertNew([anActivity()], persistedAt)).rejects.toMatchObject({
+      name: 'StoreUnavailableError',
+    });
+  });
+
   it('when events are written, then one unordered lean insertMany carries them with Dates', async () => {
     const { repository, calls } = repositoryWhoseInsertMany(async (docs) => ({ insertedCount: docs.length }));
     const copy = anActivity({ sessionId: 's-1' });

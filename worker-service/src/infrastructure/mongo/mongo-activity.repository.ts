@@ -1,4 +1,4 @@
-import type { Model } from 'mongoose';
+import type { Model, mongo } from 'mongoose';
 import type {
   ActivityRepository,
   EventCopy,
@@ -82,13 +82,26 @@ function isTransient(err: ServerErrorLike): boolean {
  * connections, timeouts, server selection) and the known transient codes are an outage.
  */
 export class MongoActivityRepository implements ActivityRepository {
-  constructor(private readonly model: Model<ActivityDocument>) {}
+  private readonly writeOptions: { writeConcern?: mongo.WriteConcernSettings };
+
+  /** `writeConcern`: w:"majority" on a replica set (store-topology.ts), else the server's default. */
+  constructor(
+    private readonly model: Model<ActivityDocument>,
+    options: { writeConcern?: mongo.WriteConcernSettings } = {},
+  ) {
+    this.writeOptions = options.writeConcern ? { writeConcern: options.writeConcern } : {};
+  }
 
   async insertNew(copies: readonly EventCopy[], persistedAt: Date): Promise<InsertOutcome> {
     const docs = copies.map((copy) => toActivityDocument(copy, persistedAt));
     try {
       // lean: the documents are built above from validated events; skip hydration and casting.
-      const result = await this.model.insertMany(docs, { ordered: false, lean: true, rawResult: true });
+      const result = await this.model.insertMany(docs, {
+        ordered: false,
+        lean: true,
+        rawResult: true,
+        ...this.writeOptions,
+      });
       return { inserted: result.insertedCount, duplicates: docs.length - result.insertedCount, rejected: [] };
     } catch (err) {
       return this.outcomeOfFailure(err as ServerErrorLike, docs.length);

@@ -1,16 +1,28 @@
 import type { DeadLetterRecord } from '@uap/shared';
-import type { Model } from 'mongoose';
+import type { Model, mongo } from 'mongoose';
 import type { DeadLetterIndex } from '../../application/ports/dead-letter.index.port';
 import { StoreUnavailableError } from '../../application/retriable.errors';
 import { DUPLICATE_KEY, codeOf, writeErrorsOf } from './write-errors';
 
 /** Inserts plus E11000 on the unique letterId, for the same reason as the activities: no upserts on FerretDB. */
 export class MongoDeadLetterIndex implements DeadLetterIndex {
-  constructor(private readonly model: Model<DeadLetterRecord>) {}
+  private readonly writeOptions: { writeConcern?: mongo.WriteConcernSettings };
+
+  constructor(
+    private readonly model: Model<DeadLetterRecord>,
+    options: { writeConcern?: mongo.WriteConcernSettings } = {},
+  ) {
+    this.writeOptions = options.writeConcern ? { writeConcern: options.writeConcern } : {};
+  }
 
   async insertNew(records: readonly DeadLetterRecord[]): Promise<{ inserted: number; duplicates: number }> {
     try {
-      const result = await this.model.insertMany(records, { ordered: false, lean: true, rawResult: true });
+      const result = await this.model.insertMany(records, {
+        ordered: false,
+        lean: true,
+        rawResult: true,
+        ...this.writeOptions,
+      });
       return { inserted: result.insertedCount, duplicates: records.length - result.insertedCount };
     } catch (err) {
       const writeErrors = writeErrorsOf(err);

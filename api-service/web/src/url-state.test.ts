@@ -1,0 +1,67 @@
+import { formatState, listQuery, parseState, statsQuery, type DashboardState } from './url-state';
+
+const TYPES = ['LOGIN', 'SEARCH', 'PURCHASE'];
+const aState = (overrides: Partial<DashboardState> = {}): DashboardState => ({
+  userId: '',
+  types: [],
+  from: null,
+  to: null,
+  cursor: null,
+  range: '24h',
+  bucket: 'hour',
+  ...overrides,
+});
+
+describe('dashboard URL state', () => {
+  it('when a state is written to the URL and read back, then it is the same state', () => {
+    const state = aState({
+      userId: 'alice@example.com',
+      types: ['LOGIN', 'SEARCH'],
+      from: '2026-01-01T10:00:00.000Z',
+      to: '2026-01-02T00:00:00.000Z',
+      cursor: 'eyJ0IjoxfQ',
+      range: '7d',
+      bucket: 'hour',
+    });
+
+    expect(parseState(formatState(state), TYPES)).toEqual(state);
+  });
+
+  it('when the state is the default, then the URL has no query at all', () => {
+    expect(formatState(aState())).toBe('');
+    expect(parseState('', TYPES)).toEqual(aState());
+  });
+
+  it('when the URL was edited by hand, then what does not parse is dropped, not sent to the API', () => {
+    const state = parseState(
+      '?userId=has%20space&type=LOGIN,BOGUS&type=SEARCH&from=yesterday&to=2026-01-01T00:00:00%2B02:00&cursor=$ne&range=5y&bucket=week',
+      TYPES,
+    );
+
+    expect(state).toEqual(
+      aState({ types: ['LOGIN', 'SEARCH'], to: '2025-12-31T22:00:00.000Z', range: '24h', bucket: 'hour' }),
+    );
+  });
+
+  it('when a preset is chosen without a bucket, then its default bucket applies', () => {
+    expect(parseState('?range=1h', TYPES).bucket).toBe('minute');
+    expect(parseState('?range=7d', TYPES).bucket).toBe('day');
+    expect(parseState('?range=7d&bucket=hour', TYPES).bucket).toBe('hour');
+  });
+
+  it('when the table and chart ask the API, then the list query carries the filters and the stats query the range', () => {
+    const state = aState({ userId: 'bob', types: ['LOGIN', 'PURCHASE'], cursor: 'abc', range: '1h', bucket: 'minute' });
+
+    expect(Object.fromEntries(listQuery(state, 25))).toEqual({
+      limit: '25',
+      userId: 'bob',
+      type: 'LOGIN,PURCHASE',
+      cursor: 'abc',
+    });
+    expect(Object.fromEntries(statsQuery(state, Date.parse('2026-01-01T12:00:00Z')))).toEqual({
+      from: '2026-01-01T11:00:00.000Z',
+      to: '2026-01-01T12:00:00.000Z',
+      bucket: 'minute',
+    });
+  });
+});

@@ -1,0 +1,393 @@
+// The page functions below run in the browser (page.evaluate), so they see DOM types.
+/// <reference lib="dom" />
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACTIVITY_TYPES, type ActivityInput } from '@uap/shared';
+import { anActivityInput } from '@uap/shared/testing';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { hashApiKey } from '../api-service/src/domain/api-key';
+import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';
+import { axeViolations, collectPageErrors, launchBrowser, runFolder } from './support/browser';
+import { apiStoreEnv, requiredEnv, uniqueName } from './support/integration';
+import { ServiceProcess } from './support/service-process';
+import { waitUntil } from './support/wait-until';
+import { WorkerProcess } from './support/worker-process';
+
+const KEYS = { all: 'k-dashboard-all', read: 'k-dashboard-read', ingest: 'k-dashboard-ingest' };
+const VIEWPORT = { width: 1280, height: 800 };
+const SEEDED = 120;
+/** Set by `npm run dashboard:screenshot`: the README's picture is regenerated from this run. */
+const README_SCREENSHOT = process.env['DASHBOARD_SCREENSHOT'];
+
+interface Stats {
+  totals: Record<string, number>;
+  total: number;
+}
+
+describe('dashboard in a real browser (Chromium) on the real api, worker, broker and store', () => {
+  const bed = new WorkerTestbed(3);
+  const users = { alice: uniqueName('dash-alice'), bob: uniqueName('dash-bob') };
+  const runDir = runFolder('dashboard');
+  let worker: WorkerProcess;
+  let api: ServiceProcess;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  const call = (path: string, init: RequestInit = {}, key = KEYS.all) =>
+    fetch(`${api.url}${path}`, {
+      ...init,
+      headers: { 'X-API-Key': key, 'Content-Type': 'application/json', ...init.headers },
+    });
+  const post = async (events: ActivityInput[]) => {
+    const res = await call('/api/v1/activities/batch', { method: 'POST', body: JSON.stringify({ events }) });
+    expect([res.status, res.status === 202 ? '' : await res.text()]).toEqual([202, '']);
+  };
+  const listed = async (query: string) =>
+    ((await (await call(`/api/v1/activities?${query}`)).json()) as { data: Array<{ eventId: string }> }).data;
+
+  /** A fresh tab with its own sessionStorage, signed in with `key`; every console error and request URL is kept. */
+  const openDashboard = async (key: string) => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const urls: string[] = [];
+    page.on('request', (request) => urls.push(request.url()));
+    await page.goto(`${api.url}/dashboard`);
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.locator('#main').waitFor({ state: 'visible' });
+    return { page, errors, urls };
+  };
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(runDir, `${name}.png`) });
+
+  beforeAll(async () => {
+    await bed.setUp();
+    worker = await WorkerProcess.start(
+      'dashboard-worker',
+      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli') }),
+    );
+    await worker.waitUntilReady();
+    api = await ServiceProcess.start('api', 'dashboard-api', {
+      KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+      ...apiStoreEnv(),
+      MONGO_DB: bed.dbName,
+      ACTIVITIES_TOPIC: bed.topic,
+      ACTIVITIES_TOPIC_PARTITIONS: String(bed.partitions),
+      WORKER_CONSUMER_GROUP: bed.group,
+      API_KEYS: `${hashApiKey(KEYS.all)}:ingest+read+admin,${hashApiKey(KEYS.read)}:read,${hashApiKey(KEYS.ingest)}:ingest`,
+      NODE_ENV: 'production',
+      RECEIPT_SECRET: 'a-secret-for-the-dashboard-integration-test',
+      FRESHNESS_REFRESH_MS: '250',
+    });
+    await api.waitUntilReady(30_000);
+    browser = await launchBrowser();
+
+    // 120 stored events of two users over the last 18 hours, and one poison message.
+    const now = Date.now();
+    const cycle = ['LOGIN', 'PAGE_VIEW', 'SEARCH', 'PAGE_VIEW', 'PAGE_VIEW', 'CLICK', 'PURCHASE', 'SEARCH'] as const;
+    await post(
+      Array.from({ length: SEEDED }, (_, i) =>
+        anActivityInput({
+          userId: i % 4 === 0 ? users.bob : users.alice,
+          type: cycle[i % cycle.length],
+          occurredAt: new Date(now - 20_000 - i * 9 * 60_000).toISOString(),
+          metadata: { i, query: 'running shoes' },
+        }),
+      ),
+    );
+    await bed.produceRaw([{ key: 'poison', value: '{"this is": not json' }]);
+    await waitUntil(
+      `${SEEDED} events stored and the poison message indexed as a dead letter`,
+      async () => {
+        const stored = await bed.activities.countDocuments({});
+        const letters = (await (await call('/api/v1/dead-letters/stats')).json()) as { total: number };
+        return stored >= SEEDED && letters.total >= 1 ? true : undefined;
+      },
+      { timeoutMs: 45_000, intervalMs: 300, describe: () => `${worker.tail(10)}\n${api.tail(10)}` },
+    );
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await api?.stop();
+    await worker?.stop();
+    await bed.tearDown();
+  });
+
+  it('when a key is entered, then every panel loads with no console error, the key in no URL, and axe finds no serious or critical violation', async () => {
+    const { page, errors, urls } = await openDashboard(KEYS.all);
+
+    await page.locator('#chart-total').waitFor();
+    await page.locator('#activity-table tbody tr').first().waitFor();
+    await page.locator('#dl-list tbody tr[data-letter-id]').first().waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    await page.waitForFunction(() => !/^(–|measuring…)$/.test(document.getElementById('kpi-accepted')!.textContent!), {
+      timeout: 15_000,
+    });
+    expect(await page.locator('#kpi-lag').textContent()).toMatch(/^\d[\d,]* events$/);
+    expect(await page.locator('#kpi-dead-letters').textContent()).toMatch(/^[1-9]/);
+
+    const axe = await axeViolations(page);
+    await shot(page, '01-overview');
+    expect(axe.violations).toEqual([]);
+    expect(axe.rulesPassed).toBeGreaterThan(20);
+    expect(errors).toEqual([]);
+    expect(urls.filter((url) => url.includes(KEYS.all))).toEqual([]);
+    expect(await page.evaluate(() => Object.keys(localStorage).length + document.cookie.length)).toBe(0);
+
+    // The check can fail: an unlabelled field is a critical violation.
+    await page.evaluate(() => document.getElementById('filters')!.append(document.createElement('input')));
+    expect((await axeViolations(page)).violations.map((v) => v.id)).toContain('label');
+  });
+
+  it('when 20 events are posted through the API, then all 20 appear in the live feed within 2 s; paused, they wait', async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    await page.getByText('Live', { exact: true }).waitFor();
+
+    const events = Array.from({ length: 20 }, () => anActivityInput({ userId: users.alice, type: 'CLICK' }));
+    const posted = Date.now();
+    await post(events);
+    await page.waitForFunction(
+      (ids) => ids.every((id) => document.querySelector(`#live-list li[data-event-id="${id}"]`)),
+      events.map((e) => e.eventId),
+      { timeout: 2_000 },
+    );
+    console.log(`[dashboard] 20 posted events shown in the live feed ${Date.now() - posted} ms after the 202`);
+
+    // Keyboard only: the pause button takes Space, the row opens with Enter.
+    await page.locator('#live-toggle').focus();
+    await page.keyboard.press('Space');
+    expect(await page.locator('#live-toggle').getAttribute('aria-pressed')).toBe('true');
+    const whilePaused = Array.from({ length: 5 }, () => anActivityInput({ userId: users.alice, type: 'LOGOUT' }));
+    await post(whilePaused);
+    await page.getByText(/paused, 5 arrived since/).waitFor({ timeout: 5_000 });
+    expect(await page.locator(`#live-list li[data-event-id="${whilePaused[0]!.eventId}"]`).count()).toBe(0);
+    await page.keyboard.press('Space');
+    await page.locator(`#live-list li[data-event-id="${whilePaused[4]!.eventId}"]`).waitFor({ timeout: 2_000 });
+    const summary = page.locator(`#live-list li[data-event-id="${whilePaused[4]!.eventId}"] summary`);
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    expect(await page.locator(`#live-list li[data-event-id="${whilePaused[4]!.eventId}"] pre`).textContent()).toContain(
+      whilePaused[4]!.eventId,
+    );
+    await shot(page, '02-live-feed');
+    expect(errors).toEqual([]);
+  });
+
+  it('when 1,000 events/s arrive for 3 s, then the feed counts them all and keeps at most 200 rows', async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    await page.getByText('Live', { exact: true }).waitFor();
+    // The page's frames while the stream is painted: reported, not asserted (speed is for the bench).
+    await page.evaluate(() => {
+      const w = window as unknown as { gaps: number[]; longTasks: number[] };
+      w.gaps = [];
+      w.longTasks = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({
+        type: 'longtask',
+      });
+      let last = performance.now();
+      const tick = (t: number) => {
+        w.gaps.push(t - last);
+        last = t;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const started = Date.now();
+    for (let tick = 0; tick < 30; tick++) {
+      const due = started + tick * 100;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+      await post(Array.from({ length: 100 }, (_, i) => anActivityInput({ userId: users.alice, metadata: { i } })));
+    }
+    const sentMs = Date.now() - started;
+    await page.getByText(/^3,0\d\d received/).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#live-list li').count()).toBe(200);
+    const { gaps, longTasks } = await page.evaluate(() => {
+      const w = window as unknown as { gaps: number[]; longTasks: number[] };
+      return { gaps: w.gaps, longTasks: w.longTasks };
+    });
+    gaps.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]!);
+    console.log(
+      `[dashboard] 3,000 events posted in ${sentMs} ms: ${gaps.length} frames, between frames p50 ${at(0.5)} ms, ` +
+        `p95 ${at(0.95)} ms, max ${at(1)} ms; ${longTasks.length} main-thread tasks over 50 ms, longest ` +
+        `${Math.round(Math.max(0, ...longTasks))} ms`,
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it("when the chart has drawn, then its totals per type equal the stats endpoint's for the same range, for each preset", async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    for (const preset of ['24 h', '1 h', '7 d']) {
+      const before = await page.locator('#chart').getAttribute('data-to');
+      await page.getByLabel(preset).check();
+      await page.waitForFunction(
+        (previous) => {
+          const chart = document.getElementById('chart')!;
+          return chart.dataset['to'] !== undefined && chart.dataset['to'] !== previous;
+        },
+        preset === '24 h' ? null : before,
+      );
+      const chart = page.locator('#chart');
+      const [from, to, bucket] = await Promise.all(
+        ['data-from', 'data-to', 'data-bucket'].map((name) => chart.getAttribute(name)),
+      );
+      const stats = (await (
+        await call(`/api/v1/activities/stats?from=${from}&to=${to}&bucket=${bucket}`)
+      ).json()) as Stats;
+      const shown: Record<string, number> = {};
+      for (const row of await page.locator('#chart-totals tbody tr[data-type]').all()) {
+        shown[(await row.getAttribute('data-type'))!] = Number(await row.locator('td').getAttribute('data-total'));
+      }
+
+      expect(stats.total).toBeGreaterThan(0);
+      expect(Number(await page.locator('#chart-total').getAttribute('data-total'))).toBe(stats.total);
+      for (const type of ACTIVITY_TYPES) expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
+    }
+    await shot(page, '03-chart-7d');
+    expect(errors).toEqual([]);
+  });
+
+  it('when filters are applied, then they are in the URL, the table obeys them, and a reload or Back restores them', async () => {
+    const { page, errors, urls } = await openDashboard(KEYS.all);
+    await page.locator('#activity-table tbody tr').first().waitFor();
+    const from = new Date(Date.now() - 3_600_000);
+
+    await page.getByLabel('User id').fill(users.bob);
+    await page.getByRole('checkbox', { name: 'LOGIN' }).check();
+    await page.getByRole('checkbox', { name: 'SEARCH' }).check();
+    await page.getByLabel('From (local time)').fill(toLocalInput(from));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/userId=/);
+
+    const url = new URL(page.url());
+    expect(url.searchParams.get('userId')).toBe(users.bob);
+    expect(url.searchParams.getAll('type').sort()).toEqual(['LOGIN', 'SEARCH']);
+    expect(new Date(url.searchParams.get('from')!).getTime()).toBe(Math.floor(from.getTime() / 1000) * 1000);
+    const expected = await listed(
+      `userId=${users.bob}&type=LOGIN,SEARCH&from=${url.searchParams.get('from')}&limit=25`,
+    );
+    const rows = async () =>
+      page.locator('#activity-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event-id')));
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#activity-table tbody tr').length === n,
+      expected.length,
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await rows()).toEqual(expected.map((e) => e.eventId));
+
+    await page.reload();
+    await page.locator('#main').waitFor({ state: 'visible' });
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#activity-table tbody tr').length === n,
+      expected.length,
+    );
+    expect(await page.getByLabel('User id').inputValue()).toBe(users.bob);
+    expect(await page.getByRole('checkbox', { name: 'LOGIN' }).isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: 'PAGE_VIEW' }).isChecked()).toBe(false);
+    expect(await page.getByLabel('From (local time)').inputValue()).toBe(toLocalInput(from));
+    expect(await rows()).toEqual(expected.map((e) => e.eventId));
+    await shot(page, '04-filtered');
+
+    await page.goBack();
+    await page.waitForFunction(() => (document.getElementById('filter-user') as HTMLInputElement).value === '');
+    expect(new URL(page.url()).search).toBe('');
+    expect(urls.filter((u) => u.includes(KEYS.all))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('when a row is opened, then the dialog shows the event and its receipt: persisted, with its partition and offset', async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    const first = page.locator('#activity-table tbody tr').first();
+    await first.waitFor();
+    const eventId = await first.getAttribute('data-event-id');
+
+    await first.getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#event-receipt[data-status]').waitFor();
+
+    expect(await page.locator('#event-json').textContent()).toContain(`"eventId": "${eventId}"`);
+    expect(await page.locator('#event-receipt').getAttribute('data-status')).toBe('persisted');
+    expect(await page.locator('#event-receipt').textContent()).toMatch(/^Persisted at .+ partition \d+, offset \d+/);
+    await shot(page, '05-event-receipt');
+    await page.keyboard.press('Escape');
+    expect(await page.locator('#event-dialog').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  it('when a message fails in the worker, then its dead letter shows in the panel, and a dry run counts it as still failing', async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    const row = page.locator('#dl-list tbody tr[data-letter-id]').first();
+    await row.waitFor();
+
+    expect(await row.locator('td').nth(1).textContent()).toBe('invalid-json');
+    expect(await page.locator('#dl-reasons tr[data-reason="invalid-json"] td').textContent()).toBe('1');
+    await page.getByLabel('Letters with reason').selectOption('invalid-json');
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.getByText(/^Dry run \w+: 1 letters checked, 0 would pass; still failing: invalid-json: 1/).waitFor({
+      timeout: 15_000,
+    });
+    expect(await page.getByRole('button', { name: 'Replay' }).isDisabled()).toBe(true);
+    await shot(page, '06-dead-letters');
+    expect(errors).toEqual([]);
+  });
+
+  it('when a key lacks a scope, then the page hides what it cannot use and still logs no error', async () => {
+    const reader = await openDashboard(KEYS.read);
+    await reader.page.locator('#activity-table tbody tr').first().waitFor();
+    expect(await reader.page.locator('#dead-letters-panel').isVisible()).toBe(false);
+    expect(await reader.page.locator('#kpi-dead-letters').isVisible()).toBe(false);
+    expect(await reader.page.locator('#chart-panel').isVisible()).toBe(true);
+    expect(await reader.page.locator('#key-scopes').textContent()).toMatch(/: read$/);
+    await shot(reader.page, '07-read-key');
+
+    const ingester = await openDashboard(KEYS.ingest);
+    await ingester.page.getByRole('alert').waitFor();
+    expect(await ingester.page.getByRole('alert').textContent()).toMatch(/neither the read nor the admin scope/);
+    expect(await ingester.page.locator('#live-panel').isVisible()).toBe(false);
+    expect(await ingester.page.locator('#kpis').isVisible()).toBe(false);
+    expect(await ingester.page.locator('#table-panel').isVisible()).toBe(false);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect([...reader.errors, ...ingester.errors]).toEqual([]);
+  });
+
+  it('when the suite has run, then the whole dashboard at 1280×800 is captured (the README picture)', async () => {
+    const { page, errors } = await openDashboard(KEYS.all);
+    await page.locator('#chart-total').waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    const events = Array.from({ length: 30 }, (_, i) =>
+      anActivityInput({ userId: i % 3 === 0 ? users.bob : users.alice, type: i % 2 ? 'PAGE_VIEW' : 'LOGIN' }),
+    );
+    await post(events);
+    await page.locator(`#live-list li[data-event-id="${events[29]!.eventId}"]`).waitFor({ timeout: 2_000 });
+    await page.waitForFunction(() => /^\d/.test(document.getElementById('kpi-accepted')!.textContent!), null, {
+      timeout: 15_000,
+    });
+
+    await shot(page, '08-readme');
+    if (README_SCREENSHOT) copyFileSync(join(runDir, '08-readme.png'), README_SCREENSHOT);
+    expect(errors).toEqual([]);
+  });
+
+  it('when a wrong key is entered, then the page says so and asks again', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${api.url}/dashboard`);
+    await page.getByLabel('API key').fill('not-a-key');
+    await page.getByRole('button', { name: 'Use key' }).click();
+
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/The key was refused/);
+    expect(await page.getByLabel('API key').isVisible()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+});
+
+/** A datetime-local value in the browser's zone (the test's zone: both run on this machine). */
+function toLocalInput(date: Date): string {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
+}
