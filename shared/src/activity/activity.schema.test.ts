@@ -24,6 +24,12 @@ describe('activity input schema', () => {
     expect(issuesOf({ userId: 'u', type: 'LOGOUT' })).toEqual([]);
   });
 
+  it('when a SEARCH query is 512 characters outside the BMP, then it parses (lengths count characters, as the schema does)', () => {
+    expect(issuesOf(anActivityInput({ type: 'SEARCH', metadata: { query: '𝒒'.repeat(512) } }))).toEqual([]);
+    expect(issuesOf(anActivityInput({ type: 'LOGIN', metadata: { method: '🔑'.repeat(64) } }))).toEqual([]);
+    expect(issuesOf(anActivityInput({ type: 'SEARCH', metadata: { query: '𝒒'.repeat(513) } }))).toHaveLength(1);
+  });
+
   it.each([
     ['an empty userId', { userId: '' }, 'userId'],
     ['a userId of 129 chars', { userId: 'a'.repeat(129) }, 'userId'],

@@ -122,12 +122,24 @@ export const MetadataSchema = z
 
 type TypedMetadata = { type: ActivityType; metadata?: Record<string, unknown> | undefined };
 
+/**
+ * Length in characters (code points), as JSON Schema's minLength/maxLength count: String#length counts
+ * UTF-16 units, so an emoji would count twice and a string the published schema allows would be refused.
+ */
+function lengthWithin(text: string, min: number, max: number): boolean {
+  if (text.length < min) return false;
+  if (text.length <= max) return true;
+  let count = 0;
+  for (const _ of text) if (++count > max) return false;
+  return count >= min;
+}
+
 /** Per-type metadata rules. Unknown extra keys are allowed: clients attach their own context. */
 function checkTypeRules(activity: TypedMetadata, ctx: z.RefinementCtx): void {
   const metadata = activity.metadata ?? {};
   if (activity.type === 'SEARCH') {
     const query = metadata['query'];
-    if (typeof query !== 'string' || query.length < 1 || query.length > ACTIVITY_LIMITS.searchQueryMaxLength) {
+    if (typeof query !== 'string' || !lengthWithin(query, 1, ACTIVITY_LIMITS.searchQueryMaxLength)) {
       ctx.addIssue({
         code: 'custom',
         path: ['metadata', 'query'],
@@ -137,7 +149,7 @@ function checkTypeRules(activity: TypedMetadata, ctx: z.RefinementCtx): void {
   }
   if (activity.type === 'LOGIN') {
     const { method, success } = metadata;
-    if (method !== undefined && (typeof method !== 'string' || method.length < 1 || method.length > 64)) {
+    if (method !== undefined && (typeof method !== 'string' || !lengthWithin(method, 1, 64))) {
       ctx.addIssue({ code: 'custom', path: ['metadata', 'method'], message: 'must be a string of 1-64 characters' });
     }
     if (success !== undefined && typeof success !== 'boolean') {
