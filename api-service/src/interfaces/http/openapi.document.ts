@@ -75,6 +75,20 @@ const BatchAcceptedSchema = z
       .describe('The highest offset per partition this request touched: send it as X-Consistency-Token on a read.'),
   })
   .meta({ id: 'BatchAccepted' });
+/** One Server-Sent Event of the live stream, as a client's parser sees it (comments are not events). */
+const StreamEventSchema = z
+  .strictObject({
+    event: z.enum(['activity', 'dropped', 'reset', 'reconnect']),
+    id: z.string().optional().describe('activity and reset: the resume position (send it back as Last-Event-ID)'),
+    data: z
+      .string()
+      .describe(
+        'JSON. activity: an Activity (as the list shows it, without persistedAt); dropped: {count}; ' +
+          'reset: {reason}; reconnect: {reason, retryMs}',
+      ),
+    retry: z.int().min(0).optional().describe('The reconnect delay hint, in ms'),
+  })
+  .meta({ id: 'StreamEvent' });
 const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 const ReadinessSchema = z
   .strictObject({
@@ -466,7 +480,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       ...(security ? { security } : {}),
       request: { query: STREAM_PARAMS.stream },
       responses: {
-        200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+        200: {
+          description: 'The event stream; the schema is that of one event (its fields as parsed by EventSource)',
+          content: { 'text/event-stream': { schema: StreamEventSchema } },
+        },
         400: BAD_QUERY,
         429: problem(
           PROBLEMS.tooManyRequests,

@@ -152,7 +152,11 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
     parameters: { type: ['LOGIN', 'LOGOUT'] },
     response: {
       status: '200',
-      body: `id: W1swLDQyXV0\nevent: activity\ndata: ${JSON.stringify({ ...storedActivity, persistedAt: undefined })}\n\n`,
+      body: {
+        event: 'activity',
+        id: 'W1swLDQyXV0',
+        data: JSON.stringify({ ...storedActivity, persistedAt: undefined }),
+      },
     },
   },
   'post /api/v1/stream-tickets': {
