@@ -5,6 +5,7 @@ import { check, deliveryChecks, tally, type Check, type Ledger, type ScenarioRes
 import type { ChaosServices } from './chaos-services';
 import { IngestClient } from './ingest-client';
 import { fullyReplicated, type KafkaInspector } from './kafka-inspector';
+import { LoadDriver } from './load-driver';
 import { ServiceProcess } from '../../test/support/service-process';
 import { formatOutcomes, summarizeAttempts } from './response-stats';
 import { scanStoredEventIds } from './store-audit';
@@ -170,6 +171,21 @@ export class ScenarioKit {
   async ensureServicesUp(): Promise<void> {
     await this.env.services.startKafka();
     await this.env.services.startStore();
+  }
+
+  /**
+   * The start every cluster scenario shares: an api and a worker on the cluster, the replication their
+   * topics got (checked), and 1,000 events/s in batches of 100 running for `warmupMs` before the fault.
+   */
+  async clusterUnderLoad(warmupMs: number) {
+    const api = await this.startApi();
+    await this.startWorker('worker-1');
+    const replication = await this.replicationChecks();
+    const client = this.client(api);
+    const load = new LoadDriver(client, { eventsPerSecond: 1_000, batchSize: 100, concurrency: 4 });
+    load.start();
+    await sleep(warmupMs);
+    return { api, client, load, replication };
   }
 
   /** Cluster scenarios: the topics the api and worker created carry the replication they should (RF 3, min ISR 2). */

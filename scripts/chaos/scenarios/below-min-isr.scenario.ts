@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../../../test/support/wait-until';
 import { check, type ScenarioResult } from '../accounting';
-import { LoadDriver } from '../load-driver';
 import { firstAcceptedAfter, formatOutcomes, summarizeAttempts } from '../response-stats';
 import type { ScenarioKit } from '../scenario-kit';
 import { CHAOS_SETTINGS, clientChecks, seconds } from '../scenario-kit';
@@ -16,13 +15,7 @@ const STOPPED = [2, 3] as const;
  * they return, 202s resume, the replicas catch up and every 202'd event is stored.
  */
 export async function belowMinIsr(kit: ScenarioKit): Promise<ScenarioResult> {
-  const api = await kit.startApi();
-  await kit.startWorker('worker-1');
-  const replication = await kit.replicationChecks();
-  const client = kit.client(api);
-  const load = new LoadDriver(client, { eventsPerSecond: 1_000, batchSize: 100, concurrency: 4 });
-  load.start();
-  await sleep(5_000);
+  const { client, load, replication } = await kit.clusterUnderLoad(5_000);
 
   const stopping = Date.now();
   for (const node of STOPPED) await kit.env.services.stopKafka(node);

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../../../test/support/wait-until';
 import { check, type ScenarioResult } from '../accounting';
 import { busiestLeader } from '../kafka-inspector';
-import { LoadDriver } from '../load-driver';
 import { firstAcceptedAfter, formatOutcomes, summarizeAttempts } from '../response-stats';
 import type { ScenarioKit } from '../scenario-kit';
 import { CHAOS_SETTINGS, clientChecks, seconds } from '../scenario-kit';
@@ -18,13 +17,7 @@ const DEGRADED_MS = 10_000;
  * event is stored exactly once.
  */
 export async function leaderKill(kit: ScenarioKit): Promise<ScenarioResult> {
-  const api = await kit.startApi();
-  await kit.startWorker('worker-1');
-  const replication = await kit.replicationChecks();
-  const client = kit.client(api);
-  const load = new LoadDriver(client, { eventsPerSecond: 1_000, batchSize: 100, concurrency: 4 });
-  load.start();
-  await sleep(6_000);
+  const { client, load, replication } = await kit.clusterUnderLoad(6_000);
 
   const before = await kit.env.inspector.partitions(kit.topic);
   const victim = busiestLeader(before);

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { check, type ScenarioResult } from '../accounting';
-import { LoadDriver } from '../load-driver';
 import { formatOutcomes, summarizeAttempts } from '../response-stats';
 import type { ScenarioKit } from '../scenario-kit';
 import { CHAOS_SETTINGS, clientChecks, seconds } from '../scenario-kit';
@@ -13,13 +12,7 @@ const NODES = [1, 2, 3] as const;
  * until every replica is back in sync. Under load, nothing 202'd may be lost.
  */
 export async function rollingRestart(kit: ScenarioKit): Promise<ScenarioResult> {
-  const api = await kit.startApi();
-  await kit.startWorker('worker-1');
-  const replication = await kit.replicationChecks();
-  const client = kit.client(api);
-  const load = new LoadDriver(client, { eventsPerSecond: 1_000, batchSize: 100, concurrency: 4 });
-  load.start();
-  await sleep(5_000);
+  const { client, load, replication } = await kit.clusterUnderLoad(5_000);
 
   const began = Date.now();
   const steps: string[] = [];
