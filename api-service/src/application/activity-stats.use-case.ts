@@ -44,7 +44,7 @@ export class ActivityStatsUseCase {
     const horizon = this.config.retentionDays > 0 ? this.now().getTime() - this.config.retentionDays * 86_400_000 : 0;
     const from = new Date(Math.min(Math.max(query.from.getTime(), horizon), query.to.getTime()));
     const { to, bucket } = query;
-    const tally = new StatsTally(bucket, query.types);
+    const tally = new StatsTally(from, to, bucket, query.types);
     const base = { from, to, bucket };
     const rollups = this.deps.rollups;
     if (query.userId !== undefined || rollups === undefined) {
@@ -67,10 +67,9 @@ export class ActivityStatsUseCase {
     const end = wholeTo.getTime();
     for (const { hour, type, minutes } of hours) {
       if (!tally.wants(type)) continue;
-      for (let minute = 0; minute < minutes.length; minute++) {
-        const at = hour + minute * MS_PER_MINUTE;
-        if (at >= first && at < end) tally.add(at, type, minutes[minute]);
-      }
+      const low = Math.max(0, (first - hour) / MS_PER_MINUTE);
+      const high = Math.min(minutes.length, (end - hour) / MS_PER_MINUTE);
+      for (let minute = low; minute < high; minute++) tally.add(hour + minute * MS_PER_MINUTE, type, minutes[minute]);
     }
     return {
       ...base,

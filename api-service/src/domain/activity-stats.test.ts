@@ -11,26 +11,33 @@ describe('stats buckets', () => {
   });
 
   it('when events are tallied, then each lands in the UTC bucket containing it, whatever offset it was written with', () => {
-    const tally = new StatsTally('day');
+    const tally = new StatsTally(t('2026-03-28T12:00:00Z'), t('2026-03-30T00:00:00Z'), 'day');
     tally.add(t('2026-03-29T01:30:00+02:00'), 'LOGIN'); // 2026-03-28T23:30Z
     tally.add(t('2026-03-29T00:00:00Z'), 'LOGIN');
     tally.add(t('2026-03-29T23:59:59.999Z'), 'SEARCH');
     const result = tally.result();
-    expect(result.buckets.map((b) => [b.start.toISOString(), b.counts, b.total])).toEqual([
-      ['2026-03-28T00:00:00.000Z', { LOGIN: 1 }, 1],
-      ['2026-03-29T00:00:00.000Z', { LOGIN: 1, SEARCH: 1 }, 2],
-    ]);
+    expect(result.start).toEqual(t('2026-03-28T00:00:00Z'));
+    expect(result.bucketCount).toBe(2);
+    expect(result.series).toEqual({ LOGIN: [1, 1], SEARCH: [0, 1] });
     expect(result.totals).toEqual({ LOGIN: 2, SEARCH: 1 });
     expect(result.total).toBe(3);
   });
 
-  it('when types are asked for, then others are left out and asked types without events show 0 in totals', () => {
-    const tally = new StatsTally('hour', ['SEARCH', 'PURCHASE']);
+  it('when types are asked for, then others are left out and asked types without events are all zeros', () => {
+    const tally = new StatsTally(t('2026-01-01T10:00:00Z'), t('2026-01-01T12:00:00Z'), 'hour', ['SEARCH', 'PURCHASE']);
     tally.add(t('2026-01-01T10:00:00Z'), 'LOGIN');
-    tally.add(t('2026-01-01T10:00:00Z'), 'SEARCH', 4);
+    tally.add(t('2026-01-01T11:59:59Z'), 'SEARCH', 4);
     const result = tally.result();
     expect(result.types).toEqual(['SEARCH', 'PURCHASE']);
+    expect(result.series).toEqual({ SEARCH: [0, 4], PURCHASE: [0, 0] });
     expect(result.totals).toEqual({ SEARCH: 4, PURCHASE: 0 });
-    expect(result.buckets).toHaveLength(1);
+  });
+
+  it('when a count falls outside the range tallied, then it throws instead of landing in a wrong bucket', () => {
+    const tally = new StatsTally(t('2026-01-01T10:00:30Z'), t('2026-01-01T10:02:00Z'), 'minute');
+    expect(() => tally.add(t('2026-01-01T09:59:59Z'), 'LOGIN')).toThrow(RangeError);
+    expect(() => tally.add(t('2026-01-01T10:02:00Z'), 'LOGIN')).toThrow(RangeError);
+    tally.add(t('2026-01-01T10:00:00Z'), 'LOGIN'); // the partial first bucket starts before from
+    expect(tally.result().series).toEqual({ LOGIN: [1, 0] });
   });
 });

@@ -22,12 +22,6 @@ export interface StatsQuery {
   readonly userId?: string;
 }
 
-export interface StatsBucketCounts {
-  readonly start: Date;
-  readonly counts: Partial<Record<ActivityType, number>>;
-  readonly total: number;
-}
-
 /**
  * `rollups`: the worker's per-minute counts (the partial minutes at unaligned ends counted from events).
  * `events`: counted from the stored events themselves (a userId filter).
@@ -38,8 +32,13 @@ export interface ActivityStats {
   readonly from: Date;
   readonly to: Date;
   readonly bucket: StatsBucket;
+  /** The first bucket's start: the UTC bucket boundary at or before `from`. */
+  readonly start: Date;
+  /** Every bucket [from, to) touches, empty ones included: `series[type][i]` counts [start + i × bucket, + bucket). */
+  readonly bucketCount: number;
   readonly types: readonly ActivityType[];
-  readonly buckets: readonly StatsBucketCounts[];
+  /** One dense array of `bucketCount` counts per entry of `types`. */
+  readonly series: Partial<Record<ActivityType, readonly number[]>>;
   readonly totals: Partial<Record<ActivityType, number>>;
   readonly total: number;
   readonly source: StatsSource;
@@ -66,51 +65,60 @@ export function bucketCountOf(from: Date, to: Date, bucket: StatsBucket): number
 const TYPE_INDEX = new Map<ActivityType, number>(ACTIVITY_TYPES.map((type, i) => [type, i]));
 
 /**
- * Adds counts into their buckets and types, then answers in bucket order with only non-empty buckets.
- * Per bucket one array indexed by type: a day of minutes is 11,520 additions on the request path.
+ * Adds counts into dense per-type arrays indexed by bucket, the shape of the answer itself: a day of minutes
+ * from the rollups is 11,520 array additions, and the answer is a few numbers per bucket, not an object each.
  */
 export class StatsTally {
-  private readonly byBucket = new Map<number, number[]>();
+  readonly start: number;
+  readonly bucketCount: number;
   private readonly size: number;
+  private readonly byType: Array<number[] | undefined>;
+  private readonly wanted: boolean[];
 
   constructor(
+    from: Date,
+    to: Date,
     readonly bucket: StatsBucket,
     readonly types?: readonly ActivityType[],
   ) {
     this.size = BUCKET_MS[bucket];
+    this.start = floorTo(from, this.size).getTime();
+    this.bucketCount = bucketCountOf(from, to, bucket);
+    this.byType = ACTIVITY_TYPES.map(() => undefined);
+    this.wanted = ACTIVITY_TYPES.map((type) => types === undefined || types.includes(type));
   }
 
   wants(type: ActivityType): boolean {
-    return this.types === undefined || this.types.includes(type);
+    return this.wanted[TYPE_INDEX.get(type)!]!;
   }
 
+  /** `at` must lie in the range the tally was made for: anything else is a reader's bug, so it throws. */
   add(at: Date | number, type: ActivityType, count = 1): void {
-    if (count === 0 || !this.wants(type)) return;
+    const t = TYPE_INDEX.get(type)!;
+    if (count === 0 || !this.wanted[t]) return;
     const ms = typeof at === 'number' ? at : at.getTime();
-    const start = ms - (((ms % this.size) + this.size) % this.size);
-    let counts = this.byBucket.get(start);
-    if (!counts) this.byBucket.set(start, (counts = new Array<number>(ACTIVITY_TYPES.length).fill(0)));
-    counts[TYPE_INDEX.get(type)!]! += count;
+    const index = Math.floor((ms - this.start) / this.size);
+    if (index < 0 || index >= this.bucketCount) {
+      throw new RangeError(`${new Date(ms).toISOString()} lies outside the ${this.bucketCount} buckets tallied`);
+    }
+    const counts = (this.byType[t] ??= new Array<number>(this.bucketCount).fill(0));
+    counts[index]! += count;
   }
 
-  result(): Pick<ActivityStats, 'types' | 'buckets' | 'totals' | 'total'> {
-    const totals = new Array<number>(ACTIVITY_TYPES.length).fill(0);
-    const buckets: StatsBucketCounts[] = [];
-    for (const start of [...this.byBucket.keys()].sort((a, b) => a - b)) {
-      const byType = this.byBucket.get(start)!;
-      const counts: Partial<Record<ActivityType, number>> = {};
-      let total = 0;
-      byType.forEach((count, i) => {
-        if (count === 0) return;
-        counts[ACTIVITY_TYPES[i]!] = count;
-        total += count;
-        totals[i]! += count;
-      });
-      if (total > 0) buckets.push({ start: new Date(start), counts, total });
-    }
-    const types = ACTIVITY_TYPES.filter((type, i) => totals[i]! > 0 || this.types?.includes(type));
-    const totalsRecord: Partial<Record<ActivityType, number>> = {};
-    for (const type of types) totalsRecord[type] = totals[TYPE_INDEX.get(type)!]!;
-    return { types, buckets, totals: totalsRecord, total: buckets.reduce((sum, b) => sum + b.total, 0) };
+  result(): Pick<ActivityStats, 'start' | 'bucketCount' | 'types' | 'series' | 'totals' | 'total'> {
+    const series: Partial<Record<ActivityType, readonly number[]>> = {};
+    const totals: Partial<Record<ActivityType, number>> = {};
+    const types: ActivityType[] = [];
+    let total = 0;
+    ACTIVITY_TYPES.forEach((type, t) => {
+      const counts = this.byType[t];
+      const sum = counts ? counts.reduce((a, b) => a + b, 0) : 0;
+      if (sum === 0 && !this.types?.includes(type)) return;
+      types.push(type);
+      series[type] = counts ?? new Array<number>(this.bucketCount).fill(0);
+      totals[type] = sum;
+      total += sum;
+    });
+    return { start: new Date(this.start), bucketCount: this.bucketCount, types, series, totals, total };
   }
 }

@@ -30,8 +30,11 @@ export interface ActivityStats {
   from: string;
   to: string;
   bucket: Bucket;
+  /** The first bucket's start; `series[type][i]` counts the bucket starting `i` buckets later. */
+  start: string;
+  bucketCount: number;
   types: string[];
-  buckets: Array<{ start: string; counts: Record<string, number>; total: number }>;
+  series: Record<string, number[]>;
   totals: Record<string, number>;
   total: number;
   source: 'rollups' | 'events';

@@ -33,7 +33,7 @@ export class CountsChart {
       const inexact = stats.exact === false ? `; not exact: ${stats.inexactReason ?? 'rollups incomplete'}` : '';
       setStatus(
         this.nodes.status,
-        `${formatCount(stats.total)} events, ${stats.buckets.length} non-empty ${stats.bucket} buckets (from ${stats.source})${inexact}`,
+        `${formatCount(stats.total)} events in ${formatCount(stats.bucketCount)} ${stats.bucket} buckets (from ${stats.source})${inexact}`,
         stats.exact === false ? 'error' : 'ok',
       );
     } catch (err) {

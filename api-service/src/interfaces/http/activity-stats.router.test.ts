@@ -29,7 +29,7 @@ function appWith() {
 }
 
 describe('GET /api/v1/activities/stats', () => {
-  it('when asked for minute buckets with a type list, then it answers the documented shape with only non-empty buckets', async () => {
+  it('when asked for minute buckets with a type list, then it answers the documented shape, one dense series per type', async () => {
     const res = await request(appWith())
       .get(STATS_PATH)
       .query({ from: '2026-01-01T10:00:30Z', to: '2026-01-01T11:00:00Z', bucket: 'minute', type: 'LOGIN,SEARCH' })
@@ -38,11 +38,13 @@ describe('GET /api/v1/activities/stats', () => {
       from: '2026-01-01T10:00:30.000Z',
       to: '2026-01-01T11:00:00.000Z',
       bucket: 'minute',
+      start: '2026-01-01T10:00:00.000Z',
+      bucketCount: 60,
       types: ['LOGIN', 'SEARCH'],
-      buckets: [
-        { start: '2026-01-01T10:00:00.000Z', counts: { SEARCH: 1 }, total: 1 },
-        { start: '2026-01-01T10:02:00.000Z', counts: { LOGIN: 1 }, total: 1 },
-      ],
+      series: {
+        LOGIN: [0, 0, 1, ...new Array<number>(57).fill(0)],
+        SEARCH: [1, ...new Array<number>(59).fill(0)],
+      },
       totals: { LOGIN: 1, SEARCH: 1 },
       total: 2,
       source: 'rollups',

@@ -1,4 +1,4 @@
-import { ActivityTypeSchema, IsoDateTimeSchema } from '@uap/shared';
+import { ActivityTypeSchema, IsoDateTimeSchema, type ActivityType } from '@uap/shared';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivityStatsUseCase } from '../../application/activity-stats.use-case';
@@ -46,18 +46,21 @@ export const ActivityStatsDtoSchema = z
     from: IsoDateTimeSchema.describe('The range counted (inclusive); later than asked when retention clamped it.'),
     to: IsoDateTimeSchema.describe('The range counted (exclusive).'),
     bucket: z.enum(STATS_BUCKETS),
+    start: IsoDateTimeSchema.describe('The first bucket’s UTC start: the bucket boundary at or before `from`.'),
+    bucketCount: z
+      .int()
+      .min(0)
+      .max(STATS_LIMITS.maxBuckets)
+      .describe('Every bucket [from, to) touches, empty ones included; the first and last may be partial.'),
     types: z
       .array(ActivityTypeSchema)
-      .describe('Types with a count in the range, plus those asked for with `type` (then with 0 in totals).'),
-    buckets: z
-      .array(
-        z.strictObject({
-          start: IsoDateTimeSchema.describe('The bucket’s UTC start; the first bucket may start before `from`.'),
-          counts: CountsSchema.describe('Per type; types without events are left out.'),
-          total: z.int().min(1),
-        }),
-      )
-      .describe('Only buckets with events, in time order.'),
+      .describe('Types with a count in the range, plus those asked for with `type` (then all zeros).'),
+    series: z
+      .partialRecord(ActivityTypeSchema, z.array(z.int().min(0)))
+      .describe(
+        'Per entry of `types`, `bucketCount` counts in time order: `series[type][i]` counts the bucket starting at ' +
+          '`start` + i × bucket (a chart’s columns as they are).',
+      ),
     totals: CountsSchema.describe('Per type over the whole range: one key per entry of `types`.'),
     total: z.int().min(0),
     source: z
@@ -111,8 +114,10 @@ export function toStatsDto(stats: ActivityStats): z.input<typeof ActivityStatsDt
     from: stats.from.toISOString(),
     to: stats.to.toISOString(),
     bucket: stats.bucket,
+    start: stats.start.toISOString(),
+    bucketCount: stats.bucketCount,
     types: [...stats.types],
-    buckets: stats.buckets.map((b) => ({ start: b.start.toISOString(), counts: b.counts, total: b.total })),
+    series: stats.series as Partial<Record<ActivityType, number[]>>,
     totals: stats.totals,
     total: stats.total,
     source: stats.source,
@@ -127,7 +132,7 @@ export function activityStatsRouter(stats: ActivityStatsUseCase, now: () => Date
   router.get(STATS_PATH, async (req, res) => {
     const params = parseQuery(STATS_PARAMS, STATS_PARAM_NAMES, req.query);
     const body = JSON.stringify(toStatsDto(await stats.stats(toStatsQuery(params, now()))));
-    // Not res.json: it hashes every body for an ETag, up to ~230 KB for a day of minutes, and no client
+    // Not res.json: it hashes every body for an ETag (tens of KB for a week of minutes), and no client
     // revalidates live counts.
     res.type('application/json').end(body);
   });

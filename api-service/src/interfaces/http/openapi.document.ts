@@ -404,7 +404,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       request: { query: STATS_QUERY_PARAMS, ...consistencyRequest },
       responses: {
         200: {
-          description: 'Counts of [from, to); only non-empty buckets',
+          description: 'Counts of [from, to): per type, one count per bucket of the range, empty ones included',
           ...(readHeaders ? { headers: readHeaders } : {}),
           content: json(ActivityStatsDtoSchema),
         },
