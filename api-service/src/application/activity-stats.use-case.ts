@@ -82,16 +82,16 @@ export class ActivityStatsUseCase {
 
   /**
    * A range inside one minute lies in one bucket of any size, so only its count per type matters: one
-   * count per type (index-only on the SQL reader) instead of reading the events.
+   * grouped count instead of reading the events.
    */
   private async countPartialMinute(from: Date, to: Date, tally: StatsTally): Promise<void> {
     const cap = this.config.maxEventsCounted ?? STATS_LIMITS.maxEventsCounted;
-    const types = ACTIVITY_TYPES.filter((type) => tally.wants(type));
-    const counts = await Promise.all(types.map((type) => this.deps.reader.count({ from, to, types: [type] }, cap + 1)));
-    counts.forEach(({ total, exact }, i) => {
-      if (!exact || total > cap) throw tooManyToCount(cap, 'from');
-      tally.add(from, types[i]!, total);
-    });
+    const { counts, exact } = await this.deps.reader.countByType(
+      { from, to, ...(tally.types ? { types: tally.types } : {}) },
+      cap + 1,
+    );
+    if (!exact) throw tooManyToCount(cap, 'from');
+    for (const type of ACTIVITY_TYPES) tally.add(from, type, counts[type] ?? 0);
   }
 
   /** Reads the matching events in keyset pages and tallies them; refuses past maxEventsCounted. */

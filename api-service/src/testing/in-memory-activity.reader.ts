@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { compareByKeyset, type ActivityFilters } from '../domain/activity-query';
 import type {
   ActivityCount,
+  ActivityCountByType,
   ActivityReader,
   ActivityRecord,
   PageRequest,
@@ -38,6 +39,13 @@ export class InMemoryActivityReader implements ActivityReader {
   async count(filters: ActivityFilters): Promise<ActivityCount> {
     this.calls.push({ method: 'count', arg: filters });
     return { total: this.records.filter((r) => matchesFilters(r, filters)).length, exact: true };
+  }
+
+  async countByType(filters: ActivityFilters): Promise<ActivityCountByType> {
+    this.calls.push({ method: 'countByType', arg: filters });
+    const counts: ActivityCountByType['counts'] = {};
+    for (const r of this.records) if (matchesFilters(r, filters)) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    return { counts, exact: true };
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {

@@ -33,6 +33,12 @@ export interface ActivityCount {
   exact: boolean;
 }
 
+/** Matching rows per type (types without any left out); `exact` as in ActivityCount, over all types together. */
+export interface ActivityCountByType {
+  counts: Partial<Record<ActivityType, number>>;
+  exact: boolean;
+}
+
 /**
  * Read side of the activity store. Implementations order by (occurredAt, eventId) in `sort` direction
  * and reject with a retriable SERVICE_UNAVAILABLE DomainError when the store cannot answer.
@@ -41,5 +47,7 @@ export interface ActivityReader {
   findPage(request: PageRequest): Promise<ActivityRecord[]>;
   /** May stop counting once `upTo` rows are found, answering `{ total: upTo, exact: false }`. */
   count(filters: ActivityFilters, upTo: number): Promise<ActivityCount>;
+  /** One query however many types: may stop once `upTo` rows are found in all, answering `exact: false`. */
+  countByType(filters: ActivityFilters, upTo: number): Promise<ActivityCountByType>;
   findByEventId(eventId: string): Promise<ActivityRecord | null>;
 }

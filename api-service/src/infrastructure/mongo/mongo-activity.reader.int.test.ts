@@ -294,6 +294,21 @@ describe.each(APPLICABLE)('$name against the real store', ({ name, open }) => {
     expect(await reader.count({ userId: 'u4', types: ['SEARCH'] }, 10_001)).toEqual({ total: u4, exact: true });
   });
 
+  it('when counting by type in one query, then each type equals a brute-force count; past upTo the SQL reader says not exact', async () => {
+    const [from, to] = [records[40]!.occurredAt, records[400]!.occurredAt].sort((a, b) => a.getTime() - b.getTime());
+    for (const filters of [
+      { from, to },
+      { from, to, types: ['SEARCH', 'LOGOUT'] as ActivityType[] },
+    ]) {
+      const expected: Partial<Record<ActivityType, number>> = {};
+      for (const r of bruteForce(records, filters, 'asc')) expected[r.type] = (expected[r.type] ?? 0) + 1;
+      expect(await reader.countByType(filters, 10_001)).toEqual({ counts: expected, exact: true });
+    }
+    const capped = await reader.countByType({}, 100);
+    if (name === 'MongoActivityReader') expect(capped.exact).toBe(true);
+    else expect(capped).toEqual({ counts: expect.any(Object), exact: false });
+  });
+
   it('when looking up by eventId, then the stored event comes back without _id; an unknown id gives null', async () => {
     const target = records[17]!;
     const found = await reader.findByEventId(target.eventId);

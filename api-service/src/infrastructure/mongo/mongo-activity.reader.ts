@@ -1,7 +1,8 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { ACTIVITIES_COLLECTION } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared';
 import type {
   ActivityCount,
+  ActivityCountByType,
   ActivityReader,
   ActivityRecord,
   PageRequest,
@@ -166,6 +167,20 @@ export class MongoActivityReader implements ActivityReader {
       this.model.countDocuments(buildFilter(filters)).maxTimeMS(this.options.maxTimeMs).exec(),
     );
     return { total, exact: true };
+  }
+
+  // MongoDB groups from the index too; FerretDB v1 has $group with $sum (it lacks $avg, $min and $max).
+  async countByType(filters: ActivityFilters): Promise<ActivityCountByType> {
+    const rows = await this.guard(() =>
+      this.model
+        .aggregate<{ _id: ActivityType; n: number }>([
+          { $match: buildFilter(filters) },
+          { $group: { _id: '$type', n: { $sum: 1 } } },
+        ])
+        .option({ maxTimeMS: this.options.maxTimeMs })
+        .exec(),
+    );
+    return { counts: Object.fromEntries(rows.map((row) => [row._id, row.n])), exact: true };
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {

@@ -61,6 +61,15 @@ describe('FerretDB PostgreSQL reader SQL', () => {
     expect(values).toEqual(['"LOGIN"', '"SEARCH"']);
   });
 
+  it('when counting by type, then the same capped scan is grouped by the type column', () => {
+    const { text, values } = buildCountSql(T, { from: new Date(1000), to: new Date(2000) }, 101, true);
+    expect(text).toBe(
+      `SELECT uap_type AS t, count(*)::int AS n FROM (SELECT uap_type FROM ${T} ` +
+        'WHERE uap_occurred_at >= $1::jsonb AND uap_occurred_at < $2::jsonb LIMIT 101) AS matches GROUP BY uap_type',
+    );
+    expect(values).toEqual(['1000', '2000']);
+  });
+
   it('when a stored row is decoded, then $s goes, dates come back from epoch ms and optional fields stay absent', () => {
     const record = toRecord({
       $s: {

@@ -1,8 +1,9 @@
-import { ACTIVITIES_COLLECTION } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared';
 import { Pool } from 'pg';
 import { storedFromOf } from '../store/stored-activity';
 import type {
   ActivityCount,
+  ActivityCountByType,
   ActivityReader,
   ActivityRecord,
   PageRequest,
@@ -114,13 +115,17 @@ export function buildCountSql(
   table: string,
   filters: ActivityFilters,
   upTo: number,
+  byType = false,
 ): { text: string; values: string[] } {
   const sql = new Sql();
   const where = conditions(sql, filters, undefined);
   const types = filters.types === undefined ? undefined : [...new Set(filters.types)];
   if (types !== undefined) where.push(`${TYPE} IN (${types.map((t) => sql.param(jsonbString(t))).join(', ')})`);
+  const matches = `(SELECT ${byType ? TYPE : 1} FROM ${table} ${whereClause(where)} LIMIT ${upTo}) AS matches`;
   return {
-    text: `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table} ${whereClause(where)} LIMIT ${upTo}) AS matches`,
+    text: byType
+      ? `SELECT ${TYPE} AS t, count(*)::int AS n FROM ${matches} GROUP BY ${TYPE}`
+      : `SELECT count(*)::int AS n FROM ${matches}`,
     values: sql.values,
   };
 }
@@ -216,6 +221,17 @@ export class FerretDbPostgresActivityReader implements ActivityReader {
     const rows = await this.query((table) => buildCountSql(table, filters, upTo));
     const total = Number(rows[0]?.['n'] ?? 0);
     return { total, exact: total < upTo };
+  }
+
+  async countByType(filters: ActivityFilters, upTo: number): Promise<ActivityCountByType> {
+    const rows = await this.query((table) => buildCountSql(table, filters, upTo, true));
+    const counts: ActivityCountByType['counts'] = {};
+    let total = 0;
+    for (const row of rows) {
+      counts[row['t'] as ActivityType] = Number(row['n']);
+      total += Number(row['n']);
+    }
+    return { counts, exact: total < upTo };
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {

@@ -68,6 +68,9 @@ class CountingReader implements ActivityReader {
   count(...args: Parameters<ActivityReader['count']>) {
     return this.inner.count(...args);
   }
+  countByType(...args: Parameters<ActivityReader['countByType']>) {
+    return this.inner.countByType(...args);
+  }
   findByEventId(eventId: string) {
     return this.inner.findByEventId(eventId);
   }
