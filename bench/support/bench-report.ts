@@ -193,6 +193,8 @@ export interface StatsAtScaleReport {
   seedSeconds: number;
   /** The first list page first, then the stats shapes. */
   shapes: ReadSample[];
+  /** Requests sent per shape before sampling it. */
+  warmUp: number;
   /** The whole seeded range at minute buckets: total must equal the events stored. */
   check: { total: number; buckets: number; source: string; exact: boolean };
 }
@@ -205,7 +207,7 @@ export function renderStatsAtScale(r: {
   statsAtScale: StatsAtScaleReport;
   durationS: number;
 }): string {
-  const { shapes, method, samplesPerShape, stored, check } = r.statsAtScale;
+  const { shapes, method, samplesPerShape, warmUp, stored, check } = r.statsAtScale;
   const list = shapes[0]!;
   const rows = shapes.map((shape, i) => {
     const vsList = shape.p50Ms / list.p50Ms;
@@ -221,8 +223,8 @@ export function renderStatsAtScale(r: {
   });
   return [
     `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; list reads: ${method}; ` +
-      `${n(stored)} stored events over the last 24 h; ${samplesPerShape} sequential requests per shape after one ` +
-      `warm-up; ${n(r.durationS)} s.`,
+      `${n(stored)} stored events over the last 24 h; ${samplesPerShape} sequential requests per shape after ` +
+      `${warmUp} warm-up requests; ${n(r.durationS)} s.`,
     '',
     '| request | p50 | p99 | vs first list page | target |',
     '|---|---|---|---|---|',
