@@ -66,10 +66,9 @@ export class ActivityStatsUseCase {
     const first = wholeFrom.getTime();
     const end = wholeTo.getTime();
     for (const { hour, type, minutes } of hours) {
-      if (!tally.wants(type)) continue;
       const low = Math.max(0, (first - hour) / MS_PER_MINUTE);
       const high = Math.min(minutes.length, (end - hour) / MS_PER_MINUTE);
-      for (let minute = low; minute < high; minute++) tally.add(hour + minute * MS_PER_MINUTE, type, minutes[minute]);
+      tally.addMinutes(hour, type, minutes, low, high);
     }
     return {
       ...base,

@@ -33,6 +33,19 @@ describe('stats buckets', () => {
     expect(result.totals).toEqual({ SEARCH: 4, PURCHASE: 0 });
   });
 
+  it("when an hour's minute counts are added, then each minute lands in its bucket, and minutes past the range throw", () => {
+    const minutes = Array.from({ length: 60 }, (_, i) => i + 1);
+    const hour = t('2026-01-01T10:00:00Z').getTime();
+    const byMinute = new StatsTally(t('2026-01-01T10:58:00Z'), t('2026-01-01T11:00:00Z'), 'minute');
+    byMinute.addMinutes(hour, 'LOGIN', minutes, 58, 60);
+    expect(byMinute.result().series).toEqual({ LOGIN: [59, 60] });
+    const byHour = new StatsTally(t('2026-01-01T10:30:00Z'), t('2026-01-01T11:00:00Z'), 'hour');
+    byHour.addMinutes(hour, 'LOGIN', minutes, 30, 60);
+    expect(byHour.result().series).toEqual({ LOGIN: [(31 + 60) * 15] });
+    expect(() => byMinute.addMinutes(hour, 'LOGIN', minutes, 57, 60)).toThrow(RangeError);
+    expect(() => byHour.addMinutes(hour + 3_600_000, 'LOGIN', minutes, 0, 1)).toThrow(RangeError);
+  });
+
   it('when a count falls outside the range tallied, then it throws instead of landing in a wrong bucket', () => {
     const tally = new StatsTally(t('2026-01-01T10:00:30Z'), t('2026-01-01T10:02:00Z'), 'minute');
     expect(() => tally.add(t('2026-01-01T09:59:59Z'), 'LOGIN')).toThrow(RangeError);
