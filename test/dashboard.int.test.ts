@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';
 import { axeViolations, collectPageErrors, launchBrowser, runFolder } from './support/browser';
-import { apiStoreEnv, requiredEnv, uniqueName } from './support/integration';
+import { storeEnv, requiredEnv, uniqueName } from './support/integration';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait-until';
 import { WorkerProcess } from './support/worker-process';
@@ -66,12 +66,12 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await bed.setUp();
     worker = await WorkerProcess.start(
       'dashboard-worker',
-      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli') }),
+      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli'), ...storeEnv() }),
     );
     await worker.waitUntilReady();
     api = await ServiceProcess.start('api', 'dashboard-api', {
       KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
-      ...apiStoreEnv(),
+      ...storeEnv(),
       MONGO_DB: bed.dbName,
       ACTIVITIES_TOPIC: bed.topic,
       ACTIVITIES_TOPIC_PARTITIONS: String(bed.partitions),

@@ -7,7 +7,7 @@ import mongoose from 'mongoose';
 import { appRoutes } from '../api-service/src/app';
 import type { QueryActivitiesUseCase } from '../api-service/src/application/query-activities.use-case';
 import { toOpenApiPath } from '../api-service/src/interfaces/http/openapi.document';
-import { apiStoreEnv, requiredEnv, testKafka, uniqueName } from './support/integration';
+import { storeEnv, requiredEnv, testKafka, uniqueName } from './support/integration';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait-until';
 
@@ -77,13 +77,14 @@ describe('the stack: api + worker processes', () => {
     };
     api = await ServiceProcess.start('api', 'stack', {
       ...shared,
-      ...apiStoreEnv(),
+      ...storeEnv(),
       NODE_ENV: 'production',
       API_KEYS: `${createHash('sha256').update(apiKey).digest('hex')}:ingest+read`,
     });
     await api.waitUntilReady(45_000);
     worker = await ServiceProcess.start('worker', 'stack', {
       ...shared,
+      ...storeEnv(),
       DLQ_TOPIC: `${topic}.dlq`,
       CONSUMER_GROUP: uniqueName('stack-group'),
       KAFKA_CLIENT_ID: uniqueName('stack-worker'),

@@ -5,7 +5,7 @@ import { Client as PgClient } from 'pg';
 import { anActivity } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';
-import { requiredEnv, uniqueName } from './support/integration';
+import { requiredEnv, storeEnv, uniqueName } from './support/integration';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait-until';
 import { WorkerProcess } from './support/worker-process';
@@ -37,12 +37,6 @@ interface Query {
   userId?: string;
 }
 
-/** On FerretDB the rollups live in its PostgreSQL (both services need the URL); unset on MongoDB. */
-function pgEnv(): Record<string, string> {
-  const url = process.env['FERRETDB_POSTGRES_URL'];
-  return url ? { FERRETDB_POSTGRES_URL: url } : {};
-}
-
 describe('stats on the real broker, worker and store', () => {
   const bed = new WorkerTestbed(3);
   let api: ServiceProcess;
@@ -53,7 +47,7 @@ describe('stats on the real broker, worker and store', () => {
   const startWorker = async (name: string) => {
     const worker = await WorkerProcess.start(
       `stats-${name}`,
-      bed.workerEnv({ WRITE_CHUNK_SIZE: '25', ERASURE_HASH_KEY, ...pgEnv() }),
+      bed.workerEnv({ WRITE_CHUNK_SIZE: '25', ERASURE_HASH_KEY, ...storeEnv() }),
     );
     workers.push(worker);
     await worker.waitUntilReady();
@@ -74,7 +68,7 @@ describe('stats on the real broker, worker and store', () => {
       RECEIPT_SECRET: 'a-secret-for-the-stats-integration-test',
       ERASURE_HASH_KEY,
       FRESHNESS_REFRESH_MS: '100',
-      ...pgEnv(),
+      ...storeEnv(),
     });
     await api.waitUntilReady(30_000);
   });
@@ -261,7 +255,7 @@ describe('stats on the real broker, worker and store', () => {
         cwd: join(__dirname, '..'),
         encoding: 'utf8',
         timeout: 120_000,
-        env: { ...process.env, ...bed.workerEnv(pgEnv()) },
+        env: { ...process.env, ...bed.workerEnv(storeEnv()) },
       },
     );
     expect({ status: rebuild.status, stderr: rebuild.stderr }).toEqual({ status: 0, stderr: expect.any(String) });

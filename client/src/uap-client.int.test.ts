@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared';
 import mongoose, { type Connection } from 'mongoose';
-import { apiStoreEnv, requiredEnv, uniqueName } from '../../test/support/integration';
+import { storeEnv, requiredEnv, uniqueName } from '../../test/support/integration';
 import { PrivateKafka } from '../../test/support/private-kafka';
 import { ServiceProcess } from '../../test/support/service-process';
 import { waitUntil } from '../../test/support/wait-until';
@@ -53,7 +53,7 @@ describe('@uap/client on the real api, broker and worker', () => {
   beforeAll(async () => {
     kafka = await PrivateKafka.start('sdk');
     api = await ServiceProcess.start('api', 'sdk', {
-      ...apiStoreEnv(),
+      ...storeEnv(),
       KAFKA_BROKERS: kafka.brokers,
       MONGO_DB: dbName,
       ACTIVITIES_TOPIC: topic,

@@ -62,8 +62,11 @@ export function requiredFerretDbPostgresUrl(): string {
   return url;
 }
 
-/** The store settings an api process gets, as `npm run stack` gives them: the SQL reader on FerretDB/PostgreSQL. */
-export function apiStoreEnv(): Record<string, string> {
+/**
+ * The store settings a service process gets, as `npm run stack` gives them: on FerretDB/PostgreSQL the api's SQL
+ * reader and both services' stats rollups (a worker without the URL keeps none, and the api's stats say inexact).
+ */
+export function storeEnv(): Record<string, string> {
   const url = process.env['FERRETDB_POSTGRES_URL'];
   return { MONGO_URL: requiredEnv('MONGO_URL'), ...(url ? { FERRETDB_POSTGRES_URL: url } : {}) };
 }
