@@ -1,11 +1,10 @@
-import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared';
+import { ACTIVITY_TYPES, MS_PER_MINUTE, type ActivityType } from '@uap/shared';
 
 export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];
 
 /** Buckets are fixed lengths from the Unix epoch: UTC minutes, hours and days, no zones and no DST. */
 export const BUCKET_MS: Readonly<Record<StatsBucket, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-const MS_PER_MINUTE = BUCKET_MS.minute;
 
 export const STATS_LIMITS = {
   /** Seven days of minutes; a longer range needs a coarser bucket. */
@@ -87,10 +86,6 @@ export class StatsTally {
     this.bucketCount = bucketCountOf(from, to, bucket);
     this.byType = ACTIVITY_TYPES.map(() => undefined);
     this.wanted = ACTIVITY_TYPES.map((type) => types === undefined || types.includes(type));
-  }
-
-  wants(type: ActivityType): boolean {
-    return this.wanted[TYPE_INDEX.get(type)!]!;
   }
 
   /** `at` must lie in the range the tally was made for: anything else is a reader's bug, so it throws. */
