@@ -165,6 +165,8 @@ async function readsAtScale(stack: Stack): Promise<ReadsAtScaleReport> {
   return { method, samplesPerShape: CONFIG.readScaleSamples, sizes };
 }
 
+const STATS_WARM_UP_REQUESTS = 10;
+
 /**
  * `--only stats`: GET /api/v1/activities/stats for 24 h at minute buckets over BENCH_STATS_EVENTS (1,000,000)
  * stored events, next to the first list page on the same store and api (issue 19: within 2× of it).
@@ -172,8 +174,6 @@ async function readsAtScale(stack: Stack): Promise<ReadsAtScaleReport> {
  * counted into the rollups by the worker's own rollup adapter (PostgreSQL tables on FerretDB, documents on
  * MongoDB), chunk by chunk per partition as the worker does. Time order follows offsets, as in live traffic: each chunk touches one or two hours.
  */
-const STATS_WARM_UP_REQUESTS = 10;
-
 async function statsAtScale(stack: Stack): Promise<StatsAtScaleReport> {
   const db = `bench_${stack.id}_stats`;
   const total = CONFIG.statsEvents;

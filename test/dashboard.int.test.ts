@@ -66,7 +66,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await bed.setUp();
     worker = await WorkerProcess.start(
       'dashboard-worker',
-      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli'), ...storeEnv() }),
+      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli') }),
     );
     await worker.waitUntilReady();
     api = await ServiceProcess.start('api', 'dashboard-api', {

@@ -47,7 +47,7 @@ describe('stats on the real broker, worker and store', () => {
   const startWorker = async (name: string) => {
     const worker = await WorkerProcess.start(
       `stats-${name}`,
-      bed.workerEnv({ WRITE_CHUNK_SIZE: '25', ERASURE_HASH_KEY, ...storeEnv() }),
+      bed.workerEnv({ WRITE_CHUNK_SIZE: '25', ERASURE_HASH_KEY }),
     );
     workers.push(worker);
     await worker.waitUntilReady();
@@ -255,7 +255,7 @@ describe('stats on the real broker, worker and store', () => {
         cwd: join(__dirname, '..'),
         encoding: 'utf8',
         timeout: 120_000,
-        env: { ...process.env, ...bed.workerEnv(storeEnv()) },
+        env: { ...process.env, ...bed.workerEnv() },
       },
     );
     expect({ status: rebuild.status, stderr: rebuild.stderr }).toEqual({ status: 0, stderr: expect.any(String) });

@@ -1,7 +1,7 @@
 import { ACTIVITIES_COLLECTION, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
 import type { Admin, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
-import { requiredEnv, testKafka, uniqueName } from '../../../test/support/integration';
+import { requiredEnv, storeEnv, testKafka, uniqueName } from '../../../test/support/integration';
 import { waitUntil } from '../../../test/support/wait-until';
 
 /**
@@ -43,7 +43,8 @@ export class WorkerTestbed {
     return {
       KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
       KAFKA_CLIENT_ID: 'worker-it',
-      MONGO_URL: requiredEnv('MONGO_URL'),
+      // As `npm run stack` runs it: on FerretDB/PostgreSQL the worker keeps the stats rollups there.
+      ...storeEnv(),
       MONGO_DB: this.dbName,
       ACTIVITIES_TOPIC: this.topic,
       ACTIVITIES_TOPIC_PARTITIONS: String(this.partitions),
