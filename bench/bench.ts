@@ -2,8 +2,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ERASURES_COLLECTION, type ActivityEvent } from '@uap/shared';
 import { MongoClient, type Db } from 'mongodb';
+import { createConnection } from 'mongoose';
+import type { UserDataEraser } from '../api-service/src/application/ports/erasure.ports';
+import { MongoUserDataEraser } from '../api-service/src/infrastructure/mongo/mongo-erasure.store';
+import { FerretDbPostgresUserDataEraser } from '../api-service/src/infrastructure/postgres/ferretdb-postgres-user-data.eraser';
+import { FerretDbSqlStore } from '../worker-service/src/infrastructure/postgres/ferretdb-sql.store';
+import {
+  activitiesOf,
+  perIdLookupsBefore,
+  seedDocuments,
+  sendAndDrain,
+  sweepChunksBefore,
+  type WriteScaleReport,
+  type WriteScaleSize,
+} from './measures/write-scale.measure';
 import { encodeCursor } from '../api-service/src/domain/activity-query';
 import { toActivityDocument } from '../worker-service/src/infrastructure/mongo/mongo-activity.repository';
 import { runNaiveConsumer, prefillTopic } from './measures/drain.measure';
@@ -29,6 +43,7 @@ import {
   renderMarkdown,
   renderReadsAtScale,
   renderStatsAtScale,
+  renderWriteScale,
   type BenchReport,
   type ReadsAtScaleReport,
   type StatsAtScaleReport,
@@ -49,6 +64,10 @@ const CONFIG = {
   /** Stored events the read shapes are measured at (`--only reads`), each size added to the previous. */
   readSizes: (process.env['BENCH_READ_SIZES'] ?? '100000,1000000').split(',').map(Number),
   readScaleSamples: Number(process.env['BENCH_READ_SCALE_SAMPLES'] ?? 21),
+  /** Stored events the write path is measured at (`--only write-scale`), each size added to the previous. */
+  writeSizes: (process.env['BENCH_WRITE_SIZES'] ?? '100000,1000000').split(',').map(Number),
+  /** Expired events one retention measure deletes (`--only write-scale`). */
+  retentionEvents: Number(process.env['BENCH_RETENTION_EVENTS'] ?? 100_000),
   /** Stored events the stats request is measured at (`--only stats`). */
   statsEvents: Number(process.env['BENCH_STATS_EVENTS'] ?? 1_000_000),
   writers: 6,
@@ -163,6 +182,147 @@ async function readsAtScale(stack: Stack): Promise<ReadsAtScaleReport> {
   }
   await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
   return { method, samplesPerShape: CONFIG.readScaleSamples, sizes };
+}
+
+const RESEND_EVENTS = 500;
+const RESEND_SAMPLES = 3;
+const ERASED_USER_EVENTS = 100;
+const INSERT_EVENTS = 20_000;
+const RETENTION_CHUNK = 1_000;
+
+/**
+ * `--only write-scale` (issue 24): the write, erase and retention paths at growing store sizes, seeded straight
+ * into the store as `--only reads` does. A worker process (as `npm run stack` runs it, with FERRETDB_POSTGRES_URL)
+ * drains resent batches and new events from its topic; erasure and retention are timed on their adapters, the new
+ * SQL ones next to the Mongo-wire ones they replace on FerretDB (and still use without the URL).
+ */
+async function writeScale(stack: Stack): Promise<WriteScaleReport> {
+  const db = `bench_${stack.id}_writes`;
+  const topic = `bench-${stack.id}-writes`;
+  const pgUrl = stack.services.ferretdbPostgresUrl;
+  const database = stack.client.db(db);
+  const collection = activitiesOf(database);
+  stack.dbs.push(db);
+  await createIndexes(database);
+  // As the api creates it: the worker's erasure check reads this collection by userHash.
+  await database.collection(ERASURES_COLLECTION).createIndex({ userHash: 1 }, { name: 'userHash' });
+  const largest = Math.max(...CONFIG.writeSizes);
+  const day = 86_400_000;
+  const events = toEvents(
+    benchInputs(largest, { users: CONFIG.users, startMs: Date.now() - day, spreadMs: day }),
+    new Date(),
+  );
+  const fresh = (count: number, from: number) =>
+    toEvents(benchInputs(count, { users: CONFIG.users, startMs: from, spreadMs: day }), new Date());
+  const processed = await startWorker(stack, 'worker-writes', topic, db, pgUrl ? { FERRETDB_POSTGRES_URL: pgUrl } : {});
+  const worker = stack.processes.at(-1) as ServiceProcess;
+  const kafka = benchKafka(stack.services.kafkaBrokers);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const mongoose = await createConnection(stack.services.mongoUrl, { dbName: db }).asPromise();
+  const sqlStore = pgUrl ? FerretDbSqlStore.connect(pgUrl, db) : undefined;
+  const sqlEraser = pgUrl ? FerretDbPostgresUserDataEraser.connect({ url: pgUrl, database: db }) : undefined;
+  const wireEraser = new MongoUserDataEraser(mongoose);
+  const drain = (batch: readonly ActivityEvent[]) =>
+    sendAndDrain(producer, topic, batch, processed, CONFIG.stageTimeoutMs);
+  try {
+    // Warm-up: topic metadata, the worker's first fetch, connection pools.
+    await drain(fresh(1_000, Date.now() - day));
+    console.error(`[bench] write-scale: ${INSERT_EVENTS} new events into an empty table`);
+    const emptyInsertEventsPerSec = (INSERT_EVENTS / (await drain(fresh(INSERT_EVENTS, Date.now() - day)))) * 1000;
+
+    const sizes: WriteScaleSize[] = [];
+    let stored = 0;
+    for (const size of [...CONFIG.writeSizes].sort((a, b) => a - b)) {
+      console.error(`[bench] write-scale: seeding ${stored} → ${size} events by insertMany`);
+      await seedDocuments(collection, events.slice(stored, size), stored);
+      stored = size;
+      await vacuumIfSql(stack, db);
+      const count = await collection.estimatedDocumentCount();
+
+      console.error(`[bench] write-scale: ${RESEND_SAMPLES} resends of ${RESEND_EVENTS} stored events at ${count}`);
+      const resendMs: number[] = [];
+      for (let i = 0; i < RESEND_SAMPLES; i++) {
+        const from = Math.floor(((i + 1) * size) / (RESEND_SAMPLES + 1));
+        resendMs.push(await drain(events.slice(from, from + RESEND_EVENTS)));
+      }
+      const resendIds = events.slice(0, RESEND_EVENTS).map((e) => e.eventId);
+      const resendLookupsBeforeMs = await perIdLookupsBefore(collection, resendIds, size > 200_000 ? 16 : 64);
+
+      console.error(`[bench] write-scale: ${INSERT_EVENTS} new events at ${count}`);
+      const insertEventsPerSec = (INSERT_EVENTS / (await drain(fresh(INSERT_EVENTS, Date.now() - day)))) * 1000;
+
+      console.error(`[bench] write-scale: erasing a user with ${ERASED_USER_EVENTS} events, SQL and wire`);
+      const eraseOne = async (eraser: UserDataEraser | undefined, userId: string) => {
+        if (!eraser) return Number.NaN;
+        const own = toEvents(
+          benchInputs(ERASED_USER_EVENTS, { users: 1, startMs: Date.now() - day, spreadMs: day }).map((input) => ({
+            ...input,
+            userId,
+          })),
+          new Date(Date.now() - 60_000),
+        );
+        await seedDocuments(collection, own, 0, 1);
+        const t0 = performance.now();
+        const deleted = await eraser.deleteUser(userId, new Date());
+        const ms = performance.now() - t0;
+        if (deleted.activities !== ERASED_USER_EVENTS) throw new Error(`erased ${deleted.activities} events`);
+        return ms;
+      };
+      const eraseSqlMs = await eraseOne(sqlEraser, `erase-sql-${size}`);
+      const eraseWireMs = await eraseOne(wireEraser, `erase-wire-${size}`);
+
+      console.error(`[bench] write-scale: retention of ${CONFIG.retentionEvents} expired events, 3 ways`);
+      const cutoff = new Date(Date.now() - 300 * day);
+      const expire = () => seedDocuments(collection, fresh(CONFIG.retentionEvents, Date.now() - 400 * day), 0);
+      const rate = (deleted: number, ms: number) => (deleted / ms) * 1000;
+      let sweepEventsPerSec = Number.NaN;
+      if (sqlStore) {
+        await expire();
+        await vacuumIfSql(stack, db);
+        const t0 = performance.now();
+        let deleted = 0;
+        for (let n = -1; n !== 0; deleted += n) n = await sqlStore.deleteOlderThan(cutoff, RETENTION_CHUNK);
+        sweepEventsPerSec = rate(deleted, performance.now() - t0);
+      }
+      await expire();
+      const t1 = performance.now();
+      const raw = await collection.deleteMany({ occurredAt: { $lt: cutoff } });
+      const rawDeleteManyEventsPerSec = rate(raw.deletedCount, performance.now() - t1);
+      await expire();
+      const before = await sweepChunksBefore(collection, cutoff, RETENTION_CHUNK, 3);
+      await collection.deleteMany({ occurredAt: { $lt: cutoff } });
+      const sweepBeforeEventsPerSec = {
+        eventsPerSec: rate(before.deleted, before.ms),
+        sampled: `${before.deleted} of ${CONFIG.retentionEvents} (3 chunks)`,
+      };
+      sizes.push({
+        stored: count,
+        resendMs,
+        resendLookupsBeforeMs,
+        eraseSqlMs,
+        eraseWireMs,
+        sweepEventsPerSec,
+        rawDeleteManyEventsPerSec,
+        sweepBeforeEventsPerSec,
+        insertEventsPerSec,
+      });
+    }
+    const rejoins = worker.logs.filter((l) => l.includes('The coordinator is not aware of this member')).length;
+    return {
+      store: (await describeStore(stack.client)).detail,
+      worker: pgUrl
+        ? `SQL on FerretDB's PostgreSQL for duplicate checks (FERRETDB_POSTGRES_URL); ${rejoins} group rejoins logged`
+        : `Mongo wire; ${rejoins} group rejoins logged`,
+      emptyInsertEventsPerSec,
+      sizes,
+    };
+  } finally {
+    await producer.disconnect();
+    await mongoose.close();
+    await sqlStore?.close();
+    await sqlEraser?.close();
+  }
 }
 
 const STATS_WARM_UP_REQUESTS = 10;
@@ -304,8 +464,15 @@ async function vacuumIfSql(stack: Stack, db: string): Promise<void> {
   }
 }
 
-async function startWorker(stack: Stack, name: string, topic: string, db: string): Promise<() => Promise<number>> {
+async function startWorker(
+  stack: Stack,
+  name: string,
+  topic: string,
+  db: string,
+  env: Record<string, string> = {},
+): Promise<() => Promise<number>> {
   const worker = await ServiceProcess.start<{ stats: { inserted: number; duplicates: number } }>('worker', name, {
+    ...env,
     NODE_ENV: 'production',
     KAFKA_BROKERS: stack.services.kafkaBrokers,
     KAFKA_CLIENT_ID: name,
@@ -588,13 +755,14 @@ async function cleanup(stack: Stack): Promise<void> {
 /**
  * `--only reads`: only the read shapes at growing store sizes (BENCH_READ_SIZES), a few minutes.
  * `--only stats`: only the stats request at BENCH_STATS_EVENTS, next to the first list page.
+ * `--only write-scale`: resends, inserts, erasure and retention at BENCH_WRITE_SIZES stored events, about 10 minutes.
  */
-function onlyStage(): 'reads' | 'stats' | undefined {
+function onlyStage(): 'reads' | 'stats' | 'write-scale' | undefined {
   const i = process.argv.indexOf('--only');
   if (i === -1) return undefined;
   const stage = process.argv[i + 1];
-  if (stage !== 'reads' && stage !== 'stats') {
-    throw new Error(`--only takes "reads" or "stats" (got ${stage ?? 'nothing'})`);
+  if (stage !== 'reads' && stage !== 'stats' && stage !== 'write-scale') {
+    throw new Error(`--only takes "reads", "stats" or "write-scale" (got ${stage ?? 'nothing'})`);
   }
   return stage;
 }
@@ -624,6 +792,26 @@ async function main(): Promise<void> {
       const file = join(dir, `${report.date.replace(/[:.]/g, '-')}-stats.json`);
       writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
       console.log(renderStatsAtScale(report));
+      console.error(`[bench] wrote ${file} in ${report.durationS.toFixed(0)}s`);
+    } finally {
+      await cleanup(stack);
+    }
+    return;
+  }
+  if (only === 'write-scale') {
+    try {
+      const report = {
+        date: new Date().toISOString(),
+        machine: { cpus: cpus().length, node: process.version },
+        writeScale: await writeScale(stack),
+        durationS: 0,
+      };
+      report.durationS = (Date.now() - started) / 1000;
+      const dir = join(ROOT, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${report.date.replace(/[:.]/g, '-')}-write-scale.json`);
+      writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(renderWriteScale(report));
       console.error(`[bench] wrote ${file} in ${report.durationS.toFixed(0)}s`);
     } finally {
       await cleanup(stack);

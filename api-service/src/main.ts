@@ -27,16 +27,16 @@ import { MongoErasureStore, MongoRollupEraser, MongoUserDataEraser } from './inf
 import { ActivityStatsUseCase } from './application/activity-stats.use-case';
 import { MongoActivityRollupReader } from './infrastructure/mongo/mongo-activity-rollup.reader';
 import { PostgresStatsRollups } from './infrastructure/postgres/postgres-stats.rollups';
+import { FerretDbPostgresUserDataEraser } from './infrastructure/postgres/ferretdb-postgres-user-data.eraser';
 import type { RollupReader } from './application/ports/activity-rollup-reader.port';
 import type { RollupEraser } from './application/ports/rollup-eraser.port';
-import { erasureHash } from '@uap/shared';
+import { assertSupportedFerretDb, erasureHash, redactedUrl } from '@uap/shared';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { createApiMetrics, timedPublisher } from './infrastructure/metrics/api.metrics';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
-import { assertSupportedFerretDb } from './infrastructure/postgres/ferretdb-layout';
 import { FerretDbPostgresActivityReader } from './infrastructure/postgres/ferretdb-postgres-activity.reader';
 import { connectMongo, describeStoreServer, pingMongo } from './infrastructure/store/mongo-connection';
 import type { ActivityReader } from './application/ports/activity-reader.port';
@@ -122,7 +122,12 @@ async function main(): Promise<void> {
     { publisher: timedPublisher(publisher, metrics), receipts: codec },
   );
   const progress = new KafkaConsumerProgress(
-    { topic: config.ACTIVITIES_TOPIC, group: config.WORKER_CONSUMER_GROUP, refreshMs: config.FRESHNESS_REFRESH_MS },
+    {
+      topic: config.ACTIVITIES_TOPIC,
+      group: config.WORKER_CONSUMER_GROUP,
+      refreshMs: config.FRESHNESS_REFRESH_MS,
+      stallAfterMs: config.STALL_AFTER_MS,
+    },
     { admin: kafka.admin(), logger },
   );
   await progress.start();
@@ -154,6 +159,15 @@ async function main(): Promise<void> {
     reader,
     deadLetters: letters,
   });
+  // Erasure through SQL wherever reads are: through FerretDB's wire each of its statements scans the collection.
+  const sqlEraser =
+    sqlReader && config.FERRETDB_POSTGRES_URL !== undefined
+      ? FerretDbPostgresUserDataEraser.connect({
+          url: config.FERRETDB_POSTGRES_URL,
+          database: config.MONGO_DB,
+          ...(statsRollups ? { rollups: statsRollups.eraser } : {}),
+        })
+      : undefined;
   const app = createApp({
     metrics,
     logger,
@@ -167,7 +181,7 @@ async function main(): Promise<void> {
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     erasures: new EraseUserUseCase({
       erasures: erasureStore,
-      eraser: new MongoUserDataEraser(mongo, statsRollups?.eraser),
+      eraser: sqlEraser ?? new MongoUserDataEraser(mongo, statsRollups?.eraser),
       progress,
       awaitProcessed: (token, waitMs) => receipts.awaitProcessed(token, waitMs),
       hash: (userId) => erasureHash(config.ERASURE_HASH_KEY, userId),
@@ -240,8 +254,7 @@ async function main(): Promise<void> {
       streamConsumer,
       publisher,
       mongo,
-      sqlReader,
-      statsRollups?.reader instanceof PostgresStatsRollups ? statsRollups.reader : undefined,
+      [sqlReader, sqlEraser, statsRollups?.reader instanceof PostgresStatsRollups ? statsRollups.reader : undefined],
       logger,
     ).then(
       () => {
@@ -269,8 +282,7 @@ async function stop(
   streamConsumer: KafkaActivityStreamConsumer,
   publisher: KafkaActivityPublisher,
   mongo: Connection,
-  sqlReader: FerretDbPostgresActivityReader | undefined,
-  statsSql: PostgresStatsRollups | undefined,
+  sqlPools: ReadonlyArray<{ close(): Promise<void> } | undefined>,
   logger: Logger,
 ) {
   // Keep-alive sockets would hold close() open until their idle timeout: answers still to come say
@@ -287,8 +299,7 @@ async function stop(
   await progress.stop();
   await streamConsumer.stop();
   await publisher.disconnect();
-  await sqlReader?.close();
-  await statsSql?.close();
+  for (const pool of sqlPools) await pool?.close();
   await mongo.close();
 }
 
@@ -352,9 +363,10 @@ async function selectReader(
   if (server.kind === 'FerretDB') {
     logger.warn(
       { store: `FerretDB ${server.version}`, reader: 'mongo-wire' },
-      'reads go through FerretDB, which sorts and filters in memory: list queries other than by userId scan the ' +
-        "collection and slow down as it grows (seconds at 100k events). Set FERRETDB_POSTGRES_URL to FerretDB's " +
-        'PostgreSQL database (npm run services:up prints it) to read with SQL over its indexes',
+      'reads and erasures go through FerretDB, which uses no index through its wire (an equality too is a scan of ' +
+        'the collection) and sorts in memory: every query and erasure slows down as the store grows (seconds at ' +
+        "100k events). Set FERRETDB_POSTGRES_URL to FerretDB's PostgreSQL database (npm run services:up prints it) " +
+        'to read and erase with SQL over its indexes',
     );
   } else {
     if (url !== undefined)
@@ -365,12 +377,6 @@ async function selectReader(
     );
   }
   return { reader: mongoReader };
-}
-
-function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 function installCrashHandlers(logger: Logger): void {

@@ -1,5 +1,6 @@
 import type { HttpRun } from '../measures/ingest.measure';
 import type { ReadSample } from '../measures/reads.measure';
+import type { WriteScaleReport, WriteScaleSize } from '../measures/write-scale.measure';
 
 export interface BenchReport {
   date: string;
@@ -234,5 +235,60 @@ export function renderStatsAtScale(r: {
       `(source ${check.source}, exact ${check.exact}) for ${n(stored)} stored events: ` +
       `${check.total === stored ? 'equal' : 'NOT EQUAL'}. Stored and counted into the rollups (worker adapter, ` +
       `chunks of 500 per partition) in ${n(r.statsAtScale.seedSeconds)} s.`,
+  ].join('\n');
+}
+
+export function renderWriteScale(r: {
+  date: string;
+  machine: { cpus: number; node: string };
+  writeScale: WriteScaleReport;
+  durationS: number;
+}): string {
+  const { sizes, store, worker, emptyInsertEventsPerSec } = r.writeScale;
+  const small = sizes[0]!;
+  const large = sizes[sizes.length - 1]!;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const resend = (s: WriteScaleSize) => median(s.resendMs);
+  const sampled = (t: { sampled?: string }) => (t.sampled ? ` (extrapolated from ${t.sampled})` : '');
+  const sweepRatio = (s: WriteScaleSize) => s.sweepEventsPerSec / s.rawDeleteManyEventsPerSec;
+  const growth = (a: number, b: number) => `${n(b / a, 2)}×`;
+  const row = (measure: string, at: (s: WriteScaleSize) => string, before: string, target: string, ok: boolean) =>
+    `| ${measure} | ${at(small)} | ${at(large)} | ${before} | ${target} | ${verdict(ok)} |`;
+  return [
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${store}; worker: ${worker}; ${n(r.durationS)} s.`,
+    '',
+    `| measure | at ${n(small.stored)} events | at ${n(large.stored)} events | before issue 24, at ${n(large.stored)} | target | |`,
+    '|---|---|---|---|---|---|',
+    row(
+      `resend of 500 stored events, drained (median of ${large.resendMs.length})`,
+      (s) => `${n(resend(s))} ms (max ${n(Math.max(...s.resendMs))})`,
+      `${n(large.resendLookupsBeforeMs.ms)} ms for its 500 lookups alone${sampled(large.resendLookupsBeforeMs)}`,
+      '≤ 2,000 ms; growth ≤ 1.5×',
+      resend(large) <= 2_000 && resend(large) / resend(small) <= 1.5,
+    ),
+    row(
+      'erasure of a user with 100 events',
+      (s) => `${n(s.eraseSqlMs)} ms (wire: ${n(s.eraseWireMs)} ms)`,
+      `${n(large.eraseWireMs)} ms`,
+      '≤ 2,000 ms; growth ≤ 1.5×',
+      large.eraseSqlMs <= 2_000 && large.eraseSqlMs / small.eraseSqlMs <= 1.5,
+    ),
+    row(
+      'retention sweep of 100,000 expired events vs one raw deleteMany',
+      (s) => `${n(s.sweepEventsPerSec)}/s vs ${n(s.rawDeleteManyEventsPerSec)}/s = ${n(sweepRatio(s), 2)}`,
+      `${n(large.sweepBeforeEventsPerSec.eventsPerSec)}/s = ${n(large.sweepBeforeEventsPerSec.eventsPerSec / large.rawDeleteManyEventsPerSec, 2)}${sampled(large.sweepBeforeEventsPerSec)}`,
+      '≥ 0.5; rate falls ≤ 1.5×',
+      sweepRatio(large) >= 0.5 && small.sweepEventsPerSec / large.sweepEventsPerSec <= 1.5,
+    ),
+    row(
+      `insert throughput vs an empty table (${n(emptyInsertEventsPerSec)}/s)`,
+      (s) => `${n(s.insertEventsPerSec)}/s = ${n(s.insertEventsPerSec / emptyInsertEventsPerSec, 2)}`,
+      '(unchanged path)',
+      '≥ 0.8',
+      large.insertEventsPerSec / emptyInsertEventsPerSec >= 0.8,
+    ),
+    '',
+    `Growth from ${n(small.stored)} to ${n(large.stored)}: resend ${growth(resend(small), resend(large))}, ` +
+      `erasure ${growth(small.eraseSqlMs, large.eraseSqlMs)}, sweep time per event ${growth(large.sweepEventsPerSec, small.sweepEventsPerSec)}.`,
   ].join('\n');
 }

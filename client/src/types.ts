@@ -50,6 +50,10 @@ export interface PartitionFreshness {
   end: number;
   lag: number;
   watermark: string | null;
+  /** It has lag and the group's committed offset on it has not moved for longer than the api's STALL_AFTER_MS. */
+  stalled: boolean;
+  /** While stalled: when its committed offset was last seen to move; else null. */
+  stalledSince: string | null;
 }
 
 export interface Freshness {
@@ -63,6 +67,8 @@ export interface Freshness {
   /** Every event accepted before this time is processed. */
   watermark: string | null;
   worst: PartitionFreshness | null;
+  /** The stalled partitions, longest stalled first. */
+  stalled: number[];
   partitions: PartitionFreshness[];
 }
 

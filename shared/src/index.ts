@@ -12,3 +12,5 @@ export * from './config/common-env';
 export * from './dead-letters/dead-letter';
 export * from './messaging/topic-replication';
 export * from './activity/activity-rollup';
+export * from './store/ferretdb-tables';
+export * from './messaging/partition-stall';

@@ -9,6 +9,7 @@ function appWith(overrides: Partial<AppDeps> = {}) {
     pingStore: async () => undefined,
     stats: () => ({ inserted: 3 }),
     stalledPartitions: () => [],
+    chunksInHand: () => [],
     ...overrides,
   });
 }
@@ -22,15 +23,29 @@ describe('worker health endpoints', () => {
 
   it('when the group is joined and the store answers, then /readyz is 200 with the counters', async () => {
     const res = await request(appWith()).get('/readyz').expect(200);
-    expect(res.body).toEqual({ status: 'ready', consumer: 'joined', store: 'ok', stalled: [], stats: { inserted: 3 } });
+    expect(res.body).toEqual({
+      status: 'ready',
+      consumer: 'joined',
+      store: 'ok',
+      stalled: [],
+      inHand: [],
+      stats: { inserted: 3 },
+    });
   });
 
-  it('when a partition is stuck on one chunk, then /readyz is 503 and names it, even though the store answers', async () => {
-    const stuck = { topic: 'acts', partition: 4, firstOffset: '120', since: 1_000, attempts: 9 };
-    const res = await request(appWith({ stalledPartitions: () => [stuck] }))
+  it('when a partition’s committed offset is stalled, then /readyz is 503 and names it beside this process’s chunks', async () => {
+    const stuck = { topic: 'acts', partition: 4, committedOffset: 120, lag: 520, since: 1_000, stalledForMs: 61_000 };
+    const chunk = { topic: 'acts', partition: 4, firstOffset: '120', since: 50_000, attempts: 1, stalled: false };
+    const res = await request(appWith({ stalledPartitions: () => [stuck], chunksInHand: () => [chunk] }))
       .get('/readyz')
       .expect(503);
-    expect(res.body).toMatchObject({ status: 'not-ready', consumer: 'joined', store: 'ok', stalled: [stuck] });
+    expect(res.body).toMatchObject({
+      status: 'not-ready',
+      consumer: 'joined',
+      store: 'ok',
+      stalled: [stuck],
+      inHand: [chunk],
+    });
   });
 
   it('when the consumer has not joined its group, then /readyz is 503', async () => {
@@ -50,6 +65,7 @@ describe('worker health endpoints', () => {
         pingStore: () => new Promise(() => undefined),
         stats: () => ({}),
         stalledPartitions: () => [],
+        chunksInHand: () => [],
         pingTimeoutMs: 50,
       }),
     ).get('/readyz');
@@ -66,7 +82,7 @@ describe('worker health endpoints', () => {
 
   it('when /metrics is scraped, then the worker series and the group lag read from the broker are exposed', async () => {
     const metrics = createWorkerMetrics(new Registry(), {
-      consumerLag: async () => [{ topic: 'acts', partition: 2, lag: 17 }],
+      consumerLag: async () => [{ topic: 'acts', partition: 2, committedOffset: 83, lag: 17 }],
     });
     metrics.eventsPersisted.inc(5);
 
@@ -97,13 +113,14 @@ describe('worker health endpoints', () => {
     expect(res.text).not.toMatch(/uap_worker_consumer_lag\{/);
   });
 
-  it('when a partition has a chunk in hand, then its age is exposed and stalled ones are counted', async () => {
+  it('when partitions have chunks in hand and the group has a stalled one, then chunk ages and the stall count are exposed', async () => {
     const metrics = createWorkerMetrics(new Registry(), {
       now: () => 100_000,
       chunksInHand: () => [
-        { topic: 'acts', partition: 1, since: 99_500, stalled: false },
-        { topic: 'acts', partition: 4, since: 10_000, stalled: true },
+        { topic: 'acts', partition: 1, since: 99_500 },
+        { topic: 'acts', partition: 4, since: 10_000 },
       ],
+      stalledPartitions: () => [{ topic: 'acts', partition: 4 }],
     });
 
     const res = await request(appWith({ metrics })).get('/metrics').expect(200);
@@ -111,5 +128,14 @@ describe('worker health endpoints', () => {
     expect(res.text).toContain('uap_worker_chunk_in_hand_seconds{topic="acts",partition="1"} 0.5');
     expect(res.text).toContain('uap_worker_chunk_in_hand_seconds{topic="acts",partition="4"} 90');
     expect(res.text).toContain('uap_worker_partitions_stalled 1');
+  });
+
+  it('when a consumer rejoins its group, then the rejoin is counted per group', async () => {
+    const metrics = createWorkerMetrics(new Registry());
+    metrics.groupRejoins.inc({ group: 'activity-worker' });
+
+    const res = await request(appWith({ metrics })).get('/metrics').expect(200);
+
+    expect(res.text).toContain('uap_worker_group_rejoins_total{group="activity-worker"} 1');
   });
 });

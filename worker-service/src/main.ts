@@ -5,8 +5,12 @@ import {
   createKafka,
   createLogger,
   ensureReplicatedTopics,
+  assertSupportedFerretDb,
   erasureHash,
   parseEnv,
+  redactedUrl,
+  storeServerOf,
+  type StoreServer,
   type Logger,
 } from '@uap/shared';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +38,8 @@ import { MongoActivityRepository } from './infrastructure/mongo/mongo-activity.r
 import { MongoActivityRollups } from './infrastructure/mongo/mongo-activity.rollups';
 import { PostgresActivityRollups } from './infrastructure/postgres/postgres-activity.rollups';
 import { ActivityConsumer } from './interfaces/kafka/activity.consumer';
+import { PartitionStallMonitor } from './application/partition-stall.monitor';
+import { FerretDbSqlStore } from './infrastructure/postgres/ferretdb-sql.store';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 // The dead-letter topic is low-volume and read by humans and replay tools; one partition keeps it in order.
@@ -142,17 +148,26 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   await producer.connect();
   cleanups.push(['dlq-producer', () => producer.disconnect()]);
 
-  // Its own admin client: consumer lag is read from the broker on every scrape.
+  // Its own admin client: group offsets are read from the broker on every scrape and by the stall monitor.
   const lagAdmin = kafka.admin();
   await lagAdmin.connect();
   cleanups.push(['lag-admin', () => lagAdmin.disconnect()]);
+  const readGroupOffsets = consumerLagReader(lagAdmin, {
+    groupId: config.CONSUMER_GROUP,
+    topic: config.ACTIVITIES_TOPIC,
+    timeoutMs: LAG_TIMEOUT_MS,
+  });
+  // The group's committed offsets, not this process's consumer: a stall shows whoever owns the partition.
+  const stallMonitor = new PartitionStallMonitor(
+    { topic: config.ACTIVITIES_TOPIC, stallAfterMs: config.STALL_AFTER_MS },
+    { readOffsets: readGroupOffsets, logger },
+  );
+  stallMonitor.start();
+  cleanups.push(['stall-monitor', () => stallMonitor.stop()]);
   const metrics = createWorkerMetrics(new Registry(), {
     defaultMetrics: true,
-    consumerLag: consumerLagReader(lagAdmin, {
-      groupId: config.CONSUMER_GROUP,
-      topic: config.ACTIVITIES_TOPIC,
-      timeoutMs: LAG_TIMEOUT_MS,
-    }),
+    consumerLag: readGroupOffsets,
+    stalledPartitions: () => stallMonitor.stalled(),
     // Read at scrape time, after the consumer below exists.
     chunksInHand: () => activityConsumer.chunksInHand(),
   });
@@ -162,16 +177,19 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the api)',
     );
   }
+  const storeServer = storeServerOf(await connection.db!.admin().command({ buildInfo: 1 }));
+  const sqlStore = openSqlStore(config, storeServer, logger);
+  if (sqlStore) cleanups.push(['store-sql', () => sqlStore.close()]);
   const erasures = {
-    lookup: new MongoErasureLookup(connection),
+    lookup: sqlStore ?? new MongoErasureLookup(connection),
     hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
   };
-  const rollups = await startRollups(config, model, connection, logger);
+  const rollups = await startRollups(config, storeServer, model, connection, logger);
   if (rollups instanceof PostgresActivityRollups) cleanups.push(['stats-rollups', () => rollups.close()]);
-  const sweeper = await startRetention(config, model, connection, logger, metrics);
+  const sweeper = await startRetention(config, storeServer, { model, connection, sqlStore }, logger, metrics);
   if (sweeper) cleanups.push(['retention-sweeper', () => sweeper.stop()]);
 
-  const repository = new MongoActivityRepository(model, { writeConcern });
+  const repository = new MongoActivityRepository(model, { writeConcern, ...(sqlStore ? { positions: sqlStore } : {}) });
   const recordActivities = new RecordActivitiesUseCase({
     repository,
     deadLetters: new KafkaDeadLetterPublisher(producer, config.DLQ_TOPIC),
@@ -205,7 +223,8 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
 
   const app = createApp({
     hasJoinedGroup: () => activityConsumer.hasJoinedGroup(),
-    stalledPartitions: () => activityConsumer.stalledPartitions(),
+    stalledPartitions: () => stallMonitor.stalled(),
+    chunksInHand: () => activityConsumer.chunksInHand(),
     pingStore: () => repository.ping(),
     stats: () => ({ ...activityConsumer.stats }),
     metrics,
@@ -261,23 +280,48 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
 }
 
 /**
- * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB
- * (which has no TTL indexes). Logged either way, so an operator knows which is in force.
+ * FerretDB's PostgreSQL, for the store calls that run per chunk and for retention: through FerretDB's wire each
+ * is a scan of the whole collection (issue 24). On FerretDB without FERRETDB_POSTGRES_URL, says what will be slow.
  */
+function openSqlStore(config: WorkerConfig, server: StoreServer, logger: Logger): FerretDbSqlStore | undefined {
+  const url = config.FERRETDB_POSTGRES_URL;
+  const store = `${server.kind} ${server.version}`;
+  if (server.kind === 'MongoDB') {
+    if (url !== undefined) logger.info({ store }, 'FERRETDB_POSTGRES_URL ignored: the store is MongoDB');
+    return undefined;
+  }
+  if (url === undefined) {
+    logger.warn(
+      { store },
+      "FERRETDB_POSTGRES_URL is not set: FerretDB answers the worker's lookups by scanning the whole activities " +
+        'collection, so every resent or redelivered chunk (its duplicate check), every erasure check and every ' +
+        'retention chunk slows down as the store grows (minutes per chunk at a million events). ' +
+        "Set FERRETDB_POSTGRES_URL to FerretDB's PostgreSQL database",
+    );
+    return undefined;
+  }
+  assertSupportedFerretDb(server.version);
+  logger.info(
+    { store, postgres: redactedUrl(url) },
+    "per-chunk lookups and retention: SQL on FerretDB's PostgreSQL tables, over FerretDB's indexes",
+  );
+  return FerretDbSqlStore.connect(url, config.MONGO_DB);
+}
+
 /**
  * The stats rollups: documents on MongoDB, PostgreSQL tables on FerretDB (whose conditional updates are
  * not atomic), none on FerretDB without FERRETDB_POSTGRES_URL (the api then counts from the events).
  */
 async function startRollups(
   config: WorkerConfig,
+  server: StoreServer,
   model: ReturnType<typeof activityModel>,
   connection: mongoose.Connection,
   logger: Logger,
 ): Promise<MongoActivityRollups | PostgresActivityRollups | undefined> {
-  const info = await connection.db!.admin().command({ buildInfo: 1 });
   const hasStoredEvents = async () => (await model.findOne({}, { _id: 1 }).lean()) !== null;
   let rollups: MongoActivityRollups | PostgresActivityRollups;
-  if (typeof info['ferretdbVersion'] !== 'string') {
+  if (server.kind === 'MongoDB') {
     rollups = new MongoActivityRollups(() => connection.db!);
   } else if (config.FERRETDB_POSTGRES_URL !== undefined) {
     rollups = PostgresActivityRollups.connect(config.FERRETDB_POSTGRES_URL, config.MONGO_DB);
@@ -303,19 +347,23 @@ async function startRollups(
   return rollups;
 }
 
+/**
+ * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB
+ * (which has no TTL indexes), deleting through SQL when it can. Logged either way, so an operator knows which is in force.
+ */
 async function startRetention(
   config: WorkerConfig,
-  model: ReturnType<typeof activityModel>,
-  connection: mongoose.Connection,
+  server: StoreServer,
+  store: { model: ReturnType<typeof activityModel>; connection: mongoose.Connection; sqlStore?: FerretDbSqlStore },
   logger: Logger,
   metrics: ReturnType<typeof createWorkerMetrics>,
 ): Promise<RetentionSweeper | undefined> {
+  const { model, connection, sqlStore } = store;
   if (config.RETENTION_DAYS === 0) {
     logger.info('retention: activities are kept forever (RETENTION_DAYS=0)');
     return undefined;
   }
-  const info = await connection.db!.admin().command({ buildInfo: 1 });
-  if (typeof info['ferretdbVersion'] !== 'string') {
+  if (server.kind === 'MongoDB') {
     await ensureRetentionTtl(model, config.RETENTION_DAYS);
     logger.info({ retentionDays: config.RETENTION_DAYS }, 'retention: MongoDB TTL index on occurredAt');
     return undefined;
@@ -329,7 +377,7 @@ async function startRetention(
       owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
     },
     {
-      store: new MongoRetentionStore(model),
+      store: sqlStore ?? new MongoRetentionStore(model),
       lease: new MongoLease(connection, 'retention-sweeper'),
       logger,
       onDeleted: (count) => metrics.retentionDeleted.inc(count),
@@ -341,6 +389,7 @@ async function startRetention(
       retentionDays: config.RETENTION_DAYS,
       intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
       store: 'FerretDB (no TTL)',
+      deletes: sqlStore ? 'SQL over the occurredAt index' : 'through the Mongo wire (scans the collection)',
     },
     'retention: sweeper, one worker at a time (lease in the store)',
   );

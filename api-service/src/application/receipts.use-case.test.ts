@@ -18,7 +18,7 @@ class FakeProgress implements ConsumerProgress {
       at: T0,
       topic: 'user-activities',
       group: 'activity-worker',
-      partitions: [{ partition: 0, committed, end: 100, lag: 100 - committed, watermark: null }],
+      partitions: [{ partition: 0, committed, end: 100, lag: 100 - committed, watermark: null, stalledSince: null }],
       lag: 100 - committed,
       watermark: null,
     };

@@ -23,7 +23,7 @@ export const BEYOND_SCHEMA_RULES = {
   'range-order': 'from must be before to (from is inclusive, to exclusive).',
   [CONTRACT_RULES.futureOccurredAt]: 'occurredAt may be at most the configured skew ahead of the server clock.',
   [CONTRACT_RULES.metadataContent]:
-    'metadata: at most 8 KB serialized and 5 levels deep; no key starting with "$", containing "." or NUL, or a prototype key; no NUL or unpaired surrogate in keys or strings.',
+    'metadata: at most 8 KB serialized and 5 levels deep; no key starting with "$", containing "." or NUL, or a prototype key; no NUL or unpaired surrogate in keys or strings; no array directly inside an array.',
   'cursor-not-issued': 'A cursor must be one this API issued, sent with the same filters and sort.',
   'cursor-with-page': 'cursor and page cannot be combined.',
   'offset-cap': 'Offset paging reaches page × limit ≤ 10,000 rows.',

@@ -43,11 +43,20 @@ export interface ActivityStats {
   inexactReason?: string;
 }
 
+export interface PartitionFreshness {
+  partition: number;
+  committed: number;
+  end: number;
+  lag: number;
+  stalled: boolean;
+  stalledSince: string | null;
+}
+
 export interface Freshness {
   at: string;
   lag: number;
   watermark: string | null;
-  partitions: Array<{ partition: number; committed: number; end: number; lag: number }>;
+  partitions: PartitionFreshness[];
 }
 
 export interface Readiness {

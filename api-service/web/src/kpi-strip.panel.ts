@@ -1,10 +1,18 @@
 import type { ApiClient } from './api.client';
-import type { ActivityStats, DeadLetterStats, Freshness, Scope } from './api.types';
+import type { ActivityStats, DeadLetterStats, Freshness, PartitionFreshness, Scope } from './api.types';
 import { byId, every, formatAge, formatCount } from './dom';
 
 const DAY_MS = 86_400_000;
 /** How far back the accepted rate looks: long enough to be steady, short enough to follow a burst. */
 const RATE_WINDOW_MS = 60_000;
+
+/** "partition 2 stalled for 4 min": partitions whose committed offset stands still with lag; empty when none. */
+export function stalledNote(partitions: readonly PartitionFreshness[], at: number): string {
+  return partitions
+    .filter((p) => p.stalled && p.stalledSince !== null)
+    .map((p) => `partition ${p.partition} stalled for ${formatAge(at - Date.parse(p.stalledSince!))}`)
+    .join(', ');
+}
 
 /**
  * The strip of four numbers. Accepted per minute is the growth of the topic's end offsets (every replica's
@@ -43,7 +51,11 @@ export class KpiStrip {
         freshness.watermark === null
           ? 'watermark unknown'
           : `watermark ${formatAge(at - Date.parse(freshness.watermark))} behind`;
+      const stalled = byId('kpi-stalled');
+      stalled.textContent = stalledNote(freshness.partitions, at);
+      stalled.hidden = stalled.textContent === '';
     } catch (err) {
+      byId('kpi-stalled').hidden = true;
       byId('kpi-lag').textContent = 'unavailable';
       byId('kpi-watermark').textContent = (err as Error).message;
     }

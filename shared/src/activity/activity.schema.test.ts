@@ -1,5 +1,11 @@
 import { anActivity, anActivityInput } from '../testing/activity.fixtures';
-import { ActivityEventSchema, makeActivityInputSchema, ACTIVITY_LIMITS } from './activity.schema';
+import {
+  ActivityEventSchema,
+  makeActivityInputSchema,
+  ACTIVITY_LIMITS,
+  CONTRACT_RULES,
+  NESTED_ARRAY_MESSAGE,
+} from './activity.schema';
 
 const NOW = new Date('2026-01-01T10:00:00.000Z');
 const schema = makeActivityInputSchema({ maxFutureSkewMs: 5 * 60_000, now: () => NOW });
@@ -57,6 +63,8 @@ describe('activity input schema', () => {
     ['a lone high surrogate in a metadata string', { metadata: { q: 'a\uD800b' } }, 'metadata.q'],
     ['a lone low surrogate in a metadata string', { metadata: { q: '\uDC00' } }, 'metadata.q'],
     ['a lone surrogate in a metadata key', { metadata: { ['k\uD83D']: 1 } }, 'metadata.k'],
+    ['an array directly inside an array', { metadata: { a: [[1]] } }, 'metadata.a.0'],
+    ['a nested array inside an object in an array', { metadata: { a: [{ b: [1, []] }] } }, 'metadata.a.0.b.1'],
   ])('when it has %s, then it is rejected at that path', (_label, override, path) => {
     const issues = issuesOf({ ...anActivityInput(), ...override });
     expect(issues.length).toBeGreaterThan(0);
@@ -68,6 +76,17 @@ describe('activity input schema', () => {
     expect(issuesOf({ ...anActivityInput(), metadata })).toEqual([expect.stringContaining('metadata.__proto__')]);
   });
 
+  it('when metadata nests arrays, then each array inside an array is named with the rule that refuses it', () => {
+    const result = schema.safeParse(anActivityInput({ metadata: { grid: [[1], [2, [3]]] } }));
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['metadata', 'grid', 0], message: NESTED_ARRAY_MESSAGE }),
+      expect.objectContaining({ path: ['metadata', 'grid', 1], message: NESTED_ARRAY_MESSAGE }),
+      expect.objectContaining({ path: ['metadata', 'grid', 1, 1], message: NESTED_ARRAY_MESSAGE }),
+    ]);
+    expect(result.error?.issues[0]).toMatchObject({ params: { rule: CONTRACT_RULES.metadataContent } });
+    expect(NESTED_ARRAY_MESSAGE).toMatch(/^nested arrays are not supported: FerretDB/);
+  });
+
   it.each([
     ['a date 4 minutes ahead', { occurredAt: '2026-01-01T10:04:00Z' }],
     ['a date with a +02:00 offset', { occurredAt: '2026-01-01T11:00:00+02:00' }],
@@ -75,6 +94,7 @@ describe('activity input schema', () => {
     ['an emoji (a paired surrogate) in a metadata string', { metadata: { q: 'caf\u00e9 \uD83D\uDE00' } }],
     ['a SEARCH with a 512-char query', { type: 'SEARCH', metadata: { query: 'q'.repeat(512) } }],
     ['a userId of 128 chars with every allowed symbol', { userId: `${'a'.repeat(120)}_.:@-Z09` }],
+    ['arrays of scalars and of objects that hold arrays', { metadata: { tags: ['a'], rows: [{ cells: [1, 2] }] } }],
   ])('when it has %s, then it is accepted', (_label, override) => {
     expect(issuesOf({ ...anActivityInput(), ...override })).toEqual([]);
   });
@@ -84,6 +104,7 @@ describe('activity event schema (what the worker accepts from the topic)', () =>
   it.each([
     ['a NUL in the user agent', { context: { userAgent: 'curl\u0000' } }, 'context.userAgent'],
     ['a NUL in a metadata value', { metadata: { q: 'a\u0000b' } }, 'metadata.q'],
+    ['an array inside an array in metadata', { metadata: { a: [[1]] } }, 'metadata.a.0'],
   ])('when a producer other than the API sends %s, then it is rejected at that path', (_label, override, path) => {
     const result = ActivityEventSchema.safeParse({ ...anActivity(), ...override });
     expect(result.success).toBe(false);

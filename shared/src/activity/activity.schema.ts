@@ -51,8 +51,20 @@ type Issue = { path: (string | number)[]; message: string };
 // Refused at the edge, so an accepted event is always one every supported store can write byte for byte.
 const storableString = () => z.string().refine(isStorableString, UNSTORABLE_STRING_MESSAGE);
 
-/** Walks metadata once, reporting forbidden keys, excess depth and non-JSON values. */
-function inspectMetadata(value: unknown, path: (string | number)[], depth: number, issues: Issue[]): void {
+// FerretDB v1 refuses a whole document holding an array directly inside an array; refused here, for every
+// store, so an event one deployment accepts is one any supported store can hold.
+export const NESTED_ARRAY_MESSAGE =
+  'nested arrays are not supported: FerretDB, one of the supported stores, cannot store an array inside an ' +
+  'array; wrap the inner array in an object';
+
+/** Walks metadata once, reporting forbidden keys, excess depth, nested arrays and non-JSON values. */
+function inspectMetadata(
+  value: unknown,
+  path: (string | number)[],
+  depth: number,
+  issues: Issue[],
+  inArray = false,
+): void {
   if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
     if (typeof value === 'number' && !Number.isFinite(value)) issues.push({ path, message: 'must be a finite number' });
     if (typeof value === 'string' && !isStorableString(value))
@@ -68,7 +80,8 @@ function inspectMetadata(value: unknown, path: (string | number)[], depth: numbe
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => inspectMetadata(item, [...path, i], depth + 1, issues));
+    if (inArray) issues.push({ path, message: NESTED_ARRAY_MESSAGE });
+    value.forEach((item, i) => inspectMetadata(item, [...path, i], depth + 1, issues, true));
     return;
   }
   for (const key of Object.keys(value)) {
@@ -117,7 +130,7 @@ export const MetadataSchema = z
     description:
       `Free-form JSON object, at most ${ACTIVITY_LIMITS.metadataMaxBytes} bytes serialized and ` +
       `${ACTIVITY_LIMITS.metadataMaxDepth} levels deep; keys must not start with "$" or contain "."; no key or string ` +
-      'may contain NUL or an unpaired surrogate.',
+      'may contain NUL or an unpaired surrogate; no array may hold an array directly.',
   });
 
 type TypedMetadata = { type: ActivityType; metadata?: Record<string, unknown> | undefined };

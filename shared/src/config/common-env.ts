@@ -54,3 +54,9 @@ export const ErasureHashKeySchema = z
   .string()
   .default('')
   .refine((key) => key === '' || key.length >= 32, 'must be at least 32 characters (e.g. openssl rand -hex 32)');
+
+/**
+ * A partition whose consumer-group committed offset has not moved for longer than this while it has lag is
+ * stalled (the worker's /readyz and metrics, the api's freshness). Both services read it, so they agree.
+ */
+export const StallAfterMsSchema = z.coerce.number().int().positive().default(60_000);

@@ -23,4 +23,10 @@ describe('activity message format', () => {
   ])('when the value is %s, then it is classified as %s', (_label, value, reason) => {
     expect(decodeActivityMessage(value)).toMatchObject({ ok: false, reason });
   });
+
+  it('when another producer sends metadata with an array inside an array, then it is a schema violation naming the path, never handed to a store', () => {
+    const decoded = decodeActivityMessage(JSON.stringify(anActivity({ metadata: { a: [[1]] } })));
+    expect(decoded).toMatchObject({ ok: false, reason: 'schema-violation' });
+    expect(decoded.ok ? '' : decoded.error).toMatch(/^metadata\.a\.0: nested arrays are not supported/);
+  });
 });

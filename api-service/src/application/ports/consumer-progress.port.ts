@@ -8,6 +8,11 @@ export interface PartitionProgress {
   lag: number;
   /** Every event accepted on this partition before this time is processed; null when not known (see the README). */
   watermark: Date | null;
+  /**
+   * Set while the partition is stalled: it has lag and its committed offset has not moved for longer than the
+   * stall threshold. The time is the offset's last move as observed (or when lag was first seen at it).
+   */
+  stalledSince: Date | null;
 }
 
 export interface ProgressSnapshot {

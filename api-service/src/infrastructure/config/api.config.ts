@@ -12,6 +12,7 @@ import {
   MongoUrlSchema,
   parseEnv,
   ReplicationFactorSchema,
+  StallAfterMsSchema,
 } from '@uap/shared';
 import { z } from 'zod';
 import { parseApiKeys } from '../../domain/api-key';
@@ -88,6 +89,8 @@ export const ApiConfigSchema = z.object({
   /** The worker's consumer group, whose committed offsets tell receipts and freshness what is processed. */
   WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
   FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
+  /** The worker's STALL_AFTER_MS: freshness calls a partition stalled by the same rule. */
+  STALL_AFTER_MS: StallAfterMsSchema,
   TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,
   /** The worker's RETENTION_DAYS: stats clamp their range to what retention keeps. */
   RETENTION_DAYS: int(0, 100 * 365).default(0),

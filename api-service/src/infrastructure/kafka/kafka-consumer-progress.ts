@@ -1,4 +1,4 @@
-import type { Logger } from '@uap/shared';
+import { PartitionStallDetector, type Logger } from '@uap/shared';
 import type { Admin } from 'kafkajs';
 import type {
   ConsumerProgress,
@@ -13,6 +13,8 @@ export interface ConsumerProgressConfig {
   refreshMs: number;
   /** How long the end-offset history behind watermarks reaches back. */
   historyMs?: number;
+  /** A partition with lag whose committed offset has not moved for longer than this is stalled (the worker's rule). */
+  stallAfterMs: number;
 }
 
 interface Sample {
@@ -45,12 +47,14 @@ export class KafkaConsumerProgress implements ConsumerProgress {
   private refreshing: Promise<void> | undefined;
   private waiters: Array<{ resolve: (s: ProgressSnapshot) => void; reject: (e: unknown) => void }> = [];
   private readonly log: Logger;
+  private readonly stalls: PartitionStallDetector;
 
   constructor(
     private readonly config: ConsumerProgressConfig,
     private readonly deps: { admin: Admin; logger: Logger; now?: () => number },
   ) {
     this.log = deps.logger.child({ component: 'consumer-progress' });
+    this.stalls = new PartitionStallDetector(config.stallAfterMs);
   }
 
   async start(): Promise<void> {
@@ -91,21 +95,26 @@ export class KafkaConsumerProgress implements ConsumerProgress {
         this.deps.admin.fetchOffsets({ groupId: this.config.group, topics: [this.config.topic] }),
       ]);
       const committedOf = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      const partitions: PartitionProgress[] = ends
+      const offsets = ends
         .map(({ partition, high, low }) => {
           const end = Number(high);
           // No commit yet: a new group starts at the log start, so nothing after it is processed.
           const done = Math.max(committedOf.get(partition) ?? -1, Number(low));
-          const history = this.remember(partition, at, end);
-          return {
-            partition,
-            committed: done,
-            end,
-            lag: Math.max(0, end - done),
-            watermark: watermarkOf(history, done, end, at),
-          };
+          return { partition, committed: done, end, lag: Math.max(0, end - done) };
         })
         .sort((a, b) => a.partition - b.partition);
+      this.stalls.observe(
+        at,
+        offsets.map((o) => ({ partition: o.partition, committedOffset: o.committed, lag: o.lag })),
+      );
+      const partitions: PartitionProgress[] = offsets.map((o) => {
+        const stall = this.stalls.stallOf(o.partition);
+        return {
+          ...o,
+          watermark: watermarkOf(this.remember(o.partition, at, o.end), o.committed, o.end, at),
+          stalledSince: stall ? new Date(stall.since) : null,
+        };
+      });
       const watermarks = partitions.map((p) => p.watermark);
       this.snapshot = {
         at: new Date(at),

@@ -45,7 +45,7 @@ export class MongoErasureStore implements ErasureStore {
   }
 }
 
-interface ErasedActivity {
+export interface ErasedActivity {
   eventId: string;
   type: ActivityType;
   occurredAt: Date;
@@ -53,10 +53,12 @@ interface ErasedActivity {
   sourceOffset?: number;
 }
 
-const DELETE_CHUNK = 500;
+export const ERASE_CHUNK = 500;
 
 /**
- * Deletes by userId, which both collections hold at the top level (an equality FerretDB pushes down).
+ * Deletes by userId, which both collections hold at the top level, over their `userId_…` indexes on MongoDB.
+ * Through FerretDB's wire every statement here scans the collection; with FERRETDB_POSTGRES_URL the api erases
+ * with FerretDbPostgresUserDataEraser instead, and without it start-up says so.
  * The stats rollups lose the same events first: each is recorded as gone in its hour (decremented if it
  * was counted), idempotently, so a crash before the delete and the repeated DELETE count nothing twice.
  * Then exactly the events found are deleted (by eventId within the user); one stored meanwhile is left
@@ -80,10 +82,10 @@ export class MongoUserDataEraser implements UserDataEraser {
         )
         .toArray(),
     );
-    await this.removeFromRollups(found);
+    await removeFromRollups(this.rollups, found);
     let deletedActivities = 0;
-    for (let start = 0; start < found.length; start += DELETE_CHUNK) {
-      const eventIds = found.slice(start, start + DELETE_CHUNK).map((a) => a.eventId);
+    for (let start = 0; start < found.length; start += ERASE_CHUNK) {
+      const eventIds = found.slice(start, start + ERASE_CHUNK).map((a) => a.eventId);
       const result = await storeCall('erase user', () => activities.deleteMany({ userId, eventId: { $in: eventIds } }));
       deletedActivities += result.deletedCount;
     }
@@ -92,17 +94,21 @@ export class MongoUserDataEraser implements UserDataEraser {
     );
     return { activities: deletedActivities, deadLetters: deadLetters.deletedCount };
   }
+}
 
-  private async removeFromRollups(found: readonly ErasedActivity[]): Promise<void> {
-    if (!this.rollups) return;
-    // Documents stored before the worker recorded positions cannot be told apart in the rollups (README: Stats).
-    const entries: RollupEntry[] = found.flatMap((a) =>
-      a.sourcePartition === undefined || a.sourceOffset === undefined
-        ? []
-        : [{ partition: a.sourcePartition, offset: a.sourceOffset, occurredAt: a.occurredAt, type: a.type }],
-    );
-    await this.rollups.remove(entries);
-  }
+/** Takes the found events out of the stats rollups (when kept) before they are deleted. */
+export async function removeFromRollups(
+  rollups: RollupEraser | undefined,
+  found: readonly ErasedActivity[],
+): Promise<void> {
+  if (!rollups) return;
+  // Documents stored before the worker recorded positions cannot be told apart in the rollups (README: Stats).
+  const entries: RollupEntry[] = found.flatMap((a) =>
+    a.sourcePartition === undefined || a.sourceOffset === undefined
+      ? []
+      : [{ partition: a.sourcePartition, offset: a.sourceOffset, occurredAt: a.occurredAt, type: a.type }],
+  );
+  await rollups.remove(entries);
 }
 
 /** The rollup documents of MongoDB, changed by the same compare-and-set the worker counts with. */

@@ -1,4 +1,12 @@
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared';
+import {
+  ACTIVITIES_COLLECTION,
+  ACTIVITY_INDEXES,
+  DOCUMENT_COLUMN,
+  FERRETDB_LAYOUT_VERSION,
+  FerretDbTables,
+  fieldExpression,
+  storeServerOf,
+} from '@uap/shared';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import {
@@ -11,13 +19,8 @@ import {
 import {
   actualReadLayout,
   decodeDocument,
-  DOCUMENT_COLUMN,
   ensureReadColumns,
   expectedReadLayout,
-  FERRETDB_LAYOUT_VERSION,
-  FerretDbTables,
-  fieldExpression,
-  ferretDbVersionOf,
   READ_COLUMNS,
 } from './ferretdb-layout';
 
@@ -50,7 +53,7 @@ if (!storeIsFerretDb()) {
 
     it('when asked for buildInfo, then the server is the pinned FerretDB version', async () => {
       const info = await db.db!.admin().command({ buildInfo: 1 });
-      expect(ferretDbVersionOf(info)).toBe(FERRETDB_LAYOUT_VERSION);
+      expect(storeServerOf(info)).toEqual({ kind: 'FerretDB', version: FERRETDB_LAYOUT_VERSION });
     });
 
     it('when the collection does not exist yet, then the table lookup says so instead of failing', async () => {

@@ -1,117 +1,8 @@
+import { fieldExpression, quoteIdentifier, type FerretDbTable } from '@uap/shared';
 import type { Pool } from 'pg';
 
-/**
- * Everything this service knows about how FerretDB v1 stores a collection in PostgreSQL, in one place.
- * None of it is a public FerretDB interface: it is the storage layout of the last v1 release, read from
- * its source and checked against a running server by ferretdb-layout.int.test.ts. Any other version is
- * refused at start-up (assertSupportedFerretDb), because a changed layout would give wrong answers, not errors.
- *
- * - Each database is a PostgreSQL schema of the same name; each collection a table with one `_jsonb` column,
- *   whose name is in the schema's `_ferretdb_database_metadata` table (`{_id: collection, table: name}`).
- * - A document is a jsonb object plus a `$s` schema: `$s.p.<field>.t` is the BSON type, `$s.$k` the key order;
- *   nested objects carry their own `$s`, arrays list element schemas in `i`.
- * - A Date is stored as epoch milliseconds (a JSON number) with type `date`.
- * - A Mongo index `{a: 1, b: -1}` becomes a btree on `((_jsonb -> 'a'), (_jsonb -> 'b') DESC)`.
- */
-export const FERRETDB_LAYOUT_VERSION = 'v1.24.2';
-
-/** The SQL expression FerretDB indexes a top-level field by; queries must use it verbatim to be index-served. */
-export function fieldExpression(field: ReadField): string {
-  return `(_jsonb -> '${field}')`;
-}
-
-export const DOCUMENT_COLUMN = '_jsonb';
-
-/** A query parameter for `$n::jsonb`, compared with a field expression. */
-export function jsonbString(value: string): string {
-  return JSON.stringify(value);
-}
-
-export function jsonbDate(value: Date): string {
-  return String(value.getTime());
-}
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The server's version from `buildInfo` through the Mongo wire; undefined when the server is not FerretDB. */
-export function ferretDbVersionOf(buildInfo: Record<string, unknown>): string | undefined {
-  const version = buildInfo['ferretdbVersion'];
-  return typeof version === 'string' ? version : undefined;
-}
-
-export function assertSupportedFerretDb(version: string): void {
-  if (version !== FERRETDB_LAYOUT_VERSION) {
-    throw new Error(
-      `FERRETDB_POSTGRES_URL is set, but the store is FerretDB ${version}: the SQL reader reads FerretDB's ` +
-        `PostgreSQL tables directly and is pinned to the storage layout of ${FERRETDB_LAYOUT_VERSION}. ` +
-        `Run FerretDB ${FERRETDB_LAYOUT_VERSION}, or unset FERRETDB_POSTGRES_URL to read through the Mongo wire (slow on large stores).`,
-    );
-  }
-}
-
-const UNDEFINED_TABLE = '42P01';
-const INVALID_SCHEMA = '3F000';
-
-/** The table does not exist (yet): the worker has not created the collection, or it was dropped. */
-export function isMissingTable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === UNDEFINED_TABLE || code === INVALID_SCHEMA;
-}
-
-/** Where a FerretDB table lives: its PostgreSQL schema and table name, and both quoted for SQL. */
-export interface FerretDbTable {
-  schema: string;
-  name: string;
-  qualified: string;
-}
-
-/**
- * Resolves (database, collection) to its table, caching hits once `prepare` (if given) has succeeded on it.
- * Absence is not cached: the table appears when the worker creates the collection.
- */
-export class FerretDbTables {
-  private readonly cache = new Map<string, Promise<FerretDbTable>>();
-
-  constructor(
-    private readonly pool: Pool,
-    private readonly prepare?: (table: FerretDbTable) => Promise<void>,
-  ) {}
-
-  async tableOf(database: string, collection: string): Promise<string | undefined> {
-    return (await this.lookUp(database, collection))?.qualified;
-  }
-
-  async lookUp(database: string, collection: string): Promise<FerretDbTable | undefined> {
-    const key = `${database}\u0000${collection}`;
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
-    let name: string | undefined;
-    try {
-      const { rows } = await this.pool.query<{ table: string }>(
-        `SELECT _jsonb ->> 'table' AS table FROM ${quoteIdentifier(database)}._ferretdb_database_metadata
-          WHERE _jsonb -> '_id' = $1::jsonb`,
-        [jsonbString(collection)],
-      );
-      name = rows[0]?.table;
-    } catch (err) {
-      if (isMissingTable(err)) return undefined;
-      throw err;
-    }
-    if (name === undefined) return undefined;
-    const table = { schema: database, name, qualified: `${quoteIdentifier(database)}.${quoteIdentifier(name)}` };
-    // Concurrent first queries share one preparation; a failed one is retried by the next query.
-    const ready = (this.prepare ? this.prepare(table) : Promise.resolve()).then(() => table);
-    this.cache.set(key, ready);
-    ready.catch(() => this.cache.delete(key));
-    return ready;
-  }
-
-  forget(database: string, collection: string): void {
-    this.cache.delete(`${database}\u0000${collection}`);
-  }
-}
+// What the api adds to FerretDB's storage layout (described in @uap/shared's ferretdb-tables.ts) to read it
+// fast, and how it decodes a stored document. Checked against a running server by ferretdb-layout.int.test.ts.
 
 type ReadField = 'userId' | 'type' | 'occurredAt' | 'eventId';
 
@@ -224,7 +115,7 @@ export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promi
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`uap-read-columns ${table.qualified}`]);
     const addColumns = Object.entries(READ_COLUMNS).map(
       ([field, column]) =>
-        `ADD COLUMN IF NOT EXISTS ${column} jsonb GENERATED ALWAYS AS (${fieldExpression(field as ReadField)}) STORED`,
+        `ADD COLUMN IF NOT EXISTS ${column} jsonb GENERATED ALWAYS AS (${fieldExpression(field)}) STORED`,
     );
     await client.query(`ALTER TABLE ${table.qualified} ${addColumns.join(', ')}`);
     for (const { suffix, columns } of READ_INDEXES) {

@@ -1,4 +1,12 @@
-import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared';
+import {
+  ACTIVITIES_COLLECTION,
+  DOCUMENT_COLUMN,
+  FerretDbTables,
+  fieldExpression,
+  jsonbDate,
+  jsonbString,
+  type ActivityType,
+} from '@uap/shared';
 import { Pool } from 'pg';
 import { storedFromOf } from '../store/stored-activity';
 import type {
@@ -10,17 +18,7 @@ import type {
 } from '../../application/ports/activity-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
-import {
-  decodeDocument,
-  DOCUMENT_COLUMN,
-  ensureReadColumns,
-  FerretDbTables,
-  fieldExpression,
-  isMissingTable,
-  jsonbDate,
-  jsonbString,
-  READ_COLUMNS,
-} from './ferretdb-layout';
+import { decodeDocument, ensureReadColumns, READ_COLUMNS } from './ferretdb-layout';
 
 const USER = READ_COLUMNS.userId;
 const TYPE = READ_COLUMNS.type;
@@ -261,24 +259,14 @@ export class FerretDbPostgresActivityReader implements ActivityReader {
   }
 
   /**
-   * Runs a query against the activities table. No table yet (the worker has not created the collection)
-   * is an empty store; a table that vanished (collection dropped and re-created) is looked up once more.
-   * Every other failure is infrastructure trouble, never the client's input: a retriable 503.
+   * Runs a query against the activities table (none yet: an empty store). Every failure is infrastructure
+   * trouble, never the client's input: a retriable 503.
    */
   private async query(
     build: (table: string) => { text: string; values: string[] },
   ): Promise<Record<string, unknown>[]> {
     try {
-      for (let attempt = 0; ; attempt++) {
-        const table = await this.tables.tableOf(this.database, ACTIVITIES_COLLECTION);
-        if (table === undefined) return [];
-        try {
-          return (await this.pool.query<Record<string, unknown>>(build(table))).rows;
-        } catch (err) {
-          if (!isMissingTable(err) || attempt > 0) throw err;
-          this.tables.forget(this.database, ACTIVITIES_COLLECTION);
-        }
-      }
+      return await this.tables.query<Record<string, unknown>>(this.database, ACTIVITIES_COLLECTION, build);
     } catch (err) {
       throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', {
         retriable: true,

@@ -1,9 +1,15 @@
-import { minuteDeltasByHour, STATS_SQL_TABLES, type ActivityType, type RollupEntry } from '@uap/shared';
+import {
+  isMissingTable,
+  minuteDeltasByHour,
+  quoteIdentifier,
+  STATS_SQL_TABLES,
+  type ActivityType,
+  type RollupEntry,
+} from '@uap/shared';
 import { Pool, type PoolClient } from 'pg';
 import type { HourCounts, RollupCoverage, RollupReader } from '../../application/ports/activity-rollup-reader.port';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import { DomainError } from '../../domain/domain-error';
-import { isMissingTable, quoteIdentifier } from './ferretdb-layout';
 
 const COVERAGE_TTL_MS = 5_000;
 

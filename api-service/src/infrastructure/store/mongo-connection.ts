@@ -1,3 +1,4 @@
+import { storeServerOf, type StoreServer } from '@uap/shared';
 import mongoose, { type Connection } from 'mongoose';
 import { DomainError } from '../../domain/domain-error';
 
@@ -34,15 +35,9 @@ export async function pingMongo(connection: Connection, timeoutMs: number): Prom
   return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
 }
 
-export type StoreServer = { kind: 'MongoDB'; version: string } | { kind: 'FerretDB'; version: string };
-
-/** Which server answers the Mongo wire: FerretDB reports its own version in `buildInfo.ferretdbVersion`. */
+/** Which server answers the Mongo wire. */
 export async function describeStoreServer(connection: Connection): Promise<StoreServer> {
-  const info = await connection.db!.admin().command({ buildInfo: 1 });
-  const ferret = info['ferretdbVersion'];
-  return typeof ferret === 'string'
-    ? { kind: 'FerretDB', version: ferret }
-    : { kind: 'MongoDB', version: String(info['version']) };
+  return storeServerOf(await connection.db!.admin().command({ buildInfo: 1 }));
 }
 
 /**

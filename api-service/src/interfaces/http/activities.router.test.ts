@@ -272,6 +272,23 @@ describe('the activity contract at the API edge', () => {
     expect(publisher.sends).toHaveLength(0);
   });
 
+  it('when metadata holds an array inside an array, then 400 names the path and the rule, as FerretDB could not store it', async () => {
+    const { app, publisher } = setup();
+    const res = await request(app)
+      .post('/api/v1/activities')
+      .send(anActivityInput({ metadata: { a: [[1]] } }));
+
+    expectProblem(res, 400, 'validation-failed');
+    expect(res.body.errors).toEqual([
+      {
+        path: 'metadata.a.0',
+        message: expect.stringMatching(/^nested arrays are not supported/),
+        rule: 'metadata-content',
+      },
+    ]);
+    expect(publisher.sends).toHaveLength(0);
+  });
+
   it('when metadata has an own __proto__ key, then 400 names it', async () => {
     const { app } = setup();
     const body = `{"userId":"u1","type":"LOGOUT","metadata":{"__proto__":{"admin":true}}}`;
@@ -332,6 +349,23 @@ describe('POST /api/v1/activities/batch', () => {
 
     expectProblem(res, 400, 'validation-failed');
     expect(new Set(pathsOf(res))).toEqual(new Set(['events.3.userId', 'events.4.metadata.query']));
+    expect(publisher.sends).toHaveLength(0);
+  });
+
+  it('when one event holds an array inside an array, then 400 names it by index with the rule and nothing is published', async () => {
+    const { app, publisher } = setup();
+    const body = batchOf(3);
+    body.events[1] = { ...body.events[1]!, metadata: { matrix: [[1, 2], { ok: [3] }] } };
+    const res = await request(app).post('/api/v1/activities/batch').send(body);
+
+    expectProblem(res, 400, 'validation-failed');
+    expect(res.body.errors).toEqual([
+      {
+        path: 'events.1.metadata.matrix.0',
+        message: expect.stringMatching(/^nested arrays are not supported/),
+        rule: 'metadata-content',
+      },
+    ]);
     expect(publisher.sends).toHaveLength(0);
   });
 

@@ -527,7 +527,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       method: 'get',
       path: '/api/v1/freshness',
       tags: ['receipts'],
-      summary: 'How fresh reads are: per partition committed and end offsets, lag and watermark, and the worst',
+      summary:
+        'How fresh reads are: per partition committed and end offsets, lag, watermark and whether it is stalled, and the worst',
       ...(security ? { security } : {}),
       request: { query: RECEIPT_PARAMS.none },
       responses: {

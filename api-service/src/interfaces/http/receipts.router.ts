@@ -1,7 +1,11 @@
 import { IsoDateTimeSchema } from '@uap/shared';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { ConsumerProgress, ProgressSnapshot } from '../../application/ports/consumer-progress.port';
+import type {
+  ConsumerProgress,
+  PartitionProgress,
+  ProgressSnapshot,
+} from '../../application/ports/consumer-progress.port';
 import { RECEIPT_LIMITS, type ReceiptStatus, type ReceiptsUseCase } from '../../application/receipts.use-case';
 import type { RouteSpec } from './method-guard.middleware';
 import { integerParam, invalid, parseQuery, stringParam } from './query-params';
@@ -58,6 +62,14 @@ const PartitionFreshnessSchema = z.strictObject({
   end: z.int(),
   lag: z.int(),
   watermark: IsoDateTimeSchema.nullable(),
+  stalled: z
+    .boolean()
+    .describe(
+      'The partition has lag and the group’s committed offset on it has not moved for longer than STALL_AFTER_MS, whichever worker owns it.',
+    ),
+  stalledSince: IsoDateTimeSchema.nullable().describe(
+    'While stalled: when its committed offset was last seen to move (or lag was first seen at it); else null.',
+  ),
 });
 export const FreshnessSchema = z
   .strictObject({
@@ -70,6 +82,7 @@ export const FreshnessSchema = z
       'Every event accepted before this time is processed; null when the oldest unprocessed event is older than the history this API keeps.',
     ),
     worst: PartitionFreshnessSchema.nullable(),
+    stalled: z.array(z.int()).describe('The stalled partitions, longest stalled first.'),
     partitions: z.array(PartitionFreshnessSchema),
   })
   .meta({ id: 'Freshness' });
@@ -93,11 +106,25 @@ function toStatusDto(status: ReceiptStatus): z.input<typeof ReceiptStatusSchema>
   };
 }
 
+function toPartitionDto(p: PartitionProgress): z.input<typeof PartitionFreshnessSchema> {
+  return {
+    partition: p.partition,
+    committed: p.committed,
+    end: p.end,
+    lag: p.lag,
+    watermark: p.watermark?.toISOString() ?? null,
+    stalled: p.stalledSince !== null,
+    stalledSince: p.stalledSince?.toISOString() ?? null,
+  };
+}
+
 function toFreshnessDto(snapshot: ProgressSnapshot, refreshMs: number): z.input<typeof FreshnessSchema> {
-  const partitions = snapshot.partitions.map((p) => ({ ...p, watermark: p.watermark?.toISOString() ?? null }));
   const worst = [...snapshot.partitions].sort(
     (a, b) => (a.watermark?.getTime() ?? -Infinity) - (b.watermark?.getTime() ?? -Infinity) || b.lag - a.lag,
   )[0];
+  const stalled = snapshot.partitions
+    .filter((p) => p.stalledSince !== null)
+    .sort((a, b) => a.stalledSince!.getTime() - b.stalledSince!.getTime() || a.partition - b.partition);
   return {
     at: snapshot.at.toISOString(),
     refreshMs,
@@ -105,8 +132,9 @@ function toFreshnessDto(snapshot: ProgressSnapshot, refreshMs: number): z.input<
     group: snapshot.group,
     lag: snapshot.lag,
     watermark: snapshot.watermark?.toISOString() ?? null,
-    worst: worst === undefined ? null : { ...worst, watermark: worst.watermark?.toISOString() ?? null },
-    partitions,
+    worst: worst === undefined ? null : toPartitionDto(worst),
+    stalled: stalled.map((p) => p.partition),
+    partitions: snapshot.partitions.map(toPartitionDto),
   };
 }
 

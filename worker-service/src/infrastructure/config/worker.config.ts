@@ -11,6 +11,7 @@ import {
   MinIsrSchema,
   MongoUrlSchema,
   ReplicationFactorSchema,
+  StallAfterMsSchema,
   topicNameSchema,
 } from '@uap/shared';
 import { z } from 'zod';
@@ -38,7 +39,7 @@ export const WorkerConfigSchema = z
     MONGO_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5_000),
     STORE_RETRY_INITIAL_MS: positiveInt(200),
     STORE_RETRY_MAX_MS: positiveInt(10_000),
-    STALL_AFTER_MS: positiveInt(60_000),
+    STALL_AFTER_MS: StallAfterMsSchema,
     DEAD_LETTER_INDEXER_GROUP: z.string().min(1).default('dead-letter-indexer'),
     MAX_REPLAYS: z.coerce.number().int().min(0).default(DEFAULT_MAX_REPLAYS),
     RETENTION_DAYS: z.coerce

@@ -2,7 +2,7 @@ import type { Admin } from 'kafkajs';
 import { consumerLagReader, lagOf } from './consumer-lag';
 
 describe('consumer lag', () => {
-  it('when the group committed some partitions, then lag is high watermark minus committed, else minus log start', () => {
+  it('when the group committed some partitions, then each has its committed offset (-1 if none) and lag from it, else from the log start', () => {
     const lags = lagOf(
       'acts',
       [
@@ -18,9 +18,9 @@ describe('consumer lag', () => {
     );
 
     expect(lags).toEqual([
-      { topic: 'acts', partition: 0, lag: 40 },
-      { topic: 'acts', partition: 1, lag: 0 },
-      { topic: 'acts', partition: 2, lag: 20 },
+      { topic: 'acts', partition: 0, committedOffset: 60, lag: 40 },
+      { topic: 'acts', partition: 1, committedOffset: 50, lag: 0 },
+      { topic: 'acts', partition: 2, committedOffset: -1, lag: 20 },
     ]);
   });
 

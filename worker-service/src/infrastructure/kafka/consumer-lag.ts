@@ -1,10 +1,7 @@
 import type { Admin } from 'kafkajs';
+import type { GroupPartitionOffset } from '../../application/ports/group-offsets.port';
 
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  lag: number;
-}
+export type PartitionLag = GroupPartitionOffset;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -25,13 +22,13 @@ export function lagOf(
     .map(({ partition, high, low }) => {
       const offset = byPartition.get(partition) ?? -1;
       const from = offset >= 0 ? offset : Number(low);
-      return { topic, partition, lag: Math.max(0, Number(high) - from) };
+      return { topic, partition, committedOffset: offset, lag: Math.max(0, Number(high) - from) };
     })
     .sort((a, b) => a.partition - b.partition);
 }
 
 /**
- * Reads the group's lag on `topic` from the broker, bounded by `timeoutMs`. Concurrent callers
+ * Reads the group's committed offsets and lag on `topic` from the broker, bounded by `timeoutMs`. Concurrent callers
  * (several scrapers) share one round trip, so a slow broker cannot make the requests pile up.
  */
 export function consumerLagReader(admin: Admin, options: { groupId: string; topic: string; timeoutMs: number }) {

@@ -12,17 +12,17 @@ export interface WorkerMetrics {
   consumerLag: Gauge<'topic' | 'partition'>;
   chunkInHand: Gauge<'topic' | 'partition'>;
   partitionsStalled: Gauge;
+  groupRejoins: Counter<'group'>;
   deadLettersIndexed: Counter;
   eventsErased: Counter;
   retentionDeleted: Counter;
 }
 
-/** A chunk a partition is recording: when it started, and whether it is past the stall threshold. */
+/** A chunk a partition is recording, and since when. */
 export interface ChunkWatch {
   topic: string;
   partition: number;
   since: number;
-  stalled: boolean;
 }
 
 export interface WorkerMetricsOptions {
@@ -31,6 +31,8 @@ export interface WorkerMetricsOptions {
   consumerLag?: () => Promise<PartitionLag[]>;
   /** Asked on every scrape: the chunks this process's partitions are recording now. */
   chunksInHand?: () => ChunkWatch[];
+  /** Asked on every scrape: the group's stalled partitions, as the stall monitor last saw them. */
+  stalledPartitions?: () => readonly unknown[];
   now?: () => number;
 }
 
@@ -44,6 +46,7 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
   const registers = [registry];
   const lagSource = options.consumerLag;
   const chunksInHand = options.chunksInHand ?? (() => []);
+  const stalledPartitions = options.stalledPartitions ?? (() => []);
   const now = options.now ?? Date.now;
   const metrics: WorkerMetrics = {
     registry,
@@ -128,11 +131,21 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
     }),
     partitionsStalled: new Gauge({
       name: 'uap_worker_partitions_stalled',
-      help: 'Partitions of this process stuck on one chunk for longer than STALL_AFTER_MS (also in /readyz).',
+      help:
+        'Partitions whose committed group offset has not moved for longer than STALL_AFTER_MS while they have ' +
+        'lag, whichever member owns them (also in /readyz). Every replica reports the whole group: aggregate with max.',
       registers,
       collect() {
-        this.set(chunksInHand().filter((chunk) => chunk.stalled).length);
+        this.set(stalledPartitions().length);
       },
+    }),
+    groupRejoins: new Counter({
+      name: 'uap_worker_group_rejoins_total',
+      help:
+        'Joins of a consumer group after its first, by group: rebalances, or the coordinator having dropped the ' +
+        'member. Rising while a partition is stalled is a rejoin loop.',
+      labelNames: ['group'],
+      registers,
     }),
   };
   return metrics;

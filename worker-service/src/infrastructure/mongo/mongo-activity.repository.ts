@@ -35,8 +35,10 @@ const TRANSIENT_CODES = new Set([
   13435, // NotPrimaryNoSecondaryOk
   13436, // NotPrimaryOrSecondary
 ]);
-const POSITION_LOOKUPS_IN_FLIGHT = 8;
 const TRANSIENT_LABELS = ['RetryableWriteError', 'ResetPool', 'TransientTransactionError'];
+
+/** Looks up stored positions by another route than the Mongo wire. */
+export type PositionLookup = Pick<ActivityRepository, 'storedPositions'>;
 
 type ServerErrorLike = {
   code?: unknown;
@@ -83,13 +85,18 @@ function isTransient(err: ServerErrorLike): boolean {
  */
 export class MongoActivityRepository implements ActivityRepository {
   private readonly writeOptions: { writeConcern?: mongo.WriteConcernSettings };
+  private readonly positions: PositionLookup | undefined;
 
-  /** `writeConcern`: w:"majority" on a replica set (store-topology.ts), else the server's default. */
+  /**
+   * `writeConcern`: w:"majority" on a replica set (store-topology.ts), else the server's default.
+   * `positions`: where to look stored positions up instead of the Mongo wire (FerretDB's SQL, ferretdb-sql.store.ts).
+   */
   constructor(
     private readonly model: Model<ActivityDocument>,
-    options: { writeConcern?: mongo.WriteConcernSettings } = {},
+    options: { writeConcern?: mongo.WriteConcernSettings; positions?: PositionLookup } = {},
   ) {
     this.writeOptions = options.writeConcern ? { writeConcern: options.writeConcern } : {};
+    this.positions = options.positions;
   }
 
   async insertNew(copies: readonly EventCopy[], persistedAt: Date): Promise<InsertOutcome> {
@@ -136,24 +143,23 @@ export class MongoActivityRepository implements ActivityRepository {
   }
 
   /**
-   * One equality lookup per eventId, a few at a time: FerretDB pushes an equality down to PostgreSQL's
-   * index but evaluates `$in` in memory over the whole collection.
+   * One `$in` query, served on MongoDB by the unique eventId index (an IXSCAN of one key per id). Through
+   * FerretDB's wire it is one scan of the collection (better than one scan per id, still O(table)): there
+   * the worker passes `positions`, SQL over the same index.
    */
   async storedPositions(eventIds: readonly string[]): Promise<Map<string, StoredPosition>> {
+    if (this.positions) return this.positions.storedPositions(eventIds);
     const positions = new Map<string, StoredPosition>();
-    const queue = [...eventIds];
-    const lookUp = async (): Promise<void> => {
-      for (let eventId = queue.pop(); eventId !== undefined; eventId = queue.pop()) {
-        const found = await this.model
-          .findOne({ eventId }, { _id: 0, sourcePartition: 1, sourceOffset: 1 })
-          .lean<Pick<ActivityDocument, 'sourcePartition' | 'sourceOffset'>>();
-        if (found && typeof found.sourcePartition === 'number' && typeof found.sourceOffset === 'number') {
-          positions.set(eventId, { partition: found.sourcePartition, offset: found.sourceOffset });
+    if (eventIds.length === 0) return positions;
+    try {
+      const found = await this.model
+        .find({ eventId: { $in: [...eventIds] } }, { _id: 0, eventId: 1, sourcePartition: 1, sourceOffset: 1 })
+        .lean<Array<Pick<ActivityDocument, 'eventId' | 'sourcePartition' | 'sourceOffset'>>>();
+      for (const { eventId, sourcePartition, sourceOffset } of found) {
+        if (typeof sourcePartition === 'number' && typeof sourceOffset === 'number') {
+          positions.set(eventId, { partition: sourcePartition, offset: sourceOffset });
         }
       }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(POSITION_LOOKUPS_IN_FLIGHT, queue.length) }, lookUp));
     } catch (err) {
       throw new StoreUnavailableError(`stored positions lookup failed: ${(err as Error).message}`, { cause: err });
     }

@@ -21,7 +21,11 @@ export async function ensureRetentionTtl(model: Model<ActivityDocument>, retenti
   }
 }
 
-/** FerretDB: chunks found by the occurredAt index, deleted by eventId (deleteMany has no limit). */
+/**
+ * FerretDB without FERRETDB_POSTGRES_URL (MongoDB has its TTL index; with the URL the sweeper deletes through
+ * SQL, ferretdb-sql.store.ts): a chunk of the oldest, deleted by eventId (deleteMany has no limit). FerretDB
+ * answers both through its wire by scanning the collection, so each chunk costs O(table); start-up warns.
+ */
 export class MongoRetentionStore implements RetentionStore {
   constructor(private readonly model: Model<ActivityDocument>) {}
 

@@ -4,8 +4,13 @@ export interface HealthDeps {
   hasJoinedGroup: () => boolean;
   pingStore: () => Promise<void>;
   stats: () => object;
-  /** Partitions stuck on one chunk past the stall threshold; any makes the worker not ready. */
+  /**
+   * The group's partitions whose committed offset has not moved past the stall threshold while they have
+   * lag, whichever member owns them; any makes the worker not ready.
+   */
   stalledPartitions: () => object[];
+  /** The chunks this process is recording now: where a stall in this process would sit. */
+  chunksInHand: () => object[];
   pingTimeoutMs?: number;
 }
 
@@ -33,9 +38,14 @@ export function healthRouter(deps: HealthDeps): Router {
     }
     const stalled = deps.stalledPartitions();
     const ready = consumer === 'joined' && store === 'ok' && stalled.length === 0;
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not-ready', consumer, store, stalled, stats: deps.stats() });
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not-ready',
+      consumer,
+      store,
+      stalled,
+      inHand: deps.chunksInHand(),
+      stats: deps.stats(),
+    });
   });
   return router;
 }

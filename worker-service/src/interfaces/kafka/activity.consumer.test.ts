@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { RecordActivitiesUseCase } from '../../application/record-activities.use-case';
 import { InMemoryActivityRepository, InMemoryDeadLetterPublisher } from '../../testing/in-memory.fakes';
 import { createWorkerMetrics, type WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';
+import { PartitionStallMonitor } from '../../application/partition-stall.monitor';
 import { ActivityConsumer, classifyMessages, type ActivityConsumerDeps } from './activity.consumer';
 
 const logger = pino({ level: 'silent' });
@@ -281,11 +282,17 @@ describe('ActivityConsumer lifecycle', () => {
     return { consumer: consumer as unknown as Consumer, emit, runOptions };
   }
 
-  function started(onFatal: (error: Error) => void = () => undefined) {
+  function started(onFatal: (error: Error) => void = () => undefined, metrics?: WorkerMetrics) {
     const fake = aFakeKafkaConsumer();
     const activityConsumer = new ActivityConsumer(
       { topic: 't', writeChunkSize: 10, retryInitialMs: 1, retryMaxMs: 1, stallAfterMs: 1_000 },
-      { consumer: fake.consumer, recordActivities: { execute: jest.fn() }, logger, onFatal },
+      {
+        consumer: fake.consumer,
+        recordActivities: { execute: jest.fn() },
+        logger,
+        onFatal,
+        ...(metrics ? { metrics } : {}),
+      },
     );
     return { ...fake, activityConsumer, ready: activityConsumer.start() };
   }
@@ -304,6 +311,18 @@ describe('ActivityConsumer lifecycle', () => {
     expect(activityConsumer.hasJoinedGroup()).toBe(true);
     emit('stop', {});
     expect(activityConsumer.hasJoinedGroup()).toBe(false);
+  });
+
+  it('when the member joins its group again and again, then every join after the first counts as a rejoin', async () => {
+    const metrics = createWorkerMetrics(new Registry());
+    const { emit, ready } = started(undefined, metrics);
+    await ready;
+    for (let i = 0; i < 3; i++)
+      emit('group-join', { groupId: 'activity-worker', memberId: `m${i}`, memberAssignment: {} });
+
+    expect(await metrics.registry.getSingleMetricAsString('uap_worker_group_rejoins_total')).toContain(
+      'uap_worker_group_rejoins_total{group="activity-worker"} 2',
+    );
   });
 
   it('when kafkajs crashes and will restart, then the process is left alone', async () => {
@@ -373,5 +392,103 @@ describe('ActivityConsumer metrics', () => {
 
     expect(await sample(metrics, 'uap_worker_batch_duration_seconds_sum')).toBe(6);
     expect(await sample(metrics, 'uap_worker_events_persisted_total')).toBe(1);
+  });
+});
+
+describe('a slow chunk, with rebalances in between', () => {
+  const STALL_AFTER_MS = 60_000;
+  const CHUNK_MS = 30_000;
+
+  beforeEach(() => jest.useFakeTimers({ now: 0 }));
+  afterEach(() => jest.useRealTimers());
+
+  /** The broker's side: partition 2's committed offset and end, and whether the group is rebalancing. */
+  function aGroup() {
+    const group = { committed: 480, end: 1_000, rebalancing: false };
+    const readOffsets = async () => [
+      { topic: 'user-activities', partition: 2, committedOffset: group.committed, lag: group.end - group.committed },
+    ];
+    return { group, readOffsets };
+  }
+
+  /** One member of the group taking partition 2's batch, with a store that takes CHUNK_MS to write it. */
+  function aMember(group: { committed: number; rebalancing: boolean }) {
+    const messages = Array.from({ length: 3 }, (_, i) => ({ ...anEventMessage(), offset: String(480 + i) }));
+    const state = { heartbeats: 0, resolved: '' };
+    const consumer = new ActivityConsumer(
+      { topic: 'user-activities', writeChunkSize: 500, retryInitialMs: 100, retryMaxMs: 1_000, stallAfterMs: 60_000 },
+      {
+        consumer: {} as Consumer,
+        recordActivities: {
+          execute: () =>
+            new Promise((resolve) =>
+              setTimeout(() => resolve({ inserted: 0, duplicates: 3, erased: 0, deadLetters: [] }), CHUNK_MS),
+            ),
+        },
+        logger,
+        onFatal: () => undefined,
+      },
+    );
+    const payload = {
+      batch: { topic: 'user-activities', partition: 2, messages } as unknown as Batch,
+      resolveOffset: (offset: string) => void (state.resolved = offset),
+      commitOffsetsIfNecessary: async () => {
+        if (state.resolved) group.committed = Number(state.resolved) + 1;
+      },
+      heartbeat: async () => {
+        state.heartbeats++;
+        if (group.rebalancing) throw Object.assign(new Error('rebalancing'), { type: 'REBALANCE_IN_PROGRESS' });
+      },
+      isRunning: () => true,
+      isStale: () => false,
+    };
+    return {
+      consumer,
+      state,
+      handled: consumer.handleBatch(payload).then(
+        () => 'committed',
+        () => 'given up',
+      ),
+    };
+  }
+
+  it('when every attempt is cut by a rebalance, then the group-wide detector reports the stall that chunk ages hide, and clears once a chunk commits', async () => {
+    const { group, readOffsets } = aGroup();
+    const monitor = new PartitionStallMonitor(
+      { topic: 'user-activities', stallAfterMs: STALL_AFTER_MS },
+      { readOffsets, logger },
+    );
+    monitor.start();
+
+    // Two owners in turn: each is cut by a rebalance 10 s into its chunk, finishes the write, and gives it up.
+    let member = aMember(group);
+    for (let turn = 0; turn < 2; turn++) {
+      await jest.advanceTimersByTimeAsync(10_000);
+      group.rebalancing = true;
+      await jest.advanceTimersByTimeAsync(2_000);
+      group.rebalancing = false;
+      await jest.advanceTimersByTimeAsync(CHUNK_MS - 12_000);
+      await expect(member.handled).resolves.toBe('given up');
+      expect(group.committed).toBe(480);
+      if (turn === 0) member = aMember(group);
+    }
+    expect(monitor.stalled()).toEqual([]);
+
+    // The third owner's chunk is only 5 s in hand, so its own age says all is well; the committed offset says not.
+    const third = aMember(group);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(third.consumer.chunksInHand().map((c) => c.stalled)).toEqual([false]);
+    expect(monitor.stalled()).toMatchObject([
+      { topic: 'user-activities', partition: 2, committedOffset: 480, lag: 520, since: 0 },
+    ]);
+
+    // No rebalance this time: it heartbeats throughout, commits, and the stall clears.
+    await jest.advanceTimersByTimeAsync(CHUNK_MS);
+    await expect(third.handled).resolves.toBe('committed');
+    expect(third.state.heartbeats).toBeGreaterThanOrEqual(CHUNK_MS / 1_000 - 1);
+    expect(group.committed).toBe(483);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(monitor.stalled()).toEqual([]);
+    await monitor.stop();
   });
 });

@@ -17,7 +17,7 @@ export interface ActivityConsumerConfig {
   partitionsConcurrency?: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  /** A partition whose current chunk has been in hand longer than this is reported as stalled. */
+  /** A chunk in hand longer than this is flagged `stalled` (readiness follows the group-wide stall monitor). */
   stallAfterMs: number;
 }
 
@@ -125,6 +125,7 @@ export class ActivityConsumer {
       topic: this.config.topic,
       log: this.log,
       onMembership: (joined) => (this.joined = joined),
+      onRejoin: (group) => this.deps.metrics?.groupRejoins.inc({ group }),
       onFatal: this.deps.onFatal,
       partitionsConcurrency: this.config.partitionsConcurrency ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),

@@ -16,7 +16,7 @@ export interface DeadLetterIndexerDeps {
   indexDeadLetters: Pick<IndexDeadLettersUseCase, 'execute'>;
   logger: Logger;
   onFatal: (error: Error) => void;
-  metrics?: Pick<WorkerMetrics, 'deadLettersIndexed'>;
+  metrics?: Pick<WorkerMetrics, 'deadLettersIndexed' | 'groupRejoins'>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -49,6 +49,7 @@ export class DeadLetterIndexer {
       topic: this.config.topic,
       log: this.log,
       onMembership: (joined) => (this.joined = joined),
+      onRejoin: (group) => this.deps.metrics?.groupRejoins.inc({ group }),
       onFatal: this.deps.onFatal,
       eachBatch: (payload) => this.handleBatch(payload),
     });
