@@ -28,7 +28,6 @@ export interface WriteScaleSize {
 }
 
 export interface WriteScaleReport {
-  store: string;
   worker: string;
   emptyInsertEventsPerSec: number;
   sizes: WriteScaleSize[];
@@ -117,6 +116,25 @@ export async function sweepChunksBefore(
     deleted += (await collection.deleteMany({ eventId: { $in: old.map((d) => d['eventId'] as string) } })).deletedCount;
   }
   return { deleted, ms: performance.now() - t0 };
+}
+
+/**
+ * FerretDB deletes every match of one deleteMany in a single SQL statement, with a parameter per document,
+ * so one call over more than 65,535 documents fails ("extended protocol limited to 65535 parameters").
+ * Raw deletion is therefore one deleteMany per time slice of at most 50,000 of the known expired events.
+ */
+export async function deleteExpired(
+  collection: Collection,
+  expired: readonly ActivityEvent[],
+  cutoff: Date,
+): Promise<number> {
+  const times = expired.map((e) => Date.parse(e.occurredAt)).sort((a, b) => a - b);
+  const bounds = times.filter((_, i) => i > 0 && i % 50_000 === 0).map((t) => new Date(t));
+  let deleted = 0;
+  for (const bound of [...bounds, cutoff]) {
+    deleted += (await collection.deleteMany({ occurredAt: { $lt: bound } })).deletedCount;
+  }
+  return deleted;
 }
 
 export const activitiesOf = (db: { collection(name: string): Collection }) => db.collection(ACTIVITIES_COLLECTION);

@@ -241,10 +241,11 @@ export function renderStatsAtScale(r: {
 export function renderWriteScale(r: {
   date: string;
   machine: { cpus: number; node: string };
+  store: string;
   writeScale: WriteScaleReport;
   durationS: number;
 }): string {
-  const { sizes, store, worker, emptyInsertEventsPerSec } = r.writeScale;
+  const { sizes, worker, emptyInsertEventsPerSec } = r.writeScale;
   const small = sizes[0]!;
   const large = sizes[sizes.length - 1]!;
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -255,7 +256,7 @@ export function renderWriteScale(r: {
   const row = (measure: string, at: (s: WriteScaleSize) => string, before: string, target: string, ok: boolean) =>
     `| ${measure} | ${at(small)} | ${at(large)} | ${before} | ${target} | ${verdict(ok)} |`;
   return [
-    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${store}; worker: ${worker}; ${n(r.durationS)} s.`,
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; worker: ${worker}; ${n(r.durationS)} s.`,
     '',
     `| measure | at ${n(small.stored)} events | at ${n(large.stored)} events | before issue 24, at ${n(large.stored)} | target | |`,
     '|---|---|---|---|---|---|',

@@ -57,6 +57,19 @@ export class ChaosServices {
     closeSync(fd);
   }
 
+  /**
+   * FERRETDB_POSTGRES_URL as `npm run services:up` prints it: FerretDB's PostgreSQL database when FerretDB runs on
+   * PostgreSQL (services.sh records the backend it started), else undefined (the SQLite backend).
+   */
+  ferretdbPostgresUrl(): string | undefined {
+    try {
+      const backend = readFileSync(join(CHAOS_SERVICES.stateDir, 'ferretdb.backend'), 'utf8').trim();
+      return backend === 'postgresql' ? this.postgresUrl : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   unlock(): void {
     rmSync(this.lockFile, { force: true });
   }

@@ -1,4 +1,4 @@
-import { busiestLeader, fullyReplicated, type PartitionState } from './kafka-inspector';
+import { busiestLeader, fullyReplicated, partitionLags, type PartitionState } from './kafka-inspector';
 
 const aPartition = (overrides: Partial<PartitionState> = {}): PartitionState => ({
   partition: 0,
@@ -31,5 +31,32 @@ describe('cluster partition views', () => {
     ['no partitions at all', [], false],
   ])('when %s, then fullyReplicated is %s', (_label, partitions, expected) => {
     expect(fullyReplicated(partitions)).toBe(expected);
+  });
+});
+
+describe('partitionLags', () => {
+  it('when the group committed on a partition, then its lag is the end minus the commit', () => {
+    expect(partitionLags([{ partition: 0, offset: '40' }], [{ partition: 0, low: '0', high: '50' }])).toEqual([
+      { partition: 0, committedOffset: 40, lag: 10 },
+    ]);
+  });
+
+  it('when the group never committed on a partition, then it counts from the log start, with offset -1', () => {
+    expect(
+      partitionLags(
+        [{ partition: 1, offset: '-1' }],
+        [
+          { partition: 1, low: '5', high: '12' },
+          { partition: 0, low: '0', high: '3' },
+        ],
+      ),
+    ).toEqual([
+      { partition: 0, committedOffset: -1, lag: 3 },
+      { partition: 1, committedOffset: -1, lag: 7 },
+    ]);
+  });
+
+  it('when the end was read before a later commit, then the lag is 0, never negative', () => {
+    expect(partitionLags([{ partition: 0, offset: '60' }], [{ partition: 0, low: '0', high: '50' }])[0]!.lag).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import type { PartitionOffsetObservation } from '@uap/shared';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
 
 function headerString(headers: IHeaders | undefined, name: string): string | undefined {
@@ -38,18 +39,21 @@ export class KafkaInspector {
 
   /**
    * Messages on the topic not yet committed by the group, summed over partitions; a partition the group
-   * never committed counts from its start. Commits are read before the end offsets, so under load a
-   * partition's lag is never negative and a sum of 0 really means every partition is done.
+   * never committed counts from its start. A sum of 0 really means every partition is done (see groupOffsets).
    */
-  consumerLag(groupId: string, topic: string): Promise<number> {
+  async consumerLag(groupId: string, topic: string): Promise<number> {
+    return (await this.groupOffsets(groupId, topic)).reduce((lag, p) => lag + p.lag, 0);
+  }
+
+  /**
+   * Per partition, the group's committed offset (-1 if it never committed there) and the messages past it.
+   * Commits are read before the end offsets, so under load a partition's lag is never negative.
+   */
+  groupOffsets(groupId: string, topic: string): Promise<PartitionOffsetObservation[]> {
     return this.withAdmin(async (admin) => {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       const ends = await admin.fetchTopicOffsets(topic);
-      const committedBy = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-      return ends.reduce((lag, p) => {
-        const done = committedBy.get(p.partition) ?? -1;
-        return lag + Math.max(0, Number(p.high) - (done >= 0 ? done : Number(p.low)));
-      }, 0);
+      return partitionLags(committed?.partitions ?? [], ends);
     });
   }
 
@@ -136,6 +140,24 @@ export interface PartitionState {
   replicas: number[];
   isr: number[];
   messages: number;
+}
+
+/** Lag per partition from the group's commits and the topic's offsets; a partition never committed counts from its start. */
+export function partitionLags(
+  committed: ReadonlyArray<{ partition: number; offset: string }>,
+  ends: ReadonlyArray<{ partition: number; low: string; high: string }>,
+): PartitionOffsetObservation[] {
+  const committedBy = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
+  return ends
+    .map((p) => {
+      const done = committedBy.get(p.partition) ?? -1;
+      return {
+        partition: p.partition,
+        committedOffset: done >= 0 ? done : -1,
+        lag: Math.max(0, Number(p.high) - (done >= 0 ? done : Number(p.low))),
+      };
+    })
+    .sort((a, b) => a.partition - b.partition);
 }
 
 /** Partitions that have a leader and every replica in sync. */

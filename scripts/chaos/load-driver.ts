@@ -19,6 +19,16 @@ export interface LoadOptions {
   maxEvents?: number;
   /** Rewrites an event before it is sent, e.g. to sprinkle in documents the store will refuse. */
   decorate?: (event: ActivityInput) => ActivityInput;
+  /**
+   * This share of batches (0-1, spread evenly) is sent once more after its 202, unchanged (same eventIds): a
+   * client that lost the answer and retries, which the pipeline must absorb as duplicates.
+   */
+  resendShare?: number;
+}
+
+/** Whether batch `index` (from 0) is resent, so that exactly `share` of every run of batches is. */
+export function isResent(index: number, share: number): boolean {
+  return Math.floor((index + 1) * share + 1e-9) > Math.floor(index * share + 1e-9);
 }
 
 /**
@@ -32,6 +42,9 @@ export class LoadDriver {
   private running: Promise<void> | undefined;
   private slot = 0;
   eventsStarted = 0;
+  batchesStarted = 0;
+  batchesResent = 0;
+  eventsResent = 0;
 
   constructor(
     readonly client: IngestClient,
@@ -50,7 +63,13 @@ export class LoadDriver {
         const decorate = this.options.decorate ?? ((event: ActivityInput) => event);
         const events = Array.from({ length: this.options.batchSize }, () => decorate(this.generator.next()));
         this.eventsStarted += events.length;
-        await this.client.sendBatch(events);
+        const index = this.batchesStarted++;
+        const outcome = await this.client.sendBatch(events);
+        if (outcome === 'accepted' && isResent(index, this.options.resendShare ?? 0)) {
+          this.batchesResent++;
+          this.eventsResent += events.length;
+          await this.client.sendBatch(events);
+        }
       }
     };
     this.running = Promise.all(Array.from({ length: this.options.concurrency }, loop)).then(() => undefined);

@@ -82,7 +82,11 @@ export class ScenarioKit {
     return service;
   }
 
-  async startApi(): Promise<ServiceProcess> {
+  /**
+   * `env` adds to (or overrides) the suite's settings; `scopes` are the client key's (`ingest` by default,
+   * e.g. `ingest+read+admin` for a scenario that also reads freshness or requests erasures).
+   */
+  async startApi(options: { env?: Record<string, string>; scopes?: string } = {}): Promise<ServiceProcess> {
     const { services } = this.env;
     const api = this.track(
       await ServiceProcess.start(
@@ -97,17 +101,23 @@ export class ScenarioKit {
           MONGO_DB: this.db,
           PUBLISH_TIMEOUT_MS: String(CHAOS_SETTINGS.publishTimeoutMs),
           RETRY_AFTER_SECONDS: String(CHAOS_SETTINGS.retryAfterSeconds),
-          API_KEYS: `${createHash('sha256').update(this.apiKey).digest('hex')}:ingest`,
+          API_KEYS: `${createHash('sha256').update(this.apiKey).digest('hex')}:${options.scopes ?? 'ingest'}`,
           // The suite is one client sending on purpose as fast as it can; rate limits are not under test here.
           RATE_LIMIT_MAX: '1000000000',
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
+          ...options.env,
         },
         { logFile: this.logFile('api') },
       ),
     );
     await api.waitUntilReady(60_000);
     return api;
+  }
+
+  /** The client key as a header, for requests the SDK does not make (freshness, erasures). */
+  authorization(): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}` };
   }
 
   client(api: ServiceProcess): IngestClient {
@@ -120,7 +130,11 @@ export class ScenarioKit {
     });
   }
 
-  async startWorker(name: string, options: { waitReady?: boolean } = {}): Promise<ServiceProcess> {
+  /** `env` adds to (or overrides) the suite's settings, and a supervised restart keeps it. */
+  async startWorker(
+    name: string,
+    options: { waitReady?: boolean; env?: Record<string, string> } = {},
+  ): Promise<ServiceProcess> {
     const { services } = this.env;
     const worker = this.track(
       await ServiceProcess.start(
@@ -141,6 +155,7 @@ export class ScenarioKit {
           STORE_RETRY_MAX_MS: String(CHAOS_SETTINGS.storeRetryMaxMs),
           LOG_LEVEL: 'info',
           NODE_ENV: 'production',
+          ...options.env,
         },
         { logFile: this.logFile(name) },
       ),
@@ -152,7 +167,9 @@ export class ScenarioKit {
       this.notes.push(
         `${name} exited on its own (code ${exit.code}, signal ${exit.signal}); restarted as a supervisor would (log: ${worker.logFile})`,
       );
-      void this.startWorker(`${name}r`).catch((err: unknown) => this.notes.push(`restart failed: ${String(err)}`));
+      void this.startWorker(`${name}r`, options.env ? { env: options.env } : {}).catch((err: unknown) =>
+        this.notes.push(`restart failed: ${String(err)}`),
+      );
     });
     if (options.waitReady !== false) await worker.waitUntilReady(60_000);
     return worker;
@@ -236,15 +253,20 @@ export class ScenarioKit {
     return check('drained', false, `consumer lag still ${lag} after ${CHAOS_SETTINGS.drainTimeoutMs / 1000} s`);
   }
 
-  /** Counts the store and the DLQ against the ledger, and adds the checks every scenario must pass. */
+  /**
+   * Counts the store and the DLQ against the ledger, and adds the checks every scenario must pass. By default
+   * every stored eventId is listed; `storedEventIds` replaces that scan (e.g. only the ids a scenario sent, in a
+   * store seeded with a million others), and is called once the topic is drained.
+   */
   async audit(
     ledger: Ledger,
     sent: number,
     expectedDeadLetters: number,
     extraChecks: Check[],
+    options: { storedEventIds?: () => Promise<Iterable<string>> } = {},
   ): Promise<ScenarioResult> {
     const drained = await this.drain();
-    const stored = await scanStoredEventIds(this.env.services.mongoUrl, this.db);
+    const stored = await (options.storedEventIds ?? (() => scanStoredEventIds(this.env.services.mongoUrl, this.db)))();
     const t = tally(ledger, stored);
     const deadLetters = await this.env.inspector.messageCount(this.dlqTopic);
     this.notes.push(

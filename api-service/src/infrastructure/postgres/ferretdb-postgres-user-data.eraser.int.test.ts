@@ -60,10 +60,27 @@ async function seed(db: Connection): Promise<void> {
 }
 
 if (!storeIsFerretDb()) {
-  describe('erasure through FerretDB’s PostgreSQL', () => {
-    it('when the store is not FerretDB, then the SQL eraser does not apply and is not run', () => {
-      console.warn(`ferretdb-postgres-user-data.eraser: NOT run: the store is ${integrationStore()}, not FerretDB`);
-      expect(storeIsFerretDb()).toBe(false);
+  describe(`erasure on ${integrationStore()}: MongoUserDataEraser's queries`, () => {
+    let db: Connection;
+    beforeAll(async () => {
+      db = await testDatabase('erasure_mongo');
+      await seed(db);
+    });
+    afterAll(async () => dropDatabase(db));
+
+    it('when each query of the erasure is explained, then MongoDB serves it from a userId index (no COLLSCAN)', async () => {
+      const before = new Date(AT + 50 * HOUR);
+      const shapes: Array<[string, string, Record<string, unknown>]> = [
+        ['find the user’s events', ACTIVITIES_COLLECTION, { userId: 'u1', receivedAt: { $lt: before } }],
+        ['delete a chunk', ACTIVITIES_COLLECTION, { userId: 'u1', eventId: { $in: ['ev-01', 'ev-04'] } }],
+        ['delete the user’s letters', DEAD_LETTERS_COLLECTION, { userId: 'u1', failedAt: { $lt: before } }],
+      ];
+      const scans: string[] = [];
+      for (const [name, collection, filter] of shapes) {
+        const explained = await db.collection(collection).find(filter).explain('queryPlanner');
+        if (JSON.stringify(explained['queryPlanner']).includes('COLLSCAN')) scans.push(name);
+      }
+      expect(scans).toEqual([]);
     });
   });
 } else {
