@@ -348,8 +348,8 @@ async function startRollups(
 }
 
 /**
- * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB
- * (which has no TTL indexes), deleting through SQL when it can. Logged either way, so an operator knows which is in force.
+ * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB (which has
+ * no TTL indexes), deleting through SQL when it can. Logged either way, so an operator knows which is in force.
  */
 async function startRetention(
   config: WorkerConfig,
