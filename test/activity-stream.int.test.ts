@@ -9,6 +9,7 @@ import { SseClient } from './support/sse-client';
 const KEY = 'k-stream-int';
 const OTHER_KEY = 'k-stream-int-2';
 const auth = (key = KEY) => ({ 'X-API-Key': key });
+const IDLE_STOP_MS = 300;
 
 describe('the live activity stream (SSE) on the real broker', () => {
   const bed = new WorkerTestbed(3);
@@ -43,6 +44,8 @@ describe('the live activity stream (SSE) on the real broker', () => {
       STREAM_QUEUE_SIZE: '50',
       STREAM_TICKET_TTL_MS: '1500',
       STREAM_HEARTBEAT_MS: '500',
+      // Stops reading the topic soon after the last stream closed, so the tests resume across a stopped feed.
+      STREAM_IDLE_STOP_MS: String(IDLE_STOP_MS),
     });
     await api.waitUntilReady(30_000);
   });
@@ -163,6 +166,28 @@ describe('the live activity stream (SSE) on the real broker', () => {
     const res = await fetch(`${api.url}/api/v1/activities/stream${query}`, { headers: auth() });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+  });
+
+  it('when every stream has closed, then the api stops reading the topic, and a resume after that still gets every missed event', async () => {
+    const user = uniqueName('idle');
+    const first = await open(`?userId=${user}`);
+    const before = anActivityInput({ userId: user });
+    await post([before]);
+    await first.waitFor('1 event', (c) => c.activities().length >= 1);
+    const lastId = first.lastId()!;
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    const stopped = () => api.logs.filter((l) => l.includes('live stream feed stopped')).length;
+    const stopsBefore = stopped();
+    const deadline = Date.now() + IDLE_STOP_MS + 10_000;
+    while (stopped() === stopsBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(stopped()).toBeGreaterThan(stopsBefore);
+
+    const missed = Array.from({ length: 4 }, () => anActivityInput({ userId: user }));
+    await post(missed);
+    const resumed = await open(`?userId=${user}`, { ...auth(), 'Last-Event-ID': lastId });
+    await resumed.waitFor('4 events', (c) => c.activities().length >= 4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resumed.activities().map((a) => a.eventId)).toEqual(missed.map((e) => e.eventId));
   });
 
   it('when the api gets SIGTERM, then every open stream ends with a reconnect event and the process exits 0', async () => {

@@ -18,6 +18,7 @@ import { ReceiptCodec } from './domain/receipt';
 import { TokenSigner } from './domain/token-signer';
 import { KafkaConsumerProgress } from './infrastructure/kafka/kafka-consumer-progress';
 import { ActivityStreamHub } from './application/activity-stream.hub';
+import { LiveActivityStream } from './application/live-activity-stream';
 import { StreamTickets } from './domain/stream-ticket';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
 import { StreamConnections } from './interfaces/http/activity-stream.router';
@@ -137,11 +138,18 @@ async function main(): Promise<void> {
     maxBufferedEvents: config.STREAM_MAX_BUFFERED_EVENTS,
     queueSize: config.STREAM_QUEUE_SIZE,
   });
-  const streamConsumer = new KafkaActivityStreamConsumer(
-    { topic: config.ACTIVITIES_TOPIC, groupPrefix: `${config.KAFKA_CLIENT_ID}-live` },
-    { kafka, hub, logger },
+  // Reads the topic back only while someone subscribes to the live stream.
+  const live = new LiveActivityStream(
+    { idleStopMs: config.STREAM_IDLE_STOP_MS },
+    {
+      hub,
+      feed: new KafkaActivityStreamConsumer(
+        { topic: config.ACTIVITIES_TOPIC, groupPrefix: `${config.KAFKA_CLIENT_ID}-live` },
+        { kafka, hub, logger },
+      ),
+      logger,
+    },
   );
-  await streamConsumer.start();
   const streams = new StreamConnections();
   const { reader, sqlReader } = await selectReader(config, mongo, logger);
   const queries = new QueryActivitiesUseCase({ reader });
@@ -189,7 +197,7 @@ async function main(): Promise<void> {
       logger,
     }),
     stream: {
-      hub,
+      live,
       tickets: new StreamTickets(signer, config.STREAM_TICKET_TTL_MS),
       connections: streams,
       limits: {
@@ -251,7 +259,7 @@ async function main(): Promise<void> {
       server,
       runner,
       progress,
-      streamConsumer,
+      live,
       publisher,
       mongo,
       [sqlReader, sqlEraser, statsRollups?.reader instanceof PostgresStatsRollups ? statsRollups.reader : undefined],
@@ -279,7 +287,7 @@ async function stop(
   server: Server,
   runner: ReplayJobRunner,
   progress: KafkaConsumerProgress,
-  streamConsumer: KafkaActivityStreamConsumer,
+  live: LiveActivityStream,
   publisher: KafkaActivityPublisher,
   mongo: Connection,
   sqlPools: ReadonlyArray<{ close(): Promise<void> } | undefined>,
@@ -297,7 +305,7 @@ async function stop(
   // After the page in hand, the replay's lease is handed back so another instance resumes at once.
   await runner.stop();
   await progress.stop();
-  await streamConsumer.stop();
+  await live.close();
   await publisher.disconnect();
   for (const pool of sqlPools) await pool?.close();
   await mongo.close();

@@ -125,6 +125,13 @@ export class ActivityStreamHub {
     }
   }
 
+  /** Forgets the window and the positions (the feed stopped reading); the next start() sets them anew. */
+  clear(): void {
+    this.items.splice(0);
+    this.position.clear();
+    this.retainedFrom.clear();
+  }
+
   /** Where the stream is now: what a new subscriber without a resume token starts after. */
   currentPosition(): StreamPosition {
     return new Map(this.position);

@@ -100,6 +100,8 @@ export const ApiConfigSchema = z.object({
   STREAM_MAX_LIFETIME_MS: int(1_000, 24 * 3600 * 1000).default(30 * 60_000),
   STREAM_HEARTBEAT_MS: int(100, 600_000).default(15_000),
   STREAM_TICKET_TTL_MS: int(1_000, 600_000).default(60_000),
+  // The live stream reads the topic only while someone subscribes; this long after the last one leaves, it stops.
+  STREAM_IDLE_STOP_MS: int(0, 3_600_000).default(30_000),
   STREAM_QUEUE_SIZE: int(10, 1_000_000).default(1_000),
   STREAM_WINDOW_EVENTS: int(100, 10_000_000).default(10_000),
   STREAM_WINDOW_MS: int(1_000, 3600 * 1000).default(60_000),

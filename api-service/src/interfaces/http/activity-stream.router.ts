@@ -1,7 +1,8 @@
 import { ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { ActivityStreamHub, StreamMessage, Subscription } from '../../application/activity-stream.hub';
+import type { StreamFilter, StreamMessage, Subscription } from '../../application/activity-stream.hub';
+import type { LiveActivityStream } from '../../application/live-activity-stream';
 import { decodePosition, MAX_POSITION_LENGTH } from '../../domain/stream-position';
 import type { StreamTickets } from '../../domain/stream-ticket';
 import { apiKeyOf } from './auth.middleware';
@@ -102,7 +103,7 @@ export class StreamConnections {
 }
 
 export interface StreamHttpDeps {
-  hub: ActivityStreamHub;
+  live: Pick<LiveActivityStream, 'subscribe' | 'take' | 'unsubscribe'>;
   tickets: StreamTickets;
   connections: StreamConnections;
   limits: StreamLimits;
@@ -114,6 +115,8 @@ const BATCH = 200;
  * GET /api/v1/activities/stream (Server-Sent Events) and POST /api/v1/stream-tickets. A stream never
  * blocks the hub: it takes its next events only when the socket has room (write() returned true or
  * 'drain' fired); while it cannot, the hub counts what this subscriber misses and says `dropped`.
+ * The answer starts once the subscriber is placed (the feed started if it was idle), so every event
+ * accepted after the client saw the stream open reaches it; a feed that cannot start is a 503.
  */
 export function activityStreamRouter(deps: StreamHttpDeps): Router {
   const router = Router();
@@ -122,7 +125,7 @@ export function activityStreamRouter(deps: StreamHttpDeps): Router {
     const { ticket, expiresAt } = deps.tickets.issue(apiKeyOf(res)?.id ?? null);
     res.status(201).json({ ticket, expiresAt: expiresAt.toISOString() });
   });
-  router.get(STREAM_PATH, (req, res) => {
+  router.get(STREAM_PATH, async (req, res) => {
     const query = parseQuery(STREAM_QUERY, ALLOWED, req.query);
     const resumeText = req.get('last-event-id') ?? query.lastEventId;
     const from = resumeText === undefined ? undefined : decodePosition(resumeText);
@@ -140,7 +143,7 @@ export function activityStreamRouter(deps: StreamHttpDeps): Router {
       });
       return;
     }
-    serve(req, res, deps, {
+    await serve(req, res, deps, {
       keyId,
       filter: {
         ...(query.userId === undefined ? {} : { userId: query.userId }),
@@ -152,17 +155,38 @@ export function activityStreamRouter(deps: StreamHttpDeps): Router {
   return router;
 }
 
-function serve(
+async function serve(
   req: Request,
   res: Response,
   deps: StreamHttpDeps,
   options: {
     keyId: string;
-    filter: Parameters<ActivityStreamHub['subscribe']>[0];
+    filter: StreamFilter;
     from: ReturnType<typeof decodePosition>;
   },
-): void {
-  const { hub, limits } = deps;
+): Promise<void> {
+  const { live, limits } = deps;
+  // Counted from now, so streams still starting count against the caps; ended before it opens: not opened.
+  let endedEarly: string | undefined;
+  let end = (reason: string) => void (endedEarly ??= reason);
+  const forget = deps.connections.add({ keyId: options.keyId, end: (reason) => end(reason) });
+  let sub: Subscription;
+  try {
+    sub = await live.subscribe(options.filter, options.from);
+  } catch (err) {
+    forget();
+    throw err;
+  }
+  if (req.destroyed || endedEarly !== undefined) {
+    live.unsubscribe(sub);
+    forget();
+    if (!req.destroyed) {
+      sendProblem(req, res, PROBLEMS.unavailable, `The stream was not opened: ${endedEarly}`, {
+        headers: { 'Retry-After': String(limits.retryAfterSeconds) },
+      });
+    }
+    return;
+  }
   res.status(200);
   res.set({
     'Content-Type': 'text/event-stream; charset=utf-8',
@@ -174,13 +198,12 @@ function serve(
   res.flushHeaders();
   res.write(`retry: ${limits.retryMs}\n: live activity stream\n\n`);
 
-  const sub: Subscription = hub.subscribe(options.filter, options.from);
   let waitingForDrain = false;
   let ended = false;
   const pump = () => {
     if (ended || waitingForDrain) return;
     for (;;) {
-      const messages = hub.take(sub, BATCH);
+      const messages = live.take(sub, BATCH);
       if (messages.length === 0) return;
       if (!res.write(messages.map(format).join(''))) {
         waitingForDrain = true;
@@ -195,20 +218,19 @@ function serve(
   sub.notify = pump;
   const heartbeat = setInterval(() => !waitingForDrain && res.write(': heartbeat\n\n'), limits.heartbeatMs);
   const lifetime = setTimeout(() => end('the connection reached its maximum lifetime'), limits.maxLifetimeMs);
-  const forget = deps.connections.add({ keyId: options.keyId, end: (reason) => end(reason) });
   function cleanUp() {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
     clearTimeout(lifetime);
-    hub.unsubscribe(sub);
+    live.unsubscribe(sub);
     forget();
   }
-  function end(reason: string) {
+  end = (reason: string) => {
     if (ended) return;
     cleanUp();
     res.end(`event: reconnect\ndata: ${JSON.stringify({ reason, retryMs: limits.retryMs })}\n\n`);
-  }
+  };
   req.on('close', cleanUp);
   res.on('error', cleanUp);
   pump();

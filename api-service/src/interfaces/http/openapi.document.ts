@@ -474,7 +474,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         'this client fell behind its queue, `reset` when the resume position is older than the window (reload with the ' +
         'list API; the stream continues live), `reconnect` at the end of the connection’s lifetime or on shutdown. ' +
         'Comments every 15 s keep it alive; `retry:` hints the reconnect delay. Resume with the Last-Event-ID header ' +
-        '(or lastEventId): no gap, no repeat, within at least the last 10,000 events or 60 s. Browsers authenticate ' +
+        '(or lastEventId): no gap, no repeat, within at least the last 10,000 events or 60 s while the stream is read, and ' +
+        'from the topic itself (its retention) once nobody was subscribed and it stopped reading. Browsers authenticate ' +
         'with ?ticket= from POST /api/v1/stream-tickets; a key is never accepted in the URL. ' +
         'from, to, cursor, page and limit are 400 here.',
       ...(security ? { security } : {}),
@@ -488,6 +489,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         429: problem(
           PROBLEMS.tooManyRequests,
           'Too many open streams, in all or for this key; retry after Retry-After',
+        ),
+        503: problem(
+          PROBLEMS.unavailable,
+          'The stream could not start reading the topic (the broker is down), or the server is shutting down; retry after Retry-After',
         ),
         ...secured,
       },
