@@ -22,7 +22,7 @@ import {
 import { encodeCursor } from '../api-service/src/domain/activity-query';
 import { toActivityDocument } from '../worker-service/src/infrastructure/mongo/mongo-activity.repository';
 import { runNaiveConsumer, prefillTopic } from './measures/drain.measure';
-import { runAutocannon, type HttpRun } from './measures/ingest.measure';
+import { runAutocannon, runRawProducer, type HttpRun } from './measures/ingest.measure';
 import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
 import { readShapes, sampleReads, type ReadSample } from './measures/reads.measure';
 import { Client as PgClient } from 'pg';
@@ -537,6 +537,15 @@ async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
   results['batchBare'] = await load(bareUrl, '/api/v1/activities/batch', { events: batch }, 8);
   results['batchApi'] = await load(apiUrl, '/api/v1/activities/batch', { events: batch }, 8);
   await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  console.error('[bench] 2/6 batch ingest ceiling: a raw kafkajs producer sending the same batches');
+  const rawProducer = await runRawProducer(ROOT, {
+    brokers: stack.services.kafkaBrokers,
+    topic: `bench-${stack.id}-ingest`,
+    connections: 8,
+    warmupS: CONFIG.warmupSeconds,
+    durationS: CONFIG.httpSeconds,
+    batchSize: CONFIG.batchSize,
+  });
   return {
     single: {
       bare: results['singleBare']!,
@@ -548,6 +557,8 @@ async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
       api: results['batchApi']!,
       eventsPerSec: results['batchApi']!.requestsPerSec * CONFIG.batchSize,
       ratio: ratio(results['batchApi']!.requestsPerSec, results['batchBare']!.requestsPerSec),
+      rawProducer,
+      producerRatio: ratio(results['batchApi']!.requestsPerSec * CONFIG.batchSize, rawProducer.eventsPerSec),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { coresUsed, cpuSecondsByRole } from '../support/cpu-usage';
 
@@ -44,4 +45,45 @@ export async function runAutocannon(load: HttpLoad): Promise<HttpRun> {
     timeouts: result.timeouts,
     cpu,
   };
+}
+
+export interface ProducerRun {
+  eventsPerSec: number;
+  sendsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpu: Record<string, number>;
+}
+
+/** The raw kafkajs producer (bench/raw-producer.ts) in its own process, as the API runs; resolves with its figures. */
+export async function runRawProducer(
+  root: string,
+  load: { brokers: string; topic: string; connections: number; warmupS: number; durationS: number; batchSize: number },
+): Promise<ProducerRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/raw-producer.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      NODE_ENV: 'production',
+      KAFKA_BROKERS: load.brokers,
+      TOPIC: load.topic,
+      CONNECTIONS: String(load.connections),
+      WARMUP_S: String(load.warmupS),
+      DURATION_S: String(load.durationS),
+      BATCH_SIZE: String(load.batchSize),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  // The other processes' CPU over the whole run, warm-up included (the same load); the producer reports its own.
+  const before = cpuSecondsByRole();
+  const started = performance.now();
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const others = coresUsed(before, cpuSecondsByRole(), performance.now() - started);
+  if (code !== 0) throw new Error(`the raw producer exited with ${code}`);
+  const { cores, ...figures } = JSON.parse(out.trim().split('\n').at(-1)!) as Omit<ProducerRun, 'cpu'> & {
+    cores: number;
+  };
+  return { ...figures, cpu: { ...others, 'raw producer': cores } };
 }
