@@ -22,7 +22,7 @@ import {
 import { encodeCursor } from '../api-service/src/domain/activity-query';
 import { toActivityDocument } from '../worker-service/src/infrastructure/mongo/mongo-activity.repository';
 import { runNaiveConsumer, prefillTopic } from './measures/drain.measure';
-import { runAutocannon, runRawProducer, type HttpRun } from './measures/ingest.measure';
+import { runAutocannon, runRawProducer, type HttpRun, type IngestCost } from './measures/ingest.measure';
 import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
 import { readShapes, sampleReads, type ReadSample } from './measures/reads.measure';
 import { Client as PgClient } from 'pg';
@@ -89,8 +89,15 @@ async function startApi(stack: Stack, name: string, topic: string, db: string): 
   return (await startApiProcess(stack, name, topic, db)).url;
 }
 
-async function startApiProcess(stack: Stack, name: string, topic: string, db: string): Promise<ServiceProcess> {
+async function startApiProcess(
+  stack: Stack,
+  name: string,
+  topic: string,
+  db: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
   const api = await ServiceProcess.start('api', name, {
+    ...env,
     // Long enough to measure the slow shapes on FerretDB instead of cutting them off at the default 5 s.
     QUERY_TIMEOUT_MS: '60000',
     NODE_ENV: 'production',
@@ -505,6 +512,43 @@ async function createIndexes(db: Db): Promise<void> {
   }
 }
 
+/**
+ * Issue 25's cost table: the API again, in a process of its own per variant, with one optional piece switched.
+ * The live stream reads the topic only while it has subscribers, so its cost is measured by subscribing.
+ */
+const COST_VARIANTS: Array<{ name: string; env: Record<string, string>; subscriber?: boolean }> = [
+  { name: 'request logging off (LOG_LEVEL=warn)', env: { LOG_LEVEL: 'warn' } },
+  { name: 'freshness poller every 10 s, not 250 ms', env: { FRESHNESS_REFRESH_MS: '10000' } },
+  { name: 'live stream on: one subscriber reading everything', env: {}, subscriber: true },
+];
+
+/** A live-stream subscriber that reads and counts events until closed. */
+function openStream(url: string): { close(): Promise<number> } {
+  const abort = new AbortController();
+  let events = 0;
+  const reading = (async () => {
+    const res = await fetch(url, { headers: AUTH_HEADERS, signal: abort.signal });
+    if (res.status !== 200 || !res.body) throw new Error(`the stream answered ${res.status}`);
+    const decoder = new TextDecoder();
+    const reader = res.body.getReader();
+    let partial = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      const lines = (partial + decoder.decode(chunk.value, { stream: true })).split('\n');
+      partial = lines.pop()!;
+      events += lines.filter((line) => line === 'event: activity').length;
+    }
+  })().catch((err: unknown) => {
+    if (!abort.signal.aborted) throw err;
+  });
+  return {
+    async close() {
+      abort.abort();
+      await reading;
+      return events;
+    },
+  };
+}
+
 async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
   const barePort = await freePort();
   const bare = BareServer.start(barePort);
@@ -537,6 +581,25 @@ async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
   results['batchBare'] = await load(bareUrl, '/api/v1/activities/batch', { events: batch }, 8);
   results['batchApi'] = await load(apiUrl, '/api/v1/activities/batch', { events: batch }, 8);
   await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  const costs: IngestCost[] = [];
+  for (const variant of COST_VARIANTS) {
+    console.error(`[bench] 1-2/6 ingest cost: ${variant.name}`);
+    const api = await startApiProcess(
+      stack,
+      'api-cost',
+      `bench-${stack.id}-ingest`,
+      `bench_${stack.id}_ingest`,
+      variant.env,
+    );
+    const subscriber = variant.subscriber ? openStream(`${api.url}/api/v1/activities/stream`) : undefined;
+    costs.push({
+      variant: variant.name,
+      single: await load(api.url, '/api/v1/activities', singleBody, CONFIG.connections),
+      batch: await load(api.url, '/api/v1/activities/batch', { events: batch }, 8),
+      ...(subscriber ? { streamed: await subscriber.close() } : {}),
+    });
+    await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
+  }
   console.error('[bench] 2/6 batch ingest ceiling: a raw kafkajs producer sending the same batches');
   const rawProducer = await runRawProducer(ROOT, {
     brokers: stack.services.kafkaBrokers,
@@ -560,6 +623,7 @@ async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
       rawProducer,
       producerRatio: ratio(results['batchApi']!.requestsPerSec * CONFIG.batchSize, rawProducer.eventsPerSec),
     },
+    costs,
   };
 }
 

@@ -87,3 +87,11 @@ export async function runRawProducer(
   };
   return { ...figures, cpu: { ...others, 'raw producer': cores } };
 }
+
+/** Ingest with one optional piece switched (issue 25's cost table); `streamed`: events the subscriber read. */
+export interface IngestCost {
+  variant: string;
+  single: HttpRun;
+  batch: HttpRun;
+  streamed?: number;
+}

@@ -1,4 +1,4 @@
-import type { HttpRun, ProducerRun } from '../measures/ingest.measure';
+import type { HttpRun, IngestCost, ProducerRun } from '../measures/ingest.measure';
 import type { ReadSample } from '../measures/reads.measure';
 import type { WriteScaleReport, WriteScaleSize } from '../measures/write-scale.measure';
 
@@ -18,6 +18,7 @@ export interface BenchReport {
       rawProducer: ProducerRun;
       producerRatio: number;
     };
+    costs: IngestCost[];
   };
   pipeline: {
     events: number;
@@ -138,6 +139,22 @@ export function renderMarkdown(r: BenchReport): string {
     '| query shape | latency |',
     '|---|---|',
     ...r.reads.shapes.map((s) => `| ${s.shape} | ${read(s)} |`),
+    '',
+    'Ingest with one optional piece switched, each in an api process of its own (issue 25; the first row is measure 1–2):',
+    '',
+    '| api | single events | Δ vs all on | batches of 100 | Δ vs all on | api cores (single / batch) |',
+    '|---|---|---|---|---|---|',
+    `| all on (no stream subscriber) | ${n(single.api.requestsPerSec)} req/s | — | ${n(batch.eventsPerSec)} events/s | — | ${n(single.api.cpu['api'] ?? 0, 2)} / ${n(batch.api.cpu['api'] ?? 0, 2)} |`,
+    ...r.ingest.costs.map((c) => {
+      const events = c.batch.requestsPerSec * Number(r.config['batchSize']);
+      const delta = (v: number, base: number) =>
+        `${v >= base ? '+' : ''}${n(v - base)} (${n((v / base - 1) * 100, 1)} %)`;
+      return (
+        `| ${c.variant}${c.streamed === undefined ? '' : ` (it read ${n(c.streamed)} events)`} | ${n(c.single.requestsPerSec)} req/s | ` +
+        `${delta(c.single.requestsPerSec, single.api.requestsPerSec)} | ${n(events)} events/s | ${delta(events, batch.eventsPerSec)} | ` +
+        `${n(c.single.cpu['api'] ?? 0, 2)} / ${n(c.batch.cpu['api'] ?? 0, 2)} |`
+      );
+    }),
     '',
     'CPU cores used per process during each measure (2 cores in all):',
     '',
