@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -522,29 +523,26 @@ const COST_VARIANTS: Array<{ name: string; env: Record<string, string>; subscrib
   { name: 'live stream on: one subscriber reading everything', env: {}, subscriber: true },
 ];
 
-/** A live-stream subscriber that reads and counts events until closed. */
-function openStream(url: string): { close(): Promise<number> } {
-  const abort = new AbortController();
-  let events = 0;
-  const reading = (async () => {
-    const res = await fetch(url, { headers: AUTH_HEADERS, signal: abort.signal });
-    if (res.status !== 200 || !res.body) throw new Error(`the stream answered ${res.status}`);
-    const decoder = new TextDecoder();
-    const reader = res.body.getReader();
-    let partial = '';
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      const lines = (partial + decoder.decode(chunk.value, { stream: true })).split('\n');
-      partial = lines.pop()!;
-      events += lines.filter((line) => line === 'event: activity').length;
-    }
-  })().catch((err: unknown) => {
-    if (!abort.signal.aborted) throw err;
+/** A live-stream subscriber in its own process (bench/stream-subscriber.ts), open once this resolves. */
+async function openStream(url: string): Promise<{ close(): Promise<number> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/stream-subscriber.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', URL: url, API_KEY: BENCH_KEY },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + 30_000;
+  while (!out.startsWith('open\n')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the stream subscriber did not open');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return {
     async close() {
-      abort.abort();
-      await reading;
-      return events;
+      child.kill('SIGTERM');
+      await exited;
+      return (JSON.parse(out.trim().split('\n').at(-1)!) as { events: number }).events;
     },
   };
 }
@@ -591,7 +589,7 @@ async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
       `bench_${stack.id}_ingest`,
       variant.env,
     );
-    const subscriber = variant.subscriber ? openStream(`${api.url}/api/v1/activities/stream`) : undefined;
+    const subscriber = variant.subscriber ? await openStream(`${api.url}/api/v1/activities/stream`) : undefined;
     costs.push({
       variant: variant.name,
       single: await load(api.url, '/api/v1/activities', singleBody, CONFIG.connections),

@@ -8,6 +8,7 @@ const ROLES: [string, (cmdline: string) => boolean][] = [
   ['ferretdb', (c) => c.includes('ferretdb')],
   ['postgres', (c) => c.startsWith('postgres:') || c.includes('/bin/postgres ')],
   ['bare express', (c) => c.includes('bench/bare-server.ts')],
+  ['stream subscriber', (c) => c.includes('bench/stream-subscriber.ts')],
   ['bench client', (c) => c.includes('bench/bench.ts')],
 ];
 
