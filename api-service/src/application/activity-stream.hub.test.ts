@@ -92,6 +92,28 @@ describe('ActivityStreamHub', () => {
     expect(hub.stats().buffered).toBe(20);
   });
 
+  it('when many times the cap have passed through, then a reader that keeps up gets every event in order and a resume gets the window', () => {
+    const { hub, publish } = setUp({ windowEvents: 100, maxBufferedEvents: 300, queueSize: 10_000 });
+    const reader = hub.subscribe({});
+    const published: string[] = [];
+    const read: string[] = [];
+    let resumeFrom = '';
+    for (let i = 0; i < 5_000; i++) {
+      published.push(publish(i % 2).eventId);
+      if (i % 7 === 0) {
+        const messages = hub.take(reader, 50);
+        read.push(...ids(messages));
+        if (i === 4_900)
+          resumeFrom = messages.at(-1)!.kind === 'activity' ? (messages.at(-1) as { id: string }).id : '';
+      }
+    }
+    read.push(...ids(hub.take(reader, 10_000)));
+    expect(read).toEqual(published);
+    expect(hub.stats()).toMatchObject({ buffered: 300, dropped: 0 });
+    const resumed = hub.subscribe({}, decodePosition(resumeFrom));
+    expect(ids(hub.take(resumed, 10_000))).toEqual(published.slice(4_901));
+  });
+
   it('when a subscriber leaves, then it gets nothing more and is not counted', () => {
     const { hub, publish } = setUp();
     const sub = hub.subscribe({});

@@ -39,6 +39,9 @@ export interface HubStats {
   dropped: number;
 }
 
+/** Evicted slots are dropped from the array once there are this many and they are half of it (amortised O(1)). */
+const COMPACT_FROM = 1_024;
+
 const matches = (filter: StreamFilter, event: ActivityEvent) =>
   (filter.userId === undefined || event.userId === filter.userId) &&
   (filter.types === undefined || filter.types.includes(event.type));
@@ -88,7 +91,13 @@ export class Subscription {
  * consumer) that every subscriber reads at its own pace. Publishing never waits for a subscriber.
  */
 export class ActivityStreamHub {
-  private readonly items: Item[] = [];
+  /**
+   * The window: `items[head]` onwards, oldest first. Evicting moves `head` instead of splicing the array's front
+   * (a memmove of the whole window for every event once it is full: at the 200,000-event cap that cost the api
+   * more than half its ingest rate while a stream was open); the dead prefix is cut off once it is half the array.
+   */
+  private items: Item[] = [];
+  private head = 0;
   private seq = 0;
   private readonly position = new Map<number, number>();
   /** Per partition, the lowest offset from which the buffer still holds every event. */
@@ -108,7 +117,7 @@ export class ActivityStreamHub {
   stats(): HubStats {
     return {
       subscribers: this.subscriptions.size,
-      buffered: this.items.length,
+      buffered: this.items.length - this.head,
       sent: this.sent,
       dropped: this.droppedTotal,
     };
@@ -127,9 +136,20 @@ export class ActivityStreamHub {
 
   /** Forgets the window and the positions (the feed stopped reading); the next start() sets them anew. */
   clear(): void {
-    this.items.splice(0);
+    this.items = [];
+    this.head = 0;
     this.position.clear();
     this.retainedFrom.clear();
+  }
+
+  /** The sequence number of the oldest buffered event (the next one's when the window is empty). */
+  private firstSeq(): number {
+    return this.items[this.head]?.seq ?? this.seq;
+  }
+
+  /** The buffered event with this sequence number, which must be in the window. */
+  private itemAt(seq: number): Item {
+    return this.items[this.head + seq - this.firstSeq()]!;
   }
 
   /** Where the stream is now: what a new subscriber without a resume token starts after. */
@@ -174,9 +194,8 @@ export class ActivityStreamHub {
       this.subscriptions.add(sub);
       return sub;
     }
-    const first = this.items[0]?.seq ?? this.seq;
-    const sub = new Subscription(filter, first, from);
-    for (const item of this.items) if (sub.wants(item)) sub.pending++;
+    const sub = new Subscription(filter, this.firstSeq(), from);
+    for (let i = this.head; i < this.items.length; i++) if (sub.wants(this.items[i]!)) sub.pending++;
     sub.allowance = sub.pending;
     this.subscriptions.add(sub);
     return sub;
@@ -194,9 +213,8 @@ export class ActivityStreamHub {
       out.push({ kind: 'dropped', count: sub.dropped });
       sub.dropped = 0;
     }
-    const first = this.items[0]?.seq ?? this.seq;
-    for (let seq = Math.max(sub.nextSeq, first); seq < this.seq && out.length < max; seq++) {
-      const item = this.items[seq - first]!;
+    for (let seq = Math.max(sub.nextSeq, this.firstSeq()); seq < this.seq && out.length < max; seq++) {
+      const item = this.itemAt(seq);
       sub.nextSeq = seq + 1;
       if (!sub.wants(item)) continue;
       out.push({ kind: 'activity', id: item.id, event: item.event });
@@ -209,10 +227,9 @@ export class ActivityStreamHub {
 
   /** Skips the subscriber's oldest matching events until it is within its limit again. */
   private dropOldest(sub: Subscription): void {
-    const first = this.items[0]?.seq ?? this.seq;
-    let seq = Math.max(sub.nextSeq, first);
+    let seq = Math.max(sub.nextSeq, this.firstSeq());
     while (sub.pending > this.config.queueSize + sub.allowance && seq < this.seq) {
-      const item = this.items[seq - first]!;
+      const item = this.itemAt(seq);
       seq++;
       if (!sub.wants(item)) continue;
       sub.pending--;
@@ -225,28 +242,35 @@ export class ActivityStreamHub {
   private evict(): void {
     const now = this.now();
     const { windowEvents, windowMs, maxBufferedEvents } = this.config;
+    const size = this.items.length - this.head;
     let drop = 0;
     while (
-      drop < this.items.length &&
-      (this.items.length - drop > maxBufferedEvents ||
-        (this.items.length - drop > windowEvents && now - this.items[drop]!.at > windowMs))
+      drop < size &&
+      (size - drop > maxBufferedEvents ||
+        (size - drop > windowEvents && now - this.items[this.head + drop]!.at > windowMs))
     ) {
       drop++;
     }
     if (drop === 0) return;
-    const evicted = this.items.splice(0, drop);
-    for (const item of evicted) this.retainedFrom.set(item.partition, item.offset + 1);
-    const first = this.items[0]?.seq ?? this.seq;
-    // A subscriber whose next events were evicted has lost them: count them as dropped.
-    for (const sub of this.subscriptions) {
-      for (const item of evicted) {
+    const from = this.head;
+    this.head += drop;
+    const first = this.firstSeq();
+    for (let i = from; i < this.head; i++) {
+      const item = this.items[i]!;
+      this.retainedFrom.set(item.partition, item.offset + 1);
+      // A subscriber whose next events were evicted has lost them: count them as dropped.
+      for (const sub of this.subscriptions) {
         if (item.seq >= sub.nextSeq && sub.wants(item)) {
           sub.pending = Math.max(0, sub.pending - 1);
           sub.dropped++;
           this.droppedTotal++;
         }
       }
-      if (sub.nextSeq < first) sub.nextSeq = first;
+    }
+    for (const sub of this.subscriptions) if (sub.nextSeq < first) sub.nextSeq = first;
+    if (this.head > COMPACT_FROM && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
     }
   }
 }
