@@ -8,6 +8,17 @@ const EVENT_ID = '3f0d2a4e-8c1b-4f5a-9d2e-7b6c5a4f3e21';
 const RECEIPT = 'eyJ0IjoidXNlci1hY3Rpdml0aWVzIiwicCI6Miwibyo0MTl9.k3Jx0Qm9Zb2lNXr5nq8Hw1tA6yVv0PpS4cDfE7gLhUo';
 const OCCURRED_AT = '2026-11-27T09:14:03.120Z';
 
+// The freshness example's worst partition, stalled: its offset stood still with lag past STALL_AFTER_MS.
+const STALLED_PARTITION = {
+  partition: 2,
+  committed: 480,
+  end: 1000,
+  lag: 520,
+  watermark: '2026-11-27T11:57:30.120Z',
+  stalled: true,
+  stalledSince: '2026-11-27T11:58:10.250Z',
+};
+
 const searchActivity = {
   eventId: EVENT_ID,
   userId: 'user_42',
@@ -190,26 +201,10 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
         group: 'activity-writer',
         lag: 532,
         watermark: '2026-11-27T11:57:30.120Z',
-        worst: {
-          partition: 2,
-          committed: 480,
-          end: 1000,
-          lag: 520,
-          watermark: '2026-11-27T11:57:30.120Z',
-          stalled: true,
-          stalledSince: '2026-11-27T11:58:10.250Z',
-        },
+        worst: STALLED_PARTITION,
         stalled: [2],
         partitions: [
-          {
-            partition: 2,
-            committed: 480,
-            end: 1000,
-            lag: 520,
-            watermark: '2026-11-27T11:57:30.120Z',
-            stalled: true,
-            stalledSince: '2026-11-27T11:58:10.250Z',
-          },
+          STALLED_PARTITION,
           {
             partition: 3,
             committed: 9120,
