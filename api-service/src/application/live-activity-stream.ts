@@ -10,10 +10,11 @@ export interface LiveStreamConfig {
 
 /**
  * The live stream as subscribers see it: the hub, fed from the topic only while someone subscribes. An api
- * with no subscriber reads nothing back from the broker (issue 25: the always-on reader cost Kafka a third of
- * a core during ingest). Resume keeps its promise across a stop: a subscriber with a Last-Event-ID that
- * starts the feed starts it at that position, which the topic holds for its retention, not only the hub's
- * window; one that arrives while the feed runs resumes from the window as before (or gets `reset`).
+ * with no subscriber reads nothing back from the broker (issue 25: the always-on reader cost every api most of
+ * its batch ingest rate, and Kafka a third of a core). Resume keeps its promise across a stop: a subscriber
+ * with a Last-Event-ID that starts the feed starts it at that position, which the topic holds for its
+ * retention, not only the hub's window; one that arrives while the feed runs resumes from the window as
+ * before (or gets `reset`).
  */
 export class LiveActivityStream {
   /** Start and stop in order: a subscriber that comes while the feed stops waits for the stop, then starts it. */
