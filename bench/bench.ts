@@ -11,7 +11,6 @@ import { MongoUserDataEraser } from '../api-service/src/infrastructure/mongo/mon
 import { FerretDbPostgresUserDataEraser } from '../api-service/src/infrastructure/postgres/ferretdb-postgres-user-data.eraser';
 import { FerretDbSqlStore } from '../worker-service/src/infrastructure/postgres/ferretdb-sql.store';
 import {
-  activitiesOf,
   deleteExpired,
   perIdLookupsBefore,
   seedDocuments,
@@ -200,7 +199,7 @@ async function writeScale(stack: Stack): Promise<WriteScaleReport> {
   const topic = `bench-${stack.id}-writes`;
   const pgUrl = stack.services.ferretdbPostgresUrl;
   const database = stack.client.db(db);
-  const collection = activitiesOf(database);
+  const collection = database.collection(ACTIVITIES_COLLECTION);
   stack.dbs.push(db);
   await createIndexes(database);
   // As the api creates it: the worker's erasure check reads this collection by userHash.

@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
+import { encodeActivityMessage, type ActivityEvent } from '@uap/shared';
 import type { Producer } from 'kafkajs';
 import type { Collection } from 'mongodb';
 import { toActivityDocument } from '../../worker-service/src/infrastructure/mongo/mongo-activity.repository';
@@ -136,5 +136,3 @@ export async function deleteExpired(
   }
   return deleted;
 }
-
-export const activitiesOf = (db: { collection(name: string): Collection }) => db.collection(ACTIVITIES_COLLECTION);
