@@ -10,6 +10,7 @@ const shared = {
     '<rootDir>/client/src',
     '<rootDir>/test',
     '<rootDir>/scripts',
+    '<rootDir>/bench',
   ],
   moduleNameMapper: {
     '^@uap/shared$': '<rootDir>/shared/src/index.ts',

@@ -25,6 +25,15 @@ import { runNaiveConsumer, prefillTopic } from './measures/drain.measure';
 import { runAutocannon, runRawProducer, type HttpRun, type IngestCost } from './measures/ingest.measure';
 import { endToEndLatency, publishThroughApi, waitForCount } from './measures/pipeline.measure';
 import { readShapes, sampleReads, type ReadSample } from './measures/reads.measure';
+import {
+  lowest,
+  memoryOf,
+  secondHalfSlopes,
+  steadyLoad,
+  type MemorySample,
+  type ProcessMemory,
+  type SoakLoad,
+} from './measures/soak.measure';
 import { Client as PgClient } from 'pg';
 import { benchInputs, toEvents } from './support/bench-events';
 import { coresUsed, cpuSecondsByRole } from './support/cpu-usage';
@@ -43,6 +52,7 @@ import {
 import {
   renderMarkdown,
   renderReadsAtScale,
+  renderSoak,
   renderStatsAtScale,
   renderWriteScale,
   type BenchReport,
@@ -71,6 +81,12 @@ const CONFIG = {
   retentionEvents: Number(process.env['BENCH_RETENTION_EVENTS'] ?? 100_000),
   /** Stored events the stats request is measured at (`--only stats`). */
   statsEvents: Number(process.env['BENCH_STATS_EVENTS'] ?? 1_000_000),
+  /** The soak (`--only soak`): this long at this rate, in batches of this size. */
+  soakSeconds: Number(process.env['BENCH_SOAK_SECONDS'] ?? 600),
+  soakRate: Number(process.env['BENCH_SOAK_RATE'] ?? 1_500),
+  soakBatchSize: Number(process.env['BENCH_SOAK_BATCH'] ?? 10),
+  /** NODE_OPTIONS for the soak's api and worker, e.g. `--max-old-space-size=192` to cap V8's heap. */
+  soakNodeOptions: process.env['BENCH_SOAK_NODE_OPTIONS'] ?? '',
   writers: 6,
   users: 1_000,
   stageTimeoutMs: 5 * 60_000,
@@ -513,14 +529,31 @@ async function createIndexes(db: Db): Promise<void> {
 }
 
 /**
- * Issue 25's cost table: the API again, in a process of its own per variant, with one optional piece switched.
- * The live stream reads the topic only while it has subscribers, so its cost is measured by subscribing.
+ * Issue 25's cost table: the API again, in a process of its own per variant, with one optional piece switched. Off
+ * by configuration: request logging at info, metrics, receipts. In use (idle by default, since nothing asks for them
+ * during ingest): the freshness poller, and the live stream's topic reader. Last, the defaults again as a control.
  */
-const COST_VARIANTS: Array<{ name: string; env: Record<string, string>; subscriber?: boolean }> = [
+const COST_VARIANTS: Array<{ name: string; env: Record<string, string>; subscriber?: boolean; freshness?: boolean }> = [
   { name: 'request logging off (LOG_LEVEL=warn)', env: { LOG_LEVEL: 'warn' } },
-  { name: 'freshness poller every 10 s, not 250 ms', env: { FRESHNESS_REFRESH_MS: '10000' } },
-  { name: 'live stream on: one subscriber reading everything', env: {}, subscriber: true },
+  { name: 'metrics off (METRICS_ENABLED=false)', env: { METRICS_ENABLED: 'false' } },
+  { name: 'receipts off (RECEIPTS_ENABLED=false)', env: { RECEIPTS_ENABLED: 'false' } },
+  { name: 'freshness poller in use: GET /api/v1/freshness every second', env: {}, freshness: true },
+  { name: 'live stream in use: one subscriber reading everything', env: {}, subscriber: true },
+  { name: 'all on again, as the first row (a control: its Δ is this run’s noise)', env: {} },
 ];
+
+/** Asks the api for freshness every second, which keeps its progress poller polling (every 250 ms). */
+function askFreshness(url: string): { stop(): void } {
+  const timer = setInterval(
+    () =>
+      void fetch(`${url}/api/v1/freshness`, { headers: AUTH_HEADERS, signal: AbortSignal.timeout(5_000) }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      ),
+    1_000,
+  );
+  return { stop: () => clearInterval(timer) };
+}
 
 /** A live-stream subscriber in its own process (bench/stream-subscriber.ts), open once this resolves. */
 async function openStream(url: string): Promise<{ close(): Promise<number> }> {
@@ -589,12 +622,14 @@ async function ingestCeilings(stack: Stack): Promise<BenchReport['ingest']> {
       variant.env,
     );
     const subscriber = variant.subscriber ? await openStream(`${api.url}/api/v1/activities/stream`) : undefined;
+    const asker = variant.freshness ? askFreshness(api.url) : undefined;
     costs.push({
       variant: variant.name,
       single: await load(api.url, '/api/v1/activities', singleBody, CONFIG.connections),
       batch: await load(api.url, '/api/v1/activities/batch', { events: batch }, 8),
       ...(subscriber ? { streamed: await subscriber.close() } : {}),
     });
+    asker?.stop();
     await Promise.all(stack.processes.splice(0).map((p) => p.stop()));
   }
   console.error('[bench] 2/6 batch ingest ceiling: a raw kafkajs producer sending the same batches');
@@ -816,19 +851,114 @@ async function cleanup(stack: Stack): Promise<void> {
   await stack.client.close();
 }
 
+/** How long the soak watches the processes idle after the load: past STREAM_IDLE_STOP_MS and FRESHNESS_IDLE_STOP_MS (30 s). */
+const SOAK_IDLE_S = 90;
+
+/**
+ * `--only soak` (issue 25): an api and a worker as `npm run stack` runs them take BENCH_SOAK_RATE events/s for
+ * BENCH_SOAK_SECONDS with every optional piece in use (a live-stream subscriber reading everything, freshness asked
+ * every second), sampling each process's RSS (/proc) and used heap (its /metrics, so also a scrape) every 5 s.
+ * Memory that plateaus has a flat slope over the second half; then everything disconnects and, once the idle
+ * timers have run out, the lowest readings show what an idle process keeps.
+ */
+async function soak(
+  stack: Stack,
+): Promise<{ load: SoakLoad; persisted: number; nodeOptions: string; api: ProcessMemory; worker: ProcessMemory }> {
+  const topic = `bench-${stack.id}-soak`;
+  const db = `bench_${stack.id}_soak`;
+  const pgUrl = stack.services.ferretdbPostgresUrl;
+  const nodeOptions: Record<string, string> = CONFIG.soakNodeOptions ? { NODE_OPTIONS: CONFIG.soakNodeOptions } : {};
+  const processed = await startWorker(stack, 'worker-soak', topic, db, {
+    ...nodeOptions,
+    ...(pgUrl ? { FERRETDB_POSTGRES_URL: pgUrl } : {}),
+  });
+  const worker = stack.processes.at(-1) as ServiceProcess;
+  const api = await startApiProcess(stack, 'api-soak', topic, db, {
+    ...nodeOptions,
+    WORKER_CONSUMER_GROUP: `${topic}-workers`,
+  });
+  const sample = (process: ServiceProcess, metricsUrl: string, atS: number) => memoryOf(process.pid!, metricsUrl, atS);
+  const apiMetrics = `${api.url}/metrics`;
+  const workerMetrics = `http://127.0.0.1:${worker.port}/metrics`;
+  const samples = { api: [] as MemorySample[], worker: [] as MemorySample[] };
+  const subscriber = await openStream(`${api.url}/api/v1/activities/stream`);
+  const asker = askFreshness(api.url);
+  console.error(
+    `[bench] soak: ${CONFIG.soakRate} events/s in batches of ${CONFIG.soakBatchSize} for ${CONFIG.soakSeconds} s`,
+  );
+  const load = await steadyLoad(api.url, {
+    ratePerSec: CONFIG.soakRate,
+    batchSize: CONFIG.soakBatchSize,
+    durationS: CONFIG.soakSeconds,
+    concurrency: 16,
+    headers: AUTH_HEADERS,
+    sampleEveryS: 5,
+    tick: async (atS) => {
+      samples.api.push(await sample(api, apiMetrics, atS));
+      samples.worker.push(await sample(worker, workerMetrics, atS));
+      if (Math.round(atS) % 60 < 5) {
+        const [a, w] = [samples.api.at(-1)!, samples.worker.at(-1)!];
+        console.error(`[bench] soak ${n0(atS)} s: api ${n0(a.rssMb)} MB RSS, worker ${n0(w.rssMb)} MB RSS`);
+      }
+    },
+  });
+  const streamed = await subscriber.close();
+  asker.stop();
+  const drained = await waitForCount(processed, load.accepted, performance.now(), CONFIG.stageTimeoutMs);
+  console.error(`[bench] soak: the stream read ${streamed} events; idle for ${SOAK_IDLE_S} s`);
+  const idleFrom = performance.now();
+  const idle = { api: [] as MemorySample[], worker: [] as MemorySample[] };
+  // The idle timers run out after 30 s; the readings after that are what an idle process keeps.
+  await new Promise((r) => setTimeout(r, (SOAK_IDLE_S / 2) * 1000));
+  while (performance.now() - idleFrom < SOAK_IDLE_S * 1000) {
+    const atS = load.durationS + (performance.now() - idleFrom) / 1000;
+    idle.api.push(await sample(api, apiMetrics, atS));
+    idle.worker.push(await sample(worker, workerMetrics, atS));
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  const memory = (list: MemorySample[], idleSamples: MemorySample[]): ProcessMemory => ({
+    samples: list,
+    ...secondHalfSlopes(list, load.durationS),
+    idle: lowest(idleSamples),
+  });
+  return {
+    load,
+    persisted: drained.last,
+    nodeOptions: CONFIG.soakNodeOptions,
+    api: memory(samples.api, idle.api),
+    worker: memory(samples.worker, idle.worker),
+  };
+}
+
+function n0(value: number): string {
+  return value.toFixed(0);
+}
+
 /**
  * `--only reads`: only the read shapes at growing store sizes (BENCH_READ_SIZES), a few minutes.
  * `--only stats`: only the stats request at BENCH_STATS_EVENTS, next to the first list page.
  * `--only write-scale`: resends, inserts, erasure and retention at BENCH_WRITE_SIZES stored events, about 10 minutes.
+ * `--only soak`: memory of the api and the worker under BENCH_SOAK_SECONDS of steady load, about 12 minutes.
  */
-function onlyStage(): 'reads' | 'stats' | 'write-scale' | undefined {
+function onlyStage(): 'reads' | 'stats' | 'write-scale' | 'soak' | undefined {
   const i = process.argv.indexOf('--only');
   if (i === -1) return undefined;
   const stage = process.argv[i + 1];
-  if (stage !== 'reads' && stage !== 'stats' && stage !== 'write-scale') {
-    throw new Error(`--only takes "reads", "stats" or "write-scale" (got ${stage ?? 'nothing'})`);
+  if (stage !== 'reads' && stage !== 'stats' && stage !== 'write-scale' && stage !== 'soak') {
+    throw new Error(`--only takes "reads", "stats", "write-scale" or "soak" (got ${stage ?? 'nothing'})`);
   }
   return stage;
+}
+
+/** `--kafka-nodes N`: the measures against a local KRaft cluster of N brokers (topics replicated min(3, N) times). */
+function kafkaNodesOption(): { kafkaNodes?: number } {
+  const i = process.argv.indexOf('--kafka-nodes');
+  if (i === -1) return {};
+  const nodes = Number(process.argv[i + 1]);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
+    throw new Error(`--kafka-nodes takes a count of 1-9 (got ${process.argv[i + 1] ?? 'nothing'})`);
+  }
+  return { kafkaNodes: nodes };
 }
 
 type StageReport = { date: string; machine: { cpus: number; node: string }; store: string; durationS: number };
@@ -864,7 +994,7 @@ async function runStage<T extends object>(
 async function main(): Promise<void> {
   const started = Date.now();
   const only = onlyStage();
-  const services = await resolveServices();
+  const services = await resolveServices(kafkaNodesOption());
   await buildServices();
   const client = await MongoClient.connect(services.mongoUrl, { serverSelectionTimeoutMS: 5_000 });
   const stack: Stack = { services, client, id: uniqueSuffix(), processes: [], topics: [], dbs: [] };
@@ -877,6 +1007,7 @@ async function main(): Promise<void> {
     return runStage(stack, 'stats', async (st) => ({ statsAtScale: await statsAtScale(st) }), renderStatsAtScale);
   if (only === 'write-scale')
     return runStage(stack, 'write-scale', async (st) => ({ writeScale: await writeScale(st) }), renderWriteScale);
+  if (only === 'soak') return runStage(stack, 'soak', async (st) => ({ soak: await soak(st) }), renderSoak);
   try {
     const report: BenchReport = {
       date: new Date().toISOString(),

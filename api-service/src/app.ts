@@ -81,17 +81,20 @@ export interface AppDeps {
   stats?: ActivityStatsUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
-  /** Prometheus series on the process registry (main); absent means a fresh registry of this app's own. */
-  metrics?: ApiMetrics;
+  /**
+   * Prometheus series on the process registry (main); absent means a fresh registry of this app's own.
+   * 'off' (METRICS_ENABLED=false): no GET /metrics and no per-request instrumentation.
+   */
+  metrics?: ApiMetrics | 'off';
 }
 
 /** Every route the app serves; the method guard and the OpenAPI test both read this list. */
 export function appRoutes(
-  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports' | 'stats'>,
+  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports' | 'stats' | 'metrics'>,
 ): RouteSpec[] {
   return [
     ...HEALTH_ROUTES,
-    ...METRICS_ROUTES,
+    ...(deps.metrics === 'off' ? [] : METRICS_ROUTES),
     ...DOCS_ROUTES,
     ...DASHBOARD_ROUTES,
     ...WHOAMI_ROUTES,
@@ -115,10 +118,10 @@ export function createApp(deps: AppDeps): Express {
 
   // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
   const routes = appRoutes(deps);
-  const metrics = deps.metrics ?? createApiMetrics();
+  const metrics = deps.metrics === 'off' ? undefined : (deps.metrics ?? createApiMetrics());
 
   app.use(requestId());
-  app.use(httpMetrics(metrics, ACTIVITY_INGEST_ROUTES));
+  if (metrics) app.use(httpMetrics(metrics, ACTIVITY_INGEST_ROUTES));
   app.use(
     pinoHttp({
       logger: deps.logger.child({ component: 'http' }),
@@ -192,7 +195,7 @@ export function createApp(deps: AppDeps): Express {
   }
 
   app.use(healthRouter(deps.readiness));
-  app.use(metricsRouter(metrics));
+  if (metrics) app.use(metricsRouter(metrics));
   app.use(
     docsRouter(
       buildOpenApiDocument({
@@ -205,6 +208,7 @@ export function createApp(deps: AppDeps): Express {
         erasures: deps.erasures !== undefined,
         exports: deps.exports !== undefined,
         stats: deps.stats !== undefined,
+        metrics: metrics !== undefined,
         apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
       }),
     ),

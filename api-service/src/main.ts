@@ -21,7 +21,7 @@ import { ActivityStreamHub } from './application/activity-stream.hub';
 import { LiveActivityStream } from './application/live-activity-stream';
 import { StreamTickets } from './domain/stream-ticket';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
-import { StreamConnections } from './interfaces/http/activity-stream.router';
+import { StreamConnections, toStreamJson } from './interfaces/http/activity-stream.router';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { MongoErasureStore, MongoRollupEraser, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';
@@ -87,11 +87,11 @@ async function main(): Promise<void> {
   const jobs = new MongoReplayJobStore(mongo);
   await jobs.ensureIndexes();
   const metrics = createApiMetrics(new Registry(), {
-    defaultMetrics: true,
+    defaultMetrics: config.METRICS_ENABLED,
     deadLetterCounts: () => letters.counts({}),
     runningReplayJobs: async () => (await jobs.running()).length,
     // Read at scrape time, after the progress monitor and the stream hub below exist.
-    freshness: () => progress.current(),
+    freshness: async () => progress.current() ?? (await progress.next().catch(() => undefined)),
     stream: () => hub.stats(),
   });
   const runner = new ReplayJobRunner(
@@ -119,25 +119,33 @@ async function main(): Promise<void> {
   );
   const codec = new ReceiptCodec(signer);
   const ingest = new IngestActivityUseCase(
-    { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000, maxBatchEvents: config.MAX_BATCH_EVENTS },
-    { publisher: timedPublisher(publisher, metrics), receipts: codec },
+    {
+      maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000,
+      maxBatchEvents: config.MAX_BATCH_EVENTS,
+      receipts: config.RECEIPTS_ENABLED,
+    },
+    { publisher: config.METRICS_ENABLED ? timedPublisher(publisher, metrics) : publisher, receipts: codec },
   );
   const progress = new KafkaConsumerProgress(
     {
       topic: config.ACTIVITIES_TOPIC,
       group: config.WORKER_CONSUMER_GROUP,
       refreshMs: config.FRESHNESS_REFRESH_MS,
+      idleStopMs: config.FRESHNESS_IDLE_STOP_MS,
       stallAfterMs: config.STALL_AFTER_MS,
     },
     { admin: kafka.admin(), logger },
   );
   await progress.start();
-  const hub = new ActivityStreamHub({
-    windowEvents: config.STREAM_WINDOW_EVENTS,
-    windowMs: config.STREAM_WINDOW_MS,
-    maxBufferedEvents: config.STREAM_MAX_BUFFERED_EVENTS,
-    queueSize: config.STREAM_QUEUE_SIZE,
-  });
+  const hub = new ActivityStreamHub(
+    {
+      windowEvents: config.STREAM_WINDOW_EVENTS,
+      windowMs: config.STREAM_WINDOW_MS,
+      maxBufferedEvents: config.STREAM_MAX_BUFFERED_EVENTS,
+      queueSize: config.STREAM_QUEUE_SIZE,
+    },
+    { serialize: toStreamJson },
+  );
   // Reads the topic back only while someone subscribes to the live stream.
   const live = new LiveActivityStream(
     { idleStopMs: config.STREAM_IDLE_STOP_MS },
@@ -177,7 +185,7 @@ async function main(): Promise<void> {
         })
       : undefined;
   const app = createApp({
-    metrics,
+    metrics: config.METRICS_ENABLED ? metrics : 'off',
     logger,
     ingest,
     queries,

@@ -13,20 +13,37 @@ export interface BenchServices {
   /** FerretDB's PostgreSQL database, handed to the api for its SQL reader (FERRETDB_POSTGRES_URL). */
   ferretdbPostgresUrl?: string;
   source: 'env' | 'local';
+  /** How many brokers the cluster has (describeCluster), once resolved. */
+  brokers: number;
 }
 
-/** KAFKA_BROKERS/MONGO_URL (and FERRETDB_POSTGRES_URL) when set, else the local services (installed and started on first use). */
-export async function resolveServices(): Promise<BenchServices> {
+/**
+ * KAFKA_BROKERS/MONGO_URL (and FERRETDB_POSTGRES_URL) when set, else the local services (installed and started on
+ * first use; `kafkaNodes` brokers, e.g. 3 for the cluster figures). Fails when the cluster has another broker count
+ * than asked for: the local services keep the count they were started with.
+ */
+export async function resolveServices(options: { kafkaNodes?: number } = {}): Promise<BenchServices> {
   const { KAFKA_BROKERS, MONGO_URL, FERRETDB_POSTGRES_URL } = process.env;
-  if (KAFKA_BROKERS && MONGO_URL) {
-    return {
-      kafkaBrokers: KAFKA_BROKERS,
-      mongoUrl: MONGO_URL,
-      ...(FERRETDB_POSTGRES_URL ? { ferretdbPostgresUrl: FERRETDB_POSTGRES_URL } : {}),
-      source: 'env',
-    };
+  const services =
+    KAFKA_BROKERS && MONGO_URL
+      ? {
+          kafkaBrokers: KAFKA_BROKERS,
+          mongoUrl: MONGO_URL,
+          ...(FERRETDB_POSTGRES_URL ? { ferretdbPostgresUrl: FERRETDB_POSTGRES_URL } : {}),
+          source: 'env' as const,
+        }
+      : { ...(await startLocalServices(options)), source: 'local' as const };
+  const admin = benchKafka(services.kafkaBrokers).admin();
+  await admin.connect();
+  const brokers = (await admin.describeCluster()).brokers.length;
+  await admin.disconnect();
+  if (options.kafkaNodes !== undefined && brokers !== options.kafkaNodes) {
+    throw new Error(
+      `--kafka-nodes ${options.kafkaNodes}, but the cluster at ${services.kafkaBrokers} has ${brokers} broker(s); ` +
+        'stop the local services first (npm run services:down) or point KAFKA_BROKERS at such a cluster',
+    );
   }
-  return { ...(await startLocalServices()), source: 'local' };
+  return { ...services, brokers };
 }
 
 export function benchKafka(brokers: string): Kafka {
@@ -49,9 +66,10 @@ export async function describeStore(client: MongoClient): Promise<StoreInfo> {
 
 /** The broker's version is not on the wire; the local services pin it in their Maven pom. */
 export function describeBroker(services: BenchServices): string {
+  const count = services.brokers === 1 ? 'one broker' : `${services.brokers} brokers`;
   return services.source === 'local'
-    ? 'Apache Kafka 4.1.1 (KRaft, local services)'
-    : `Kafka at ${services.kafkaBrokers}`;
+    ? `Apache Kafka 4.1.1 (KRaft, local services, ${count})`
+    : `Kafka at ${services.kafkaBrokers} (${count})`;
 }
 
 export function uniqueSuffix(): string {

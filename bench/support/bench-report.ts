@@ -1,13 +1,14 @@
 import type { HttpRun, IngestCost, ProducerRun } from '../measures/ingest.measure';
 import type { ReadSample } from '../measures/reads.measure';
 import type { WriteScaleReport, WriteScaleSize } from '../measures/write-scale.measure';
+import type { MemorySample, ProcessMemory, SoakLoad } from '../measures/soak.measure';
 
 export interface BenchReport {
   date: string;
   machine: { cpus: number; node: string };
   store: string;
   broker: string;
-  config: Record<string, number | number[]>;
+  config: Record<string, number | number[] | string>;
   ingest: {
     single: { bare: HttpRun; api: HttpRun; ratio: number };
     batch: {
@@ -144,7 +145,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '| api | single events | Δ vs all on | batches of 100 | Δ vs all on | api cores (single / batch) |',
     '|---|---|---|---|---|---|',
-    `| all on (no stream subscriber) | ${n(single.api.requestsPerSec)} req/s | — | ${n(batch.eventsPerSec)} events/s | — | ${n(single.api.cpu['api'] ?? 0, 2)} / ${n(batch.api.cpu['api'] ?? 0, 2)} |`,
+    `| all on, defaults (nothing reads the stream or asks for freshness) | ${n(single.api.requestsPerSec)} req/s | — | ${n(batch.eventsPerSec)} events/s | — | ${n(single.api.cpu['api'] ?? 0, 2)} / ${n(batch.api.cpu['api'] ?? 0, 2)} |`,
     ...r.ingest.costs.map((c) => {
       const events = c.batch.requestsPerSec * Number(r.config['batchSize']);
       const delta = (v: number, base: number) =>
@@ -318,5 +319,46 @@ export function renderWriteScale(r: {
     '',
     `Growth from ${n(small.stored)} to ${n(large.stored)}: resend ${growth(resend(small), resend(large))}, ` +
       `erasure ${growth(small.eraseSqlMs, large.eraseSqlMs)}, sweep time per event ${growth(large.sweepEventsPerSec, small.sweepEventsPerSec)}.`,
+  ].join('\n');
+}
+
+/** Flat, for the soak: neither RSS nor used heap grows faster than this over the second half. */
+export const SOAK_FLAT_MB_PER_MIN = 1;
+
+export function renderSoak(r: {
+  date: string;
+  machine: { cpus: number; node: string };
+  store: string;
+  soak: { load: SoakLoad; persisted: number; nodeOptions: string; api: ProcessMemory; worker: ProcessMemory };
+  durationS: number;
+}): string {
+  const { load, persisted } = r.soak;
+  const at = (samples: MemorySample[], s: number) =>
+    samples.reduce((best, x) => (Math.abs(x.atS - s) < Math.abs(best.atS - s) ? x : best));
+  const mb = (v: number) => `${n(v)} MB`;
+  const slope = (v: number) => (Number.isNaN(v) ? 'run too short' : `${v >= 0 ? '+' : ''}${n(v, 2)} MB/min`);
+  const window = (s: MemorySample) => (s.bufferedEvents === undefined ? '—' : n(s.bufferedEvents));
+  const row = (name: string, m: ProcessMemory) => {
+    const [early, half, end] = [60, load.durationS / 2, load.durationS].map((s) => at(m.samples, s));
+    const flat =
+      Math.abs(m.rssSlopeMbPerMin) <= SOAK_FLAT_MB_PER_MIN && Math.abs(m.heapSlopeMbPerMin) <= SOAK_FLAT_MB_PER_MIN;
+    return (
+      `| ${name} | ${mb(early!.rssMb)} → ${mb(half!.rssMb)} → ${mb(end!.rssMb)} | ${slope(m.rssSlopeMbPerMin)} | ` +
+      `${mb(early!.heapMb)} → ${mb(half!.heapMb)} → ${mb(end!.heapMb)} | ${slope(m.heapSlopeMbPerMin)} | ` +
+      `${mb(m.idle.rssMb)} / ${mb(m.idle.heapMb)} | ${window(end!)} → ${window(m.idle)} | ${verdict(flat)} |`
+    );
+  };
+  return [
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ` +
+      `NODE_OPTIONS of the api and worker: ${r.soak.nodeOptions ? `\`${r.soak.nodeOptions}\`` : 'none'}; ${n(r.durationS)} s.`,
+    '',
+    `Load: ${n(load.ratePerSec)} events/s in batches of ${load.batchSize} for ${n(load.durationS)} s: ${n(load.accepted)} ` +
+      `accepted, ${n(load.failedRequests)} failed requests, request p50 ${n(load.p50Ms)} ms, p99 ${n(load.p99Ms)} ms; ` +
+      `${n(persisted)} persisted (all: ${persisted >= load.accepted ? 'yes' : 'no'}).`,
+    '',
+    `| process | RSS at 1 min → half → end | RSS slope, 2nd half | used heap at 1 min → half → end | heap slope, 2nd half | idle after (RSS / heap) | stream window, end → idle (events) | flat (≤ ${SOAK_FLAT_MB_PER_MIN} MB/min) |`,
+    '|---|---|---|---|---|---|---|---|',
+    row('api', r.soak.api),
+    row('worker', r.soak.worker),
   ].join('\n');
 }

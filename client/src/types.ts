@@ -25,7 +25,8 @@ export interface ActivityPage {
 export interface BatchAccepted {
   accepted: number;
   eventIds: string[];
-  receipts: string[];
+  /** One per event; absent when the api runs with RECEIPTS_ENABLED=false. */
+  receipts?: string[];
   consistencyToken: string;
 }
 

@@ -36,12 +36,14 @@ export async function stopLocalServices(): Promise<void> {
   await run('bash', [SERVICES_SCRIPT, 'down'], { timeout: 120_000 });
 }
 
-export async function startLocalServices(): Promise<{
+/** `kafkaNodes`: a KRaft cluster of that many brokers instead of the recorded (or default, 1) count. */
+export async function startLocalServices(options: { kafkaNodes?: number } = {}): Promise<{
   kafkaBrokers: string;
   mongoUrl: string;
   ferretdbPostgresUrl?: string;
 }> {
-  const { stdout } = await run('bash', [SERVICES_SCRIPT, 'up'], {
+  const nodes = options.kafkaNodes === undefined ? [] : ['--kafka-nodes', String(options.kafkaNodes)];
+  const { stdout } = await run('bash', [SERVICES_SCRIPT, 'up', ...nodes], {
     timeout: LOCAL_START_TIMEOUT_MS,
     maxBuffer: 16 * 1024 * 1024,
   }).catch((err: { stderr?: string; message: string }) => {

@@ -33,6 +33,32 @@ const ids = (messages: StreamMessage[]) =>
   );
 
 describe('ActivityStreamHub', () => {
+  it('when an event is published to several subscribers, then it is serialized once and each gets that JSON', () => {
+    const serialized: string[] = [];
+    const hub = new ActivityStreamHub(CONFIG, {
+      serialize: (event) => {
+        serialized.push(event.eventId);
+        return `{"id":"${event.eventId}"}`;
+      },
+    });
+    hub.start(new Map([[0, 0]]));
+    const subs = [hub.subscribe({}), hub.subscribe({}), hub.subscribe({ userId: 'alice' })];
+    const event = anActivity({ userId: 'alice' });
+
+    hub.publish(0, 0, event);
+
+    expect(serialized).toEqual([event.eventId]);
+    for (const sub of subs) {
+      expect(hub.take(sub, 10)).toEqual([
+        {
+          kind: 'activity',
+          id: expect.any(String),
+          event: { eventId: event.eventId, userId: 'alice', type: event.type, json: `{"id":"${event.eventId}"}` },
+        },
+      ]);
+    }
+  });
+
   it('when subscribers filter by user and type, then each gets exactly its events, in order', () => {
     const { hub, publish } = setUp();
     const alice = hub.subscribe({ userId: 'alice' });

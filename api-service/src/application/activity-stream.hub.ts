@@ -17,8 +17,20 @@ export interface HubConfig {
   queueSize: number;
 }
 
+/**
+ * What the hub keeps of an event: what filters read, and its JSON for the wire, serialized once for every
+ * subscriber. Keeping the decoded event instead held about 3.7 KB per buffered event (the soak in bench/README.md);
+ * the window holds up to a minute of traffic.
+ */
+export interface StreamedActivity {
+  readonly eventId: string;
+  readonly userId: string;
+  readonly type: ActivityType;
+  readonly json: string;
+}
+
 export type StreamMessage =
-  | { kind: 'activity'; id: string; event: ActivityEvent }
+  | { kind: 'activity'; id: string; event: StreamedActivity }
   | { kind: 'dropped'; count: number }
   | { kind: 'reset'; reason: string; id: string };
 
@@ -26,7 +38,7 @@ interface Item {
   seq: number;
   partition: number;
   offset: number;
-  event: ActivityEvent;
+  event: StreamedActivity;
   at: number;
   /** The stream position right after this event: its SSE id. */
   id: string;
@@ -42,7 +54,7 @@ export interface HubStats {
 /** Evicted slots are dropped from the array once there are this many and they are half of it (amortised O(1)). */
 const COMPACT_FROM = 1_024;
 
-const matches = (filter: StreamFilter, event: ActivityEvent) =>
+const matches = (filter: StreamFilter, event: StreamedActivity) =>
   (filter.userId === undefined || event.userId === filter.userId) &&
   (filter.types === undefined || filter.types.includes(event.type));
 
@@ -106,12 +118,15 @@ export class ActivityStreamHub {
   private sent = 0;
   private droppedTotal = 0;
   private readonly now: () => number;
+  private readonly serialize: (event: ActivityEvent) => string;
 
+  /** `serialize`: an event's JSON as subscribers receive it (the HTTP layer's DTO); by default the event itself. */
   constructor(
     private readonly config: HubConfig,
-    deps: { now?: () => number } = {},
+    deps: { now?: () => number; serialize?: (event: ActivityEvent) => string } = {},
   ) {
     this.now = deps.now ?? Date.now;
+    this.serialize = deps.serialize ?? JSON.stringify;
   }
 
   stats(): HubStats {
@@ -160,7 +175,15 @@ export class ActivityStreamHub {
   publish(partition: number, offset: number, event: ActivityEvent): void {
     if (!this.retainedFrom.has(partition)) this.retainedFrom.set(partition, offset);
     this.position.set(partition, offset + 1);
-    const item: Item = { seq: this.seq++, partition, offset, event, at: this.now(), id: encodePosition(this.position) };
+    const streamed = { eventId: event.eventId, userId: event.userId, type: event.type, json: this.serialize(event) };
+    const item: Item = {
+      seq: this.seq++,
+      partition,
+      offset,
+      event: streamed,
+      at: this.now(),
+      id: encodePosition(this.position),
+    };
     this.items.push(item);
     this.evict();
     for (const sub of this.subscriptions) {

@@ -8,7 +8,7 @@ import { domainErrorOf } from '../testing/domain-error-of';
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const request = (body: unknown) => ({ body, requestId: 'req-1', context: { ip: '10.0.0.1', userAgent: 'ua' } });
 
-function setup(config: Partial<{ maxFutureSkewMs: number; maxBatchEvents: number }> = {}) {
+function setup(config: Partial<{ maxFutureSkewMs: number; maxBatchEvents: number; receipts: boolean }> = {}) {
   const publisher = new InMemoryActivityPublisher();
   const ingest = new IngestActivityUseCase(
     { maxFutureSkewMs: 300_000, maxBatchEvents: 3, ...config },
@@ -25,7 +25,7 @@ describe('IngestActivityUseCase', () => {
     const result = await ingest.ingestOne(request(input));
 
     expect(result).toEqual({ eventId: input.eventId, status: 'accepted', receipt: expect.any(String) });
-    expect(TEST_RECEIPTS.decodeReceipt(result.receipt)).toEqual({
+    expect(TEST_RECEIPTS.decodeReceipt(result.receipt!)).toEqual({
       topic: 'user-activities',
       partition: 0,
       offset: 0,
@@ -46,6 +46,22 @@ describe('IngestActivityUseCase', () => {
         ],
       },
     ]);
+  });
+
+  it('when receipts are off, then events are published and accepted without receipts, and a batch keeps its token', async () => {
+    const { ingest, publisher } = setup({ receipts: false });
+
+    const one = await ingest.ingestOne(request(anActivityInput()));
+    const batch = await ingest.ingestBatch(request({ events: [anActivityInput(), anActivityInput()] }));
+
+    expect(one).toEqual({ eventId: expect.any(String), status: 'accepted' });
+    expect(batch).toEqual({
+      accepted: 2,
+      eventIds: [expect.any(String), expect.any(String)],
+      consistencyToken: expect.any(String),
+    });
+    expect(TEST_RECEIPTS.decodeToken(batch.consistencyToken)?.positions).toEqual(new Map([[0, 2]]));
+    expect(publisher.sends.map((s) => s.events.length)).toEqual([1, 2]);
   });
 
   it('when the skew limit is 0, then an event one second ahead is rejected and one at now is accepted', async () => {

@@ -7,11 +7,13 @@ import type { ActivityPublisher, PublishedPosition } from './ports/activity-publ
 export interface IngestConfig {
   maxFutureSkewMs: number;
   maxBatchEvents: number;
+  /** Sign a receipt for every accepted event (default); RECEIPTS_ENABLED=false saves one HMAC per event. */
+  receipts?: boolean;
 }
 
 export interface IngestDeps {
   publisher: ActivityPublisher;
-  /** Signs the receipt of each accepted event. */
+  /** Signs the receipt of each accepted event and the batch's consistency token. */
   receipts: ReceiptCodec;
   now?: () => Date;
 }
@@ -25,15 +27,15 @@ export interface IngestRequest {
 export interface SingleAccepted {
   eventId: string;
   status: 'accepted';
-  /** Opaque, signed: its topic position, for GET /api/v1/receipts/{receipt} and X-Consistency-Token. */
-  receipt: string;
+  /** Opaque, signed: its topic position, for GET /api/v1/receipts/{receipt} and X-Consistency-Token. Absent when receipts are off. */
+  receipt?: string;
 }
 
 export interface BatchAccepted {
   accepted: number;
   eventIds: string[];
-  /** One per event, in the order of eventIds. */
-  receipts: string[];
+  /** One per event, in the order of eventIds. Absent when receipts are off (RECEIPTS_ENABLED=false). */
+  receipts?: string[];
   /** The highest offset per partition this request touched: send it as X-Consistency-Token to read your writes. */
   consistencyToken: string;
 }
@@ -47,6 +49,8 @@ export class IngestActivityUseCase {
   /** The schemas requests are validated with; the OpenAPI document is generated from these same instances. */
   readonly single;
   readonly batch;
+  /** Whether accepted events get receipts: the OpenAPI document describes the answers this instance gives. */
+  readonly issuesReceipts: boolean;
   private readonly now: () => Date;
 
   constructor(
@@ -54,6 +58,7 @@ export class IngestActivityUseCase {
     private readonly deps: IngestDeps,
   ) {
     this.now = deps.now ?? (() => new Date());
+    this.issuesReceipts = config.receipts ?? true;
     this.single = makeActivityInputSchema({ maxFutureSkewMs: config.maxFutureSkewMs, now: this.now });
     this.batch = z.strictObject({
       events: z
@@ -67,7 +72,11 @@ export class IngestActivityUseCase {
     const input = this.validate(this.single, request.body);
     const event = this.stamp(input, request);
     const [position] = await this.deps.publisher.publish([event], { requestId: request.requestId });
-    return { eventId: event.eventId, status: 'accepted', receipt: this.receiptOf(event, position!) };
+    return {
+      eventId: event.eventId,
+      status: 'accepted',
+      ...(this.issuesReceipts ? { receipt: this.receiptOf(event, position!) } : {}),
+    };
   }
 
   async ingestBatch(request: IngestRequest): Promise<BatchAccepted> {
@@ -81,7 +90,7 @@ export class IngestActivityUseCase {
     return {
       accepted: events.length,
       eventIds: events.map((e) => e.eventId),
-      receipts: events.map((event, i) => this.receiptOf(event, positions[i]!)),
+      ...(this.issuesReceipts ? { receipts: events.map((event, i) => this.receiptOf(event, positions[i]!)) } : {}),
       consistencyToken: this.deps.receipts.encodeToken({ topic: positions[0]!.topic, positions: highest }),
     };
   }

@@ -29,11 +29,12 @@ export interface ProgressSnapshot {
 
 /**
  * The worker group's progress on the activities topic, as one shared snapshot that is refreshed in
- * the background: reads never wait for a broker round trip of their own.
+ * the background while anything asks for it: reads never wait for a broker round trip of their own,
+ * except the first after a pause (current() is then undefined; next() brings one).
  */
 export interface ConsumerProgress {
-  /** The latest snapshot; undefined until the first refresh succeeded. */
+  /** The latest snapshot; undefined until the first refresh succeeded, and while refreshes are paused. */
   current(): ProgressSnapshot | undefined;
-  /** Resolves with the next snapshot taken, or rejects if that refresh failed. */
+  /** Resolves with the next snapshot to complete (newer than current()), or rejects if that refresh failed. */
   next(): Promise<ProgressSnapshot>;
 }

@@ -86,9 +86,15 @@ export const ApiConfigSchema = z.object({
     (value) => (value === '' ? undefined : value),
     z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
   ),
+  /** Sign a receipt for each accepted event (false: answers carry none, saving one HMAC per event; tokens stay). */
+  RECEIPTS_ENABLED: BooleanSchema.prefault('true'),
+  /** Prometheus: GET /metrics and the per-request series (false: neither, and no default process metrics). */
+  METRICS_ENABLED: BooleanSchema.prefault('true'),
   /** The worker's consumer group, whose committed offsets tell receipts and freshness what is processed. */
   WORKER_CONSUMER_GROUP: z.string().min(1).default('activity-worker'),
   FRESHNESS_REFRESH_MS: int(50, 10_000).default(250),
+  // The broker is polled for progress only while something asks; this long after the last ask, polling pauses.
+  FRESHNESS_IDLE_STOP_MS: int(1_000, 3_600_000).default(30_000),
   /** The worker's STALL_AFTER_MS: freshness calls a partition stalled by the same rule. */
   STALL_AFTER_MS: StallAfterMsSchema,
   TOPIC_RETENTION_HOURS: TopicRetentionHoursSchema,

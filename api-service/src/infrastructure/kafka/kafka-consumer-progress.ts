@@ -9,8 +9,10 @@ import type {
 export interface ConsumerProgressConfig {
   topic: string;
   group: string;
-  /** How often the broker is asked (one ListOffsets and one OffsetFetch per refresh). */
+  /** How often the broker is asked (one ListOffsets and one OffsetFetch per refresh) while progress is in demand. */
   refreshMs: number;
+  /** Polling pauses once nothing has asked for progress for this long, and resumes on the next request. */
+  idleStopMs: number;
   /** How long the end-offset history behind watermarks reaches back. */
   historyMs?: number;
   /** A partition with lag whose committed offset has not moved for longer than this is stalled (the worker's rule). */
@@ -39,11 +41,19 @@ export function watermarkOf(history: readonly Sample[], committed: number, end: 
  * Polls the broker for the topic's end offsets and the worker group's committed offsets every
  * `refreshMs`, keeps the last snapshot, and a history of end offsets for watermarks. Refreshes never
  * overlap; a failed one keeps the previous snapshot (its `at` tells its age).
+ *
+ * It polls only while something asks (a read, a receipt, a freshness request, a metrics scrape): after
+ * `idleStopMs` without a call it pauses, so an ingest-only api asks the broker nothing. While paused,
+ * `current()` answers undefined (the last snapshot is stale) and resumes polling; callers that need an
+ * answer then wait for `next()`, one broker round trip. Watermarks stay true across a pause: a sample
+ * says which end offset existed at its time, however old; they are only coarser until new samples come.
  */
 export class KafkaConsumerProgress implements ConsumerProgress {
   private snapshot: ProgressSnapshot | undefined;
   private readonly history = new Map<number, Sample[]>();
   private timer: NodeJS.Timeout | undefined;
+  private lastAskedAt = 0;
+  private stopped = false;
   private refreshing: Promise<void> | undefined;
   private waiters: Array<{ resolve: (s: ProgressSnapshot) => void; reject: (e: unknown) => void }> = [];
   private readonly log: Logger;
@@ -57,25 +67,57 @@ export class KafkaConsumerProgress implements ConsumerProgress {
     this.stalls = new PartitionStallDetector(config.stallAfterMs);
   }
 
+  /** Connects and takes one snapshot, so a broker that cannot be asked shows at start-up; polling waits for an ask. */
   async start(): Promise<void> {
     await this.deps.admin.connect();
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.config.refreshMs);
-    this.timer.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    this.pause();
     await this.refreshing;
     await this.deps.admin.disconnect();
   }
 
+  /** Whether the broker is being polled (false while nothing asks). */
+  get polling(): boolean {
+    return this.timer !== undefined;
+  }
+
   current(): ProgressSnapshot | undefined {
-    return this.snapshot;
+    const wasPolling = this.polling;
+    this.asked();
+    return wasPolling ? this.snapshot : undefined;
   }
 
   next(): Promise<ProgressSnapshot> {
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const next = new Promise<ProgressSnapshot>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.asked();
+    return next;
+  }
+
+  private asked(): void {
+    this.lastAskedAt = this.clock();
+    if (this.timer || this.stopped) return;
+    this.log.debug('polling consumer progress: asked for');
+    this.timer = setInterval(() => {
+      if (this.clock() - this.lastAskedAt <= this.config.idleStopMs) return void this.refresh();
+      this.pause();
+      this.log.debug({ idleStopMs: this.config.idleStopMs }, 'consumer progress polling paused: nothing asked');
+    }, this.config.refreshMs);
+    this.timer.unref();
+    void this.refresh();
+  }
+
+  private pause(): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private clock(): number {
+    return (this.deps.now ?? Date.now)();
   }
 
   refresh(): Promise<void> {
@@ -86,10 +128,10 @@ export class KafkaConsumerProgress implements ConsumerProgress {
   }
 
   private async poll(): Promise<void> {
-    const waiters = this.waiters;
-    this.waiters = [];
+    // Whoever waits when the poll ends gets its snapshot: it is newer than any snapshot they had seen.
+    const takeWaiters = () => this.waiters.splice(0);
     try {
-      const at = (this.deps.now ?? Date.now)();
+      const at = this.clock();
       const [ends, [committed]] = await Promise.all([
         this.deps.admin.fetchTopicOffsets(this.config.topic),
         this.deps.admin.fetchOffsets({ groupId: this.config.group, topics: [this.config.topic] }),
@@ -126,10 +168,10 @@ export class KafkaConsumerProgress implements ConsumerProgress {
           ? null
           : new Date(Math.min(...watermarks.map((w) => w!.getTime()))),
       };
-      for (const waiter of waiters) waiter.resolve(this.snapshot);
+      for (const waiter of takeWaiters()) waiter.resolve(this.snapshot);
     } catch (err) {
       this.log.warn({ err }, 'could not read consumer progress from the broker; keeping the last snapshot');
-      for (const waiter of waiters) waiter.reject(err);
+      for (const waiter of takeWaiters()) waiter.reject(err);
     }
   }
 

@@ -13,6 +13,7 @@ export interface ApiMetrics {
   readLag: Gauge;
   readWatermarkAge: Gauge;
   streamSubscribers: Gauge;
+  streamBufferedEvents: Gauge;
   streamEventsSent: Counter;
   streamEventsDropped: Counter;
 }
@@ -24,9 +25,9 @@ export interface ApiMetricsOptions {
   /** Asked at scrape time: running replay jobs. */
   runningReplayJobs?: () => Promise<number>;
   /** Asked at scrape time: the latest consumer-progress snapshot (no broker round trip). */
-  freshness?: () => { at: Date; lag: number; watermark: Date | null } | undefined;
+  freshness?: () => Promise<{ at: Date; lag: number; watermark: Date | null } | undefined>;
   /** Asked at scrape time: the live stream's counters. */
-  stream?: () => { subscribers: number; sent: number; dropped: number };
+  stream?: () => { subscribers: number; buffered: number; sent: number; dropped: number };
 }
 
 /** A scrape must not hang on a slow store; past this a store-backed gauge is left out of that scrape. */
@@ -113,8 +114,8 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
       name: 'uap_read_lag',
       help: 'Events accepted but not yet processed by the worker group (the snapshot behind X-Read-Lag).',
       registers: [registry],
-      collect() {
-        const snapshot = freshness?.();
+      async collect() {
+        const snapshot = freshness && (await withinScrape(freshness()));
         if (snapshot) this.set(snapshot.lag);
       },
     }),
@@ -124,9 +125,9 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
         'How far behind reads are: snapshot time minus the watermark (every event accepted before it is processed). ' +
         'Absent while the watermark is unknown.',
       registers: [registry],
-      collect() {
+      async collect() {
         this.reset();
-        const snapshot = freshness?.();
+        const snapshot = freshness && (await withinScrape(freshness()));
         if (snapshot?.watermark) this.set((snapshot.at.getTime() - snapshot.watermark.getTime()) / 1000);
       },
     }),
@@ -137,6 +138,17 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
       collect() {
         const stats = stream?.();
         if (stats) this.set(stats.subscribers);
+      },
+    }),
+    streamBufferedEvents: new Gauge({
+      name: 'uap_stream_buffered_events',
+      help:
+        'Events the live stream keeps for resumes (Last-Event-ID), bounded by STREAM_WINDOW_* and ' +
+        'STREAM_MAX_BUFFERED_EVENTS; 0 while nobody subscribes.',
+      registers: [registry],
+      collect() {
+        const stats = stream?.();
+        if (stats) this.set(stats.buffered);
       },
     }),
     streamEventsSent: new Counter({

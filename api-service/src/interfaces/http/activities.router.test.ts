@@ -60,6 +60,24 @@ describe('POST /api/v1/activities', () => {
     ]);
   });
 
+  it('when receipts are off, then 202 has no receipt and no Location, and /openapi.json describes that answer', async () => {
+    const { app } = setup({ ingest: { receipts: false } });
+
+    const res = await request(app).post('/api/v1/activities').send(anActivityInput()).expect(202);
+    const batch = await request(app)
+      .post('/api/v1/activities/batch')
+      .send({ events: [anActivityInput()] })
+      .expect(202);
+    const doc = (await request(app).get('/openapi.json').expect(200)).body;
+
+    expect(Object.keys(res.body).sort()).toEqual(['eventId', 'status']);
+    expect(res.headers['location']).toBeUndefined();
+    expect(Object.keys(batch.body).sort()).toEqual(['accepted', 'consistencyToken', 'eventIds']);
+    const accepted = (path: string) => doc.paths[path].post.responses['202'].content['application/json'].schema.$ref;
+    expect(accepted('/api/v1/activities')).toBe('#/components/schemas/SingleAcceptedWithoutReceipt');
+    expect(accepted('/api/v1/activities/batch')).toBe('#/components/schemas/BatchAcceptedWithoutReceipts');
+  });
+
   it('when eventId and occurredAt are absent, then the server generates the id and uses the receive time', async () => {
     const { app, publisher } = setup();
     const res = await request(app).post('/api/v1/activities').send({ userId: 'u1', type: 'LOGOUT' });

@@ -40,7 +40,8 @@ export function activitiesRouter(ingest: IngestActivityUseCase, limits: BodyLimi
   const router = Router();
   router.post('/', ...jsonBody(limits.singleBytes), async (req, res) => {
     const accepted = await ingest.ingestOne(ingestRequest(req, res));
-    res.status(202).location(`/api/v1/receipts/${accepted.receipt}`).json(accepted);
+    if (accepted.receipt !== undefined) res.location(`/api/v1/receipts/${accepted.receipt}`);
+    res.status(202).json(accepted);
   });
   router.post('/batch', ...jsonBody(limits.batchBytes), async (req, res) => {
     res.status(202).json(await ingest.ingestBatch(ingestRequest(req, res)));

@@ -57,7 +57,11 @@ export const StreamTicketSchema = z
   })
   .meta({ id: 'StreamTicket' });
 
-/** The same JSON as the list endpoint shows (the event is not stored yet, so no persistedAt). */
+/** The same JSON as the list endpoint shows (the event is not stored yet, so no persistedAt); the hub keeps it. */
+export function toStreamJson(event: ActivityEvent): string {
+  return JSON.stringify(toDto(event));
+}
+
 function toDto(event: ActivityEvent) {
   return {
     eventId: event.eventId,
@@ -75,7 +79,7 @@ function toDto(event: ActivityEvent) {
 function format(message: StreamMessage): string {
   switch (message.kind) {
     case 'activity':
-      return `id: ${message.id}\nevent: activity\ndata: ${JSON.stringify(toDto(message.event))}\n\n`;
+      return `id: ${message.id}\nevent: activity\ndata: ${message.event.json}\n\n`;
     case 'dropped':
       return `event: dropped\ndata: ${JSON.stringify({ count: message.count })}\n\n`;
     case 'reset':

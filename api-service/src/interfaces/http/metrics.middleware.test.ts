@@ -120,6 +120,25 @@ describe('API metrics', () => {
     expect(res.text).toContain('# TYPE uap_events_rejected_total counter');
   });
 
+  it('when metrics are off, then /metrics is not served nor documented, and requests are still answered', async () => {
+    const off = createApp({
+      logger: pino({ level: 'silent' }),
+      ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, { publisher, receipts: TEST_RECEIPTS }),
+      readiness: [],
+      config: TEST_APP_CONFIG,
+      metrics: 'off',
+    });
+
+    await request(off).post('/api/v1/activities').send(anActivityInput()).expect(202);
+    const scrape = await request(off).get('/metrics');
+    const doc = (await request(off).get('/openapi.json').expect(200)).body;
+
+    expect(scrape.status).toBe(404);
+    expect(scrape.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(doc.paths['/metrics']).toBeUndefined();
+    expect(doc.paths['/healthz']).toBeDefined();
+  });
+
   it('when two apps have their own registries, then their counters are independent', async () => {
     const other = createApiMetrics(new Registry());
     await request(appWith(other)).post('/api/v1/activities').send(anActivityInput()).expect(202);

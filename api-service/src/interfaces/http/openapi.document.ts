@@ -37,7 +37,9 @@ export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']
 
 export interface OpenApiOptions {
   /** The use case's own schemas, so the document shows the limits this process enforces. */
-  ingest: Pick<IngestActivityUseCase, 'single' | 'batch'>;
+  ingest: Pick<IngestActivityUseCase, 'single' | 'batch' | 'issuesReceipts'>;
+  /** False when GET /metrics is not served (METRICS_ENABLED=false). */
+  metrics?: boolean;
   bodyLimits: BodyLimits;
   /** Whether the read endpoints are mounted. */
   queries: boolean;
@@ -75,6 +77,13 @@ const BatchAcceptedSchema = z
       .describe('The highest offset per partition this request touched: send it as X-Consistency-Token on a read.'),
   })
   .meta({ id: 'BatchAccepted' });
+// The answers of an api that issues no receipts (RECEIPTS_ENABLED=false): the document states what this one sends.
+const SingleAcceptedWithoutReceiptSchema = SingleAcceptedSchema.omit({ receipt: true }).meta({
+  id: 'SingleAcceptedWithoutReceipt',
+});
+const BatchAcceptedWithoutReceiptsSchema = BatchAcceptedSchema.omit({ receipts: true }).meta({
+  id: 'BatchAcceptedWithoutReceipts',
+});
 /** One Server-Sent Event of the live stream, as a client's parser sees it (comments are not events). */
 const StreamEventSchema = z
   .strictObject({
@@ -177,6 +186,14 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     503: UNAVAILABLE,
     ...secured,
   };
+  const singleLinks = {
+    ...(options.receipts && options.ingest.issuesReceipts
+      ? { GetReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipt' } } }
+      : {}),
+    ...(options.queries
+      ? { GetActivity: { operationId: 'getActivity', parameters: { eventId: '$response.body#/eventId' } } }
+      : {}),
+  };
   registry.registerPath({
     method: 'post',
     path: '/api/v1/activities',
@@ -188,19 +205,18 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     ...(security ? { security } : {}),
     request: { body: ingestBody(options.ingest.single, options.bodyLimits.singleBytes) },
     responses: {
-      202: {
-        description: 'Accepted and durable; Location points at its receipt',
-        headers: { Location: { schema: { type: 'string' }, description: '/api/v1/receipts/{receipt}' } },
-        content: json(SingleAcceptedSchema),
-        links: {
-          ...(options.receipts
-            ? { GetReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipt' } } }
-            : {}),
-          ...(options.queries
-            ? { GetActivity: { operationId: 'getActivity', parameters: { eventId: '$response.body#/eventId' } } }
-            : {}),
-        },
-      },
+      202: options.ingest.issuesReceipts
+        ? {
+            description: 'Accepted and durable; Location points at its receipt',
+            headers: { Location: { schema: { type: 'string' }, description: '/api/v1/receipts/{receipt}' } },
+            content: json(SingleAcceptedSchema),
+            links: singleLinks,
+          }
+        : {
+            description: 'Accepted and durable',
+            content: json(SingleAcceptedWithoutReceiptSchema),
+            links: singleLinks,
+          },
       ...ingestErrors,
     },
   });
@@ -216,8 +232,8 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     responses: {
       202: {
         description: 'All accepted and durable',
-        content: json(BatchAcceptedSchema),
-        ...(options.receipts
+        content: json(options.ingest.issuesReceipts ? BatchAcceptedSchema : BatchAcceptedWithoutReceiptsSchema),
+        ...(options.receipts && options.ingest.issuesReceipts
           ? {
               links: {
                 GetFirstReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipts/0' } },
@@ -738,13 +754,15 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       503: { description: 'Not ready; `checks` says which dependency is down', content: json(ReadinessSchema) },
     },
   });
-  registry.registerPath({
-    method: 'get',
-    path: '/metrics',
-    tags: ['operations'],
-    summary: 'Prometheus metrics (text exposition format)',
-    responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } } },
-  });
+  if (options.metrics !== false) {
+    registry.registerPath({
+      method: 'get',
+      path: '/metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text exposition format)',
+      responses: { 200: { description: 'Metrics', content: { 'text/plain': { schema: z.string() } } } },
+    });
+  }
   registry.registerPath({
     method: 'get',
     path: '/openapi.json',

@@ -185,7 +185,8 @@ export function readFreshness(deps: Omit<ReceiptsHttpDeps, 'refreshMs'>): Reques
       const caughtUp = await deps.receipts.awaitProcessed(token, waitMs);
       res.setHeader(CONSISTENCY_HEADERS.stale, String(!caughtUp));
     }
-    const snapshot = deps.progress.current();
+    // The progress poller pauses while nothing asks: the first read after a pause waits for one snapshot.
+    const snapshot = deps.progress.current() ?? (await deps.progress.next().catch(() => undefined));
     if (snapshot) {
       res.setHeader(CONSISTENCY_HEADERS.lag, String(snapshot.lag));
       res.setHeader(CONSISTENCY_HEADERS.watermark, snapshot.watermark?.toISOString() ?? 'unknown');
