@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ERASURES_COLLECTION, type ActivityEvent } from '@uap/shared';
@@ -991,9 +991,25 @@ async function runStage<T extends object>(
   }
 }
 
+/**
+ * `--only soak --report FILE`: the soak's table again from a saved result, its slopes and idle readings computed by
+ * this code from the samples (so a table stays reproducible when the way it is read changes).
+ */
+function reportSavedSoak(file: string): void {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof renderSoak>[0];
+  const { load } = saved.soak;
+  for (const process of ['api', 'worker'] as const) {
+    const memory = saved.soak[process];
+    Object.assign(memory, secondHalfSlopes(memory.samples, load.durationS));
+  }
+  console.log(renderSoak(saved));
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const only = onlyStage();
+  const report = process.argv.indexOf('--report');
+  if (only === 'soak' && report !== -1) return reportSavedSoak(process.argv[report + 1] ?? '');
   const services = await resolveServices(kafkaNodesOption());
   await buildServices();
   const client = await MongoClient.connect(services.mongoUrl, { serverSelectionTimeoutMS: 5_000 });

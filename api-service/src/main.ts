@@ -31,7 +31,15 @@ import { PostgresStatsRollups } from './infrastructure/postgres/postgres-stats.r
 import { FerretDbPostgresUserDataEraser } from './infrastructure/postgres/ferretdb-postgres-user-data.eraser';
 import type { RollupReader } from './application/ports/activity-rollup-reader.port';
 import type { RollupEraser } from './application/ports/rollup-eraser.port';
-import { assertSupportedFerretDb, erasureHash, redactedUrl } from '@uap/shared';
+import {
+  assertSupportedFerretDb,
+  detectStoreServer,
+  Lifecycle,
+  erasureHash,
+  redactedUrl,
+  storeLabel,
+  type StoreServer,
+} from '@uap/shared';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
@@ -39,17 +47,18 @@ import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.pu
 import { createApiMetrics, timedPublisher } from './infrastructure/metrics/api.metrics';
 import { MongoActivityReader } from './infrastructure/mongo/mongo-activity.reader';
 import { FerretDbPostgresActivityReader } from './infrastructure/postgres/ferretdb-postgres-activity.reader';
-import { connectMongo, describeStoreServer, pingMongo } from './infrastructure/store/mongo-connection';
+import { connectMongo, pingMongo } from './infrastructure/store/mongo-connection';
 import type { ActivityReader } from './application/ports/activity-reader.port';
 import type { ApiConfig } from './infrastructure/config/api.config';
-
-const inFlight = new Set<ServerResponse>();
 
 /** Composition root: config → logger → Kafka (topic, producer) → store → use cases → HTTP → replay runner. */
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-  installCrashHandlers(logger);
+  // Reverse start order at shutdown: no new requests, in-flight ones finish (their publishes complete or time out
+  // within PUBLISH_TIMEOUT_MS), then the background work, the producer (flushed) and the store connections.
+  const lifecycle = new Lifecycle(logger, { shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  lifecycle.handleProcessEvents();
   const auth = authModeOf(config);
   if (auth.mode === 'off') {
     logger.warn(
@@ -79,9 +88,14 @@ async function main(): Promise<void> {
     { kafka, logger },
   );
   await publisher.connect();
+  lifecycle.onStop('producer', () => publisher.disconnect());
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB });
+  lifecycle.onStop('store', () => mongo.close());
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
-  const statsRollups = await selectStatsRollups(config, mongo, logger);
+  const store = await detectStoreServer(mongo.db!);
+  const statsRollups = selectStatsRollups(config, store, mongo, logger);
+  const rollupsSql = statsRollups?.reader instanceof PostgresStatsRollups ? statsRollups.reader : undefined;
+  if (rollupsSql) lifecycle.onStop('stats-rollups-sql', () => rollupsSql.close());
 
   const letters = new MongoDeadLetterStore(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
   const jobs = new MongoReplayJobStore(mongo);
@@ -137,6 +151,7 @@ async function main(): Promise<void> {
     { admin: kafka.admin(), logger },
   );
   await progress.start();
+  lifecycle.onStop('consumer-progress', () => progress.stop());
   const hub = new ActivityStreamHub(
     {
       windowEvents: config.STREAM_WINDOW_EVENTS,
@@ -158,8 +173,10 @@ async function main(): Promise<void> {
       logger,
     },
   );
+  lifecycle.onStop('live-stream', () => live.close());
   const streams = new StreamConnections();
-  const { reader, sqlReader } = await selectReader(config, mongo, logger);
+  const { reader, sqlReader } = await selectReader(config, store, mongo, logger);
+  if (sqlReader) lifecycle.onStop('store-sql', () => sqlReader.close());
   const queries = new QueryActivitiesUseCase({ reader });
   if (!config.ERASURE_HASH_KEY) {
     logger.warn(
@@ -184,6 +201,7 @@ async function main(): Promise<void> {
           ...(statsRollups ? { rollups: statsRollups.eraser } : {}),
         })
       : undefined;
+  if (sqlEraser) lifecycle.onStop('eraser-sql', () => sqlEraser.close());
   const app = createApp({
     metrics: config.METRICS_ENABLED ? metrics : 'off',
     logger,
@@ -238,102 +256,52 @@ async function main(): Promise<void> {
       },
     },
   });
+  // After the page in hand, the replay's lease is handed back so another instance resumes at once.
+  lifecycle.onStop('replay-runner', () => runner.stop());
   const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'api-service listening'));
-  // Resumes replay jobs an earlier process left running, once their lease has run out.
-  runner.start();
   answerClientErrors(server);
   server.on('error', (err) => {
     logger.fatal({ err }, 'HTTP server failed');
     process.exit(1);
   });
+  lifecycle.onStop('http', closeWhenAnswered(server, logger));
+  // Live streams never finish on their own: they end first, so the server can close.
+  lifecycle.onStop('live-streams', () => streams.endAll('the server is shutting down; reconnect with Last-Event-ID'));
+  // Resumes replay jobs an earlier process left running, once their lease has run out.
+  runner.start();
+}
+
+/**
+ * Closes the server once the requests in flight are answered. Keep-alive sockets would hold close() open until
+ * their idle timeout: answers still to come say `Connection: close`, and sockets with nothing in flight close now.
+ */
+function closeWhenAnswered(server: Server, logger: Logger): () => Promise<void> {
+  const inFlight = new Set<ServerResponse>();
   server.on('request', (_req, res: ServerResponse) => {
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
   });
-
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    forced.unref();
-    // Live streams never finish on their own: end them first so the server can close.
-    streams.endAll('the server is shutting down; reconnect with Last-Event-ID');
-    stop(
-      server,
-      runner,
-      progress,
-      live,
-      publisher,
-      mongo,
-      [sqlReader, sqlEraser, statsRollups?.reader instanceof PostgresStatsRollups ? statsRollups.reader : undefined],
-      logger,
-    ).then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+  return async () => {
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    server.on('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
+    await new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeIdleConnections();
+    });
+    logger.info('HTTP server closed');
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
 }
 
-/**
- * Reverse start order: stop accepting connections and let in-flight requests finish (their publishes
- * complete or time out within PUBLISH_TIMEOUT_MS), then flush and disconnect the producer, then the store.
- */
-async function stop(
-  server: Server,
-  runner: ReplayJobRunner,
-  progress: KafkaConsumerProgress,
-  live: LiveActivityStream,
-  publisher: KafkaActivityPublisher,
-  mongo: Connection,
-  sqlPools: ReadonlyArray<{ close(): Promise<void> } | undefined>,
-  logger: Logger,
-) {
-  // Keep-alive sockets would hold close() open until their idle timeout: answers still to come say
-  // `Connection: close`, and sockets with nothing in flight are closed now.
-  for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
-  server.on('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
-  await new Promise<void>((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeIdleConnections();
-  });
-  logger.info('HTTP server closed');
-  // After the page in hand, the replay's lease is handed back so another instance resumes at once.
-  await runner.stop();
-  await progress.stop();
-  await live.close();
-  await publisher.disconnect();
-  for (const pool of sqlPools) await pool?.close();
-  await mongo.close();
-}
-
-/**
- * Which reader serves queries. FerretDB v1 sorts, ranges and pages in its own memory (issue 12), so on
- * FerretDB with FERRETDB_POSTGRES_URL the reads go to its PostgreSQL tables instead; everything else reads
- * through the Mongo wire, where MongoDB serves every shape from the compound indexes.
- */
 /**
  * Where the worker keeps the stats rollups: documents on MongoDB, PostgreSQL tables on FerretDB with
  * FERRETDB_POSTGRES_URL, none on FerretDB without it (the stats are then counted from the events).
  */
-async function selectStatsRollups(
+function selectStatsRollups(
   config: ApiConfig,
+  server: StoreServer,
   mongo: Connection,
   logger: Logger,
-): Promise<{ reader: RollupReader; eraser: RollupEraser } | undefined> {
-  const server = await describeStoreServer(mongo);
+): { reader: RollupReader; eraser: RollupEraser } | undefined {
   if (server.kind === 'MongoDB') {
     return {
       reader: new MongoActivityRollupReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }),
@@ -355,12 +323,17 @@ async function selectStatsRollups(
   return { reader: sql, eraser: sql };
 }
 
+/**
+ * Which reader serves queries. FerretDB v1 sorts, ranges and pages in its own memory (issue 12), so on
+ * FerretDB with FERRETDB_POSTGRES_URL the reads go to its PostgreSQL tables instead; everything else reads
+ * through the Mongo wire, where MongoDB serves every shape from the compound indexes.
+ */
 async function selectReader(
   config: ApiConfig,
+  server: StoreServer,
   mongo: Connection,
   logger: Logger,
 ): Promise<{ reader: ActivityReader; sqlReader?: FerretDbPostgresActivityReader }> {
-  const server = await describeStoreServer(mongo);
   const mongoReader = new MongoActivityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
   const url = config.FERRETDB_POSTGRES_URL;
   if (server.kind === 'FerretDB' && url !== undefined) {
@@ -371,14 +344,14 @@ async function selectReader(
       queryTimeoutMs: config.QUERY_TIMEOUT_MS,
     });
     logger.info(
-      { store: `FerretDB ${server.version}`, reader: 'ferretdb-postgres-sql', postgres: redactedUrl(url) },
+      { store: storeLabel(server), reader: 'ferretdb-postgres-sql', postgres: redactedUrl(url) },
       "reads: SQL on FerretDB's PostgreSQL tables, over the indexes FerretDB created",
     );
     return { reader: sqlReader, sqlReader };
   }
   if (server.kind === 'FerretDB') {
     logger.warn(
-      { store: `FerretDB ${server.version}`, reader: 'mongo-wire' },
+      { store: storeLabel(server), reader: 'mongo-wire' },
       'reads and erasures go through FerretDB, which uses no index through its wire (an equality too is a scan of ' +
         'the collection) and sorts in memory: every query and erasure slows down as the store grows (seconds at ' +
         "100k events). Set FERRETDB_POSTGRES_URL to FerretDB's PostgreSQL database (npm run services:up prints it) " +
@@ -386,25 +359,10 @@ async function selectReader(
     );
   } else {
     if (url !== undefined)
-      logger.info({ store: `MongoDB ${server.version}` }, 'FERRETDB_POSTGRES_URL ignored: the store is MongoDB');
-    logger.info(
-      { store: `MongoDB ${server.version}`, reader: 'mongo-wire' },
-      'reads: Mongo queries over the compound indexes',
-    );
+      logger.info({ store: storeLabel(server) }, 'FERRETDB_POSTGRES_URL ignored: the store is MongoDB');
+    logger.info({ store: storeLabel(server), reader: 'mongo-wire' }, 'reads: Mongo queries over the compound indexes');
   }
   return { reader: mongoReader };
-}
-
-function installCrashHandlers(logger: Logger): void {
-  // Unknown state after an unexpected error: log it and let the supervisor start a clean process.
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception');
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (reason) => {
-    logger.fatal({ err: reason }, 'unhandled rejection');
-    process.exit(1);
-  });
 }
 
 main().catch((err: unknown) => {

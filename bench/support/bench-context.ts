@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { detectStoreServer, storeLabel, type StoreServer } from '@uap/shared';
 import type { MongoClient } from 'mongodb';
 import { startLocalServices } from '../../test/support/local-services';
 
@@ -50,18 +51,15 @@ export function benchKafka(brokers: string): Kafka {
   return new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 }
 
-export interface StoreInfo {
-  kind: 'FerretDB' | 'MongoDB';
-  version: string;
-  detail: string;
-}
+export type StoreInfo = StoreServer & { detail: string };
 
 export async function describeStore(client: MongoClient): Promise<StoreInfo> {
-  const info = await client.db('admin').command({ buildInfo: 1 });
-  const ferret = info['ferretdbVersion'] as string | undefined;
-  return ferret
-    ? { kind: 'FerretDB', version: ferret, detail: `FerretDB ${ferret} (reports MongoDB ${String(info['version'])})` }
-    : { kind: 'MongoDB', version: String(info['version']), detail: `MongoDB ${String(info['version'])}` };
+  const server = await detectStoreServer(client.db('admin'));
+  return {
+    ...server,
+    detail:
+      server.kind === 'FerretDB' ? `${storeLabel(server)} (reports MongoDB ${server.reports})` : storeLabel(server),
+  };
 }
 
 /** The broker's version is not on the wire; the local services pin it in their Maven pom. */

@@ -322,7 +322,7 @@ export function renderWriteScale(r: {
   ].join('\n');
 }
 
-/** Flat, for the soak: neither RSS nor used heap grows faster than this over the second half. */
+/** Levelled off, for the soak: neither RSS nor used heap grows faster than this over the second half (falling is fine). */
 export const SOAK_FLAT_MB_PER_MIN = 1;
 
 export function renderSoak(r: {
@@ -340,8 +340,7 @@ export function renderSoak(r: {
   const window = (s: MemorySample) => (s.bufferedEvents === undefined ? '—' : n(s.bufferedEvents));
   const row = (name: string, m: ProcessMemory) => {
     const [early, half, end] = [60, load.durationS / 2, load.durationS].map((s) => at(m.samples, s));
-    const flat =
-      Math.abs(m.rssSlopeMbPerMin) <= SOAK_FLAT_MB_PER_MIN && Math.abs(m.heapSlopeMbPerMin) <= SOAK_FLAT_MB_PER_MIN;
+    const flat = m.rssSlopeMbPerMin <= SOAK_FLAT_MB_PER_MIN && m.heapSlopeMbPerMin <= SOAK_FLAT_MB_PER_MIN;
     return (
       `| ${name} | ${mb(early!.rssMb)} → ${mb(half!.rssMb)} → ${mb(end!.rssMb)} | ${slope(m.rssSlopeMbPerMin)} | ` +
       `${mb(early!.heapMb)} → ${mb(half!.heapMb)} → ${mb(end!.heapMb)} | ${slope(m.heapSlopeMbPerMin)} | ` +
@@ -356,7 +355,7 @@ export function renderSoak(r: {
       `accepted, ${n(load.failedRequests)} failed requests, request p50 ${n(load.p50Ms)} ms, p99 ${n(load.p99Ms)} ms; ` +
       `${n(persisted)} persisted (all: ${persisted >= load.accepted ? 'yes' : 'no'}).`,
     '',
-    `| process | RSS at 1 min → half → end | RSS slope, 2nd half | used heap at 1 min → half → end | heap slope, 2nd half | idle after (RSS / heap) | stream window, end → idle (events) | flat (≤ ${SOAK_FLAT_MB_PER_MIN} MB/min) |`,
+    `| process | RSS at 1 min → half → end | RSS slope, 2nd half | used heap at 1 min → half → end | heap slope, 2nd half | idle after (RSS / heap) | stream window, end → idle (events) | levelled off (grows ≤ ${SOAK_FLAT_MB_PER_MIN} MB/min) |`,
     '|---|---|---|---|---|---|---|---|',
     row('api', r.soak.api),
     row('worker', r.soak.worker),

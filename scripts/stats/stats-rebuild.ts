@@ -2,6 +2,7 @@ import 'dotenv/config';
 import {
   ACTIVITIES_COLLECTION,
   createKafka,
+  detectStoreServer,
   createLogger,
   parseEnv,
   rebuildRollups,
@@ -51,8 +52,7 @@ async function main(): Promise<number> {
     .createConnection(config.MONGO_URL, { dbName: config.MONGO_DB, serverSelectionTimeoutMS: 5_000 })
     .asPromise();
   try {
-    const info = await connection.db!.admin().command({ buildInfo: 1 });
-    const ferret = typeof info['ferretdbVersion'] === 'string';
+    const ferret = (await detectStoreServer(connection.db!)).kind === 'FerretDB';
     if (ferret && config.FERRETDB_POSTGRES_URL === undefined) {
       console.error('stats:rebuild: the store is FerretDB; set FERRETDB_POSTGRES_URL (the rollups live there)');
       return 2;

@@ -14,3 +14,4 @@ export * from './messaging/topic-replication';
 export * from './activity/activity-rollup';
 export * from './store/ferretdb-tables';
 export * from './messaging/partition-stall';
+export * from './lifecycle/lifecycle';

@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { detectStoreServer, storeLabel } from '@uap/shared';
 import mongoose from 'mongoose';
 import { Client } from 'pg';
 
@@ -50,13 +51,12 @@ export async function probeServices(
   const connection = mongoose.createConnection(endpoints.mongoUrl, { serverSelectionTimeoutMS: 5_000 });
   let store: string;
   try {
-    const info = await withTimeout(
-      connection.asPromise().then((c) => c.db!.admin().command({ buildInfo: 1 })),
+    const server = await withTimeout(
+      connection.asPromise().then((c) => detectStoreServer(c.db!)),
       PROBE_TIMEOUT_MS,
       `MongoDB at ${endpoints.mongoUrl}`,
     );
-    const ferret = info['ferretdbVersion'] as string | undefined;
-    store = ferret ? `FerretDB ${ferret}` : `MongoDB ${String(info['version'])}`;
+    store = storeLabel(server);
   } catch (err) {
     throw new Error(`MongoDB-compatible store at ${endpoints.mongoUrl} is not reachable: ${(err as Error).message}`);
   } finally {

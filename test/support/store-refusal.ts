@@ -1,3 +1,4 @@
+import { detectStoreServer, storeLabel } from '@uap/shared';
 import { Client } from 'pg';
 
 /** The slice of a driver Db used here (mongoose bundles its own driver version, so no class type). */
@@ -21,19 +22,18 @@ export async function makeStoreRefuseMarkedDocuments(
   collection: string,
   postgresUrl = process.env['FERRETDB_POSTGRES_URL'],
 ): Promise<string> {
-  const buildInfo = await db.admin().command({ buildInfo: 1 });
-  const ferretdbVersion = buildInfo['ferretdbVersion'] as string | undefined;
-  if (ferretdbVersion === undefined) {
+  const server = await detectStoreServer(db);
+  if (server.kind === 'MongoDB') {
     await db.command({
       collMod: collection,
       validator: { [`metadata.${REFUSED_KEY}`]: { $exists: false } },
       validationAction: 'error',
     });
-    return `MongoDB ${String(buildInfo['version'])} (collection validator)`;
+    return `${storeLabel(server)} (collection validator)`;
   }
   if (!postgresUrl) {
     throw new Error(
-      `the store is FerretDB ${ferretdbVersion}: set FERRETDB_POSTGRES_URL to its PostgreSQL database ` +
+      `the store is ${storeLabel(server)}: set FERRETDB_POSTGRES_URL to its PostgreSQL database ` +
         '(`npm run services:up` prints it) so this test can make PostgreSQL refuse a document',
     );
   }
@@ -51,7 +51,7 @@ export async function makeStoreRefuseMarkedDocuments(
       `ALTER TABLE ${quote(schema)}.${quote(table)} ADD CONSTRAINT uap_test_refuse ` +
         `CHECK (NOT (_jsonb->'metadata' ? '${REFUSED_KEY}'))`,
     );
-    return `FerretDB ${ferretdbVersion} (PostgreSQL CHECK constraint on ${schema}.${table})`;
+    return `${storeLabel(server)} (PostgreSQL CHECK constraint on ${schema}.${table})`;
   } finally {
     await pg.end();
   }

@@ -9,7 +9,9 @@ import {
   erasureHash,
   parseEnv,
   redactedUrl,
-  storeServerOf,
+  detectStoreServer,
+  Lifecycle,
+  storeLabel,
   type StoreServer,
   type Logger,
 } from '@uap/shared';
@@ -60,33 +62,9 @@ function loadConfig(): WorkerConfig {
 }
 
 async function main(config: WorkerConfig, logger: Logger): Promise<void> {
-  const cleanups: Array<[string, () => Promise<unknown>]> = [];
-  let stopping = false;
-  const shutdown = async (reason: string, exitCode: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'shutting down');
-    setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(exitCode || 1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    // Reverse start order. Uncommitted work is abandoned: the group replays it, deduplicated by eventId.
-    for (const [name, cleanup] of cleanups.reverse()) {
-      await cleanup().catch((err: unknown) => logger.warn({ err, resource: name }, 'cleanup failed'));
-    }
-    logger.info('stopped');
-    process.exit(exitCode);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.once('SIGINT', () => void shutdown('SIGINT', 0));
-  process.on('unhandledRejection', (err) => {
-    logger.fatal({ err }, 'unhandled rejection');
-    void shutdown('unhandledRejection', 1);
-  });
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception');
-    void shutdown('uncaughtException', 1);
-  });
+  // Reverse start order at shutdown. Uncommitted work is abandoned: the group replays it, deduplicated by eventId.
+  const lifecycle = new Lifecycle(logger, { shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS });
+  lifecycle.handleProcessEvents();
 
   // Commands fail (and are retried by the consumer) instead of queueing in memory while the store is away.
   const connection = await mongoose
@@ -97,7 +75,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       autoIndex: false,
     })
     .asPromise();
-  cleanups.push(['mongo', () => connection.close()]);
+  lifecycle.onStop('mongo', () => connection.close());
   const model = activityModel(connection);
   const letters = deadLetterModel(connection);
   await ensureCollection(model);
@@ -146,12 +124,12 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  cleanups.push(['dlq-producer', () => producer.disconnect()]);
+  lifecycle.onStop('dlq-producer', () => producer.disconnect());
 
   // Its own admin client: group offsets are read from the broker on every scrape and by the stall monitor.
   const lagAdmin = kafka.admin();
   await lagAdmin.connect();
-  cleanups.push(['lag-admin', () => lagAdmin.disconnect()]);
+  lifecycle.onStop('lag-admin', () => lagAdmin.disconnect());
   const readGroupOffsets = consumerLagReader(lagAdmin, {
     groupId: config.CONSUMER_GROUP,
     topic: config.ACTIVITIES_TOPIC,
@@ -163,7 +141,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     { readOffsets: readGroupOffsets, logger },
   );
   stallMonitor.start();
-  cleanups.push(['stall-monitor', () => stallMonitor.stop()]);
+  lifecycle.onStop('stall-monitor', () => stallMonitor.stop());
   const metrics = createWorkerMetrics(new Registry(), {
     defaultMetrics: true,
     consumerLag: readGroupOffsets,
@@ -177,17 +155,17 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the api)',
     );
   }
-  const storeServer = storeServerOf(await connection.db!.admin().command({ buildInfo: 1 }));
+  const storeServer = await detectStoreServer(connection.db!);
   const sqlStore = openSqlStore(config, storeServer, logger);
-  if (sqlStore) cleanups.push(['store-sql', () => sqlStore.close()]);
+  if (sqlStore) lifecycle.onStop('store-sql', () => sqlStore.close());
   const erasures = {
     lookup: sqlStore ?? new MongoErasureLookup(connection),
     hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
   };
   const rollups = await startRollups(config, storeServer, model, connection, logger);
-  if (rollups instanceof PostgresActivityRollups) cleanups.push(['stats-rollups', () => rollups.close()]);
+  if (rollups instanceof PostgresActivityRollups) lifecycle.onStop('stats-rollups', () => rollups.close());
   const sweeper = await startRetention(config, storeServer, { model, connection, sqlStore }, logger, metrics);
-  if (sweeper) cleanups.push(['retention-sweeper', () => sweeper.stop()]);
+  if (sweeper) lifecycle.onStop('retention-sweeper', () => sweeper.stop());
 
   const repository = new MongoActivityRepository(model, { writeConcern, ...(sqlStore ? { positions: sqlStore } : {}) });
   const recordActivities = new RecordActivitiesUseCase({
@@ -217,7 +195,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       logger,
       metrics,
       // A consumer that kafkajs will not restart must take the process down, so it gets restarted.
-      onFatal: () => void shutdown('consumer crashed without restart', 1),
+      onFatal: () => void lifecycle.stop('consumer crashed without restart', 1),
     },
   );
 
@@ -232,14 +210,14 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.WORKER_PORT, () => resolve(s)).once('error', reject);
   });
-  cleanups.push(['http', () => new Promise((resolve) => server.close(resolve))]);
+  lifecycle.onStop('http', () => new Promise((resolve) => server.close(resolve)));
   const address = server.address();
   logger.info(
     { port: typeof address === 'object' && address ? address.port : config.WORKER_PORT },
     'health server listening',
   );
 
-  cleanups.push(['consumer', () => activityConsumer.stop()]);
+  lifecycle.onStop('consumer', () => activityConsumer.stop());
   await activityConsumer.start();
 
   const deadLetterIndexer = new DeadLetterIndexer(
@@ -264,10 +242,10 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       }),
       logger,
       metrics,
-      onFatal: () => void shutdown('dead-letter indexer crashed without restart', 1),
+      onFatal: () => void lifecycle.stop('dead-letter indexer crashed without restart', 1),
     },
   );
-  cleanups.push(['dead-letter-indexer', () => deadLetterIndexer.stop()]);
+  lifecycle.onStop('dead-letter-indexer', () => deadLetterIndexer.stop());
   await deadLetterIndexer.start();
   logger.info(
     {
@@ -285,7 +263,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
  */
 function openSqlStore(config: WorkerConfig, server: StoreServer, logger: Logger): FerretDbSqlStore | undefined {
   const url = config.FERRETDB_POSTGRES_URL;
-  const store = `${server.kind} ${server.version}`;
+  const store = storeLabel(server);
   if (server.kind === 'MongoDB') {
     if (url !== undefined) logger.info({ store }, 'FERRETDB_POSTGRES_URL ignored: the store is MongoDB');
     return undefined;

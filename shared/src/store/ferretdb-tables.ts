@@ -37,14 +37,34 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export type StoreServer = { kind: 'MongoDB'; version: string } | { kind: 'FerretDB'; version: string };
+/** Which server answers the Mongo wire; FerretDB also says which MongoDB it reports being (`reports`). */
+export type StoreServer = { kind: 'MongoDB'; version: string } | { kind: 'FerretDB'; version: string; reports: string };
 
 /** Which server answers the Mongo wire, from its `buildInfo`: FerretDB adds its own `ferretdbVersion`. */
 export function storeServerOf(buildInfo: Record<string, unknown>): StoreServer {
   const ferret = buildInfo['ferretdbVersion'];
+  const version = String(buildInfo['version']);
   return typeof ferret === 'string'
-    ? { kind: 'FerretDB', version: ferret }
-    : { kind: 'MongoDB', version: String(buildInfo['version']) };
+    ? { kind: 'FerretDB', version: ferret, reports: version }
+    : { kind: 'MongoDB', version };
+}
+
+/** What the Mongo driver's `Db` offers for the check (mongoose's `connection.db`, a `MongoClient`'s `db()`). */
+export interface AdminCommandDb {
+  admin(): { command(command: { buildInfo: 1 }): Promise<Record<string, unknown>> };
+}
+
+/**
+ * The one "is this store FerretDB?" check, for the services, scripts, bench and tests alike: FerretDB lacks
+ * TTL, transactions and index use through its wire, so each caller picks its path (and says so) from this.
+ */
+export async function detectStoreServer(db: AdminCommandDb): Promise<StoreServer> {
+  return storeServerOf(await db.admin().command({ buildInfo: 1 }));
+}
+
+/** `FerretDB v1.24.2` or `MongoDB 7.0.14`, for logs and reports. */
+export function storeLabel(server: StoreServer): string {
+  return `${server.kind} ${server.version}`;
 }
 
 export function assertSupportedFerretDb(version: string): void {

@@ -1,4 +1,3 @@
-import { storeServerOf, type StoreServer } from '@uap/shared';
 import mongoose, { type Connection } from 'mongoose';
 import { DomainError } from '../../domain/domain-error';
 
@@ -33,11 +32,6 @@ export async function pingMongo(connection: Connection, timeoutMs: number): Prom
     .then(() => true)
     .catch(() => false);
   return Promise.race([ping, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Which server answers the Mongo wire. */
-export async function describeStoreServer(connection: Connection): Promise<StoreServer> {
-  return storeServerOf(await connection.db!.admin().command({ buildInfo: 1 }));
 }
 
 /**
