@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ERASURES_COLLECTION, type ActivityEvent } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ERASURES_COLLECTION, type ActivityEvent } from '@uap/shared/contract';
 import { MongoClient, type Db } from 'mongodb';
 import { createConnection } from 'mongoose';
 import type { UserDataEraser } from '../api-service/src/application/ports/erasure.ports';

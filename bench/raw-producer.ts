@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
-import { encodeActivityMessage } from '@uap/shared';
+import { encodeActivityMessage } from '@uap/shared/contract';
 import { benchInputs, toEvents } from './support/bench-events';
 
 /**

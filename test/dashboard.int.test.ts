@@ -2,7 +2,7 @@
 /// <reference lib="dom" />
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACTIVITY_TYPES, type ActivityInput } from '@uap/shared';
+import { ACTIVITY_TYPES, type ActivityInput } from '@uap/shared/contract';
 import { anActivityInput } from '@uap/shared/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashApiKey } from '../api-service/src/domain/api-key';

@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, DEAD_LETTERS_COLLECTION, encodeActivityMessage } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, DEAD_LETTERS_COLLECTION, encodeActivityMessage } from '@uap/shared/contract';
 import { anActivity, anActivityInput } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DEAD_LETTERS_COLLECTION, HEADERS, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
+import { DEAD_LETTERS_COLLECTION, HEADERS, encodeActivityMessage, type ActivityEvent } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';

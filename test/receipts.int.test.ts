@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION } from '@uap/shared';
+import { ACTIVITIES_COLLECTION } from '@uap/shared/contract';
 import { anActivityInput } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';

@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const web = join(here, '..', 'web');
 const out = join(here, '..', 'dist', 'dashboard');
 // The one list of activity types (shared/, built by tsc -b), compiled in rather than copied into the page.
-const { ACTIVITY_TYPES } = createRequire(import.meta.url)('@uap/shared');
+const { ACTIVITY_TYPES } = createRequire(import.meta.url)('@uap/shared/contract');
 
 mkdirSync(out, { recursive: true });
 await build({

@@ -2,7 +2,7 @@ import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import type { Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
-import { createKafka, createLogger, type Logger } from '@uap/shared';
+import { createKafka, createLogger, type Logger } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import { Registry } from 'prom-client';
 import { createApp } from './app';
@@ -31,15 +31,15 @@ import { PostgresStatsRollups } from './infrastructure/postgres/postgres-stats.r
 import { FerretDbPostgresUserDataEraser } from './infrastructure/postgres/ferretdb-postgres-user-data.eraser';
 import type { RollupReader } from './application/ports/activity-rollup-reader.port';
 import type { RollupEraser } from './application/ports/rollup-eraser.port';
+import { erasureHash } from '@uap/shared/contract';
 import {
   assertSupportedFerretDb,
   detectStoreServer,
   Lifecycle,
-  erasureHash,
   redactedUrl,
   storeLabel,
   type StoreServer,
-} from '@uap/shared';
+} from '@uap/shared/runtime';
 import { authModeOf, loadApiConfig } from './infrastructure/config/api.config';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';

@@ -1,4 +1,4 @@
-import { encodeActivityMessage, type ActivityEvent } from '@uap/shared';
+import { encodeActivityMessage, type ActivityEvent } from '@uap/shared/contract';
 import type { Kafka } from 'kafkajs';
 import type { Collection } from 'mongodb';
 import { toActivityDocument } from '../../worker-service/src/infrastructure/mongo/mongo-activity.repository';

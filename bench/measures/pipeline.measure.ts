@@ -1,4 +1,4 @@
-import type { ActivityInput } from '@uap/shared';
+import type { ActivityInput } from '@uap/shared/contract';
 import type { Db } from 'mongodb';
 import { percentiles } from '../../scripts/loadgen/load-stats';
 

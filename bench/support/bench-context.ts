@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { detectStoreServer, storeLabel, type StoreServer } from '@uap/shared';
+import { detectStoreServer, storeLabel, type StoreServer } from '@uap/shared/runtime';
 import type { MongoClient } from 'mongodb';
 import { startLocalServices } from '../../test/support/local-services';
 

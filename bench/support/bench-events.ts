@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACTIVITY_TYPES, createActivityEvent, type ActivityEvent, type ActivityInput } from '@uap/shared';
+import { ACTIVITY_TYPES, createActivityEvent, type ActivityEvent, type ActivityInput } from '@uap/shared/contract';
 
 /**
  * Deterministic-enough bench data: `users` users, every type, timestamps spread over the last day

@@ -1,4 +1,4 @@
-import type { ActivityEvent, ActivityInput, ActivityType } from '@uap/shared';
+import type { ActivityEvent, ActivityInput, ActivityType } from '@uap/shared/contract';
 
 // Type-only imports: the contract's types come from @uap/shared at build time and vanish from the
 // emitted JavaScript, so the SDK carries no server code at runtime. client/src/contract.test.ts holds

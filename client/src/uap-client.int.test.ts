@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared/contract';
 import mongoose, { type Connection } from 'mongoose';
 import { storeEnv, requiredEnv, uniqueName } from '../../test/support/integration';
 import { PrivateKafka } from '../../test/support/private-kafka';

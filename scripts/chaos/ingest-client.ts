@@ -1,5 +1,5 @@
 import { UapClient, type BatchOutcome } from '@uap/client';
-import type { ActivityInput } from '@uap/shared';
+import type { ActivityInput } from '@uap/shared/contract';
 import type { Attempt } from './response-stats';
 
 export interface IngestClientOptions {

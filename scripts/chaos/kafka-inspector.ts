@@ -1,4 +1,4 @@
-import type { PartitionOffsetObservation } from '@uap/shared';
+import type { PartitionOffsetObservation } from '@uap/shared/runtime';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
 
 function headerString(headers: IHeaders | undefined, name: string): string | undefined {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ActivityInput, ActivityType } from '@uap/shared';
+import type { ActivityInput, ActivityType } from '@uap/shared/contract';
 import { ActivityGenerator } from '../loadgen/activity-generator';
 import type { IngestClient } from './ingest-client';
 

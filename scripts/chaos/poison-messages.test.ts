@@ -1,4 +1,4 @@
-import { decodeActivityMessage } from '@uap/shared';
+import { decodeActivityMessage } from '@uap/shared/contract';
 import { interleave, poisonMessages, validMessage } from './poison-messages';
 
 describe('poisonMessages', () => {

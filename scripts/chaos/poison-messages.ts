@@ -5,7 +5,7 @@ import {
   type ActivityInput,
   type DecodeFailureReason,
   type OutgoingMessage,
-} from '@uap/shared';
+} from '@uap/shared/contract';
 
 export interface PoisonMessage {
   reason: DecodeFailureReason;

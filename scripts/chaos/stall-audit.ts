@@ -1,4 +1,4 @@
-import type { PartitionOffsetObservation } from '@uap/shared';
+import type { PartitionOffsetObservation } from '@uap/shared/runtime';
 
 /** A run of samples in which a partition had lag and the group's committed offset on it did not move. */
 export interface FrozenSpan {

@@ -1,4 +1,5 @@
-import { ACTIVITIES_COLLECTION, FerretDbTables, fieldExpression, jsonbString } from '@uap/shared';
+import { ACTIVITIES_COLLECTION } from '@uap/shared/contract';
+import { FerretDbTables, fieldExpression, jsonbString } from '@uap/shared/runtime';
 import { MongoClient, type Db } from 'mongodb';
 import mongoose from 'mongoose';
 import { Pool } from 'pg';

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_STATUSES } from '@uap/shared';
+import { DEAD_LETTER_STATUSES } from '@uap/shared/contract';
 import {
   ApiProblemError,
   type LetterDetail,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ActivityTypeSchema, DEAD_LETTER_STATUSES, IsoDateTimeSchema, UserIdSchema } from '@uap/shared';
+import { ActivityTypeSchema, DEAD_LETTER_STATUSES, IsoDateTimeSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 
 export const HELP = `Usage: npm run dlq -- <command> [options]

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ActivityTypeSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared';
+import { ActivityTypeSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 
 export const HELP = `Usage: npm run export -- --out <file> [--format ndjson|csv] [filters] [--url <url>] [--key <key>]

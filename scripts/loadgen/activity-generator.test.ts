@@ -1,4 +1,4 @@
-import { makeActivityInputSchema } from '@uap/shared';
+import { makeActivityInputSchema } from '@uap/shared/contract';
 import { ActivityGenerator } from './activity-generator';
 
 describe('activity generator', () => {

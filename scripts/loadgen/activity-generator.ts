@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ActivityInput, ActivityType } from '@uap/shared';
+import type { ActivityInput, ActivityType } from '@uap/shared/contract';
 
 const SEARCH_TERMS = ['shoes', 'laptop', 'coffee', 'headphones', 'desk lamp', 'running', 'gift ideas', 'tent', 'ssd'];
 const PAGES = ['/', '/pricing', '/docs', '/blog', '/account', '/cart', '/checkout', '/search', '/products/42'];

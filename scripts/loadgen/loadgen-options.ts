@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared';
+import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
 
 export const HELP = `Usage: npm run loadgen -- [options]
 

@@ -1,14 +1,6 @@
 import 'dotenv/config';
-import {
-  ACTIVITIES_COLLECTION,
-  createKafka,
-  detectStoreServer,
-  createLogger,
-  parseEnv,
-  rebuildRollups,
-  type ActivityType,
-  type StoredForRebuild,
-} from '@uap/shared';
+import { ACTIVITIES_COLLECTION, rebuildRollups, type ActivityType, type StoredForRebuild } from '@uap/shared/contract';
+import { createKafka, detectStoreServer, createLogger, parseEnv } from '@uap/shared/runtime';
 import mongoose from 'mongoose';
 import { WorkerConfigSchema } from '../../worker-service/src/infrastructure/config/worker.config';
 import { MongoActivityRollups } from '../../worker-service/src/infrastructure/mongo/mongo-activity.rollups';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ACTIVITY_TYPES, ActivityTypeSchema, UserIdSchema, type ActivityType } from '@uap/shared';
+import { ACTIVITY_TYPES, ActivityTypeSchema, UserIdSchema, type ActivityType } from '@uap/shared/contract';
 import { z } from 'zod';
 
 export const HELP = `Usage: npm run tail -- [options]

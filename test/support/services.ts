@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 // A relative path, not @uap/shared: jest's global setup runs before anything is built or mapped.
-import { detectStoreServer, storeLabel } from '../../shared/src/store/ferretdb-tables';
+import { detectStoreServer, storeLabel } from '../../shared/src/runtime/store/ferretdb-tables';
 import mongoose from 'mongoose';
 import { Client } from 'pg';
 

@@ -1,4 +1,4 @@
-import { detectStoreServer, storeLabel } from '@uap/shared';
+import { detectStoreServer, storeLabel } from '@uap/shared/runtime';
 import { Client } from 'pg';
 
 /** The slice of a driver Db used here (mongoose bundles its own driver version, so no class type). */

@@ -1,4 +1,4 @@
-import type { ActivityEvent } from '@uap/shared';
+import type { ActivityEvent } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import { AssignerProtocol } from 'kafkajs';
 import { requiredEnv } from '../../test/support/integration';

@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, HEADERS, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, HEADERS, encodeActivityMessage, type ActivityEvent } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import { uniqueName } from '../../test/support/integration';
 import { kcatProduce } from '../../test/support/kcat';

@@ -1,4 +1,4 @@
-import { ACTIVITY_INDEXES, HEADERS, encodeActivityMessage } from '@uap/shared';
+import { ACTIVITY_INDEXES, HEADERS, encodeActivityMessage } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import { uniqueName } from '../../test/support/integration';
 import { WorkerProcess } from '../../test/support/worker-process';

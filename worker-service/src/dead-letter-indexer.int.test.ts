@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEAD_LETTERS_COLLECTION, HEADERS, encodeActivityMessage } from '@uap/shared';
+import { DEAD_LETTERS_COLLECTION, HEADERS, encodeActivityMessage } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import { uniqueName } from '../../test/support/integration';
 import { kcatProduce } from '../../test/support/kcat';

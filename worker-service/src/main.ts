@@ -1,12 +1,12 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
+import { erasureHash } from '@uap/shared/contract';
 import {
   ConfigError,
   createKafka,
   createLogger,
   ensureReplicatedTopics,
   assertSupportedFerretDb,
-  erasureHash,
   parseEnv,
   redactedUrl,
   detectStoreServer,
@@ -14,7 +14,7 @@ import {
   storeLabel,
   type StoreServer,
   type Logger,
-} from '@uap/shared';
+} from '@uap/shared/runtime';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Partitioners } from 'kafkajs';

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared';
+import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
 import {
   BUCKET_MS,
   bucketCountOf,

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, MS_PER_HOUR, MS_PER_MINUTE } from '@uap/shared';
+import { ACTIVITY_TYPES, MS_PER_HOUR, MS_PER_MINUTE } from '@uap/shared/contract';
 import {
   ceilTo,
   floorTo,

@@ -1,4 +1,4 @@
-import type { ActivityEvent, ActivityType } from '@uap/shared';
+import type { ActivityEvent, ActivityType } from '@uap/shared/contract';
 import { encodePosition, type StreamPosition } from '../domain/stream-position';
 
 export interface StreamFilter {

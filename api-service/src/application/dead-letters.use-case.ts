@@ -1,4 +1,4 @@
-import type { DeadLetterRecord } from '@uap/shared';
+import type { DeadLetterRecord } from '@uap/shared/contract';
 import {
   DEAD_LETTER_QUERY_LIMITS,
   decodeLetterCursor,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ErasureRecord, Logger } from '@uap/shared';
+import type { ErasureRecord } from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import { DomainError } from '../domain/domain-error';
 import type { ConsistencyToken } from '../domain/receipt';
 import type { ConsumerProgress } from './ports/consumer-progress.port';

@@ -1,4 +1,9 @@
-import { createActivityEvent, makeActivityInputSchema, type ActivityEvent, type RequestContext } from '@uap/shared';
+import {
+  createActivityEvent,
+  makeActivityInputSchema,
+  type ActivityEvent,
+  type RequestContext,
+} from '@uap/shared/contract';
 import { z } from 'zod';
 import { DomainError, toFieldErrors } from '../domain/domain-error';
 import type { ReceiptCodec } from '../domain/receipt';

@@ -1,5 +1,5 @@
 import { anActivityInput } from '@uap/shared/testing';
-import { createActivityEvent } from '@uap/shared';
+import { createActivityEvent } from '@uap/shared/contract';
 import pino from 'pino';
 import { ActivityStreamHub } from './activity-stream.hub';
 import { LiveActivityStream } from './live-activity-stream';

@@ -1,4 +1,4 @@
-import type { Logger } from '@uap/shared';
+import type { Logger } from '@uap/shared/runtime';
 import type { StreamPosition } from '../domain/stream-position';
 import type { ActivityStreamHub, StreamFilter, StreamMessage, Subscription } from './activity-stream.hub';
 import type { StreamFeed } from './ports/stream-feed.port';

@@ -1,4 +1,4 @@
-import { HEADERS } from '@uap/shared';
+import { HEADERS } from '@uap/shared/contract';
 import { aDeadLetterRecord } from '@uap/shared/testing';
 import pino from 'pino';
 import type { ReplayRequest } from '../domain/replay-job';

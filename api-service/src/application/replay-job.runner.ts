@@ -4,9 +4,9 @@ import {
   originalHeaders,
   payloadOf,
   type DeadLetterRecord,
-  type Logger,
   type OutgoingMessage,
-} from '@uap/shared';
+} from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import { REPLAY_LIMITS, takesLetter, type ReplayJob } from '../domain/replay-job';
 import type { DeadLetterStore } from './ports/dead-letter-store.port';
 import type { MessagePublisher } from './ports/message-publisher.port';

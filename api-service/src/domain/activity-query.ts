@@ -1,4 +1,4 @@
-import { EventIdSchema, type ActivityType } from '@uap/shared';
+import { EventIdSchema, type ActivityType } from '@uap/shared/contract';
 import { decodeKeysetCursor, encodeKeysetCursor, fingerprintOf, type SortOrder } from './keyset-cursor';
 
 export type { SortOrder } from './keyset-cursor';

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, MS_PER_MINUTE, type ActivityType } from '@uap/shared';
+import { ACTIVITY_TYPES, MS_PER_MINUTE, type ActivityType } from '@uap/shared/contract';
 
 export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];

@@ -1,4 +1,4 @@
-import type { ActivityType, DeadLetterRecord, DeadLetterStatus } from '@uap/shared';
+import type { ActivityType, DeadLetterRecord, DeadLetterStatus } from '@uap/shared/contract';
 import { z } from 'zod';
 import { decodeKeysetCursor, encodeKeysetCursor, fingerprintOf } from './keyset-cursor';
 

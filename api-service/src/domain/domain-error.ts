@@ -1,4 +1,4 @@
-import { CONTRACT_RULES } from '@uap/shared';
+import { CONTRACT_RULES } from '@uap/shared/contract';
 
 /**
  * What went wrong, in terms a client can act on. The HTTP layer maps each code to a status

@@ -1,4 +1,4 @@
-import { EventIdSchema } from '@uap/shared';
+import { EventIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 import type { TokenSigner } from './token-signer';
 

@@ -1,4 +1,4 @@
-import type { DeadLetterRecord, DeadLetterStatus } from '@uap/shared';
+import type { DeadLetterRecord, DeadLetterStatus } from '@uap/shared/contract';
 import type { DeadLetterFilters } from './dead-letter-query';
 
 /** Which letters a replay takes: the list filters, or explicit ids (the only way to take parked letters). */

@@ -1,4 +1,4 @@
-import type { ActivityEvent } from '@uap/shared';
+import type { ActivityEvent } from '@uap/shared/contract';
 import type { ActivityPublisher, PublishedPosition, PublishMeta } from '../application/ports/activity-publisher.port';
 
 /** Records what was published; `failWith` makes every publish reject, as a broken broker would. */

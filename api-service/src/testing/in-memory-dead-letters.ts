@@ -1,4 +1,4 @@
-import type { DeadLetterRecord, OutgoingMessage } from '@uap/shared';
+import type { DeadLetterRecord, OutgoingMessage } from '@uap/shared/contract';
 import type { DeadLetterCount, DeadLetterStore } from '../application/ports/dead-letter-store.port';
 import type { PublishedPosition } from '../application/ports/activity-publisher.port';
 import type { MessagePublisher } from '../application/ports/message-publisher.port';

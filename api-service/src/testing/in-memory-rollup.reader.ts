@@ -1,4 +1,4 @@
-import { hourStartOf, MINUTES_PER_HOUR, type ActivityType } from '@uap/shared';
+import { hourStartOf, MINUTES_PER_HOUR, type ActivityType } from '@uap/shared/contract';
 import type { ActivityRecord } from '../application/ports/activity-reader.port';
 import type { HourCounts, RollupCoverage, RollupReader } from '../application/ports/activity-rollup-reader.port';
 

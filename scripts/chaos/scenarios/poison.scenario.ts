@@ -1,4 +1,4 @@
-import type { ActivityType } from '@uap/shared';
+import type { ActivityType } from '@uap/shared/contract';
 import { Partitioners } from 'kafkajs';
 import { ActivityGenerator } from '../../loadgen/activity-generator';
 import { check, type ScenarioResult } from '../accounting';

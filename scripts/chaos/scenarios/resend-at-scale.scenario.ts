@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityInput } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityInput } from '@uap/shared/contract';
 import type { Db } from 'mongodb';
 import { benchInputs, toEvents } from '../../../bench/support/bench-events';
 import type { ServiceProcess } from '../../../test/support/service-process';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACTIVITIES_COLLECTION, type ActivityInput } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, type ActivityInput } from '@uap/shared/contract';
 import { MongoClient } from 'mongodb';
 import { REFUSED_KEY, makeStoreRefuseMarkedDocuments } from '../../../test/support/store-refusal';
 import { check, type ScenarioResult } from '../accounting';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ActivityEvent } from '../activity/activity.entity';
-import type { ActivityInput } from '../activity/activity.schema';
+import type { ActivityEvent, ActivityInput } from '../contract/activity/activity.types';
 
 export function anActivityInput(overrides: Partial<ActivityInput> = {}): ActivityInput {
   return {

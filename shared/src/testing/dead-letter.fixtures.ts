@@ -1,5 +1,5 @@
-import type { DeadLetterRecord } from '../dead-letters/dead-letter';
-import { HEADERS } from '../messaging/topics';
+import type { DeadLetterRecord } from '../contract/dead-letters/dead-letter';
+import { HEADERS } from '../contract/messaging/topics';
 import { anActivity } from './activity.fixtures';
 
 let nextOffset = 0;

@@ -1,4 +1,5 @@
-import { payloadOf, toDeadLetterRecord, type ConsumedLetter, type DeadLetterRecord, type Logger } from '@uap/shared';
+import { payloadOf, toDeadLetterRecord, type ConsumedLetter, type DeadLetterRecord } from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import type { DeadLetterIndex } from './ports/dead-letter.index.port';
 import type { ErasureCheck } from './ports/erasure.lookup.port';
 

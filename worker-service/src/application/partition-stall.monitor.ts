@@ -1,4 +1,4 @@
-import { PartitionStallDetector, type Logger, type PartitionStall } from '@uap/shared';
+import { PartitionStallDetector, type Logger, type PartitionStall } from '@uap/shared/runtime';
 import type { GroupOffsetsReader } from './ports/group-offsets.port';
 
 export interface PartitionStallMonitorConfig {

@@ -1,4 +1,5 @@
-import type { ActivityEvent, Logger, RollupEntry } from '@uap/shared';
+import type { ActivityEvent, RollupEntry } from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import type { ActivityRepository } from './ports/activity.repository.port';
 import type { ActivityRollups } from './ports/activity-rollups.port';
 import type { ErasureCheck } from './ports/erasure.lookup.port';

@@ -1,4 +1,4 @@
-import type { Logger } from '@uap/shared';
+import type { Logger } from '@uap/shared/runtime';
 import type { Lease, RetentionStore } from './ports/retention.port';
 
 export interface SweeperConfig {

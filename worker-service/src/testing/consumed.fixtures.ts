@@ -1,4 +1,4 @@
-import { encodeActivityMessage, type ActivityEvent } from '@uap/shared';
+import { encodeActivityMessage, type ActivityEvent } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import type { ConsumedEvent } from '../application/record-activities.use-case';
 

@@ -9,7 +9,7 @@ import {
   type DeadLetterRecord,
   type RollupDocument,
   type RollupEntry,
-} from '@uap/shared';
+} from '@uap/shared/contract';
 import type { ActivityRollups } from '../application/ports/activity-rollups.port';
 import type {
   ActivityRepository,

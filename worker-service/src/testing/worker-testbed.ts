@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, encodeActivityMessage, type ActivityEvent } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, encodeActivityMessage, type ActivityEvent } from '@uap/shared/contract';
 import type { Admin, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
 import { requiredEnv, storeEnv, testKafka, uniqueName } from '../../../test/support/integration';

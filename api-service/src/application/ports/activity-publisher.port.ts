@@ -1,4 +1,4 @@
-import type { ActivityEvent } from '@uap/shared';
+import type { ActivityEvent } from '@uap/shared/contract';
 
 export interface PublishMeta {
   requestId: string;

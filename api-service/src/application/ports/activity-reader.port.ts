@@ -1,4 +1,4 @@
-import type { ActivityType } from '@uap/shared';
+import type { ActivityType } from '@uap/shared/contract';
 import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
 
 /** An activity as stored by the worker, read back for clients. Dates stay Dates until the HTTP edge. */

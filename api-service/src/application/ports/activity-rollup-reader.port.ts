@@ -1,4 +1,4 @@
-import type { ActivityType } from '@uap/shared';
+import type { ActivityType } from '@uap/shared/contract';
 
 /** One UTC hour of one type: its 60 per-minute counts. */
 export interface HourCounts {

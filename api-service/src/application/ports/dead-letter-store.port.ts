@@ -1,4 +1,4 @@
-import type { DeadLetterRecord, DeadLetterStatus } from '@uap/shared';
+import type { DeadLetterRecord, DeadLetterStatus } from '@uap/shared/contract';
 import type { DeadLetterFilters, LetterPosition } from '../../domain/dead-letter-query';
 import type { ReplayFilter } from '../../domain/replay-job';
 

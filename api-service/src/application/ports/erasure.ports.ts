@@ -1,4 +1,4 @@
-import type { ErasureRecord } from '@uap/shared';
+import type { ErasureRecord } from '@uap/shared/contract';
 
 /** Erasure records (keyed hashes, never userIds), read by the worker to drop events still in the topic. */
 export interface ErasureStore {

@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from '@uap/shared';
+import type { OutgoingMessage } from '@uap/shared/contract';
 import type { PublishedPosition } from './activity-publisher.port';
 
 /**

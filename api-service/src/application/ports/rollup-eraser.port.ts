@@ -1,4 +1,4 @@
-import type { RollupEntry } from '@uap/shared';
+import type { RollupEntry } from '@uap/shared/contract';
 
 /**
  * Takes erased events out of the stats rollups, idempotently per (partition, offset): decremented if

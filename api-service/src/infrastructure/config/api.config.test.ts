@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '@uap/shared';
+import { ConfigError } from '@uap/shared/runtime';
 import { hashApiKey } from '../../domain/api-key';
 import { ApiConfigSchema, authModeOf, loadApiConfig } from './api.config';
 

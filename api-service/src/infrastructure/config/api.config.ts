@@ -1,7 +1,7 @@
+import { ACTIVITY_LIMITS } from '@uap/shared/contract';
 import {
   ErasureHashKeySchema,
   TopicRetentionHoursSchema,
-  ACTIVITY_LIMITS,
   ActivitiesTopicSchema,
   commaList,
   KafkaBrokersSchema,
@@ -13,7 +13,7 @@ import {
   parseEnv,
   ReplicationFactorSchema,
   StallAfterMsSchema,
-} from '@uap/shared';
+} from '@uap/shared/runtime';
 import { z } from 'zod';
 import { parseApiKeys } from '../../domain/api-key';
 

@@ -1,4 +1,9 @@
-import { ensureReplicatedTopics, type Logger, type ReplicationSettings, type TopicReplication } from '@uap/shared';
+import {
+  ensureReplicatedTopics,
+  type Logger,
+  type ReplicationSettings,
+  type TopicReplication,
+} from '@uap/shared/runtime';
 import type { Kafka } from 'kafkajs';
 
 export interface ActivitiesTopicConfig {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { decodeActivityMessage, type Logger } from '@uap/shared';
+import { decodeActivityMessage } from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { ActivityStreamHub } from '../../application/activity-stream.hub';
 import type { StreamFeed } from '../../application/ports/stream-feed.port';

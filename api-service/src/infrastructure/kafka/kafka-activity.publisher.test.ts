@@ -1,5 +1,5 @@
 import { anActivity } from '@uap/shared/testing';
-import { HEADERS } from '@uap/shared';
+import { HEADERS } from '@uap/shared/contract';
 import type { Kafka, ProducerRecord } from 'kafkajs';
 import pino from 'pino';
 import { KafkaActivityPublisher } from './kafka-activity.publisher';

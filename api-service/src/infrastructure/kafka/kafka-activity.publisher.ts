@@ -1,4 +1,5 @@
-import { encodeActivityMessage, type ActivityEvent, type Logger, type OutgoingMessage } from '@uap/shared';
+import { encodeActivityMessage, type ActivityEvent, type OutgoingMessage } from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import {
   CompressionTypes,
   Partitioners,

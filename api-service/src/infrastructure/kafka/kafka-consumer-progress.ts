@@ -1,4 +1,4 @@
-import { PartitionStallDetector, type Logger } from '@uap/shared';
+import { PartitionStallDetector, type Logger } from '@uap/shared/runtime';
 import type { Admin } from 'kafkajs';
 import type {
   ConsumerProgress,

@@ -1,4 +1,4 @@
-import { ACTIVITY_INDEXES, type ActivityType, type IndexSpec } from '@uap/shared';
+import { ACTIVITY_INDEXES, type ActivityType, type IndexSpec } from '@uap/shared/contract';
 import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
 import { buildFindPlan, type MongoFindPlan } from './mongo-activity.reader';
 

@@ -6,7 +6,7 @@ import {
   ROLLUPS_COLLECTION,
   type RollupCoverageDocument,
   type RollupDocument,
-} from '@uap/shared';
+} from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import type { HourCounts, RollupCoverage, RollupReader } from '../../application/ports/activity-rollup-reader.port';
 import { storeCall } from '../store/mongo-connection';

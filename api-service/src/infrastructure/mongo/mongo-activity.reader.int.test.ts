@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ACTIVITIES_COLLECTION,
-  ACTIVITY_INDEXES,
-  detectStoreServer,
-  FerretDbTables,
-  storeLabel,
-  type ActivityType,
-} from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityType } from '@uap/shared/contract';
+import { detectStoreServer, FerretDbTables, storeLabel } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import pino from 'pino';
 import request from 'supertest';

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared/contract';
 import type {
   ActivityCount,
   ActivityCountByType,

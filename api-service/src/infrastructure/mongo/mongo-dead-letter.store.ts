@@ -1,4 +1,4 @@
-import { DEAD_LETTERS_COLLECTION, type DeadLetterRecord } from '@uap/shared';
+import { DEAD_LETTERS_COLLECTION, type DeadLetterRecord } from '@uap/shared/contract';
 import type { Connection, mongo } from 'mongoose';
 import type { DeadLetterCount, DeadLetterStore } from '../../application/ports/dead-letter-store.port';
 import type { DeadLetterFilters, LetterPosition } from '../../domain/dead-letter-query';

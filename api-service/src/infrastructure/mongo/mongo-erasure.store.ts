@@ -11,7 +11,7 @@ import {
   type ErasureRecord,
   type RollupCollection,
   type RollupEntry,
-} from '@uap/shared';
+} from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import type { ErasureStore, UserDataEraser } from '../../application/ports/erasure.ports';
 import { storeCall } from '../store/mongo-connection';

@@ -1,12 +1,11 @@
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared/contract';
 import {
-  ACTIVITIES_COLLECTION,
-  ACTIVITY_INDEXES,
   DOCUMENT_COLUMN,
   FERRETDB_LAYOUT_VERSION,
   FerretDbTables,
   fieldExpression,
   detectStoreServer,
-} from '@uap/shared';
+} from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import {

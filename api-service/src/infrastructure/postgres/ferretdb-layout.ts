@@ -1,4 +1,4 @@
-import { fieldExpression, quoteIdentifier, type FerretDbTable } from '@uap/shared';
+import { fieldExpression, quoteIdentifier, type FerretDbTable } from '@uap/shared/runtime';
 import type { Pool } from 'pg';
 
 // What the api adds to FerretDB's storage layout (described in @uap/shared's ferretdb-tables.ts) to read it

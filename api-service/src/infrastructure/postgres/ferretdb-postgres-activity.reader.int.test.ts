@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES } from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import {
   dropDatabase,

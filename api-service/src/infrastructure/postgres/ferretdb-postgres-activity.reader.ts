@@ -1,12 +1,5 @@
-import {
-  ACTIVITIES_COLLECTION,
-  DOCUMENT_COLUMN,
-  FerretDbTables,
-  fieldExpression,
-  jsonbDate,
-  jsonbString,
-  type ActivityType,
-} from '@uap/shared';
+import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared/contract';
+import { DOCUMENT_COLUMN, FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
 import { storedFromOf } from '../store/stored-activity';
 import type {

@@ -3,9 +3,9 @@ import {
   ACTIVITY_INDEXES,
   DEAD_LETTER_INDEXES,
   DEAD_LETTERS_COLLECTION,
-  FerretDbTables,
   type RollupEntry,
-} from '@uap/shared';
+} from '@uap/shared/contract';
+import { FerretDbTables } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import {

@@ -1,13 +1,10 @@
 import {
   ACTIVITIES_COLLECTION,
   DEAD_LETTERS_COLLECTION,
-  FerretDbTables,
-  fieldExpression,
-  jsonbDate,
-  jsonbString,
   type ActivityType,
   type ErasureRecord,
-} from '@uap/shared';
+} from '@uap/shared/contract';
+import { FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
 import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';

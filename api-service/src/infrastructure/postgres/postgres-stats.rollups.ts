@@ -1,11 +1,5 @@
-import {
-  isMissingTable,
-  minuteDeltasByHour,
-  quoteIdentifier,
-  STATS_SQL_TABLES,
-  type ActivityType,
-  type RollupEntry,
-} from '@uap/shared';
+import { minuteDeltasByHour, STATS_SQL_TABLES, type ActivityType, type RollupEntry } from '@uap/shared/contract';
+import { isMissingTable, quoteIdentifier } from '@uap/shared/runtime';
 import { Pool, type PoolClient } from 'pg';
 import type { HourCounts, RollupCoverage, RollupReader } from '../../application/ports/activity-rollup-reader.port';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';

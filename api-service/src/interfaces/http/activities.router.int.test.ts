@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createKafka, HEADERS, decodeActivityMessage } from '@uap/shared';
+import { HEADERS, decodeActivityMessage } from '@uap/shared/contract';
+import { createKafka } from '@uap/shared/runtime';
 import { anActivityInput } from '@uap/shared/testing';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import pino from 'pino';

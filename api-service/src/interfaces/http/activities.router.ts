@@ -1,4 +1,4 @@
-import { RequestContextSchema, type RequestContext } from '@uap/shared';
+import { RequestContextSchema, type RequestContext } from '@uap/shared/contract';
 import { Router, type Request, type Response } from 'express';
 import type { IngestActivityUseCase, IngestRequest } from '../../application/ingest-activity.use-case';
 import { jsonBody } from './json-body.middleware';

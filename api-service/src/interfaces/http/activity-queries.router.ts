@@ -1,4 +1,10 @@
-import { ACTIVITY_TYPES, ActivityEventSchema, EventIdSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared';
+import {
+  ACTIVITY_TYPES,
+  ActivityEventSchema,
+  EventIdSchema,
+  IsoDateTimeSchema,
+  UserIdSchema,
+} from '@uap/shared/contract';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';

@@ -1,4 +1,4 @@
-import { ActivityTypeSchema, IsoDateTimeSchema, type ActivityType } from '@uap/shared';
+import { ActivityTypeSchema, IsoDateTimeSchema, type ActivityType } from '@uap/shared/contract';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivityStatsUseCase } from '../../application/activity-stats.use-case';

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared';
+import { ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { StreamFilter, StreamMessage, Subscription } from '../../application/activity-stream.hub';

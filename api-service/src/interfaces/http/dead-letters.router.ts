@@ -6,7 +6,7 @@ import {
   UserIdSchema,
   payloadOf,
   type DeadLetterRecord,
-} from '@uap/shared';
+} from '@uap/shared/contract';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { DeadLettersUseCase } from '../../application/dead-letters.use-case';

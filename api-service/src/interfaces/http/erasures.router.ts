@@ -1,4 +1,4 @@
-import { IsoDateTimeSchema, UserIdSchema, type ErasureRecord } from '@uap/shared';
+import { IsoDateTimeSchema, UserIdSchema, type ErasureRecord } from '@uap/shared/contract';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { EraseUserUseCase } from '../../application/erase-user.use-case';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityType } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityType } from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import pino from 'pino';
 import {

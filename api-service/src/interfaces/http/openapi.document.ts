@@ -4,7 +4,7 @@ import {
   type ResponseConfig,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
-import { ACTIVITY_INPUT_VARIANTS, EventIdSchema, UserIdSchema } from '@uap/shared';
+import { ACTIVITY_INPUT_VARIANTS, EventIdSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { BodyLimits } from './activities.router';

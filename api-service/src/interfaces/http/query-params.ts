@@ -1,4 +1,4 @@
-import { IsoDateTimeSchema } from '@uap/shared';
+import { IsoDateTimeSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 import { DomainError, toFieldErrors, type FieldError } from '../../domain/domain-error';
 

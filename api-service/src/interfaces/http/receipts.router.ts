@@ -1,4 +1,4 @@
-import { IsoDateTimeSchema } from '@uap/shared';
+import { IsoDateTimeSchema } from '@uap/shared/contract';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type {

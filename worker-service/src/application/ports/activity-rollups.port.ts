@@ -1,4 +1,4 @@
-import type { RollupEntry } from '@uap/shared';
+import type { RollupEntry } from '@uap/shared/contract';
 
 /**
  * The per-minute counts behind GET /api/v1/activities/stats. Idempotent per (partition, offset): the

@@ -1,4 +1,4 @@
-import type { ActivityEvent } from '@uap/shared';
+import type { ActivityEvent } from '@uap/shared/contract';
 
 /** A document the store refused on its own merits, reported by the store for that document alone. */
 export interface RejectedWrite {

@@ -1,4 +1,4 @@
-import type { DeadLetterRecord } from '@uap/shared';
+import type { DeadLetterRecord } from '@uap/shared/contract';
 
 /**
  * The dead-letter index in the store. Idempotent on letterId (the letter's DLQ partition and offset):

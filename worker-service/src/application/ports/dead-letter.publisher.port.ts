@@ -1,4 +1,4 @@
-import type { DeadLetterReason } from '@uap/shared';
+import type { DeadLetterReason } from '@uap/shared/contract';
 
 /** Kafka allows a header key more than once; kafkajs then gives its values as an array. */
 export type HeaderValue = Buffer | string | (Buffer | string)[];

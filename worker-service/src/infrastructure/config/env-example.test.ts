@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv } from '@uap/shared';
+import { parseEnv } from '@uap/shared/runtime';
 import { WorkerConfigSchema } from './worker.config';
 
 const example = Object.fromEntries(

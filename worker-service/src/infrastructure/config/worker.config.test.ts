@@ -1,4 +1,4 @@
-import { ConfigError, parseEnv } from '@uap/shared';
+import { ConfigError, parseEnv } from '@uap/shared/runtime';
 import { WorkerConfigSchema } from './worker.config';
 
 describe('worker config', () => {

@@ -1,7 +1,6 @@
+import { DEFAULT_MAX_REPLAYS, DEFAULT_TOPICS } from '@uap/shared/contract';
 import {
   ActivitiesTopicSchema,
-  DEFAULT_MAX_REPLAYS,
-  DEFAULT_TOPICS,
   ErasureHashKeySchema,
   TopicRetentionHoursSchema,
   KafkaBrokersSchema,
@@ -13,7 +12,7 @@ import {
   ReplicationFactorSchema,
   StallAfterMsSchema,
   topicNameSchema,
-} from '@uap/shared';
+} from '@uap/shared/runtime';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);

@@ -1,4 +1,4 @@
-import { HEADERS } from '@uap/shared';
+import { HEADERS } from '@uap/shared/contract';
 import type { IHeaders, Producer } from 'kafkajs';
 import type { DeadLetter, DeadLetterPublisher } from '../../application/ports/dead-letter.publisher.port';
 import { DeadLetterUnavailableError } from '../../application/retriable.errors';

@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ACTIVITY_TYPES, type ActivityType } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** The stored shape: the event with real Dates, plus when the worker wrote it (for end-to-end latency). */

@@ -1,4 +1,9 @@
-import { DEAD_LETTER_INDEXES, DEAD_LETTER_STATUSES, DEAD_LETTERS_COLLECTION, type DeadLetterRecord } from '@uap/shared';
+import {
+  DEAD_LETTER_INDEXES,
+  DEAD_LETTER_STATUSES,
+  DEAD_LETTERS_COLLECTION,
+  type DeadLetterRecord,
+} from '@uap/shared/contract';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 const DeadLetterSchema = new Schema<DeadLetterRecord>(

@@ -1,4 +1,4 @@
-import type { ActivityEvent } from '@uap/shared';
+import type { ActivityEvent } from '@uap/shared/contract';
 import { anActivity as anEvent } from '@uap/shared/testing';
 import type { Model } from 'mongoose';
 import type { ActivityDocument } from './activity.model';

@@ -13,7 +13,7 @@ import {
   type RollupCollection,
   type RollupDocument,
   type RollupEntry,
-} from '@uap/shared';
+} from '@uap/shared/contract';
 import type { mongo } from 'mongoose';
 import type { ActivityRollups } from '../../application/ports/activity-rollups.port';
 import { StoreUnavailableError } from '../../application/retriable.errors';

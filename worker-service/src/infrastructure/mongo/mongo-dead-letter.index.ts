@@ -1,4 +1,4 @@
-import type { DeadLetterRecord } from '@uap/shared';
+import type { DeadLetterRecord } from '@uap/shared/contract';
 import type { Model, mongo } from 'mongoose';
 import type { DeadLetterIndex } from '../../application/ports/dead-letter.index.port';
 import { StoreUnavailableError } from '../../application/retriable.errors';

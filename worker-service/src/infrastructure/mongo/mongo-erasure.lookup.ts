@@ -1,4 +1,4 @@
-import { ERASURES_COLLECTION, type ErasureRecord } from '@uap/shared';
+import { ERASURES_COLLECTION, type ErasureRecord } from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import type { ErasureLookup } from '../../application/ports/erasure.lookup.port';
 import { StoreUnavailableError } from '../../application/retriable.errors';

@@ -1,4 +1,5 @@
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ERASURES_COLLECTION, FerretDbTables } from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ERASURES_COLLECTION } from '@uap/shared/contract';
+import { FerretDbTables } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import {

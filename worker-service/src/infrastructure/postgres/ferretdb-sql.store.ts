@@ -1,11 +1,5 @@
-import {
-  ACTIVITIES_COLLECTION,
-  ERASURES_COLLECTION,
-  FerretDbTables,
-  fieldExpression,
-  jsonbDate,
-  jsonbString,
-} from '@uap/shared';
+import { ACTIVITIES_COLLECTION, ERASURES_COLLECTION } from '@uap/shared/contract';
+import { FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
 import type { StoredPosition } from '../../application/ports/activity.repository.port';
 import type { ErasureLookup } from '../../application/ports/erasure.lookup.port';

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, countsOf, type RollupEntry } from '@uap/shared';
+import { ACTIVITY_TYPES, countsOf, type RollupEntry } from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import { MongoRollupEraser } from '../../../../api-service/src/infrastructure/mongo/mongo-erasure.store';

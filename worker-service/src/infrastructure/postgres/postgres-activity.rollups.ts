@@ -1,4 +1,9 @@
-import { minuteDeltasByHour, STATS_SQL_TABLES, type RollupCoverageDocument, type RollupEntry } from '@uap/shared';
+import {
+  minuteDeltasByHour,
+  STATS_SQL_TABLES,
+  type RollupCoverageDocument,
+  type RollupEntry,
+} from '@uap/shared/contract';
 import { Pool, type PoolClient } from 'pg';
 import type { ActivityRollups } from '../../application/ports/activity-rollups.port';
 import { StoreUnavailableError } from '../../application/retriable.errors';

@@ -1,4 +1,4 @@
-import { encodeActivityMessage } from '@uap/shared';
+import { encodeActivityMessage } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import type { Batch, Consumer, KafkaMessage } from 'kafkajs';
 import pino from 'pino';

@@ -1,4 +1,5 @@
-import { decodeActivityMessage, type Logger } from '@uap/shared';
+import { decodeActivityMessage } from '@uap/shared/contract';
+import type { Logger } from '@uap/shared/runtime';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { ConsumedMessage, DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type {

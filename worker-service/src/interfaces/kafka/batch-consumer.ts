@@ -1,4 +1,4 @@
-import type { Logger } from '@uap/shared';
+import type { Logger } from '@uap/shared/runtime';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { isRetriable } from '../../application/retriable.errors';
 

@@ -1,4 +1,4 @@
-import { HEADERS } from '@uap/shared';
+import { HEADERS } from '@uap/shared/contract';
 import type { Batch, Consumer, KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';

@@ -1,4 +1,4 @@
-import type { Logger } from '@uap/shared';
+import type { Logger } from '@uap/shared/runtime';
 import type { Consumer } from 'kafkajs';
 import type { IndexDeadLettersUseCase } from '../../application/index-dead-letters.use-case';
 import type { WorkerMetrics } from '../../infrastructure/metrics/worker.metrics';

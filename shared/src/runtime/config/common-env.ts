@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TOPICS } from '../messaging/topics';
+import { DEFAULT_TOPICS } from '../../contract/messaging/topics';
 import { commaList } from './parse-env';
 
 /** Variables both services read, validated the same way in both. */

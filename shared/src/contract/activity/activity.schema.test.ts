@@ -1,4 +1,4 @@
-import { anActivity, anActivityInput } from '../testing/activity.fixtures';
+import { anActivity, anActivityInput } from '../../testing/activity.fixtures';
 import {
   ActivityEventSchema,
   makeActivityInputSchema,

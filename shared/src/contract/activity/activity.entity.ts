@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import type { ActivityEventSchema } from './activity.schema';
-import { CURRENT_SCHEMA_VERSION, type ActivityInput, type RequestContextSchema } from './activity.schema';
-
-export type ActivityEvent = z.infer<typeof ActivityEventSchema>;
-export type RequestContext = z.infer<typeof RequestContextSchema>;
+import { CURRENT_SCHEMA_VERSION, type ActivityEvent, type ActivityInput, type RequestContext } from './activity.types';
 
 export interface ReceiveContext {
   receivedAt: Date;

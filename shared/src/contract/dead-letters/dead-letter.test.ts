@@ -1,5 +1,5 @@
 import { HEADERS } from '../messaging/topics';
-import { anActivity } from '../testing/activity.fixtures';
+import { anActivity } from '../../testing/activity.fixtures';
 import { type ConsumedLetter, originalHeaders, payloadOf, toDeadLetterRecord } from './dead-letter';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');

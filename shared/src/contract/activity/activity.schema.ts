@@ -1,20 +1,13 @@
 import { z } from 'zod';
 import { isStorableString, UNSTORABLE_STRING_MESSAGE } from './storable-text';
-
-/** The one place activity types are declared; clients, OpenAPI and the store all read it from here. */
-export const ACTIVITY_TYPES = [
-  'LOGIN',
-  'LOGOUT',
-  'SIGNUP',
-  'SEARCH',
-  'PAGE_VIEW',
-  'CLICK',
-  'PURCHASE',
-  'PASSWORD_RESET',
-] as const;
-export type ActivityType = (typeof ACTIVITY_TYPES)[number];
-
-export const CURRENT_SCHEMA_VERSION = 1;
+import {
+  ACTIVITY_TYPES,
+  CURRENT_SCHEMA_VERSION,
+  type ActivityEvent,
+  type ActivityInput,
+  type ActivityType,
+  type RequestContext,
+} from './activity.types';
 
 export const ACTIVITY_LIMITS = {
   userIdMaxLength: 128,
@@ -250,7 +243,6 @@ export const ActivityInputSchema = makeActivityInputSchema({
   maxFutureSkewMs: ACTIVITY_LIMITS.defaultMaxFutureSkewMs,
   now: () => new Date(),
 });
-export type ActivityInput = z.input<typeof ActivityInputSchema>;
 
 export const RequestContextSchema = z.strictObject({
   ip: storableString().max(64).optional(),
@@ -275,3 +267,13 @@ export const ActivityEventSchema = z
     context: RequestContextSchema,
   })
   .superRefine(checkTypeRules);
+
+// The schemas and the zod-free types in activity.types.ts must describe the same values: each assignment
+// below fails to compile when one side gains, loses or changes a field the other does not.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const contractTypesMatch: [
+  Same<z.input<typeof ActivityInputSchema>, ActivityInput>,
+  Same<z.infer<typeof ActivityEventSchema>, ActivityEvent>,
+  Same<z.infer<typeof RequestContextSchema>, RequestContext>,
+] = [true, true, true];
+void contractTypesMatch;

@@ -1,5 +1,6 @@
-import type { ActivityEvent } from '../activity/activity.entity';
-import { ActivityEventSchema, CURRENT_SCHEMA_VERSION } from '../activity/activity.schema';
+import type { ActivityEvent } from '../activity/activity.types';
+import { ActivityEventSchema } from '../activity/activity.schema';
+import { CURRENT_SCHEMA_VERSION } from '../activity/activity.types';
 import { HEADERS } from './topics';
 
 export interface OutgoingMessage {

@@ -1,4 +1,5 @@
-import { ACTIVITY_TYPES, type ActivityType, EventIdSchema, UserIdSchema } from '../activity/activity.schema';
+import { EventIdSchema, UserIdSchema } from '../activity/activity.schema';
+import { ACTIVITY_TYPES, type ActivityType } from '../activity/activity.types';
 import type { IndexSpec } from '../activity/activity-indexes';
 import { storableText } from '../activity/storable-text';
 import { DEAD_LETTER_HEADERS, HEADERS } from '../messaging/topics';

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, type ActivityType } from './activity.schema';
+import { ACTIVITY_TYPES, type ActivityType } from './activity.types';
 import type { IndexSpec } from './activity-indexes';
 
 /**

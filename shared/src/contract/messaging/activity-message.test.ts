@@ -1,4 +1,4 @@
-import { anActivity } from '../testing/activity.fixtures';
+import { anActivity } from '../../testing/activity.fixtures';
 import { decodeActivityMessage, encodeActivityMessage } from './activity-message';
 import { HEADERS } from './topics';
 
