@@ -5,8 +5,8 @@ import { validate } from '@readme/openapi-parser';
 import { anActivityInput } from '@uap/shared/testing';
 import mongoose from 'mongoose';
 import { appRoutes } from '../api-service/src/app';
-import type { QueryActivitiesUseCase } from '../api-service/src/application/query-activities.use-case';
-import { toOpenApiPath } from '../api-service/src/interfaces/http/openapi.document';
+import { toOpenApiPath } from '../api-service/src/interfaces/http/openapi/openapi-kit';
+import { everyFeatureDeps } from '../api-service/src/testing/test-app';
 import { storeEnv, requiredEnv, testKafka, uniqueName } from './support/integration';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait-until';
@@ -114,7 +114,7 @@ describe('the stack: api + worker processes', () => {
     const documented = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    for (const route of appRoutes({ queries: {} as QueryActivitiesUseCase })) {
+    for (const route of appRoutes(everyFeatureDeps())) {
       for (const method of route.methods) expect(documented).toContain(`${method} ${toOpenApiPath(route.path)}`);
     }
     // Public without a key, as a docs page must be.

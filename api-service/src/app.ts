@@ -7,41 +7,38 @@ import type { IngestActivityUseCase } from './application/ingest-activity.use-ca
 import type { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
-import { DEAD_LETTER_ROUTES, deadLettersRouter } from './interfaces/http/dead-letters.router';
 import type { EraseUserUseCase } from './application/erase-user.use-case';
-import { ERASURE_ROUTES, erasuresRouter } from './interfaces/http/erasures.router';
-import {
-  STREAM_PATH,
-  STREAM_ROUTES,
-  activityStreamRouter,
-  type StreamHttpDeps,
-} from './interfaces/http/activity-stream.router';
-import {
-  RECEIPT_ROUTES,
-  CONSISTENCY_HEADERS,
-  readFreshness,
-  receiptsRouter,
-  type ReceiptsHttpDeps,
-} from './interfaces/http/receipts.router';
-import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './interfaces/http/activities.router';
-import type { ApiKeyEntry } from './domain/api-key';
-import { apiKeyAuth } from './interfaces/http/auth.middleware';
-import { ACTIVITY_QUERY_ROUTES, activityQueriesRouter } from './interfaces/http/activity-queries.router';
-import { EXPORT_ROUTES, exportRouter, type ExportHttpDeps } from './interfaces/http/export.router';
 import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
-import { STATS_ROUTES, activityStatsRouter } from './interfaces/http/activity-stats.router';
+import type { ApiKeyEntry } from './domain/api-key';
+import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
+import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
-import { HEALTH_ROUTES, healthRouter, type ReadinessCheck } from './interfaces/http/health.router';
+import type { HttpFeature } from './interfaces/http/http-feature';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
 import { PROBLEMS, requestIdOf, sendProblem } from './interfaces/http/problem';
-import { DOCS_ROUTES, docsRouter } from './interfaces/http/docs.router';
-import { DASHBOARD_ROUTES, dashboardRouter } from './interfaces/http/dashboard.router';
-import { WHOAMI_ROUTES, whoamiRouter } from './interfaces/http/whoami.router';
-import { httpMetrics, METRICS_ROUTES, metricsRouter } from './interfaces/http/metrics.middleware';
-import { buildOpenApiDocument } from './interfaces/http/openapi.document';
-import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
 import { rateLimiter } from './interfaces/http/rate-limit.middleware';
 import { REQUEST_ID_HEADER, requestId } from './interfaces/http/request-id.middleware';
+import { buildOpenApiDocument } from './interfaces/http/openapi/openapi.document';
+import { dashboardFeature } from './interfaces/http/dashboard/dashboard.feature';
+import { deadLettersFeature } from './interfaces/http/dead-letters/dead-letters.feature';
+import { docsFeature } from './interfaces/http/docs/docs.feature';
+import { erasuresFeature } from './interfaces/http/erasures/erasures.feature';
+import type { ExportHttpDeps } from './interfaces/http/export/export.router';
+import { exportFeature } from './interfaces/http/export/export.feature';
+import { healthFeature } from './interfaces/http/health/health.feature';
+import type { ReadinessCheck } from './interfaces/http/health/health.router';
+import type { BodyLimits } from './interfaces/http/ingest/activities.router';
+import { ACTIVITY_INGEST_ROUTES } from './interfaces/http/ingest/activities.router';
+import { ingestFeature } from './interfaces/http/ingest/ingest.feature';
+import { httpMetrics } from './interfaces/http/metrics/metrics.middleware';
+import { metricsFeature } from './interfaces/http/metrics/metrics.feature';
+import { queriesFeature } from './interfaces/http/queries/queries.feature';
+import { CONSISTENCY_HEADERS, type ReceiptsHttpDeps } from './interfaces/http/receipts/receipts.router';
+import { receiptsFeature } from './interfaces/http/receipts/receipts.feature';
+import { statsFeature } from './interfaces/http/stats/stats.feature';
+import { STREAM_PATH, type StreamHttpDeps } from './interfaces/http/stream/activity-stream.router';
+import { streamFeature } from './interfaces/http/stream/stream.feature';
+import { whoamiFeature } from './interfaces/http/whoami/whoami.feature';
 
 export interface AppConfig {
   /** Express `trust proxy`: decides which address `req.ip` (and so `context.ip`) reports. */
@@ -88,25 +85,42 @@ export interface AppDeps {
   metrics?: ApiMetrics | 'off';
 }
 
-/** Every route the app serves; the method guard and the OpenAPI test both read this list. */
-export function appRoutes(
-  deps: Pick<AppDeps, 'queries' | 'deadLetters' | 'receipts' | 'stream' | 'erasures' | 'exports' | 'stats' | 'metrics'>,
-): RouteSpec[] {
-  return [
-    ...HEALTH_ROUTES,
-    ...(deps.metrics === 'off' ? [] : METRICS_ROUTES),
-    ...DOCS_ROUTES,
-    ...DASHBOARD_ROUTES,
-    ...WHOAMI_ROUTES,
-    ...ACTIVITY_INGEST_ROUTES,
-    ...(deps.exports ? EXPORT_ROUTES : []),
-    ...(deps.stats ? STATS_ROUTES : []),
-    ...(deps.queries ? ACTIVITY_QUERY_ROUTES : []),
-    ...(deps.deadLetters ? DEAD_LETTER_ROUTES : []),
-    ...(deps.receipts ? RECEIPT_ROUTES : []),
-    ...(deps.stream ? STREAM_ROUTES : []),
-    ...(deps.erasures ? ERASURE_ROUTES : []),
+/**
+ * The HTTP features this app serves, in mount order: an optional dependency left out leaves its feature
+ * out, routes and document included. Order matters where paths overlap: the stream, receipts' read
+ * middleware, export and stats come before the reads, whose /api/v1/activities/:eventId would take them.
+ */
+export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): HttpFeature[] {
+  const { config } = deps;
+  const apiKeys = config.security !== undefined && config.security.apiKeys !== 'disabled';
+  const receipts = deps.receipts?.receipts;
+  const features: HttpFeature[] = [
+    healthFeature(deps.readiness),
+    ...(metrics ? [metricsFeature(metrics)] : []),
+    docsFeature(() => buildOpenApiDocument(features, { apiKeys })),
+    dashboardFeature(),
+    whoamiFeature({ authentication: apiKeys ? 'api-key' : 'disabled' }),
+    ingestFeature(deps.ingest, config.bodyLimits),
+    ...(deps.stream ? [streamFeature(deps.stream)] : []),
+    ...(deps.receipts ? [receiptsFeature(deps.receipts)] : []),
+    ...(deps.exports ? [exportFeature({ ...deps.exports, logger: deps.logger })] : []),
+    ...(deps.stats ? [statsFeature(deps.stats)] : []),
+    ...(deps.queries
+      ? [queriesFeature(deps.queries, receipts ? { receiptOf: (record) => receipts.receiptOf(record) } : {})]
+      : []),
+    ...(deps.deadLetters ? [deadLettersFeature(deps.deadLetters)] : []),
+    ...(deps.erasures ? [erasuresFeature(deps.erasures)] : []),
   ];
+  return features;
+}
+
+/** Every route the app serves; the method guard and the OpenAPI tests both read this list. */
+export function appRoutes(deps: AppDeps): RouteSpec[] {
+  return appFeatures(deps, metricsOf(deps)).flatMap((feature) => feature.routes);
+}
+
+function metricsOf(deps: AppDeps): ApiMetrics | undefined {
+  return deps.metrics === 'off' ? undefined : (deps.metrics ?? createApiMetrics());
 }
 
 /** Builds the HTTP app without listening, so tests drive it with supertest and main.ts owns the socket. */
@@ -116,9 +130,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
 
-  // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
-  const routes = appRoutes(deps);
-  const metrics = deps.metrics === 'off' ? undefined : (deps.metrics ?? createApiMetrics());
+  const metrics = metricsOf(deps);
+  const features = appFeatures(deps, metrics);
 
   app.use(requestId());
   if (metrics) app.use(httpMetrics(metrics, ACTIVITY_INGEST_ROUTES));
@@ -181,7 +194,8 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
-  app.use(methodGuard(routes));
+  // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
+  app.use(methodGuard(features.flatMap((feature) => feature.routes)));
   if (security) {
     const tickets = deps.stream?.tickets;
     const auth = apiKeyAuth({
@@ -194,47 +208,7 @@ export function createApp(deps: AppDeps): Express {
     app.use(auth.authorize);
   }
 
-  app.use(healthRouter(deps.readiness));
-  if (metrics) app.use(metricsRouter(metrics));
-  app.use(
-    docsRouter(
-      buildOpenApiDocument({
-        ingest: deps.ingest,
-        bodyLimits: config.bodyLimits,
-        queries: deps.queries !== undefined,
-        deadLetters: deps.deadLetters !== undefined,
-        receipts: deps.receipts !== undefined,
-        stream: deps.stream !== undefined,
-        erasures: deps.erasures !== undefined,
-        exports: deps.exports !== undefined,
-        stats: deps.stats !== undefined,
-        metrics: metrics !== undefined,
-        apiKeys: config.security !== undefined && config.security.apiKeys !== 'disabled',
-      }),
-    ),
-  );
-  app.use(dashboardRouter());
-  app.use(
-    whoamiRouter({
-      authentication: config.security && config.security.apiKeys !== 'disabled' ? 'api-key' : 'disabled',
-    }),
-  );
-  app.use('/api/v1/activities', activitiesRouter(deps.ingest, config.bodyLimits));
-  // Before the reads: /api/v1/activities/stream would otherwise be taken for an eventId.
-  if (deps.stream) app.use(activityStreamRouter(deps.stream));
-  if (deps.receipts) {
-    app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps.receipts));
-    app.use(receiptsRouter(deps.receipts));
-  }
-  // Before the reads too: /api/v1/activities/export and /stats are not eventIds.
-  if (deps.exports) app.use(exportRouter({ ...deps.exports, logger: deps.logger }));
-  if (deps.stats) app.use(activityStatsRouter(deps.stats));
-  if (deps.queries) {
-    const receipts = deps.receipts?.receipts;
-    app.use(activityQueriesRouter(deps.queries, receipts ? { receiptOf: (record) => receipts.receiptOf(record) } : {}));
-  }
-  if (deps.deadLetters) app.use(deadLettersRouter(deps.deadLetters));
-  if (deps.erasures) app.use(erasuresRouter(deps.erasures));
+  for (const feature of features) feature.mount(app);
 
   // The method guard answers unknown paths; this only catches what a router declined, so it never is express's HTML 404.
   app.use((req, res) => sendProblem(req, res, PROBLEMS.notFound, `No route for ${req.method} ${req.path}`));

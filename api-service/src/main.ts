@@ -21,7 +21,7 @@ import { ActivityStreamHub } from './application/activity-stream.hub';
 import { LiveActivityStream } from './application/live-activity-stream';
 import { StreamTickets } from './domain/stream-ticket';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
-import { StreamConnections, toStreamJson } from './interfaces/http/activity-stream.router';
+import { StreamConnections, toStreamJson } from './interfaces/http/stream/activity-stream.router';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { MongoErasureStore, MongoRollupEraser, MongoUserDataEraser } from './infrastructure/mongo/mongo-erasure.store';

@@ -1,8 +1,11 @@
 import type { z } from 'zod';
 import type { BatchAccepted as ApiBatchAccepted } from '../../api-service/src/application/ingest-activity.use-case';
-import type { ActivityDtoSchema } from '../../api-service/src/interfaces/http/activity-queries.router';
+import type { ActivityDtoSchema } from '../../api-service/src/interfaces/http/queries/activity-queries.router';
 import type { ProblemDetailsSchema } from '../../api-service/src/interfaces/http/problem';
-import type { FreshnessSchema, ReceiptStatusSchema } from '../../api-service/src/interfaces/http/receipts.router';
+import type {
+  FreshnessSchema,
+  ReceiptStatusSchema,
+} from '../../api-service/src/interfaces/http/receipts/receipts.router';
 import type { Activity, BatchAccepted, Freshness, Problem, ReceiptStatus } from './types';
 
 /** Compiles only when A and B are assignable both ways; `npm run lint` type-checks this file. */

@@ -1,10 +1,12 @@
 import pino from 'pino';
-import { createApp, type AppConfig } from '../app';
+import { appFeatures, createApp, type AppConfig, type AppDeps } from '../app';
 import { IngestActivityUseCase, type IngestConfig } from '../application/ingest-activity.use-case';
 import type { ActivityPublisher } from '../application/ports/activity-publisher.port';
 import { ReceiptCodec } from '../domain/receipt';
 import { TokenSigner } from '../domain/token-signer';
-import type { ReadinessCheck } from '../interfaces/http/health.router';
+import type { ReadinessCheck } from '../interfaces/http/health/health.router';
+import { createApiMetrics } from '../infrastructure/metrics/api.metrics';
+import { buildOpenApiDocument, type OpenApiDocument } from '../interfaces/http/openapi/openapi.document';
 
 export const TEST_APP_CONFIG: AppConfig = {
   trustProxy: false,
@@ -36,4 +38,34 @@ export function testApp(options: {
     readiness: options.readiness ?? [],
     config: { ...TEST_APP_CONFIG, ...options.config },
   });
+}
+
+/**
+ * The app's dependencies with every optional feature present, as main.ts wires them in production, for
+ * what only needs the features' routes and documents: the use cases other than ingest are empty stand-ins
+ * that nothing here calls.
+ */
+export function everyFeatureDeps(config: Partial<AppConfig> = {}): AppDeps {
+  const unused = <T>() => ({}) as T;
+  return {
+    logger: pino({ level: 'silent' }),
+    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
+      publisher: { publish: async () => [] },
+      receipts: TEST_RECEIPTS,
+    }),
+    queries: unused(),
+    deadLetters: { deadLetters: unused(), replays: unused() },
+    receipts: { receipts: unused(), progress: unused(), refreshMs: 1_000 },
+    stream: unused(),
+    erasures: unused(),
+    exports: { exporter: unused() },
+    stats: unused(),
+    readiness: [],
+    config: { ...TEST_APP_CONFIG, ...config },
+  };
+}
+
+/** The OpenAPI document of an app with every feature and API keys on: every operation the api can serve. */
+export function fullOpenApiDocument(): OpenApiDocument {
+  return buildOpenApiDocument(appFeatures(everyFeatureDeps(), createApiMetrics()), { apiKeys: true });
 }

@@ -1,0 +1,120 @@
+import { EventIdSchema } from '@uap/shared/contract';
+import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
+import type { HttpFeature } from '../http-feature';
+import { json, problem, ReceiptTokenSchema, rules, UNAVAILABLE } from '../openapi/openapi-kit';
+import { PROBLEMS } from '../problem';
+import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './activities.router';
+
+const SingleAcceptedSchema = z
+  .strictObject({ eventId: EventIdSchema, status: z.literal('accepted'), receipt: ReceiptTokenSchema })
+  .meta({ id: 'SingleAccepted' });
+const BatchAcceptedSchema = z
+  .strictObject({
+    accepted: z.int().min(1),
+    eventIds: z.array(EventIdSchema),
+    receipts: z.array(ReceiptTokenSchema).describe('One per event, in the order of eventIds.'),
+    consistencyToken: z
+      .string()
+      .describe('The highest offset per partition this request touched: send it as X-Consistency-Token on a read.'),
+  })
+  .meta({ id: 'BatchAccepted' });
+// The answers of an api that issues no receipts (RECEIPTS_ENABLED=false): the document states what this one sends.
+const SingleAcceptedWithoutReceiptSchema = SingleAcceptedSchema.omit({ receipt: true }).meta({
+  id: 'SingleAcceptedWithoutReceipt',
+});
+const BatchAcceptedWithoutReceiptsSchema = BatchAcceptedSchema.omit({ receipts: true }).meta({
+  id: 'BatchAcceptedWithoutReceipts',
+});
+
+/** POST /api/v1/activities and /batch: 202 only after the broker acknowledged the events. */
+export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits): HttpFeature {
+  return {
+    routes: ACTIVITY_INGEST_ROUTES,
+    mount: (app) => app.use('/api/v1/activities', activitiesRouter(ingest, limits)),
+    document: ({ registry, security, secured }) => {
+      // The use case's own schemas, so the document shows the limits this process enforces.
+      const ingestBody = (schema: z.ZodType, limit: number) => ({
+        description:
+          `JSON, at most ${limit} bytes. May be sent with Content-Encoding: gzip (x-gzip); the limit then applies to ` +
+          'the decompressed bytes, and inflation stops with 413 the moment they pass it. Any other encoding is 415.',
+        required: true,
+        content: json(schema),
+      });
+      const ingestErrors: RouteConfig['responses'] = {
+        400: problem(
+          PROBLEMS.validation,
+          'Invalid event(s), malformed JSON or corrupt gzip; `errors` lists every invalid field',
+        ),
+        413: problem(PROBLEMS.payloadTooLarge, 'Body over the byte limit, compressed or decompressed'),
+        415: problem(
+          PROBLEMS.unsupportedMediaType,
+          'Body not sent as application/json, or in a Content-Encoding other than gzip (then Accept-Encoding: gzip)',
+        ),
+        503: UNAVAILABLE,
+        ...secured,
+      };
+      // Links to features that may not be mounted: buildOpenApiDocument drops those whose operation is absent.
+      const singleLinks = {
+        ...(ingest.issuesReceipts
+          ? { GetReceipt: { operationId: 'getReceipt', parameters: { receipt: '$response.body#/receipt' } } }
+          : {}),
+        GetActivity: { operationId: 'getActivity', parameters: { eventId: '$response.body#/eventId' } },
+      };
+      registry.registerPath({
+        method: 'post',
+        path: '/api/v1/activities',
+        tags: ['ingest'],
+        summary: 'Ingest one activity',
+        ...rules('future-occurred-at', 'metadata-content'),
+        description:
+          'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
+        ...security,
+        request: { body: ingestBody(ingest.single, limits.singleBytes) },
+        responses: {
+          202: ingest.issuesReceipts
+            ? {
+                description: 'Accepted and durable; Location points at its receipt',
+                headers: { Location: { schema: { type: 'string' }, description: '/api/v1/receipts/{receipt}' } },
+                content: json(SingleAcceptedSchema),
+                links: singleLinks,
+              }
+            : {
+                description: 'Accepted and durable',
+                content: json(SingleAcceptedWithoutReceiptSchema),
+                links: singleLinks,
+              },
+          ...ingestErrors,
+        },
+      });
+      registry.registerPath({
+        method: 'post',
+        path: '/api/v1/activities/batch',
+        tags: ['ingest'],
+        summary: 'Ingest a batch of activities (all or nothing)',
+        ...rules('future-occurred-at', 'metadata-content'),
+        description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
+        ...security,
+        request: { body: ingestBody(ingest.batch, limits.batchBytes) },
+        responses: {
+          202: {
+            description: 'All accepted and durable',
+            content: json(ingest.issuesReceipts ? BatchAcceptedSchema : BatchAcceptedWithoutReceiptsSchema),
+            ...(ingest.issuesReceipts
+              ? {
+                  links: {
+                    GetFirstReceipt: {
+                      operationId: 'getReceipt',
+                      parameters: { receipt: '$response.body#/receipts/0' },
+                    },
+                  },
+                }
+              : {}),
+          },
+          ...ingestErrors,
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Request, RequestHandler } from 'express';
+import { Router } from 'express';
+import type { ApiMetrics } from '../../../infrastructure/metrics/api.metrics';
+import type { RouteSpec } from '../method-guard.middleware';
+
+export const METRICS_ROUTES: RouteSpec[] = [{ path: '/metrics', methods: ['GET'] }];
+
+/** How many events a request carried, as far as its body could be read. */
+function eventsIn(req: Request): number {
+  const events = (req.body as { events?: unknown } | undefined)?.events;
+  return Array.isArray(events) && events.length > 0 ? events.length : 1;
+}
+
+/**
+ * Times every request and, for the ingest routes, counts accepted and rejected events. Installed
+ * before the method guard; reads what the guard (`res.locals.route`) and sendProblem
+ * (`res.locals.problem`) left behind once the response is finished.
+ */
+export function httpMetrics(metrics: ApiMetrics, ingestRoutes: RouteSpec[]): RequestHandler {
+  const ingest = new Set(ingestRoutes.flatMap((r) => r.methods.map((m) => `${m.toUpperCase()} ${r.path}`)));
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = typeof res.locals['route'] === 'string' ? res.locals['route'] : 'unmatched';
+      end({ method: req.method, route, status_code: String(res.statusCode) });
+      if (!ingest.has(`${req.method} ${route}`)) return;
+      if (res.statusCode === 202) {
+        metrics.eventsAccepted.inc(eventsIn(req));
+      } else if (res.statusCode >= 400) {
+        const reason = typeof res.locals['problem'] === 'string' ? res.locals['problem'] : `http-${res.statusCode}`;
+        metrics.eventsRejected.inc({ reason }, eventsIn(req));
+      }
+    });
+    next();
+  };
+}
+
+/** Prometheus text exposition of this process's registry. */
+export function metricsRouter(metrics: ApiMetrics): Router {
+  const router = Router();
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,70 @@
+import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { BEYOND_SCHEMA_RULES, type BeyondSchemaRule } from '../../../domain/domain-error';
+import { PROBLEM_CONTENT_TYPE, ProblemDetailsSchema, type ProblemKind, PROBLEMS } from '../problem';
+
+/** What a feature needs to document its operations; built once per document by buildOpenApiDocument. */
+export interface OpenApiContext {
+  registry: OpenAPIRegistry;
+  /** Whether API keys are required: then keyed operations document 401/403/429. */
+  apiKeys: boolean;
+  /** Spread into a keyed operation: its security requirement, absent without API keys. */
+  security: { security?: Array<Record<string, string[]>> };
+  /** Spread into a keyed operation's responses: 401/403/429, none without API keys. */
+  secured: RouteConfig['responses'];
+  /** The read-your-writes headers when receipts are served (see ReadConsistencyDocs); absent otherwise. */
+  consistency?: ReadConsistencyDocs;
+}
+
+/** X-Consistency-Token on a read request, the freshness headers of its answer, and the rule it adds. */
+export interface ReadConsistencyDocs {
+  request: { headers: z.ZodObject };
+  responseHeaders: NonNullable<ResponseConfig['headers']>;
+  rules: BeyondSchemaRule[];
+}
+
+export const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+
+export function problem(kind: ProblemKind, description: string): ResponseConfig {
+  return {
+    description: `${description} (problem type urn:uap:problem:${kind.slug})`,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemDetailsSchema } },
+  };
+}
+
+export const UNAVAILABLE = problem(
+  PROBLEMS.unavailable,
+  'The broker or store is down or slow; retry after Retry-After',
+);
+export const BAD_QUERY = problem(
+  PROBLEMS.validation,
+  'Invalid or unknown query parameter, or a cursor of another query',
+);
+export const ADMIN_FORBIDDEN = problem(PROBLEMS.forbidden, 'The API key lacks the admin scope');
+
+export function securedResponses(): RouteConfig['responses'] {
+  return {
+    401: problem(PROBLEMS.unauthorized, 'Missing, malformed or unknown API key'),
+    403: problem(PROBLEMS.forbidden, 'The API key lacks the scope for this method'),
+    429: problem(PROBLEMS.tooManyRequests, 'Rate limit exceeded; retry after Retry-After'),
+  };
+}
+
+/** Express `/a/:id` to OpenAPI `/a/{id}`. */
+export function toOpenApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/**
+ * The rules an operation applies that its schema cannot state (see BEYOND_SCHEMA_RULES). A 400 that
+ * breaks one of them names it in `errors[].rule`; any other 400 means the request broke the schema.
+ */
+export function rules(...names: BeyondSchemaRule[]) {
+  return { 'x-rules-beyond-schema': names.map((rule) => ({ rule, description: BEYOND_SCHEMA_RULES[rule] })) };
+}
+
+/** A receipt as the api issues it; ingest answers with one, receipts read it, reads accept it as a token. */
+export const ReceiptTokenSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/)
+  .describe('Opaque and signed: the event’s topic partition and offset. GET /api/v1/receipts/{receipt}.');

@@ -1,0 +1,257 @@
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../../app';
+import { anActivityRecord, InMemoryActivityReader } from '../../../testing/in-memory-activity.reader';
+import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
+import type { ActivityReader, ActivityRecord } from '../../../application/ports/activity-reader.port';
+import { QueryActivitiesUseCase } from '../../../application/query-activities.use-case';
+import { encodeCursor } from '../../../domain/activity-query';
+import { DomainError } from '../../../domain/domain-error';
+import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../../testing/test-app';
+
+function appWith(reader: ActivityReader) {
+  return createApp({
+    logger: pino({ level: 'silent' }),
+    ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
+      publisher: { publish: async () => [] },
+      receipts: TEST_RECEIPTS,
+    }),
+    queries: new QueryActivitiesUseCase({ reader }),
+    readiness: [],
+    config: TEST_APP_CONFIG,
+  });
+}
+
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
+
+function seed(): ActivityRecord[] {
+  return Array.from({ length: 30 }, (_, i) =>
+    anActivityRecord({
+      userId: ['alice', 'bob', 'carol'][i % 3]!,
+      type: (['LOGIN', 'SEARCH', 'LOGOUT', 'PAGE_VIEW'] as const)[i % 4]!,
+      occurredAt: at(Math.floor(i / 2)),
+      sessionId: 's-1',
+    }),
+  );
+}
+
+type ListBody = {
+  data: Array<Record<string, unknown>>;
+  page: {
+    limit: number;
+    nextCursor: string | null;
+    hasMore: boolean;
+    total?: number;
+    totalPages?: number;
+    totalIsExact?: boolean;
+  };
+};
+
+describe('GET /api/v1/activities', () => {
+  it('when called without parameters, then the newest 20 come as DTOs with ISO dates and a next cursor', async () => {
+    const records = seed();
+    const res = await request(appWith(new InMemoryActivityReader(records)))
+      .get('/api/v1/activities')
+      .expect(200);
+    const body = res.body as ListBody;
+
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(body.data).toHaveLength(20);
+    expect(body.page).toEqual({ limit: 20, nextCursor: expect.any(String), hasMore: true });
+    const newest = [...records].sort(
+      (a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || (a.eventId < b.eventId ? 1 : -1),
+    )[0]!;
+    expect(body.data[0]).toEqual({
+      eventId: newest.eventId,
+      userId: newest.userId,
+      type: newest.type,
+      occurredAt: newest.occurredAt.toISOString(),
+      receivedAt: newest.receivedAt.toISOString(),
+      persistedAt: newest.persistedAt!.toISOString(),
+      sessionId: 's-1',
+      metadata: newest.metadata,
+      context: newest.context,
+      schemaVersion: 1,
+    });
+  });
+
+  it('when following nextCursor to the end, then every event comes exactly once in asc order', async () => {
+    const records = seed();
+    const app = appWith(new InMemoryActivityReader(records));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 20; i++) {
+      const res = await request(app)
+        .get('/api/v1/activities')
+        .query({ sort: 'asc', limit: 7, ...(cursor ? { cursor } : {}) })
+        .expect(200);
+      const body = res.body as ListBody;
+      seen.push(...body.data.map((d) => d['eventId'] as string));
+      cursor = body.page.nextCursor;
+      if (!cursor) break;
+    }
+    const expected = [...records].sort(
+      (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.eventId < b.eventId ? -1 : 1),
+    );
+    expect(seen).toEqual(expected.map((r) => r.eventId));
+  });
+
+  it('when types are repeated or comma-separated, then both spellings select the same events', async () => {
+    const reader = new InMemoryActivityReader(seed());
+    const app = appWith(reader);
+    const repeated = await request(app).get('/api/v1/activities?type=LOGIN&type=SEARCH&userId=alice').expect(200);
+    const commas = await request(app).get('/api/v1/activities?type=LOGIN,SEARCH&userId=alice').expect(200);
+
+    expect(repeated.body).toEqual(commas.body);
+    const data = (repeated.body as ListBody).data;
+    expect(data.length).toBeGreaterThan(0);
+    expect(data.every((d) => d['userId'] === 'alice' && ['LOGIN', 'SEARCH'].includes(d['type'] as string))).toBe(true);
+    expect(reader.calls[0]).toEqual({
+      method: 'findPage',
+      arg: { filters: { userId: 'alice', types: ['LOGIN', 'SEARCH'] }, sort: 'desc', limit: 21 },
+    });
+  });
+
+  it('when from and to are given, then from is inclusive and to exclusive', async () => {
+    const res = await request(appWith(new InMemoryActivityReader(seed())))
+      .get('/api/v1/activities')
+      .query({ from: '2026-01-01T00:02:00Z', to: '2026-01-01T01:04:00+01:00', limit: 100 })
+      .expect(200);
+    const times = (res.body as ListBody).data.map((d) => d['occurredAt']);
+    expect(new Set(times)).toEqual(new Set(['2026-01-01T00:02:00.000Z', '2026-01-01T00:03:00.000Z']));
+    expect(times).toHaveLength(4);
+  });
+
+  it('when a page number is given, then the page is answered with total and totalPages', async () => {
+    const app = appWith(new InMemoryActivityReader(seed()));
+    const cursorOrder = await request(app).get('/api/v1/activities?limit=30').expect(200);
+    const res = await request(app).get('/api/v1/activities?limit=7&page=2').expect(200);
+    const body = res.body as ListBody;
+
+    expect(body.page).toEqual({ limit: 7, page: 2, total: 30, totalPages: 5, totalIsExact: true, hasMore: true });
+    expect(body.data).toEqual((cursorOrder.body as ListBody).data.slice(7, 14));
+  });
+
+  const otherFiltersCursor = encodeCursor(
+    { occurredAt: at(3), eventId: '00000000-0000-4000-8000-000000000001' },
+    { userId: 'bob' },
+    'desc',
+  );
+  it.each([
+    ['an unknown parameter', 'foo=1', 'foo'],
+    ['operator syntax', 'userId[$ne]=x', 'userId[$ne]'],
+    ['url-encoded operator syntax', 'type%5B%24gt%5D=', 'type[$gt]'],
+    ['a $-key', '$where=1', '$where'],
+    ['a dotted key', 'metadata.query=x', 'metadata.query'],
+    ['a prototype key', '__proto__=x', '__proto__'],
+    ['userId twice', 'userId=a&userId=b', 'userId'],
+    ['an invalid userId', 'userId=a%20b', 'userId'],
+    ['an unknown type', 'type=LOGIN,FOO', 'type.1'],
+    ['an empty type', 'type=', 'type.0'],
+    ['limit 0', 'limit=0', 'limit'],
+    ['limit 101', 'limit=101', 'limit'],
+    ['a non-numeric limit', 'limit=1e2', 'limit'],
+    ['an unknown sort', 'sort=newest', 'sort'],
+    ['a date without offset', 'from=2026-01-01T00:00:00', 'from'],
+    ['a non-date', 'to=yesterday', 'to'],
+    ['from after to', 'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+    ['cursor with page', 'cursor=abc&page=2', 'page'],
+    ['page 0', 'page=0', 'page'],
+    ['a page beyond 10,000 rows', 'limit=100&page=101', 'page'],
+    ['a garbage cursor', 'cursor=bm90LWEtY3Vyc29y', 'cursor'],
+    ['a cursor with non-base64url characters', 'cursor=%7B%7D', 'cursor'],
+    ['a cursor from other filters', `userId=alice&cursor=${otherFiltersCursor}`, 'cursor'],
+    ['a cursor from the other sort', `userId=bob&sort=asc&cursor=${otherFiltersCursor}`, 'cursor'],
+  ])('when the query has %s, then 400 problem+json names it and nothing is queried', async (_, query, path) => {
+    const reader = new InMemoryActivityReader(seed());
+    const res = await request(appWith(reader)).get(`/api/v1/activities?${query}`).expect(400);
+
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.text)).toMatchObject({
+      type: 'urn:uap:problem:validation-failed',
+      status: 400,
+      instance: '/api/v1/activities',
+      errors: expect.arrayContaining([expect.objectContaining({ path })]),
+    });
+    expect(reader.calls).toEqual([]);
+  });
+
+  it.each([
+    ['userId[$ne]=x', 'userId'],
+    ['type[$in][]=LOGIN', 'type'],
+    ['limit[$gt]=1', 'limit'],
+    ['sort[]=asc', 'sort'],
+  ])(
+    'when a qs-style parser turns %s into an object or array, then it is still 400 and nothing is queried',
+    async (query, path) => {
+      const reader = new InMemoryActivityReader(seed());
+      const app = appWith(reader);
+      // Defence in depth: if someone switches on the extended parser, values are still typed by zod.
+      app.set('query parser', 'extended');
+      const res = await request(app).get(`/api/v1/activities?${query}`).expect(400);
+      expect(JSON.parse(res.text)).toMatchObject({ errors: [expect.objectContaining({ path })] });
+      expect(reader.calls).toEqual([]);
+    },
+  );
+
+  it('when the store is down, then 503 problem+json with Retry-After', async () => {
+    const reader = new InMemoryActivityReader();
+    reader.findPage = async () => {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', { retriable: true });
+    };
+    const res = await request(appWith(reader)).get('/api/v1/activities').expect(503);
+    expect(res.headers['retry-after']).toBe(String(TEST_APP_CONFIG.retryAfterSeconds));
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('GET /api/v1/activities/:eventId', () => {
+  it('when the event exists, then 200 with its DTO; when not, then 404 problem+json', async () => {
+    const record = anActivityRecord();
+    const app = appWith(new InMemoryActivityReader([record]));
+
+    const found = await request(app).get(`/api/v1/activities/${record.eventId}`).expect(200);
+    expect(found.body).toMatchObject({ eventId: record.eventId, occurredAt: record.occurredAt.toISOString() });
+    expect(found.body).not.toHaveProperty('_id');
+
+    const missing = await request(app).get('/api/v1/activities/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it.each([
+    ['not a UUID', '/api/v1/activities/not-a-uuid'],
+    ['an operator-looking id', '/api/v1/activities/%7B%22%24gt%22%3A%22%22%7D'],
+    ['a query parameter', '/api/v1/activities/00000000-0000-4000-8000-000000000000?fields=all'],
+  ])('when the request has %s, then 400 and nothing is queried', async (_, url) => {
+    const reader = new InMemoryActivityReader();
+    const res = await request(appWith(reader)).get(url).expect(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(reader.calls).toEqual([]);
+  });
+
+  it('when GET /activities/batch is asked for, then the static ingest route wins with 405, not a UUID error', async () => {
+    const res = await request(appWith(new InMemoryActivityReader())).get('/api/v1/activities/batch').expect(405);
+    expect(res.headers['allow']).toBe('POST');
+  });
+});
+
+describe('GET /api/v1/users/:userId/activities', () => {
+  it('when listing a user, then only that user events come, like the list filtered by userId', async () => {
+    const app = appWith(new InMemoryActivityReader(seed()));
+    const byPath = await request(app).get('/api/v1/users/bob/activities?limit=100').expect(200);
+    const byQuery = await request(app).get('/api/v1/activities?userId=bob&limit=100').expect(200);
+
+    expect((byPath.body as ListBody).data).toHaveLength(10);
+    expect(byPath.body).toEqual(byQuery.body);
+  });
+
+  it.each([
+    ['an invalid userId', '/api/v1/users/a%20b/activities', 'userId'],
+    ['a userId query parameter too', '/api/v1/users/bob/activities?userId=alice', 'userId'],
+  ])('when the request has %s, then 400 and nothing is queried', async (_, url, path) => {
+    const reader = new InMemoryActivityReader(seed());
+    const res = await request(appWith(reader)).get(url).expect(400);
+    expect(JSON.parse(res.text)).toMatchObject({ errors: [expect.objectContaining({ path })] });
+    expect(reader.calls).toEqual([]);
+  });
+});
