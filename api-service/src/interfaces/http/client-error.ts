@@ -2,11 +2,14 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, problemType, type ProblemKind } from './problem';
 
-const HEADERS_TOO_LARGE: ProblemKind = {
+export const HEADERS_TOO_LARGE: ProblemKind = {
   status: 431,
   title: 'Request header fields too large',
   slug: 'headers-too-large',
 };
+export const HEADERS_TOO_LARGE_WHY =
+  'The request line and headers together are over 16 KiB (Node’s limit), a long query string included; ' +
+  'nothing was processed';
 
 /**
  * Requests Node's HTTP parser refuses (bad Content-Length, control characters in headers, oversized

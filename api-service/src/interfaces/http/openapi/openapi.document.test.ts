@@ -114,7 +114,7 @@ describe('OpenAPI document', () => {
     expect(schemas['Metadata']).toMatchObject({ type: 'object', additionalProperties: true });
     expect(schemas['Problem']).toMatchObject({ required: expect.arrayContaining(['type', 'title', 'status']) });
     const post = document.paths?.['/api/v1/activities']?.post;
-    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '413', '415', '503']);
+    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '413', '415', '431', '503']);
     expect(JSON.stringify(post?.responses?.['415'])).toContain('application/problem+json');
     const byId = document.paths?.['/api/v1/activities/{eventId}']?.get;
     expect(byId?.parameters).toEqual(
@@ -174,6 +174,15 @@ describe('OpenAPI document: examples, scopes and rules', () => {
     const rewritten = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'));
     return ajv.compile(rewritten);
   }
+
+  it('when a request line and headers pass Node’s limit (a long query string), then every operation documents the 431', () => {
+    expect(full.components?.responses?.['HeadersTooLarge']).toBeDefined();
+    expect(
+      operations
+        .filter(({ operation }) => !operation.responses?.['431'] || !('$ref' in operation.responses['431']))
+        .map(({ key }) => key),
+    ).toEqual([]);
+  });
 
   it('when every mounted part is documented, then every operation has an example', () => {
     expect(operations.filter(({ key }) => !OPENAPI_EXAMPLES[key]).map(({ key }) => key)).toEqual([]);

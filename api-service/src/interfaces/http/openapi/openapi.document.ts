@@ -2,6 +2,7 @@ import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-ope
 import { ACTIVITY_INPUT_VARIANTS } from '@uap/shared/contract';
 import { scopeFor } from '../../../domain/api-key';
 import type { HttpFeature } from '../http-feature';
+import { HEADERS_TOO_LARGE, HEADERS_TOO_LARGE_WHY } from '../client-error';
 import { PROBLEM_CONTENT_TYPE, type ProblemKind, PROBLEMS } from '../problem';
 import { securedResponses, type OpenApiContext } from './openapi-kit';
 import { OPENAPI_EXAMPLES, type OperationExample } from './openapi.examples';
@@ -37,6 +38,7 @@ export function buildOpenApiDocument(features: readonly HttpFeature[], options: 
     generic(PROBLEMS.methodNotAllowed, 'The path exists but not for this method; see the Allow header'),
   );
   registry.registerComponent('responses', 'InternalError', generic(PROBLEMS.internal, 'A bug on our side'));
+  registry.registerComponent('responses', 'HeadersTooLarge', generic(HEADERS_TOO_LARGE, HEADERS_TOO_LARGE_WHY));
 
   const consistency = features.find((feature) => feature.readConsistency)?.readConsistency;
   const api: OpenApiContext = {
@@ -80,6 +82,9 @@ export function buildOpenApiDocument(features: readonly HttpFeature[], options: 
         operation.description = `${operation.description ? `${operation.description}\n\n` : ''}${needs}`;
       }
       addExample(operation, OPENAPI_EXAMPLES[`${method} ${path}`]);
+      // Node refuses any request whose request line and headers pass its limit before routing: every
+      // operation can answer it (answerClientErrors makes it a problem too).
+      operation.responses = { ...operation.responses, 431: { $ref: '#/components/responses/HeadersTooLarge' } };
       dropLinksToAbsentOperations(operation, operationIds);
     }
   }
