@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { erasureHash } from '@uap/shared/contract';
+import {
+  assertSupportedFerretDb,
+  detectStoreServer,
+  redactedUrl,
+  storeLabel,
+  type Lifecycle,
+  type Logger,
+  type StoreServer,
+} from '@uap/shared/runtime';
+import mongoose from 'mongoose';
+import { RetentionSweeper } from '../../application/retention-sweeper';
+import type { WorkerConfig } from '../config/worker.config';
+import { activityModel } from '../mongo/activity.model';
+import { deadLetterModel } from '../mongo/dead-letter.model';
+import { ensureCollection } from '../mongo/ensure-collection';
+import { MongoActivityRollups } from '../mongo/mongo-activity.rollups';
+import { MongoErasureLookup } from '../mongo/mongo-erasure.lookup';
+import { MongoLease, MongoRetentionStore, ensureRetentionTtl } from '../mongo/mongo-retention';
+import { describeStoreTopology, writeConcernFor } from '../mongo/store-topology';
+import { FerretDbSqlStore } from '../postgres/ferretdb-sql.store';
+import { PostgresActivityRollups } from '../postgres/postgres-activity.rollups';
+
+// Which store adapters the worker uses, decided once at start-up from the server it finds: MongoDB, or FerretDB
+// with or without FERRETDB_POSTGRES_URL. Each choice is logged, and each degraded one says what it costs.
+
+export interface WorkerStore {
+  connection: mongoose.Connection;
+  model: ReturnType<typeof activityModel>;
+  letters: ReturnType<typeof deadLetterModel>;
+  server: StoreServer;
+  writeConcern: ReturnType<typeof writeConcernFor>;
+  /** FerretDB's PostgreSQL (FERRETDB_POSTGRES_URL), for what runs per chunk; absent on MongoDB. */
+  sql?: FerretDbSqlStore;
+  erasures: { lookup: FerretDbSqlStore | MongoErasureLookup; hash: (userId: string) => string };
+}
+
+/** The store: connection, collections and their indexes, what server it is, the write concern it needs. */
+export async function connectStore(config: WorkerConfig, logger: Logger, lifecycle: Lifecycle): Promise<WorkerStore> {
+  // Commands fail (and are retried by the consumer) instead of queueing in memory while the store is away.
+  const connection = await mongoose
+    .createConnection(config.MONGO_URL, {
+      dbName: config.MONGO_DB,
+      serverSelectionTimeoutMS: config.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+      bufferCommands: false,
+      autoIndex: false,
+    })
+    .asPromise();
+  lifecycle.onStop('mongo', () => connection.close());
+  const model = activityModel(connection);
+  const letters = deadLetterModel(connection);
+  await ensureCollection(model);
+  await ensureCollection(letters);
+  logger.info({ db: config.MONGO_DB, collections: ['activities', 'dead_letters'] }, 'store connected, indexes ensured');
+  const topology = await describeStoreTopology(connection);
+  const writeConcern = writeConcernFor(topology);
+  if (writeConcern) {
+    logger.info(
+      { store: topology, writeConcern },
+      'writes: w:"majority": an offset is committed only once a majority of the replica set has the documents, ' +
+        "so a stored event survives a primary's failover",
+    );
+  } else {
+    logger.info(
+      { store: topology, writeConcern: 'server default' },
+      'writes: the server default write concern (a standalone store: no replicas to wait for)',
+    );
+  }
+  if (!config.ERASURE_HASH_KEY) {
+    logger.warn(
+      'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the api)',
+    );
+  }
+  const server = await detectStoreServer(connection.db!);
+  const sql = openSqlStore(config, server, logger);
+  if (sql) lifecycle.onStop('store-sql', () => sql.close());
+  const erasures = {
+    lookup: sql ?? new MongoErasureLookup(connection),
+    hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
+  };
+  return { connection, model, letters, server, writeConcern, ...(sql ? { sql } : {}), erasures };
+}
+
+/**
+ * FerretDB's PostgreSQL, for the store calls that run per chunk and for retention: through FerretDB's wire each
+ * is a scan of the whole collection (issue 24). On FerretDB without FERRETDB_POSTGRES_URL, says what will be slow.
+ */
+function openSqlStore(config: WorkerConfig, server: StoreServer, logger: Logger): FerretDbSqlStore | undefined {
+  const url = config.FERRETDB_POSTGRES_URL;
+  const store = storeLabel(server);
+  if (server.kind === 'MongoDB') {
+    if (url !== undefined) logger.info({ store }, 'FERRETDB_POSTGRES_URL ignored: the store is MongoDB');
+    return undefined;
+  }
+  if (url === undefined) {
+    logger.warn(
+      { store },
+      "FERRETDB_POSTGRES_URL is not set: FerretDB answers the worker's lookups by scanning the whole activities " +
+        'collection, so every resent or redelivered chunk (its duplicate check), every erasure check and every ' +
+        'retention chunk slows down as the store grows (minutes per chunk at a million events). ' +
+        "Set FERRETDB_POSTGRES_URL to FerretDB's PostgreSQL database",
+    );
+    return undefined;
+  }
+  assertSupportedFerretDb(server.version);
+  logger.info(
+    { store, postgres: redactedUrl(url) },
+    "per-chunk lookups and retention: SQL on FerretDB's PostgreSQL tables, over FerretDB's indexes",
+  );
+  return FerretDbSqlStore.connect(url, config.MONGO_DB);
+}
+
+/**
+ * The stats rollups: documents on MongoDB, PostgreSQL tables on FerretDB (whose conditional updates are
+ * not atomic), none on FerretDB without FERRETDB_POSTGRES_URL (the api then counts from the events).
+ */
+export async function startRollups(
+  config: WorkerConfig,
+  { server, model, connection }: WorkerStore,
+  logger: Logger,
+): Promise<MongoActivityRollups | PostgresActivityRollups | undefined> {
+  const hasStoredEvents = async () => (await model.findOne({}, { _id: 1 }).lean()) !== null;
+  let rollups: MongoActivityRollups | PostgresActivityRollups;
+  if (server.kind === 'MongoDB') {
+    rollups = new MongoActivityRollups(() => connection.db!);
+  } else if (config.FERRETDB_POSTGRES_URL !== undefined) {
+    rollups = PostgresActivityRollups.connect(config.FERRETDB_POSTGRES_URL, config.MONGO_DB);
+  } else {
+    logger.warn(
+      'stats rollups are off: the store is FerretDB and FERRETDB_POSTGRES_URL is not set (FerretDB cannot update ' +
+        'them atomically). /api/v1/activities/stats counts from the events, up to a bound. Set FERRETDB_POSTGRES_URL',
+    );
+    return undefined;
+  }
+  const coverage = await rollups.prepare(hasStoredEvents);
+  logger.info(
+    { rollups: rollups instanceof MongoActivityRollups ? 'mongo documents' : 'postgresql tables', coverage },
+    'stats rollups ready',
+  );
+  if (!coverage.complete) {
+    logger.warn(
+      { since: coverage.since },
+      'stats rollups do not count events stored before they existed: /api/v1/activities/stats answers exact: false ' +
+        'until `npm run stats:rebuild` has run with the workers stopped (see README, Stats)',
+    );
+  }
+  return rollups;
+}
+
+/**
+ * Retention by the store's own means: a TTL index on MongoDB, a lease-holding sweeper on FerretDB (which has
+ * no TTL indexes), deleting through SQL when it can. Logged either way, so an operator knows which is in force.
+ */
+export async function startRetention(
+  config: WorkerConfig,
+  { server, model, connection, sql: sqlStore }: WorkerStore,
+  logger: Logger,
+  onDeleted: (count: number) => void,
+): Promise<RetentionSweeper | undefined> {
+  if (config.RETENTION_DAYS === 0) {
+    logger.info('retention: activities are kept forever (RETENTION_DAYS=0)');
+    return undefined;
+  }
+  if (server.kind === 'MongoDB') {
+    await ensureRetentionTtl(model, config.RETENTION_DAYS);
+    logger.info({ retentionDays: config.RETENTION_DAYS }, 'retention: MongoDB TTL index on occurredAt');
+    return undefined;
+  }
+  const sweeper = new RetentionSweeper(
+    {
+      retentionDays: config.RETENTION_DAYS,
+      intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+      chunkSize: config.RETENTION_SWEEP_CHUNK,
+      passBudgetMs: 10_000,
+      owner: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    },
+    {
+      store: sqlStore ?? new MongoRetentionStore(model),
+      lease: new MongoLease(connection, 'retention-sweeper'),
+      logger,
+      onDeleted,
+    },
+  );
+  sweeper.start();
+  logger.info(
+    {
+      retentionDays: config.RETENTION_DAYS,
+      intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+      store: 'FerretDB (no TTL)',
+      deletes: sqlStore ? 'SQL over the occurredAt index' : 'through the Mongo wire (scans the collection)',
+    },
+    'retention: sweeper, one worker at a time (lease in the store)',
+  );
+  return sweeper;
+}
