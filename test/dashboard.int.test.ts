@@ -16,7 +16,7 @@ import { WorkerProcess } from './support/worker-process';
 const KEYS = { all: 'k-dashboard-all', read: 'k-dashboard-read', ingest: 'k-dashboard-ingest' };
 const VIEWPORT = { width: 1280, height: 800 };
 const SEEDED = 120;
-/** Set by `npm run dashboard:screenshot`: the README's picture is regenerated from this run. */
+/** Set by `npm run dashboard:screenshot`: the picture in docs/operations.md is regenerated from this run. */
 const README_SCREENSHOT = process.env['DASHBOARD_SCREENSHOT'];
 
 interface Stats {
@@ -360,7 +360,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     expect([...reader.errors, ...ingester.errors]).toEqual([]);
   });
 
-  it('when the suite has run, then the whole dashboard at 1280×800 is captured (the README picture)', async () => {
+  it('when the suite has run, then the whole dashboard at 1280×800 is captured (the picture in docs/operations.md)', async () => {
     const { page, errors } = await openDashboard(KEYS.all);
     await page.locator('#chart-total').waitFor();
     await page.getByText('Live', { exact: true }).waitFor();

@@ -1,6 +1,14 @@
-import type { ActivityInput } from '@uap/shared/contract';
+import { ACTIVITIES_COLLECTION, type ActivityInput } from '@uap/shared/contract';
 import type { Db } from 'mongodb';
 import { percentiles } from '../../scripts/loadgen/load-stats';
+import { toActivityDocument } from '../../worker-service/src/infrastructure/mongo/mongo-activity.repository';
+import { CONFIG } from '../support/bench-config';
+import { benchInputs, toEvents } from '../support/bench-events';
+import { ratio, type BenchReport } from '../support/bench-report';
+import { AUTH_HEADERS, startApi, startWorker, stopProcesses, type BenchStack } from '../support/bench-stack';
+import { createIndexes } from '../support/bench-store';
+import { coresUsed, cpuSecondsByRole } from '../support/cpu-usage';
+import { measureReads } from './reads.measure';
 
 export interface PublishResult {
   accepted: number;
@@ -71,4 +79,93 @@ export async function endToEndLatency(
   const lags = docs.map((d) => (d['persistedAt'] as Date).getTime() - (d['receivedAt'] as Date).getTime());
   const p = percentiles(lags, [50, 99]);
   return { count: lags.length, p50Ms: p['p50']!, p99Ms: p['p99']! };
+}
+
+/**
+ * The whole bench's pipeline (3/6) against raw insertMany, the reads on its data (6/6), then end-to-end latency at
+ * half the pipeline's rate (4/6) on a fresh api and worker.
+ */
+export async function pipelineAndReads(
+  stack: BenchStack,
+): Promise<Pick<BenchReport, 'pipeline' | 'latency' | 'reads'>> {
+  const topic = `bench-${stack.id}-pipeline`;
+  const db = `bench_${stack.id}_pipeline`;
+  const apiUrl = await startApi(stack, 'api-pipeline', topic, db);
+  const persisted = await startWorker(stack, 'worker-pipeline', topic, db);
+  const inputs = benchInputs(CONFIG.events, {
+    users: CONFIG.users,
+    startMs: Date.now() - 86_400_000,
+    spreadMs: 86_400_000,
+  });
+
+  console.error(`[bench] 3/6 pipeline: ${CONFIG.events} events through the API until all are persisted`);
+  const cpuBefore = cpuSecondsByRole();
+  const t0 = performance.now();
+  const published = await publishThroughApi(apiUrl, inputs, { batchSize: 500, concurrency: 4, headers: AUTH_HEADERS });
+  const done = await waitForCount(persisted, CONFIG.events, t0, CONFIG.stageTimeoutMs);
+  const pipelineCpu = coresUsed(cpuBefore, cpuSecondsByRole(), performance.now() - t0);
+  const stored = await stack.client.db(db).collection(ACTIVITIES_COLLECTION).countDocuments();
+  const pipelineRate = done.reached ? (CONFIG.events / done.atMs) * 1000 : 0;
+
+  console.error('[bench] 3/6 baseline: raw driver insertMany (unordered) of the same documents');
+  const rawDb = stack.client.db(`bench_${stack.id}_raw`);
+  stack.dbs.push(rawDb.databaseName);
+  await createIndexes(rawDb);
+  const docs = toEvents(inputs, new Date()).map((event, i) =>
+    toActivityDocument({ event, partition: 0, offset: String(i) }, new Date()),
+  );
+  // As many writers as the worker has (PARTITIONS_CONCURRENCY, default 6), each with the worker's chunk size.
+  const r0 = performance.now();
+  let next = 0;
+  const writer = async () => {
+    for (let i = next; i < docs.length; i = next) {
+      next += 500;
+      await rawDb.collection(ACTIVITIES_COLLECTION).insertMany(docs.slice(i, i + 500), { ordered: false });
+    }
+  };
+  await Promise.all(Array.from({ length: CONFIG.writers }, writer));
+  const rawRate = (docs.length / (performance.now() - r0)) * 1000;
+
+  console.error('[bench] 6/6 reads on the pipeline data');
+  const reads = await measureReads(apiUrl, inputs);
+  await stopProcesses(stack);
+
+  console.error(`[bench] 4/6 end-to-end latency at half the pipeline rate (${Math.round(pipelineRate / 2)} events/s)`);
+  const latTopic = `bench-${stack.id}-latency`;
+  const latDb = `bench_${stack.id}_latency`;
+  const latApi = await startApi(stack, 'api-latency', latTopic, latDb);
+  const latPersisted = await startWorker(stack, 'worker-latency', latTopic, latDb);
+  const halfRate = Math.max(50, Math.round(pipelineRate / 2));
+  const latInputs = benchInputs(halfRate * CONFIG.latencySeconds, {
+    users: CONFIG.users,
+    startMs: Date.now() - 60_000,
+    spreadMs: 60_000,
+  });
+  const latPublished = await publishThroughApi(latApi, latInputs, {
+    batchSize: 50,
+    concurrency: 8,
+    ratePerSec: halfRate,
+    headers: AUTH_HEADERS,
+  });
+  await waitForCount(latPersisted, latPublished.accepted, performance.now(), 120_000);
+  const lag = await endToEndLatency(stack.client.db(latDb), ACTIVITIES_COLLECTION);
+  await stopProcesses(stack);
+
+  return {
+    pipeline: {
+      events: CONFIG.events,
+      accepted: published.accepted,
+      failedRequests: published.failedRequests,
+      publishMs: published.elapsedMs,
+      persistedMs: done.atMs,
+      allPersisted: done.reached && stored === CONFIG.events,
+      stored,
+      eventsPerSec: pipelineRate,
+      rawInsertEventsPerSec: rawRate,
+      ratio: ratio(pipelineRate, rawRate),
+      cpu: pipelineCpu,
+    },
+    latency: { ratePerSec: halfRate, accepted: latPublished.accepted, ...lag },
+    reads,
+  };
 }

@@ -1,4 +1,5 @@
-import { lowest, secondHalfSlopes, slopePerMinute, troughs, type MemorySample } from './soak.measure';
+import type { MemorySample } from '../support/measure-results';
+import { lowest, secondHalfSlopes, slopePerMinute, troughs } from './soak.measure';
 
 const at = (atS: number, mb: number): MemorySample => ({ atS, rssMb: mb, heapMb: mb });
 

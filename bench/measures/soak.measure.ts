@@ -1,39 +1,12 @@
+import type { MemorySample, ProcessMemory, SoakLoad } from '../support/measure-results';
 import { readFileSync } from 'node:fs';
+import type { ServiceProcess } from '../../test/support/service-process';
 import { percentiles } from '../../scripts/loadgen/load-stats';
+import { askFreshness, openStream } from '../support/bench-clients';
+import { CONFIG } from '../support/bench-config';
 import { benchInputs } from '../support/bench-events';
-
-/** One reading of a process's memory, `atS` seconds into the soak. */
-export interface MemorySample {
-  atS: number;
-  rssMb: number;
-  /** V8's used heap, from the process's own /metrics (`nodejs_heap_size_used_bytes`). */
-  heapMb: number;
-  /** The api's live-stream window (`uap_stream_buffered_events`). */
-  bufferedEvents?: number;
-}
-
-export interface ProcessMemory {
-  samples: MemorySample[];
-  /**
-   * Least-squares slopes over the second half of the load, in MB per minute, of each minute's lowest reading: used
-   * heap is a saw-tooth between full collections (about one a minute in these runs), and its troughs are what the
-   * process keeps.
-   */
-  rssSlopeMbPerMin: number;
-  heapSlopeMbPerMin: number;
-  /** The lowest reading while idle after the load (nothing connected, the idle timers of stream and freshness run out). */
-  idle: MemorySample;
-}
-
-export interface SoakLoad {
-  ratePerSec: number;
-  batchSize: number;
-  durationS: number;
-  accepted: number;
-  failedRequests: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+import { AUTH_HEADERS, startApiProcess, startWorker, type BenchStack } from '../support/bench-stack';
+import { waitForCount } from './pipeline.measure';
 
 /** The resident set of a process, from /proc (Linux). */
 export function rssMbOf(pid: number): number {
@@ -182,4 +155,87 @@ export async function steadyLoad(
     p50Ms: p['p50']!,
     p99Ms: p['p99']!,
   };
+}
+
+/** How long the soak watches the processes idle after the load: past STREAM_IDLE_STOP_MS and FRESHNESS_IDLE_STOP_MS (30 s). */
+const SOAK_IDLE_S = 90;
+
+/**
+ * `--only soak` (issue 25): an api and a worker as `npm run stack` runs them take BENCH_SOAK_RATE events/s for
+ * BENCH_SOAK_SECONDS with every optional piece in use (a live-stream subscriber reading everything, freshness asked
+ * every second), sampling each process's RSS (/proc) and used heap (its /metrics, so also a scrape) every 5 s.
+ * Memory that plateaus has a flat slope over the second half; then everything disconnects and, once the idle
+ * timers have run out, the lowest readings show what an idle process keeps.
+ */
+export async function soak(
+  stack: BenchStack,
+): Promise<{ load: SoakLoad; persisted: number; nodeOptions: string; api: ProcessMemory; worker: ProcessMemory }> {
+  const topic = `bench-${stack.id}-soak`;
+  const db = `bench_${stack.id}_soak`;
+  const pgUrl = stack.services.ferretdbPostgresUrl;
+  const nodeOptions: Record<string, string> = CONFIG.soakNodeOptions ? { NODE_OPTIONS: CONFIG.soakNodeOptions } : {};
+  const processed = await startWorker(stack, 'worker-soak', topic, db, {
+    ...nodeOptions,
+    ...(pgUrl ? { FERRETDB_POSTGRES_URL: pgUrl } : {}),
+  });
+  const worker = stack.processes.at(-1) as ServiceProcess;
+  const api = await startApiProcess(stack, 'api-soak', topic, db, {
+    ...nodeOptions,
+    WORKER_CONSUMER_GROUP: `${topic}-workers`,
+  });
+  const sample = (process: ServiceProcess, metricsUrl: string, atS: number) => memoryOf(process.pid!, metricsUrl, atS);
+  const apiMetrics = `${api.url}/metrics`;
+  const workerMetrics = `http://127.0.0.1:${worker.port}/metrics`;
+  const samples = { api: [] as MemorySample[], worker: [] as MemorySample[] };
+  const subscriber = await openStream(`${api.url}/api/v1/activities/stream`);
+  const asker = askFreshness(api.url);
+  console.error(
+    `[bench] soak: ${CONFIG.soakRate} events/s in batches of ${CONFIG.soakBatchSize} for ${CONFIG.soakSeconds} s`,
+  );
+  const load = await steadyLoad(api.url, {
+    ratePerSec: CONFIG.soakRate,
+    batchSize: CONFIG.soakBatchSize,
+    durationS: CONFIG.soakSeconds,
+    concurrency: 16,
+    headers: AUTH_HEADERS,
+    sampleEveryS: 5,
+    tick: async (atS) => {
+      samples.api.push(await sample(api, apiMetrics, atS));
+      samples.worker.push(await sample(worker, workerMetrics, atS));
+      if (Math.round(atS) % 60 < 5) {
+        const [a, w] = [samples.api.at(-1)!, samples.worker.at(-1)!];
+        console.error(`[bench] soak ${n0(atS)} s: api ${n0(a.rssMb)} MB RSS, worker ${n0(w.rssMb)} MB RSS`);
+      }
+    },
+  });
+  const streamed = await subscriber.close();
+  asker.stop();
+  const drained = await waitForCount(processed, load.accepted, performance.now(), CONFIG.stageTimeoutMs);
+  console.error(`[bench] soak: the stream read ${streamed} events; idle for ${SOAK_IDLE_S} s`);
+  const idleFrom = performance.now();
+  const idle = { api: [] as MemorySample[], worker: [] as MemorySample[] };
+  // The idle timers run out after 30 s; the readings after that are what an idle process keeps.
+  await new Promise((r) => setTimeout(r, (SOAK_IDLE_S / 2) * 1000));
+  while (performance.now() - idleFrom < SOAK_IDLE_S * 1000) {
+    const atS = load.durationS + (performance.now() - idleFrom) / 1000;
+    idle.api.push(await sample(api, apiMetrics, atS));
+    idle.worker.push(await sample(worker, workerMetrics, atS));
+    await new Promise((r) => setTimeout(r, 5_000));
+  }
+  const memory = (list: MemorySample[], idleSamples: MemorySample[]): ProcessMemory => ({
+    samples: list,
+    ...secondHalfSlopes(list, load.durationS),
+    idle: lowest(idleSamples),
+  });
+  return {
+    load,
+    persisted: drained.last,
+    nodeOptions: CONFIG.soakNodeOptions,
+    api: memory(samples.api, idle.api),
+    worker: memory(samples.worker, idle.worker),
+  };
+}
+
+function n0(value: number): string {
+  return value.toFixed(0);
 }

@@ -1,7 +1,14 @@
-import type { HttpRun, IngestCost, ProducerRun } from '../measures/ingest.measure';
-import type { ReadSample } from '../measures/reads.measure';
-import type { WriteScaleReport, WriteScaleSize } from '../measures/write-scale.measure';
-import type { MemorySample, ProcessMemory, SoakLoad } from '../measures/soak.measure';
+import type {
+  HttpRun,
+  IngestCost,
+  MemorySample,
+  ProcessMemory,
+  ProducerRun,
+  ReadSample,
+  SoakLoad,
+  WriteScaleReport,
+  WriteScaleSize,
+} from './measure-results';
 
 export interface BenchReport {
   date: string;
@@ -54,6 +61,11 @@ export interface BenchReport {
     keysetDeepRatio: number;
   };
   durationS: number;
+}
+
+/** `value` as a multiple of `baseline`; 0 when there is no baseline. */
+export function ratio(value: number, baseline: number): number {
+  return baseline === 0 ? 0 : value / baseline;
 }
 
 const n = (v: number, digits = 0) =>

@@ -23,6 +23,8 @@ import { belowMinIsr } from './scenarios/below-min-isr.scenario';
 import { leaderKill } from './scenarios/leader-kill.scenario';
 import { rollingRestart } from './scenarios/rolling-restart.scenario';
 import { buildServices } from '../../test/support/local-services';
+import { usageExitCode } from '../../bench/support/cli-args';
+import { parseChaosArgs } from './chaos-options';
 
 const ROOT = join(__dirname, '..', '..');
 const CLUSTER_BROKER_PORTS = [0, 2, 4].map((d) => CHAOS_SERVICES.kafkaPort + d).join(', ');
@@ -122,39 +124,13 @@ async function runScenario(env: SuiteEnv, scenario: (typeof SCENARIOS)[number]):
   }
 }
 
-function parseArgs(
-  argv: string[],
-): { only: Set<number>; build: boolean; cluster: boolean } | 'help' | { error: string } {
-  const cluster = argv.includes('--cluster');
-  const available = cluster ? CLUSTER_SCENARIOS : SCENARIOS;
-  let only = new Set(available.map((s) => s.id));
-  let doBuild = true;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') return 'help';
-    if (arg === '--no-build') doBuild = false;
-    else if (arg === '--cluster') continue;
-    else if (arg === '--only') {
-      only = new Set((argv[++i] ?? '').split(',').map(Number));
-      if ([...only].some((id) => !available.some((s) => s.id === id)))
-        return {
-          error: `--only takes ids ${available.map((s) => s.id).join(', ')}${cluster ? ' with --cluster' : ' (7-9 need --cluster)'}`,
-        };
-    } else return { error: `unknown option ${arg}` };
-  }
-  return { only, build: doBuild, cluster };
-}
-
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args === 'help') {
-    console.log(HELP);
-    return 0;
-  }
-  if ('error' in args) {
-    console.error(`chaos: ${args.error}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseChaosArgs(process.argv.slice(2), {
+    single: SCENARIOS.map((s) => s.id),
+    cluster: CLUSTER_SCENARIOS.map((s) => s.id),
+  });
+  if (!('options' in parsed)) return usageExitCode('chaos', parsed, HELP);
+  const args = parsed.options;
 
   const services = new ChaosServices(args.cluster ? CLUSTER_NODES : 1);
   const scenarios = args.cluster ? CLUSTER_SCENARIOS : SCENARIOS;

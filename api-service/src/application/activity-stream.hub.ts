@@ -19,7 +19,7 @@ export interface HubConfig {
 
 /**
  * What the hub keeps of an event: what filters read, and its JSON for the wire, serialized once for every
- * subscriber. Keeping the decoded event instead held about 3.7 KB per buffered event (the soak in bench/README.md);
+ * subscriber. Keeping the decoded event instead made each buffered event several times larger (issue 25's soak);
  * the window holds up to a minute of traffic.
  */
 export interface StreamedActivity {

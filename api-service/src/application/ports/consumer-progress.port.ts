@@ -6,7 +6,7 @@ export interface PartitionProgress {
   /** The partition's end (high watermark): the next offset to be written. */
   end: number;
   lag: number;
-  /** Every event accepted on this partition before this time is processed; null when not known (see the README). */
+  /** Every event accepted on this partition before this time is processed; null when not known (see docs/api.md, Read freshness). */
   watermark: Date | null;
   /**
    * Set while the partition is stalled: it has lag and its committed offset has not moved for longer than the

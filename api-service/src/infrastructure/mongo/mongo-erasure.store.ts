@@ -102,7 +102,7 @@ export async function removeFromRollups(
   found: readonly ErasedActivity[],
 ): Promise<void> {
   if (!rollups) return;
-  // Documents stored before the worker recorded positions cannot be told apart in the rollups (README: Stats).
+  // Documents stored before the worker recorded positions cannot be told apart in the rollups (docs/guarantees.md: stats).
   const entries: RollupEntry[] = found.flatMap((a) =>
     a.sourcePartition === undefined || a.sourceOffset === undefined
       ? []

@@ -137,7 +137,7 @@ if (!storeIsFerretDb()) {
           .sort(),
       );
       expect(await db.collection(DEAD_LETTERS_COLLECTION).countDocuments({ userId: 'u0' })).toBe(0);
-      // ev-03 was stored without a position: it cannot be told apart in the rollups (README: Stats).
+      // ev-03 was stored without a position: it cannot be told apart in the rollups (docs/guarantees.md: stats).
       expect(removed.map((e) => `${e.partition}:${e.offset}:${e.type}:${e.occurredAt.getTime()}`).sort()).toEqual(
         erasable
           .filter((a) => a.eventId !== 'ev-03')

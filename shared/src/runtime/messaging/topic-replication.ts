@@ -148,7 +148,7 @@ export async function ensureReplicatedTopics(
         brokers: replication.brokers,
       },
       'existing topic is replicated less than configured, and is left as it is: losing a broker can lose accepted ' +
-        'events or stop ingest. Raise it with kafka-reassign-partitions.sh and kafka-configs.sh (README: Production topology)',
+        'events or stop ingest. Raise it with kafka-reassign-partitions.sh and kafka-configs.sh (docs/operations.md: Production topology)',
     );
   }
   logger.info(

@@ -33,7 +33,7 @@ export class MongoActivityRollups implements ActivityRollups {
 
   /**
    * Creates the indexes and, on the first start, the coverage record: complete when no event is stored
-   * yet (every one will be counted), incomplete otherwise (README, Stats).
+   * yet (every one will be counted), incomplete otherwise (docs/guarantees.md: stats).
    * Written once (a plain insert; a second worker's is a duplicate): later starts find it.
    */
   async prepare(hasStoredEvents: () => Promise<boolean>): Promise<RollupCoverageDocument> {

@@ -143,7 +143,7 @@ export async function startRollups(
     logger.warn(
       { since: coverage.since },
       'stats rollups do not count events stored before they existed: /api/v1/activities/stats answers exact: false ' +
-        'until `npm run stats:rebuild` has run with the workers stopped (see README, Stats)',
+        'until `npm run stats:rebuild` has run with the workers stopped (see docs/operations.md, Stats rollups)',
     );
   }
   return rollups;
