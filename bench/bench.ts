@@ -21,7 +21,7 @@ import {
 } from './support/bench-report';
 import { measureAndSave, reportSavedSoak, type StageReport } from './support/bench-results';
 import { openStack, type BenchStack } from './support/bench-stack';
-import { usageExitCode } from './support/cli-args';
+import { usageExitCode } from '../scripts/cli/strict-args';
 
 /** One `--only` stage: its measure under its own key of the report, and the table that renders it. */
 const stage =

@@ -11,8 +11,11 @@ COPY package.json package-lock.json tsconfig.base.json ./
 COPY shared/package.json shared/
 COPY api-service/package.json api-service/
 COPY worker-service/package.json worker-service/
+COPY client/package.json client/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY shared/ shared/
+# The dashboard talks to the api through the SDK's transport, bundled from client/src.
+COPY client/ client/
 COPY ${SERVICE}/ ${SERVICE}/
 # The api also serves the dashboard: bundled (esbuild, uPlot) into api-service/dist/dashboard, copied below with dist.
 RUN npx tsc -b "${SERVICE}" \

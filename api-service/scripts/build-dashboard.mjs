@@ -11,6 +11,9 @@ const web = join(here, '..', 'web');
 const out = join(here, '..', 'dist', 'dashboard');
 // The one list of activity types (shared/, built by tsc -b), compiled in rather than copied into the page.
 const { ACTIVITY_TYPES } = createRequire(import.meta.url)('@uap/shared/contract');
+// The page talks to the API through the SDK's transport, bundled from its TypeScript source (ES modules, so
+// only what the page uses is kept) rather than from client/dist, which is CommonJS.
+const client = join(here, '..', '..', 'client', 'src', 'index.ts');
 
 mkdirSync(out, { recursive: true });
 await build({
@@ -22,6 +25,7 @@ await build({
   minify: true,
   sourcemap: 'linked',
   legalComments: 'eof',
+  alias: { '@uap/client': client },
   define: { __ACTIVITY_TYPES__: JSON.stringify(ACTIVITY_TYPES) },
   logLevel: 'warning',
 });

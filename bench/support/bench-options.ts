@@ -1,5 +1,6 @@
 import { CONFIG } from './bench-config';
-import { parseStrict, type ParsedArgs } from './cli-args';
+import type { ParsedArgs } from '../../scripts/cli/cli-args';
+import { parseStrict } from '../../scripts/cli/strict-args';
 
 /** The `--only` stages, each alone and in about the time said; bench.ts maps each name to what runs it. */
 export const ONLY_STAGES = {

@@ -1,3 +1,4 @@
+import { isRetriable, parseRetryAfter } from './retry-policy';
 import type { Problem } from './types';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -26,9 +27,24 @@ export class UapHttpError extends Error {
     );
     this.name = 'UapHttpError';
   }
+
+  /** 408, 429 and 5xx may pass on another try; any other refusal will be repeated (see isRetriable). */
+  get retriable(): boolean {
+    return isRetriable(this.status);
+  }
+
+  /** Retry-After in ms from `nowMs`; undefined when the API did not send one (or sent nonsense). */
+  retryAfterMs(nowMs = Date.now()): number | undefined {
+    return parseRetryAfter(this.retryAfter, nowMs);
+  }
 }
 
 export type QueryValue = string | number | boolean | Date | undefined | ReadonlyArray<string>;
+
+/** fetch's init, plus a query string and a timeout (`null` for none: a stream, a download). */
+export type SendInit = RequestInit & { query?: Record<string, QueryValue>; timeoutMs?: number | null };
+/** send()'s init, where `json`, when given, is sent as the JSON body. */
+export type JsonInit = SendInit & { json?: unknown };
 
 /** The one place requests are built: base URL, auth, timeout, query strings. */
 export class HttpTransport {
@@ -64,10 +80,7 @@ export class HttpTransport {
   }
 
   /** fetch with auth and a timeout; `timeoutMs: null` for long-lived responses (the live stream). */
-  send(
-    path: string,
-    init: RequestInit & { query?: Record<string, QueryValue>; timeoutMs?: number | null } = {},
-  ): Promise<Response> {
+  send(path: string, init: SendInit = {}): Promise<Response> {
     const { query, timeoutMs, headers, signal, ...rest } = init;
     const limit = timeoutMs === undefined ? this.requestTimeoutMs : timeoutMs;
     const signals = [signal, limit === null ? undefined : AbortSignal.timeout(limit)].filter(
@@ -80,11 +93,32 @@ export class HttpTransport {
     });
   }
 
-  /** GET a JSON document; any non-2xx becomes a UapHttpError carrying the problem. */
-  async getJson<T>(path: string, query: Record<string, QueryValue> = {}, timeoutMs?: number): Promise<T> {
-    const res = await this.send(path, { query, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  /** send(), with any non-2xx thrown as a UapHttpError; a 2xx body is the caller's to read (a download, a stream). */
+  async open(path: string, init: SendInit = {}): Promise<Response> {
+    const res = await this.send(path, init);
     if (!res.ok) throw await errorOf(res);
+    return res;
+  }
+
+  /** A request whose answer is JSON (and whose body is `json`, if given); any non-2xx becomes a UapHttpError. */
+  async requestJson<T>(path: string, init: JsonInit = {}): Promise<T> {
+    const { json, ...rest } = init;
+    const res = await this.open(
+      path,
+      json === undefined
+        ? rest
+        : {
+            ...rest,
+            body: JSON.stringify(json),
+            headers: { 'content-type': 'application/json', ...(rest.headers as Record<string, string> | undefined) },
+          },
+    );
     return (await res.json()) as T;
+  }
+
+  /** GET a JSON document; any non-2xx becomes a UapHttpError carrying the problem. */
+  getJson<T>(path: string, query: Record<string, QueryValue> = {}, timeoutMs?: number): Promise<T> {
+    return this.requestJson<T>(path, { query, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   }
 }
 

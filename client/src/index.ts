@@ -9,7 +9,15 @@ export type {
   DropReason,
   RejectedBatch,
 } from './event-batcher';
-export { UapHttpError, type FetchLike, type TransportOptions } from './http-transport';
+export {
+  HttpTransport,
+  UapHttpError,
+  type FetchLike,
+  type JsonInit,
+  type QueryValue,
+  type SendInit,
+  type TransportOptions,
+} from './http-transport';
 export { isRetriable, parseRetryAfter, retryDelayMs, type AttemptOutcome, type RetryOptions } from './retry-policy';
 export type { StreamOptions } from './activity-stream';
 export { SseParser, type SseEvent, type SseItem } from './sse-parser';

@@ -1,4 +1,5 @@
-import { parseStrict, type ParsedArgs } from '../../bench/support/cli-args';
+import type { ParsedArgs } from '../cli/cli-args';
+import { parseStrict } from '../cli/strict-args';
 
 export interface ChaosOptions {
   /** The scenario ids to run: all of the chosen set unless `--only` names some. */

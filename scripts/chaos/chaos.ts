@@ -23,7 +23,7 @@ import { belowMinIsr } from './scenarios/below-min-isr.scenario';
 import { leaderKill } from './scenarios/leader-kill.scenario';
 import { rollingRestart } from './scenarios/rolling-restart.scenario';
 import { buildServices } from '../../test/support/local-services';
-import { usageExitCode } from '../../bench/support/cli-args';
+import { usageExitCode } from '../cli/strict-args';
 import { parseChaosArgs } from './chaos-options';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,3 +1,4 @@
+import type { HttpTransport, JsonInit } from '@uap/client';
 import type { LetterFilter } from './dlq-options';
 
 export interface LetterSummary {
@@ -66,61 +67,33 @@ export interface ReplayBody {
   ratePerSec?: number;
 }
 
-/** RFC 9457 problem details as the API sends them. */
-export interface Problem {
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: Array<{ path: string; message: string }>;
-  errorCount?: number;
-}
-
-/** The API answered with an error status. */
-export class ApiProblemError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: Problem,
-  ) {
-    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
-  }
-}
-
-/** No answer: refused, unreachable, timed out, or not JSON. */
-export class ApiConnectionError extends Error {}
-
-export interface DlqClientConfig {
-  url: string;
-  key?: string;
-  /** Aborting it (Ctrl-C) stops the request in flight. */
-  signal?: AbortSignal;
-  requestTimeoutMs?: number;
-}
-
-/** The dead-letter endpoints of the API, over HTTP; the CLI never talks to Kafka. */
+/** The dead-letter endpoints of the API, through the SDK's transport; the CLI never talks to Kafka. */
 export class DlqClient {
-  constructor(private readonly config: DlqClientConfig) {}
+  constructor(
+    private readonly transport: HttpTransport,
+    /** Aborting it (Ctrl-C) stops the request in flight. */
+    private readonly signal?: AbortSignal,
+  ) {}
 
   list(filter: LetterFilter, page: { limit?: number; cursor?: string } = {}): Promise<LetterPage> {
     const { status, ...rest } = filter;
-    return this.request('GET', '/api/v1/dead-letters', {
-      query: { ...rest, ...(status ? { status: status.join(',') } : {}), ...page },
-    });
+    return this.request('/api/v1/dead-letters', { query: { ...rest, status: status?.join(','), ...page } });
   }
 
   stats(range: { from?: string; to?: string }): Promise<LetterStats> {
-    return this.request('GET', '/api/v1/dead-letters/stats', { query: range });
+    return this.request('/api/v1/dead-letters/stats', { query: range });
   }
 
   show(letterId: string): Promise<LetterDetail> {
-    return this.request('GET', `/api/v1/dead-letters/${encodeURIComponent(letterId)}`);
+    return this.request(`/api/v1/dead-letters/${encodeURIComponent(letterId)}`);
   }
 
   startReplay(body: ReplayBody): Promise<ReplayJobView> {
-    return this.request('POST', '/api/v1/dead-letters/replays', { body });
+    return this.request('/api/v1/dead-letters/replays', { method: 'POST', json: body });
   }
 
   job(jobId: string): Promise<ReplayJobView> {
-    return this.request('GET', this.jobPath(jobId));
+    return this.request(this.jobPath(jobId));
   }
 
   jobPath(jobId: string): string {
@@ -128,51 +101,10 @@ export class DlqClient {
   }
 
   urlOf(path: string): string {
-    return new URL(path, this.config.url).toString();
+    return this.transport.url(path);
   }
 
-  private async request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    options: { query?: Record<string, string | number | undefined>; body?: unknown } = {},
-  ): Promise<T> {
-    const url = new URL(path, this.config.url);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const timeout = AbortSignal.timeout(this.config.requestTimeoutMs ?? 30_000);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          accept: 'application/json, application/problem+json',
-          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(this.config.key ? { 'x-api-key': this.config.key } : {}),
-        },
-        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-        signal: this.config.signal ? AbortSignal.any([this.config.signal, timeout]) : timeout,
-      });
-    } catch (err) {
-      if (this.config.signal?.aborted) throw err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = (err as Error).name === 'TimeoutError' ? 'no answer in time' : (cause?.code ?? cause?.message);
-      throw new ApiConnectionError(`${method} ${url.origin}${url.pathname}: ${why ?? (err as Error).message}`);
-    }
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) {
-      const problem = typeof body === 'object' && body !== null ? (body as Problem) : { detail: text.slice(0, 200) };
-      throw new ApiProblemError(response.status, problem);
-    }
-    if (body === undefined) {
-      throw new ApiConnectionError(`${method} ${url.pathname}: the answer (HTTP ${response.status}) is not JSON`);
-    }
-    return body as T;
+  private request<T>(path: string, init: JsonInit = {}): Promise<T> {
+    return this.transport.requestJson<T>(path, { ...init, ...(this.signal ? { signal: this.signal } : {}) });
   }
 }

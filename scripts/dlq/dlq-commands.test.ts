@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runDlq, type DlqIo } from './dlq-commands';
+import { memoryIo } from '../cli/testing/memory-io';
+import { runDlq } from './dlq-commands';
 import { aJob, aLetter, aLetterDetail, someStats } from './dlq-fixtures';
 import { parseDlqArgs, type DlqOptions } from './dlq-options';
 
@@ -53,18 +54,6 @@ class FakeApi {
   }
 }
 
-function captureIo(progressTty = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: DlqIo = {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    draw: (text) => err.push(text),
-    progressTty,
-  };
-  return { io, out, err, stdout: () => out.join('\n'), stderr: () => err.join('\n') };
-}
-
 const api = new FakeApi();
 let baseUrl: string;
 const fast = { pollMs: 5, plainProgressEveryMs: 0, pollGiveUpMs: 200 };
@@ -86,7 +75,7 @@ beforeEach(() => {
 describe('dlq against a fake API', () => {
   it('when list is asked with filters, then they go out as query parameters with the key', async () => {
     api.route = () => ({ body: { data: [aLetter()], page: { limit: 20, nextCursor: 'eyJ2', hasMore: true } } });
-    const { io, stdout } = captureIo();
+    const { io, stdout } = memoryIo();
     const code = await runDlq(optionsFor(['list', '--reason', 'schema-violation', '--status', 'dead,parked']), io);
     expect(code).toBe(0);
     expect(api.seen[0]).toMatchObject({ method: 'GET', path: '/api/v1/dead-letters', key: 'admin-key' });
@@ -105,7 +94,7 @@ describe('dlq against a fake API', () => {
               page: { limit: 2, nextCursor: 'p2', hasMore: true },
             },
           };
-    const { io, stdout } = captureIo();
+    const { io, stdout } = memoryIo();
     expect(await runDlq(optionsFor(['list', '--all', '--json', '--limit', '2']), io)).toBe(0);
     expect(api.seen.map((s) => s.query.get('cursor'))).toEqual([null, 'p2']);
     const doc = JSON.parse(stdout()) as { data: Array<{ letterId: string }>; page: unknown };
@@ -116,11 +105,11 @@ describe('dlq against a fake API', () => {
   it('when show and stats are asked with --json, then the API documents are printed as they came', async () => {
     api.route = (req) =>
       req.path.endsWith('/stats') ? { body: someStats([['invalid-json', 'dead', 4]]) } : { body: aLetterDetail() };
-    const show = captureIo();
+    const show = memoryIo();
     expect(await runDlq(optionsFor(['show', '0-42', '--json']), show.io)).toBe(0);
     expect(api.seen[0]!.path).toBe('/api/v1/dead-letters/0-42');
     expect(JSON.parse(show.stdout())).toEqual(aLetterDetail());
-    const stats = captureIo();
+    const stats = memoryIo();
     expect(await runDlq(optionsFor(['stats', '--from', '2026-11-01T00:00:00Z']), stats.io)).toBe(0);
     expect(api.seen[1]!.query.get('from')).toBe('2026-11-01T00:00:00Z');
     expect(stats.stdout()).toContain('invalid-json');
@@ -131,7 +120,7 @@ describe('dlq against a fake API', () => {
       status: 403,
       body: { title: 'Forbidden', status: 403, detail: 'This API key lacks the "admin" scope' },
     });
-    const { io, stderr } = captureIo();
+    const { io, stderr } = memoryIo();
     expect(await runDlq(optionsFor(['stats']), io)).toBe(2);
     expect(stderr()).toContain('HTTP 403 Forbidden: This API key lacks the "admin" scope');
   });
@@ -141,7 +130,7 @@ describe('dlq against a fake API', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
-    const { io, stderr } = captureIo();
+    const { io, stderr } = memoryIo();
     const options = { ...optionsFor(['stats']), url: `http://127.0.0.1:${port}` };
     expect(await runDlq(options, io)).toBe(2);
     expect(stderr()).toContain('ECONNREFUSED');
@@ -162,7 +151,7 @@ describe('dlq against a fake API', () => {
         }),
       };
     };
-    const { io, stdout, err } = captureIo();
+    const { io, stdout, err } = memoryIo();
     const argv = ['replay', '--reason', 'schema-violation', '--dry-run', '--max', '10', '--rate', '50'];
     expect(await runDlq(optionsFor(argv), io, fast)).toBe(0);
     const post = api.seen.find((s) => s.method === 'POST')!;
@@ -179,7 +168,7 @@ describe('dlq against a fake API', () => {
       counts: { scanned: 2, passed: 1, published: 1, stillFailing: { 'schema-violation': 1 } },
     });
     api.route = (req) => (req.method === 'POST' ? { status: 202, body: aJob() } : { body: final });
-    const { io, stdout } = captureIo();
+    const { io, stdout } = memoryIo();
     expect(await runDlq(optionsFor(['replay', '--id', '0-1', '--id', '0-2', '--json']), io, fast)).toBe(1);
     expect(api.seen[0]!.body).toEqual({ filter: { letterIds: ['0-1', '0-2'] }, dryRun: false });
     expect(JSON.parse(stdout())).toEqual(final);
@@ -188,7 +177,7 @@ describe('dlq against a fake API', () => {
   it('when the job ends cancelled, then the exit code is 1', async () => {
     api.route = (req) =>
       req.method === 'POST' ? { status: 202, body: aJob() } : { body: aJob({ state: 'cancelled' }) };
-    expect(await runDlq(optionsFor(['replay', '--type', 'SEARCH']), captureIo().io, fast)).toBe(1);
+    expect(await runDlq(optionsFor(['replay', '--type', 'SEARCH']), memoryIo().io, fast)).toBe(1);
   });
 
   it('when a running job overlaps, then the 409 detail is printed and the exit code is 2', async () => {
@@ -199,7 +188,7 @@ describe('dlq against a fake API', () => {
             body: { title: 'Conflict', detail: 'Replay job rj_x is running with a filter that overlaps this one' },
           }
         : { body: someStats([]) };
-    const { io, stderr } = captureIo();
+    const { io, stderr } = memoryIo();
     expect(await runDlq(optionsFor(['replay']), io, fast)).toBe(2);
     expect(stderr()).toContain('HTTP 409 Conflict: Replay job rj_x is running');
   });
@@ -212,7 +201,7 @@ describe('dlq against a fake API', () => {
       polls++;
       return polls === 1 ? { status: 503, body: { title: 'Service unavailable' } } : { body: aJob({ state: 'done' }) };
     };
-    expect(await runDlq(optionsFor(['replay']), captureIo().io, fast)).toBe(0);
+    expect(await runDlq(optionsFor(['replay']), memoryIo().io, fast)).toBe(0);
     expect(polls).toBe(2);
   });
 
@@ -224,7 +213,7 @@ describe('dlq against a fake API', () => {
       interrupt.abort();
       return { body: aJob({ counts: { scanned: 1 } }) };
     };
-    const { io, stderr } = captureIo(true);
+    const { io, stderr } = memoryIo(true);
     expect(await runDlq(optionsFor(['replay']), io, { ...fast, signal: interrupt.signal })).toBe(130);
     expect(stderr()).toContain('Replay job rj_AbCdEfGhIjKl keeps running on the server');
     expect(stderr()).toContain(`curl -s -X DELETE ${baseUrl}/api/v1/dead-letters/replays/rj_AbCdEfGhIjKl`);

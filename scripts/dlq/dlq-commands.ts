@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiConnectionError, ApiProblemError, DlqClient, type LetterStats, type ReplayBody } from './dlq-client';
+import { UapHttpError } from '@uap/client';
+import { apiTransport, failureLines, isNoAnswer } from '../cli/cli-api';
+import type { CliIo } from '../cli/cli-io';
+import { EXIT } from '../cli/exit-codes';
+import { DlqClient, type LetterStats, type ReplayBody } from './dlq-client';
 import {
-  formatFailure,
   formatJobSummary,
   formatLetter,
   formatStats,
@@ -12,17 +15,6 @@ import {
 } from './dlq-format';
 import type { DlqCommand, DlqOptions } from './dlq-options';
 import { expectedTotal, progressBar, progressLine, progressView, statsHelp } from './dlq-progress';
-
-export interface DlqIo {
-  /** Results, a line at a time (stdout): text or the one JSON document. */
-  out(line: string): void;
-  /** Notes, plain progress lines and errors, a line at a time (stderr). */
-  err(line: string): void;
-  /** Raw progress output (stderr), for redrawing one line in place. */
-  draw(text: string): void;
-  /** Whether progress may redraw one line in place (a terminal), or should print plain lines. */
-  progressTty: boolean;
-}
 
 export interface DlqRunDeps {
   /** Aborted on Ctrl-C. */
@@ -36,15 +28,11 @@ export interface DlqRunDeps {
 
 type Replay = Extract<DlqCommand, { name: 'replay' }>;
 
-export const EXIT = { ok: 0, failing: 1, error: 2, interrupted: 130 } as const;
+const KEY_NEEDED = 'dead letters need an API key with the admin scope';
 
 /** Runs one command against the API; resolves to the process exit code. */
-export async function runDlq(options: DlqOptions, io: DlqIo, deps: DlqRunDeps = {}): Promise<number> {
-  const client = new DlqClient({
-    url: options.url,
-    ...(options.key ? { key: options.key } : {}),
-    ...(deps.signal ? { signal: deps.signal } : {}),
-  });
+export async function runDlq(options: DlqOptions, io: CliIo, deps: DlqRunDeps = {}): Promise<number> {
+  const client = new DlqClient(apiTransport(options, { requestTimeoutMs: 30_000 }), deps.signal);
   const { command } = options;
   try {
     switch (command.name) {
@@ -68,11 +56,10 @@ export async function runDlq(options: DlqOptions, io: DlqIo, deps: DlqRunDeps = 
       io.err('dlq: interrupted');
       return EXIT.interrupted;
     }
-    if (err instanceof ApiProblemError || err instanceof ApiConnectionError) {
-      io.err(formatFailure(err));
-      return EXIT.error;
-    }
-    throw err;
+    const lines = failureLines('dlq', err, options, KEY_NEEDED);
+    if (lines === undefined) throw err;
+    io.err(lines.join('\n'));
+    return EXIT.error;
   }
 }
 
@@ -80,7 +67,7 @@ async function list(
   client: DlqClient,
   command: Extract<DlqCommand, { name: 'list' }>,
   json: boolean,
-  io: DlqIo,
+  io: CliIo,
 ): Promise<number> {
   const first = await client.list(command.filter, { limit: command.limit, cursor: command.cursor });
   if (!command.all) {
@@ -121,14 +108,12 @@ async function list(
 class ReplayWatch {
   private readonly now: () => number;
   private jobId: string | undefined;
-  /** A progress line is on screen without its newline. */
-  private drawn = false;
 
   constructor(
     private readonly client: DlqClient,
     private readonly command: Replay,
     private readonly options: DlqOptions,
-    private readonly io: DlqIo,
+    private readonly io: CliIo,
     private readonly deps: DlqRunDeps,
   ) {
     this.now = deps.now ?? Date.now;
@@ -139,7 +124,7 @@ class ReplayWatch {
       return await this.watch();
     } catch (err) {
       if (this.jobId === undefined || !this.deps.signal?.aborted) throw err;
-      if (this.drawn) this.io.draw('\n');
+      this.io.progress.end();
       this.io.err(this.interruptedNote(this.jobId));
       return EXIT.interrupted;
     }
@@ -168,16 +153,14 @@ class ReplayWatch {
         continue;
       }
       const view = progressView(job, (this.now() - startedAt) / 1000, total);
-      if (io.progressTty) {
-        io.draw(`\r${progressBar(job, view)}\x1b[K`);
-        this.drawn = true;
+      if (io.progress.tty) {
+        io.progress.show(progressBar(job, view));
       } else if (this.now() - lastLineAt >= (this.deps.plainProgressEveryMs ?? 2000) || job.state !== 'running') {
-        io.err(progressLine(job, view));
+        io.progress.show(progressLine(job, view));
         lastLineAt = this.now();
       }
     }
-    if (this.drawn) io.draw('\n');
-    this.drawn = false;
+    io.progress.end();
     io.out(this.options.json ? JSON.stringify(job, null, 2) : formatJobSummary(job));
     return replayExitCode(job);
   }
@@ -214,5 +197,5 @@ class ReplayWatch {
 }
 
 function isTransient(err: unknown): boolean {
-  return err instanceof ApiConnectionError || (err instanceof ApiProblemError && [502, 503, 504].includes(err.status));
+  return isNoAnswer(err) || (err instanceof UapHttpError && err.retriable);
 }

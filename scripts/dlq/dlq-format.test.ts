@@ -1,8 +1,5 @@
-import { ApiConnectionError, ApiProblemError } from './dlq-client';
 import { aJob, aLetter, aLetterDetail, someStats } from './dlq-fixtures';
 import {
-  cell,
-  formatFailure,
   formatJobSummary,
   formatLetter,
   formatStats,
@@ -13,12 +10,6 @@ import {
 } from './dlq-format';
 
 describe('dlq output', () => {
-  it('when a value is longer than its column, then it is cut with an ellipsis', () => {
-    expect(cell('schema-violation', 8)).toBe('schema-…');
-    expect(cell('dead', 8)).toBe('dead    ');
-    expect(cell('line\nbreak', 12)).toBe('line break  ');
-  });
-
   it('when letters are listed, then every row lines up under the header', () => {
     const rows = letterTableRows([aLetter(), aLetter({ letterId: '11-123456', userId: null, reason: 'invalid-json' })]);
     const header = letterTableHeader();
@@ -102,30 +93,5 @@ describe('dlq output', () => {
     ['failed', {}, 1],
   ] as const)('when a job ends %s with %j still failing, then the exit code is %i', (state, stillFailing, code) => {
     expect(replayExitCode(aJob({ state, counts: { stillFailing } }))).toBe(code);
-  });
-
-  it('when the API answers a problem, then its status, title, detail and field errors are printed', () => {
-    const err = new ApiProblemError(400, {
-      title: 'Validation failed',
-      detail: 'The query parameters are invalid',
-      errors: [{ path: 'from', message: 'from must be before to' }],
-      errorCount: 3,
-    });
-    expect(formatFailure(err).split('\n')).toEqual([
-      'dlq: HTTP 400 Validation failed: The query parameters are invalid',
-      '  from: from must be before to',
-      '  … and 2 more',
-    ]);
-  });
-
-  it('when the key lacks the admin scope, then the message says which scope is needed', () => {
-    const text = formatFailure(new ApiProblemError(403, { title: 'Forbidden', detail: 'lacks the "admin" scope' }));
-    expect(text).toContain('admin scope');
-  });
-
-  it('when there was no answer, then the connection error is printed as is', () => {
-    expect(formatFailure(new ApiConnectionError('GET http://127.0.0.1:1/x: ECONNREFUSED'))).toBe(
-      'dlq: GET http://127.0.0.1:1/x: ECONNREFUSED',
-    );
   });
 });

@@ -1,17 +1,7 @@
 import { DEAD_LETTER_STATUSES } from '@uap/shared/contract';
-import {
-  ApiProblemError,
-  type LetterDetail,
-  type LetterStats,
-  type LetterSummary,
-  type ReplayJobView,
-} from './dlq-client';
-
-/** Pads or cuts to exactly `width` characters; `…` marks a cut. */
-export function cell(value: string, width: number): string {
-  const flat = value.replace(/\s+/g, ' ');
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat.padEnd(width);
-}
+import { cell } from '../cli/cli-io';
+import { EXIT } from '../cli/exit-codes';
+import type { LetterDetail, LetterStats, LetterSummary, ReplayJobView } from './dlq-client';
 
 // Fixed widths, so that pages printed one after another (list --all) line up without buffering them.
 const COLUMNS: Array<[title: string, width: number, value: (l: LetterSummary) => string]> = [
@@ -118,21 +108,7 @@ export function formatJobSummary(job: ReplayJobView): string {
 }
 
 /** 0 when the job is done and nothing still fails; 1 when something still fails or the job did not finish. */
-export function replayExitCode(job: ReplayJobView): 0 | 1 {
-  return job.state === 'done' && Object.values(job.counts.stillFailing).every((n) => n === 0) ? 0 : 1;
-}
-
-/** A failed request as the user should see it: status, the problem's title and detail, and each field error. */
-export function formatFailure(err: Error): string {
-  if (!(err instanceof ApiProblemError)) return `dlq: ${err.message}`;
-  const { title, detail, errors, errorCount } = err.problem;
-  const lines = [`dlq: HTTP ${err.status}${title ? ` ${title}` : ''}${detail ? `: ${detail}` : ''}`];
-  for (const e of errors ?? []) lines.push(`  ${e.path || '(request)'}: ${e.message}`);
-  if (errorCount !== undefined && errors && errorCount > errors.length) {
-    lines.push(`  … and ${errorCount - errors.length} more`);
-  }
-  if (err.status === 401 || err.status === 403) {
-    lines.push('  (dead letters need an API key with the admin scope: --key or UAP_API_KEY)');
-  }
-  return lines.join('\n');
+export function replayExitCode(job: ReplayJobView): number {
+  const clean = job.state === 'done' && Object.values(job.counts.stillFailing).every((n) => n === 0);
+  return clean ? EXIT.ok : EXIT.incomplete;
 }

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { ActivityTypeSchema, DEAD_LETTER_STATUSES, IsoDateTimeSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
+import { compact, parseCli, type ApiTarget, type Env, type Flags, type ParsedArgs } from '../cli/cli-args';
 
 export const HELP = `Usage: npm run dlq -- <command> [options]
 
@@ -55,14 +55,10 @@ export type DlqCommand =
   | { name: 'stats'; from?: string; to?: string }
   | { name: 'replay'; filter: LetterFilter; letterIds?: string[]; dryRun: boolean; max?: number; rate?: number };
 
-export interface DlqOptions {
-  url: string;
-  key?: string;
+export interface DlqOptions extends ApiTarget {
   json: boolean;
   command: DlqCommand;
 }
-
-export type ParsedArgs = { help: true } | { help: false; options: DlqOptions } | { help: false; error: string };
 
 const FILTER_FLAGS = ['reason', 'type', 'user', 'status', 'from', 'to'];
 const COMMAND_FLAGS: Record<CommandName, string[]> = {
@@ -71,17 +67,12 @@ const COMMAND_FLAGS: Record<CommandName, string[]> = {
   stats: ['from', 'to'],
   replay: [...FILTER_FLAGS, 'id', 'dry-run', 'max', 'rate'],
 };
+const COMMON_FLAGS = ['url', 'key', 'json', 'help'];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const FLAG_SCHEMAS: Record<string, z.ZodType> = {
-  url: z.url({ protocol: /^https?$/ }),
-  key: z.string().min(1),
+const SCHEMAS = {
   reason: z.string().regex(REASON_PATTERN, 'must be a reason slug like schema-violation'),
-  type: ActivityTypeSchema,
-  user: UserIdSchema,
   status: z.array(z.enum(DEAD_LETTER_STATUSES)).max(3),
-  from: IsoDateTimeSchema,
-  to: IsoDateTimeSchema,
   limit: int(1, 100),
   cursor: z.string().regex(/^[A-Za-z0-9_-]{1,512}$/, 'must be a page.nextCursor value'),
   id: z.array(z.string().regex(LETTER_ID_PATTERN, 'must be a letter id like 0-42')).max(1000),
@@ -89,119 +80,87 @@ const FLAG_SCHEMAS: Record<string, z.ZodType> = {
   rate: int(1, 10_000),
 };
 
-function flagValue(flag: string, raw: unknown, errors: string[]): unknown {
-  const schema = FLAG_SCHEMAS[flag];
-  if (!schema || raw === undefined) return raw;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) errors.push(`--${flag}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
+/** Parses `<command> [options]`; --url, --key (else UAP_API_URL, UAP_API_KEY) and --help come from the CLI frame. */
+export function parseDlqArgs(argv: string[], env: Env): ParsedArgs<DlqOptions> {
+  return parseCli(
+    argv,
+    env,
+    {
+      json: { type: 'boolean' },
+      reason: { type: 'string' },
+      type: { type: 'string' },
+      user: { type: 'string' },
+      status: { type: 'string', multiple: true },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      all: { type: 'boolean' },
+      id: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      max: { type: 'string' },
+      rate: { type: 'string' },
+    },
+    (flags) => {
+      const [name, ...rest] = flags.positionals;
+      if (name === undefined) return flags.fail(`a command is needed: ${COMMANDS.join(', ')}`);
+      if (!(COMMANDS as readonly string[]).includes(name)) {
+        return flags.fail(`unknown command "${name}"; use one of ${COMMANDS.join(', ')}`);
+      }
+      const command = name as CommandName;
+      for (const flag of Object.keys(flags.values)) {
+        if (!COMMON_FLAGS.includes(flag) && !COMMAND_FLAGS[command].includes(flag)) {
+          flags.fail(`--${flag} is not an option of ${command}`);
+        }
+      }
+      if (rest.length !== (command === 'show' ? 1 : 0)) {
+        flags.fail(command === 'show' ? 'show takes one letter id, e.g. show 0-42' : `${command} takes no arguments`);
+      }
+      const letterId = rest[0] ?? '';
+      if (command === 'show' && rest.length === 1 && !LETTER_ID_PATTERN.test(letterId)) {
+        flags.fail(`"${letterId.slice(0, 40)}" is not a letter id like 0-42`);
+      }
+      return { json: flags.on('json'), command: commandOf(command, letterId, flags) };
+    },
+  );
 }
 
-/** Parses `<command> [options]`; env supplies UAP_API_URL and UAP_API_KEY when the flags are absent. */
-export function parseDlqArgs(argv: string[], env: Record<string, string | undefined>): ParsedArgs {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        key: { type: 'string' },
-        json: { type: 'boolean' },
-        reason: { type: 'string' },
-        type: { type: 'string' },
-        user: { type: 'string' },
-        status: { type: 'string', multiple: true },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        limit: { type: 'string' },
-        cursor: { type: 'string' },
-        all: { type: 'boolean' },
-        id: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' },
-        max: { type: 'string' },
-        rate: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return { help: false, error: (err as Error).message };
-  }
-  if (values['help']) return { help: true };
-  const [name, ...rest] = positionals;
-  if (name === undefined) return { help: false, error: `a command is needed: ${COMMANDS.join(', ')}` };
-  if (!(COMMANDS as readonly string[]).includes(name)) {
-    return { help: false, error: `unknown command "${name}"; use one of ${COMMANDS.join(', ')}` };
-  }
-  const command = name as CommandName;
-  const errors: string[] = [];
-  const common = ['url', 'key', 'json', 'help'];
-  for (const flag of Object.keys(values)) {
-    if (!common.includes(flag) && !COMMAND_FLAGS[command].includes(flag)) {
-      errors.push(`--${flag} is not an option of ${command}`);
-    }
-  }
-  const expectedPositionals = command === 'show' ? 1 : 0;
-  if (rest.length !== expectedPositionals) {
-    errors.push(command === 'show' ? 'show takes one letter id, e.g. show 0-42' : `${command} takes no arguments`);
-  }
-  const v = (flag: string) => flagValue(flag, values[flag], errors);
-  const statusRaw = values['status'] as string[] | undefined;
-  const status = flagValue(
-    'status',
-    statusRaw && [...new Set(statusRaw.flatMap((s) => s.split(',')).map((s) => s.trim()))],
-    errors,
-  ) as string[] | undefined;
-  const filter = stripUndefined<LetterFilter>({
-    reason: v('reason') as string | undefined,
-    type: v('type') as string | undefined,
-    userId: v('user') as string | undefined,
-    status,
-    from: v('from') as string | undefined,
-    to: v('to') as string | undefined,
+function commandOf(command: CommandName, letterId: string, flags: Flags): DlqCommand {
+  const filter = compact<LetterFilter>({
+    reason: flags.value('reason', SCHEMAS.reason),
+    type: flags.value('type', ActivityTypeSchema),
+    userId: flags.value('user', UserIdSchema),
+    status: flags.list('status', SCHEMAS.status),
+    from: flags.value('from', IsoDateTimeSchema),
+    to: flags.value('to', IsoDateTimeSchema),
   });
-  if (filter.from && filter.to && Date.parse(filter.from) >= Date.parse(filter.to)) {
-    errors.push('--from must be before --to (from is inclusive, to exclusive)');
-  }
-  const url = flagValue('url', values['url'] ?? (env['UAP_API_URL'] || 'http://localhost:3000'), errors) as string;
-  const key = flagValue('key', values['key'] ?? (env['UAP_API_KEY'] || undefined), errors) as string | undefined;
-  const letterId = rest[0] ?? '';
-  if (command === 'show' && rest.length === 1 && !LETTER_ID_PATTERN.test(letterId)) {
-    errors.push(`"${letterId.slice(0, 40)}" is not a letter id like 0-42`);
-  }
-  const ids = v('id') as string[] | undefined;
-  const cmd = ((): DlqCommand => {
-    switch (command) {
-      case 'list':
-        return stripUndefined({
-          name: 'list',
-          filter,
-          limit: v('limit') as number | undefined,
-          cursor: v('cursor') as string | undefined,
-          all: values['all'] === true,
-        });
-      case 'show':
-        return { name: 'show', letterId };
-      case 'stats':
-        return stripUndefined({ name: 'stats', from: filter.from, to: filter.to });
-      case 'replay':
-        return stripUndefined({
-          name: 'replay',
-          filter,
-          letterIds: ids && [...new Set(ids)],
-          dryRun: values['dry-run'] === true,
-          max: v('max') as number | undefined,
-          rate: v('rate') as number | undefined,
-        });
+  flags.range(filter.from, filter.to);
+  switch (command) {
+    case 'list': {
+      const cursor = flags.value('cursor', SCHEMAS.cursor);
+      if (flags.on('all') && cursor) flags.fail('--all and --cursor do not go together');
+      return compact({
+        name: 'list',
+        filter,
+        limit: flags.value('limit', SCHEMAS.limit),
+        cursor,
+        all: flags.on('all'),
+      });
     }
-  })();
-  if (cmd.name === 'list' && cmd.all && cmd.cursor) errors.push('--all and --cursor do not go together');
-  if (errors.length > 0) return { help: false, error: [...new Set(errors)].join('\n') };
-  return { help: false, options: stripUndefined({ url, key, json: values['json'] === true, command: cmd }) };
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+    case 'show':
+      return { name: 'show', letterId };
+    case 'stats':
+      return compact({ name: 'stats', from: filter.from, to: filter.to });
+    case 'replay': {
+      const ids = flags.value('id', SCHEMAS.id);
+      return compact({
+        name: 'replay',
+        filter,
+        letterIds: ids && [...new Set(ids)],
+        dryRun: flags.on('dry-run'),
+        max: flags.value('max', SCHEMAS.max),
+        rate: flags.value('rate', SCHEMAS.rate),
+      });
+    }
+  }
 }

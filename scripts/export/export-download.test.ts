@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { downloadExport, exportUrl } from './export-download';
+import { memoryIo } from '../cli/testing/memory-io';
+import { runExport } from './export';
+import { downloadExport } from './export-download';
 import type { ExportOptions } from './export-options';
 import { ExportProgress } from './export-progress';
-import { describeResult } from './export';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -39,7 +40,11 @@ describe('downloadExport', () => {
   let url: string;
   let dir: string;
   const progress: string[] = [];
-  const io = () => ({ progress: (line: string) => progress.push(line), stdout: new PassThrough(), progressEveryMs: 5 });
+  const io = () => ({
+    progress: { tty: false, show: (line: string) => progress.push(line), end: () => undefined },
+    stdout: new PassThrough(),
+    progressEveryMs: 5,
+  });
   const options = (overrides: Partial<ExportOptions> = {}): ExportOptions => ({
     url,
     out: join(dir, 'out.csv'),
@@ -86,7 +91,7 @@ describe('downloadExport', () => {
     expect(progress.at(-1)).toMatch(/^1000 rows, \d+\.\d KiB in \d+\.\ds \(\d+ rows\/s, .+\/s\)$/);
   });
 
-  it('when the API answers 400, then the problem comes back, exit 2 lists its errors, and no file is written', async () => {
+  it('when the API answers 400, then the problem is thrown, exit 2 lists its errors, and no file is written', async () => {
     api.handler = (_req, res) => {
       res.writeHead(400, { 'content-type': 'application/problem+json' });
       res.end(
@@ -100,27 +105,32 @@ describe('downloadExport', () => {
     };
     const target = options();
 
-    const result = await downloadExport(target, io());
-
-    expect(result).toMatchObject({ outcome: 'http-error', status: 400, problem: { title: 'Validation failed' } });
-    expect(describeResult(result, target.out)).toEqual({
-      code: 2,
-      lines: ['export: HTTP 400 Validation failed: The query parameters are invalid', '  type.0: Invalid option'],
+    await expect(downloadExport(target, io())).rejects.toMatchObject({
+      status: 400,
+      problem: { title: 'Validation failed' },
     });
+    const { io: cli, err } = memoryIo();
+    expect(await runExport(target, cli, io())).toBe(2);
+    expect(err).toEqual([
+      'export: HTTP 400 Validation failed: The query parameters are invalid',
+      '  type.0: Invalid option',
+    ]);
     await expect(stat(target.out)).rejects.toThrow();
   });
 
-  it('when the stream is cut off mid-way, then the result says so (exit 1) and only a .partial file remains', async () => {
+  it('when the stream is cut off mid-way, then exit 1 says so and only a .partial file remains', async () => {
     api.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.write('{"a":1}\n{"a":2}\n', () => res.socket?.end());
     };
     const target = options({ format: 'ndjson', out: join(dir, 'out.ndjson') });
 
-    const result = await downloadExport(target, io());
+    const { io: cli, err } = memoryIo();
+    expect(await runExport(target, cli, io())).toBe(1);
 
-    expect(result).toMatchObject({ outcome: 'cut-off', rows: 2, partial: `${target.out}.partial` });
-    expect(describeResult(result, target.out).code).toBe(1);
+    expect(err.at(-1)).toMatch(
+      /^export: the export was cut off after 2 rows \(.+\); it is incomplete, kept as .+\.partial$/,
+    );
     expect(await readFile(`${target.out}.partial`, 'utf8')).toBe('{"a":1}\n{"a":2}\n');
     await expect(stat(target.out)).rejects.toThrow();
   });
@@ -131,10 +141,9 @@ describe('downloadExport', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
 
-    const result = await downloadExport(options({ url: `http://127.0.0.1:${port}` }), io());
-
-    expect(result).toMatchObject({ outcome: 'connection-error', message: expect.stringContaining('ECONNREFUSED') });
-    expect(describeResult(result, 'x').code).toBe(2);
+    const { io: cli, stderr } = memoryIo();
+    expect(await runExport(options({ url: `http://127.0.0.1:${port}` }), cli, io())).toBe(2);
+    expect(stderr()).toContain('ECONNREFUSED');
   });
 
   it('when --out is -, then the body goes to stdout', async () => {
@@ -153,18 +162,7 @@ describe('downloadExport', () => {
   });
 });
 
-describe('exportUrl and ExportProgress', () => {
-  it('when built, then the URL carries the format and filters', () => {
-    expect(
-      exportUrl({
-        url: 'http://api:3000/',
-        out: 'f',
-        format: 'ndjson',
-        query: { from: '2026-01-01T00:00:00Z' },
-      }).toString(),
-    ).toBe('http://api:3000/api/v1/activities/export?format=ndjson&from=2026-01-01T00%3A00%3A00Z');
-  });
-
+describe('ExportProgress', () => {
   it('when counting CSV, then the header row is not a data row, and the rate is per elapsed second', () => {
     let now = 0;
     const progress = new ExportProgress('csv', () => now);

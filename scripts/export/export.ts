@@ -1,64 +1,41 @@
-import { downloadExport, type ExportResult } from './export-download';
-import { HELP, parseExportArgs } from './export-options';
+import { failureLines } from '../cli/cli-api';
+import type { CliIo } from '../cli/cli-io';
+import { EXIT } from '../cli/exit-codes';
+import { main, type CliProgram } from '../cli/run-cli';
+import { downloadExport, type DownloadIo, type ExportResult } from './export-download';
+import { HELP, parseExportArgs, type ExportOptions } from './export-options';
 
-/** One line per problem: title, detail, then each invalid field. */
-export function describeResult(result: ExportResult, out: string): { code: number; lines: string[] } {
-  switch (result.outcome) {
-    case 'done':
-      return { code: 0, lines: [`export: wrote ${result.rows} rows to ${out}`] };
-    case 'http-error': {
-      const { title, detail, errors } = result.problem;
-      return {
-        code: 2,
-        lines: [
-          `export: HTTP ${result.status}${title ? ` ${title}` : ''}${detail ? `: ${detail}` : ''}`,
-          ...(errors ?? []).map((e) => `  ${e.path}: ${e.message}`),
-        ],
-      };
-    }
-    case 'connection-error':
-      return { code: 2, lines: [`export: no answer from the API (${result.message})`] };
-    case 'cut-off':
-      return {
-        code: 1,
-        lines: [
-          `export: the export was cut off after ${result.rows} rows (${result.message}); it is incomplete` +
-            (result.partial ? `, kept as ${result.partial}` : ''),
-        ],
-      };
+/** Downloads the export and says how it went on stderr; resolves to the exit code. */
+export async function runExport(
+  options: ExportOptions,
+  io: CliIo,
+  deps: Omit<DownloadIo, 'progress'>,
+): Promise<number> {
+  let result: ExportResult;
+  try {
+    result = await downloadExport(options, { ...deps, progress: io.progress });
+  } catch (err) {
+    const lines = failureLines('export', err, options);
+    if (lines === undefined) throw err;
+    lines.forEach((line) => io.err(line));
+    return EXIT.error;
   }
-}
-
-async function main(): Promise<number> {
-  const parsed = parseExportArgs(process.argv.slice(2), process.env);
-  if (parsed.help) {
-    console.log(HELP);
-    return 0;
+  if (result.outcome === 'done') {
+    io.err(`export: wrote ${result.rows} rows to ${options.out}`);
+    return EXIT.ok;
   }
-  if ('error' in parsed) {
-    console.error(`export: ${parsed.error}\n\n${HELP}`);
-    return 2;
-  }
-  const tty = process.stderr.isTTY === true;
-  const result = await downloadExport(parsed.options, {
-    stdout: process.stdout,
-    // On a terminal the line is redrawn in place; in a pipe or log, one line per tick.
-    progress: (line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`),
-  });
-  if (tty) process.stderr.write('\n');
-  const { code, lines } = describeResult(result, parsed.options.out);
-  for (const line of lines) console.error(line);
-  return code;
-}
-
-if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 2;
-    },
+  io.err(
+    `export: the export was cut off after ${result.rows} rows (${result.message}); it is incomplete` +
+      (result.partial ? `, kept as ${result.partial}` : ''),
   );
+  return EXIT.incomplete;
 }
+
+export const exportCli: CliProgram<ExportOptions> = {
+  name: 'export',
+  help: HELP,
+  parse: parseExportArgs,
+  run: (options, io) => runExport(options, io, { stdout: process.stdout }),
+};
+
+if (require.main === module) main(exportCli);

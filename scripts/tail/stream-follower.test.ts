@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitUntil } from '../../test/support/wait-until';
-import { StreamFollower, retryAfterMs, type TailIo } from './stream-follower';
+import { StreamFollower, type TailIo } from './stream-follower';
 import type { TailOptions } from './tail-options';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, attempt: number) => void;
@@ -214,14 +214,5 @@ describe('stream follower', () => {
     run.interrupt.abort();
     await expect(run.done).resolves.toBe(0);
     expect(run.requests).toHaveLength(1);
-  });
-});
-
-describe('Retry-After', () => {
-  it('when it is seconds or an HTTP date, then it becomes a wait in ms', () => {
-    expect(retryAfterMs('5')).toBe(5_000);
-    expect(retryAfterMs('Sat, 28 Nov 2026 09:00:10 GMT', Date.parse('2026-11-28T09:00:00Z'))).toBe(10_000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs(null)).toBeUndefined();
   });
 });

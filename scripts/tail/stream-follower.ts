@@ -1,25 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Problem } from '../dlq/dlq-client';
-import { SseParser, type SseEvent } from '@uap/client';
-import {
-  activityJson,
-  activityLine,
-  droppedNotice,
-  problemMessage,
-  resetNotice,
-  type StreamedActivity,
-} from './tail-format';
+import { SseParser, UapHttpError, type HttpTransport, type SseEvent } from '@uap/client';
+import { apiTransport, networkReason, refusalLines } from '../cli/cli-api';
+import type { CliIo } from '../cli/cli-io';
+import { EXIT } from '../cli/exit-codes';
+import { activityJson, activityLine, droppedNotice, resetNotice, type StreamedActivity } from './tail-format';
 import type { TailOptions } from './tail-options';
 
 export const STREAM_PATH = '/api/v1/activities/stream';
-export const EXIT = { ok: 0, refused: 2 } as const;
 
-export interface TailIo {
-  /** Activities, a line at a time (stdout). */
-  out(line: string): void;
-  /** Notices and errors, a line at a time (stderr). */
-  err(line: string): void;
-}
+/** Activities go to `out` (stdout), notices and errors to `err` (stderr). */
+export type TailIo = Pick<CliIo, 'out' | 'err'>;
 
 export interface TailDeps {
   /** Aborted on Ctrl-C: ends the stream and resolves with 0. */
@@ -35,7 +25,7 @@ export interface TailDeps {
 /** Why one connection ended, and what to do next. */
 type Outcome =
   | { kind: 'stopped' }
-  | { kind: 'refused'; status: number; problem: Problem }
+  | { kind: 'refused'; error: UapHttpError }
   | { kind: 'again'; why: string; waitMs?: number; failed: boolean };
 
 /**
@@ -49,6 +39,7 @@ export class StreamFollower {
   private retryMs: number;
   private failures = 0;
   private connections = 0;
+  private readonly transport: HttpTransport;
 
   constructor(
     private readonly options: TailOptions,
@@ -56,6 +47,7 @@ export class StreamFollower {
     private readonly deps: TailDeps = {},
   ) {
     this.retryMs = deps.retryMs ?? 3_000;
+    this.transport = apiTransport(options);
   }
 
   /** The resume token a reconnect sends now. */
@@ -69,8 +61,8 @@ export class StreamFollower {
       const outcome = await this.connect();
       if (outcome.kind === 'stopped') break;
       if (outcome.kind === 'refused') {
-        this.io.err(problemMessage(outcome.status, outcome.problem));
-        return EXIT.refused;
+        this.io.err(refusalLines('tail', outcome.error, 'the stream needs an API key with the read scope').join('\n'));
+        return EXIT.error;
       }
       this.failures = outcome.failed ? this.failures + 1 : 0;
       const waitMs = outcome.waitMs ?? this.backoffMs();
@@ -87,13 +79,6 @@ export class StreamFollower {
   private backoffMs(): number {
     const doubled = this.retryMs * 2 ** Math.max(0, this.failures - 1);
     return Math.min(doubled, Math.max(this.retryMs, this.deps.maxRetryMs ?? 30_000));
-  }
-
-  private url(): URL {
-    const url = new URL(STREAM_PATH, this.options.url);
-    if (this.options.userId !== undefined) url.searchParams.set('userId', this.options.userId);
-    if (this.options.types !== undefined) url.searchParams.set('type', this.options.types.join(','));
-    return url;
   }
 
   private async connect(): Promise<Outcome> {
@@ -114,20 +99,26 @@ export class StreamFollower {
       armIdle();
       let response: Response;
       try {
-        response = await fetch(this.url(), {
+        response = await this.transport.open(STREAM_PATH, {
+          query: { userId: this.options.userId, type: this.options.types?.join(',') },
           headers: {
             accept: 'text/event-stream',
-            ...(this.options.key ? { 'x-api-key': this.options.key } : {}),
             ...(this.lastId === undefined ? {} : { 'last-event-id': this.lastId }),
           },
+          // The idle timer below is this connection's timeout.
+          timeoutMs: null,
           signal: connection.signal,
         });
       } catch (err) {
+        if (err instanceof UapHttpError) return this.refusal(err);
         if (signal?.aborted) return { kind: 'stopped' };
         if (idleFired) return { kind: 'again', why: 'no answer in time', failed: true };
-        return { kind: 'again', why: `cannot reach ${this.url().origin} (${networkReason(err)})`, failed: true };
+        return {
+          kind: 'again',
+          why: `cannot reach ${new URL(this.options.url).origin} (${networkReason(err)})`,
+          failed: true,
+        };
       }
-      if (!response.ok) return await this.refusal(response);
       this.connections++;
       if (this.connections > 1) {
         this.io.err(`tail: reconnected${this.lastId === undefined ? '' : ', resuming after the last event printed'}`);
@@ -140,29 +131,18 @@ export class StreamFollower {
     }
   }
 
-  private async refusal(response: Response): Promise<Outcome> {
-    const text = await response.text().catch(() => '');
-    let problem: Problem;
-    try {
-      const body: unknown = JSON.parse(text);
-      problem = typeof body === 'object' && body !== null ? (body as Problem) : { detail: text.slice(0, 200) };
-    } catch {
-      problem = text ? { detail: text.slice(0, 200) } : {};
-    }
-    if (response.status === 429) {
-      const waitMs = retryAfterMs(response.headers.get('retry-after')) ?? this.retryMs;
+  private refusal(err: UapHttpError): Outcome {
+    if (err.status === 429) {
       return {
         kind: 'again',
-        why: `the API has too many open streams (429: ${problem.detail ?? 'busy'})`,
-        waitMs,
+        why: `the API has too many open streams (429: ${err.problem?.detail ?? 'busy'})`,
+        waitMs: err.retryAfterMs() ?? this.retryMs,
         failed: true,
       };
     }
     // 408, 5xx (a restart, a proxy in between): worth another try. Any other 4xx will not change by retrying.
-    if (response.status >= 500 || response.status === 408) {
-      return { kind: 'again', why: `the API answered ${response.status}`, failed: true };
-    }
-    return { kind: 'refused', status: response.status, problem };
+    if (err.retriable) return { kind: 'again', why: `the API answered ${err.status}`, failed: true };
+    return { kind: 'refused', error: err };
   }
 
   private async read(response: Response, armIdle: () => void, idleFired: () => boolean): Promise<Outcome> {
@@ -233,19 +213,6 @@ function parseJson<T>(text: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null) return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1_000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function networkReason(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message;
 }
 
 function formatSeconds(ms: number): string {

@@ -1,4 +1,4 @@
-import { activityJson, activityLine, droppedNotice, metadataSummary, problemMessage, resetNotice } from './tail-format';
+import { activityJson, activityLine, droppedNotice, metadataSummary, resetNotice } from './tail-format';
 
 const activity = {
   eventId: '5b0e8c1e-0000-4000-8000-000000000001',
@@ -43,16 +43,5 @@ describe('tail format', () => {
     expect(droppedNotice(1)).toContain('1 event dropped');
     expect(droppedNotice(42)).toContain('42 events dropped');
     expect(resetNotice('too old')).toContain('reset: too old');
-  });
-
-  it('when the API refuses with a problem, then its title, detail and errors are shown', () => {
-    expect(
-      problemMessage(400, {
-        title: 'Bad Request',
-        detail: 'Invalid query',
-        errors: [{ path: 'from', message: 'not allowed on the stream' }],
-      }),
-    ).toBe('tail: HTTP 400 Bad Request: Invalid query\n  from: not allowed on the stream');
-    expect(problemMessage(401, { title: 'Unauthorized' })).toContain('read scope');
   });
 });

@@ -1,5 +1,4 @@
-import type { Problem } from '../dlq/dlq-client';
-import { cell } from '../dlq/dlq-format';
+import { cell } from '../cli/cli-io';
 
 /** An activity as the stream sends it: the list endpoint's JSON (not stored yet, so no persistedAt). */
 export interface StreamedActivity {
@@ -54,14 +53,4 @@ export function droppedNotice(count: number): string {
 
 export function resetNotice(reason: string): string {
   return `tail: reset: ${reason}; events may be missing before this point (read them with GET /api/v1/activities); the stream continues live`;
-}
-
-/** A refusal (400, 401, 403, …): the problem's title, detail and each invalid field. */
-export function problemMessage(status: number, problem: Problem): string {
-  const { title, detail, errors } = problem;
-  const lines = [`tail: HTTP ${status}${title ? ` ${title}` : ''}${detail ? `: ${detail}` : ''}`];
-  for (const e of errors ?? []) lines.push(`  ${e.path || '(request)'}: ${e.message}`);
-  if (status === 401 || status === 403)
-    lines.push('  (the stream needs an API key with the read scope: --key or UAP_API_KEY)');
-  return lines.join('\n');
 }

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { ACTIVITY_TYPES, ActivityTypeSchema, UserIdSchema, type ActivityType } from '@uap/shared/contract';
 import { z } from 'zod';
+import { compact, parseCli, type ApiTarget, type Env, type ParsedArgs } from '../cli/cli-args';
 
 export const HELP = `Usage: npm run tail -- [options]
 
@@ -19,70 +19,28 @@ Options:
 Notices (reconnecting, dropped, reset) go to stderr; activities to stdout.
 Exit status: 0 stopped with Ctrl-C, 2 usage error or refused by the API (400, 401, 403, 404).`;
 
-export interface TailOptions {
-  url: string;
-  key?: string;
+export interface TailOptions extends ApiTarget {
   json: boolean;
   types?: ActivityType[];
   userId?: string;
 }
 
-export type ParsedTailArgs = { help: true } | { help: false; options: TailOptions } | { help: false; error: string };
-
-const FLAG_SCHEMAS = {
-  url: z.url({ protocol: /^https?$/ }),
-  key: z.string().min(1),
-  type: z.array(ActivityTypeSchema).min(1).max(ACTIVITY_TYPES.length),
-  user: UserIdSchema,
-} as const;
-
-/** Parses the tail options; env supplies UAP_API_URL and UAP_API_KEY when the flags are absent. */
-export function parseTailArgs(argv: string[], env: Record<string, string | undefined>): ParsedTailArgs {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        key: { type: 'string' },
-        json: { type: 'boolean' },
-        type: { type: 'string', multiple: true },
-        user: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return { help: false, error: (err as Error).message };
-  }
-  if (values['help']) return { help: true };
-  const errors: string[] = [];
-  if (positionals.length > 0) errors.push(`tail takes no arguments (got "${positionals[0]!.slice(0, 40)}")`);
-  const check = <T>(flag: keyof typeof FLAG_SCHEMAS, raw: unknown): T | undefined => {
-    if (raw === undefined) return undefined;
-    const parsed = FLAG_SCHEMAS[flag].safeParse(raw);
-    if (!parsed.success) errors.push(`--${flag}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    return parsed.data as T | undefined;
-  };
-  const typesRaw = values['type'] as string[] | undefined;
-  const types = check<ActivityType[]>(
-    'type',
-    typesRaw && [...new Set(typesRaw.flatMap((t) => t.split(',')).map((t) => t.trim().toUpperCase()))],
-  );
-  const userId = check<string>('user', values['user']);
-  const url = check<string>('url', values['url'] ?? (env['UAP_API_URL'] || 'http://localhost:3000'));
-  const key = check<string>('key', values['key'] ?? (env['UAP_API_KEY'] || undefined));
-  if (errors.length > 0 || url === undefined) return { help: false, error: errors.join('\n') };
-  return {
-    help: false,
-    options: {
-      url,
-      json: values['json'] === true,
-      ...(key === undefined ? {} : { key }),
-      ...(types === undefined ? {} : { types }),
-      ...(userId === undefined ? {} : { userId }),
+/** Parses the tail options; --url, --key (else UAP_API_URL, UAP_API_KEY) and --help come from the CLI frame. */
+export function parseTailArgs(argv: string[], env: Env): ParsedArgs<TailOptions> {
+  return parseCli(
+    argv,
+    env,
+    { json: { type: 'boolean' }, type: { type: 'string', multiple: true }, user: { type: 'string' } },
+    (flags) => {
+      const [extra] = flags.positionals;
+      if (extra !== undefined) flags.fail(`tail takes no arguments (got "${extra.slice(0, 40)}")`);
+      return compact({
+        json: flags.on('json'),
+        types: flags.list('type', z.array(ActivityTypeSchema).min(1).max(ACTIVITY_TYPES.length), (t) =>
+          t.toUpperCase(),
+        ),
+        userId: flags.value('user', UserIdSchema),
+      });
     },
-  };
+  );
 }

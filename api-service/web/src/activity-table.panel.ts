@@ -1,5 +1,6 @@
-import type { ApiClient } from './api.client';
-import type { Activity, ActivityPage, ReceiptStatus } from './api.types';
+import type { HttpTransport } from '@uap/client';
+import { failureText } from './api.client';
+import type { Activity, ActivityDetail, ActivityPage, ReceiptStatus } from './api.types';
 import { byId, el, formatCount, formatTime, fromLocalInput, setStatus, toLocalInput } from './dom';
 import { listQuery, type DashboardState } from './url-state';
 
@@ -21,7 +22,7 @@ export class ActivityTablePanel {
   private readonly dialog = byId<HTMLDialogElement>('event-dialog');
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: HttpTransport,
     private readonly types: readonly string[],
     private readonly navigate: (change: Partial<DashboardState>, how: 'push' | 'replace') => void,
   ) {
@@ -63,8 +64,9 @@ export class ActivityTablePanel {
     this.writeForm(state);
     setStatus(this.status, 'Loading…');
     try {
-      const page = await this.api.get<ActivityPage>('/api/v1/activities', listQuery(state, PAGE_SIZE));
-      this.nextCursor = page.page.hasMore ? (page.page.nextCursor ?? null) : null;
+      const page = await this.api.getJson<ActivityPage>('/api/v1/activities', listQuery(state, PAGE_SIZE));
+      // The table pages by cursor, so the answer carries the cursor page, never the offset one.
+      this.nextCursor = page.page.hasMore && 'nextCursor' in page.page ? page.page.nextCursor : null;
       this.body.replaceChildren(...page.data.map((activity) => this.row(activity)));
       setStatus(
         this.status,
@@ -75,7 +77,7 @@ export class ActivityTablePanel {
     } catch (err) {
       this.nextCursor = null;
       this.body.replaceChildren();
-      setStatus(this.status, (err as Error).message, 'error');
+      setStatus(this.status, failureText(err), 'error');
     }
     byId<HTMLButtonElement>('page-next').disabled = this.nextCursor === null;
     byId<HTMLButtonElement>('page-prev').disabled = this.trail.length === 0;
@@ -114,17 +116,17 @@ export class ActivityTablePanel {
     receipt.textContent = '';
     if (!this.dialog.open) this.dialog.showModal();
     try {
-      const activity = await this.api.get<Activity>(`/api/v1/activities/${encodeURIComponent(eventId)}`);
+      const activity = await this.api.getJson<ActivityDetail>(`/api/v1/activities/${encodeURIComponent(eventId)}`);
       json.textContent = JSON.stringify(activity, null, 2);
       if (!activity.receipt) {
         receipt.textContent = 'No receipt: this event was stored before the worker recorded topic positions.';
         return;
       }
-      const status = await this.api.get<ReceiptStatus>(`/api/v1/receipts/${encodeURIComponent(activity.receipt)}`);
+      const status = await this.api.getJson<ReceiptStatus>(`/api/v1/receipts/${encodeURIComponent(activity.receipt)}`);
       receipt.dataset['status'] = status.status;
       receipt.textContent = describeReceipt(status);
     } catch (err) {
-      setStatus(receipt, (err as Error).message, 'error');
+      setStatus(receipt, failureText(err), 'error');
       if (json.textContent === 'Loading…') json.textContent = '';
     }
   }

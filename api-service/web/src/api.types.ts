@@ -1,105 +1,24 @@
-// The JSON this page reads, as the OpenAPI document describes it (only the fields the page uses).
+// The JSON this page reads: the api's DTOs as its OpenAPI document declares them, generated into api.schema.d.ts
+// by `npm run openapi:types` (never edit that file; `npm run lint` fails when it is stale). Only names live here.
+import type { components } from './api.schema';
 
-export type Scope = 'ingest' | 'read' | 'admin';
-export type Bucket = 'minute' | 'hour' | 'day';
+type Schemas = components['schemas'];
 
-export interface WhoAmI {
-  authentication: 'api-key' | 'disabled';
-  keyId: string | null;
-  scopes: Scope[];
-}
-
-export interface Activity {
-  eventId: string;
-  userId: string;
-  type: string;
-  occurredAt: string;
-  receivedAt: string;
-  persistedAt?: string;
-  metadata: Record<string, unknown>;
-  context: Record<string, unknown>;
-  receipt?: string;
-}
-
-export interface ActivityPage {
-  data: Activity[];
-  page: { limit: number; nextCursor?: string | null; hasMore: boolean };
-}
-
-export interface ActivityStats {
-  from: string;
-  to: string;
-  bucket: Bucket;
-  /** The first bucket's start; `series[type][i]` counts the bucket starting `i` buckets later. */
-  start: string;
-  bucketCount: number;
-  types: string[];
-  series: Record<string, number[]>;
-  totals: Record<string, number>;
-  total: number;
-  source: 'rollups' | 'events';
-  /** false while the worker's rollups lack coverage (inexactReason says why). */
-  exact?: boolean;
-  inexactReason?: string;
-}
-
-export interface PartitionFreshness {
-  partition: number;
-  committed: number;
-  end: number;
-  lag: number;
-  stalled: boolean;
-  stalledSince: string | null;
-}
-
-export interface Freshness {
-  at: string;
-  lag: number;
-  watermark: string | null;
-  partitions: PartitionFreshness[];
-}
-
-export interface Readiness {
-  status: 'ready' | 'not-ready';
-  checks: Record<string, 'up' | 'down'>;
-}
-
-export interface ReceiptStatus {
-  status: 'pending' | 'persisted' | 'duplicate' | 'dead_lettered';
-  topic: string;
-  partition: number;
-  offset: number;
-  acceptedAt: string;
-  persistedAt?: string;
-  behind?: number;
-  storedFrom?: { partition: number; offset: number };
-  reason?: string;
-  deadLetterId?: string;
-}
-
-export interface DeadLetterStats {
-  total: number;
-  byReason: Record<string, number>;
-}
-
-export interface DeadLetterSummary {
-  letterId: string;
-  reason: string;
-  error: string;
-  status: string;
-  failedAt: string;
-  eventId: string | null;
-  userId: string | null;
-}
-
-export interface DeadLetterPage {
-  data: DeadLetterSummary[];
-}
-
-export interface ReplayJob {
-  jobId: string;
-  state: string;
-  dryRun: boolean;
-  counts: { scanned: number; passed: number; skipped: number; stillFailing: Record<string, number> };
-  error: string | null;
-}
+export type WhoAmI = Schemas['WhoAmI'];
+export type Scope = WhoAmI['scopes'][number];
+export type Readiness = Schemas['Readiness'];
+/** A stored activity as the list shows it; the stream sends the same, without persistedAt. */
+export type Activity = Schemas['Activity'];
+/** One activity by eventId, with its receipt. */
+export type ActivityDetail = Schemas['ActivityDetail'];
+export type ActivityPage = Schemas['ActivityList'];
+export type ActivityStats = Schemas['ActivityStats'];
+export type Bucket = ActivityStats['bucket'];
+export type Freshness = Schemas['Freshness'];
+export type PartitionFreshness = Freshness['partitions'][number];
+export type ReceiptStatus = Schemas['ReceiptStatus'];
+export type StreamTicket = Schemas['StreamTicket'];
+export type DeadLetterStats = Schemas['DeadLetterStats'];
+export type DeadLetterPage = Schemas['DeadLetterList'];
+export type ReplayJob = Schemas['ReplayJob'];
+export type ReplayRequest = Schemas['ReplayRequest'];

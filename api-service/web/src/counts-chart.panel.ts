@@ -1,5 +1,6 @@
 import uPlot from 'uplot';
-import type { ApiClient } from './api.client';
+import type { HttpTransport } from '@uap/client';
+import { failureText } from './api.client';
 import type { ActivityStats } from './api.types';
 import { el, formatCount, setStatus } from './dom';
 import { toSeries } from './stats-series';
@@ -16,7 +17,7 @@ export class CountsChart {
   private loading = 0;
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: HttpTransport,
     private readonly nodes: { chart: HTMLElement; totals: HTMLTableSectionElement; status: HTMLElement },
     private readonly knownTypes: readonly string[],
   ) {
@@ -27,7 +28,7 @@ export class CountsChart {
     const ticket = ++this.loading;
     setStatus(this.nodes.status, 'Loading…');
     try {
-      const stats = await this.api.get<ActivityStats>('/api/v1/activities/stats', statsQuery(state, Date.now()));
+      const stats = await this.api.getJson<ActivityStats>('/api/v1/activities/stats', statsQuery(state, Date.now()));
       if (ticket !== this.loading) return;
       this.render(stats);
       const inexact = stats.exact === false ? `; not exact: ${stats.inexactReason ?? 'rollups incomplete'}` : '';
@@ -37,7 +38,7 @@ export class CountsChart {
         stats.exact === false ? 'error' : 'ok',
       );
     } catch (err) {
-      if (ticket === this.loading) setStatus(this.nodes.status, (err as Error).message, 'error');
+      if (ticket === this.loading) setStatus(this.nodes.status, failureText(err), 'error');
     }
   }
 

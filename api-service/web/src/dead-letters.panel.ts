@@ -1,5 +1,6 @@
-import type { ApiClient } from './api.client';
-import type { DeadLetterPage, DeadLetterStats, ReplayJob } from './api.types';
+import type { HttpTransport } from '@uap/client';
+import { failureText } from './api.client';
+import type { DeadLetterPage, DeadLetterStats, ReplayJob, ReplayRequest } from './api.types';
 import { byId, el, every, formatCount, formatTime, setStatus } from './dom';
 
 /**
@@ -15,7 +16,7 @@ export class DeadLettersPanel {
   /** The filter the last dry run checked: the replay button replays exactly that. */
   private dryRunFilter: { reason?: string } | undefined;
 
-  constructor(private readonly api: ApiClient) {
+  constructor(private readonly api: HttpTransport) {
     byId<HTMLFormElement>('dl-replay').addEventListener('submit', (event) => {
       event.preventDefault();
       void this.runReplay(true);
@@ -34,8 +35,8 @@ export class DeadLettersPanel {
   async refresh(): Promise<void> {
     try {
       const [stats, page] = await Promise.all([
-        this.api.get<DeadLetterStats>('/api/v1/dead-letters/stats'),
-        this.api.get<DeadLetterPage>('/api/v1/dead-letters', new URLSearchParams({ limit: '10' })),
+        this.api.getJson<DeadLetterStats>('/api/v1/dead-letters/stats'),
+        this.api.getJson<DeadLetterPage>('/api/v1/dead-letters', { limit: 10 }),
       ]);
       const reasons = Object.entries(stats.byReason).sort((a, b) => b[1] - a[1]);
       this.reasons.replaceChildren(
@@ -67,7 +68,7 @@ export class DeadLettersPanel {
         this.list.replaceChildren(el('tr', {}, el('td', { colspan: '5' }, 'No dead letters.')));
       }
     } catch (err) {
-      setStatus(this.replayStatus, `Dead letters unavailable: ${(err as Error).message}`, 'error');
+      setStatus(this.replayStatus, `Dead letters unavailable: ${failureText(err)}`, 'error');
     }
   }
 
@@ -79,11 +80,15 @@ export class DeadLettersPanel {
     this.replayButton.disabled = true;
     setStatus(this.replayStatus, dryRun ? 'Dry run…' : 'Replaying…');
     try {
-      let job = await this.api.post<ReplayJob>('/api/v1/dead-letters/replays', { filter, dryRun });
+      const request: ReplayRequest = { filter, dryRun };
+      let job = await this.api.requestJson<ReplayJob>('/api/v1/dead-letters/replays', {
+        method: 'POST',
+        json: request,
+      });
       const deadline = Date.now() + 120_000;
       while (job.state === 'running' && Date.now() < deadline) {
         await new Promise((resolve) => window.setTimeout(resolve, 500));
-        job = await this.api.get<ReplayJob>(`/api/v1/dead-letters/replays/${job.jobId}`);
+        job = await this.api.getJson<ReplayJob>(`/api/v1/dead-letters/replays/${job.jobId}`);
       }
       const failing = Object.entries(job.counts.stillFailing)
         .map(([why, count]) => `${why}: ${formatCount(count)}`)
@@ -100,7 +105,7 @@ export class DeadLettersPanel {
       this.replayButton.disabled = this.dryRunFilter === undefined;
       if (!dryRun) await this.refresh();
     } catch (err) {
-      setStatus(this.replayStatus, (err as Error).message, 'error');
+      setStatus(this.replayStatus, failureText(err), 'error');
     }
   }
 }

@@ -6,6 +6,7 @@ const aPartition = (overrides: Partial<PartitionFreshness> = {}): PartitionFresh
   committed: 10,
   end: 10,
   lag: 0,
+  watermark: null,
   stalled: false,
   stalledSince: null,
   ...overrides,

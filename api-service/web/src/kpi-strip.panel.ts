@@ -1,4 +1,5 @@
-import type { ApiClient } from './api.client';
+import type { HttpTransport } from '@uap/client';
+import { failureText } from './api.client';
 import type { ActivityStats, DeadLetterStats, Freshness, PartitionFreshness, Scope } from './api.types';
 import { byId, every, formatAge, formatCount } from './dom';
 
@@ -23,7 +24,7 @@ export class KpiStrip {
   private samples: Array<{ at: number; end: number }> = [];
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: HttpTransport,
     private readonly scopes: ReadonlySet<Scope>,
   ) {}
 
@@ -39,7 +40,7 @@ export class KpiStrip {
 
   async refreshFreshness(): Promise<void> {
     try {
-      const freshness = await this.api.get<Freshness>('/api/v1/freshness');
+      const freshness = await this.api.getJson<Freshness>('/api/v1/freshness');
       const at = Date.parse(freshness.at);
       const end = freshness.partitions.reduce((sum, p) => sum + p.end, 0);
       this.samples = [...this.samples.filter((s) => s.at >= at - RATE_WINDOW_MS && s.at < at), { at, end }];
@@ -57,39 +58,36 @@ export class KpiStrip {
     } catch (err) {
       byId('kpi-stalled').hidden = true;
       byId('kpi-lag').textContent = 'unavailable';
-      byId('kpi-watermark').textContent = (err as Error).message;
+      byId('kpi-watermark').textContent = failureText(err);
     }
   }
 
   async refreshPersisted(): Promise<void> {
     const now = Date.now();
     try {
-      const stats = await this.api.get<ActivityStats>(
-        '/api/v1/activities/stats',
-        new URLSearchParams({
-          from: new Date(now - DAY_MS).toISOString(),
-          to: new Date(now).toISOString(),
-          bucket: 'hour',
-        }),
-      );
+      const stats = await this.api.getJson<ActivityStats>('/api/v1/activities/stats', {
+        from: new Date(now - DAY_MS).toISOString(),
+        to: new Date(now).toISOString(),
+        bucket: 'hour',
+      });
       byId('kpi-persisted').textContent = formatCount(stats.total);
       byId('kpi-persisted-note').textContent = `stored by the worker (from ${stats.source})`;
     } catch (err) {
       byId('kpi-persisted').textContent = 'unavailable';
-      byId('kpi-persisted-note').textContent = (err as Error).message;
+      byId('kpi-persisted-note').textContent = failureText(err);
     }
   }
 
   async refreshDeadLetters(): Promise<void> {
     const now = Date.now();
     try {
-      const stats = await this.api.get<DeadLetterStats>(
-        '/api/v1/dead-letters/stats',
-        new URLSearchParams({ from: new Date(now - DAY_MS).toISOString(), to: new Date(now + 60_000).toISOString() }),
-      );
+      const stats = await this.api.getJson<DeadLetterStats>('/api/v1/dead-letters/stats', {
+        from: new Date(now - DAY_MS).toISOString(),
+        to: new Date(now + 60_000).toISOString(),
+      });
       byId('kpi-dead-letters').textContent = formatCount(stats.total);
     } catch (err) {
-      byId('kpi-dead-letters').textContent = (err as Error).message;
+      byId('kpi-dead-letters').textContent = failureText(err);
     }
   }
 }

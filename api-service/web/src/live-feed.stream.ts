@@ -1,5 +1,6 @@
-import type { ApiClient } from './api.client';
-import type { Activity } from './api.types';
+import type { HttpTransport } from '@uap/client';
+import { failureText } from './api.client';
+import type { Activity, StreamTicket } from './api.types';
 
 export interface StreamHandlers {
   onActivity(activity: Activity): void;
@@ -20,7 +21,7 @@ export class LiveStream {
   private stopped = false;
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: HttpTransport,
     private readonly handlers: StreamHandlers,
   ) {}
 
@@ -28,9 +29,9 @@ export class LiveStream {
     this.stopped = false;
     let ticket: string;
     try {
-      ({ ticket } = await this.api.post<{ ticket: string }>('/api/v1/stream-tickets'));
+      ({ ticket } = await this.api.requestJson<StreamTicket>('/api/v1/stream-tickets', { method: 'POST' }));
     } catch (err) {
-      this.handlers.onState(`Cannot open the stream: ${(err as Error).message}`, 'error');
+      this.handlers.onState(`Cannot open the stream: ${failureText(err)}`, 'error');
       this.reopenLater();
       return;
     }

@@ -1,6 +1,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './dashboard.css';
-import { ApiClient, ApiError } from './api.client';
+import { UapHttpError } from '@uap/client';
+import { dashboardApi, failureText } from './api.client';
 import type { Readiness, Scope, WhoAmI } from './api.types';
 import { ActivityTablePanel } from './activity-table.panel';
 import { CountsChart } from './counts-chart.panel';
@@ -13,7 +14,7 @@ import { LiveStream } from './live-feed.stream';
 import { DEFAULT_BUCKET, formatState, parseState, type DashboardState, type RangePreset } from './url-state';
 
 const TYPES = __ACTIVITY_TYPES__;
-const api = new ApiClient(() => keyStore.get());
+const api = dashboardApi(keyStore.get());
 
 function notice(text: string | null): void {
   const node = byId('notice');
@@ -38,7 +39,7 @@ async function health(): Promise<void> {
 /** Which scopes the key has; null when a key is needed and none (or a wrong one) was given. */
 async function scopesOfKey(): Promise<ReadonlySet<Scope> | null> {
   try {
-    const me = await api.get<WhoAmI>('/api/v1/whoami');
+    const me = await api.getJson<WhoAmI>('/api/v1/whoami');
     if (me.authentication === 'api-key' && me.keyId === null) return null;
     byId('key-scopes').textContent =
       me.authentication === 'disabled'
@@ -46,8 +47,8 @@ async function scopesOfKey(): Promise<ReadonlySet<Scope> | null> {
         : `Key ${me.keyId}: ${me.scopes.join(', ') || 'no scope'}`;
     return new Set(me.scopes);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      if (keyStore.get() !== null) notice(`The key was refused: ${err.message}`);
+    if (err instanceof UapHttpError && err.status === 401) {
+      if (keyStore.get() !== null) notice(`The key was refused: ${failureText(err)}`);
       keyStore.clear();
       return null;
     }
@@ -145,7 +146,7 @@ async function boot(): Promise<void> {
   try {
     scopes = await scopesOfKey();
   } catch (err) {
-    notice(`The API cannot tell this key's scopes: ${(err as Error).message}`);
+    notice(`The API cannot tell this key's scopes: ${failureText(err)}`);
     return;
   }
   if (scopes === null) {

@@ -12,6 +12,7 @@ const aStats = (overrides: Partial<ActivityStats>): ActivityStats => ({
   totals: { LOGIN: 3, SEARCH: 4 },
   total: 7,
   source: 'rollups',
+  exact: true,
   ...overrides,
 });
 

@@ -7,5 +7,6 @@ export function toSeries(stats: ActivityStats, types: readonly string[]): { xs: 
   const size = BUCKET_SECONDS[stats.bucket];
   const first = Date.parse(stats.start) / 1000;
   const xs = Array.from({ length: stats.bucketCount }, (_, i) => first + i * size);
-  return { xs, ys: types.map((type) => stats.series[type] ?? new Array<number>(stats.bucketCount).fill(0)) };
+  const series: Partial<Record<string, number[]>> = stats.series;
+  return { xs, ys: types.map((type) => series[type] ?? new Array<number>(stats.bucketCount).fill(0)) };
 }

@@ -52,13 +52,13 @@ describe('dashboard URL state', () => {
   it('when the table and chart ask the API, then the list query carries the filters and the stats query the range', () => {
     const state = aState({ userId: 'bob', types: ['LOGIN', 'PURCHASE'], cursor: 'abc', range: '1h', bucket: 'minute' });
 
-    expect(Object.fromEntries(listQuery(state, 25))).toEqual({
-      limit: '25',
+    expect(listQuery(state, 25)).toEqual({
+      limit: 25,
       userId: 'bob',
       type: 'LOGIN,PURCHASE',
       cursor: 'abc',
     });
-    expect(Object.fromEntries(statsQuery(state, Date.parse('2026-01-01T12:00:00Z')))).toEqual({
+    expect(statsQuery(state, Date.parse('2026-01-01T12:00:00Z'))).toEqual({
       from: '2026-01-01T11:00:00.000Z',
       to: '2026-01-01T12:00:00.000Z',
       bucket: 'minute',

@@ -68,22 +68,23 @@ export function formatState(state: DashboardState): string {
   return text ? `?${text}` : '';
 }
 
-/** The list endpoint's query for the table. */
-export function listQuery(state: DashboardState, limit: number): URLSearchParams {
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (state.userId) params.set('userId', state.userId);
-  if (state.types.length > 0) params.set('type', state.types.join(','));
-  if (state.from) params.set('from', state.from);
-  if (state.to) params.set('to', state.to);
-  if (state.cursor) params.set('cursor', state.cursor);
-  return params;
+/** The list endpoint's query for the table (what is undefined is left out). */
+export function listQuery(state: DashboardState, limit: number): Record<string, string | number | undefined> {
+  return {
+    limit,
+    userId: state.userId || undefined,
+    type: state.types.join(',') || undefined,
+    from: state.from ?? undefined,
+    to: state.to ?? undefined,
+    cursor: state.cursor ?? undefined,
+  };
 }
 
 /** The stats endpoint's query for the chart: the preset's range ending now. */
-export function statsQuery(state: DashboardState, now: number): URLSearchParams {
-  return new URLSearchParams({
+export function statsQuery(state: DashboardState, now: number): Record<string, string> {
+  return {
     from: new Date(now - RANGE_MS[state.range]).toISOString(),
     to: new Date(now).toISOString(),
     bucket: state.bucket,
-  });
+  };
 }

@@ -3,9 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { DASHBOARD_CSP, dashboardRouter } from './dashboard.router';
+import { DASHBOARD_ASSETS_DIR, DASHBOARD_CSP, dashboardRouter } from './dashboard.router';
 
 describe('dashboard router', () => {
+  it('when no folder is given, then it serves where build-dashboard.mjs writes: api-service/dist/dashboard', () => {
+    expect(DASHBOARD_ASSETS_DIR).toBe(join(__dirname, '..', '..', '..', '..', 'dist', 'dashboard'));
+    expect(DASHBOARD_ASSETS_DIR.endsWith(join('api-service', 'dist', 'dashboard'))).toBe(true);
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><script defer src="/dashboard/dashboard.js"></script>');
   writeFileSync(join(dir, 'dashboard.js'), 'console.log(1)');

@@ -14,7 +14,7 @@ export const DASHBOARD_ROUTES: RouteSpec[] = [
  * Where `npm run build` puts the page (api-service/web bundled by esbuild); the same folder from src/ (tests)
  * and from dist/ (the built service and the image).
  */
-export const DASHBOARD_ASSETS_DIR = join(__dirname, '..', '..', '..', 'dist', 'dashboard');
+export const DASHBOARD_ASSETS_DIR = join(__dirname, '..', '..', '..', '..', 'dist', 'dashboard');
 
 /** What scripts/build-dashboard.mjs writes next to index.html: the only names served under /dashboard/. */
 export const DASHBOARD_ASSETS = [

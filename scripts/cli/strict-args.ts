@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EXIT } from './exit-codes';
 
-/** A command line read: `--help` asked for, the options, or why they cannot be used. */
-export type ParsedArgs<T> = { help: true } | { help: false; options: T } | { help: false; error: string };
+// For the tools that do not talk to the API (bench, chaos): no --url or --key, and no positionals.
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type StrictValues<O extends Options> = ReturnType<
@@ -31,8 +31,8 @@ export function usageExitCode(
 ): number {
   if (parsed.help) {
     console.log(help);
-    return 0;
+    return EXIT.ok;
   }
   console.error(`${command}: ${parsed.error}\n\n${help}`);
-  return 2;
+  return EXIT.error;
 }

@@ -1,4 +1,4 @@
-import { parseStrict, usageExitCode } from './cli-args';
+import { parseStrict, usageExitCode } from './strict-args';
 
 describe('parseStrict', () => {
   it('when every flag is known, then their values are returned', () => {
