@@ -10,7 +10,6 @@ import { soak } from './measures/soak.measure';
 import { statsAtScale } from './measures/stats.measure';
 import { writeScale } from './measures/write-scale.measure';
 import { CONFIG } from './support/bench-config';
-import { describeBroker } from './support/bench-context';
 import { HELP, parseBenchArgs, type StageName } from './support/bench-options';
 import {
   renderMarkdown,
@@ -43,7 +42,6 @@ function runAll(stack: BenchStack, startedMs: number): Promise<void> {
     stack,
     { startedMs },
     async (stack) => ({
-      broker: describeBroker(stack.services),
       config: CONFIG,
       ingest: await ingestCeilings(stack),
       ...(await pipelineAndReads(stack)),

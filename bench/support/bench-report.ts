@@ -193,6 +193,8 @@ export function renderReadsAtScale(r: {
   date: string;
   machine: { cpus: number; node: string };
   store: string;
+  /** Absent in results saved before stage reports recorded it. */
+  broker?: string;
   readsAtScale: ReadsAtScaleReport;
   durationS: number;
 }): string {
@@ -215,7 +217,7 @@ export function renderReadsAtScale(r: {
     ];
   });
   return [
-    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; reads: ${method}; ` +
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}reads: ${method}; ` +
       `${samplesPerShape} sequential requests per shape after one warm-up; ${n(r.durationS)} s.`,
     '',
     `| query shape | p50 at ${n(small.stored)} events | p50 at ${n(large.stored)} events | growth | vs userId at ${n(large.stored)} | target |`,
@@ -245,6 +247,8 @@ export function renderStatsAtScale(r: {
   date: string;
   machine: { cpus: number; node: string };
   store: string;
+  /** Absent in results saved before stage reports recorded it. */
+  broker?: string;
   statsAtScale: StatsAtScaleReport;
   durationS: number;
 }): string {
@@ -263,7 +267,7 @@ export function renderStatsAtScale(r: {
     ];
   });
   return [
-    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; list reads: ${method}; ` +
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}list reads: ${method}; ` +
       `${n(stored)} stored events over the last 24 h; ${samplesPerShape} sequential requests per shape after ` +
       `${warmUp} warm-up requests; ${n(r.durationS)} s.`,
     '',
@@ -282,6 +286,8 @@ export function renderWriteScale(r: {
   date: string;
   machine: { cpus: number; node: string };
   store: string;
+  /** Absent in results saved before stage reports recorded it. */
+  broker?: string;
   writeScale: WriteScaleReport;
   durationS: number;
 }): string {
@@ -296,7 +302,7 @@ export function renderWriteScale(r: {
   const row = (measure: string, at: (s: WriteScaleSize) => string, before: string, target: string, ok: boolean) =>
     `| ${measure} | ${at(small)} | ${at(large)} | ${before} | ${target} | ${verdict(ok)} |`;
   return [
-    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; worker: ${worker}; ${n(r.durationS)} s.`,
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}worker: ${worker}; ${n(r.durationS)} s.`,
     '',
     `| measure | at ${n(small.stored)} events | at ${n(large.stored)} events | before issue 24, at ${n(large.stored)} | target | |`,
     '|---|---|---|---|---|---|',
@@ -341,6 +347,8 @@ export function renderSoak(r: {
   date: string;
   machine: { cpus: number; node: string };
   store: string;
+  /** Absent in results saved before stage reports recorded it. */
+  broker?: string;
   soak: { load: SoakLoad; persisted: number; nodeOptions: string; api: ProcessMemory; worker: ProcessMemory };
   durationS: number;
 }): string {
@@ -360,7 +368,7 @@ export function renderSoak(r: {
     );
   };
   return [
-    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ` +
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}` +
       `NODE_OPTIONS of the api and worker: ${r.soak.nodeOptions ? `\`${r.soak.nodeOptions}\`` : 'none'}; ${n(r.durationS)} s.`,
     '',
     `Load: ${n(load.ratePerSec)} events/s in batches of ${load.batchSize} for ${n(load.durationS)} s: ${n(load.accepted)} ` +

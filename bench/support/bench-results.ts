@@ -2,12 +2,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { secondHalfSlopes } from '../measures/soak.measure';
-import { ROOT, describeStore } from './bench-context';
+import { ROOT, describeBroker, describeStore } from './bench-context';
 import { renderSoak } from './bench-report';
 import { cleanup, type BenchStack } from './bench-stack';
 
 /** What every saved result starts (and ends) with, around its measures. */
-export type StageReport = { date: string; machine: { cpus: number; node: string }; store: string; durationS: number };
+export type StageReport = {
+  date: string;
+  machine: { cpus: number; node: string };
+  store: string;
+  broker: string;
+  durationS: number;
+};
 
 /**
  * Measures, then prints the table and writes the result to `bench/results/<date>-<name>.json` (`<date>.json`
@@ -25,6 +31,7 @@ export async function measureAndSave<T extends object>(
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       store: (await describeStore(stack.client)).detail,
+      broker: describeBroker(stack.services),
       ...(await measure(stack)),
       durationS: 0,
     };
