@@ -51,6 +51,11 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   // Reverse start order at shutdown. Uncommitted work is abandoned: the group replays it, deduplicated by eventId.
   const lifecycle = new Lifecycle(logger, { shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS });
   lifecycle.handleProcessEvents();
+  if (!config.ERASURE_HASH_KEY) {
+    logger.warn(
+      'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the api)',
+    );
+  }
   const store = await connectStore(config, logger, lifecycle);
   const kafka = await connectKafka(config, logger, lifecycle);
   const monitor = await startStallMonitor(config, kafka.client, logger, lifecycle);

@@ -68,11 +68,6 @@ export async function connectStore(config: WorkerConfig, logger: Logger, lifecyc
       'writes: the server default write concern (a standalone store: no replicas to wait for)',
     );
   }
-  if (!config.ERASURE_HASH_KEY) {
-    logger.warn(
-      'ERASURE_HASH_KEY is not set: erasure records use a fixed development key. Set it (shared with the api)',
-    );
-  }
   const server = await detectStoreServer(connection.db!);
   const sql = openSqlStore(config, server, logger);
   if (sql) lifecycle.onStop('store-sql', () => sql.close());
