@@ -13,7 +13,7 @@ const shared = {
     '<rootDir>/bench',
   ],
   moduleNameMapper: {
-    '^@uap/shared/(contract|runtime)$': '<rootDir>/shared/src/$1/index.ts',
+    '^@uap/shared/(contract|runtime|activity-types)$': '<rootDir>/shared/src/$1/index.ts',
     '^@uap/shared/testing$': '<rootDir>/shared/src/testing/index.ts',
     '^@uap/client$': '<rootDir>/client/src/index.ts',
   },

@@ -2,7 +2,7 @@
 /// <reference lib="dom" />
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACTIVITY_TYPES, type ActivityInput } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, type ActivityInput } from '@uap/shared/contract';
 import { anActivityInput } from '@uap/shared/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashApiKey } from '../api-service/src/domain/api-key';
@@ -250,7 +250,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
 
       expect(stats.total).toBeGreaterThan(0);
       expect(Number(await page.locator('#chart-total').getAttribute('data-total'))).toBe(stats.total);
-      for (const type of ACTIVITY_TYPES) expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
+      for (const type of BUILT_IN_ACTIVITY_TYPES) expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
     }
     await shot(page, '03-chart-7d');
     expect(errors).toEqual([]);

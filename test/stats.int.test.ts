@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ACTIVITY_TYPES, ROLLUPS_COLLECTION, STATS_SQL_TABLES, type ActivityEvent } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, ROLLUPS_COLLECTION, STATS_SQL_TABLES, type ActivityEvent } from '@uap/shared/contract';
 import { Client as PgClient } from 'pg';
 import { anActivity } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
@@ -148,7 +148,7 @@ describe('stats on the real broker, worker and store', () => {
     const receivedAt = new Date(now).toISOString();
     // 3,000 events over the last three hours (the contract accepts any past occurredAt), every type.
     const events: ActivityEvent[] = Array.from({ length: 3_000 }, (_, i) => {
-      const type = ACTIVITY_TYPES[(i * 7) % ACTIVITY_TYPES.length]!;
+      const type = BUILT_IN_ACTIVITY_TYPES[(i * 7) % BUILT_IN_ACTIVITY_TYPES.length]!;
       return anActivity({
         userId: users[i % users.length]!,
         type,

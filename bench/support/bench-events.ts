@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACTIVITY_TYPES, createActivityEvent, type ActivityEvent, type ActivityInput } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, createActivityEvent, type ActivityEvent, type ActivityInput } from '@uap/shared/contract';
 
 /**
  * Deterministic-enough bench data: `users` users, every type, timestamps spread over the last day
@@ -10,7 +10,7 @@ export function benchInputs(
   options: { users: number; startMs: number; spreadMs: number },
 ): ActivityInput[] {
   return Array.from({ length: count }, (_, i) => {
-    const type = ACTIVITY_TYPES[i % ACTIVITY_TYPES.length]!;
+    const type = BUILT_IN_ACTIVITY_TYPES[i % BUILT_IN_ACTIVITY_TYPES.length]!;
     // Groups of 4 share an instant, so keyset pagination meets ties.
     const occurredMs = options.startMs + Math.floor((i / 4) % (options.spreadMs / 10)) * 10;
     return {

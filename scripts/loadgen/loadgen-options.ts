@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
 
 export const HELP = `Usage: npm run loadgen -- [options]
 
@@ -26,12 +26,12 @@ const MixSchema = z.string().transform((raw, ctx) => {
   const weights = new Map<ActivityType, number>();
   for (const part of raw.split(',')) {
     const [type, weight] = part.split('=');
-    const parsedType = z.enum(ACTIVITY_TYPES).safeParse(type?.trim());
+    const parsedType = z.enum(BUILT_IN_ACTIVITY_TYPES).safeParse(type?.trim());
     const parsedWeight = z.coerce.number().positive().safeParse(weight);
     if (!parsedType.success || !parsedWeight.success) {
       ctx.addIssue({
         code: 'custom',
-        message: `"${part}" is not TYPE=weight with TYPE one of ${ACTIVITY_TYPES.join(', ')}`,
+        message: `"${part}" is not TYPE=weight with TYPE one of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}`,
       });
       return z.NEVER;
     }

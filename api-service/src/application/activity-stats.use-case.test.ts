@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
 import {
   BUCKET_MS,
   bucketCountOf,
@@ -29,7 +29,7 @@ function seedRecords(count: number): ActivityRecord[] {
   return Array.from({ length: count }, () =>
     anActivityRecord({
       userId: `user-${Math.floor(random() * 5)}`,
-      type: ACTIVITY_TYPES[Math.floor(random() * 4)]!,
+      type: BUILT_IN_ACTIVITY_TYPES[Math.floor(random() * 4)]!,
       // Three hours across a UTC midnight, millisecond precision.
       occurredAt: new Date(START + Math.floor(random() * 3 * 3_600_000)),
     }),

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, MS_PER_MINUTE, type ActivityType } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, MS_PER_MINUTE, type ActivityType } from '@uap/shared/contract';
 
 export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];
@@ -62,7 +62,7 @@ export function bucketCountOf(from: Date, to: Date, bucket: StatsBucket): number
   return Math.floor((to.getTime() - 1) / size) - Math.floor(from.getTime() / size) + 1;
 }
 
-const TYPE_INDEX = new Map<ActivityType, number>(ACTIVITY_TYPES.map((type, i) => [type, i]));
+const TYPE_INDEX = new Map<ActivityType, number>(BUILT_IN_ACTIVITY_TYPES.map((type, i) => [type, i]));
 
 /**
  * Adds counts into dense per-type arrays indexed by bucket, the shape of the answer itself: a day of minutes
@@ -84,8 +84,8 @@ export class StatsTally {
     this.size = BUCKET_MS[bucket];
     this.start = floorTo(from, this.size).getTime();
     this.bucketCount = bucketCountOf(from, to, bucket);
-    this.byType = ACTIVITY_TYPES.map(() => undefined);
-    this.wanted = ACTIVITY_TYPES.map((type) => types === undefined || types.includes(type));
+    this.byType = BUILT_IN_ACTIVITY_TYPES.map(() => undefined);
+    this.wanted = BUILT_IN_ACTIVITY_TYPES.map((type) => types === undefined || types.includes(type));
   }
 
   /** `at` must lie in the range the tally was made for: anything else is a reader's bug, so it throws. */
@@ -126,7 +126,7 @@ export class StatsTally {
     const totals: Partial<Record<ActivityType, number>> = {};
     const types: ActivityType[] = [];
     let total = 0;
-    ACTIVITY_TYPES.forEach((type, t) => {
+    BUILT_IN_ACTIVITY_TYPES.forEach((type, t) => {
       const counts = this.byType[t];
       const sum = counts ? counts.reduce((a, b) => a + b, 0) : 0;
       if (sum === 0 && !this.types?.includes(type)) return;

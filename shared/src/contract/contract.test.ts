@@ -15,7 +15,7 @@ describe('@uap/shared/contract', () => {
 
   it('when the contract is imported, then neither kafkajs nor pino is loaded', () => {
     const contract = jest.requireActual<typeof Contract>('./index');
-    expect(contract.ACTIVITY_TYPES).toContain('SEARCH');
+    expect(contract.BUILT_IN_ACTIVITY_TYPES).toContain('SEARCH');
   });
 
   it('when the runtime is imported, then the guard above notices (it loads kafkajs)', () => {

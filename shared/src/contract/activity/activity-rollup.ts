@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, type ActivityType } from './activity.types';
+import { BUILT_IN_ACTIVITY_TYPES, type ActivityType } from './activity.types';
 import type { IndexSpec } from './activity-indexes';
 
 /**
@@ -157,7 +157,7 @@ export function removeEntries(current: RollupDocument, entries: readonly RollupE
 /** The per-minute counts of an hour as numbers, for readers. */
 export function countsOf(doc: Pick<RollupDocument, 'counts'>): Map<ActivityType, number[]> {
   const result = new Map<ActivityType, number[]>();
-  for (const type of ACTIVITY_TYPES) {
+  for (const type of BUILT_IN_ACTIVITY_TYPES) {
     const encoded = doc.counts[type];
     if (encoded !== undefined) result.set(type, decodeMinuteCounts(encoded));
   }

@@ -2,8 +2,12 @@
 // bundles them into its declarations) carries no validator. activity.schema.ts holds its schemas to these
 // types at compile time: a change to one that the other does not follow fails the build.
 
-/** The one place activity types are declared; clients, OpenAPI and the store all read it from here. */
-export const ACTIVITY_TYPES = [
+/**
+ * The eight types every deployment starts with: version 1 of each is the activity type registry's initial
+ * content (@uap/shared/activity-types), with the rules they always had. Any other name that matches
+ * ACTIVITY_TYPE_NAME_PATTERN can be planned at runtime, so nothing may treat this list as closed.
+ */
+export const BUILT_IN_ACTIVITY_TYPES = [
   'LOGIN',
   'LOGOUT',
   'SIGNUP',
@@ -13,7 +17,17 @@ export const ACTIVITY_TYPES = [
   'PURCHASE',
   'PASSWORD_RESET',
 ] as const;
-export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+export type BuiltInActivityType = (typeof BUILT_IN_ACTIVITY_TYPES)[number];
+/** A registry name (ACTIVITY_TYPE_NAME_PATTERN): the vocabulary is defined at runtime, not compiled in. */
+export type ActivityType = string;
+/** What an activity type's name looks like: upper snake case, at most 64 characters. */
+export const ACTIVITY_TYPE_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** Where metadata broke its type's schema: a JSON pointer into the event (`/metadata/query`) and why. */
+export interface SchemaViolation {
+  pointer: string;
+  message: string;
+}
 
 export const CURRENT_SCHEMA_VERSION = 1;
 
@@ -46,4 +60,10 @@ export interface ActivityEvent {
   sessionId?: string | undefined;
   metadata: Record<string, unknown>;
   context: RequestContext;
+  /** The registry version of `type` the api validated it against; absent on older events and raw producers'. */
+  typeVersion?: number | undefined;
+  /** `false` when the type was not planned and the unplanned policy let it in; absent when planned. */
+  planned?: false | undefined;
+  /** Where the metadata broke its type's schema, when the policy accepts and flags such events. */
+  violations?: SchemaViolation[] | undefined;
 }

@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
+import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, BUILT_IN_ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** The stored shape: the event with real Dates, plus when the worker wrote it (for end-to-end latency). */
@@ -23,7 +23,7 @@ export const ActivitySchema = new Schema<ActivityDocument>(
     eventId: { type: String, required: true },
     schemaVersion: { type: Number, required: true },
     userId: { type: String, required: true },
-    type: { type: String, required: true, enum: ACTIVITY_TYPES },
+    type: { type: String, required: true, enum: BUILT_IN_ACTIVITY_TYPES },
     occurredAt: { type: Date, required: true },
     receivedAt: { type: Date, required: true },
     persistedAt: { type: Date, required: true },

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, countsOf, type RollupEntry } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, countsOf, type RollupEntry } from '@uap/shared/contract';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import { MongoRollupEraser } from '../../../../api-service/src/infrastructure/mongo/mongo-erasure.store';
@@ -21,7 +21,7 @@ function entriesOf(partition: number, count: number): RollupEntry[] {
     partition,
     offset,
     occurredAt: new Date(HOUR + ((offset * 7_919) % 7_200) * 1_000),
-    type: ACTIVITY_TYPES[offset % ACTIVITY_TYPES.length]!,
+    type: BUILT_IN_ACTIVITY_TYPES[offset % BUILT_IN_ACTIVITY_TYPES.length]!,
   }));
 }
 

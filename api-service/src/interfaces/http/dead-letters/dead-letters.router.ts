@@ -1,5 +1,5 @@
 import {
-  ACTIVITY_TYPES,
+  BUILT_IN_ACTIVITY_TYPES,
   ActivityTypeSchema,
   DEAD_LETTER_STATUSES,
   IsoDateTimeSchema,
@@ -50,7 +50,7 @@ const statusParam = enumListParam('status', DEAD_LETTER_STATUSES);
 const filterShape = {
   reason: stringParam('reason', ReasonSchema).meta({ description: 'Only letters with this dlq-reason.' }),
   type: stringParam('type', ActivityTypeSchema).meta({
-    description: `Activity type of the payload; any of ${ACTIVITY_TYPES.join(', ')}.`,
+    description: `Activity type of the payload; any of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}.`,
   }),
   userId: stringParam('userId', UserIdSchema).meta({ description: 'Only letters whose payload names this user.' }),
   status: statusParam.meta({

@@ -1,5 +1,5 @@
 import {
-  ACTIVITY_TYPES,
+  BUILT_IN_ACTIVITY_TYPES,
   ActivityEventSchema,
   EventIdSchema,
   IsoDateTimeSchema,
@@ -30,12 +30,12 @@ export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
   { path: '/api/v1/users/:userId/activities', methods: ['GET'] },
 ];
 
-export const typeParam = enumListParam('type', ACTIVITY_TYPES);
+export const typeParam = enumListParam('type', BUILT_IN_ACTIVITY_TYPES);
 
 export const listShape = {
   userId: stringParam('userId', UserIdSchema).meta({ description: 'Only this user’s activities.' }),
   type: typeParam.meta({
-    description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of ${ACTIVITY_TYPES.join(', ')}.`,
+    description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}.`,
   }),
   from: dateParam('from').meta({ description: 'Inclusive lower bound on occurredAt (ISO-8601 with offset).' }),
   to: dateParam('to').meta({ description: 'Exclusive upper bound on occurredAt (ISO-8601 with offset).' }),

@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
+import { BUILT_IN_ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { StreamFilter, StreamMessage, Subscription } from '../../../application/activity-stream.hub';
@@ -30,7 +30,7 @@ export interface StreamLimits {
 const STREAM_QUERY = z.strictObject({
   userId: stringParam('userId', UserIdSchema).optional().meta({ description: 'Only this user’s activities.' }),
   type: typeParam.optional().meta({
-    description: `Activity types, repeated or comma-separated; any of ${ACTIVITY_TYPES.join(', ')}.`,
+    description: `Activity types, repeated or comma-separated; any of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}.`,
   }),
   lastEventId: once('lastEventId')
     .min(1)

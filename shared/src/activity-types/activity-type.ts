@@ -1,0 +1,42 @@
+import { ACTIVITY_TYPE_NAME_PATTERN } from '../contract';
+
+export { ACTIVITY_TYPE_NAME_PATTERN };
+
+/** `deprecated` is accepted but flagged; `retired` is refused at ingest, and its stored events stay readable. */
+export const ACTIVITY_TYPE_STATUSES = ['active', 'deprecated', 'retired'] as const;
+export type ActivityTypeStatus = (typeof ACTIVITY_TYPE_STATUSES)[number];
+
+/** A JSON Schema (2020-12) document, as parsed JSON. */
+export type JsonSchema = Record<string, unknown>;
+
+/** One immutable version of an activity type. Every change (new schema, new status) makes a new version. */
+export interface ActivityTypeVersion {
+  name: string;
+  /** 1, 2, 3…: grows by one with each change, with no gaps. */
+  version: number;
+  description: string;
+  /** Validates the event's `metadata` object (an absent metadata is validated as `{}`). */
+  metadataSchema: JsonSchema;
+  status: ActivityTypeStatus;
+  /** ISO-8601. */
+  createdAt: string;
+  /** The label of the API key that made it; `built-in` for the initial content. */
+  createdBy: string;
+}
+
+/** Who may send what is not planned, and what becomes of it. */
+export const UNKNOWN_TYPE_POLICIES = ['reject', 'dead-letter', 'accept'] as const;
+export const INVALID_METADATA_POLICIES = ['reject', 'accept-and-flag'] as const;
+export type UnknownTypePolicy = (typeof UNKNOWN_TYPE_POLICIES)[number];
+export type InvalidMetadataPolicy = (typeof INVALID_METADATA_POLICIES)[number];
+
+export interface UnplannedPolicy {
+  unknownTypes: UnknownTypePolicy;
+  invalidMetadata: InvalidMetadataPolicy;
+}
+
+export const DEFAULT_UNPLANNED_POLICY: UnplannedPolicy = { unknownTypes: 'reject', invalidMetadata: 'reject' };
+
+export function isActivityTypeName(name: string): boolean {
+  return ACTIVITY_TYPE_NAME_PATTERN.test(name);
+}

@@ -1,0 +1,3 @@
+// The activity type registry's rules: what a type is, the built-in eight, compiled validators, the
+// compatibility check and the hostile-schema guard. No I/O: the Kafka-backed registry is in the runtime.
+export * from './activity-type';
