@@ -9,7 +9,8 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const web = join(here, '..', 'web');
 const out = join(here, '..', 'dist', 'dashboard');
-// The one list of activity types (shared/, built by tsc -b), compiled in rather than copied into the page.
+// The built-in activity types (shared/, built by tsc -b), compiled in rather than copied into the page: their
+// colours stay fixed; the page learns every other type from the API's answers.
 const { BUILT_IN_ACTIVITY_TYPES } = createRequire(import.meta.url)('@uap/shared/contract');
 // The page talks to the API through the SDK's transport, bundled from its TypeScript source (ES modules, so
 // only what the page uses is kept) rather than from client/dist, which is CommonJS.
@@ -26,7 +27,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'eof',
   alias: { '@uap/client': client },
-  define: { __ACTIVITY_TYPES__: JSON.stringify(BUILT_IN_ACTIVITY_TYPES) },
+  define: { __BUILT_IN_ACTIVITY_TYPES__: JSON.stringify(BUILT_IN_ACTIVITY_TYPES) },
   logLevel: 'warning',
 });
 for (const file of ['index.html', 'favicon.svg']) copyFileSync(join(web, file), join(out, file));

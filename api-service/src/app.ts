@@ -9,8 +9,10 @@ import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import type { EraseUserUseCase } from './application/erase-user.use-case';
 import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
+import type { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import type { ApiKeyEntry } from './domain/api-key';
 import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
+import { activityTypesFeature } from './interfaces/http/activity-types/activity-types.feature';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import type { HttpFeature } from './interfaces/http/http-feature';
@@ -76,6 +78,8 @@ export interface AppDeps {
   exports?: ExportHttpDeps;
   /** Counts per bucket and type (read scope); optional like the reads. */
   stats?: ActivityStatsUseCase;
+  /** The activity type registry's API (reads: read scope; changes: admin scope). */
+  activityTypes?: ManageActivityTypesUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /**
@@ -110,6 +114,7 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
       : []),
     ...(deps.deadLetters ? [deadLettersFeature(deps.deadLetters)] : []),
     ...(deps.erasures ? [erasuresFeature(deps.erasures)] : []),
+    ...(deps.activityTypes ? [activityTypesFeature(deps.activityTypes)] : []),
   ];
   return features;
 }
@@ -171,11 +176,12 @@ export function createApp(deps: AppDeps): Express {
     app.use(
       cors({
         origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
-        methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
         allowedHeaders: [
           'Authorization',
           'X-API-Key',
           'Content-Type',
+          'If-Match',
           REQUEST_ID_HEADER,
           CONSISTENCY_HEADERS.token,
           CONSISTENCY_HEADERS.maxWait,
@@ -186,6 +192,7 @@ export function createApp(deps: AppDeps): Express {
           'RateLimit',
           'RateLimit-Policy',
           'Location',
+          'ETag',
           CONSISTENCY_HEADERS.stale,
           CONSISTENCY_HEADERS.lag,
           CONSISTENCY_HEADERS.watermark,

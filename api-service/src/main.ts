@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { erasureHash } from '@uap/shared/contract';
-import { createKafka, createLogger, Lifecycle, type Logger } from '@uap/shared/runtime';
+import { createKafka, createLogger, followActivityTypes, Lifecycle, type Logger } from '@uap/shared/runtime';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createApp, type AppDeps } from './app';
@@ -14,6 +14,7 @@ import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import { LiveActivityStream } from './application/live-activity-stream';
+import { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import { ReceiptsUseCase } from './application/receipts.use-case';
 import { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
@@ -34,7 +35,7 @@ import { openApiStore } from './infrastructure/store/api-store';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { StreamConnections, toStreamJson } from './interfaces/http/stream/activity-stream.router';
 
-/** Composition root: config → Kafka (topic, producer) → store → background work → use cases → HTTP. */
+/** Composition root: config → Kafka (topics, activity types, producer) → store → background work → use cases → HTTP. */
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const lifecycle = new Lifecycle(logger, { shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   lifecycle.handleProcessEvents();
   const auth = logAuthMode(config, logger);
-  const { kafka, publisher } = await connectKafka(config, logger, lifecycle);
+  const { kafka, publisher, registry } = await connectKafka(config, logger, lifecycle);
   const store = await openApiStore(config, logger, lifecycle);
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
   const letters = new MongoDeadLetterStore(store.mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     deadLetterCounts: () => letters.counts({}),
     runningReplayJobs: async () => (await jobs.running()).length,
     // Read at scrape time, after the progress monitor and the stream hub below exist.
+    activityTypes: () => registry.status(),
     freshness: async () => progress.current() ?? (await progress.next().catch(() => undefined)),
     stream: () => live.hub.stats(),
   });
@@ -106,8 +108,14 @@ async function main(): Promise<void> {
         maxBatchEvents: config.MAX_BATCH_EVENTS,
         receipts: config.RECEIPTS_ENABLED,
       },
-      { publisher: config.METRICS_ENABLED ? timedPublisher(publisher, metrics) : publisher, receipts: codec },
+      {
+        publisher: config.METRICS_ENABLED ? timedPublisher(publisher, metrics) : publisher,
+        receipts: codec,
+        types: registry.catalog,
+        onVerdict: (verdict) => metrics.countVerdict(verdict),
+      },
     ),
+    activityTypes: new ManageActivityTypesUseCase({ registry }),
     queries: new QueryActivitiesUseCase({ reader }),
     exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },
     stats: new ActivityStatsUseCase(
@@ -143,6 +151,7 @@ async function main(): Promise<void> {
     },
     readiness: [
       { name: 'kafka', check: () => publisher.isReady(config.READINESS_TIMEOUT_MS) },
+      { name: 'activity-types', check: async () => registry.status().current },
       ...store.pings.map(({ name, check }) => ({ name, check: () => check(config.READINESS_TIMEOUT_MS) })),
     ],
     config: appConfig(config, auth),
@@ -170,7 +179,7 @@ function logAuthMode(config: ApiConfig, logger: Logger): ReturnType<typeof authM
   return auth;
 }
 
-/** The activities topic (created with the configured replication if missing) and the idempotent producer. */
+/** The topics (created with the configured replication if missing), the activity type registry and the producer. */
 async function connectKafka(config: ApiConfig, logger: Logger, lifecycle: Lifecycle) {
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   await ensureActivitiesTopic(
@@ -183,16 +192,19 @@ async function connectKafka(config: ApiConfig, logger: Logger, lifecycle: Lifecy
         minInsyncReplicas: config.ACTIVITIES_TOPIC_MIN_ISR,
       },
       retentionHours: config.TOPIC_RETENTION_HOURS,
+      registryTopic: config.ACTIVITY_TYPES_TOPIC,
     },
     logger,
   );
+  const registry = await followActivityTypes(kafka, config, logger);
+  lifecycle.onStop('activity-types', () => registry.stop());
   const publisher = new KafkaActivityPublisher(
     { topic: config.ACTIVITIES_TOPIC, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
     { kafka, logger },
   );
   await publisher.connect();
   lifecycle.onStop('producer', () => publisher.disconnect());
-  return { kafka, publisher };
+  return { kafka, publisher, registry };
 }
 
 /** Signs receipts and stream tickets; every replica must share RECEIPT_SECRET to accept another's. */

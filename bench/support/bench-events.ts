@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { BUILT_IN_ACTIVITY_TYPES, createActivityEvent, type ActivityEvent, type ActivityInput } from '@uap/shared/contract';
+import {
+  BUILT_IN_ACTIVITY_TYPES,
+  createActivityEvent,
+  type ActivityEvent,
+  type ActivityInput,
+  type ActivityType,
+} from '@uap/shared/contract';
 
 /**
- * Deterministic-enough bench data: `users` users, every type, timestamps spread over the last day
- * with clusters of equal instants (as real traffic has), explicit eventIds so runs can be verified.
+ * Deterministic-enough bench data: `users` users, every one of `types` in turn (default the built-in
+ * ones; any name works, e.g. types registered at runtime), timestamps spread over the last day with
+ * clusters of equal instants (as real traffic has), explicit eventIds so runs can be verified.
  */
 export function benchInputs(
   count: number,
-  options: { users: number; startMs: number; spreadMs: number },
+  options: { users: number; startMs: number; spreadMs: number; types?: readonly ActivityType[] },
 ): ActivityInput[] {
+  const types = options.types ?? BUILT_IN_ACTIVITY_TYPES;
   return Array.from({ length: count }, (_, i) => {
-    const type = BUILT_IN_ACTIVITY_TYPES[i % BUILT_IN_ACTIVITY_TYPES.length]!;
+    const type = types[i % types.length]!;
     // Groups of 4 share an instant, so keyset pagination meets ties.
     const occurredMs = options.startMs + Math.floor((i / 4) % (options.spreadMs / 10)) * 10;
     return {

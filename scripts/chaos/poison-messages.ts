@@ -31,7 +31,7 @@ const INVALID_JSON: Array<string | null> = [
 
 /** Each one parses as a version-1 event except for one broken rule. */
 const SCHEMA_VIOLATIONS: Array<(event: Record<string, unknown>) => void> = [
-  (e) => (e['type'] = 'TELEPORT'),
+  (e) => (e['type'] = 'tele-port'),
   (e) => (e['userId'] = 'no spaces allowed'),
   (e) => (e['occurredAt'] = 'yesterday'),
   (e) => (e['metadata'] = { $where: 'sleep(1000)' }),

@@ -15,6 +15,9 @@ export interface ApiTarget {
 /** What --url and --key fall back to. */
 export const API_ENV = { url: 'UAP_API_URL', key: 'UAP_API_KEY' } as const;
 const DEFAULT_API_URL = 'http://localhost:3000';
+/** Distinct activity types one filter may name: the api's cap (QUERY_LIMITS.maxTypes), said before asking. */
+export const MAX_TYPES_PER_FILTER = 50;
+export const TYPE_NAME_HELP = 'any activity type name, built-in or registered at runtime (e.g. LOGIN, VIDEO_PLAY)';
 
 export type FlagSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;

@@ -93,7 +93,7 @@ describe('dlq options', () => {
     [['show', '0-1', '--reason', 'x'], '--reason is not an option of show'],
     [['list', '--id', '0-1'], '--id is not an option of list'],
     [['list', '--dry-run'], '--dry-run is not an option of list'],
-    [['list', '--type', 'TELEPORT'], '--type'],
+    [['list', '--type', 'tele-port'], '--type'],
     [['list', '--status', 'dead,gone'], '--status'],
     [['list', '--reason', 'Schema Violation'], '--reason: must be a reason slug'],
     [['list', '--from', '2026-11-01'], '--from'],

@@ -1,6 +1,14 @@
 import { ActivityTypeSchema, DEAD_LETTER_STATUSES, IsoDateTimeSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
-import { compact, parseCli, type ApiTarget, type Env, type Flags, type ParsedArgs } from '../cli/cli-args';
+import {
+  compact,
+  parseCli,
+  TYPE_NAME_HELP,
+  type ApiTarget,
+  type Env,
+  type Flags,
+  type ParsedArgs,
+} from '../cli/cli-args';
 
 export const HELP = `Usage: npm run dlq -- <command> [options]
 
@@ -14,7 +22,7 @@ Commands:
 
 Filters (list, replay):
   --reason <slug>        e.g. schema-violation, invalid-json, unknown-schema-version, store-rejected
-  --type <TYPE>          activity type of the payload
+  --type <TYPE>          activity type of the payload: ${TYPE_NAME_HELP}
   --user <userId>        user named by the payload
   --status <s[,s]>       dead, replayed, parked (repeatable; replay takes dead by default)
   --from <iso>, --to <iso>   failedAt range, from inclusive, to exclusive (stats takes these too)

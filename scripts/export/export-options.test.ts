@@ -10,7 +10,7 @@ describe('export options', () => {
     });
   });
 
-  it('when filters are given, then they are validated, types merged and --user becomes userId', () => {
+  it('when filters are given, then they are validated, types (any name) merged and --user becomes userId', () => {
     const parsed = parseExportArgs(
       [
         '--format',
@@ -22,7 +22,7 @@ describe('export options', () => {
         '--type',
         'LOGIN,SEARCH',
         '--type',
-        'LOGIN',
+        'LOGIN,VIDEO_PLAY',
         '--from',
         '2026-01-01T00:00:00Z',
         '--to',
@@ -40,7 +40,7 @@ describe('export options', () => {
         format: 'csv',
         query: {
           userId: 'alice',
-          type: 'LOGIN,SEARCH',
+          type: 'LOGIN,SEARCH,VIDEO_PLAY',
           from: '2026-01-01T00:00:00Z',
           to: '2026-02-01T00:00:00+01:00',
           sort: 'asc',
@@ -62,7 +62,7 @@ describe('export options', () => {
   it.each([
     [[], '--out <file> is required'],
     [['--out', 'f', '--format', 'xlsx'], '--format'],
-    [['--out', 'f', '--type', 'NOPE'], '--type'],
+    [['--out', 'f', '--type', 'no-pe'], '--type'],
     [['--out', 'f', '--from', 'yesterday'], '--from'],
     [['--out', 'f', '--from', '2026-02-01T00:00:00Z', '--to', '2026-01-01T00:00:00Z'], '--from must be before --to'],
     [['--out', 'f', '--url', 'ftp://x'], '--url'],

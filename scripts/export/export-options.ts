@@ -1,6 +1,14 @@
 import { ActivityTypeSchema, IsoDateTimeSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
-import { compact, parseCli, type ApiTarget, type Env, type ParsedArgs } from '../cli/cli-args';
+import {
+  compact,
+  MAX_TYPES_PER_FILTER,
+  parseCli,
+  TYPE_NAME_HELP,
+  type ApiTarget,
+  type Env,
+  type ParsedArgs,
+} from '../cli/cli-args';
 
 export const HELP = `Usage: npm run export -- --out <file> [--format ndjson|csv] [filters] [--url <url>] [--key <key>]
 
@@ -11,7 +19,8 @@ Options:
   --out <file>           where to write (required); "-" writes to stdout
   --format <f>           ndjson (default) or csv
   --user <userId>        only this user's activities
-  --type <TYPE>          activity type (repeatable, or comma-separated)
+  --type <TYPE>          activity type (repeatable, or comma-separated; at most ${MAX_TYPES_PER_FILTER}):
+                         ${TYPE_NAME_HELP}
   --from <iso>, --to <iso>   occurredAt range, from inclusive, to exclusive
   --sort <desc|asc>      default desc
   --url <url>            API base URL   (default $UAP_API_URL, else http://localhost:3000)
@@ -47,7 +56,7 @@ export function parseExportArgs(argv: string[], env: Env): ParsedArgs<ExportOpti
       if (extra !== undefined) flags.fail(`unexpected argument "${extra.slice(0, 40)}"`);
       const query = compact({
         userId: flags.value('user', UserIdSchema),
-        type: flags.list('type', z.array(ActivityTypeSchema).min(1))?.join(','),
+        type: flags.list('type', z.array(ActivityTypeSchema).min(1).max(MAX_TYPES_PER_FILTER))?.join(','),
         from: flags.value('from', IsoDateTimeSchema),
         to: flags.value('to', IsoDateTimeSchema),
         sort: flags.value('sort', z.enum(['desc', 'asc'])),

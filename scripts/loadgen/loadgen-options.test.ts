@@ -17,13 +17,14 @@ describe('loadgen options', () => {
     });
   });
 
-  it('when a mix is given, then it becomes weighted types', () => {
-    const parsed = parseLoadgenArgs(['--mix', 'SEARCH=3,LOGIN=1', '--batch-size', '50'], true);
+  it('when a mix is given, then it becomes weighted types, a type registered at runtime included', () => {
+    const parsed = parseLoadgenArgs(['--mix', 'SEARCH=3,LOGIN=1,VIDEO_PLAY=2', '--batch-size', '50'], true);
     expect(parsed).toMatchObject({
       options: {
         mix: [
           ['SEARCH', 3],
           ['LOGIN', 1],
+          ['VIDEO_PLAY', 2],
         ],
         batchSize: 50,
         progress: true,
@@ -36,7 +37,8 @@ describe('loadgen options', () => {
     [['--batch-size', '501'], '--batch-size'],
     [['--concurrency', '0'], '--concurrency'],
     [['--duration', 'abc'], '--duration'],
-    [['--mix', 'TELEPORT=1'], '--mix'],
+    [['--mix', 'teleport=1'], '--mix'],
+    [['--mix', 'LOGIN'], '--mix'],
     [['--url', 'not a url'], '--url'],
     [['--bogus'], 'bogus'],
   ])('when the flags are %j, then an error names %s', (argv, name) => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { BUILT_IN_ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
+import { ActivityTypeSchema, type ActivityType } from '@uap/shared/contract';
 
 export const HELP = `Usage: npm run loadgen -- [options]
 
@@ -9,7 +9,8 @@ Sends realistic activity traffic to a running API and reports what happened to i
 Options:
   --url <url>            API base URL                                  (default http://127.0.0.1:3000)
   --users <n>            distinct users; a few are much more active     (default 1000)
-  --mix <TYPE=w,...>     activity type weights                          (default PAGE_VIEW=50,SEARCH=25,CLICK=15,LOGIN=5,LOGOUT=5)
+  --mix <TYPE=w,...>     activity type weights, any type name (one registered at runtime is sent with empty metadata)
+                                                                        (default PAGE_VIEW=50,SEARCH=25,CLICK=15,LOGIN=5,LOGOUT=5)
   --rate <n>             target events per second, 0 = as fast as possible (default 200)
   --duration <s>         how long to send, in seconds (1-3600)          (default 10)
   --batch-size <n>       events per batch request (via @uap/client)    (default 1, max 500)
@@ -26,12 +27,12 @@ const MixSchema = z.string().transform((raw, ctx) => {
   const weights = new Map<ActivityType, number>();
   for (const part of raw.split(',')) {
     const [type, weight] = part.split('=');
-    const parsedType = z.enum(BUILT_IN_ACTIVITY_TYPES).safeParse(type?.trim());
+    const parsedType = ActivityTypeSchema.safeParse(type?.trim());
     const parsedWeight = z.coerce.number().positive().safeParse(weight);
     if (!parsedType.success || !parsedWeight.success) {
       ctx.addIssue({
         code: 'custom',
-        message: `"${part}" is not TYPE=weight with TYPE one of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}`,
+        message: `"${part}" is not TYPE=weight with TYPE an activity type name (upper snake case, e.g. PAGE_VIEW)`,
       });
       return z.NEVER;
     }

@@ -22,8 +22,15 @@ describe('tail options', () => {
     });
   });
 
+  it('when --type names a type registered at runtime, then it is taken like a built-in one', () => {
+    expect(parseTailArgs(['--type', 'video_play,LOGIN'], NO_ENV)).toMatchObject({
+      options: { types: ['VIDEO_PLAY', 'LOGIN'] },
+    });
+  });
+
   it.each([
-    [['--type', 'TELEPORT'], '--type'],
+    [['--type', 'TELE-PORT'], '--type'],
+    [['--type', Array.from({ length: 51 }, (_, i) => `T${i}`).join(',')], '--type'],
     [['--type', ''], '--type'],
     [['--user', 'al ice'], '--user'],
     [['--url', 'ftp://x'], '--url'],

@@ -1,6 +1,14 @@
-import { BUILT_IN_ACTIVITY_TYPES, ActivityTypeSchema, UserIdSchema, type ActivityType } from '@uap/shared/contract';
+import { ActivityTypeSchema, UserIdSchema, type ActivityType } from '@uap/shared/contract';
 import { z } from 'zod';
-import { compact, parseCli, type ApiTarget, type Env, type ParsedArgs } from '../cli/cli-args';
+import {
+  compact,
+  MAX_TYPES_PER_FILTER,
+  parseCli,
+  TYPE_NAME_HELP,
+  type ApiTarget,
+  type Env,
+  type ParsedArgs,
+} from '../cli/cli-args';
 
 export const HELP = `Usage: npm run tail -- [options]
 
@@ -9,7 +17,7 @@ Reconnects by itself and resumes after the last activity printed, so nothing is 
 (as long as the server still holds that position; if not, it says "reset" on stderr).
 
 Options:
-  --type <TYPE[,TYPE]>   only these activity types (repeatable): ${BUILT_IN_ACTIVITY_TYPES.join(', ')}
+  --type <TYPE[,TYPE]>   only these activity types (repeatable, at most ${MAX_TYPES_PER_FILTER}): ${TYPE_NAME_HELP}
   --user <userId>        only this user's activities
   --json                 one JSON object per line (ndjson), as the list endpoint shows an activity
   --url <url>            API base URL  (default $UAP_API_URL, else http://localhost:3000)
@@ -36,9 +44,7 @@ export function parseTailArgs(argv: string[], env: Env): ParsedArgs<TailOptions>
       if (extra !== undefined) flags.fail(`tail takes no arguments (got "${extra.slice(0, 40)}")`);
       return compact({
         json: flags.on('json'),
-        types: flags.list('type', z.array(ActivityTypeSchema).min(1).max(BUILT_IN_ACTIVITY_TYPES.length), (t) =>
-          t.toUpperCase(),
-        ),
+        types: flags.list('type', z.array(ActivityTypeSchema).min(1).max(MAX_TYPES_PER_FILTER), (t) => t.toUpperCase()),
         userId: flags.value('user', UserIdSchema),
       });
     },

@@ -3,8 +3,10 @@ import type { Server } from 'node:http';
 import {
   ConfigError,
   createKafka,
+  activityTypesTopic,
   createLogger,
   ensureReplicatedTopics,
+  followActivityTypes,
   parseEnv,
   Lifecycle,
   type Logger,
@@ -46,7 +48,7 @@ function loadConfig(): WorkerConfig {
   }
 }
 
-/** Composition root: store → Kafka (topics, dead-letter producer) → monitoring → rollups, retention → consumers. */
+/** Composition root: store → Kafka (topics, dead-letter producer, activity types) → monitoring → rollups, retention → consumers. */
 async function main(config: WorkerConfig, logger: Logger): Promise<void> {
   // Reverse start order at shutdown. Uncommitted work is abandoned: the group replays it, deduplicated by eventId.
   const lifecycle = new Lifecycle(logger, { shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS });
@@ -149,6 +151,7 @@ function createConsumers(
         erasures: store.erasures,
         ...(rollups ? { rollups } : {}),
       }),
+      types: kafka.registry.catalog,
       logger,
       metrics,
       // A consumer that kafkajs will not restart must take the process down, so it gets restarted.
@@ -179,7 +182,7 @@ function createConsumers(
   return { repository, activityConsumer, deadLetterIndexer };
 }
 
-/** Kafka: both topics ensured (created with the configured replication if missing), and the dead-letter producer. */
+/** Kafka: the topics ensured (created with the configured replication if missing), the dead-letter producer, the activity types. */
 async function connectKafka(config: WorkerConfig, logger: Logger, lifecycle: Lifecycle) {
   const client = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   const admin = client.admin();
@@ -192,6 +195,7 @@ async function connectKafka(config: WorkerConfig, logger: Logger, lifecycle: Lif
       [
         { topic: config.ACTIVITIES_TOPIC, numPartitions: config.ACTIVITIES_TOPIC_PARTITIONS, configEntries },
         { topic: config.DLQ_TOPIC, numPartitions: DLQ_PARTITIONS, configEntries },
+        activityTypesTopic(config.ACTIVITY_TYPES_TOPIC),
       ],
       {
         replicationFactor: config.ACTIVITIES_TOPIC_REPLICATION_FACTOR,
@@ -209,7 +213,9 @@ async function connectKafka(config: WorkerConfig, logger: Logger, lifecycle: Lif
   });
   await producer.connect();
   lifecycle.onStop('dlq-producer', () => producer.disconnect());
-  return { client, producer };
+  const registry = await followActivityTypes(client, config, logger);
+  lifecycle.onStop('activity-types', () => registry.stop());
+  return { client, producer, registry };
 }
 
 /**

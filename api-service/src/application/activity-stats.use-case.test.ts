@@ -141,6 +141,30 @@ describe('ActivityStatsUseCase', () => {
     expect(justEnough.total).toBe(200);
   });
 
+  it('when a type registered at runtime was stored, then the rollups, the partial minutes and a userId all count it', async () => {
+    const videos = [
+      anActivityRecord({ type: 'VIDEO_PLAY', occurredAt: new Date(START + 10_000) }),
+      anActivityRecord({ type: 'VIDEO_PLAY', occurredAt: new Date(START + 90_000) }),
+      anActivityRecord({ type: 'VIDEO_PLAY', occurredAt: new Date(START + 3_600_000 + 5_000) }),
+      anActivityRecord({ type: 'LOGIN', occurredAt: new Date(START + 90_000) }),
+    ];
+    const { useCase } = setUp(videos);
+    const hours = { from: new Date(START), to: new Date(START + 2 * 3_600_000), bucket: 'hour' as const };
+    const fromRollups = await useCase.stats(hours);
+    expect(fromRollups).toMatchObject({
+      source: 'rollups',
+      types: ['LOGIN', 'VIDEO_PLAY'],
+      series: { LOGIN: [1, 0], VIDEO_PLAY: [2, 1] },
+      totals: { LOGIN: 1, VIDEO_PLAY: 3 },
+      total: 4,
+    });
+    // Starts inside the first minute, so that minute's tail is counted per type from the events.
+    const unaligned = await useCase.stats({ ...hours, from: new Date(START + 5_000), types: ['VIDEO_PLAY'] });
+    expect(unaligned).toMatchObject({ types: ['VIDEO_PLAY'], series: { VIDEO_PLAY: [2, 1] }, total: 3 });
+    const ofUser = await useCase.stats({ ...hours, userId: 'user-1' });
+    expect(ofUser).toMatchObject({ source: 'events', totals: { LOGIN: 1, VIDEO_PLAY: 3 } });
+  });
+
   it('when retention is on, then from is clamped to its horizon and the answer says so', async () => {
     const now = new Date(START + 2 * 86_400_000);
     const { useCase } = setUp(records, { retentionDays: 1, now });

@@ -1,4 +1,4 @@
-import { BUILT_IN_ACTIVITY_TYPES, MS_PER_HOUR, MS_PER_MINUTE } from '@uap/shared/contract';
+import { MS_PER_HOUR, MS_PER_MINUTE } from '@uap/shared/contract';
 import {
   ceilTo,
   floorTo,
@@ -90,7 +90,7 @@ export class ActivityStatsUseCase {
       cap + 1,
     );
     if (!exact) throw tooManyToCount(cap, 'from');
-    for (const type of BUILT_IN_ACTIVITY_TYPES) tally.add(from, type, counts[type] ?? 0);
+    for (const [type, count] of Object.entries(counts)) tally.add(from, type, count ?? 0);
   }
 
   /** Reads the matching events in keyset pages and tallies them; refuses past maxEventsCounted. */

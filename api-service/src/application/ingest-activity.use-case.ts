@@ -1,11 +1,15 @@
+import { ActivityTypeCatalog, type TypeVerdict, type UnplannedPolicy } from '@uap/shared/activity-types';
 import {
+  ActivityTypeSchema,
   createActivityEvent,
+  MetadataSchema,
   makeActivityInputSchema,
   type ActivityEvent,
+  type ActivityInput,
   type RequestContext,
 } from '@uap/shared/contract';
 import { z } from 'zod';
-import { DomainError, toFieldErrors } from '../domain/domain-error';
+import { DomainError, toFieldErrors, type FieldError } from '../domain/domain-error';
 import type { ReceiptCodec } from '../domain/receipt';
 import type { ActivityPublisher, PublishedPosition } from './ports/activity-publisher.port';
 
@@ -20,7 +24,25 @@ export interface IngestDeps {
   publisher: ActivityPublisher;
   /** Signs the receipt of each accepted event and the batch's consistency token. */
   receipts: ReceiptCodec;
+  /** The activity type registry's catalog, as this replica follows it; the built-in types when absent. */
+  types?: ActivityTypeChecker;
+  /** Counts what the plan let through unplanned or flagged, for the metrics. */
+  onVerdict?: (verdict: TypeVerdict) => void;
   now?: () => Date;
+}
+
+/** What ingest asks of the registry: one compiled check per event, and the policy for what is not planned. */
+export interface ActivityTypeChecker {
+  check(name: string, metadata: Record<string, unknown>): TypeVerdict;
+  policy(): UnplannedPolicy;
+}
+
+/** Something an accepted event's sender should fix: a deprecated type, an unplanned one, flagged metadata. */
+export interface IngestWarning {
+  /** Index in the batch (0 for a single event). */
+  index: number;
+  type: string;
+  message: string;
 }
 
 export interface IngestRequest {
@@ -34,6 +56,7 @@ export interface SingleAccepted {
   status: 'accepted';
   /** Opaque, signed: its topic position, for GET /api/v1/receipts/{receipt} and X-Consistency-Token. Absent when receipts are off. */
   receipt?: string;
+  warnings?: IngestWarning[];
 }
 
 export interface BatchAccepted {
@@ -43,6 +66,7 @@ export interface BatchAccepted {
   receipts?: string[];
   /** The highest offset per partition this request touched: send it as X-Consistency-Token to read your writes. */
   consistencyToken: string;
+  warnings?: IngestWarning[];
 }
 
 /**
@@ -57,6 +81,7 @@ export class IngestActivityUseCase {
   /** Whether accepted events get receipts: the OpenAPI document describes the answers this instance gives. */
   readonly issuesReceipts: boolean;
   private readonly now: () => Date;
+  private readonly types: ActivityTypeChecker;
 
   constructor(
     private readonly config: IngestConfig,
@@ -64,6 +89,7 @@ export class IngestActivityUseCase {
   ) {
     this.now = deps.now ?? (() => new Date());
     this.issuesReceipts = config.receipts ?? true;
+    this.types = deps.types ?? new ActivityTypeCatalog();
     this.single = makeActivityInputSchema({ maxFutureSkewMs: config.maxFutureSkewMs, now: this.now });
     this.batch = z.strictObject({
       events: z
@@ -74,20 +100,32 @@ export class IngestActivityUseCase {
   }
 
   async ingestOne(request: IngestRequest): Promise<SingleAccepted> {
-    const input = this.validate(this.single, request.body);
-    const event = this.stamp(input, request);
+    const parsed = this.single.safeParse(request.body);
+    const planned = this.plan([parsed.success ? parsed.data : candidateOf(request.body)], () => '');
+    if (!parsed.success || planned.errors.length > 0) {
+      throw invalid([...(parsed.success ? [] : toFieldErrors(parsed.error.issues)), ...planned.errors]);
+    }
+    const event = this.stamp(parsed.data, request, planned.marks[0]!);
     const [position] = await this.deps.publisher.publish([event], { requestId: request.requestId });
     return {
       eventId: event.eventId,
       status: 'accepted',
       ...(this.issuesReceipts ? { receipt: this.receiptOf(event, position!) } : {}),
+      ...(planned.warnings.length > 0 ? { warnings: planned.warnings } : {}),
     };
   }
 
   async ingestBatch(request: IngestRequest): Promise<BatchAccepted> {
-    const { events: inputs } = this.validate(this.batch, request.body);
+    const parsed = this.batch.safeParse(request.body);
+    const planned = this.plan(
+      parsed.success ? parsed.data.events : candidatesOf(request.body, this.config.maxBatchEvents),
+      (i) => `events.${i}.`,
+    );
+    if (!parsed.success || planned.errors.length > 0) {
+      throw invalid([...(parsed.success ? [] : toFieldErrors(parsed.error.issues)), ...planned.errors]);
+    }
     const receivedAt = this.now();
-    const events = inputs.map((input) => this.stamp(input, request, receivedAt));
+    const events = parsed.data.events.map((input, i) => this.stamp(input, request, planned.marks[i]!, receivedAt));
     const positions = await this.deps.publisher.publish(events, { requestId: request.requestId });
     const highest = new Map<number, number>();
     for (const { partition, offset } of positions)
@@ -97,6 +135,7 @@ export class IngestActivityUseCase {
       eventIds: events.map((e) => e.eventId),
       ...(this.issuesReceipts ? { receipts: events.map((event, i) => this.receiptOf(event, positions[i]!)) } : {}),
       consistencyToken: this.deps.receipts.encodeToken({ topic: positions[0]!.topic, positions: highest }),
+      ...(planned.warnings.length > 0 ? { warnings: planned.warnings } : {}),
     };
   }
 
@@ -104,21 +143,114 @@ export class IngestActivityUseCase {
     return this.deps.receipts.encodeReceipt({ ...position, eventId: event.eventId, acceptedAt: this.now() });
   }
 
-  private validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-    const result = schema.safeParse(body);
-    if (!result.success) {
-      throw new DomainError('VALIDATION_FAILED', 'The request does not match the activity schema', {
-        errors: toFieldErrors(result.error.issues),
-      });
-    }
-    return result.data;
+  /**
+   * Asks the registry about each event (skipping those whose shape already failed, which are reported
+   * anyway): what it is stamped with, what refuses it, and what its sender is warned about.
+   */
+  private plan(
+    inputs: ReadonlyArray<Candidate | undefined>,
+    prefix: (index: number) => string,
+  ): { marks: Array<Partial<ActivityEvent>>; errors: FieldError[]; warnings: IngestWarning[] } {
+    const policy = this.types.policy();
+    const marks: Array<Partial<ActivityEvent>> = [];
+    const errors: FieldError[] = [];
+    const warnings: IngestWarning[] = [];
+    inputs.forEach((input, index) => {
+      if (input === undefined) return;
+      const verdict = this.types.check(input.type, input.metadata ?? {});
+      this.deps.onVerdict?.(verdict);
+      const at = prefix(index);
+      const warn = (message: string) => warnings.push({ index, type: input.type, message });
+      switch (verdict.kind) {
+        case 'planned':
+          marks[index] = { typeVersion: verdict.version };
+          if (verdict.status === 'deprecated') warn(`${input.type} is deprecated (version ${verdict.version})`);
+          break;
+        case 'invalid':
+          if (policy.invalidMetadata === 'reject') {
+            for (const v of verdict.violations) {
+              errors.push({
+                path: `${at}${pointerToPath(v.pointer)}`,
+                message: `${v.message} (${input.type} v${verdict.version})`,
+              });
+            }
+            break;
+          }
+          marks[index] = { typeVersion: verdict.version, violations: verdict.violations };
+          warn(
+            `metadata breaks ${input.type} v${verdict.version} at ${verdict.violations.map((v) => v.pointer).join(', ')}; accepted and flagged`,
+          );
+          break;
+        case 'retired':
+          errors.push({
+            path: `${at}type`,
+            message: `${input.type} was retired (version ${verdict.version}); its stored events stay readable`,
+            rule: 'planned-type',
+          });
+          break;
+        case 'unknown':
+          if (policy.unknownTypes === 'reject') {
+            errors.push({
+              path: `${at}type`,
+              message: `${input.type} is not a planned activity type`,
+              rule: 'planned-type',
+            });
+          } else if (policy.unknownTypes === 'accept') {
+            marks[index] = { planned: false };
+            warn(`${input.type} is not planned: stored with planned=false`);
+          } else {
+            // No typeVersion: the worker checks it against the registry as it would a raw producer's event,
+            // and dead-letters it as a schema violation unless the type was planned in the meantime.
+            marks[index] = {};
+            warn(
+              `${input.type} is not planned: it goes to the dead-letter topic until the type is planned and replayed`,
+            );
+          }
+          break;
+      }
+    });
+    return { marks, errors, warnings };
   }
 
   private stamp(
     input: z.output<typeof this.single>,
     request: IngestRequest,
+    mark: Partial<ActivityEvent>,
     receivedAt: Date = this.now(),
   ): ActivityEvent {
-    return createActivityEvent(input, { receivedAt, context: request.context });
+    return { ...createActivityEvent(input, { receivedAt, context: request.context }), ...mark };
   }
+}
+
+function invalid(errors: FieldError[]): DomainError {
+  return new DomainError('VALIDATION_FAILED', 'The request does not match the activity schema', { errors });
+}
+
+/** `/metadata/a~1b/0` → `metadata.a/b.0`, the problem's dotted path. */
+function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+type Candidate = Pick<ActivityInput, 'type' | 'metadata'>;
+
+/**
+ * The type and metadata of an event that failed its schema elsewhere, when both are well-formed, so the
+ * registry's verdict is reported with the other errors: one round trip tells a client everything to fix.
+ */
+function candidateOf(raw: unknown): Candidate | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { type, metadata } = raw as { type?: unknown; metadata?: unknown };
+  if (!ActivityTypeSchema.safeParse(type).success) return undefined;
+  if (metadata !== undefined && !MetadataSchema.safeParse(metadata).success) return undefined;
+  return { type: type as string, metadata: metadata as Record<string, unknown> | undefined };
+}
+
+/** A batch over the size limit is refused for that alone: its events are not worth asking about. */
+function candidatesOf(body: unknown, maxEvents: number): Array<Candidate | undefined> {
+  const events = (body as { events?: unknown } | null)?.events;
+  return Array.isArray(events) && events.length <= maxEvents ? events.map(candidateOf) : [];
 }

@@ -8,6 +8,11 @@ export const QUERY_LIMITS = {
   maxLimit: 100,
   /** Deep offsets make the store skip (and read) every earlier row; past this, clients must use cursors. */
   maxOffsetRows: 10_000,
+  /**
+   * Distinct activity types one filter may name: the vocabulary is open, and the SQL reader scans once per
+   * type, so a filter cannot be allowed to grow with it.
+   */
+  maxTypes: 50,
 } as const;
 
 /** What a list query selects. Every field is a plain typed value: nothing here can become a Mongo operator. */

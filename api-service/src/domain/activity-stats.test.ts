@@ -1,4 +1,4 @@
-import { bucketCountOf, StatsTally } from './activity-stats';
+import { bucketCountOf, compareActivityTypes, StatsTally } from './activity-stats';
 
 const t = (iso: string) => new Date(iso);
 
@@ -44,6 +44,34 @@ describe('stats buckets', () => {
     expect(byHour.result().series).toEqual({ LOGIN: [(31 + 60) * 15] });
     expect(() => byMinute.addMinutes(hour, 'LOGIN', minutes, 57, 60)).toThrow(RangeError);
     expect(() => byHour.addMinutes(hour + 3_600_000, 'LOGIN', minutes, 0, 1)).toThrow(RangeError);
+  });
+
+  it('when a type registered at runtime is counted, then it gets a series and a total like a built-in one', () => {
+    const tally = new StatsTally(t('2026-01-01T10:00:00Z'), t('2026-01-01T12:00:00Z'), 'hour');
+    tally.add(t('2026-01-01T10:15:00Z'), 'VIDEO_PLAY', 2);
+    tally.addMinutes(t('2026-01-01T11:00:00Z').getTime(), 'VIDEO_PLAY', new Array<number>(60).fill(1), 0, 60);
+    tally.add(t('2026-01-01T11:00:00Z'), 'LOGIN');
+    const result = tally.result();
+    expect(result.types).toEqual(['LOGIN', 'VIDEO_PLAY']);
+    expect(result.series).toEqual({ LOGIN: [0, 1], VIDEO_PLAY: [2, 60] });
+    expect(result.totals).toEqual({ LOGIN: 1, VIDEO_PLAY: 62 });
+    expect(result.total).toBe(63);
+  });
+
+  it('when built-in and other types are counted in any order, then built-ins come first as declared, then the others by name', () => {
+    const all = new StatsTally(t('2026-01-01T10:00:00Z'), t('2026-01-01T11:00:00Z'), 'hour');
+    for (const type of ['VIDEO_PLAY', 'PURCHASE', 'INVITE_SENT', 'LOGIN', 'A1'])
+      all.add(t('2026-01-01T10:00:00Z'), type);
+    expect(all.result().types).toEqual(['LOGIN', 'PURCHASE', 'A1', 'INVITE_SENT', 'VIDEO_PLAY']);
+    expect(['B', 'SEARCH', 'A', 'LOGIN'].sort(compareActivityTypes)).toEqual(['LOGIN', 'SEARCH', 'A', 'B']);
+  });
+
+  it('when a type is asked for that has no events, whether built in or not, then it is listed with zeros', () => {
+    const tally = new StatsTally(t('2026-01-01T10:00:00Z'), t('2026-01-01T12:00:00Z'), 'hour', ['VIDEO_PLAY', 'LOGIN']);
+    const result = tally.result();
+    expect(result.types).toEqual(['LOGIN', 'VIDEO_PLAY']);
+    expect(result.series).toEqual({ LOGIN: [0, 0], VIDEO_PLAY: [0, 0] });
+    expect(result.totals).toEqual({ LOGIN: 0, VIDEO_PLAY: 0 });
   });
 
   it('when a count falls outside the range tallied, then it throws instead of landing in a wrong bucket', () => {

@@ -1,4 +1,9 @@
-import { BUILT_IN_ACTIVITY_TYPES, MS_PER_MINUTE, type ActivityType } from '@uap/shared/contract';
+import {
+  ACTIVITY_TYPE_NAME_PATTERN,
+  BUILT_IN_ACTIVITY_TYPES,
+  MS_PER_MINUTE,
+  type ActivityType,
+} from '@uap/shared/contract';
 
 export const STATS_BUCKETS = ['minute', 'hour', 'day'] as const;
 export type StatsBucket = (typeof STATS_BUCKETS)[number];
@@ -62,18 +67,32 @@ export function bucketCountOf(from: Date, to: Date, bucket: StatsBucket): number
   return Math.floor((to.getTime() - 1) / size) - Math.floor(from.getTime() / size) + 1;
 }
 
-const TYPE_INDEX = new Map<ActivityType, number>(BUILT_IN_ACTIVITY_TYPES.map((type, i) => [type, i]));
+const BUILT_IN_ORDER = new Map<ActivityType, number>(BUILT_IN_ACTIVITY_TYPES.map((type, i) => [type, i]));
+
+/**
+ * The order stats list types in: the built-ins as declared, then every other type by name (code units, not
+ * locale), so a dashboard's series keep their places whatever order the store returned them in.
+ */
+export function compareActivityTypes(a: ActivityType, b: ActivityType): number {
+  const builtInA = BUILT_IN_ORDER.get(a);
+  const builtInB = BUILT_IN_ORDER.get(b);
+  if (builtInA !== undefined || builtInB !== undefined) {
+    return (builtInA ?? Number.MAX_SAFE_INTEGER) - (builtInB ?? Number.MAX_SAFE_INTEGER);
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * Adds counts into dense per-type arrays indexed by bucket, the shape of the answer itself: a day of minutes
  * from the rollups is 11,520 array additions, and the answer is a few numbers per bucket, not an object each.
+ * Keyed by type name, so a type registered at runtime is counted like a built-in one.
  */
 export class StatsTally {
   readonly start: number;
   readonly bucketCount: number;
   private readonly size: number;
-  private readonly byType: Array<number[] | undefined>;
-  private readonly wanted: boolean[];
+  private readonly byType = new Map<ActivityType, number[]>();
+  private readonly wanted: ReadonlySet<ActivityType> | undefined;
 
   constructor(
     from: Date,
@@ -84,21 +103,18 @@ export class StatsTally {
     this.size = BUCKET_MS[bucket];
     this.start = floorTo(from, this.size).getTime();
     this.bucketCount = bucketCountOf(from, to, bucket);
-    this.byType = BUILT_IN_ACTIVITY_TYPES.map(() => undefined);
-    this.wanted = BUILT_IN_ACTIVITY_TYPES.map((type) => types === undefined || types.includes(type));
+    this.wanted = types === undefined ? undefined : new Set(types);
   }
 
   /** `at` must lie in the range the tally was made for: anything else is a reader's bug, so it throws. */
   add(at: Date | number, type: ActivityType, count = 1): void {
-    const t = TYPE_INDEX.get(type)!;
-    if (count === 0 || !this.wanted[t]) return;
+    if (count === 0 || (this.wanted !== undefined && !this.wanted.has(type))) return;
     const ms = typeof at === 'number' ? at : at.getTime();
     const index = Math.floor((ms - this.start) / this.size);
     if (index < 0 || index >= this.bucketCount) {
       throw new RangeError(`${new Date(ms).toISOString()} lies outside the ${this.bucketCount} buckets tallied`);
     }
-    const counts = (this.byType[t] ??= new Array<number>(this.bucketCount).fill(0));
-    counts[index]! += count;
+    this.countsOf(type)[index]! += count;
   }
 
   /**
@@ -106,8 +122,7 @@ export class StatsTally {
    * instead of one per minute, which is most of a day-of-minutes request's own work.
    */
   addMinutes(hour: number, type: ActivityType, minutes: readonly number[], first: number, end: number): void {
-    const t = TYPE_INDEX.get(type)!;
-    if (!this.wanted[t] || first >= end) return;
+    if ((this.wanted !== undefined && !this.wanted.has(type)) || first >= end) return;
     const from = hour + first * MS_PER_MINUTE;
     const last = hour + (end - 1) * MS_PER_MINUTE;
     if (from < this.start || Math.floor((last - this.start) / this.size) >= this.bucketCount) {
@@ -115,7 +130,7 @@ export class StatsTally {
         `minutes of ${new Date(hour).toISOString()} lie outside the ${this.bucketCount} buckets tallied`,
       );
     }
-    const counts = (this.byType[t] ??= new Array<number>(this.bucketCount).fill(0));
+    const counts = this.countsOf(type);
     for (let minute = first, at = from; minute < end; minute++, at += MS_PER_MINUTE) {
       counts[Math.floor((at - this.start) / this.size)]! += minutes[minute]!;
     }
@@ -126,15 +141,24 @@ export class StatsTally {
     const totals: Partial<Record<ActivityType, number>> = {};
     const types: ActivityType[] = [];
     let total = 0;
-    BUILT_IN_ACTIVITY_TYPES.forEach((type, t) => {
-      const counts = this.byType[t];
+    const candidates = new Set<ActivityType>([...this.byType.keys(), ...(this.wanted ?? [])]);
+    for (const type of [...candidates].sort(compareActivityTypes)) {
+      // No writer stores any other name; skipping one also keeps `__proto__` and the like out of the objects.
+      if (!ACTIVITY_TYPE_NAME_PATTERN.test(type)) continue;
+      const counts = this.byType.get(type);
       const sum = counts ? counts.reduce((a, b) => a + b, 0) : 0;
-      if (sum === 0 && !this.types?.includes(type)) return;
+      if (sum === 0 && !this.wanted?.has(type)) continue;
       types.push(type);
       series[type] = counts ?? new Array<number>(this.bucketCount).fill(0);
       totals[type] = sum;
       total += sum;
-    });
+    }
     return { start: new Date(this.start), bucketCount: this.bucketCount, types, series, totals, total };
+  }
+
+  private countsOf(type: ActivityType): number[] {
+    let counts = this.byType.get(type);
+    if (!counts) this.byType.set(type, (counts = new Array<number>(this.bucketCount).fill(0)));
+    return counts;
   }
 }

@@ -78,6 +78,9 @@ export const ADMIN_PATH_PREFIXES: readonly string[] = ['/api/v1/dead-letters', '
 /** Erasing a user's activities is an admin act, though the path is the user's activity list. */
 const ADMIN_DELETE = /^\/api\/v1\/users\/[^/]+\/activities\/?$/;
 
+/** Registries anyone with `read` may read, and only `admin` may change. */
+const ADMIN_WRITES_PREFIXES: readonly string[] = ['/api/v1/activity-types'];
+
 /** POSTs that only read: a stream ticket lets a browser read the live stream. */
 const READING_POSTS: readonly string[] = ['/api/v1/stream-tickets'];
 /** Any caller may ask which scopes its key has (none without one): a page learns what to show, whatever the key. */
@@ -93,7 +96,10 @@ export function scopeFor(method: string, path: string): ApiScope | null {
   if (READING_POSTS.includes(path)) return 'read';
   if (method.toUpperCase() === 'DELETE' && ADMIN_DELETE.test(path)) return 'admin';
   const m = method.toUpperCase();
-  return m === 'GET' || m === 'HEAD' ? 'read' : 'ingest';
+  const reads = m === 'GET' || m === 'HEAD';
+  if (!reads && ADMIN_WRITES_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)))
+    return 'admin';
+  return reads ? 'read' : 'ingest';
 }
 
 export function hasScope(entry: ApiKeyEntry, scope: ApiScope | null): boolean {

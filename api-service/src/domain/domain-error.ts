@@ -1,4 +1,5 @@
 import { CONTRACT_RULES } from '@uap/shared/contract';
+import { QUERY_LIMITS } from './activity-query';
 
 /**
  * What went wrong, in terms a client can act on. The HTTP layer maps each code to a status
@@ -10,6 +11,10 @@ export type DomainErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   /** The request clashes with work already under way (e.g. an overlapping replay job). */
   | 'CONFLICT'
+  /** The client's If-Match names a version that is no longer current: it would overwrite a change it never saw. */
+  | 'PRECONDITION_FAILED'
+  /** A change to something that exists must say which version it saw (If-Match). */
+  | 'PRECONDITION_REQUIRED'
   /** A dependency (broker, store) is down or slow; the client should retry the same request. */
   | 'SERVICE_UNAVAILABLE';
 
@@ -28,8 +33,11 @@ export const BEYOND_SCHEMA_RULES = {
   'cursor-with-page': 'cursor and page cannot be combined.',
   'offset-cap': 'Offset paging reaches page × limit ≤ 10,000 rows.',
   'stats-bucket-cap': 'Stats answer at most 10,080 buckets (7 days of minutes): a longer range needs a coarser bucket.',
+  'type-count-cap': `At most ${QUERY_LIMITS.maxTypes} distinct activity types in one query, repeated and comma-separated together.`,
   'stats-count-cap':
     'Stats count at most 100,000 events one by one (a userId in the range, or the partial minute at an unaligned end).',
+  'planned-type':
+    'type must name an activity type the registry holds and has not retired (GET /api/v1/activity-types); other names follow the unplanned policy, which may refuse them.',
   'token-not-issued':
     'Receipts, consistency tokens and stream event ids must be ones this API issued (receipts and tokens are signed by this deployment).',
 } as const;

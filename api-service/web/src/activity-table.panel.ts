@@ -1,6 +1,7 @@
 import type { HttpTransport } from '@uap/client';
 import { failureText } from './api.client';
 import type { Activity, ActivityDetail, ActivityPage, ReceiptStatus } from './api.types';
+import { orderTypes } from './activity-types';
 import { byId, el, formatCount, formatTime, fromLocalInput, setStatus, toLocalInput } from './dom';
 import { listQuery, type DashboardState } from './url-state';
 
@@ -9,7 +10,8 @@ const PAGE_SIZE = 25;
 /**
  * The table of stored activities: filters (userId, types, range) and the page's cursor live in the URL
  * (the caller owns it: `navigate`), pages follow the list endpoint's cursors. A row opens the event by
- * eventId with its receipt (GET /api/v1/receipts/{receipt}): persisted, where, and when.
+ * eventId with its receipt (GET /api/v1/receipts/{receipt}): persisted, where, and when. The type choices
+ * start with the built-ins and grow with every type the page meets (addTypes): types are defined at runtime.
  */
 export class ActivityTablePanel {
   /** Cursors of the pages before this one, for "Previous page" (a reload starts a new trail). */
@@ -21,15 +23,14 @@ export class ActivityTablePanel {
   private readonly status = byId('table-status');
   private readonly dialog = byId<HTMLDialogElement>('event-dialog');
 
+  private types: string[] = [];
+
   constructor(
     private readonly api: HttpTransport,
-    private readonly types: readonly string[],
+    private readonly builtInTypes: readonly string[],
     private readonly navigate: (change: Partial<DashboardState>, how: 'push' | 'replace') => void,
   ) {
-    const box = byId('filter-types');
-    for (const type of types) {
-      box.append(el('label', {}, el('input', { type: 'checkbox', name: 'type', value: type }), ` ${type}`));
-    }
+    this.addTypes(builtInTypes);
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.trail = [];
@@ -58,9 +59,27 @@ export class ActivityTablePanel {
     });
   }
 
+  /** Offers these types as filter choices too (in the stats' order), keeping what is ticked. */
+  addTypes(types: readonly string[]): void {
+    const next = orderTypes([...this.types, ...types], this.builtInTypes);
+    if (next.length === this.types.length) return;
+    this.types = next;
+    const box = byId('filter-types');
+    const ticked = new Set(
+      [...box.querySelectorAll<HTMLInputElement>('input[name="type"]:checked')].map((input) => input.value),
+    );
+    for (const label of box.querySelectorAll('label')) label.remove();
+    for (const type of next) {
+      const input = el('input', { type: 'checkbox', name: 'type', value: type });
+      input.checked = ticked.has(type);
+      box.append(el('label', {}, input, ` ${type}`));
+    }
+  }
+
   /** Shows the state's filters in the form and loads its page. */
   async show(state: DashboardState): Promise<void> {
     this.state = state;
+    this.addTypes(state.types);
     this.writeForm(state);
     setStatus(this.status, 'Loading…');
     try {
@@ -68,6 +87,7 @@ export class ActivityTablePanel {
       // The table pages by cursor, so the answer carries the cursor page, never the offset one.
       this.nextCursor = page.page.hasMore && 'nextCursor' in page.page ? page.page.nextCursor : null;
       this.body.replaceChildren(...page.data.map((activity) => this.row(activity)));
+      this.addTypes(page.data.map((activity) => activity.type));
       setStatus(
         this.status,
         page.data.length === 0

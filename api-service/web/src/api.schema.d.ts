@@ -765,7 +765,7 @@ export interface paths {
           /** @description Only this user’s activities. */
           userId?: string;
           /**
-           * @description Activity types, repeated or comma-separated; any of LOGIN, LOGOUT, SIGNUP, SEARCH, PAGE_VIEW, CLICK, PURCHASE, PASSWORD_RESET.
+           * @description Activity types, repeated or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
            * @example [
            *       "LOGIN",
            *       "LOGOUT"
@@ -1110,7 +1110,7 @@ export interface paths {
           /** @description Only this user’s activities. */
           userId?: string;
           /**
-           * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of LOGIN, LOGOUT, SIGNUP, SEARCH, PAGE_VIEW, CLICK, PURCHASE, PASSWORD_RESET.
+           * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
            * @example [
            *       "PURCHASE"
            *     ]
@@ -1377,8 +1377,8 @@ export interface paths {
            * @example schema-violation
            */
           reason?: string;
-          /** @description Activity type of the payload; any of LOGIN, LOGOUT, SIGNUP, SEARCH, PAGE_VIEW, CLICK, PURCHASE, PASSWORD_RESET. */
-          type?: 'LOGIN' | 'LOGOUT' | 'SIGNUP' | 'SEARCH' | 'PAGE_VIEW' | 'CLICK' | 'PURCHASE' | 'PASSWORD_RESET';
+          /** @description Activity type of the payload. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing. */
+          type?: string;
           /** @description Only letters whose payload names this user. */
           userId?: string;
           /**
@@ -1938,7 +1938,9 @@ export interface components {
           | 'cursor-with-page'
           | 'offset-cap'
           | 'stats-bucket-cap'
+          | 'type-count-cap'
           | 'stats-count-cap'
+          | 'planned-type'
           | 'token-not-issued';
       }[];
       /** @description Set when `errors` was cut short: how many there were in all. */
@@ -1962,6 +1964,13 @@ export interface components {
       status: 'accepted';
       /** @description Opaque and signed: the event’s topic partition and offset. GET /api/v1/receipts/{receipt}. */
       receipt: string;
+      /** @description Accepted, but worth fixing: a deprecated type, an unplanned one, metadata flagged against its schema */
+      warnings?: {
+        /** @description Index of the event in the batch (0 for a single event) */
+        index: number;
+        type: string;
+        message: string;
+      }[];
     };
     BatchAccepted: {
       accepted: number;
@@ -1970,6 +1979,13 @@ export interface components {
       receipts: string[];
       /** @description The highest offset per partition this request touched: send it as X-Consistency-Token on a read. */
       consistencyToken: string;
+      /** @description Accepted, but worth fixing: a deprecated type, an unplanned one, metadata flagged against its schema */
+      warnings?: {
+        /** @description Index of the event in the batch (0 for a single event) */
+        index: number;
+        type: string;
+        message: string;
+      }[];
     };
     StreamEvent: {
       /** @enum {string} */
@@ -2089,29 +2105,15 @@ export interface components {
       start: string;
       /** @description Every bucket [from, to) touches, empty ones included; the first and last may be partial. */
       bucketCount: number;
-      /** @description Types with a count in the range, plus those asked for with `type` (then all zeros). */
-      types: ('LOGIN' | 'LOGOUT' | 'SIGNUP' | 'SEARCH' | 'PAGE_VIEW' | 'CLICK' | 'PURCHASE' | 'PASSWORD_RESET')[];
+      /** @description Types with a count in the range, plus those asked for with `type` (then all zeros): built-in or registered at runtime. Built-in types first in their fixed order, then the others by name, so a chart keeps its series in place. */
+      types: string[];
       /** @description Per entry of `types`, `bucketCount` counts in time order: `series[type][i]` counts the bucket starting at `start` + i × bucket (a chart’s columns as they are). */
       series: {
-        LOGIN?: number[];
-        LOGOUT?: number[];
-        SIGNUP?: number[];
-        SEARCH?: number[];
-        PAGE_VIEW?: number[];
-        CLICK?: number[];
-        PURCHASE?: number[];
-        PASSWORD_RESET?: number[];
+        [key: string]: number[];
       };
       /** @description Per type over the whole range: one key per entry of `types`. */
       totals: {
-        LOGIN?: number;
-        LOGOUT?: number;
-        SIGNUP?: number;
-        SEARCH?: number;
-        PAGE_VIEW?: number;
-        CLICK?: number;
-        PURCHASE?: number;
-        PASSWORD_RESET?: number;
+        [key: string]: number;
       };
       total: number;
       /**
@@ -2148,8 +2150,7 @@ export interface components {
       /** Format: uuid */
       eventId: string;
       userId: string;
-      /** @enum {string} */
-      type: 'LOGIN' | 'LOGOUT' | 'SIGNUP' | 'SEARCH' | 'PAGE_VIEW' | 'CLICK' | 'PURCHASE' | 'PASSWORD_RESET';
+      type: string;
       /** Format: date-time */
       occurredAt: string;
       /** Format: date-time */
@@ -2160,6 +2161,13 @@ export interface components {
         ip?: string;
         userAgent?: string;
       };
+      typeVersion?: number;
+      /** @enum {boolean} */
+      planned?: false;
+      violations?: {
+        pointer: string;
+        message: string;
+      }[];
       /**
        * Format: date-time
        * @description When the worker stored it.
@@ -2171,8 +2179,7 @@ export interface components {
       /** Format: uuid */
       eventId: string;
       userId: string;
-      /** @enum {string} */
-      type: 'LOGIN' | 'LOGOUT' | 'SIGNUP' | 'SEARCH' | 'PAGE_VIEW' | 'CLICK' | 'PURCHASE' | 'PASSWORD_RESET';
+      type: string;
       /** Format: date-time */
       occurredAt: string;
       /** Format: date-time */
@@ -2183,6 +2190,13 @@ export interface components {
         ip?: string;
         userAgent?: string;
       };
+      typeVersion?: number;
+      /** @enum {boolean} */
+      planned?: false;
+      violations?: {
+        pointer: string;
+        message: string;
+      }[];
       /**
        * Format: date-time
        * @description When the worker stored it.
@@ -2328,8 +2342,7 @@ export interface components {
        */
       filter?: {
         reason?: string;
-        /** @enum {string} */
-        type?: 'LOGIN' | 'LOGOUT' | 'SIGNUP' | 'SEARCH' | 'PAGE_VIEW' | 'CLICK' | 'PURCHASE' | 'PASSWORD_RESET';
+        type?: string;
         userId?: string;
         status?: ('dead' | 'replayed' | 'parked')[];
         /** Format: date-time */
@@ -2419,7 +2432,7 @@ export interface operations {
         /** @description Only this user’s activities. */
         userId?: string;
         /**
-         * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of LOGIN, LOGOUT, SIGNUP, SEARCH, PAGE_VIEW, CLICK, PURCHASE, PASSWORD_RESET.
+         * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
          * @example [
          *       "SEARCH"
          *     ]
@@ -2658,7 +2671,7 @@ export interface operations {
          */
         bucket?: 'minute' | 'hour' | 'day';
         /**
-         * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of LOGIN, LOGOUT, SIGNUP, SEARCH, PAGE_VIEW, CLICK, PURCHASE, PASSWORD_RESET.
+         * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
          * @example [
          *       "LOGIN",
          *       "SEARCH"
@@ -2887,7 +2900,7 @@ export interface operations {
   listUserActivities: {
     parameters: {
       query?: {
-        /** @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of LOGIN, LOGOUT, SIGNUP, SEARCH, PAGE_VIEW, CLICK, PURCHASE, PASSWORD_RESET. */
+        /** @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing. */
         type?: string[];
         /** @description Inclusive lower bound on occurredAt (ISO-8601 with offset). */
         from?: string;

@@ -2,25 +2,30 @@ import uPlot from 'uplot';
 import type { HttpTransport } from '@uap/client';
 import { failureText } from './api.client';
 import type { ActivityStats } from './api.types';
+import { typeColors } from './activity-types';
 import { el, formatCount, setStatus } from './dom';
 import { toSeries } from './stats-series';
 import { statsQuery, type DashboardState } from './url-state';
 
-const PALETTE = ['#1d4ed8', '#b45309', '#047857', '#be123c', '#6d28d9', '#0e7490', '#4d7c0f', '#a21caf'];
-
 /**
  * Counts per type over time (GET /api/v1/activities/stats), drawn with uPlot, and the same numbers as a
- * table: the totals row is summed from the plotted series, so it shows what the chart holds.
+ * table: the totals row is summed from the plotted series, so it shows what the chart holds. The series are
+ * the types the answer lists (in its order), so a type registered at runtime appears once it has events.
  */
 export class CountsChart {
   private plot: uPlot | undefined;
   private loading = 0;
+  private readonly colorOf: (type: string) => string;
 
   constructor(
     private readonly api: HttpTransport,
     private readonly nodes: { chart: HTMLElement; totals: HTMLTableSectionElement; status: HTMLElement },
-    private readonly knownTypes: readonly string[],
+    /** Drawn as zeros when the range has no event at all, so the chart still has its usual lines. */
+    private readonly builtInTypes: readonly string[],
+    /** Told the types of every answer, so other panels can offer them too. */
+    private readonly onTypes: (types: readonly string[]) => void = () => undefined,
   ) {
+    this.colorOf = typeColors(builtInTypes);
     window.addEventListener('resize', () => this.plot?.setSize(this.size()));
   }
 
@@ -31,6 +36,7 @@ export class CountsChart {
       const stats = await this.api.getJson<ActivityStats>('/api/v1/activities/stats', statsQuery(state, Date.now()));
       if (ticket !== this.loading) return;
       this.render(stats);
+      this.onTypes(stats.types);
       const inexact = stats.exact === false ? `; not exact: ${stats.inexactReason ?? 'rollups incomplete'}` : '';
       setStatus(
         this.nodes.status,
@@ -43,10 +49,10 @@ export class CountsChart {
   }
 
   private render(stats: ActivityStats): void {
-    const types = stats.types.length > 0 ? stats.types : [...this.knownTypes];
+    const types = stats.types.length > 0 ? stats.types : [...this.builtInTypes];
     const { xs, ys } = toSeries(stats, types);
     const totals = ys.map((series) => series.reduce((sum, n) => sum + n, 0));
-    const colorOf = (type: string) => PALETTE[Math.max(0, this.knownTypes.indexOf(type)) % PALETTE.length] ?? '#333';
+    const colorOf = this.colorOf;
 
     this.nodes.totals.replaceChildren(
       ...types.map((type, i) => {

@@ -13,7 +13,8 @@ import { LiveFeedPanel } from './live-feed.panel';
 import { LiveStream } from './live-feed.stream';
 import { DEFAULT_BUCKET, formatState, parseState, type DashboardState, type RangePreset } from './url-state';
 
-const TYPES = __ACTIVITY_TYPES__;
+// The built-in types only: the others are learnt from the API's answers (the chart's stats, the table's rows).
+const BUILT_IN_TYPES = __BUILT_IN_ACTIVITY_TYPES__;
 const api = dashboardApi(keyStore.get());
 
 function notice(text: string | null): void {
@@ -70,16 +71,7 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
   if (scopes.has('admin')) new DeadLettersPanel(api).start();
   if (!scopes.has('read')) return;
 
-  let state: DashboardState = parseState(location.search, TYPES);
-  const chart = new CountsChart(
-    api,
-    {
-      chart: byId('chart'),
-      totals: byId<HTMLTableElement>('chart-totals').tBodies[0]!,
-      status: byId('chart-status'),
-    },
-    TYPES,
-  );
+  let state: DashboardState = parseState(location.search);
   const apply = (next: DashboardState, how: 'push' | 'replace' | 'none') => {
     const chartChanged = next.range !== state.range || next.bucket !== state.bucket;
     state = next;
@@ -88,10 +80,20 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
     showChartControls(state);
     return chartChanged;
   };
-  const table = new ActivityTablePanel(api, TYPES, (change, how) => {
+  const table = new ActivityTablePanel(api, BUILT_IN_TYPES, (change, how) => {
     apply({ ...state, ...change }, how);
     void table.show(state);
   });
+  const chart = new CountsChart(
+    api,
+    {
+      chart: byId('chart'),
+      totals: byId<HTMLTableElement>('chart-totals').tBodies[0]!,
+      status: byId('chart-status'),
+    },
+    BUILT_IN_TYPES,
+    (types) => table.addTypes(types),
+  );
   const controls = byId<HTMLFormElement>('chart-controls');
   controls.addEventListener('change', (event) => {
     const target = event.target as HTMLInputElement | HTMLSelectElement;
@@ -101,7 +103,7 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
     void chart.load(state);
   });
   window.addEventListener('popstate', () => {
-    apply(parseState(location.search, TYPES), 'none');
+    apply(parseState(location.search), 'none');
     void chart.load(state);
     void table.show(state);
   });

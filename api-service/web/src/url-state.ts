@@ -1,3 +1,4 @@
+import { TYPE_NAME } from './activity-types';
 import type { Bucket } from './api.types';
 
 export type RangePreset = '1h' | '24h' | '7d';
@@ -29,8 +30,11 @@ function isoOrNull(value: string | null): string | null {
   return Number.isNaN(time) ? null : new Date(time).toISOString();
 }
 
-/** Reads the state from a query string; what does not parse is dropped, so a hand-edited URL still opens. */
-export function parseState(search: string, knownTypes: readonly string[]): DashboardState {
+/**
+ * Reads the state from a query string; what does not parse is dropped, so a hand-edited URL still opens.
+ * Any well-formed type name is kept, built-in or not: a link to a type registered at runtime opens filtered by it.
+ */
+export function parseState(search: string): DashboardState {
   const params = new URLSearchParams(search);
   const range = params.get('range');
   const preset: RangePreset = (RANGE_PRESETS as readonly string[]).includes(range ?? '')
@@ -42,7 +46,7 @@ export function parseState(search: string, knownTypes: readonly string[]): Dashb
   const types = params
     .getAll('type')
     .flatMap((value) => value.split(','))
-    .filter((type) => knownTypes.includes(type));
+    .filter((type) => TYPE_NAME.test(type));
   return {
     userId: USER_ID.test(userId) ? userId : '',
     types: [...new Set(types)],

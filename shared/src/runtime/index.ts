@@ -8,3 +8,4 @@ export * from './messaging/topic-replication';
 export * from './messaging/partition-stall';
 export * from './store/ferretdb-tables';
 export * from './lifecycle/lifecycle';
+export * from './activity-types/kafka-activity-type-registry';

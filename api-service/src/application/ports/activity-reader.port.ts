@@ -1,4 +1,4 @@
-import type { ActivityType } from '@uap/shared/contract';
+import type { ActivityType, SchemaViolation } from '@uap/shared/contract';
 import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
 
 /** An activity as stored by the worker, read back for clients. Dates stay Dates until the HTTP edge. */
@@ -15,6 +15,10 @@ export interface ActivityRecord {
   metadata: Record<string, unknown>;
   context: { ip?: string; userAgent?: string };
   schemaVersion: number;
+  /** As on the event (ActivityEvent): absent on events stored before the registry, and when not set. */
+  typeVersion?: number;
+  planned?: false;
+  violations?: SchemaViolation[];
 }
 
 export interface PageRequest {

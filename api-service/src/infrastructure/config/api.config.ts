@@ -1,5 +1,6 @@
 import { ACTIVITY_LIMITS } from '@uap/shared/contract';
 import {
+  ACTIVITY_TYPES_ENV,
   ErasureHashKeySchema,
   TopicRetentionHoursSchema,
   ActivitiesTopicSchema,
@@ -69,6 +70,7 @@ export const ApiConfigSchema = z.object({
   ACTIVITIES_TOPIC_PARTITIONS: int(1, 1000).default(6),
   ACTIVITIES_TOPIC_REPLICATION_FACTOR: ReplicationFactorSchema,
   ACTIVITIES_TOPIC_MIN_ISR: MinIsrSchema,
+  ...ACTIVITY_TYPES_ENV,
   MONGO_URL: MongoUrlSchema,
   MONGO_DB: MongoDbSchema,
   PUBLISH_TIMEOUT_MS: int(100, 60_000).default(4_000),

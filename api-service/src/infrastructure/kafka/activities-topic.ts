@@ -1,4 +1,5 @@
 import {
+  activityTypesTopic,
   ensureReplicatedTopics,
   type Logger,
   type ReplicationSettings,
@@ -11,10 +12,12 @@ export interface ActivitiesTopicConfig {
   partitions: number;
   replication: ReplicationSettings;
   retentionHours: number;
+  /** The activity type registry's topic, created beside it with the same replication. */
+  registryTopic?: string;
 }
 
 /**
- * Creates the activities topic through the admin client when it is missing (brokers run with
+ * Creates the activities topic (and the registry's) through the admin client when it is missing (brokers run with
  * auto-creation off). The partition count caps consumer parallelism and the replication decides
  * what a 202 survives, so both are set here, not left to broker defaults; an existing topic is
  * never altered (a weaker one is warned about).
@@ -35,6 +38,7 @@ export async function ensureActivitiesTopic(
           numPartitions: config.partitions,
           configEntries: [{ name: 'retention.ms', value: String(config.retentionHours * 3_600_000) }],
         },
+        ...(config.registryTopic === undefined ? [] : [activityTypesTopic(config.registryTopic)]),
       ],
       config.replication,
       logger,

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TypeVerdict } from '@uap/shared/activity-types';
 import type { ActivityPublisher } from '../../application/ports/activity-publisher.port';
 
 export interface ApiMetrics {
@@ -16,6 +17,10 @@ export interface ApiMetrics {
   streamBufferedEvents: Gauge;
   streamEventsSent: Counter;
   streamEventsDropped: Counter;
+  typeVerdicts: Counter<'verdict'>;
+  deprecatedTypeEvents: Counter<'type'>;
+  /** Counts what the registry let through unplanned or flagged, or refused; planned events cost nothing. */
+  countVerdict(verdict: TypeVerdict): void;
 }
 
 export interface ApiMetricsOptions {
@@ -28,6 +33,8 @@ export interface ApiMetricsOptions {
   freshness?: () => Promise<{ at: Date; lag: number; watermark: Date | null } | undefined>;
   /** Asked at scrape time: the live stream's counters. */
   stream?: () => { subscribers: number; buffered: number; sent: number; dropped: number };
+  /** Asked at scrape time: whether this replica's activity type catalog is current, and its position. */
+  activityTypes?: () => { current: boolean; position: number; confirmedAgoMs: number | undefined };
 }
 
 /** A scrape must not hang on a slow store; past this a store-backed gauge is left out of that scrape. */
@@ -49,7 +56,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * one), so two apps in one process never share counters.
  */
 export function createApiMetrics(registry: Registry = new Registry(), options: ApiMetricsOptions = {}): ApiMetrics {
-  const { deadLetterCounts, runningReplayJobs, freshness, stream } = options;
+  const { deadLetterCounts, runningReplayJobs, freshness, stream, activityTypes } = options;
   // The hub keeps its own totals; these counters mirror them at scrape time.
   const mirror = (counter: Counter, total: number | undefined) => {
     if (total === undefined) return;
@@ -57,8 +64,48 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
     counter.inc(total);
   };
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const typeVerdicts = new Counter({
+    name: 'uap_activity_type_verdicts_total',
+    help:
+      'Events the activity type registry did not simply pass, by verdict: unknown (refused, dead-lettered or ' +
+      'accepted, per the unplanned policy), invalid (metadata broke its schema: refused or flagged), retired (refused).',
+    labelNames: ['verdict'],
+    registers: [registry],
+  });
+  const deprecatedTypeEvents = new Counter({
+    name: 'uap_deprecated_type_events_total',
+    help: 'Events accepted with a deprecated activity type, by type (bounded by the registry).',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  if (activityTypes) {
+    new Gauge({
+      name: 'uap_activity_types_current',
+      help: '1 while this replica has proved its activity type catalog complete within the lease; 0 when stale.',
+      registers: [registry],
+      collect() {
+        this.set(activityTypes().current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'uap_activity_types_confirmed_age_seconds',
+      help: 'Seconds since this replica last proved its activity type catalog complete (-1: never).',
+      registers: [registry],
+      collect() {
+        const ago = activityTypes().confirmedAgoMs;
+        this.set(ago === undefined ? -1 : ago / 1000);
+      },
+    });
+  }
   return {
     registry,
+    typeVerdicts,
+    deprecatedTypeEvents,
+    countVerdict(verdict) {
+      if (verdict.kind === 'planned') {
+        if (verdict.status === 'deprecated') deprecatedTypeEvents.inc({ type: verdict.name });
+      } else typeVerdicts.inc({ verdict: verdict.kind });
+    },
     httpDuration: new Histogram({
       name: 'uap_http_request_duration_seconds',
       help: 'HTTP request duration by route pattern (or "unmatched"), method and status code.',

@@ -9,7 +9,7 @@ import type {
 } from '../../application/ports/activity-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
-import { storedFromOf } from '../store/stored-activity';
+import { registryFieldsOf, storedFromOf } from '../store/stored-activity';
 
 type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
 
@@ -82,6 +82,9 @@ const PROJECTION = {
   metadata: 1,
   context: 1,
   schemaVersion: 1,
+  typeVersion: 1,
+  planned: 1,
+  violations: 1,
 } as const;
 
 // Read-only view of the worker's documents: no indexes or collection creation from the API side
@@ -100,6 +103,9 @@ const activityReadSchema = new Schema(
     metadata: Schema.Types.Mixed,
     context: Schema.Types.Mixed,
     schemaVersion: Number,
+    typeVersion: Number,
+    planned: Boolean,
+    violations: Schema.Types.Mixed,
   },
   {
     collection: ACTIVITIES_COLLECTION,
@@ -126,6 +132,7 @@ function toRecord(doc: StoredActivity): ActivityRecord {
     metadata: (doc.metadata as Record<string, unknown> | undefined) ?? {},
     context: (doc.context as ActivityRecord['context'] | undefined) ?? {},
     schemaVersion: Number(doc.schemaVersion),
+    ...registryFieldsOf(doc),
   };
 }
 

@@ -105,4 +105,61 @@ describe('FerretDB PostgreSQL reader SQL', () => {
       schemaVersion: 1,
     });
   });
+  it('when a stored row carries typeVersion, planned and violations, then the record has them as the worker wrote them', () => {
+    const record = toRecord({
+      $s: {
+        p: {
+          eventId: { t: 'string' },
+          userId: { t: 'string' },
+          type: { t: 'string' },
+          occurredAt: { t: 'date' },
+          receivedAt: { t: 'date' },
+          metadata: { t: 'object', $s: {} },
+          context: { t: 'object', $s: {} },
+          schemaVersion: { t: 'int' },
+          typeVersion: { t: 'int' },
+          planned: { t: 'bool' },
+          violations: {
+            t: 'array',
+            i: [
+              {
+                t: 'object',
+                $s: { p: { pointer: { t: 'string' }, message: { t: 'string' } }, $k: ['pointer', 'message'] },
+              },
+            ],
+          },
+        },
+        $k: [
+          'eventId',
+          'userId',
+          'type',
+          'occurredAt',
+          'receivedAt',
+          'metadata',
+          'context',
+          'schemaVersion',
+          'typeVersion',
+          'planned',
+          'violations',
+        ],
+      },
+      eventId: 'e',
+      userId: 'u',
+      type: 'VIDEO_PLAY',
+      occurredAt: 1000,
+      receivedAt: 2000,
+      metadata: {},
+      context: {},
+      schemaVersion: 1,
+      typeVersion: 4,
+      planned: false,
+      violations: [{ pointer: '/metadata/seconds', message: 'must be integer' }],
+    });
+    expect(record).toMatchObject({
+      type: 'VIDEO_PLAY',
+      typeVersion: 4,
+      planned: false,
+      violations: [{ pointer: '/metadata/seconds', message: 'must be integer' }],
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared/contract';
 import { DOCUMENT_COLUMN, FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
-import { storedFromOf } from '../store/stored-activity';
+import { registryFieldsOf, storedFromOf } from '../store/stored-activity';
 import type {
   ActivityCount,
   ActivityCountByType,
@@ -135,6 +135,7 @@ export function toRecord(stored: Record<string, unknown>): ActivityRecord {
     metadata: (doc.metadata as Record<string, unknown> | undefined) ?? {},
     context: (doc.context as ActivityRecord['context'] | undefined) ?? {},
     schemaVersion: Number(doc.schemaVersion),
+    ...registryFieldsOf(doc),
   };
 }
 

@@ -1,7 +1,31 @@
+import type { SchemaViolation } from '@uap/shared/contract';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
 
 /** The worker's sourcePartition/sourceOffset fields as a record's storedFrom; both readers decode it the same way. */
 export function storedFromOf(doc: Record<string, unknown>): Pick<ActivityRecord, 'storedFrom'> {
   const { sourcePartition: partition, sourceOffset: offset } = doc;
   return typeof partition === 'number' && typeof offset === 'number' ? { storedFrom: { partition, offset } } : {};
+}
+
+const isViolation = (value: unknown): value is SchemaViolation =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as SchemaViolation).pointer === 'string' &&
+  typeof (value as SchemaViolation).message === 'string';
+
+/**
+ * typeVersion, planned and violations as a record's, each only when the stored document has it: documents
+ * stored before the registry have none, and a field the worker did not write stays absent in the answer.
+ */
+export function registryFieldsOf(
+  doc: Record<string, unknown>,
+): Pick<ActivityRecord, 'typeVersion' | 'planned' | 'violations'> {
+  const { typeVersion, planned, violations } = doc;
+  return {
+    ...(typeof typeVersion === 'number' ? { typeVersion } : {}),
+    ...(planned === false ? { planned } : {}),
+    ...(Array.isArray(violations)
+      ? { violations: violations.filter(isViolation).map(({ pointer, message }) => ({ pointer, message })) }
+      : {}),
+  };
 }

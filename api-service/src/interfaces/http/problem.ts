@@ -55,8 +55,10 @@ export const PROBLEMS = {
   notFound: { status: 404, title: 'Not found', slug: 'not-found' },
   methodNotAllowed: { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
   conflict: { status: 409, title: 'Conflict', slug: 'conflict' },
+  preconditionFailed: { status: 412, title: 'Precondition failed', slug: 'precondition-failed' },
   payloadTooLarge: { status: 413, title: 'Payload too large', slug: 'payload-too-large' },
   unsupportedMediaType: { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' },
+  preconditionRequired: { status: 428, title: 'Precondition required', slug: 'precondition-required' },
   tooManyRequests: { status: 429, title: 'Too many requests', slug: 'too-many-requests' },
   internal: { status: 500, title: 'Internal server error', slug: 'internal' },
   unavailable: { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
@@ -67,6 +69,8 @@ export const DOMAIN_ERROR_PROBLEMS: Record<DomainErrorCode, ProblemKind> = {
   NOT_FOUND: PROBLEMS.notFound,
   PAYLOAD_TOO_LARGE: PROBLEMS.payloadTooLarge,
   CONFLICT: PROBLEMS.conflict,
+  PRECONDITION_FAILED: PROBLEMS.preconditionFailed,
+  PRECONDITION_REQUIRED: PROBLEMS.preconditionRequired,
   SERVICE_UNAVAILABLE: PROBLEMS.unavailable,
 };
 

@@ -1,6 +1,6 @@
 import { IsoDateTimeSchema } from '@uap/shared/contract';
 import { z } from 'zod';
-import { DomainError, toFieldErrors, type FieldError } from '../../domain/domain-error';
+import { DomainError, toFieldErrors, type BeyondSchemaRule, type FieldError } from '../../domain/domain-error';
 
 // express 5's default ('simple') query parser hands repeated keys over as arrays and leaves
 // `userId[$ne]=x` as a literal key, so every value is a string or string[] and keys need checking.
@@ -57,6 +57,42 @@ export function enumListParam<const T extends readonly [string, ...string[]]>(na
       items: { type: 'string', pattern: `^${one}(,${one})*$` },
       minItems: 1,
       maxItems: values.length * 2,
+      param: { style: 'form', explode: true },
+    });
+}
+
+/**
+ * A repeatable parameter of names from an open vocabulary (`k=A&k=B` or `k=A,B`, or both), each valid for
+ * `item` (a pattern, which the document states), deduplicated. A name nobody uses is valid and simply
+ * matches nothing. More than `maxItems` distinct names in all is refused under `rule`: the document bounds
+ * each value and the repetitions, but no JSON Schema can bound the names of all repetitions together.
+ */
+export function nameListParam(
+  name: string,
+  item: z.ZodType<string, string>,
+  options: { maxItems: number; rule: BeyondSchemaRule },
+) {
+  const pattern = jsonSchemaOf(item)['pattern'];
+  if (typeof pattern !== 'string') throw new Error(`${name}: the item schema must state a pattern to document`);
+  const one = pattern.replace(/^\^/, '').replace(/\$$/, '');
+  return z
+    .union([z.string(), z.array(z.string()).max(options.maxItems, `${name} given too many times`)])
+    .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((entry) => entry.split(',')))
+    .pipe(z.array(item))
+    .transform((items) => [...new Set(items)])
+    .superRefine((items, ctx) => {
+      if (items.length <= options.maxItems) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most ${options.maxItems} distinct ${name} values in all, repeated and comma-separated together`,
+        params: { rule: options.rule },
+      });
+    })
+    .meta({
+      type: 'array',
+      items: { type: 'string', pattern: `^${one}(,${one}){0,${options.maxItems - 1}}$` },
+      minItems: 1,
+      maxItems: options.maxItems,
       param: { style: 'form', explode: true },
     });
 }

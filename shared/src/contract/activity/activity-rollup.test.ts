@@ -15,7 +15,7 @@ function anEntry(overrides: Partial<RollupEntry> = {}): RollupEntry {
   return { partition: 0, offset: 0, occurredAt: new Date('2026-03-29T01:07:30.000Z'), type: 'LOGIN', ...overrides };
 }
 
-function minuteCount(doc: RollupDocument, type: 'LOGIN' | 'SEARCH', minute: number): number {
+function minuteCount(doc: RollupDocument, type: string, minute: number): number {
   return countsOf(doc).get(type)?.[minute] ?? 0;
 }
 
@@ -74,6 +74,27 @@ describe('rollup arithmetic', () => {
     expect(minuteCount(erasedFirst, 'LOGIN', 7)).toBe(0);
     const applied = applyEntries(erasedFirst, 0, [anEntry({ offset: 6 }), anEntry({ offset: 7 })], 7)!;
     expect(minuteCount(applied, 'LOGIN', 7)).toBe(1);
+  });
+
+  it('when a type registered at runtime is counted, then the readers get its minutes beside the built-ins', () => {
+    const doc = applyEntries(
+      emptyRollup(HOUR),
+      0,
+      [anEntry({ offset: 1, type: 'VIDEO_PLAY' }), anEntry({ offset: 2, type: 'VIDEO_PLAY' }), anEntry({ offset: 3 })],
+      3,
+    )!;
+    expect([...countsOf(doc).keys()].sort()).toEqual(['LOGIN', 'VIDEO_PLAY']);
+    expect(minuteCount(doc, 'VIDEO_PLAY', 7)).toBe(2);
+  });
+
+  it('when a document holds a key that is not a type name, then countsOf leaves it out instead of decoding it', () => {
+    const zeros = new Array<number>(60).fill(0).join(',');
+    const counts = Object.fromEntries([
+      ['VIDEO_PLAY', zeros],
+      ['lower-case', 'not counts'],
+      ['__proto__', 'not counts'],
+    ]) as RollupDocument['counts'];
+    expect([...countsOf({ counts }).keys()]).toEqual(['VIDEO_PLAY']);
   });
 
   it('when the hour id is taken, then it is the UTC hour whatever the local zone (no DST)', () => {

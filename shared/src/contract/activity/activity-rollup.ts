@@ -1,4 +1,4 @@
-import { BUILT_IN_ACTIVITY_TYPES, type ActivityType } from './activity.types';
+import { ACTIVITY_TYPE_NAME_PATTERN, type ActivityType } from './activity.types';
 import type { IndexSpec } from './activity-indexes';
 
 /**
@@ -154,12 +154,14 @@ export function removeEntries(current: RollupDocument, entries: readonly RollupE
   return next;
 }
 
-/** The per-minute counts of an hour as numbers, for readers. */
+/**
+ * The per-minute counts of an hour as numbers, for readers: every type the document counts, built-in or
+ * registered at runtime. A key that is not a type name was never written by a worker, so it is skipped.
+ */
 export function countsOf(doc: Pick<RollupDocument, 'counts'>): Map<ActivityType, number[]> {
   const result = new Map<ActivityType, number[]>();
-  for (const type of BUILT_IN_ACTIVITY_TYPES) {
-    const encoded = doc.counts[type];
-    if (encoded !== undefined) result.set(type, decodeMinuteCounts(encoded));
+  for (const [type, encoded] of Object.entries(doc.counts)) {
+    if (encoded !== undefined && ACTIVITY_TYPE_NAME_PATTERN.test(type)) result.set(type, decodeMinuteCounts(encoded));
   }
   return result;
 }

@@ -30,17 +30,17 @@ describe('activity input schema', () => {
     expect(issuesOf({ userId: 'u', type: 'LOGOUT' })).toEqual([]);
   });
 
-  it('when a SEARCH query is 512 characters outside the BMP, then it parses (lengths count characters, as the schema does)', () => {
-    expect(issuesOf(anActivityInput({ type: 'SEARCH', metadata: { query: '𝒒'.repeat(512) } }))).toEqual([]);
-    expect(issuesOf(anActivityInput({ type: 'LOGIN', metadata: { method: '🔑'.repeat(64) } }))).toEqual([]);
-    expect(issuesOf(anActivityInput({ type: 'SEARCH', metadata: { query: '𝒒'.repeat(513) } }))).toHaveLength(1);
+  it('when the type is any well-formed name, then the contract accepts it (whether it is planned is the registry’s call)', () => {
+    expect(issuesOf(anActivityInput({ type: 'VIDEO_PLAY' }))).toEqual([]);
+    expect(issuesOf(anActivityInput({ type: 'SEARCH', metadata: {} }))).toEqual([]);
   });
 
   it.each([
     ['an empty userId', { userId: '' }, 'userId'],
     ['a userId of 129 chars', { userId: 'a'.repeat(129) }, 'userId'],
     ['a userId with a space', { userId: 'a b' }, 'userId'],
-    ['an unknown type', { type: 'TELEPORT' }, 'type'],
+    ['a type that is not upper snake case', { type: 'teleport' }, 'type'],
+    ['a type of 65 characters', { type: `T${'E'.repeat(64)}` }, 'type'],
     ['a non-UUID eventId', { eventId: 'abc' }, 'eventId'],
     ['a date without offset', { occurredAt: '2026-01-01T10:00:00' }, 'occurredAt'],
     ['a date 6 minutes ahead', { occurredAt: '2026-01-01T10:06:00Z' }, 'occurredAt'],
@@ -50,9 +50,6 @@ describe('activity input schema', () => {
     ['a constructor key in metadata', { metadata: { nested: { constructor: 1 } } }, 'metadata.nested.constructor'],
     ['metadata nested 6 deep', { metadata: nested(6) }, 'metadata'],
     ['metadata over 8 KB', { metadata: { blob: 'x'.repeat(ACTIVITY_LIMITS.metadataMaxBytes) } }, 'metadata'],
-    ['a SEARCH without query', { type: 'SEARCH', metadata: {} }, 'metadata.query'],
-    ['a SEARCH with a 513-char query', { type: 'SEARCH', metadata: { query: 'q'.repeat(513) } }, 'metadata.query'],
-    ['a LOGIN with a non-boolean success', { type: 'LOGIN', metadata: { success: 'yes' } }, 'metadata.success'],
     ['a NUL inside a metadata string', { metadata: { q: 'a\u0000b' } }, 'metadata.q'],
     ['a NUL in a SEARCH query', { type: 'SEARCH', metadata: { query: 'x\u0000' } }, 'metadata.query'],
     [

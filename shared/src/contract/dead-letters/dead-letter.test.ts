@@ -59,6 +59,15 @@ describe('toDeadLetterRecord', () => {
     expect(record).toMatchObject({ eventId: event.eventId, userId: 'alice', type: 'SEARCH' });
   });
 
+  it('when the payload names a type that is not built in, then the letter is filterable by it, and a malformed name is left out', () => {
+    const unplanned = { ...anActivity({ type: 'VIDEO_PLAY' }) };
+    expect(toDeadLetterRecord(aLetter({ value: Buffer.from(JSON.stringify(unplanned)) }), 3, NOW).type).toBe(
+      'VIDEO_PLAY',
+    );
+    const malformed = { ...anActivity(), type: 'video-play' };
+    expect(toDeadLetterRecord(aLetter({ value: Buffer.from(JSON.stringify(malformed)) }), 3, NOW).type).toBeUndefined();
+  });
+
   it('when a letter was written by another tool without headers, then it is indexed with reason unknown and the broker time', () => {
     const record = toDeadLetterRecord(aLetter({ headers: {}, key: null }), 3, NOW);
 

@@ -1,5 +1,5 @@
 import { EventIdSchema, UserIdSchema } from '../activity/activity.schema';
-import { BUILT_IN_ACTIVITY_TYPES, type ActivityType } from '../activity/activity.types';
+import { ACTIVITY_TYPE_NAME_PATTERN, type ActivityType } from '../activity/activity.types';
 import type { IndexSpec } from '../activity/activity-indexes';
 import { storableText } from '../activity/storable-text';
 import { DEAD_LETTER_HEADERS, HEADERS } from '../messaging/topics';
@@ -97,7 +97,7 @@ function identify(text: string | undefined): Pick<DeadLetterRecord, 'eventId' | 
   return {
     ...(EventIdSchema.safeParse(eventId).success ? { eventId: eventId as string } : {}),
     ...(UserIdSchema.safeParse(userId).success ? { userId: userId as string } : {}),
-    ...((BUILT_IN_ACTIVITY_TYPES as readonly unknown[]).includes(type) ? { type: type as ActivityType } : {}),
+    ...(typeof type === 'string' && ACTIVITY_TYPE_NAME_PATTERN.test(type) ? { type: type as ActivityType } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 export const DEFAULT_TOPICS = {
   activities: 'user-activities',
   deadLetter: 'user-activities.dlq',
+  /** The activity type registry's log: compacted, one partition, never deleted by time. */
+  activityTypes: 'user-activities.types',
 } as const;
 
 /** Kafka header names. Values are strings (kafkajs gives them back as Buffers). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TOPICS } from '../../contract/messaging/topics';
+import { INVALID_METADATA_POLICIES, UNKNOWN_TYPE_POLICIES } from '../../activity-types/activity-type';
 import { commaList } from './parse-env';
 
 /** Variables both services read, validated the same way in both. */
@@ -60,3 +61,17 @@ export const ErasureHashKeySchema = z
  * stalled (the worker's /readyz and metrics, the api's freshness). Both services read it, so they agree.
  */
 export const StallAfterMsSchema = z.coerce.number().int().positive().default(60_000);
+
+/**
+ * The activity type registry, read by both services: its topic, the policy for what is not planned until an
+ * admin sets one through the API (the API's setting then wins everywhere), and how replicas follow it.
+ */
+export const ACTIVITY_TYPES_ENV = {
+  ACTIVITY_TYPES_TOPIC: topicNameSchema(DEFAULT_TOPICS.activityTypes),
+  UNPLANNED_TYPE_POLICY: z.enum(UNKNOWN_TYPE_POLICIES).default('reject'),
+  INVALID_METADATA_POLICY: z.enum(INVALID_METADATA_POLICIES).default('reject'),
+  ACTIVITY_TYPES_REFRESH_MS: z.coerce.number().int().min(20).max(10_000).default(200),
+  ACTIVITY_TYPES_LEASE_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  ACTIVITY_TYPES_START_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+};
+export type ActivityTypesEnv = { [K in keyof typeof ACTIVITY_TYPES_ENV]: z.output<(typeof ACTIVITY_TYPES_ENV)[K]> };

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_REPLAYS, DEFAULT_TOPICS } from '@uap/shared/contract';
 import {
+  ACTIVITY_TYPES_ENV,
   ActivitiesTopicSchema,
   ErasureHashKeySchema,
   TopicRetentionHoursSchema,
@@ -27,6 +28,7 @@ export const WorkerConfigSchema = z
     ACTIVITIES_TOPIC_PARTITIONS: positiveInt(6),
     ACTIVITIES_TOPIC_REPLICATION_FACTOR: ReplicationFactorSchema,
     ACTIVITIES_TOPIC_MIN_ISR: MinIsrSchema,
+    ...ACTIVITY_TYPES_ENV,
     DLQ_TOPIC: topicNameSchema(DEFAULT_TOPICS.deadLetter),
     // The broker's group.min.session.timeout.ms (6 s by default) is the floor.
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),

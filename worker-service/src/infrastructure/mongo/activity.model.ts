@@ -1,4 +1,10 @@
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, BUILT_IN_ACTIVITY_TYPES, type ActivityType } from '@uap/shared/contract';
+import {
+  ACTIVITIES_COLLECTION,
+  ACTIVITY_INDEXES,
+  ACTIVITY_TYPE_NAME_PATTERN,
+  type ActivityType,
+  type SchemaViolation,
+} from '@uap/shared/contract';
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** The stored shape: the event with real Dates, plus when the worker wrote it (for end-to-end latency). */
@@ -16,6 +22,11 @@ export interface ActivityDocument {
   sessionId?: string;
   metadata: Record<string, unknown>;
   context: { ip?: string; userAgent?: string };
+  /** The registry version the event was validated against, when it says so (ActivityEvent). */
+  typeVersion?: number;
+  /** Stored only as `false`: an unplanned type the policy let in. */
+  planned?: false;
+  violations?: SchemaViolation[];
 }
 
 export const ActivitySchema = new Schema<ActivityDocument>(
@@ -23,7 +34,8 @@ export const ActivitySchema = new Schema<ActivityDocument>(
     eventId: { type: String, required: true },
     schemaVersion: { type: Number, required: true },
     userId: { type: String, required: true },
-    type: { type: String, required: true, enum: BUILT_IN_ACTIVITY_TYPES },
+    // Any well-formed name: the vocabulary is the registry's, defined at runtime.
+    type: { type: String, required: true, match: ACTIVITY_TYPE_NAME_PATTERN },
     occurredAt: { type: Date, required: true },
     receivedAt: { type: Date, required: true },
     persistedAt: { type: Date, required: true },
@@ -32,6 +44,12 @@ export const ActivitySchema = new Schema<ActivityDocument>(
     sessionId: { type: String },
     metadata: { type: Schema.Types.Mixed, required: true },
     context: { ip: String, userAgent: String },
+    typeVersion: { type: Number },
+    planned: { type: Boolean },
+    violations: {
+      type: [new Schema<SchemaViolation>({ pointer: String, message: String }, { _id: false })],
+      default: undefined,
+    },
   },
   {
     collection: ACTIVITIES_COLLECTION,

@@ -1,7 +1,7 @@
 import type { ActivityEvent } from '@uap/shared/contract';
 import { anActivity as anEvent } from '@uap/shared/testing';
-import type { Model } from 'mongoose';
-import type { ActivityDocument } from './activity.model';
+import { model, type Model } from 'mongoose';
+import { ActivitySchema, type ActivityDocument } from './activity.model';
 import { MongoActivityRepository, toActivityDocument } from './mongo-activity.repository';
 
 /** Only insertMany is used; the fake replays what the driver (through Mongoose) reports. */
@@ -184,5 +184,39 @@ describe('MongoActivityRepository', () => {
     expect(Object.keys(toActivityDocument({ event, partition: 0, offset: '7' }, persistedAt))).not.toContain(
       'sessionId',
     );
+  });
+
+  it('when an event carries typeVersion, planned and violations, then the document stores them; without them it has no such fields', () => {
+    const violations = [{ pointer: '/metadata/seconds', message: 'must be integer' }];
+    const flagged = anEvent({ type: 'VIDEO_PLAY', typeVersion: 2, planned: false, violations });
+    expect(toActivityDocument({ event: flagged, partition: 0, offset: '8' }, persistedAt)).toMatchObject({
+      type: 'VIDEO_PLAY',
+      typeVersion: 2,
+      planned: false,
+      violations,
+    });
+    const plain = Object.keys(toActivityDocument({ event: anEvent(), partition: 0, offset: '9' }, persistedAt));
+    for (const field of ['typeVersion', 'planned', 'violations']) expect(plain).not.toContain(field);
+  });
+
+  it('when a document of a type registered at runtime is validated by the model, then it passes; a malformed name fails', () => {
+    const Activity = model('ActivityModelCheck', ActivitySchema);
+    const document = (type: string) =>
+      new Activity({
+        ...toActivityDocument(
+          {
+            event: anEvent({ type, planned: false, violations: [{ pointer: '/a', message: 'm' }] }),
+            partition: 0,
+            offset: '1',
+          },
+          persistedAt,
+        ),
+        type,
+      });
+    const custom = document('VIDEO_PLAY');
+    expect(custom.validateSync()).toBeUndefined();
+    expect(custom.toObject().violations).toEqual([{ pointer: '/a', message: 'm' }]);
+    expect(document('video-play').validateSync()?.errors['type']).toBeDefined();
+    expect(new Activity(toActivityDocument(anActivity(), persistedAt)).toObject()).not.toHaveProperty('violations');
   });
 });

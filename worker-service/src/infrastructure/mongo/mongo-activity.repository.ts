@@ -61,6 +61,10 @@ export function toActivityDocument({ event, partition, offset }: EventCopy, pers
     ...(event.sessionId === undefined ? {} : { sessionId: event.sessionId }),
     metadata: event.metadata,
     context: event.context,
+    // Each only when the event has it: events from before the registry, and raw producers', store none.
+    ...(event.typeVersion === undefined ? {} : { typeVersion: event.typeVersion }),
+    ...(event.planned === undefined ? {} : { planned: event.planned }),
+    ...(event.violations === undefined ? {} : { violations: event.violations }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import { encodeActivityMessage } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import type { Batch, Consumer, KafkaMessage } from 'kafkajs';
@@ -10,6 +11,7 @@ import { PartitionStallMonitor } from '../../application/partition-stall.monitor
 import { ActivityConsumer, classifyMessages, type ActivityConsumerDeps } from './activity.consumer';
 
 const logger = pino({ level: 'silent' });
+const types = new ActivityTypeCatalog();
 let nextOffset = 0;
 
 function aMessage(value: string | null, headers: KafkaMessage['headers'] = {}): KafkaMessage {
@@ -56,6 +58,7 @@ function setUp(writeChunkSize = 100, extra: Partial<ActivityConsumerDeps> = {}) 
     {
       consumer: {} as Consumer,
       recordActivities: new RecordActivitiesUseCase({ repository, deadLetters, logger }),
+      types,
       logger,
       onFatal: () => undefined,
       sleep: async (ms) => void sleeps.push(ms),
@@ -76,9 +79,9 @@ describe('classifyMessages', () => {
       aMessage(null),
     ];
 
-    const { events, deadLetters } = classifyMessages(messages, 'topic-a', 4);
+    const { events, deadLetters } = classifyMessages(messages, 'topic-a', 4, types);
 
-    expect(events.map((e) => e.event)).toEqual([event]);
+    expect(events.map((e) => e.event)).toEqual([{ ...event, typeVersion: 1 }]);
     expect(events[0]!.message).toMatchObject({
       source: { topic: 'topic-a', partition: 4, offset: messages[0]!.offset },
     });
@@ -95,6 +98,43 @@ describe('classifyMessages', () => {
       source: { topic: 'topic-a', partition: 4, offset: messages[1]!.offset },
     });
     expect(deadLetters[1]!.error).toContain('userId');
+  });
+
+  it('when a raw producer sends an unknown type or metadata that breaks its schema, then each is a schema-violation naming the pointer and version', () => {
+    const messages = [
+      aMessage(JSON.stringify({ ...anActivity(), type: 'VIDEO_PLAY' })),
+      aMessage(JSON.stringify({ ...anActivity(), type: 'SEARCH', metadata: { query: 7 } })),
+    ];
+
+    const { events, deadLetters } = classifyMessages(messages, 'topic-a', 0, types);
+
+    expect(events).toEqual([]);
+    expect(deadLetters.map((l) => [l.reason, l.error])).toEqual([
+      ['schema-violation', '/type: VIDEO_PLAY is not a planned activity type'],
+      ['schema-violation', '/metadata/query: must be string (SEARCH v1)'],
+    ]);
+  });
+
+  it('when the api stamped the event (typeVersion, or planned=false), then it is stored as it is, unchecked', () => {
+    const stamped = { ...anActivity(), type: 'VIDEO_PLAY', typeVersion: 3 };
+    const unplanned = { ...anActivity(), type: 'VIDEO_PLAY', planned: false as const };
+
+    const { events } = classifyMessages([anEventMessage(stamped), anEventMessage(unplanned)], 't', 0, types);
+
+    expect(events.map((e) => e.event)).toEqual([stamped, unplanned]);
+  });
+
+  it('when the policy accepts unknown types and flags bad metadata, then raw events are stored marked so', () => {
+    const lenient = new ActivityTypeCatalog({ unknownTypes: 'accept', invalidMetadata: 'accept-and-flag' });
+    const unknown = { ...anActivity(), type: 'VIDEO_PLAY' };
+    const flagged = { ...anActivity(), type: 'SEARCH', metadata: {} };
+
+    const { events } = classifyMessages([anEventMessage(unknown), anEventMessage(flagged)], 't', 0, lenient);
+
+    expect(events.map((e) => e.event)).toEqual([
+      { ...unknown, planned: false },
+      { ...flagged, typeVersion: 1, violations: [{ pointer: '/metadata/query', message: 'is required' }] },
+    ]);
   });
 });
 
@@ -289,6 +329,7 @@ describe('ActivityConsumer lifecycle', () => {
       {
         consumer: fake.consumer,
         recordActivities: { execute: jest.fn() },
+        types,
         logger,
         onFatal,
         ...(metrics ? { metrics } : {}),
@@ -425,6 +466,7 @@ describe('a slow chunk, with rebalances in between', () => {
               setTimeout(() => resolve({ inserted: 0, duplicates: 3, erased: 0, deadLetters: [] }), CHUNK_MS),
             ),
         },
+        types,
         logger,
         onFatal: () => undefined,
       },

@@ -1,6 +1,7 @@
 import { decodeActivityMessage } from '@uap/shared/contract';
 import type { Logger } from '@uap/shared/runtime';
 import type { Consumer, KafkaMessage } from 'kafkajs';
+import { checkActivityType, type ActivityTypeChecker } from '../../application/check-activity-type';
 import type { ConsumedMessage, DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type {
   ConsumedEvent,
@@ -35,6 +36,8 @@ export interface ChunkInHand {
 export interface ActivityConsumerDeps {
   consumer: Consumer;
   recordActivities: Pick<RecordActivitiesUseCase, 'execute'>;
+  /** The activity type registry, as this replica follows it: raw producers' events are checked against it. */
+  types: ActivityTypeChecker;
   logger: Logger;
   /** Called when kafkajs gives up on the consumer; the process must not live on without it. */
   onFatal: (error: Error) => void;
@@ -61,6 +64,7 @@ export function classifyMessages(
   messages: readonly KafkaMessage[],
   topic: string,
   partition: number,
+  types: ActivityTypeChecker,
 ): RecordActivitiesInput {
   const events: ConsumedEvent[] = [];
   const deadLetters: DeadLetter[] = [];
@@ -72,8 +76,10 @@ export function classifyMessages(
       source: { topic, partition, offset: message.offset },
     };
     const decoded = decodeActivityMessage(message.value);
-    if (decoded.ok) events.push({ event: decoded.event, message: consumed });
-    else deadLetters.push({ ...consumed, reason: decoded.reason, error: decoded.error });
+    const checked = decoded.ok ? checkActivityType(decoded.event, types) : undefined;
+    if (checked?.ok) events.push({ event: checked.event, message: consumed });
+    else if (checked) deadLetters.push({ ...consumed, reason: 'schema-violation', error: checked.error });
+    else if (!decoded.ok) deadLetters.push({ ...consumed, reason: decoded.reason, error: decoded.error });
   }
   return { events, deadLetters };
 }
@@ -146,7 +152,7 @@ export class ActivityConsumer {
       if (!payload.isRunning() || payload.isStale()) return;
       const startedAt = this.now();
       const chunk = batch.messages.slice(start, start + size);
-      const input = classifyMessages(chunk, batch.topic, batch.partition);
+      const input = classifyMessages(chunk, batch.topic, batch.partition, this.deps.types);
       const key = `${batch.topic}:${batch.partition}`;
       const inHand: ChunkInHand = {
         topic: batch.topic,

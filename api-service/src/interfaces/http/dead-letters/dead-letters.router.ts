@@ -1,5 +1,4 @@
 import {
-  BUILT_IN_ACTIVITY_TYPES,
   ActivityTypeSchema,
   DEAD_LETTER_STATUSES,
   IsoDateTimeSchema,
@@ -21,6 +20,7 @@ import { toFieldErrors } from '../../../domain/domain-error';
 import { REPLAY_JOB_STATES, REPLAY_LIMITS, type ReplayJob, type ReplayRequest } from '../../../domain/replay-job';
 import { jsonBody } from '../json-body.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
+import { TYPE_FILTER_DESCRIPTION } from '../queries/activity-queries.router';
 import {
   assertRange,
   dateParam,
@@ -50,7 +50,7 @@ const statusParam = enumListParam('status', DEAD_LETTER_STATUSES);
 const filterShape = {
   reason: stringParam('reason', ReasonSchema).meta({ description: 'Only letters with this dlq-reason.' }),
   type: stringParam('type', ActivityTypeSchema).meta({
-    description: `Activity type of the payload; any of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}.`,
+    description: `Activity type of the payload. ${TYPE_FILTER_DESCRIPTION}`,
   }),
   userId: stringParam('userId', UserIdSchema).meta({ description: 'Only letters whose payload names this user.' }),
   status: statusParam.meta({

@@ -24,7 +24,7 @@ export function exportFeature(deps: ExportHttpDeps & { logger: Logger }): HttpFe
         path: EXPORT_PATH,
         tags: ['query'],
         summary: 'Export every matching activity as NDJSON or CSV, streamed',
-        ...rules('range-order', ...(consistency?.rules ?? [])),
+        ...rules('range-order', 'type-count-cap', ...(consistency?.rules ?? [])),
         description:
           'The list’s filters and sort (default occurredAt desc, then eventId desc), without paging: limit, cursor ' +
           'and page are 400 here. Streamed with backpressure, in constant memory. NDJSON lines are the list’s ' +

@@ -158,6 +158,31 @@ describe('GET /api/v1/activities/export', () => {
     );
   });
 
+  it('when a type registered at runtime is exported, then NDJSON carries its registry fields and CSV keeps its columns', async () => {
+    const video = anActivityRecord({
+      type: 'VIDEO_PLAY',
+      typeVersion: 2,
+      planned: false,
+      violations: [{ pointer: '/metadata/seconds', message: 'must be integer' }],
+      occurredAt: at(100),
+    });
+    const app = appWith(new InMemoryActivityReader([video, ...seed()]));
+
+    const ndjson = await request(app).get('/api/v1/activities/export?type=VIDEO_PLAY').parse(textParser).expect(200);
+    expect(
+      (ndjson.body as string)
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([toActivityDto(video)]);
+    expect(toActivityDto(video)).toMatchObject({ typeVersion: 2, planned: false });
+    const csv = await request(app).get('/api/v1/activities/export?type=VIDEO_PLAY&format=csv').parse(textParser);
+    const [header, row] = (csv.body as string).split('\r\n');
+    expect(`${header}\r\n`).toBe(CSV_HEADER);
+    expect(row!.split(',')[2]).toBe('VIDEO_PLAY');
+    expect(row).not.toContain('must be integer');
+  });
+
   it('when nothing matches, then CSV is the header row alone and NDJSON is empty', async () => {
     const app = appWith(new InMemoryActivityReader(seed()));
     const csv = await request(app).get('/api/v1/activities/export?format=csv&userId=nobody').parse(textParser);
@@ -173,7 +198,7 @@ describe('GET /api/v1/activities/export', () => {
     ['page=2', 'page'],
     ['format=xlsx', 'format'],
     ['format=csv&format=ndjson', 'format'],
-    ['type=NOPE', 'type.0'],
+    ['type=no-pe', 'type.0'],
     ['from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
     ['userId[$ne]=x', 'userId[$ne]'],
   ])('when the query has %s, then 400 names %s and nothing is read', async (query, path) => {

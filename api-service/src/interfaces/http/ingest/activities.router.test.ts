@@ -56,6 +56,7 @@ describe('POST /api/v1/activities', () => {
         receivedAt: NOW.toISOString(),
         metadata: input.metadata,
         context: { ip: expect.stringMatching(/127\.0\.0\.1|::1/), userAgent: 'jest-agent' },
+        typeVersion: 1,
       },
     ]);
   });

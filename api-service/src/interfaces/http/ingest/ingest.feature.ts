@@ -7,8 +7,23 @@ import { json, problem, ReceiptTokenSchema, rules, UNAVAILABLE } from '../openap
 import { PROBLEMS } from '../problem';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './activities.router';
 
+const WarningsSchema = z
+  .array(
+    z.strictObject({
+      index: z.int().min(0).describe('Index of the event in the batch (0 for a single event)'),
+      type: z.string(),
+      message: z.string(),
+    }),
+  )
+  .optional()
+  .describe('Accepted, but worth fixing: a deprecated type, an unplanned one, metadata flagged against its schema');
 const SingleAcceptedSchema = z
-  .strictObject({ eventId: EventIdSchema, status: z.literal('accepted'), receipt: ReceiptTokenSchema })
+  .strictObject({
+    eventId: EventIdSchema,
+    status: z.literal('accepted'),
+    receipt: ReceiptTokenSchema,
+    warnings: WarningsSchema,
+  })
   .meta({ id: 'SingleAccepted' });
 const BatchAcceptedSchema = z
   .strictObject({
@@ -18,6 +33,7 @@ const BatchAcceptedSchema = z
     consistencyToken: z
       .string()
       .describe('The highest offset per partition this request touched: send it as X-Consistency-Token on a read.'),
+    warnings: WarningsSchema,
   })
   .meta({ id: 'BatchAccepted' });
 // The answers of an api that issues no receipts (RECEIPTS_ENABLED=false): the document states what this one sends.
@@ -67,7 +83,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         path: '/api/v1/activities',
         tags: ['ingest'],
         summary: 'Ingest one activity',
-        ...rules('future-occurred-at', 'metadata-content'),
+        ...rules('future-occurred-at', 'metadata-content', 'planned-type'),
         description:
           'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
         ...security,
@@ -93,7 +109,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         path: '/api/v1/activities/batch',
         tags: ['ingest'],
         summary: 'Ingest a batch of activities (all or nothing)',
-        ...rules('future-occurred-at', 'metadata-content'),
+        ...rules('future-occurred-at', 'metadata-content', 'planned-type'),
         description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
         ...security,
         request: { body: ingestBody(ingest.batch, limits.batchBytes) },

@@ -112,6 +112,61 @@ describe('GET /api/v1/activities', () => {
     });
   });
 
+  it('when a type registered at runtime is asked for, then its events are listed, and a name never stored matches nothing', async () => {
+    const video = anActivityRecord({ type: 'VIDEO_PLAY', typeVersion: 2, occurredAt: at(40) });
+    const reader = new InMemoryActivityReader([...seed(), video]);
+    const app = appWith(reader);
+
+    const res = await request(app).get('/api/v1/activities?type=VIDEO_PLAY').expect(200);
+    expect((res.body as ListBody).data).toEqual([expect.objectContaining({ eventId: video.eventId, typeVersion: 2 })]);
+    expect(reader.calls[0]).toMatchObject({ arg: { filters: { types: ['VIDEO_PLAY'] } } });
+    const none = await request(app).get('/api/v1/activities?type=NEVER_SENT').expect(200);
+    expect((none.body as ListBody).data).toEqual([]);
+  });
+
+  it('when a type is not a type name, then the 400 problem says what a name must look like', async () => {
+    const res = await request(appWith(new InMemoryActivityReader(seed())))
+      .get('/api/v1/activities?type=bad-name')
+      .expect(400);
+    expect(JSON.parse(res.text)).toMatchObject({
+      errors: [{ path: 'type.0', message: expect.stringMatching(/upper snake case.*start with a letter.*64/) }],
+    });
+  });
+
+  it('when more than 50 distinct types come in all, then 400 names the rule; 50 repeated in any spelling are fine', async () => {
+    const names = Array.from({ length: 51 }, (_, i) => `TYPE_${i}`);
+    const app = appWith(new InMemoryActivityReader(seed()));
+    const res = await request(app)
+      .get(`/api/v1/activities?type=${names.slice(0, 30).join(',')}&type=${names.slice(30).join(',')}`)
+      .expect(400);
+    expect(JSON.parse(res.text)).toMatchObject({ errors: [{ path: 'type', rule: 'type-count-cap' }] });
+    await request(app)
+      .get(`/api/v1/activities?type=${names.slice(0, 50).join(',')}&type=${names.slice(0, 50).join(',')}`)
+      .expect(200);
+  });
+
+  it('when a stored event carries typeVersion, planned and violations, then the list shows them; absent ones stay absent', async () => {
+    const flagged = anActivityRecord({
+      type: 'VIDEO_PLAY',
+      typeVersion: 3,
+      planned: false,
+      violations: [{ pointer: '/metadata/seconds', message: 'must be integer' }],
+    });
+    const plain = anActivityRecord({ occurredAt: at(-1) });
+    const res = await request(appWith(new InMemoryActivityReader([flagged, plain])))
+      .get('/api/v1/activities')
+      .expect(200);
+    const [first, second] = (res.body as ListBody).data;
+    expect(first).toMatchObject({
+      typeVersion: 3,
+      planned: false,
+      violations: [{ pointer: '/metadata/seconds', message: 'must be integer' }],
+    });
+    expect(second).not.toHaveProperty('typeVersion');
+    expect(second).not.toHaveProperty('planned');
+    expect(second).not.toHaveProperty('violations');
+  });
+
   it('when from and to are given, then from is inclusive and to exclusive', async () => {
     const res = await request(appWith(new InMemoryActivityReader(seed())))
       .get('/api/v1/activities')
@@ -146,8 +201,10 @@ describe('GET /api/v1/activities', () => {
     ['a prototype key', '__proto__=x', '__proto__'],
     ['userId twice', 'userId=a&userId=b', 'userId'],
     ['an invalid userId', 'userId=a%20b', 'userId'],
-    ['an unknown type', 'type=LOGIN,FOO', 'type.1'],
+    ['a type that is not a type name', 'type=LOGIN,bad-name', 'type.1'],
     ['an empty type', 'type=', 'type.0'],
+    ['a type name over 64 characters', `type=${'A'.repeat(65)}`, 'type.0'],
+    ['type given more than 50 times', new Array(51).fill('type=LOGIN').join('&'), 'type'],
     ['limit 0', 'limit=0', 'limit'],
     ['limit 101', 'limit=101', 'limit'],
     ['a non-numeric limit', 'limit=1e2', 'limit'],

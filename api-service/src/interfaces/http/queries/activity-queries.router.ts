@@ -1,9 +1,10 @@
 import {
-  BUILT_IN_ACTIVITY_TYPES,
   ActivityEventSchema,
+  ActivityTypeSchema,
   EventIdSchema,
   IsoDateTimeSchema,
   UserIdSchema,
+  type ActivityEvent,
 } from '@uap/shared/contract';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -15,9 +16,9 @@ import type { RouteSpec } from '../method-guard.middleware';
 import {
   assertRange,
   dateParam,
-  enumListParam,
   integerParam,
   invalid,
+  nameListParam,
   once,
   parseQuery,
   rangeErrors,
@@ -30,12 +31,22 @@ export const ACTIVITY_QUERY_ROUTES: RouteSpec[] = [
   { path: '/api/v1/users/:userId/activities', methods: ['GET'] },
 ];
 
-export const typeParam = enumListParam('type', BUILT_IN_ACTIVITY_TYPES);
+// Any well-formed name, not the registry's current list: events of a retired or never-planned type stay
+// readable, and a name nothing was stored under simply matches nothing.
+export const typeParam = nameListParam('type', ActivityTypeSchema, {
+  maxItems: QUERY_LIMITS.maxTypes,
+  rule: 'type-count-cap',
+});
+
+/** How every `type` filter is described: what a name is, and that the vocabulary is open. */
+export const TYPE_FILTER_DESCRIPTION =
+  'Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); ' +
+  'a name nothing was stored under matches nothing.';
 
 export const listShape = {
   userId: stringParam('userId', UserIdSchema).meta({ description: 'Only this user’s activities.' }),
   type: typeParam.meta({
-    description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated; any of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}.`,
+    description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most ${QUERY_LIMITS.maxTypes}. ${TYPE_FILTER_DESCRIPTION}`,
   }),
   from: dateParam('from').meta({ description: 'Inclusive lower bound on occurredAt (ISO-8601 with offset).' }),
   to: dateParam('to').meta({ description: 'Exclusive upper bound on occurredAt (ISO-8601 with offset).' }),
@@ -159,6 +170,18 @@ export function toActivityDto(record: ActivityRecord): z.input<typeof ActivityDt
     metadata: record.metadata,
     context: record.context,
     schemaVersion: record.schemaVersion,
+    ...registryFieldsOf(record),
+  };
+}
+
+/** typeVersion, planned and violations, each only when the event carries it (the stream shows them the same way). */
+export function registryFieldsOf(
+  event: Pick<ActivityEvent, 'typeVersion' | 'planned' | 'violations'>,
+): Pick<ActivityEvent, 'typeVersion' | 'planned' | 'violations'> {
+  return {
+    ...(event.typeVersion === undefined ? {} : { typeVersion: event.typeVersion }),
+    ...(event.planned === undefined ? {} : { planned: event.planned }),
+    ...(event.violations === undefined ? {} : { violations: event.violations }),
   };
 }
 

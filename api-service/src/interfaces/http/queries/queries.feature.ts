@@ -50,7 +50,14 @@ export function queriesFeature(
         operationId: 'listActivities',
         tags: ['query'],
         summary: 'List activities with filters and cursor (or offset) paging',
-        ...rules('range-order', 'cursor-not-issued', 'cursor-with-page', 'offset-cap', ...consistencyRules),
+        ...rules(
+          'range-order',
+          'cursor-not-issued',
+          'cursor-with-page',
+          'offset-cap',
+          'type-count-cap',
+          ...consistencyRules,
+        ),
         ...security,
         request: { query: ACTIVITY_QUERY_PARAMS.list, ...consistency?.request },
         responses: listResponses(
@@ -91,7 +98,14 @@ export function queriesFeature(
         operationId: 'listUserActivities',
         tags: ['query'],
         summary: 'List one user’s activities',
-        ...rules('range-order', 'cursor-not-issued', 'cursor-with-page', 'offset-cap', ...consistencyRules),
+        ...rules(
+          'range-order',
+          'cursor-not-issued',
+          'cursor-with-page',
+          'offset-cap',
+          'type-count-cap',
+          ...consistencyRules,
+        ),
         ...security,
         request: {
           params: z.object({ userId: UserIdSchema }),

@@ -12,6 +12,8 @@ const records = [
   anActivityRecord({ occurredAt: new Date('2026-01-01T10:00:10Z'), type: 'LOGIN' }),
   anActivityRecord({ occurredAt: new Date('2026-01-01T10:00:50Z'), type: 'SEARCH' }),
   anActivityRecord({ occurredAt: new Date('2026-01-01T10:02:00Z'), type: 'LOGIN', userId: 'bob' }),
+  anActivityRecord({ occurredAt: new Date('2026-01-01T10:03:00Z'), type: 'VIDEO_PLAY' }),
+  anActivityRecord({ occurredAt: new Date('2026-01-01T10:03:30Z'), type: 'VIDEO_PLAY' }),
 ];
 
 function appWith() {
@@ -60,13 +62,41 @@ describe('GET /api/v1/activities/stats', () => {
     expect(res.body).toMatchObject({ source: 'events', total: 1, totals: { LOGIN: 1 } });
   });
 
+  it('when a type registered at runtime has events, then it has a series and a total after the built-ins', async () => {
+    const res = await request(appWith())
+      .get(STATS_PATH)
+      .query({ from: '2026-01-01T10:00:00Z', to: '2026-01-01T10:05:00Z', bucket: 'minute' })
+      .expect(200);
+    expect(ActivityStatsDtoSchema.parse(res.body)).toMatchObject({
+      types: ['LOGIN', 'SEARCH', 'VIDEO_PLAY'],
+      series: { VIDEO_PLAY: [0, 0, 0, 2, 0] },
+      totals: { LOGIN: 2, SEARCH: 1, VIDEO_PLAY: 2 },
+      total: 5,
+    });
+    const only = await request(appWith())
+      .get(STATS_PATH)
+      .query({
+        from: '2026-01-01T10:00:00Z',
+        to: '2026-01-01T10:05:00Z',
+        bucket: 'hour',
+        type: 'VIDEO_PLAY,NEVER_SENT',
+      })
+      .expect(200);
+    expect(only.body).toMatchObject({
+      types: ['NEVER_SENT', 'VIDEO_PLAY'],
+      series: { NEVER_SENT: [0], VIDEO_PLAY: [2] },
+      total: 2,
+    });
+  });
+
   it.each([
     [{ bucket: 'week' }, 'bucket'],
     [{ bucket: ['minute', 'hour'] }, 'bucket'],
     [{ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'from'],
     [{ from: 'yesterday' }, 'from'],
     [{ from: '2026-01-01T00:00:00Z', to: '2026-01-08T00:00:01Z', bucket: 'minute' }, 'bucket'],
-    [{ type: 'LOGN' }, 'type.0'],
+    [{ type: 'login' }, 'type.0'],
+    [{ type: 'LOGIN,VIDEO-PLAY' }, 'type.1'],
     [{ limit: '5' }, 'limit'],
     [{ 'userId[$ne]': 'x' }, 'userId[$ne]'],
   ])('when the query is %j, then it is a 400 problem naming %s', async (query, path) => {

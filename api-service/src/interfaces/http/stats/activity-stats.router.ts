@@ -12,7 +12,7 @@ import {
 import type { FieldError } from '../../../domain/domain-error';
 import { listShape } from '../queries/activity-queries.router';
 import type { RouteSpec } from '../method-guard.middleware';
-import { invalid, parseQuery, rangeErrors, stringParam } from '../query-params';
+import { invalid, jsonSchemaOf, parseQuery, rangeErrors, stringParam } from '../query-params';
 
 export const STATS_PATH = '/api/v1/activities/stats';
 export const STATS_ROUTES: RouteSpec[] = [{ path: STATS_PATH, methods: ['GET'] }];
@@ -39,7 +39,11 @@ const STATS_PARAM_NAMES = Object.keys(STATS_PARAMS.shape);
 /** The stats query-string schema, for the OpenAPI document. */
 export const STATS_QUERY_PARAMS = STATS_PARAMS;
 
-const CountsSchema = z.partialRecord(ActivityTypeSchema, z.int().min(0));
+// Keyed by any type name: a type registered at runtime gets its series like a built-in one. The generator
+// drops a record's key schema, so the document is told it (JSON Schema 2020-12 `propertyNames`).
+const byType = <T extends z.ZodType>(value: T) =>
+  z.record(ActivityTypeSchema, value).meta({ propertyNames: jsonSchemaOf(ActivityTypeSchema) });
+const CountsSchema = byType(z.int().min(0));
 
 export const ActivityStatsDtoSchema = z
   .strictObject({
@@ -54,13 +58,15 @@ export const ActivityStatsDtoSchema = z
       .describe('Every bucket [from, to) touches, empty ones included; the first and last may be partial.'),
     types: z
       .array(ActivityTypeSchema)
-      .describe('Types with a count in the range, plus those asked for with `type` (then all zeros).'),
-    series: z
-      .partialRecord(ActivityTypeSchema, z.array(z.int().min(0)))
       .describe(
-        'Per entry of `types`, `bucketCount` counts in time order: `series[type][i]` counts the bucket starting at ' +
-          '`start` + i × bucket (a chart’s columns as they are).',
+        'Types with a count in the range, plus those asked for with `type` (then all zeros): built-in or registered ' +
+          'at runtime. Built-in types first in their fixed order, then the others by name, so a chart keeps its series ' +
+          'in place.',
       ),
+    series: byType(z.array(z.int().min(0))).describe(
+      'Per entry of `types`, `bucketCount` counts in time order: `series[type][i]` counts the bucket starting at ' +
+        '`start` + i × bucket (a chart’s columns as they are).',
+    ),
     totals: CountsSchema.describe('Per type over the whole range: one key per entry of `types`.'),
     total: z.int().min(0),
     source: z
@@ -117,8 +123,8 @@ export function toStatsDto(stats: ActivityStats): z.input<typeof ActivityStatsDt
     start: stats.start.toISOString(),
     bucketCount: stats.bucketCount,
     types: [...stats.types],
-    series: stats.series as Partial<Record<ActivityType, number[]>>,
-    totals: stats.totals,
+    series: stats.series as Record<ActivityType, number[]>,
+    totals: stats.totals as Record<ActivityType, number>,
     total: stats.total,
     source: stats.source,
     exact: stats.exact,

@@ -23,7 +23,7 @@ export function statsFeature(stats: ActivityStatsUseCase): HttpFeature {
         operationId: 'getActivityStats',
         tags: ['query'],
         summary: 'Counts per time bucket and type, exact',
-        ...rules('range-order', 'stats-bucket-cap', 'stats-count-cap', ...(consistency?.rules ?? [])),
+        ...rules('range-order', 'stats-bucket-cap', 'stats-count-cap', 'type-count-cap', ...(consistency?.rules ?? [])),
         description:
           'Counts of the stored activities whose occurredAt lies in [from, to), per UTC bucket and type: equal to ' +
           'counting the events themselves. Whole minutes come from per-minute rollups the worker maintains exactly ' +

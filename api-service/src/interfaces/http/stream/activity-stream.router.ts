@@ -1,15 +1,16 @@
-import { BUILT_IN_ACTIVITY_TYPES, UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
+import { UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { StreamFilter, StreamMessage, Subscription } from '../../../application/activity-stream.hub';
 import type { LiveActivityStream } from '../../../application/live-activity-stream';
+import { QUERY_LIMITS } from '../../../domain/activity-query';
 import { decodePosition, MAX_POSITION_LENGTH } from '../../../domain/stream-position';
 import type { StreamTickets } from '../../../domain/stream-ticket';
 import { apiKeyOf } from '../auth.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
 import { PROBLEMS, sendProblem } from '../problem';
 import { invalid, once, parseQuery, stringParam } from '../query-params';
-import { typeParam } from '../queries/activity-queries.router';
+import { registryFieldsOf, TYPE_FILTER_DESCRIPTION, typeParam } from '../queries/activity-queries.router';
 
 export const STREAM_PATH = '/api/v1/activities/stream';
 export const STREAM_ROUTES: RouteSpec[] = [
@@ -30,7 +31,7 @@ export interface StreamLimits {
 const STREAM_QUERY = z.strictObject({
   userId: stringParam('userId', UserIdSchema).optional().meta({ description: 'Only this user’s activities.' }),
   type: typeParam.optional().meta({
-    description: `Activity types, repeated or comma-separated; any of ${BUILT_IN_ACTIVITY_TYPES.join(', ')}.`,
+    description: `Activity types, repeated or comma-separated, at most ${QUERY_LIMITS.maxTypes}. ${TYPE_FILTER_DESCRIPTION}`,
   }),
   lastEventId: once('lastEventId')
     .min(1)
@@ -73,6 +74,7 @@ function toDto(event: ActivityEvent) {
     metadata: event.metadata,
     context: event.context,
     schemaVersion: event.schemaVersion,
+    ...registryFieldsOf(event),
   };
 }
 

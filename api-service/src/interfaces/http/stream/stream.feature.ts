@@ -37,7 +37,7 @@ export function streamFeature(deps: StreamHttpDeps): HttpFeature {
         path: STREAM_PATH,
         tags: ['stream'],
         summary: 'Live activities as Server-Sent Events, with the list’s userId and type filters; resumable',
-        ...rules('token-not-issued'),
+        ...rules('token-not-issued', 'type-count-cap'),
         description:
           'Events: `activity` (data: the same JSON as the list; `id:` is a resume token), `dropped` (data: {count}) ' +
           'when this client fell behind its queue, `reset` when the resume position is older than the window (reload ' +

@@ -1,0 +1,151 @@
+import {
+  ACTIVITY_TYPE_STATUSES,
+  INVALID_METADATA_POLICIES,
+  UNKNOWN_TYPE_POLICIES,
+  type ActivityTypeVersion,
+} from '@uap/shared/activity-types';
+import { ActivityTypeSchema, IsoDateTimeSchema } from '@uap/shared/contract';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type {
+  ChangeResult,
+  ManageActivityTypesUseCase,
+  TypeWithHistory,
+} from '../../../application/manage-activity-types.use-case';
+import { toFieldErrors } from '../../../domain/domain-error';
+import { apiKeyOf } from '../auth.middleware';
+import { jsonBody } from '../json-body.middleware';
+import type { RouteSpec } from '../method-guard.middleware';
+import { invalid, parseQuery, stringParam } from '../query-params';
+
+export const ACTIVITY_TYPES_PATH = '/api/v1/activity-types';
+export const ACTIVITY_TYPE_ROUTES: RouteSpec[] = [
+  { path: ACTIVITY_TYPES_PATH, methods: ['GET'] },
+  { path: `${ACTIVITY_TYPES_PATH}/policy`, methods: ['GET', 'PUT'] },
+  { path: `${ACTIVITY_TYPES_PATH}/:name`, methods: ['GET', 'PUT', 'DELETE'] },
+];
+
+/** A schema is at most 64 KB (the guard says so with a 400); a body past this is not even parsed (413). */
+export const TYPE_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const JsonObjectSchema = z.record(z.string(), z.unknown()).meta({ type: 'object', additionalProperties: true });
+
+export const ActivityTypeVersionSchema = z
+  .strictObject({
+    name: ActivityTypeSchema,
+    version: z.int().min(1),
+    description: z.string(),
+    status: z.enum(ACTIVITY_TYPE_STATUSES),
+    metadataSchema: JsonObjectSchema.describe('JSON Schema (2020-12) for the event’s metadata'),
+    createdAt: IsoDateTimeSchema,
+    createdBy: z.string().describe('Label of the API key that made this version; `built-in` for the initial eight'),
+  })
+  .meta({ id: 'ActivityTypeVersion' });
+
+export const ActivityTypeDetailSchema = ActivityTypeVersionSchema.extend({
+  versions: z.array(ActivityTypeVersionSchema).describe('Every version, oldest first'),
+  registryPosition: z.int().min(0).describe('The registry log position that holds this version'),
+}).meta({ id: 'ActivityTypeDetail' });
+
+export const UnplannedPolicySchema = z
+  .strictObject({ unknownTypes: z.enum(UNKNOWN_TYPE_POLICIES), invalidMetadata: z.enum(INVALID_METADATA_POLICIES) })
+  .meta({ id: 'UnplannedPolicy' });
+
+export const ActivityTypeListSchema = z
+  .strictObject({
+    types: z.array(ActivityTypeVersionSchema),
+    policy: UnplannedPolicySchema,
+    registryPosition: z.int().min(0),
+  })
+  .meta({ id: 'ActivityTypeList' });
+
+export const TypeChangeSchema = z
+  .strictObject({
+    description: z.string().max(1024).optional(),
+    metadataSchema: JsonObjectSchema.describe(
+      'JSON Schema (2020-12) for metadata: self-contained (local $ref only), at most 64 KB and 32 levels deep; ' +
+        'patterns must be RE2-compatible and free of nested quantifiers.',
+    ),
+    status: z.enum(ACTIVITY_TYPE_STATUSES).optional().describe('Default: the current status (active for a new type)'),
+  })
+  .meta({ id: 'ActivityTypeChange' });
+
+const NO_QUERY = z.strictObject({});
+const PUT_QUERY = z.strictObject({
+  breaking: stringParam('breaking', z.enum(['true', 'false'])).optional(),
+});
+/** `"3"`, `W/"3"` or `3`: the version the client read (the ETag this API sent). */
+const IF_MATCH = /^(?:W\/)?"?([1-9][0-9]{0,8})"?$/;
+
+export const ACTIVITY_TYPE_PARAMS = { none: NO_QUERY, put: PUT_QUERY } as const;
+
+function nameOf(req: Request): string {
+  const name = ActivityTypeSchema.safeParse(req.params['name']);
+  if (!name.success) throw invalid(toFieldErrors(name.error.issues.map((i) => ({ ...i, path: ['name'] }))));
+  return name.data;
+}
+
+function expectedVersion(req: Request): number | undefined {
+  const header = req.get('if-match');
+  if (header === undefined) return undefined;
+  const match = IF_MATCH.exec(header.trim());
+  if (match === null) throw invalid([{ path: 'If-Match', message: 'must be the ETag of a version, e.g. "3"' }]);
+  return Number(match[1]);
+}
+
+const by = (res: Response) => {
+  const key = apiKeyOf(res);
+  return key === undefined ? 'anonymous' : `key:${key.id}`;
+};
+
+function detail({ type, versions, position }: TypeWithHistory): z.input<typeof ActivityTypeDetailSchema> {
+  return { ...type, versions: versions as ActivityTypeVersion[], registryPosition: position };
+}
+
+function sendDetail(res: Response, result: TypeWithHistory, status = 200): void {
+  res.status(status).set('ETag', `"${result.type.version}"`).json(detail(result));
+}
+
+function sendChange(res: Response, result: ChangeResult): void {
+  if (result.outcome === 'created') res.location(`${ACTIVITY_TYPES_PATH}/${result.type.name}`);
+  sendDetail(res, result, result.outcome === 'created' ? 201 : 200);
+}
+
+/** The registry's admin API: reads for `read` keys, changes for `admin` keys (scopeFor). */
+export function activityTypesRouter(types: ManageActivityTypesUseCase): Router {
+  const router = Router();
+  router.get(ACTIVITY_TYPES_PATH, (req, res) => {
+    parseQuery(NO_QUERY, [], req.query);
+    const { types: list, policy, position } = types.list();
+    res.json({ types: list, policy, registryPosition: position });
+  });
+  router.get(`${ACTIVITY_TYPES_PATH}/policy`, (req, res) => {
+    parseQuery(NO_QUERY, [], req.query);
+    const { policy, position } = types.list();
+    res.json({ ...policy, registryPosition: position });
+  });
+  router.put(`${ACTIVITY_TYPES_PATH}/policy`, ...jsonBody(16 * 1024), async (req, res) => {
+    parseQuery(NO_QUERY, [], req.query);
+    const policy = UnplannedPolicySchema.safeParse(req.body);
+    if (!policy.success) throw invalid(toFieldErrors(policy.error.issues));
+    const result = await types.setPolicy(policy.data, by(res));
+    res.json({ ...result.policy, registryPosition: result.position });
+  });
+  router.get(`${ACTIVITY_TYPES_PATH}/:name`, (req, res) => {
+    parseQuery(NO_QUERY, [], req.query);
+    sendDetail(res, types.show(nameOf(req)));
+  });
+  router.put(`${ACTIVITY_TYPES_PATH}/:name`, ...jsonBody(TYPE_BODY_LIMIT_BYTES), async (req, res) => {
+    const query = parseQuery(PUT_QUERY, ['breaking'], req.query);
+    const name = nameOf(req);
+    const change = TypeChangeSchema.safeParse(req.body);
+    if (!change.success) throw invalid(toFieldErrors(change.error.issues));
+    const options = { expectedVersion: expectedVersion(req), breaking: query.breaking === 'true', by: by(res) };
+    sendChange(res, await types.put(name, change.data, options));
+  });
+  router.delete(`${ACTIVITY_TYPES_PATH}/:name`, async (req, res) => {
+    parseQuery(NO_QUERY, [], req.query);
+    sendChange(res, await types.retire(nameOf(req), { expectedVersion: expectedVersion(req), by: by(res) }));
+  });
+  return router;
+}

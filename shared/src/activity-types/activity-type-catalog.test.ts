@@ -1,0 +1,140 @@
+import { BUILT_IN_ACTIVITY_TYPES } from '../contract';
+import type { ActivityTypeVersion } from './activity-type';
+import { ActivityTypeCatalog } from './activity-type-catalog';
+import type { RegistryRecord } from './registry-record';
+
+const aVersion = (overrides: Partial<ActivityTypeVersion> = {}): ActivityTypeVersion => ({
+  name: 'VIDEO_PLAY',
+  version: 1,
+  description: 'A video started',
+  metadataSchema: { type: 'object', required: ['videoId'], properties: { videoId: { type: 'string' } } },
+  status: 'active',
+  createdAt: '2026-12-05T10:00:00.000Z',
+  createdBy: 'key:abc',
+  ...overrides,
+});
+const versionRecord = (type: ActivityTypeVersion, writeId = `w-${type.version}`): RegistryRecord => ({
+  kind: 'version',
+  writeId,
+  type,
+});
+
+describe('ActivityTypeCatalog', () => {
+  it('when nothing was written, then it holds the eight built-in types at version 1, with their old rules', () => {
+    const catalog = new ActivityTypeCatalog();
+
+    expect(catalog.list().map((t) => [t.name, t.version, t.createdBy])).toEqual(
+      [...BUILT_IN_ACTIVITY_TYPES].sort().map((name) => [name, 1, 'built-in']),
+    );
+    expect(catalog.check('SEARCH', { query: 'shoes' })).toEqual({
+      kind: 'planned',
+      name: 'SEARCH',
+      version: 1,
+      status: 'active',
+    });
+    expect(catalog.check('SEARCH', { query: '𝒒'.repeat(512) }).kind).toBe('planned');
+    expect(catalog.check('LOGIN', { method: '🔑'.repeat(64), success: true }).kind).toBe('planned');
+    expect(catalog.check('PAGE_VIEW', { anything: { goes: [1, 'two'] } }).kind).toBe('planned');
+  });
+
+  it.each([
+    ['a SEARCH without query', 'SEARCH', {}, '/metadata/query', 'is required'],
+    [
+      'a SEARCH with a 513-character query',
+      'SEARCH',
+      { query: '𝒒'.repeat(513) },
+      '/metadata/query',
+      'must NOT have more than 512 characters',
+    ],
+    [
+      'a SEARCH with an empty query',
+      'SEARCH',
+      { query: '' },
+      '/metadata/query',
+      'must NOT have fewer than 1 characters',
+    ],
+    ['a LOGIN with a non-boolean success', 'LOGIN', { success: 'yes' }, '/metadata/success', 'must be boolean'],
+    [
+      'a LOGIN with a 65-character method',
+      'LOGIN',
+      { method: 'm'.repeat(65) },
+      '/metadata/method',
+      'must NOT have more than 64 characters',
+    ],
+  ])('when %s, then it is invalid at its pointer', (_label, type, metadata, pointer, message) => {
+    expect(new ActivityTypeCatalog().check(type, metadata)).toEqual({
+      kind: 'invalid',
+      name: type,
+      version: 1,
+      status: 'active',
+      violations: [{ pointer, message }],
+    });
+  });
+
+  it('when a type is not in the registry, then it is unknown', () => {
+    expect(new ActivityTypeCatalog().check('VIDEO_PLAY', {})).toEqual({ kind: 'unknown', name: 'VIDEO_PLAY' });
+  });
+
+  it('when versions are applied in order, then the latest validates and the history keeps every version', () => {
+    const catalog = new ActivityTypeCatalog();
+    catalog.apply(versionRecord(aVersion()), 0);
+    catalog.apply(versionRecord(aVersion({ version: 2, status: 'deprecated', metadataSchema: { type: 'object' } })), 1);
+
+    expect(catalog.position).toBe(2);
+    expect(catalog.history('VIDEO_PLAY').map((v) => v.version)).toEqual([1, 2]);
+    expect(catalog.check('VIDEO_PLAY', {})).toMatchObject({ kind: 'planned', version: 2, status: 'deprecated' });
+  });
+
+  it('when two writers race for the same version, then the first in log order wins on every replica', () => {
+    const records = [
+      versionRecord(aVersion(), 'first'),
+      versionRecord(aVersion({ description: 'the loser' }), 'second'),
+    ];
+    const replicas = [new ActivityTypeCatalog(), new ActivityTypeCatalog()];
+    for (const replica of replicas) records.forEach((record, offset) => replica.apply(record, offset));
+
+    for (const replica of replicas) {
+      expect(replica.writerOf('VIDEO_PLAY', 1)).toBe('first');
+      expect(replica.current('VIDEO_PLAY')?.description).toBe('A video started');
+    }
+  });
+
+  it('when a record skips a version or carries a hostile schema, then it changes nothing', () => {
+    const catalog = new ActivityTypeCatalog();
+
+    expect(catalog.apply(versionRecord(aVersion({ version: 3 })), 0)).toBe(false);
+    expect(catalog.apply(versionRecord(aVersion({ metadataSchema: { $ref: 'https://evil.example/s.json' } })), 1)).toBe(
+      false,
+    );
+    expect(catalog.apply(versionRecord(aVersion({ name: 'SEARCH', version: 1 })), 2)).toBe(false);
+    expect(catalog.current('VIDEO_PLAY')).toBeUndefined();
+    expect(catalog.position).toBe(3);
+  });
+
+  it('when a type is retired, then its events are refused as retired', () => {
+    const catalog = new ActivityTypeCatalog();
+    catalog.apply(
+      versionRecord(aVersion({ name: 'CLICK', version: 2, status: 'retired', metadataSchema: { type: 'object' } })),
+      0,
+    );
+
+    expect(catalog.check('CLICK', {})).toEqual({ kind: 'retired', name: 'CLICK', version: 2 });
+  });
+
+  it('when a policy is recorded, then it replaces the environment’s, and the latest one holds', () => {
+    const catalog = new ActivityTypeCatalog({ unknownTypes: 'accept', invalidMetadata: 'reject' });
+    const policy = (unknownTypes: 'reject' | 'dead-letter', writeId: string): RegistryRecord => ({
+      kind: 'policy',
+      writeId,
+      policy: { unknownTypes, invalidMetadata: 'accept-and-flag' },
+      createdAt: '2026-12-05T10:00:00.000Z',
+      createdBy: 'key:abc',
+    });
+
+    expect(catalog.policy().unknownTypes).toBe('accept');
+    catalog.apply(policy('reject', 'a'), 0);
+    catalog.apply(policy('dead-letter', 'b'), 1);
+
+    expect(catalog.policy()).toEqual({ unknownTypes: 'dead-letter', invalidMetadata: 'accept-and-flag' });
+  });
+});
