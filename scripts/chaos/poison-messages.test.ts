@@ -1,12 +1,22 @@
+import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import { decodeActivityMessage } from '@uap/shared/contract';
+import { checkActivityType } from '../../worker-service/src/application/check-activity-type';
 import { interleave, poisonMessages, validMessage } from './poison-messages';
+
+/** What the worker does with a message: decode it, then check a raw producer's event against the registry. */
+function classify(value: string | null): { ok: true } | { ok: false; reason: string; error: string } {
+  const decoded = decodeActivityMessage(value);
+  if (!decoded.ok) return decoded;
+  const checked = checkActivityType(decoded.event, new ActivityTypeCatalog());
+  return checked.ok ? { ok: true } : { ok: false, reason: 'schema-violation', error: checked.error };
+}
 
 describe('poisonMessages', () => {
   const poison = poisonMessages(100);
 
-  it('when decoded by the shared decoder, then every poison message fails for the reason it was built for', () => {
+  it('when classified as the worker does, then every poison message fails for the reason it was built for', () => {
     for (const p of poison) {
-      const decoded = decodeActivityMessage(p.message.value);
+      const decoded = classify(p.message.value);
       expect({ ok: decoded.ok, reason: decoded.ok ? undefined : decoded.reason }).toEqual({
         ok: false,
         reason: p.reason,
@@ -35,7 +45,7 @@ describe('poisonMessages', () => {
       poison
         .filter((p) => p.reason === 'schema-violation')
         .map((p) => {
-          const decoded = decodeActivityMessage(p.message.value);
+          const decoded = classify(p.message.value);
           return decoded.ok ? '' : decoded.error.split(':')[0];
         }),
     );
