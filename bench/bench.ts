@@ -2,6 +2,7 @@
  * `npm run bench`: the whole bench, or one `--only` stage; `--help` for the flags and sizes. The stack's lifecycle
  * is in support/bench-stack.ts, each measure in measures/<name>.measure.ts, the tables in support/bench-report.ts.
  */
+import { activityTypesAtScale } from './measures/activity-types.measure';
 import { drain } from './measures/drain.measure';
 import { ingestCeilings } from './measures/ingest.measure';
 import { pipelineAndReads } from './measures/pipeline.measure';
@@ -12,6 +13,7 @@ import { writeScale } from './measures/write-scale.measure';
 import { CONFIG } from './support/bench-config';
 import { HELP, parseBenchArgs, type StageName } from './support/bench-options';
 import {
+  renderActivityTypes,
   renderMarkdown,
   renderReadsAtScale,
   renderSoak,
@@ -34,6 +36,7 @@ const STAGES: Record<StageName, (stack: BenchStack, name: StageName) => Promise<
   stats: stage(async (stack) => ({ statsAtScale: await statsAtScale(stack) }), renderStatsAtScale),
   'write-scale': stage(async (stack) => ({ writeScale: await writeScale(stack) }), renderWriteScale),
   soak: stage(async (stack) => ({ soak: await soak(stack) }), renderSoak),
+  'activity-types': stage(async (stack) => ({ activityTypes: await activityTypesAtScale(stack) }), renderActivityTypes),
 };
 
 /** The whole bench, in this order; its duration counts from the start of the process (build included). */

@@ -8,6 +8,8 @@ export const ONLY_STAGES = {
   stats: 'the stats request at BENCH_STATS_EVENTS, next to the first list page',
   'write-scale': 'resends, inserts, erasure and retention at BENCH_WRITE_SIZES stored events, about 10 minutes',
   soak: 'memory of the api and the worker under BENCH_SOAK_SECONDS of steady load, about 12 minutes',
+  'activity-types':
+    'ingest with 208 registered types against the 8 built-ins, hostile schemas during ingest, and how fast a change reaches every replica, about 5 minutes',
 } as const;
 export type StageName = keyof typeof ONLY_STAGES;
 
@@ -33,7 +35,7 @@ on its data, end-to-end latency, and the worker's drain; a stage alone with --on
 JSON to bench/results/<date>.json (a stage: <date>-<stage>.json).
 
 Stages (--only):
-  ${STAGE_NAMES.map((name) => `${name.padEnd(12)} ${ONLY_STAGES[name]}`).join('\n  ')}
+  ${STAGE_NAMES.map((name) => `${name.padEnd(16)} ${ONLY_STAGES[name]}`).join('\n  ')}
 
 Options:
   --only <stage>      run this stage alone

@@ -19,7 +19,7 @@ export interface BenchStack {
 export const BENCH_KEY = randomBytes(24).toString('base64url');
 export const AUTH_HEADERS = { 'x-api-key': BENCH_KEY };
 function benchAuthEnv(): Record<string, string> {
-  return { API_KEYS: `${createHash('sha256').update(BENCH_KEY).digest('hex')}:ingest+read`, RATE_LIMIT_MAX: '0' };
+  return { API_KEYS: `${createHash('sha256').update(BENCH_KEY).digest('hex')}:ingest+read+admin`, RATE_LIMIT_MAX: '0' };
 }
 
 /**
@@ -76,6 +76,11 @@ export function readMethodOf(api: ServiceProcess): string {
   return 'unknown (the api did not log its reader)';
 }
 
+export interface WorkerReady {
+  stats: { inserted: number; duplicates: number };
+  activityTypes?: { position: number; current: boolean };
+}
+
 export async function startWorker(
   stack: BenchStack,
   name: string,
@@ -83,7 +88,22 @@ export async function startWorker(
   db: string,
   env: Record<string, string> = {},
 ): Promise<() => Promise<number>> {
-  const worker = await ServiceProcess.start<{ stats: { inserted: number; duplicates: number } }>('worker', name, {
+  const worker = await startWorkerProcess(stack, name, topic, db, env);
+  // The worker's own counters: cheap to poll, unlike a count over hundreds of thousands of documents.
+  return async () => {
+    const { body } = await worker.readiness();
+    return body.stats.inserted + body.stats.duplicates;
+  };
+}
+
+export async function startWorkerProcess(
+  stack: BenchStack,
+  name: string,
+  topic: string,
+  db: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess<WorkerReady>> {
+  const worker = await ServiceProcess.start<WorkerReady>('worker', name, {
     ...env,
     NODE_ENV: 'production',
     KAFKA_BROKERS: stack.services.kafkaBrokers,
@@ -98,11 +118,7 @@ export async function startWorker(
   stack.topics.push(topic, `${topic}.dlq`);
   stack.dbs.push(db);
   await worker.waitUntilReady(60_000);
-  // The worker's own counters: cheap to poll, unlike a count over hundreds of thousands of documents.
-  return async () => {
-    const { body } = await worker.readiness();
-    return body.stats.inserted + body.stats.duplicates;
-  };
+  return worker;
 }
 
 /** Stops every process the stack runs now; their topics and databases stay until cleanup. */

@@ -98,3 +98,30 @@ export interface Timed {
   /** Set when `ms` was extrapolated: how much of the work was actually measured. */
   sampled?: string;
 }
+
+export interface LatencySummary {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** `--only activity-types`: the registry's cost on ingest, hostile schemas during ingest, and propagation. */
+export interface ActivityTypesReport {
+  load: { connections: number; httpSeconds: number; warmupSeconds: number };
+  registeredTypes: number;
+  /** Registering them one PUT at a time (each answered a lease after it is durable). */
+  registerSeconds: number;
+  /** A fresh api process's start with them in the registry's log, until /readyz. */
+  loadSeconds: number;
+  /** Single-event ingest (LOGIN) with the eight built-ins; `control` is the same again at the end. */
+  builtIn: HttpRun;
+  grown: HttpRun;
+  /** One of the registered types, with five properties checked by its compiled schema. */
+  grownCustom: HttpRun;
+  control: HttpRun;
+  /** grown / mean(builtIn, control): the target is ≥ 0.95. */
+  ratio: number;
+  underAttack: { ingest: HttpRun; statuses: Record<string, number> };
+  /** From a PUT's start: its answer, and the moment a second api and a worker hold the new version. */
+  propagation: { changes: number; put: LatencySummary; peer: LatencySummary; worker: LatencySummary };
+}

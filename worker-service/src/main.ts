@@ -67,6 +67,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
     stalledPartitions: () => monitor.stalls.stalled(),
     // Read at scrape time, after the consumer below exists.
     chunksInHand: () => activityConsumer.chunksInHand(),
+    activityTypes: () => kafka.registry.status(),
   });
   const rollups = await startRollups(config, store, logger);
   if (rollups instanceof PostgresActivityRollups) lifecycle.onStop('stats-rollups', () => rollups.close());
@@ -89,6 +90,7 @@ async function main(config: WorkerConfig, logger: Logger): Promise<void> {
       stalledPartitions: () => monitor.stalls.stalled(),
       chunksInHand: () => activityConsumer.chunksInHand(),
       pingStore: () => repository.ping(),
+      activityTypes: () => kafka.registry.status(),
       stats: () => ({ ...activityConsumer.stats }),
       metrics,
     }),

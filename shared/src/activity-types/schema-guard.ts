@@ -200,12 +200,12 @@ function patternProblem(pattern: unknown): string | undefined {
   } catch (error) {
     return `is not a valid regular expression: ${(error as Error).message}`;
   }
-  try {
-    new RE2(pattern, 'u');
-  } catch (error) {
+  const re2 = re2Verdict(pattern);
+  if (re2 === 'unavailable') return 'could not be checked: the regular expression engine is unavailable';
+  if (re2) {
     return (
-      'must run on a linear-time engine (RE2), which has no backreferences or lookaround ' +
-      `(\\1, \\k<name>, (?=, (?!, (?<=, (?<!): ${(error as Error).message}`
+      'cannot run on the linear-time engine (RE2) the registry validates with, which has no backreferences ' +
+      `or lookaround (\\1, \\k<name>, (?=, (?!, (?<=, (?<!) and repeats at most 1000 times: ${re2}`
     );
   }
   if (hasNestedQuantifier(pattern)) {
@@ -215,6 +215,52 @@ function patternProblem(pattern: unknown): string | undefined {
     );
   }
   return undefined;
+}
+
+interface Re2Native {
+  ok(): boolean;
+  error(): string;
+  delete(): void;
+}
+
+/**
+ * re2-wasm 1.0.2 never frees what it allocates in its fixed 16 MB WebAssembly heap, and every RE2 in the
+ * process shares that heap, the validators' included: about 50,000 refused patterns fill it, and from then on
+ * RE2 aborts for good, in ingest too. So a probe intercepts the native object the RE2 constructor makes
+ * (`this.wrapper`), reads its verdict, stops the constructor before it allocates group names, and frees it.
+ * Should re2-wasm change its internals, the verdict stays right and only the freeing is lost.
+ */
+class Re2Probe extends RE2 {}
+const COMPILED = Symbol('compiled');
+let probed: Re2Native | undefined;
+Object.defineProperty(Re2Probe.prototype, 'wrapper', {
+  set(native: Re2Native) {
+    probed = native;
+  },
+  get() {
+    return {
+      ok: () => probed?.ok(),
+      error: () => probed?.error(),
+      capturingGroupNames: () => {
+        throw COMPILED;
+      },
+    };
+  },
+});
+
+/** undefined when RE2 compiles the pattern, else RE2's reason, or 'unavailable' when RE2 itself has failed. */
+function re2Verdict(pattern: string): string | undefined {
+  try {
+    new Re2Probe(pattern, 'u');
+    return undefined;
+  } catch (error) {
+    if (error === COMPILED) return undefined;
+    if (error instanceof SyntaxError) return error.message.replace(/^Invalid regular expression: \/.*\/u: /s, '');
+    return 'unavailable';
+  } finally {
+    probed?.delete();
+    probed = undefined;
+  }
 }
 
 /**

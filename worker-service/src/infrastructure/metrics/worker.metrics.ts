@@ -33,6 +33,8 @@ export interface WorkerMetricsOptions {
   chunksInHand?: () => ChunkWatch[];
   /** Asked on every scrape: the group's stalled partitions, as the stall monitor last saw them. */
   stalledPartitions?: () => readonly unknown[];
+  /** Asked on every scrape: whether this replica's activity type catalog is current. */
+  activityTypes?: () => { current: boolean; confirmedAgoMs: number | undefined };
   now?: () => number;
 }
 
@@ -48,6 +50,26 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
   const chunksInHand = options.chunksInHand ?? (() => []);
   const stalledPartitions = options.stalledPartitions ?? (() => []);
   const now = options.now ?? Date.now;
+  const activityTypes = options.activityTypes;
+  if (activityTypes) {
+    new Gauge({
+      name: 'uap_worker_activity_types_current',
+      help: '1 while this worker has proved its activity type catalog complete within the lease; 0 when stale.',
+      registers,
+      collect() {
+        this.set(activityTypes().current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'uap_worker_activity_types_confirmed_age_seconds',
+      help: 'Seconds since this worker last proved its activity type catalog complete (-1: never).',
+      registers,
+      collect() {
+        const ago = activityTypes().confirmedAgoMs;
+        this.set(ago === undefined ? -1 : ago / 1000);
+      },
+    });
+  }
   const metrics: WorkerMetrics = {
     registry,
     eventsPersisted: new Counter({

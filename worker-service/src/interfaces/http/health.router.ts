@@ -11,6 +11,12 @@ export interface HealthDeps {
   stalledPartitions: () => object[];
   /** The chunks this process is recording now: where a stall in this process would sit. */
   chunksInHand: () => object[];
+  /**
+   * Whether this replica's activity type catalog is current (read to the registry's end within the lease). A
+   * stale one keeps checking raw producers' events with what it has: reported here and in the metrics, but it
+   * does not make the worker not ready, which is about consuming and writing.
+   */
+  activityTypes?: () => { current: boolean; position: number; confirmedAgoMs: number | undefined };
   pingTimeoutMs?: number;
 }
 
@@ -43,6 +49,7 @@ export function healthRouter(deps: HealthDeps): Router {
       consumer,
       store,
       stalled,
+      ...(deps.activityTypes ? { activityTypes: deps.activityTypes() } : {}),
       inHand: deps.chunksInHand(),
       stats: deps.stats(),
     });
