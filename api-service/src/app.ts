@@ -1,3 +1,4 @@
+import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -10,6 +11,7 @@ import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters
 import type { EraseUserUseCase } from './application/erase-user.use-case';
 import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
 import type { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
+import type { ListViolationsUseCase } from './application/list-violations.use-case';
 import type { ApiKeyEntry } from './domain/api-key';
 import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
 import { activityTypesFeature } from './interfaces/http/activity-types/activity-types.feature';
@@ -31,6 +33,7 @@ import { healthFeature } from './interfaces/http/health/health.feature';
 import type { ReadinessCheck } from './interfaces/http/health/health.router';
 import type { BodyLimits } from './interfaces/http/ingest/activities.router';
 import { ACTIVITY_INGEST_ROUTES } from './interfaces/http/ingest/activities.router';
+import type { DocumentedActivityTypes } from './interfaces/http/ingest/activity-input.openapi';
 import { ingestFeature } from './interfaces/http/ingest/ingest.feature';
 import { httpMetrics } from './interfaces/http/metrics/metrics.middleware';
 import { metricsFeature } from './interfaces/http/metrics/metrics.feature';
@@ -40,6 +43,7 @@ import { receiptsFeature } from './interfaces/http/receipts/receipts.feature';
 import { statsFeature } from './interfaces/http/stats/stats.feature';
 import { STREAM_PATH, type StreamHttpDeps } from './interfaces/http/stream/activity-stream.router';
 import { streamFeature } from './interfaces/http/stream/stream.feature';
+import { violationsFeature } from './interfaces/http/violations/violations.feature';
 import { whoamiFeature } from './interfaces/http/whoami/whoami.feature';
 
 export interface AppConfig {
@@ -80,6 +84,13 @@ export interface AppDeps {
   stats?: ActivityStatsUseCase;
   /** The activity type registry's API (reads: read scope; changes: admin scope). */
   activityTypes?: ManageActivityTypesUseCase;
+  /** The stored events the registry let in unplanned or flagged (read scope); optional like the reads. */
+  violations?: ListViolationsUseCase;
+  /**
+   * The registry's catalog as this replica follows it (main: the one ingest validates with), which the OpenAPI
+   * document follows; the built-in types when absent, as ingest's own default.
+   */
+  activityTypeCatalog?: DocumentedActivityTypes;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /**
@@ -92,19 +103,22 @@ export interface AppDeps {
 /**
  * The HTTP features this app serves, in mount order: an optional dependency left out leaves its feature
  * out, routes and document included. Order matters where paths overlap: the stream, receipts' read
- * middleware, export and stats come before the reads, whose /api/v1/activities/:eventId would take them.
+ * middleware, export and stats come before the reads, whose /api/v1/activities/:eventId would take them, and the
+ * violations listing before the activity types.
  */
 export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): HttpFeature[] {
   const { config } = deps;
   const apiKeys = config.security !== undefined && config.security.apiKeys !== 'disabled';
   const receipts = deps.receipts?.receipts;
+  const types = deps.activityTypeCatalog ?? new ActivityTypeCatalog();
   const features: HttpFeature[] = [
     healthFeature(deps.readiness),
     ...(metrics ? [metricsFeature(metrics)] : []),
-    docsFeature(() => buildOpenApiDocument(features, { apiKeys })),
+    // Rebuilt when the registry moved: the ingest bodies are documented from it.
+    docsFeature({ build: () => buildOpenApiDocument(features, { apiKeys }), revision: () => types.position }),
     dashboardFeature(),
     whoamiFeature({ authentication: apiKeys ? 'api-key' : 'disabled' }),
-    ingestFeature(deps.ingest, config.bodyLimits),
+    ingestFeature(deps.ingest, config.bodyLimits, types),
     ...(deps.stream ? [streamFeature(deps.stream)] : []),
     ...(deps.receipts ? [receiptsFeature(deps.receipts)] : []),
     ...(deps.exports ? [exportFeature({ ...deps.exports, logger: deps.logger })] : []),
@@ -114,6 +128,8 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
       : []),
     ...(deps.deadLetters ? [deadLettersFeature(deps.deadLetters)] : []),
     ...(deps.erasures ? [erasuresFeature(deps.erasures)] : []),
+    // Before the registry's, whose /api/v1/activity-types/:name would take /api/v1/activity-types/violations.
+    ...(deps.violations ? [violationsFeature(deps.violations)] : []),
     ...(deps.activityTypes ? [activityTypesFeature(deps.activityTypes)] : []),
   ];
   return features;
@@ -182,6 +198,7 @@ export function createApp(deps: AppDeps): Express {
           'X-API-Key',
           'Content-Type',
           'If-Match',
+          'If-None-Match',
           REQUEST_ID_HEADER,
           CONSISTENCY_HEADERS.token,
           CONSISTENCY_HEADERS.maxWait,

@@ -13,6 +13,7 @@ import { DeadLettersUseCase } from './application/dead-letters.use-case';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import { ListViolationsUseCase } from './application/list-violations.use-case';
 import { LiveActivityStream } from './application/live-activity-stream';
 import { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
@@ -67,7 +68,14 @@ async function main(): Promise<void> {
       leaseMs: config.REPLAY_LEASE_MS,
       pollMs: config.REPLAY_POLL_MS,
     },
-    { letters, jobs, publisher, logger, onPublished: (count) => metrics.replayedEvents.inc(count) },
+    {
+      letters,
+      jobs,
+      publisher,
+      types: registry.catalog,
+      logger,
+      onPublished: (count) => metrics.replayedEvents.inc(count),
+    },
   );
   const signer = receiptSigner(config, logger);
   const codec = new ReceiptCodec(signer);
@@ -116,7 +124,9 @@ async function main(): Promise<void> {
       },
     ),
     activityTypes: new ManageActivityTypesUseCase({ registry }),
+    activityTypeCatalog: registry.catalog,
     queries: new QueryActivitiesUseCase({ reader }),
+    violations: new ListViolationsUseCase({ reader }),
     exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },
     stats: new ActivityStatsUseCase(
       { retentionDays: config.RETENTION_DAYS },

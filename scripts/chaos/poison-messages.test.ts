@@ -1,6 +1,5 @@
-import { ActivityTypeCatalog } from '@uap/shared/activity-types';
+import { ActivityTypeCatalog, checkActivityType } from '@uap/shared/activity-types';
 import { decodeActivityMessage } from '@uap/shared/contract';
-import { checkActivityType } from '../../worker-service/src/application/check-activity-type';
 import { interleave, poisonMessages, validMessage } from './poison-messages';
 
 /** What the worker does with a message: decode it, then check a raw producer's event against the registry. */

@@ -222,67 +222,88 @@ export function typedTracker(client: { track(event: TrackEvent): string | undefi
   return { track: (event: TrackEvent) => client.track(event) };
 }`;
 
+const TRACK_EVENT_BASE = `/** What every event takes besides its type and metadata (userId, eventId, occurredAt, sessionId). */
+export type TrackEventBase = Omit<TrackEvent, 'type' | 'metadata'>;`;
+
+interface Entry {
+  name: string;
+  typeName: string;
+  /** The doc comment's lines: the description, the version, and @deprecated when it is. */
+  doc: string[];
+  metadata: TsType;
+  /** The event type track() takes for it. */
+  event: string;
+}
+
 /**
  * The TypeScript module for these types (a registry listing): retired types are left out, deprecated ones
  * are marked @deprecated. Sorted by name, so the same registry always gives the same file.
  */
 export function generateTypesModule(types: readonly ActivityTypeVersion[]): string {
-  const planned = types
-    .filter((t) => t.status !== 'retired')
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const names = typeNames(planned.map((t) => t.name));
-  const entries = planned.map((t) => {
-    const deprecated = t.status === 'deprecated';
-    const doc = [
-      ...(t.description ? [t.description, ''] : []),
-      `${t.name}, version ${t.version}.`,
-      ...(deprecated
-        ? [`@deprecated ${t.name} is deprecated in the registry: the api accepts and flags its events.`]
-        : []),
-    ];
-    const metadata = metadataType(t.metadataSchema);
-    return { t, doc, metadata, typeName: names.get(t.name)! };
-  });
-
-  const blocks = [HEADER];
-  for (const { doc, metadata, typeName } of entries) {
-    blocks.push([...docComment(doc, ''), `export type ${typeName} = ${renderType(metadata)};`].join('\n'));
-  }
-  blocks.push(
+  const entries = entriesOf(types);
+  const blocks = [
+    HEADER,
+    ...entries.map((e) =>
+      [...docComment(e.doc, ''), `export type ${e.typeName} = ${renderType(e.metadata)};`].join('\n'),
+    ),
     [
       '/** The metadata type of each planned activity type. */',
       entries.length === 0
         ? 'export type ActivityMetadataByType = Record<never, never>;'
-        : [
-            'export type ActivityMetadataByType = {',
-            ...entries.map(({ t, typeName }) => `  ${t.name}: ${typeName};`),
-            '};',
-          ].join('\n'),
+        : ['export type ActivityMetadataByType = {', ...entries.map((e) => `  ${e.name}: ${e.typeName};`), '};'].join(
+            '\n',
+          ),
     ].join('\n'),
+    TRACK_EVENT_BASE,
     [
-      '/** What every event takes besides its type and metadata (userId, eventId, occurredAt, sessionId). */',
-      `export type TrackEventBase = Omit<TrackEvent, 'type' | 'metadata'>;`,
+      "/** An event of one planned type, with that type's metadata. */",
+      entries.length === 0
+        ? 'export type PlannedTrackEvent = never;'
+        : ['export type PlannedTrackEvent =', ...entries.map((e) => `  | (${e.event})`)].join('\n') + ';',
     ].join('\n'),
     [
       '/** track() with one overload per planned activity type. */',
       'export interface TypedTracker {',
-      ...(entries.length === 0 ? ['  track(event: never): string | undefined;'] : []),
-      ...entries.flatMap(({ t, doc, metadata, typeName }) => [
-        ...docComment(doc, '  '),
-        `  track(event: TrackEventBase & { type: ${quote(t.name)}; metadata${acceptsEmpty(metadata) ? '?' : ''}: ${typeName} }): string | undefined;`,
-      ]),
+      ...entries.flatMap((e) => [...docComment(e.doc, '  '), `  track(event: ${e.event}): string | undefined;`]),
+      // Last, because a call that matches no overload is explained by the last one: against the union,
+      // TypeScript names the property that is wrong instead of a mismatch with the last type's name.
+      '  /** Any planned event, e.g. one built elsewhere as a PlannedTrackEvent. */',
+      '  track(event: PlannedTrackEvent): string | undefined;',
       '}',
     ].join('\n'),
     TRACKER,
-  );
+  ];
   return `${blocks.join('\n\n')}\n`;
+}
+
+function entriesOf(types: readonly ActivityTypeVersion[]): Entry[] {
+  const planned = types
+    .filter((t) => t.status !== 'retired')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const typeNames = uniqueTypeNames(planned.map((t) => t.name));
+  return planned.map(({ name, version, description, status, metadataSchema }) => {
+    const typeName = typeNames.get(name)!;
+    const metadata = metadataType(metadataSchema);
+    const deprecated = `@deprecated ${name} is deprecated in the registry: the api accepts and flags its events.`;
+    return {
+      name,
+      typeName,
+      doc: [
+        ...(description ? [description, ''] : []),
+        `${name}, version ${version}.`,
+        ...(status === 'deprecated' ? [deprecated] : []),
+      ],
+      metadata,
+      event: `TrackEventBase & { type: ${quote(name)}; metadata${acceptsEmpty(metadata) ? '?' : ''}: ${typeName} }`,
+    };
+  });
 }
 
 /**
  * PascalCase names, unique: two names that differ only in underscores (`A_B`, `A__B`) would meet, so any
  * name after the first to claim a PascalCase name keeps its own spelling (`A__B_Metadata`).
  */
-function typeNames(sorted: readonly string[]): Map<string, string> {
+function uniqueTypeNames(sorted: readonly string[]): Map<string, string> {
   const byName = new Map<string, string>();
   const taken = new Set<string>();
   for (const name of sorted) {

@@ -47,12 +47,8 @@ export async function runTypes(options: TypesOptions, io: CliIo): Promise<number
         return await apply(client, command, options, io);
       case 'retire':
         return await retire(client, command, options.json, io);
-      case 'policy': {
-        const policy = command.set ? await client.setPolicy({ ...(await client.policy()), ...command.set }) : undefined;
-        const shown = policy ?? (await client.policy());
-        io.out(options.json ? JSON.stringify(shown, null, 2) : formatPolicy(shown, policy !== undefined));
-        return EXIT.ok;
-      }
+      case 'policy':
+        return await policy(client, command, options.json, io);
       case 'codegen':
         return await codegen(client, command, io);
     }
@@ -154,6 +150,17 @@ async function retire(client: TypesClient, command: Command<'retire'>, json: boo
       `${after.name} retired: version ${after.version} (new events of it are refused; its stored events stay readable)`,
     );
   }
+  return EXIT.ok;
+}
+
+async function policy(client: TypesClient, command: Command<'policy'>, json: boolean, io: CliIo) {
+  let answer = await client.policy();
+  if (command.set) {
+    // PUT takes the whole policy: the part not given stays as it is.
+    const { unknownTypes, invalidMetadata } = answer;
+    answer = await client.setPolicy({ unknownTypes, invalidMetadata, ...command.set });
+  }
+  io.out(json ? JSON.stringify(answer, null, 2) : formatPolicy(answer, command.set !== undefined));
   return EXIT.ok;
 }
 

@@ -92,16 +92,19 @@ export function applySummary(results: readonly ApplyOutcome[]): string {
 /** Why apply stopped, and where that leaves the registry: the types before the refused one stay applied. */
 export function stoppedLines(name: string, index: number, planned: readonly string[]): string[] {
   const after = planned.length - index - 1;
-  const before = index === 0 ? 'nothing was applied before it' : `the ${plural(index, 'type')} before it stay applied`;
+  const before =
+    index === 0
+      ? 'nothing was applied before it'
+      : index === 1
+        ? 'the type before it stays applied'
+        : `the ${index} types before it stay applied`;
   return [
     `types: stopped at ${name} (${index + 1} of ${planned.length}): ${before}` +
       (after > 0
         ? `; ${after === 1 ? 'the one' : `the ${after}`} after it ${after === 1 ? 'was' : 'were'} not tried`
         : '') +
       '.',
-    ...(index > 0 || after > 0
-      ? ['  Fix it and apply the file again: the types already applied come back unchanged.']
-      : []),
+    ...(index > 0 ? ['  Fix it and apply the file again: the types already applied come back unchanged.'] : []),
   ];
 }
 

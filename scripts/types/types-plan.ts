@@ -59,8 +59,8 @@ export function parsePlan(text: string): { types: PlannedType[] } | { errors: st
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const path = [where, ...issue.path.map(String)].filter(Boolean).join('.');
-        const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-        errors.push(`${path || '(type)'}: ${issue.message}${keys}`);
+        const hint = issue.code === 'unrecognized_keys' ? '; a type has name, description, metadataSchema, status' : '';
+        errors.push(`${path || '(type)'}: ${issue.message}${hint}`);
       }
       return;
     }

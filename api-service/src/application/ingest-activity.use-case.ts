@@ -1,4 +1,4 @@
-import { ActivityTypeCatalog, type TypeVerdict, type UnplannedPolicy } from '@uap/shared/activity-types';
+import { ActivityTypeCatalog, type ActivityTypeChecker, type TypeVerdict } from '@uap/shared/activity-types';
 import {
   ActivityTypeSchema,
   createActivityEvent,
@@ -29,12 +29,6 @@ export interface IngestDeps {
   /** Counts what the plan let through unplanned or flagged, for the metrics. */
   onVerdict?: (verdict: TypeVerdict) => void;
   now?: () => Date;
-}
-
-/** What ingest asks of the registry: one compiled check per event, and the policy for what is not planned. */
-export interface ActivityTypeChecker {
-  check(name: string, metadata: Record<string, unknown>): TypeVerdict;
-  policy(): UnplannedPolicy;
 }
 
 /** Something an accepted event's sender should fix: a deprecated type, an unplanned one, flagged metadata. */

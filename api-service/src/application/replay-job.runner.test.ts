@@ -1,5 +1,6 @@
+import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import { HEADERS } from '@uap/shared/contract';
-import { aDeadLetterRecord } from '@uap/shared/testing';
+import { aDeadLetterRecord, anActivity } from '@uap/shared/testing';
 import pino from 'pino';
 import type { ReplayRequest } from '../domain/replay-job';
 import {
@@ -13,7 +14,7 @@ import { ReplayJobRunner } from './replay-job.runner';
 const logger = pino({ level: 'silent' });
 const JOB_START = new Date('2026-11-28T12:00:00.000Z');
 
-function setUp(owner = 'api-1') {
+function setUp(owner = 'api-1', types = new ActivityTypeCatalog()) {
   const letters = new InMemoryDeadLetterStore();
   const jobs = new InMemoryReplayJobStore();
   const publisher = new InMemoryMessagePublisher();
@@ -22,7 +23,7 @@ function setUp(owner = 'api-1') {
   const runnerOf = (name: string) =>
     new ReplayJobRunner(
       { owner: name, leaseMs: 30_000, pollMs: 1_000, pageSize: 10 },
-      { letters, jobs, publisher, logger, now, sleep: async (ms) => void (clock += ms) },
+      { letters, jobs, publisher, types, logger, now, sleep: async (ms) => void (clock += ms) },
     );
   const runner = runnerOf(owner);
   const replays = new ReplayDeadLettersUseCase({ jobs, kick: () => undefined, now });
@@ -64,6 +65,41 @@ describe('ReplayJobRunner', () => {
     expect(done.samples).toHaveLength(10);
     expect(publisher.sent).toEqual([]);
     expect(letters.letters).toEqual(before);
+  });
+
+  it('when a letter’s type was unplanned when it failed and is planned now, then a dry run says it would pass; before, it still fails', async () => {
+    const types = new ActivityTypeCatalog();
+    const { letters, jobs, runner, replays, request } = setUp('api-1', types);
+    letters.add(
+      aDeadLetterRecord({
+        reason: 'schema-violation',
+        payload: JSON.stringify(anActivity({ type: 'REFUND', metadata: {} })),
+      }),
+    );
+
+    const before = await replays.start(request({ dryRun: true }));
+    await runner.runAvailable();
+    types.apply(
+      {
+        kind: 'version',
+        writeId: 'w1',
+        type: {
+          name: 'REFUND',
+          version: 1,
+          description: 'A purchase was refunded',
+          metadataSchema: { type: 'object' },
+          status: 'active',
+          createdAt: JOB_START.toISOString(),
+          createdBy: 'key:test',
+        },
+      },
+      0,
+    );
+    const after = await replays.start(request({ dryRun: true }));
+    await runner.runAvailable();
+
+    expect((await jobs.get(before.jobId))!.counts).toMatchObject({ wouldPass: 0, stillFailing: { 'schema-violation': 1 } });
+    expect((await jobs.get(after.jobId))!.counts).toMatchObject({ wouldPass: 1, stillFailing: {} });
   });
 
   it('when letters are replayed, then each valid one is republished with its key, value and original headers plus replay headers, and marked replayed', async () => {

@@ -1,3 +1,4 @@
+import { ActivityTypeCatalog, checkActivityType, type ActivityTypeChecker } from '@uap/shared/activity-types';
 import {
   HEADERS,
   decodeActivityMessage,
@@ -25,6 +26,8 @@ export interface ReplayRunnerDeps {
   letters: DeadLetterStore;
   jobs: ReplayJobStore;
   publisher: MessagePublisher;
+  /** The activity type registry as this replica follows it: the built-ins when absent. */
+  types?: ActivityTypeChecker;
   logger: Logger;
   onPublished?: (count: number) => void;
   now?: () => Date;
@@ -48,6 +51,7 @@ export class ReplayJobRunner {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly types: ActivityTypeChecker;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -60,6 +64,7 @@ export class ReplayJobRunner {
   ) {
     this.log = deps.logger.child({ component: 'replay-runner' });
     this.now = deps.now ?? (() => new Date());
+    this.types = deps.types ?? new ActivityTypeCatalog();
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -177,7 +182,7 @@ export class ReplayJobRunner {
         continue;
       }
       job.counts.scanned++;
-      const verdict = revalidate(letter, job.jobId);
+      const verdict = revalidate(letter, job.jobId, this.types);
       if (!verdict.ok) {
         job.counts.stillFailing[verdict.reason] = (job.counts.stillFailing[verdict.reason] ?? 0) + 1;
         if (job.samples.length < REPLAY_LIMITS.samples) {
@@ -219,8 +224,11 @@ export class ReplayJobRunner {
   }
 }
 
-/** Re-validates a letter's payload with the contract the worker applies, and builds its republished message. */
-export function revalidate(letter: DeadLetterRecord, jobId: string): Verdict {
+/**
+ * Re-validates a letter's payload as the worker will (the contract, then the activity type registry and policy of
+ * now), and builds its republished message: a letter of a type planned since it failed passes.
+ */
+export function revalidate(letter: DeadLetterRecord, jobId: string, types: ActivityTypeChecker): Verdict {
   const payload = payloadOf(letter);
   if (payload === undefined) {
     return {
@@ -231,6 +239,8 @@ export function revalidate(letter: DeadLetterRecord, jobId: string): Verdict {
   }
   const decoded = decodeActivityMessage(payload);
   if (!decoded.ok) return { ok: false, reason: decoded.reason, error: decoded.error };
+  const checked = checkActivityType(decoded.event, types);
+  if (!checked.ok) return { ok: false, reason: 'schema-violation', error: checked.error };
   return {
     ok: true,
     message: {

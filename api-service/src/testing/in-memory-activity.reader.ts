@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { flagOf } from '@uap/shared/contract';
 import { compareByKeyset, type ActivityFilters } from '../domain/activity-query';
+import { FLAG_OF_KIND } from '../domain/violation-query';
 import type {
   ActivityCount,
   ActivityCountByType,
@@ -7,6 +9,7 @@ import type {
   ActivityRecord,
   PageRequest,
 } from '../application/ports/activity-reader.port';
+import type { ActivityViolationReader, ViolationPageRequest } from '../application/ports/activity-violation-reader.port';
 
 export function matchesFilters(record: ActivityRecord, filters: ActivityFilters): boolean {
   if (filters.userId !== undefined && record.userId !== filters.userId) return false;
@@ -17,8 +20,8 @@ export function matchesFilters(record: ActivityRecord, filters: ActivityFilters)
 }
 
 /** Test double for the reader port: brute-force filtering, and a call log to prove what was (not) queried. */
-export class InMemoryActivityReader implements ActivityReader {
-  readonly calls: Array<{ method: keyof ActivityReader; arg: unknown }> = [];
+export class InMemoryActivityReader implements ActivityReader, ActivityViolationReader {
+  readonly calls: Array<{ method: keyof ActivityReader | keyof ActivityViolationReader; arg: unknown }> = [];
 
   constructor(private readonly records: ActivityRecord[] = []) {}
 
@@ -46,6 +49,21 @@ export class InMemoryActivityReader implements ActivityReader {
     const counts: ActivityCountByType['counts'] = {};
     for (const r of this.records) if (matchesFilters(r, filters)) counts[r.type] = (counts[r.type] ?? 0) + 1;
     return { counts, exact: true };
+  }
+
+  async findViolations(request: ViolationPageRequest): Promise<ActivityRecord[]> {
+    this.calls.push({ method: 'findViolations', arg: request });
+    const { filters, after } = request;
+    return this.records
+      .filter((r) => {
+        const flag = flagOf(r);
+        if (flag === undefined) return false;
+        if (filters.kind !== undefined && flag !== FLAG_OF_KIND[filters.kind]) return false;
+        return filters.type === undefined || r.type === filters.type;
+      })
+      .filter((r) => !after || compareByKeyset(r, after, 'desc') > 0)
+      .sort((a, b) => compareByKeyset(a, b, 'desc'))
+      .slice(0, request.limit);
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {

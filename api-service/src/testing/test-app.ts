@@ -1,3 +1,4 @@
+import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import pino from 'pino';
 import { appFeatures, createApp, type AppConfig, type AppDeps } from '../app';
 import { IngestActivityUseCase, type IngestConfig } from '../application/ingest-activity.use-case';
@@ -60,6 +61,9 @@ export function everyFeatureDeps(config: Partial<AppConfig> = {}): AppDeps {
     erasures: unused(),
     exports: { exporter: unused() },
     stats: unused(),
+    violations: unused(),
+    // The built-in types, so that the document (and the dashboard's types generated from it) is deterministic.
+    activityTypeCatalog: new ActivityTypeCatalog(),
     readiness: [],
     config: { ...TEST_APP_CONFIG, ...config },
   };

@@ -7,3 +7,4 @@ export * from './registry-record';
 export * from './activity-type-catalog';
 export * from './schema-guard';
 export * from './compatibility';
+export * from './check-activity-type';

@@ -1,6 +1,13 @@
-import { ACTIVITY_INDEXES, type ActivityType, type IndexSpec } from '@uap/shared/contract';
+import {
+  ACTIVITY_INDEXES,
+  FLAGGED_ACTIVITY_INDEXES,
+  FLAGGED_FIELD,
+  type ActivityType,
+  type IndexSpec,
+} from '@uap/shared/contract';
 import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
-import { buildFindPlan, type MongoFindPlan } from './mongo-activity.reader';
+import { VIOLATION_KINDS, type ViolationKind } from '../../domain/violation-query';
+import { buildFindPlan, buildViolationFindPlan, type MongoFindPlan } from './mongo-activity.reader';
 
 /**
  * Every query shape the API can issue must be served by a declared index: equality fields, then the
@@ -24,8 +31,24 @@ const EQUALITY = (value: unknown) =>
     Object.keys(value).join() === '$in' &&
     Array.isArray((value as { $in: unknown }).$in));
 
-function servingIndexes(plan: MongoFindPlan): Serving[] {
-  const known = new Set(['userId', 'type', 'occurredAt', '$or']);
+const DECLARED = [...ACTIVITY_INDEXES, ...FLAGGED_ACTIVITY_INDEXES];
+
+/**
+ * Whether the filter implies a partial index's filter, as MongoDB's planner decides it (expression_algo.cpp): a
+ * non-null equality, or an `$in` without null, implies `{$exists: true}` on its field. Nothing else is declared.
+ */
+function impliesPartialFilter(filter: Record<string, unknown>, partial: Readonly<Record<string, unknown>>): boolean {
+  return Object.entries(partial).every(([field, condition]) => {
+    if (JSON.stringify(condition) !== '{"$exists":true}') throw new Error(`undeclared partial filter on ${field}`);
+    const value = filter[field];
+    if (typeof value === 'string') return true;
+    const $in = (value as { $in?: unknown } | undefined)?.$in;
+    return Array.isArray($in) && $in.length > 0 && $in.every((item) => item !== null);
+  });
+}
+
+function servingIndexes(plan: MongoFindPlan, indexes: readonly IndexSpec[] = DECLARED): Serving[] {
+  const known = new Set(['userId', 'type', 'occurredAt', '$or', FLAGGED_FIELD]);
   const unknown = Object.keys(plan.filter).filter((key) => !known.has(key));
   if (unknown.length > 0) throw new Error(`filter uses fields this test does not know: ${unknown.join(', ')}`);
 
@@ -38,7 +61,8 @@ function servingIndexes(plan: MongoFindPlan): Serving[] {
   const rangeFields = [...Object.keys(plan.filter).filter((k) => k !== '$or' && !equality.includes(k)), ...orFields];
   if (!rangeFields.every((field) => sortKeys.some(([sortField]) => sortField === field))) return [];
   const serving: Serving[] = [];
-  for (const index of ACTIVITY_INDEXES) {
+  for (const index of indexes) {
+    if (index.partialFilterExpression && !impliesPartialFilter(plan.filter, index.partialFilterExpression)) continue;
     const key = Object.entries(index.key);
     const prefix = key.slice(0, key.length - sortKeys.length);
     const tail = key.slice(prefix.length);
@@ -108,6 +132,14 @@ describe('index coverage of the query shapes', () => {
     },
   );
 
+  it.each(shapes)(
+    'when the list query is ($name), then no partial index qualifies: only flagged documents are in them',
+    ({ filters, sort, after }) => {
+      const plan = buildFindPlan({ filters, sort, limit: 21, ...(after ? { after } : {}) });
+      expect(servingIndexes(plan, FLAGGED_ACTIVITY_INDEXES)).toEqual([]);
+    },
+  );
+
   it('when looking up one event, then the unique eventId index serves it', () => {
     const index = ACTIVITY_INDEXES.find((i: IndexSpec) => Object.keys(i.key)[0] === 'eventId');
     expect(index?.unique).toBe(true);
@@ -130,5 +162,51 @@ describe('index coverage of the query shapes', () => {
       limit: 1,
     };
     expect(servingIndexes(plan)).toEqual([]);
+  });
+});
+
+/**
+ * The violations listing (GET /api/v1/activity-types/violations): newest first, one type at most, one kind or both.
+ * Each shape must be served by a partial index of FLAGGED_ACTIVITY_INDEXES with nothing left to filter, so a page
+ * walks flagged documents only, in order, however many planned ones are stored. Both kinds are an `$in` on the
+ * flag that leads those indexes, which MongoDB walks once per flag and merges (SORT_MERGE), not sorts.
+ */
+describe('index coverage of the violations listing', () => {
+  const violationShapes = [undefined, 'VIDEO_PLAY'].flatMap((type) =>
+    [undefined, ...VIOLATION_KINDS].flatMap((kind: ViolationKind | undefined) =>
+      positions.map((after) => ({
+        name: [type ?? 'any type', kind ?? 'both kinds', after ? 'after cursor' : 'first page'].join(', '),
+        filters: { ...(type ? { type } : {}), ...(kind ? { kind } : {}) },
+        after,
+      })),
+    ),
+  );
+
+  it('when the shapes are enumerated, then all 12 combinations are checked', () => {
+    expect(violationShapes).toHaveLength(12);
+  });
+
+  it.each(violationShapes)(
+    'when the listing is ($name), then a partial index serves filter and sort with no residual filter',
+    ({ filters, after }) => {
+      const plan = buildViolationFindPlan({ filters, limit: 51, ...(after ? { after } : {}) });
+      const serving = servingIndexes(plan);
+
+      expect(serving.filter((s) => s.residual.length === 0).map((s) => s.index)).toEqual([
+        filters.type ? 'type_flagged_occurredAt_eventId' : 'flagged_occurredAt_eventId',
+      ]);
+    },
+  );
+
+  it('when a filter does not imply the partial filter (no flag, or a null among the flags), then the checker says so', () => {
+    const plan = buildViolationFindPlan({ filters: {}, limit: 1 });
+    expect(
+      servingIndexes(
+        { ...plan, filter: { ...plan.filter, [FLAGGED_FIELD]: { $in: ['unplanned', null] } } },
+        FLAGGED_ACTIVITY_INDEXES,
+      ),
+    ).toEqual([]);
+    const { [FLAGGED_FIELD]: _flag, ...unflagged } = plan.filter;
+    expect(servingIndexes({ ...plan, filter: unflagged }, FLAGGED_ACTIVITY_INDEXES)).toEqual([]);
   });
 });

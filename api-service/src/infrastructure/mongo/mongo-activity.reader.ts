@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared/contract';
+import { ACTIVITIES_COLLECTION, FLAG_KINDS, FLAGGED_FIELD, type ActivityType } from '@uap/shared/contract';
 import type {
   ActivityCount,
   ActivityCountByType,
@@ -7,8 +7,13 @@ import type {
   ActivityRecord,
   PageRequest,
 } from '../../application/ports/activity-reader.port';
+import type {
+  ActivityViolationReader,
+  ViolationPageRequest,
+} from '../../application/ports/activity-violation-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
+import { FLAG_OF_KIND } from '../../domain/violation-query';
 import { registryFieldsOf, storedFromOf } from '../store/stored-activity';
 
 type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
@@ -68,6 +73,23 @@ export function buildFindPlan(request: PageRequest): MongoFindPlan {
   };
 }
 
+/**
+ * The violations page: the list's plan (one type at most, newest first, the same keyset resumption) plus the
+ * stored flag. An equality on it, or `$in` of both flags (which MongoDB explodes into one ordered walk per flag,
+ * merged), implies the partial filter `{flagged: {$exists: true}}`, so FLAGGED_ACTIVITY_INDEXES are eligible.
+ */
+export function buildViolationFindPlan(request: ViolationPageRequest): MongoFindPlan {
+  const { type, kind } = request.filters;
+  const plan = buildFindPlan({
+    filters: type === undefined ? {} : { types: [type] },
+    sort: 'desc',
+    limit: request.limit,
+    ...(request.after ? { after: request.after } : {}),
+  });
+  plan.filter[FLAGGED_FIELD] = kind === undefined ? { $in: [...FLAG_KINDS] } : FLAG_OF_KIND[kind];
+  return plan;
+}
+
 const PROJECTION = {
   _id: 0,
   eventId: 1,
@@ -106,6 +128,7 @@ const activityReadSchema = new Schema(
     typeVersion: Number,
     planned: Boolean,
     violations: Schema.Types.Mixed,
+    [FLAGGED_FIELD]: String,
   },
   {
     collection: ACTIVITIES_COLLECTION,
@@ -141,7 +164,7 @@ export interface MongoActivityReaderOptions {
   maxTimeMs: number;
 }
 
-export class MongoActivityReader implements ActivityReader {
+export class MongoActivityReader implements ActivityReader, ActivityViolationReader {
   private readonly model: Model<unknown>;
 
   constructor(
@@ -154,7 +177,14 @@ export class MongoActivityReader implements ActivityReader {
   }
 
   async findPage(request: PageRequest): Promise<ActivityRecord[]> {
-    const plan = buildFindPlan(request);
+    return this.find(buildFindPlan(request));
+  }
+
+  async findViolations(request: ViolationPageRequest): Promise<ActivityRecord[]> {
+    return this.find(buildViolationFindPlan(request));
+  }
+
+  private async find(plan: MongoFindPlan): Promise<ActivityRecord[]> {
     const docs = await this.guard(() =>
       this.model
         .find(plan.filter, PROJECTION)

@@ -1,3 +1,4 @@
+import { FLAGGED_FIELD } from '@uap/shared/contract';
 import { fieldExpression, quoteIdentifier, type FerretDbTable } from '@uap/shared/runtime';
 import type { Pool } from 'pg';
 
@@ -22,12 +23,41 @@ export const READ_COLUMNS: Readonly<Record<ReadField, string>> = {
   eventId: 'uap_event_id',
 };
 
-/** The btree indexes over READ_COLUMNS, one per read shape, each ending in the page order. */
-export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string }> = [
+/**
+ * The stored flag of the violations listing (FLAGGED_FIELD, written by the worker on unplanned and flagged events
+ * only), spelled as PostgreSQL prints it back, so the layout check compares like with like.
+ */
+export const FLAG_EXPRESSION = `(_jsonb -> '${FLAGGED_FIELD}'::text)`;
+/**
+ * The partial indexes' predicate. PostgreSQL uses a partial index only when it can prove the query's WHERE implies
+ * the predicate, and for `?` that takes this very clause in the query: a condition on FLAG_EXPRESSION does not
+ * (`_jsonb -> 'flagged' = '"unplanned"'` is not known to imply `_jsonb ? 'flagged'`). Every violations query repeats it.
+ */
+export const FLAGGED_PREDICATE = `(_jsonb ? '${FLAGGED_FIELD}'::text)`;
+
+/**
+ * The btree indexes over READ_COLUMNS, one per read shape, each ending in the page order. The violations listing's
+ * two are partial: they hold the flagged rows alone, so planned events never pay for them, and a page walks only
+ * flagged rows, by flag (and by type, then flag), whatever their share of the table.
+ */
+export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string; where?: string }> = [
   { suffix: 'uap_occurred_idx', columns: 'uap_occurred_at DESC, uap_event_id DESC' },
   { suffix: 'uap_user_idx', columns: 'uap_user_id, uap_occurred_at DESC, uap_event_id DESC' },
   { suffix: 'uap_type_idx', columns: 'uap_type, uap_occurred_at DESC, uap_event_id DESC' },
+  {
+    suffix: 'uap_flagged_idx',
+    columns: `(${FLAG_EXPRESSION}), uap_occurred_at DESC, uap_event_id DESC`,
+    where: FLAGGED_PREDICATE,
+  },
+  {
+    suffix: 'uap_flagged_type_idx',
+    columns: `uap_type, (${FLAG_EXPRESSION}), uap_occurred_at DESC, uap_event_id DESC`,
+    where: FLAGGED_PREDICATE,
+  },
 ];
+
+const indexDefinition = ({ columns, where }: { columns: string; where?: string }) =>
+  `USING btree (${columns})${where === undefined ? '' : ` WHERE ${where}`}`;
 
 /**
  * Autovacuum of this table after every 10,000 inserts instead of after 20% of the table: an index-only scan
@@ -47,7 +77,7 @@ export function expectedReadLayout(table: FerretDbTable): {
     Object.entries(READ_COLUMNS).map(([field, column]) => [column, `(_jsonb -> '${field}'::text)`]),
   );
   const indexes = Object.fromEntries(
-    READ_INDEXES.map(({ suffix, columns: c }) => [readIndexName(table, suffix), `USING btree (${c})`]),
+    READ_INDEXES.map((index) => [readIndexName(table, index.suffix), indexDefinition(index)]),
   );
   return { columns, indexes };
 }
@@ -118,9 +148,10 @@ export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promi
         `ADD COLUMN IF NOT EXISTS ${column} jsonb GENERATED ALWAYS AS (${fieldExpression(field)}) STORED`,
     );
     await client.query(`ALTER TABLE ${table.qualified} ${addColumns.join(', ')}`);
-    for (const { suffix, columns } of READ_INDEXES) {
+    for (const index of READ_INDEXES) {
       await client.query(
-        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(readIndexName(table, suffix))} ON ${table.qualified} (${columns})`,
+        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(readIndexName(table, index.suffix))} ON ${table.qualified} ` +
+          indexDefinition(index),
       );
     }
     await client.query(`ALTER TABLE ${table.qualified} SET (${READ_AUTOVACUUM})`);

@@ -1,4 +1,5 @@
-import { buildCountSql, buildPageSql, toRecord } from './ferretdb-postgres-activity.reader';
+import { FLAGGED_PREDICATE, READ_INDEXES } from './ferretdb-layout';
+import { buildCountSql, buildPageSql, buildViolationPageSql, toRecord } from './ferretdb-postgres-activity.reader';
 
 const T = '"db"."activities_1"';
 
@@ -51,6 +52,34 @@ describe('FerretDB PostgreSQL reader SQL', () => {
     expect(text).toMatch(/ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 21$/);
     // Values travel as parameters, JSON-encoded: a quote in a userId stays data.
     expect(values).toEqual(['"u\\"1"', '1000', '5000', '3000', '"e-1"']);
+  });
+
+  it('when violations of one kind and type are asked for, then one walk states the partial indexes’ predicate, the flag, the type and the keyset', () => {
+    const { text, values } = buildViolationPageSql(T, {
+      filters: { type: 'VIDEO_PLAY', kind: 'flagged' },
+      after: { occurredAt: new Date(3000), eventId: 'e-1' },
+      limit: 51,
+    });
+    expect(text).toBe(
+      `SELECT _jsonb FROM ${T} WHERE (_jsonb ? 'flagged'::text) AND (_jsonb -> 'flagged'::text) = $1::jsonb ` +
+        'AND uap_type = $2::jsonb AND (uap_occurred_at, uap_event_id) < ($3::jsonb, $4::jsonb) ' +
+        'ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 51',
+    );
+    expect(values).toEqual(['"metadata"', '"VIDEO_PLAY"', '3000', '"e-1"']);
+  });
+
+  it('when violations of both kinds are asked for, then each flag is its own ordered branch, each repeating the predicate, merged outside', () => {
+    const { text, values } = buildViolationPageSql(T, { filters: {}, limit: 51 });
+    expect(text.match(/UNION ALL/g)).toHaveLength(1);
+    expect(text.split(FLAGGED_PREDICATE)).toHaveLength(3);
+    expect(text.match(/ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 51\)/g)).toHaveLength(2);
+    expect(text).toMatch(/ORDER BY o DESC, e DESC LIMIT 51$/);
+    expect(values).toEqual(['"unplanned"', '"metadata"']);
+    // The predicate the query states is the one the partial indexes are built with, verbatim.
+    expect(READ_INDEXES.filter((index) => index.where !== undefined).map((index) => index.where)).toEqual([
+      FLAGGED_PREDICATE,
+      FLAGGED_PREDICATE,
+    ]);
   });
 
   it('when counting, then at most upTo rows are visited', () => {

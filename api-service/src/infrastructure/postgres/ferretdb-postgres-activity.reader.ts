@@ -1,4 +1,4 @@
-import { ACTIVITIES_COLLECTION, type ActivityType } from '@uap/shared/contract';
+import { ACTIVITIES_COLLECTION, FLAG_KINDS, type ActivityType } from '@uap/shared/contract';
 import { DOCUMENT_COLUMN, FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
 import { registryFieldsOf, storedFromOf } from '../store/stored-activity';
@@ -9,9 +9,14 @@ import type {
   ActivityRecord,
   PageRequest,
 } from '../../application/ports/activity-reader.port';
+import type {
+  ActivityViolationReader,
+  ViolationPageRequest,
+} from '../../application/ports/activity-violation-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
-import { decodeDocument, ensureReadColumns, READ_COLUMNS } from './ferretdb-layout';
+import { FLAG_OF_KIND } from '../../domain/violation-query';
+import { decodeDocument, ensureReadColumns, FLAG_EXPRESSION, FLAGGED_PREDICATE, READ_COLUMNS } from './ferretdb-layout';
 
 const USER = READ_COLUMNS.userId;
 const TYPE = READ_COLUMNS.type;
@@ -32,7 +37,12 @@ class Sql {
  * The WHERE conditions of one branch (one type at most). Every comparison is on a read column against a
  * jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
  */
-function conditions(sql: Sql, filters: ActivityFilters, type: string | undefined, request?: PageRequest): string[] {
+function conditions(
+  sql: Sql,
+  filters: ActivityFilters,
+  type: string | undefined,
+  request?: Pick<PageRequest, 'after' | 'sort'>,
+): string[] {
   const where: string[] = [];
   if (filters.userId !== undefined) where.push(`${USER} = ${sql.param(jsonbString(filters.userId))}`);
   if (type !== undefined) where.push(`${TYPE} = ${sql.param(jsonbString(type))}`);
@@ -97,6 +107,38 @@ export function buildPageSql(table: string, request: PageRequest): { text: strin
       DOCUMENT_COLUMN,
       `LIMIT ${request.limit}`,
     )}`,
+    values: sql.values,
+  };
+}
+
+/**
+ * The violations page, newest first, from the partial indexes only: every branch states FLAGGED_PREDICATE (what
+ * makes them eligible) and an equality on the flag, so each is one ordered walk of uap_flagged_idx, or of
+ * uap_flagged_type_idx with a type. Without a kind, one walk per flag, merged as buildPageSql merges types: the
+ * flag leads those indexes, so both kinds together are not in page order in either.
+ */
+export function buildViolationPageSql(table: string, request: ViolationPageRequest): { text: string; values: string[] } {
+  const sql = new Sql();
+  const { type, kind } = request.filters;
+  const orderBy = `ORDER BY ${OCCURRED} DESC, ${EVENT} DESC`;
+  const flags = kind === undefined ? FLAG_KINDS : [FLAG_OF_KIND[kind]];
+  const wheres = flags.map((flag) => [
+    FLAGGED_PREDICATE,
+    `${FLAG_EXPRESSION} = ${sql.param(jsonbString(flag))}`,
+    ...conditions(sql, {}, type, { sort: 'desc', ...(request.after ? { after: request.after } : {}) }),
+  ]);
+  if (wheres.length === 1) {
+    return {
+      text: `SELECT ${DOCUMENT_COLUMN} FROM ${table} ${whereClause(wheres[0]!)} ${orderBy} LIMIT ${request.limit}`,
+      values: sql.values,
+    };
+  }
+  const branches = wheres.map(
+    (where) =>
+      `(SELECT ${DOCUMENT_COLUMN}, ${OCCURRED} AS o, ${EVENT} AS e FROM ${table} ${whereClause(where)} ${orderBy} LIMIT ${request.limit})`,
+  );
+  return {
+    text: `SELECT ${DOCUMENT_COLUMN} FROM (${branches.join(' UNION ALL ')}) AS branches ORDER BY o DESC, e DESC LIMIT ${request.limit}`,
     values: sql.values,
   };
 }
@@ -171,7 +213,7 @@ export interface FerretDbPostgresReaderOptions {
  * collation does not. A generic pushdown inside FerretDB could not assume this (arrays, mixed types).
  * Documents are written only by the worker through FerretDB; this reader never writes a row.
  */
-export class FerretDbPostgresActivityReader implements ActivityReader {
+export class FerretDbPostgresActivityReader implements ActivityReader, ActivityViolationReader {
   private readonly tables: FerretDbTables;
 
   private constructor(
@@ -206,6 +248,11 @@ export class FerretDbPostgresActivityReader implements ActivityReader {
 
   async findPage(request: PageRequest): Promise<ActivityRecord[]> {
     const rows = await this.query((table) => buildPageSql(table, request));
+    return rows.map((row) => toRecord(row[DOCUMENT_COLUMN] as Record<string, unknown>));
+  }
+
+  async findViolations(request: ViolationPageRequest): Promise<ActivityRecord[]> {
+    const rows = await this.query((table) => buildViolationPageSql(table, request));
     return rows.map((row) => toRecord(row[DOCUMENT_COLUMN] as Record<string, unknown>));
   }
 

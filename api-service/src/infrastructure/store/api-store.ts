@@ -10,6 +10,7 @@ import {
 import type { Connection } from 'mongoose';
 import type { RollupReader } from '../../application/ports/activity-rollup-reader.port';
 import type { ActivityReader } from '../../application/ports/activity-reader.port';
+import type { ActivityViolationReader } from '../../application/ports/activity-violation-reader.port';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { ApiConfig } from '../config/api.config';
@@ -27,7 +28,8 @@ import { connectMongo, pingMongo } from './mongo-connection';
 export interface ApiStore {
   mongo: Connection;
   server: StoreServer;
-  reader: ActivityReader;
+  /** The reads, the violations listing's included. */
+  reader: ActivityReader & ActivityViolationReader;
   /** Rollups for the stats; absent on FerretDB without FERRETDB_POSTGRES_URL (stats then count the events). */
   rollups?: RollupReader;
   eraser: UserDataEraser;
@@ -111,7 +113,7 @@ async function selectReader(
   server: StoreServer,
   mongo: Connection,
   logger: Logger,
-): Promise<{ reader: ActivityReader; sqlReader?: FerretDbPostgresActivityReader }> {
+): Promise<{ reader: ActivityReader & ActivityViolationReader; sqlReader?: FerretDbPostgresActivityReader }> {
   const mongoReader = new MongoActivityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
   const url = config.FERRETDB_POSTGRES_URL;
   if (server.kind === 'FerretDB' && url !== undefined) {

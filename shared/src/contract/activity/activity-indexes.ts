@@ -1,3 +1,5 @@
+import type { ActivityEvent } from './activity.types';
+
 /**
  * The indexes of the `activities` collection. The worker creates them; the query API's shapes are
  * proven (by a unit test) to be served by one of them. Declared once so the two cannot drift.
@@ -8,6 +10,8 @@ export interface IndexSpec {
   readonly name: string;
   readonly key: Readonly<Record<string, 1 | -1>>;
   readonly unique?: boolean;
+  /** A partial index: only the documents matching it are indexed (MongoDB's `partialFilterExpression`). */
+  readonly partialFilterExpression?: Readonly<Record<string, unknown>>;
 }
 
 export const ACTIVITY_INDEXES: readonly IndexSpec[] = [
@@ -15,4 +19,41 @@ export const ACTIVITY_INDEXES: readonly IndexSpec[] = [
   { name: 'userId_occurredAt_eventId', key: { userId: 1, occurredAt: -1, eventId: -1 } },
   { name: 'type_occurredAt_eventId', key: { type: 1, occurredAt: -1, eventId: -1 } },
   { name: 'occurredAt_eventId', key: { occurredAt: -1, eventId: -1 } },
+];
+
+/**
+ * Why a stored event is listed as a violation (GET /api/v1/activity-types/violations): `unplanned` when its type
+ * was not planned and the policy let it in (`planned: false`), `metadata` when its metadata broke its type's
+ * schema and the policy accepted and flagged it (`violations`). The worker writes it as FLAGGED_FIELD, and only
+ * on such events, so that one marker, absent from every other document, is all a partial index has to test.
+ */
+export const FLAG_KINDS = ['unplanned', 'metadata'] as const;
+export type FlagKind = (typeof FLAG_KINDS)[number];
+export const FLAGGED_FIELD = 'flagged';
+
+/** The flag an event is stored with, if any. An unplanned type has no schema, so it never has both. */
+export function flagOf(event: Pick<ActivityEvent, 'planned' | 'violations'>): FlagKind | undefined {
+  if (event.planned === false) return 'unplanned';
+  if (event.violations !== undefined && event.violations.length > 0) return 'metadata';
+  return undefined;
+}
+
+/**
+ * The partial indexes of the violations listing, newest first, by flag (and by type, then flag). They hold the
+ * flagged documents alone, so they cost nothing on the inserts of planned events, and the listing walks only
+ * flagged rows however many events are stored. Kept apart from ACTIVITY_INDEXES because FerretDB v1 refuses
+ * `partialFilterExpression` (NotImplemented): the worker creates these on MongoDB only, and says so on FerretDB,
+ * where the api serves the listing from partial PostgreSQL indexes of its own (ferretdb-layout.ts).
+ */
+export const FLAGGED_ACTIVITY_INDEXES: readonly IndexSpec[] = [
+  {
+    name: 'flagged_occurredAt_eventId',
+    key: { [FLAGGED_FIELD]: 1, occurredAt: -1, eventId: -1 },
+    partialFilterExpression: { [FLAGGED_FIELD]: { $exists: true } },
+  },
+  {
+    name: 'type_flagged_occurredAt_eventId',
+    key: { type: 1, [FLAGGED_FIELD]: 1, occurredAt: -1, eventId: -1 },
+    partialFilterExpression: { [FLAGGED_FIELD]: { $exists: true } },
+  },
 ];

@@ -2,11 +2,9 @@ import { z } from 'zod';
 import { isStorableString, UNSTORABLE_STRING_MESSAGE } from './storable-text';
 import {
   ACTIVITY_TYPE_NAME_PATTERN,
-  BUILT_IN_ACTIVITY_TYPES,
   CURRENT_SCHEMA_VERSION,
   type ActivityEvent,
   type ActivityInput,
-  type BuiltInActivityType,
   type RequestContext,
 } from './activity.types';
 
@@ -38,7 +36,10 @@ export const SessionIdSchema = z
 /** Any well-formed name: whether it is planned is the registry's call, made after this schema passed. */
 export const ActivityTypeSchema = z
   .string()
-  .regex(ACTIVITY_TYPE_NAME_PATTERN, 'must be upper snake case (A-Z, 0-9, _), start with a letter, at most 64 characters');
+  .regex(
+    ACTIVITY_TYPE_NAME_PATTERN,
+    'must be upper snake case (A-Z, 0-9, _), start with a letter, at most 64 characters',
+  );
 export const EventIdSchema = z.uuid();
 /** ISO-8601 with an explicit offset (`Z` or `+02:00`): a local time without one is ambiguous. */
 export const IsoDateTimeSchema = z.iso.datetime({ offset: true });
@@ -137,48 +138,11 @@ const activityInputShape = {
   sessionId: SessionIdSchema.optional(),
 };
 
-// The registry's built-in versions enforce the per-type rules; these publish the same rules, so a client
-// generated from the OpenAPI document sends exactly what the server accepts.
-const SearchMetadataSchema = MetadataSchema.meta({
-  required: ['query'],
-  properties: { query: { type: 'string', minLength: 1, maxLength: ACTIVITY_LIMITS.searchQueryMaxLength } },
-  description: `${MetadataSchema.description ?? ''} SEARCH requires \`query\`.`,
-});
-const LoginMetadataSchema = MetadataSchema.meta({
-  properties: { method: { type: 'string', minLength: 1, maxLength: 64 }, success: { type: 'boolean' } },
-});
-const TYPES_WITHOUT_RULES = BUILT_IN_ACTIVITY_TYPES.filter(
-  (type): type is Exclude<BuiltInActivityType, 'SEARCH' | 'LOGIN'> => type !== 'SEARCH' && type !== 'LOGIN',
-) as [Exclude<BuiltInActivityType, 'SEARCH' | 'LOGIN'>, ...Exclude<BuiltInActivityType, 'SEARCH' | 'LOGIN'>[]];
-
 /**
- * One variant per rule set, discriminated on `type`, as the OpenAPI document publishes the input. They
- * describe; makeActivityInputSchema validates (it checks the shared fields and the per-type rules in
- * one pass, so a request with a bad type still hears about every other bad field).
+ * The fields every activity input has, whatever its type: the api's OpenAPI document builds each planned
+ * type's variant on them. It describes; makeActivityInputSchema (then the registry, for metadata) validates.
  */
-export const ACTIVITY_INPUT_VARIANTS = {
-  SearchActivityInput: z
-    .strictObject({ ...activityInputShape, type: z.literal('SEARCH'), metadata: SearchMetadataSchema })
-    .meta({ id: 'SearchActivityInput' }),
-  LoginActivityInput: z
-    .strictObject({ ...activityInputShape, type: z.literal('LOGIN'), metadata: LoginMetadataSchema.optional() })
-    .meta({ id: 'LoginActivityInput' }),
-  OtherActivityInput: z
-    .strictObject({ ...activityInputShape, type: z.enum(TYPES_WITHOUT_RULES), metadata: MetadataSchema.optional() })
-    .meta({ id: 'OtherActivityInput' }),
-} as const;
-
-const variantOf = (type: BuiltInActivityType): keyof typeof ACTIVITY_INPUT_VARIANTS =>
-  type === 'SEARCH' ? 'SearchActivityInput' : type === 'LOGIN' ? 'LoginActivityInput' : 'OtherActivityInput';
-const ref = (id: string) => `#/components/schemas/${id}`;
-const INPUT_DOCUMENT = {
-  type: 'object',
-  oneOf: Object.keys(ACTIVITY_INPUT_VARIANTS).map((id) => ({ $ref: ref(id) })),
-  discriminator: {
-    propertyName: 'type',
-    mapping: Object.fromEntries(BUILT_IN_ACTIVITY_TYPES.map((type) => [type, ref(variantOf(type))])),
-  },
-};
+export const ActivityEnvelopeSchema = z.strictObject(activityInputShape);
 
 export interface ActivityInputOptions {
   maxFutureSkewMs: number;
@@ -200,8 +164,7 @@ export function makeActivityInputSchema(options: ActivityInputOptions) {
           params: { rule: CONTRACT_RULES.futureOccurredAt },
         });
       }
-    })
-    .meta(INPUT_DOCUMENT);
+    });
 }
 
 export const ActivityInputSchema = makeActivityInputSchema({
@@ -219,21 +182,23 @@ export const RequestContextSchema = z.strictObject({
  * with this schema (a producer other than the API may write to the topic) but not the skew rule,
  * which only makes sense at receive time.
  */
-export const ActivityEventSchema = z
-  .strictObject({
-    schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
-    eventId: EventIdSchema,
-    userId: UserIdSchema,
-    type: ActivityTypeSchema,
-    occurredAt: IsoDateTimeSchema,
-    receivedAt: IsoDateTimeSchema,
-    sessionId: SessionIdSchema.optional(),
-    metadata: MetadataSchema,
-    context: RequestContextSchema,
-    typeVersion: z.int().min(1).optional(),
-    planned: z.literal(false).optional(),
-    violations: z.array(z.strictObject({ pointer: z.string().max(1024), message: z.string().max(1024) })).max(100).optional(),
-  });
+export const ActivityEventSchema = z.strictObject({
+  schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
+  eventId: EventIdSchema,
+  userId: UserIdSchema,
+  type: ActivityTypeSchema,
+  occurredAt: IsoDateTimeSchema,
+  receivedAt: IsoDateTimeSchema,
+  sessionId: SessionIdSchema.optional(),
+  metadata: MetadataSchema,
+  context: RequestContextSchema,
+  typeVersion: z.int().min(1).optional(),
+  planned: z.literal(false).optional(),
+  violations: z
+    .array(z.strictObject({ pointer: z.string().max(1024), message: z.string().max(1024) }))
+    .max(100)
+    .optional(),
+});
 
 // The schemas and the zod-free types in activity.types.ts must describe the same values: each assignment
 // below fails to compile when one side gains, loses or changes a field the other does not.

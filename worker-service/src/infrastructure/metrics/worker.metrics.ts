@@ -6,6 +6,7 @@ export interface WorkerMetrics {
   eventsPersisted: Counter;
   eventsDuplicate: Counter;
   eventsDeadLettered: Counter<'reason'>;
+  eventsFlagged: Counter<'kind'>;
   batchSize: Histogram;
   batchDuration: Histogram;
   endToEndLag: Histogram;
@@ -86,6 +87,15 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
       name: 'uap_worker_events_dead_lettered_total',
       help: 'Messages sent to the dead-letter topic, by reason (invalid-json, schema-violation, unknown-schema-version).',
       labelNames: ['reason'],
+      registers,
+    }),
+    eventsFlagged: new Counter({
+      name: 'uap_worker_events_flagged_total',
+      help:
+        'Events stored as violations, by kind: unplanned (a type the registry does not plan, let in by the policy) ' +
+        'or metadata (broke its type’s schema, accepted and flagged). Counted per stored chunk, so a redelivered ' +
+        'chunk counts its events again (as uap_worker_events_duplicate_total shows). GET /api/v1/activity-types/violations lists them.',
+      labelNames: ['kind'],
       registers,
     }),
     batchSize: new Histogram({

@@ -2,7 +2,9 @@ import {
   ACTIVITIES_COLLECTION,
   ACTIVITY_INDEXES,
   ACTIVITY_TYPE_NAME_PATTERN,
+  FLAG_KINDS,
   type ActivityType,
+  type FlagKind,
   type SchemaViolation,
 } from '@uap/shared/contract';
 import { Schema, type Connection, type Model } from 'mongoose';
@@ -27,6 +29,8 @@ export interface ActivityDocument {
   /** Stored only as `false`: an unplanned type the policy let in. */
   planned?: false;
   violations?: SchemaViolation[];
+  /** Only on an unplanned or flagged event (flagOf): what the violations listing and its partial indexes select. */
+  flagged?: FlagKind;
 }
 
 export const ActivitySchema = new Schema<ActivityDocument>(
@@ -50,6 +54,7 @@ export const ActivitySchema = new Schema<ActivityDocument>(
       type: [new Schema<SchemaViolation>({ pointer: String, message: String }, { _id: false })],
       default: undefined,
     },
+    flagged: { type: String, enum: [...FLAG_KINDS] },
   },
   {
     collection: ACTIVITIES_COLLECTION,

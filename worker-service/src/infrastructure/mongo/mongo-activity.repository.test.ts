@@ -196,7 +196,21 @@ describe('MongoActivityRepository', () => {
       violations,
     });
     const plain = Object.keys(toActivityDocument({ event: anEvent(), partition: 0, offset: '9' }, persistedAt));
-    for (const field of ['typeVersion', 'planned', 'violations']) expect(plain).not.toContain(field);
+    for (const field of ['typeVersion', 'planned', 'violations', 'flagged']) expect(plain).not.toContain(field);
+  });
+
+  it('when an event is unplanned or its metadata flagged, then the document carries the flag the violations indexes select; a planned one none', () => {
+    const document = (event: ReturnType<typeof anEvent>) =>
+      toActivityDocument({ event, partition: 0, offset: '1' }, persistedAt);
+    const violations = [{ pointer: '/metadata/query', message: 'must be string' }];
+    expect(document(anEvent({ type: 'VIDEO_PLAY', planned: false })).flagged).toBe('unplanned');
+    expect(document(anEvent({ typeVersion: 1, violations })).flagged).toBe('metadata');
+    expect(document(anEvent({ typeVersion: 1, violations: [] }))).not.toHaveProperty('flagged');
+    expect(document(anEvent({ typeVersion: 1 }))).not.toHaveProperty('flagged');
+    // The model takes the flag (strict: 'throw' would refuse an undeclared field).
+    const Activity = model('ActivityFlagCheck', ActivitySchema);
+    expect(new Activity(document(anEvent({ planned: false }))).validateSync()).toBeUndefined();
+    expect(new Activity({ ...document(anEvent()), flagged: 'other' }).validateSync()?.errors['flagged']).toBeDefined();
   });
 
   it('when a document of a type registered at runtime is validated by the model, then it passes; a malformed name fails', () => {

@@ -1,3 +1,4 @@
+import { flagOf } from '@uap/shared/contract';
 import type { Model, mongo } from 'mongoose';
 import type {
   ActivityRepository,
@@ -48,7 +49,7 @@ type ServerErrorLike = {
 };
 
 export function toActivityDocument({ event, partition, offset }: EventCopy, persistedAt: Date): ActivityDocument {
-  return {
+  const document: ActivityDocument = {
     eventId: event.eventId,
     schemaVersion: event.schemaVersion,
     userId: event.userId,
@@ -66,6 +67,9 @@ export function toActivityDocument({ event, partition, offset }: EventCopy, pers
     ...(event.planned === undefined ? {} : { planned: event.planned }),
     ...(event.violations === undefined ? {} : { violations: event.violations }),
   };
+  // The marker of the violations listing, written only on flagged events: its partial indexes hold those alone.
+  const flagged = flagOf(event);
+  return flagged === undefined ? document : { ...document, flagged };
 }
 
 function isTransient(err: ServerErrorLike): boolean {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { erasureHash } from '@uap/shared/contract';
+import { erasureHash, FLAGGED_ACTIVITY_INDEXES } from '@uap/shared/contract';
 import {
   assertSupportedFerretDb,
   detectStoreServer,
@@ -15,7 +15,7 @@ import { RetentionSweeper } from '../../application/retention-sweeper';
 import type { WorkerConfig } from '../config/worker.config';
 import { activityModel } from '../mongo/activity.model';
 import { deadLetterModel } from '../mongo/dead-letter.model';
-import { ensureCollection } from '../mongo/ensure-collection';
+import { ensureCollection, ensureIndexes } from '../mongo/ensure-collection';
 import { MongoActivityRollups } from '../mongo/mongo-activity.rollups';
 import { MongoErasureLookup } from '../mongo/mongo-erasure.lookup';
 import { MongoLease, MongoRetentionStore, ensureRetentionTtl } from '../mongo/mongo-retention';
@@ -69,6 +69,7 @@ export async function connectStore(config: WorkerConfig, logger: Logger, lifecyc
     );
   }
   const server = await detectStoreServer(connection.db!);
+  await ensureFlaggedIndexes(config, server, model, logger);
   const sql = openSqlStore(config, server, logger);
   if (sql) lifecycle.onStop('store-sql', () => sql.close());
   const erasures = {
@@ -76,6 +77,40 @@ export async function connectStore(config: WorkerConfig, logger: Logger, lifecyc
     hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
   };
   return { connection, model, letters, server, writeConcern, ...(sql ? { sql } : {}), erasures };
+}
+
+/**
+ * The partial indexes of the violations listing (FLAGGED_ACTIVITY_INDEXES), on MongoDB. FerretDB v1 refuses
+ * partialFilterExpression and uses no index through its wire anyway; a full index in their place would cost
+ * every insert and serve nothing. There the api serves the listing from partial PostgreSQL indexes of its own
+ * when it has FERRETDB_POSTGRES_URL, and by scanning the collection when it has not: said here, not skipped silently.
+ */
+async function ensureFlaggedIndexes(
+  config: WorkerConfig,
+  server: StoreServer,
+  model: ReturnType<typeof activityModel>,
+  logger: Logger,
+): Promise<void> {
+  const indexes = FLAGGED_ACTIVITY_INDEXES.map((index) => index.name);
+  if (server.kind === 'MongoDB') {
+    await ensureIndexes(model, FLAGGED_ACTIVITY_INDEXES);
+    logger.info({ indexes }, 'violations listing: partial indexes over the unplanned and flagged events ensured');
+    return;
+  }
+  const refused = 'partial indexes not created (FerretDB refuses partialFilterExpression, and uses no index through its wire)';
+  if (config.FERRETDB_POSTGRES_URL === undefined) {
+    logger.warn(
+      { store: storeLabel(server), indexes },
+      `${refused}: without FERRETDB_POSTGRES_URL the api reads through the wire, and every page of ` +
+        'GET /api/v1/activity-types/violations scans the whole activities collection. Set FERRETDB_POSTGRES_URL',
+    );
+  } else {
+    logger.info(
+      { store: storeLabel(server), indexes },
+      `${refused}: the api's SQL reader serves GET /api/v1/activity-types/violations from partial PostgreSQL ` +
+        'indexes of its own',
+    );
+  }
 }
 
 /**

@@ -418,6 +418,24 @@ describe('ActivityConsumer metrics', () => {
     expect(await sample(metrics, 'uap_worker_end_to_end_lag_seconds_sum')).toBeCloseTo(2 * 4.5);
   });
 
+  it('when unplanned and flagged events are stored, then each counts once per kind; planned ones do not', async () => {
+    const metrics = createWorkerMetrics(new Registry());
+    const { consumer } = setUp(10, { metrics });
+    const violations = [{ pointer: '/metadata/query', message: 'must be string' }];
+    const events = [
+      anActivity({ type: 'VIDEO_PLAY', planned: false }),
+      anActivity({ type: 'VIDEO_PLAY', planned: false }),
+      anActivity({ type: 'SEARCH', typeVersion: 1, violations }),
+      anActivity({ typeVersion: 1 }),
+    ];
+
+    await consumer.handleBatch(aBatch(events.map((event) => anEventMessage(event))).payload);
+
+    expect(await sample(metrics, 'uap_worker_events_flagged_total', { kind: 'unplanned' })).toBe(2);
+    expect(await sample(metrics, 'uap_worker_events_flagged_total', { kind: 'metadata' })).toBe(1);
+    expect(await sample(metrics, 'uap_worker_events_flagged_total')).toBe(3);
+  });
+
   it('when the store is down and comes back, then the chunk duration includes the wait', async () => {
     const metrics = createWorkerMetrics(new Registry());
     let clock = 0;

@@ -1,7 +1,7 @@
-import { decodeActivityMessage } from '@uap/shared/contract';
+import { checkActivityType, type ActivityTypeChecker } from '@uap/shared/activity-types';
+import { decodeActivityMessage, flagOf } from '@uap/shared/contract';
 import type { Logger } from '@uap/shared/runtime';
 import type { Consumer, KafkaMessage } from 'kafkajs';
-import { checkActivityType, type ActivityTypeChecker } from '../../application/check-activity-type';
 import type { ConsumedMessage, DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type {
   ConsumedEvent,
@@ -183,6 +183,10 @@ export class ActivityConsumer {
     metrics.eventsDuplicate.inc(result.duplicates);
     metrics.eventsErased.inc(result.erased);
     for (const letter of result.deadLetters) metrics.eventsDeadLettered.inc({ reason: letter.reason });
+    for (const { event } of input.events) {
+      const kind = flagOf(event);
+      if (kind !== undefined) metrics.eventsFlagged.inc({ kind });
+    }
     metrics.batchSize.observe(chunk.size);
     metrics.batchDuration.observe((this.now() - chunk.startedAt) / 1000);
     // The store acknowledged the write at storedAt; persistedAt was stamped just before that write.

@@ -1,25 +1,41 @@
 import { z } from 'zod';
 import type { HttpFeature } from '../http-feature';
 import { json, problem, toOpenApiPath } from '../openapi/openapi-kit';
-import type { OpenApiDocument } from '../openapi/openapi.document';
 import { PROBLEMS } from '../problem';
-import { DOCS_ASSETS, DOCS_ROUTES, docsRouter } from './docs.router';
+import { DOCS_ASSETS, DOCS_ROUTES, docsRouter, type DocumentSource } from './docs.router';
+
+const ETAG = {
+  ETag: {
+    schema: { type: 'string' as const },
+    description: 'Changes when the document does (e.g. an activity type was planned): send it as If-None-Match',
+  },
+};
 
 /**
- * GET /openapi.json and the Swagger UI at /docs. The document describes every mounted feature, this
- * one included, so it is asked for when the app mounts, once the list of features is complete.
+ * GET /openapi.json and the Swagger UI at /docs. The document describes every mounted feature, this one
+ * included, and the activity type registry as it is now: it is built on first request, once the list of
+ * features is complete, and again whenever the source's revision moved.
  */
-export function docsFeature(document: () => OpenApiDocument): HttpFeature {
+export function docsFeature(source: DocumentSource): HttpFeature {
   return {
     routes: DOCS_ROUTES,
-    mount: (app) => app.use(docsRouter(document())),
+    mount: (app) => app.use(docsRouter(source)),
     document: ({ registry }) => {
       registry.registerPath({
         method: 'get',
         path: '/openapi.json',
         tags: ['operations'],
         summary: 'This document',
-        responses: { 200: { description: 'OpenAPI 3.1 document', content: json(z.object({}).loose()) } },
+        description: 'It follows the activity type registry without a restart: revalidate with If-None-Match.',
+        request: {
+          headers: z.object({
+            'If-None-Match': z.string().optional().meta({ description: 'The ETag of the document you hold' }),
+          }),
+        },
+        responses: {
+          200: { description: 'OpenAPI 3.1 document', headers: ETAG, content: json(z.object({}).loose()) },
+          304: { description: 'Not modified: the document you hold (If-None-Match) is current', headers: ETAG },
+        },
       });
       registry.registerPath({
         method: 'get',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Router } from 'express';
 import type { RouteSpec } from '../method-guard.middleware';
@@ -62,11 +63,48 @@ const DOCS_CSP = [
   "style-src 'self' 'unsafe-inline'",
 ].join('; ');
 
-/** GET /openapi.json and a Swagger UI page at GET /docs that reads it. */
-export function docsRouter(document: OpenApiDocument): Router {
+/** Where the served document comes from. */
+export interface DocumentSource {
+  build(): OpenApiDocument;
+  /** Moves whenever the document may have changed (the activity type registry's position). */
+  revision(): number;
+}
+
+export interface ServedDocument {
+  revision: number;
+  body: string;
+  /** Strong: a hash of the body, so replicas at the same registry position send the same one. */
+  etag: string;
+}
+
+/** The document as JSON, built on first use and rebuilt only when the source's revision moved. */
+export function servedDocument(source: DocumentSource): () => ServedDocument {
+  let cached: ServedDocument | undefined;
+  return () => {
+    // The build is synchronous and the registry only moves between event-loop turns: it is the
+    // document at this revision.
+    const revision = source.revision();
+    if (cached?.revision !== revision) {
+      const body = JSON.stringify(source.build());
+      cached = { revision, body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
+    }
+    return cached;
+  };
+}
+
+/** GET /openapi.json (with an ETag; If-None-Match gets 304) and a Swagger UI page at GET /docs that reads it. */
+export function docsRouter(source: DocumentSource): Router {
   const router = Router();
-  const body = JSON.stringify(document);
-  router.get('/openapi.json', (_req, res) => {
+  const current = servedDocument(source);
+  router.get('/openapi.json', (req, res) => {
+    const { body, etag } = current();
+    res.setHeader('ETag', etag);
+    // The document follows the registry: clients and caches revalidate, and a 304 costs no body.
+    res.setHeader('Cache-Control', 'no-cache');
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
     res.type('application/json').send(body);
   });
   router.get('/docs', (_req, res) => {

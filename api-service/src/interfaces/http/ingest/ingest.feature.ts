@@ -3,9 +3,19 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import type { HttpFeature } from '../http-feature';
-import { json, problem, ReceiptTokenSchema, rules, UNAVAILABLE } from '../openapi/openapi-kit';
+import {
+  json,
+  jsonSchemaOf,
+  problem,
+  ReceiptTokenSchema,
+  rules,
+  UNAVAILABLE,
+  type ReferenceObject,
+  type SchemaObject,
+} from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './activities.router';
+import { registerActivityInput, type DocumentedActivityTypes } from './activity-input.openapi';
 
 const WarningsSchema = z
   .array(
@@ -44,19 +54,30 @@ const BatchAcceptedWithoutReceiptsSchema = BatchAcceptedSchema.omit({ receipts: 
   id: 'BatchAcceptedWithoutReceipts',
 });
 
-/** POST /api/v1/activities and /batch: 202 only after the broker acknowledged the events. */
-export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits): HttpFeature {
+/**
+ * POST /api/v1/activities and /batch: 202 only after the broker acknowledged the events. The bodies are
+ * documented from the registry as `types` holds it when the document is built: one variant per planned type.
+ */
+export function ingestFeature(
+  ingest: IngestActivityUseCase,
+  limits: BodyLimits,
+  types: DocumentedActivityTypes,
+): HttpFeature {
+  let batchBody: SchemaObject | undefined;
   return {
     routes: ACTIVITY_INGEST_ROUTES,
     mount: (app) => app.use('/api/v1/activities', activitiesRouter(ingest, limits)),
     document: ({ registry, security, secured }) => {
-      // The use case's own schemas, so the document shows the limits this process enforces.
-      const ingestBody = (schema: z.ZodType, limit: number) => ({
+      const input = registerActivityInput(registry, types);
+      // The use case's own batch schema, so the document shows the limits this process enforces; its
+      // events are the registry's variants. It does not change with the registry: rendered once.
+      batchBody ??= jsonSchemaOf(ingest.batch);
+      const ingestBody = (schema: SchemaObject | ReferenceObject, limit: number) => ({
         description:
           `JSON, at most ${limit} bytes. May be sent with Content-Encoding: gzip (x-gzip); the limit then applies to ` +
           'the decompressed bytes, and inflation stops with 413 the moment they pass it. Any other encoding is 415.',
         required: true,
-        content: json(schema),
+        content: { 'application/json': { schema } },
       });
       const ingestErrors: RouteConfig['responses'] = {
         400: problem(
@@ -87,7 +108,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         description:
           'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
         ...security,
-        request: { body: ingestBody(ingest.single, limits.singleBytes) },
+        request: { body: ingestBody(input, limits.singleBytes) },
         responses: {
           202: ingest.issuesReceipts
             ? {
@@ -112,7 +133,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         ...rules('future-occurred-at', 'metadata-content', 'planned-type'),
         description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
         ...security,
-        request: { body: ingestBody(ingest.batch, limits.batchBytes) },
+        request: { body: ingestBody(withEvents(batchBody, input), limits.batchBytes) },
         responses: {
           202: {
             description: 'All accepted and durable',
@@ -133,4 +154,12 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
       });
     },
   };
+}
+
+function withEvents(batch: SchemaObject, input: ReferenceObject): SchemaObject {
+  const events = batch.properties?.['events'];
+  if (!events || !('type' in events) || events.type !== 'array') {
+    throw new Error('the batch schema has no events array');
+  }
+  return { ...batch, properties: { ...batch.properties, events: { ...events, items: input } } };
 }

@@ -1,4 +1,9 @@
-import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  OpenApiGeneratorV31,
+  type OpenAPIRegistry,
+  type ResponseConfig,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { BEYOND_SCHEMA_RULES, type BeyondSchemaRule } from '../../../domain/domain-error';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsSchema, type ProblemKind, PROBLEMS } from '../problem';
@@ -24,6 +29,24 @@ export interface ReadConsistencyDocs {
 }
 
 export const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+
+type ComponentSchema = NonNullable<
+  NonNullable<ReturnType<OpenApiGeneratorV31['generateComponents']>['components']>['schemas']
+>[string];
+export type ReferenceObject = Extract<ComponentSchema, { $ref: string }>;
+export type SchemaObject = Exclude<ComponentSchema, ReferenceObject>;
+
+/**
+ * A zod schema's JSON Schema as the document renders it, for a feature that builds a schema around one (the
+ * ingest body around the registry's variants). References to other components are left as they are.
+ */
+export function jsonSchemaOf(schema: z.ZodType): SchemaObject {
+  const id = 'Rendered';
+  const { components } = new OpenApiGeneratorV31([
+    { type: 'schema', schema: schema.meta({ id }) },
+  ]).generateComponents();
+  return structuredClone(components!.schemas![id] as SchemaObject);
+}
 
 export function problem(kind: ProblemKind, description: string): ResponseConfig {
   return {

@@ -1,5 +1,4 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { ACTIVITY_INPUT_VARIANTS } from '@uap/shared/contract';
 import { scopeFor } from '../../../domain/api-key';
 import type { HttpFeature } from '../http-feature';
 import { HEADERS_TOO_LARGE, HEADERS_TOO_LARGE_WHY } from '../client-error';
@@ -50,9 +49,7 @@ export function buildOpenApiDocument(features: readonly HttpFeature[], options: 
   };
   for (const feature of features) feature.document(api);
 
-  // The ingest body's oneOf points at these; they carry their component id (see ACTIVITY_INPUT_VARIANTS).
-  const variants = Object.values(ACTIVITY_INPUT_VARIANTS).map((schema) => ({ type: 'schema' as const, schema }));
-  const document = new OpenApiGeneratorV31([...registry.definitions, ...variants]).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'User Activity Platform API',

@@ -98,6 +98,23 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
     parameters: { eventId: EVENT_ID },
     response: { status: '200', body: { ...storedActivity, receipt: RECEIPT } },
   },
+  'get /api/v1/activity-types/violations': {
+    parameters: { kind: 'flagged', limit: 50 },
+    response: {
+      status: '200',
+      body: {
+        data: [
+          {
+            ...storedActivity,
+            metadata: { query: 12 },
+            typeVersion: 3,
+            violations: [{ pointer: '/metadata/query', message: 'must be string' }],
+          },
+        ],
+        page: { limit: 50, nextCursor: null, hasMore: false },
+      },
+    },
+  },
   'get /api/v1/users/{userId}/activities': {
     parameters: { userId: 'user_42', sort: 'asc', limit: 50 },
     response: {

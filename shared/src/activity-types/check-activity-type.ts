@@ -1,5 +1,6 @@
-import type { TypeVerdict, UnplannedPolicy } from '@uap/shared/activity-types';
-import type { ActivityEvent } from '@uap/shared/contract';
+import type { ActivityEvent } from '../contract';
+import type { UnplannedPolicy } from './activity-type';
+import type { TypeVerdict } from './activity-type-catalog';
 
 /** The registry as this replica follows it: one compiled check per event, and the policy for the unplanned. */
 export interface ActivityTypeChecker {
@@ -10,7 +11,7 @@ export interface ActivityTypeChecker {
 export type TypeCheck = { ok: true; event: ActivityEvent } | { ok: false; error: string };
 
 /**
- * The api stamps every event it validated with the type version it used (or `planned: false` when its
+ * What the worker (and a dead-letter replay, before it republishes) does with an event from the topic. The api stamps every event it validated with the type version it used (or `planned: false` when its
  * policy let an unplanned type in); those are stored as they are. Anything else came from a raw producer
  * (kcat, another service), or was dead-lettered by the api's policy: it is checked here, against the
  * registry and policy of now, and stamped the same way. A refusal names the pointer and the version.

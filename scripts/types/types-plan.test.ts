@@ -1,0 +1,76 @@
+import { parsePlan } from './types-plan';
+import { aTypeDetail, aTypeList, aTypeVersion } from './types-fixtures';
+
+const SCHEMA = { type: 'object', required: ['videoId'], properties: { videoId: { type: 'string' } } };
+
+describe('parsePlan', () => {
+  it('when the file holds one type, then that is the plan', () => {
+    const text = JSON.stringify({ name: 'VIDEO_PLAY', description: 'Played.', metadataSchema: SCHEMA });
+    expect(parsePlan(text)).toEqual({
+      types: [{ name: 'VIDEO_PLAY', description: 'Played.', metadataSchema: SCHEMA }],
+    });
+  });
+
+  it('when the file holds an array, then the types keep the file order', () => {
+    const text = JSON.stringify([
+      { name: 'VIDEO_PLAY', metadataSchema: SCHEMA, status: 'deprecated' },
+      { name: 'INVITE_SENT', metadataSchema: { type: 'object' } },
+    ]);
+    expect(parsePlan(text)).toEqual({
+      types: [
+        { name: 'VIDEO_PLAY', metadataSchema: SCHEMA, status: 'deprecated' },
+        { name: 'INVITE_SENT', metadataSchema: { type: 'object' } },
+      ],
+    });
+  });
+
+  it('when the file is what list --json or show --json printed, then the fields the registry sets are dropped', () => {
+    const listed = JSON.stringify(aTypeList([aTypeVersion({ version: 4, status: 'deprecated' })]));
+    expect(parsePlan(listed)).toEqual({
+      types: [
+        { name: 'VIDEO_PLAY', description: 'A user started a video.', metadataSchema: SCHEMA, status: 'deprecated' },
+      ],
+    });
+    expect(parsePlan(JSON.stringify(aTypeDetail({ version: 2 })))).toEqual({
+      types: [{ name: 'VIDEO_PLAY', description: 'A user started a video.', metadataSchema: SCHEMA, status: 'active' }],
+    });
+  });
+
+  it('when several types are wrong, then every problem is listed with where it is', () => {
+    const text = JSON.stringify([
+      { name: 'video_play', metadataSchema: SCHEMA },
+      { name: 'INVITE_SENT', schema: SCHEMA },
+      { name: 'VIDEO_PLAY', metadataSchema: [], status: 'gone' },
+      { name: 'VIDEO_PLAY', metadataSchema: SCHEMA },
+    ]);
+    const result = parsePlan(text);
+    expect(result).toEqual({
+      errors: [
+        expect.stringMatching(/^\[0\]\.name: must be upper snake case/),
+        '[1].metadataSchema: must be a JSON Schema object',
+        '[1]: Unrecognized key: "schema"; a type has name, description, metadataSchema, status',
+        '[2].metadataSchema: must be a JSON Schema object',
+        expect.stringMatching(/^\[2\]\.status: /),
+      ],
+    });
+  });
+
+  it('when a name is planned twice, then both places are named', () => {
+    const text = JSON.stringify({
+      types: [
+        { name: 'VIDEO_PLAY', metadataSchema: SCHEMA },
+        { name: 'VIDEO_PLAY', metadataSchema: {} },
+      ],
+    });
+    expect(parsePlan(text)).toEqual({ errors: ['types[1]: VIDEO_PLAY is planned twice (also at types[0])'] });
+  });
+
+  it.each([
+    ['{"name": ', 'not JSON'],
+    ['"VIDEO_PLAY"', 'must hold a type'],
+    ['[]', 'holds no types'],
+    ['{"types": []}', 'holds no types'],
+  ])('when the file is %s, then the error says %s', (text, message) => {
+    expect(parsePlan(text)).toEqual({ errors: [expect.stringContaining(message)] });
+  });
+});
