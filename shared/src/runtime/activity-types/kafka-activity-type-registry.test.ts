@@ -1,0 +1,133 @@
+import type { Kafka } from 'kafkajs';
+import pino from 'pino';
+import { ActivityTypeCatalog, encodeRegistryRecord, type RegistryRecord } from '../../activity-types';
+import { KafkaActivityTypeRegistry } from './kafka-activity-type-registry';
+
+const logger = pino({ level: 'silent' });
+
+/** A broker of one single-partition topic: appends land in `log`, the consumer is fed by `deliver()`. */
+function aFakeKafka() {
+  const log: string[] = [];
+  let eachBatch:
+    ((payload: { batch: { messages: Array<{ offset: string; value: Buffer }> } }) => Promise<void>) | undefined;
+  let delivered = 0;
+  let reachable = true;
+  const kafka = {
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchTopicOffsets: async () => {
+        if (!reachable) throw new Error('broker unreachable');
+        return [{ partition: 0, offset: String(log.length), high: String(log.length), low: '0' }];
+      },
+    }),
+    consumer: () => ({
+      on: () => undefined,
+      events: { GROUP_JOIN: 'join', CRASH: 'crash' },
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      subscribe: async () => undefined,
+      seek: () => undefined,
+      run: async (options: { eachBatch: typeof eachBatch }) => {
+        eachBatch = options.eachBatch;
+      },
+    }),
+    producer: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: async ({ messages }: { messages: Array<{ value: string }> }) => {
+        log.push(messages[0]!.value);
+        return [{ baseOffset: String(log.length - 1) }];
+      },
+    }),
+  } as unknown as Kafka;
+  return {
+    kafka,
+    log,
+    /** The consumer fetches what the log holds beyond what it has. */
+    deliver: async () => {
+      while (eachBatch === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const messages = log
+        .slice(delivered)
+        .map((value, i) => ({ offset: String(delivered + i), value: Buffer.from(value) }));
+      delivered = log.length;
+      if (messages.length > 0) await eachBatch!({ batch: { messages } });
+    },
+    setReachable: (value: boolean) => (reachable = value),
+  };
+}
+
+const aVersion = (writeId: string, version = 1): RegistryRecord => ({
+  kind: 'version',
+  writeId,
+  type: {
+    name: 'VIDEO_PLAY',
+    version,
+    description: 'A video started',
+    metadataSchema: { type: 'object' },
+    status: 'active',
+    createdAt: '2026-12-05T10:00:00.000Z',
+    createdBy: 'key:abc',
+  },
+});
+
+describe('KafkaActivityTypeRegistry', () => {
+  let clock = 0;
+  const config = { topic: 'types', refreshMs: 60_000, leaseMs: 50, startTimeoutMs: 1_000 };
+  const setUp = () => {
+    const broker = aFakeKafka();
+    const catalog = new ActivityTypeCatalog();
+    const registry = new KafkaActivityTypeRegistry(config, { kafka: broker.kafka, catalog, logger, now: () => clock });
+    return { broker, catalog, registry };
+  };
+  beforeEach(() => (clock = 1_000));
+
+  it('when it starts on a log that holds changes, then it has read them all before start resolves, and is current', async () => {
+    const { broker, catalog, registry } = setUp();
+    broker.log.push(encodeRegistryRecord(aVersion('w1')), 'not a record', encodeRegistryRecord(aVersion('w2', 2)));
+    const started = registry.start();
+    await broker.deliver();
+    await started;
+
+    expect(catalog.current('VIDEO_PLAY')?.version).toBe(2);
+    expect(registry.status()).toMatchObject({ current: true, position: 3, endOffset: 3 });
+    await registry.stop();
+  });
+
+  it('when the broker cannot be asked where the log ends for longer than the lease, then it says it is stale, and keeps its catalog', async () => {
+    const { broker, catalog, registry } = setUp();
+    broker.log.push(encodeRegistryRecord(aVersion('w1')));
+    const started = registry.start();
+    await broker.deliver();
+    await started;
+
+    broker.setReachable(false);
+    clock += config.leaseMs + 1;
+    await (registry as unknown as { refresh(): Promise<void> }).refresh();
+
+    expect(registry.status()).toMatchObject({ current: false, lastError: 'broker unreachable' });
+    expect(catalog.check('VIDEO_PLAY', {}).kind).toBe('planned');
+    await registry.stop();
+  });
+
+  it('when a write is read back as the winner, then it is answered a lease after the acknowledgement; a lost race is answered won=false', async () => {
+    const { broker, registry } = setUp();
+    const started = registry.start();
+    await started;
+    // Another replica's write of version 1 lands first; ours is then a stale version 1.
+    broker.log.push(encodeRegistryRecord(aVersion('theirs')));
+    const lost = registry.write(aVersion('ours'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await broker.deliver();
+    expect(await lost).toEqual({ offset: 1, won: false });
+
+    const realStart = Date.now();
+    const won = registry.write(aVersion('ours-2', 2));
+    await new Promise((resolve) => setImmediate(resolve));
+    await broker.deliver();
+    expect(await won).toEqual({ offset: 2, won: true });
+    // The fake clock stands still, so the wait is the whole lease plus the margin, in real time.
+    expect(Date.now() - realStart).toBeGreaterThanOrEqual(config.leaseMs + 100 - 5);
+    await registry.stop();
+  });
+});
