@@ -43,9 +43,9 @@ export default tseslint.config(
   layer('domain', ['application', 'infrastructure', 'interfaces', 'kafkajs', 'mongoose', 'express']),
   layer('application', ['infrastructure', 'interfaces', 'kafkajs', 'mongoose', 'express']),
   layer('infrastructure', ['interfaces']),
-  // The contract must stay importable without the runtime: schemas, types and constants only.
+  // The contract and the activity types' rules must stay importable without the runtime (no I/O, no kafkajs, no pino).
   {
-    files: ['shared/src/contract/**/*.ts'],
+    files: ['shared/src/contract/**/*.ts', 'shared/src/activity-types/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -67,7 +67,7 @@ export class RegistryUnavailableError extends Error {
 export class KafkaActivityTypeRegistry {
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
-  private producer: Producer | undefined;
+  private producer: Promise<Producer> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private confirmedAt: number | undefined;
   private endOffset: number | undefined;
@@ -142,7 +142,11 @@ export class KafkaActivityTypeRegistry {
   async stop(): Promise<void> {
     clearInterval(this.refreshTimer);
     for (const wake of this.waiters) wake();
-    await Promise.allSettled([this.consumer?.disconnect(), this.admin?.disconnect(), this.producer?.disconnect()]);
+    await Promise.allSettled([
+      this.consumer?.disconnect(),
+      this.admin?.disconnect(),
+      this.producer?.then((producer) => producer.disconnect()),
+    ]);
   }
 
   status(): RegistryStatus {
@@ -179,16 +183,20 @@ export class KafkaActivityTypeRegistry {
     return { offset, won };
   }
 
-  private async producerOnce(): Promise<Producer> {
-    if (this.producer === undefined) {
+  /** One producer, made on the first write (most replicas never write); concurrent first writes share it. */
+  private producerOnce(): Promise<Producer> {
+    this.producer ??= (async () => {
       const producer = this.deps.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
       });
       await producer.connect();
-      this.producer = producer;
-    }
+      return producer;
+    })().catch((err: unknown) => {
+      this.producer = undefined;
+      throw err;
+    });
     return this.producer;
   }
 
