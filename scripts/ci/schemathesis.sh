@@ -70,7 +70,9 @@ cleanup() {
     (async () => {
       const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: [process.env.TOPIC, `${process.env.TOPIC}.dlq`] }).catch(() => undefined);
+      await admin
+        .deleteTopics({ topics: [process.env.TOPIC, `${process.env.TOPIC}.dlq`, `${process.env.TOPIC}.types`] })
+        .catch(() => undefined);
       await admin.disconnect();
       const conn = await mongoose.createConnection(process.env.MONGO_URL, { dbName: process.env.DB }).asPromise();
       await conn.dropDatabase();
@@ -83,7 +85,7 @@ trap cleanup EXIT
 
 NODE_ENV=production PORT="$PORT" LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}" \
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
-  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 WORKER_CONSUMER_GROUP="$TOPIC-worker" \
+  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 ACTIVITY_TYPES_TOPIC="$TOPIC.types" WORKER_CONSUMER_GROUP="$TOPIC-worker" \
   API_KEYS="$API_KEY_HASH:ingest+read+admin" RATE_LIMIT_MAX=0 \
   node api-service/dist/main.js >"$API_LOG" 2>&1 &
 API_PID=$!
@@ -91,7 +93,7 @@ API_PID=$!
 # work on real data (GET by the eventId a POST returned, the next page of a list, a final receipt).
 NODE_ENV=production WORKER_PORT=0 LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}" \
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
-  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 DLQ_TOPIC="$TOPIC.dlq" \
+  ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 ACTIVITY_TYPES_TOPIC="$TOPIC.types" DLQ_TOPIC="$TOPIC.dlq" \
   CONSUMER_GROUP="$TOPIC-worker" DEAD_LETTER_INDEXER_GROUP="$TOPIC-indexer" \
   node worker-service/dist/main.js >"$WORKER_LOG" 2>&1 &
 WORKER_PID=$!

@@ -22,3 +22,12 @@ export type DeadLetterStats = Schemas['DeadLetterStats'];
 export type DeadLetterPage = Schemas['DeadLetterList'];
 export type ReplayJob = Schemas['ReplayJob'];
 export type ReplayRequest = Schemas['ReplayRequest'];
+/** The tracking plan: every type's current version and the policy for what is not planned. */
+export type ActivityTypeList = Schemas['ActivityTypeList'];
+export type ActivityTypeVersion = Schemas['ActivityTypeVersion'];
+export type ActivityTypeStatus = ActivityTypeVersion['status'];
+/** One type with every version, oldest first. */
+export type ActivityTypeDetail = Schemas['ActivityTypeDetail'];
+export type UnplannedPolicy = Schemas['UnplannedPolicy'];
+/** Stored events the plan let in unplanned or flagged, in the activity list's shape. */
+export type ViolationPage = Schemas['ActivityViolationList'];
