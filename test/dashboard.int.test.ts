@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';
 import { axeViolations, collectPageErrors, launchBrowser, runFolder } from './support/browser';
-import { storeEnv, requiredEnv, uniqueName } from './support/integration';
+import { storeEnv, requiredEnv, testKafka, uniqueName } from './support/integration';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait-until';
 import { WorkerProcess } from './support/worker-process';
@@ -29,6 +29,8 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
   const bed = new WorkerTestbed(3);
   const users = { alice: uniqueName('dash-alice'), bob: uniqueName('dash-bob') };
   const runDir = runFolder('dashboard');
+  // A tracking plan of this suite's own: its policy changes reach no other suite's api or worker.
+  const registryTopic = `${bed.topic}.types`;
   let worker: WorkerProcess;
   let api: ServiceProcess;
   let browser: Browser;
@@ -66,7 +68,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await bed.setUp();
     worker = await WorkerProcess.start(
       'dashboard-worker',
-      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli') }),
+      bed.workerEnv({ DEAD_LETTER_INDEXER_GROUP: uniqueName('dashboard-dli'), ACTIVITY_TYPES_TOPIC: registryTopic }),
     );
     await worker.waitUntilReady();
     api = await ServiceProcess.start('api', 'dashboard-api', {
@@ -76,6 +78,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
       ACTIVITIES_TOPIC: bed.topic,
       ACTIVITIES_TOPIC_PARTITIONS: String(bed.partitions),
       WORKER_CONSUMER_GROUP: bed.group,
+      ACTIVITY_TYPES_TOPIC: registryTopic,
       API_KEYS: `${hashApiKey(KEYS.all)}:ingest+read+admin,${hashApiKey(KEYS.read)}:read,${hashApiKey(KEYS.ingest)}:ingest`,
       NODE_ENV: 'production',
       RECEIPT_SECRET: 'a-secret-for-the-dashboard-integration-test',
@@ -114,6 +117,10 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await api?.stop();
     await worker?.stop();
     await bed.tearDown();
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [registryTopic], timeout: 5_000 }).catch(() => undefined);
+    await admin.disconnect();
   });
 
   it('when a key is entered, then every panel loads with no console error, the key in no URL, and axe finds no serious or critical violation', async () => {
@@ -122,6 +129,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await page.locator('#chart-total').waitFor();
     await page.locator('#activity-table tbody tr').first().waitFor();
     await page.locator('#dl-list tbody tr[data-letter-id]').first().waitFor();
+    await page.locator('#types-table tbody tr[data-type="LOGIN"]').waitFor();
     await page.getByText('Live', { exact: true }).waitFor();
     await page.waitForFunction(() => !/^(–|measuring…)$/.test(document.getElementById('kpi-accepted')!.textContent!), {
       timeout: 15_000,
@@ -250,7 +258,8 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
 
       expect(stats.total).toBeGreaterThan(0);
       expect(Number(await page.locator('#chart-total').getAttribute('data-total'))).toBe(stats.total);
-      for (const type of BUILT_IN_ACTIVITY_TYPES) expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
+      for (const type of BUILT_IN_ACTIVITY_TYPES)
+        expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
     }
     await shot(page, '03-chart-7d');
     expect(errors).toEqual([]);
@@ -346,6 +355,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     expect(await reader.page.locator('#dead-letters-panel').isVisible()).toBe(false);
     expect(await reader.page.locator('#kpi-dead-letters').isVisible()).toBe(false);
     expect(await reader.page.locator('#chart-panel').isVisible()).toBe(true);
+    await reader.page.locator('#types-table tbody tr[data-type="LOGIN"]').waitFor();
     expect(await reader.page.locator('#key-scopes').textContent()).toMatch(/: read$/);
     await shot(reader.page, '07-read-key');
 
@@ -355,6 +365,8 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     expect(await ingester.page.locator('#live-panel').isVisible()).toBe(false);
     expect(await ingester.page.locator('#kpis').isVisible()).toBe(false);
     expect(await ingester.page.locator('#table-panel').isVisible()).toBe(false);
+    expect(await ingester.page.locator('#types-panel').isVisible()).toBe(false);
+    expect(ingester.urls.filter((url) => url.includes('/api/v1/activity-types'))).toEqual([]);
 
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect([...reader.errors, ...ingester.errors]).toEqual([]);
@@ -375,6 +387,125 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
 
     await shot(page, '08-readme');
     if (README_SCREENSHOT) copyFileSync(join(runDir, '08-readme.png'), README_SCREENSHOT);
+    expect(errors).toEqual([]);
+  });
+
+  it('when a type is planned at runtime and an unplanned event is accepted, then the Activity types panel lists the type, its dialog shows its versions and schema, and the violation is listed', async () => {
+    const put = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+      const res = await call(path, { method: 'PUT', body: JSON.stringify(body), headers });
+      expect([path, res.ok ? 'ok' : res.status, res.ok ? '' : await res.text()]).toEqual([path, 'ok', '']);
+    };
+    const schema = (maxLength: number) => ({
+      type: 'object',
+      required: ['videoId'],
+      properties: { videoId: { type: 'string', maxLength }, seconds: { type: 'number', minimum: 0 } },
+    });
+    // Two versions (the second accepts more), and a description that would be markup if it were parsed as HTML.
+    await put('/api/v1/activity-types/VIDEO_PLAY', { description: 'A video started', metadataSchema: schema(64) });
+    await put(
+      '/api/v1/activity-types/VIDEO_PLAY',
+      { description: 'A video started <b>playing</b>', metadataSchema: schema(128) },
+      { 'If-Match': '"1"' },
+    );
+    await put('/api/v1/activity-types/policy', { unknownTypes: 'accept', invalidMetadata: 'accept-and-flag' });
+    await put('/api/v1/activity-types/TRIAL_STARTED', { description: 'A trial began', metadataSchema: {} });
+    const retired = await call('/api/v1/activity-types/TRIAL_STARTED', { method: 'DELETE' });
+    expect(retired.status).toBe(200);
+    // 11 unplanned events and one flagged: more than the panel's first page of 10.
+    const unplanned = Array.from({ length: 11 }, (_, i) =>
+      anActivityInput({
+        userId: users.alice,
+        type: 'INVITE_SENT',
+        occurredAt: new Date(Date.now() - 60_000 - i * 1_000).toISOString(),
+      }),
+    );
+    const flagged = anActivityInput({ userId: users.bob, type: 'VIDEO_PLAY', metadata: { seconds: 3 } });
+    await post([flagged, ...unplanned]);
+    await waitUntil(
+      'the 12 violations stored',
+      async () => {
+        const res = await call('/api/v1/activity-types/violations?limit=100');
+        const page = (await res.json()) as { data?: unknown[] };
+        return (page.data?.length ?? 0) >= 12 ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 300, describe: () => `${worker.tail(10)}\n${api.tail(10)}` },
+    );
+
+    const { page, errors, urls } = await openDashboard(KEYS.all);
+    const panel = page.locator('#types-panel');
+    const typeRow = panel.locator('#types-table tbody tr[data-type="VIDEO_PLAY"]');
+    await typeRow.waitFor();
+    expect(await typeRow.locator('td').evaluateAll((tds) => tds.map((td) => td.textContent))).toEqual([
+      'v2',
+      'active',
+      'A video started <b>playing</b>',
+      expect.stringMatching(/ by key:/),
+    ]);
+    expect(await typeRow.locator('td b').count()).toBe(0);
+    const retiredStatus = panel.locator('#types-table tbody tr[data-type="TRIAL_STARTED"] .type-status');
+    expect([await retiredStatus.textContent(), await retiredStatus.getAttribute('class')]).toEqual([
+      'retired',
+      'type-status retired',
+    ]);
+    expect(await panel.locator('#types-table tbody tr[data-type="LOGIN"] td').first().textContent()).toBe('v1');
+    expect(await page.locator('#types-policy').textContent()).toMatch(
+      /^Unplanned types: accept .*Metadata that breaks its schema: accept-and-flag /,
+    );
+
+    // The violations: the first page of 10, then the rest through the cursor.
+    const violationRows = panel.locator('#violations-list tbody tr[data-event-id]');
+    await page.waitForFunction(
+      () => document.querySelectorAll('#violations-list tbody tr[data-event-id]').length === 10,
+    );
+    await panel.getByRole('button', { name: 'More violations' }).click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('#violations-list tbody tr[data-event-id]').length === 12,
+    );
+    expect(await panel.getByRole('button', { name: 'More violations' }).isDisabled()).toBe(true);
+    const cells = (eventId: string) =>
+      panel.locator(`#violations-list tbody tr[data-event-id="${eventId}"] td`).allTextContents();
+    expect((await cells(unplanned[10]!.eventId!)).slice(1)).toEqual(['INVITE_SENT', users.alice, 'unplanned']);
+    expect((await cells(flagged.eventId!)).slice(1)).toEqual([
+      'VIDEO_PLAY',
+      users.bob,
+      '/metadata/videoId is required',
+    ]);
+    await panel.screenshot({ path: join(runDir, '09-activity-types.png') });
+
+    // The dialog, by keyboard: versions oldest first, the current schema as text, focus inside, axe clean.
+    const opener = typeRow.getByRole('button', { name: 'VIDEO_PLAY' });
+    await opener.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Activity type VIDEO_PLAY' });
+    await dialog.waitFor();
+    await page.waitForFunction(() =>
+      /^Metadata schema of v2/.test(document.getElementById('type-schema-title')!.textContent!),
+    );
+    expect(
+      await dialog
+        .locator('#type-versions tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (cell) => cell.textContent).slice(0, 2))),
+    ).toEqual([
+      ['v1', 'active'],
+      ['v2', 'active'],
+    ]);
+    expect(JSON.parse((await dialog.locator('#type-schema').textContent())!)).toEqual(schema(128));
+    expect(await page.evaluate(() => document.getElementById('type-dialog')!.contains(document.activeElement))).toBe(
+      true,
+    );
+    const axe = await axeViolations(page);
+    await shot(page, '10-activity-type-dialog');
+    expect(axe.violations).toEqual([]);
+
+    // Its violations only: the filter takes the dialog's type.
+    await dialog.getByRole('button', { name: 'Show its violations' }).click();
+    expect(await dialog.isVisible()).toBe(false);
+    expect(await panel.getByLabel('Type', { exact: true }).inputValue()).toBe('VIDEO_PLAY');
+    await page.waitForFunction(
+      () => document.querySelectorAll('#violations-list tbody tr[data-event-id]').length === 1,
+    );
+    expect(await violationRows.getAttribute('data-event-id')).toBe(flagged.eventId);
+    expect(urls.some((url) => url.includes('/api/v1/activity-types/violations?type=VIDEO_PLAY&'))).toBe(true);
     expect(errors).toEqual([]);
   });
 

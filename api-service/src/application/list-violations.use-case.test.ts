@@ -21,9 +21,7 @@ function seed(): ActivityRecord[] {
 }
 
 const newestFirst = (records: ActivityRecord[]) =>
-  [...records].sort(
-    (a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || (a.eventId < b.eventId ? 1 : -1),
-  );
+  [...records].sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime() || (a.eventId < b.eventId ? 1 : -1));
 const ids = (records: ActivityRecord[]) => records.map((r) => r.eventId);
 
 async function walk(useCase: ListViolationsUseCase, query: Omit<ViolationListQuery, 'cursor'>) {

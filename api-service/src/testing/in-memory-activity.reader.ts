@@ -9,7 +9,10 @@ import type {
   ActivityRecord,
   PageRequest,
 } from '../application/ports/activity-reader.port';
-import type { ActivityViolationReader, ViolationPageRequest } from '../application/ports/activity-violation-reader.port';
+import type {
+  ActivityViolationReader,
+  ViolationPageRequest,
+} from '../application/ports/activity-violation-reader.port';
 
 export function matchesFilters(record: ActivityRecord, filters: ActivityFilters): boolean {
   if (filters.userId !== undefined && record.userId !== filters.userId) return false;

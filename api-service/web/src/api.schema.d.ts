@@ -1857,6 +1857,503 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/activity-types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The activity types (current version of each) and the policy for what is not planned
+     * @description Needs an API key with the `read` scope.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The registry */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ActivityTypeList'];
+          };
+        };
+        /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        431: components['responses']['HeadersTooLarge'];
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/activity-types/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An activity type with every version
+     * @description Needs an API key with the `read` scope.
+     */
+    get: operations['getActivityType'];
+    /**
+     * Create a type, or make a new version of it
+     * @description A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) unless `breaking=true`. The answer comes once the change is durable and every current replica validates with it. Sending the current version unchanged is a no-op (200).
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    put: {
+      parameters: {
+        query?: {
+          breaking?: 'true' | 'false';
+        };
+        header?: {
+          /** @description The ETag (version) you read; required to change a type that exists */
+          'If-Match'?: string;
+        };
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['ActivityTypeChange'];
+        };
+      };
+      responses: {
+        /** @description A new version (or none: unchanged) */
+        200: {
+          headers: {
+            /** @description The version, quoted: send it back as If-Match */
+            ETag?: string;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ActivityTypeDetail'];
+          };
+        };
+        /** @description Created at version 1 */
+        201: {
+          headers: {
+            /** @description The version, quoted: send it back as If-Match */
+            ETag?: string;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ActivityTypeDetail'];
+          };
+        };
+        /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The change would refuse events the previous version accepts; `errors` names each (problem type urn:uap:problem:conflict) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description If-Match is not the current version (a lost update) (problem type urn:uap:problem:precondition-failed) */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Body over 1 MB (problem type urn:uap:problem:payload-too-large) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The type exists and If-Match is missing (problem type urn:uap:problem:precondition-required) */
+        428: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        431: components['responses']['HeadersTooLarge'];
+        /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /**
+     * Retire a type: new events of it are refused, its stored events stay readable
+     * @description Needs an API key with the `admin` scope.
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description The ETag (version) you read; required to change a type that exists */
+          'If-Match'?: string;
+        };
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Retired (a new version) */
+        200: {
+          headers: {
+            /** @description The version, quoted: send it back as If-Match */
+            ETag?: string;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ActivityTypeDetail'];
+          };
+        };
+        /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description No such type (problem type urn:uap:problem:not-found) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description If-Match is not the current version (problem type urn:uap:problem:precondition-failed) */
+        412: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        431: components['responses']['HeadersTooLarge'];
+        /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/activity-types/policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The policy for unknown types and for metadata that breaks its schema
+     * @description Needs an API key with the `read` scope.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The policy */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['UnplannedPolicyAnswer'];
+          };
+        };
+        /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        431: components['responses']['HeadersTooLarge'];
+      };
+    };
+    /**
+     * Set the policy for what is not planned, for every replica
+     * @description Needs an API key with the `admin` scope.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UnplannedPolicy'];
+        };
+      };
+      responses: {
+        /** @description The policy in force */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['UnplannedPolicyAnswer'];
+          };
+        };
+        /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        431: components['responses']['HeadersTooLarge'];
+        /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2563,6 +3060,70 @@ export interface components {
         nextCursor: string | null;
         hasMore: boolean;
       };
+    };
+    ActivityTypeList: {
+      types: components['schemas']['ActivityTypeVersion'][];
+      policy: components['schemas']['UnplannedPolicy'];
+      registryPosition: number;
+    };
+    ActivityTypeVersion: {
+      name: string;
+      version: number;
+      description: string;
+      /** @enum {string} */
+      status: 'active' | 'deprecated' | 'retired';
+      /** @description JSON Schema (2020-12) for the event’s metadata */
+      metadataSchema: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      /** @description Label of the API key that made this version; `built-in` for the initial eight */
+      createdBy: string;
+    };
+    UnplannedPolicy: {
+      /** @enum {string} */
+      unknownTypes: 'reject' | 'dead-letter' | 'accept';
+      /** @enum {string} */
+      invalidMetadata: 'reject' | 'accept-and-flag';
+    };
+    ActivityTypeDetail: {
+      name: string;
+      version: number;
+      description: string;
+      /** @enum {string} */
+      status: 'active' | 'deprecated' | 'retired';
+      /** @description JSON Schema (2020-12) for the event’s metadata */
+      metadataSchema: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      /** @description Label of the API key that made this version; `built-in` for the initial eight */
+      createdBy: string;
+      /** @description Every version, oldest first */
+      versions: components['schemas']['ActivityTypeVersion'][];
+      /** @description The registry log position that holds this version */
+      registryPosition: number;
+    };
+    ActivityTypeChange: {
+      description?: string;
+      /** @description JSON Schema (2020-12) for metadata: self-contained (local $ref only), at most 64 KB and 32 levels deep; patterns must be RE2-compatible and free of nested quantifiers. */
+      metadataSchema: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description Default: the current status (active for a new type)
+       * @enum {string}
+       */
+      status?: 'active' | 'deprecated' | 'retired';
+    };
+    UnplannedPolicyAnswer: {
+      /** @enum {string} */
+      unknownTypes: 'reject' | 'dead-letter' | 'accept';
+      /** @enum {string} */
+      invalidMetadata: 'reject' | 'accept-and-flag';
+      registryPosition: number;
     };
   };
   responses: {
@@ -3721,6 +4282,76 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+    };
+  };
+  getActivityType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The type */
+      200: {
+        headers: {
+          /** @description The version, quoted: send it back as If-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActivityTypeDetail'];
+        };
+      };
+      /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such type (problem type urn:uap:problem:not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
     };
   };
 }

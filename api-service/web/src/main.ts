@@ -4,6 +4,7 @@ import { UapHttpError } from '@uap/client';
 import { dashboardApi, failureText } from './api.client';
 import type { Readiness, Scope, WhoAmI } from './api.types';
 import { ActivityTablePanel } from './activity-table.panel';
+import { ActivityTypesPanel } from './activity-types.panel';
 import { CountsChart } from './counts-chart.panel';
 import { DeadLettersPanel } from './dead-letters.panel';
 import { byId, every, setStatus } from './dom';
@@ -110,6 +111,7 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
   apply(state, 'none');
   every(30_000, () => chart.load(state));
   void table.show(state);
+  new ActivityTypesPanel(api, BUILT_IN_TYPES, (types) => table.addTypes(types)).start();
 
   const feed = new LiveFeedPanel({
     list: byId<HTMLOListElement>('live-list'),

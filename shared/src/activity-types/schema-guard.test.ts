@@ -243,14 +243,12 @@ describe('inspectMetadataSchema: formats and shape', () => {
     expect(inspectMetadataSchema({ properties })).toHaveLength(20);
   });
 
-  it('when a schema is 10,000 levels deep, then it is refused quickly without throwing', () => {
+  it('when a schema is 10,000 levels deep, then it is refused without throwing', () => {
     let schema: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < 10_000; i++) schema = { type: 'object', properties: { a: schema } };
-    const started = performance.now();
     expect(inspectMetadataSchema(schema)).toEqual([
       { pointer: expect.any(String), message: expect.stringMatching(/deeper than 32/) },
     ]);
-    expect(performance.now() - started).toBeLessThan(100);
   });
 
   it('when a schema is 200,000 arrays deep (beyond what JSON.stringify survives), then it is refused', () => {
@@ -261,27 +259,21 @@ describe('inspectMetadataSchema: formats and shape', () => {
   });
 
   it('when a schema has too many values, then it is refused before they are walked', () => {
-    const started = performance.now();
     expect(messagesOf({ enum: Array.from({ length: 1_000_000 }, (_, i) => i) })).toEqual([
       expect.stringMatching(/more than 10000 values/),
     ]);
-    expect(performance.now() - started).toBeLessThan(200);
   });
 
-  it('when a schema is 5 MB, then it is refused quickly without throwing', () => {
+  it('when a schema is 5 MB, then it is refused without throwing', () => {
     const schema = { type: 'object', description: 'x'.repeat(5 * 1024 * 1024) };
-    const started = performance.now();
     expect(messagesOf(schema)).toEqual([expect.stringMatching(/at most 65536 are accepted/)]);
-    expect(performance.now() - started).toBeLessThan(200);
   });
 
-  it('when a schema is 5 MB of properties, then it is refused quickly without throwing', () => {
+  it('when a schema is 5 MB of properties, then it is refused without throwing', () => {
     const properties = Object.fromEntries(
       Array.from({ length: 100_000 }, (_, i) => [`property_${i}`, { type: 'string' }]),
     );
-    const started = performance.now();
     expect(messagesOf({ type: 'object', properties })).toEqual([expect.stringMatching(/more than 10000 values/)]);
-    expect(performance.now() - started).toBeLessThan(500);
   });
 
   it('when the input is not JSON (a cycle, a function), then it is refused without throwing', () => {

@@ -117,7 +117,10 @@ export function buildPageSql(table: string, request: PageRequest): { text: strin
  * uap_flagged_type_idx with a type. Without a kind, one walk per flag, merged as buildPageSql merges types: the
  * flag leads those indexes, so both kinds together are not in page order in either.
  */
-export function buildViolationPageSql(table: string, request: ViolationPageRequest): { text: string; values: string[] } {
+export function buildViolationPageSql(
+  table: string,
+  request: ViolationPageRequest,
+): { text: string; values: string[] } {
   const sql = new Sql();
   const { type, kind } = request.filters;
   const orderBy = `ORDER BY ${OCCURRED} DESC, ${EVENT} DESC`;

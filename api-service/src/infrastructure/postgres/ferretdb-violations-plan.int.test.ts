@@ -11,7 +11,13 @@ import {
 } from '../../../../test/support/integration';
 import { planNodes } from '../../../../test/support/sql-plans';
 import type { ViolationPageRequest } from '../../application/ports/activity-violation-reader.port';
-import { ensureReadColumns, FLAGGED_PREDICATE, READ_INDEXES } from './ferretdb-layout';
+import {
+  actualReadLayout,
+  ensureReadColumns,
+  expectedReadLayout,
+  FLAGGED_PREDICATE,
+  READ_INDEXES,
+} from './ferretdb-layout';
 import { buildViolationPageSql, FerretDbPostgresActivityReader } from './ferretdb-postgres-activity.reader';
 
 /**
@@ -27,7 +33,6 @@ const VIOLATION_EVERY = 500;
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');
 const PLANNED_TYPES = ['LOGIN', 'LOGOUT', 'SIGNUP', 'SEARCH', 'PAGE_VIEW', 'CLICK', 'PURCHASE', 'PASSWORD_RESET'];
 const VIOLATION = { pointer: '/metadata/query', message: 'must be string' };
-const SLOW_PAGE_MS = 50;
 
 const eventIdOf = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
@@ -106,13 +111,12 @@ if (!storeIsFerretDb()) {
       const client = await pool.connect();
       try {
         await client.query("SET statement_timeout = 0; SET maintenance_work_mem = '256MB'");
-        // Filled without its indexes, which are then built in bulk: maintaining ten btrees row by row takes minutes.
+        // Filled without indexes, then the read indexes are built in bulk: maintaining ten btrees row by row takes
+        // minutes. FerretDB's own (on `_jsonb -> field` expressions: _id, eventId and the wire's) are left out, since
+        // no statement here names their expressions, so they cannot change a plan; the table is dropped afterwards.
         const { rows: indexes } = await client.query<{ name: string; definition: string }>(
           'SELECT indexname AS name, indexdef AS definition FROM pg_indexes WHERE schemaname = $1 AND tablename = $2',
           [table.schema, table.name],
-        );
-        const partial = new Set(
-          READ_INDEXES.filter((i) => i.where !== undefined).map((i) => `${table.name}_${i.suffix}`),
         );
         for (const { name } of indexes) {
           await client.query(`DROP INDEX ${quoteIdentifier(table.schema)}.${quoteIdentifier(name)}`);
@@ -121,9 +125,9 @@ if (!storeIsFerretDb()) {
         await fill(client, table.qualified);
         timings['insert'] = performance.now() - started;
         started = performance.now();
-        // FerretDB's own and the api's read indexes, as they were. The partial ones are left to the api (below).
-        for (const { name, definition } of indexes) if (!partial.has(name)) await client.query(definition);
-        timings['other indexes'] = performance.now() - started;
+        const plain = READ_INDEXES.filter((i) => i.where === undefined).map((i) => `${table.name}_${i.suffix}`);
+        for (const { name, definition } of indexes) if (plain.includes(name)) await client.query(definition);
+        timings['read indexes'] = performance.now() - started;
         // An upgrade: the table has its read columns and a million rows, not yet the listing's partial indexes.
         started = performance.now();
         await ensureReadColumns(pool, table);
@@ -167,6 +171,8 @@ if (!storeIsFerretDb()) {
         `${table.name}_uap_flagged_type_idx`,
       ]);
       for (const { tuples } of sizes.rows) expect(tuples).toBeLessThan(ROWS / 100);
+      // As PostgreSQL prints them back: what the api's layout check compares at every start.
+      expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
     });
 
     const after = { occurredAt: new Date(BASE + ROWS / 4), eventId: eventIdOf(ROWS / 2) };
@@ -194,10 +200,6 @@ if (!storeIsFerretDb()) {
         expect(scans.length).toBeGreaterThan(0);
         expect(scans.filter((n) => n !== `Index Scan on ${table.name} using ${index}`)).toEqual([]);
         expect(nodes.filter((n) => /Sort$/.test(n))).toEqual([]);
-        const plan = (result.rows[0] as { 'QUERY PLAN': Array<{ 'Execution Time': number }> })['QUERY PLAN'][0]!;
-        if (name === 'any type, both kinds, first page')
-          console.warn(`plan at ${ROWS} rows (${name}): ${nodes.join(' > ')}, ${plan['Execution Time']} ms`);
-        expect(plan['Execution Time']).toBeLessThan(SLOW_PAGE_MS);
       },
     );
 

@@ -97,7 +97,8 @@ async function ensureFlaggedIndexes(
     logger.info({ indexes }, 'violations listing: partial indexes over the unplanned and flagged events ensured');
     return;
   }
-  const refused = 'partial indexes not created (FerretDB refuses partialFilterExpression, and uses no index through its wire)';
+  const refused =
+    'partial indexes not created (FerretDB refuses partialFilterExpression, and uses no index through its wire)';
   if (config.FERRETDB_POSTGRES_URL === undefined) {
     logger.warn(
       { store: storeLabel(server), indexes },

@@ -136,7 +136,11 @@ export const ActivityDetailDtoSchema = ActivityDtoSchema.extend({
     ),
 }).meta({ id: 'ActivityDetail' });
 
-export const CursorPageSchema = z.strictObject({ limit: z.int(), nextCursor: z.string().nullable(), hasMore: z.boolean() });
+export const CursorPageSchema = z.strictObject({
+  limit: z.int(),
+  nextCursor: z.string().nullable(),
+  hasMore: z.boolean(),
+});
 const OffsetPageSchema = z.strictObject({
   limit: z.int(),
   page: z.int(),

@@ -1,7 +1,13 @@
 import type { ListViolationsUseCase } from '../../../application/list-violations.use-case';
 import type { HttpFeature } from '../http-feature';
 import { BAD_QUERY, json, rules, UNAVAILABLE } from '../openapi/openapi-kit';
-import { VIOLATION_PARAMS, VIOLATION_ROUTES, VIOLATIONS_PATH, ViolationListDtoSchema, violationsRouter } from './violations.router';
+import {
+  VIOLATION_PARAMS,
+  VIOLATION_ROUTES,
+  VIOLATIONS_PATH,
+  ViolationListDtoSchema,
+  violationsRouter,
+} from './violations.router';
 
 /** The stored events the tracking plan let in unplanned or flagged (read scope): what the admin panel lists. */
 export function violationsFeature(violations: ListViolationsUseCase): HttpFeature {

@@ -5,6 +5,7 @@ import { IngestActivityUseCase } from '../../../application/ingest-activity.use-
 import { ListViolationsUseCase } from '../../../application/list-violations.use-case';
 import type { ActivityRecord } from '../../../application/ports/activity-reader.port';
 import { QueryActivitiesUseCase } from '../../../application/query-activities.use-case';
+import { scopeFor } from '../../../domain/api-key';
 import { DomainError } from '../../../domain/domain-error';
 import { anActivityRecord, InMemoryActivityReader } from '../../../testing/in-memory-activity.reader';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../../testing/test-app';
@@ -48,7 +49,9 @@ const PATH = '/api/v1/activity-types/violations';
 describe('GET /api/v1/activity-types/violations', () => {
   it('when called without parameters, then the unplanned and flagged events come newest first in the activity list’s shape', async () => {
     const records = seed();
-    const res = await request(appWith(new InMemoryActivityReader(records))).get(PATH).expect(200);
+    const res = await request(appWith(new InMemoryActivityReader(records)))
+      .get(PATH)
+      .expect(200);
     const body = res.body as ListBody;
 
     expect(body.page).toEqual({ limit: 50, nextCursor: null, hasMore: false });
@@ -115,9 +118,11 @@ describe('GET /api/v1/activity-types/violations', () => {
 
   it('when the store is down, then 503 with Retry-After', async () => {
     const reader = new InMemoryActivityReader();
-    jest.spyOn(reader, 'findViolations').mockRejectedValue(
-      new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', { retriable: true }),
-    );
+    jest
+      .spyOn(reader, 'findViolations')
+      .mockRejectedValue(
+        new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', { retriable: true }),
+      );
     const res = await request(appWith(reader)).get(PATH).expect(503);
     expect(res.headers['retry-after']).toBe(String(TEST_APP_CONFIG.retryAfterSeconds));
   });
@@ -130,6 +135,8 @@ describe('GET /api/v1/activity-types/violations', () => {
     expect(((await request(app).get(PATH).expect(200)).body as ListBody).data).toHaveLength(4);
     const put = await request(app).put(PATH).send({}).expect(405);
     expect(put.headers['allow']).toBe('GET, HEAD');
+    // A read: the registry's prefix asks for admin only on the methods that change it.
+    expect(scopeFor('GET', PATH)).toBe('read');
     const routes = appRoutes(deps).map((r) => r.path);
     expect(routes.indexOf(PATH)).toBeGreaterThanOrEqual(0);
     expect(routes.indexOf(PATH)).toBeLessThan(routes.indexOf('/api/v1/activity-types/:name'));

@@ -1,0 +1,52 @@
+import { describePolicy, violationQuery, violationSummary } from './activity-types.panel';
+
+describe('activity types panel', () => {
+  it('when an event was accepted unplanned, then its violation reads "unplanned"', () => {
+    expect(violationSummary({ planned: false })).toBe('unplanned');
+  });
+
+  it('when metadata was flagged, then each pointer is named with its message, the first three and a count of the rest', () => {
+    const violations = [
+      { pointer: '/metadata/plan', message: 'is required' },
+      { pointer: '/metadata/seats', message: 'must be integer' },
+      { pointer: '/metadata/extra', message: 'is not allowed (additional property)' },
+      { pointer: '/metadata/a', message: 'x' },
+      { pointer: '/metadata/b', message: 'y' },
+    ];
+
+    expect(violationSummary({ violations: violations.slice(0, 2) })).toBe(
+      '/metadata/plan is required; /metadata/seats must be integer',
+    );
+    expect(violationSummary({ violations })).toBe(
+      '/metadata/plan is required; /metadata/seats must be integer; ' +
+        '/metadata/extra is not allowed (additional property); and 2 more',
+    );
+  });
+
+  it('when a violation is at the root of the event, or the event carries none, then the summary still says so', () => {
+    expect(violationSummary({ violations: [{ pointer: '', message: 'must be object' }] })).toBe(
+      '(event) must be object',
+    );
+    expect(violationSummary({})).toBe('none recorded');
+  });
+
+  it('when the policy is shown, then each rule is named with what it does', () => {
+    expect(describePolicy({ unknownTypes: 'accept', invalidMetadata: 'accept-and-flag' })).toBe(
+      'Unplanned types: accept (stored, marked planned: false, and listed below). ' +
+        'Metadata that breaks its schema: accept-and-flag (stored, flagged with its violations, and listed below).',
+    );
+    expect(describePolicy({ unknownTypes: 'reject', invalidMetadata: 'reject' })).toMatch(
+      /^Unplanned types: reject \(refused with a 400\)\. Metadata that breaks its schema: reject /,
+    );
+  });
+
+  it('when violations are asked for, then only the chosen filters and the cursor go in the query', () => {
+    expect(violationQuery({ type: '', kind: '' }, null, 20)).toEqual({ limit: 20 });
+    expect(violationQuery({ type: 'VIDEO_PLAY', kind: 'flagged' }, 'c1', 20)).toEqual({
+      type: 'VIDEO_PLAY',
+      kind: 'flagged',
+      limit: 20,
+      cursor: 'c1',
+    });
+  });
+});
