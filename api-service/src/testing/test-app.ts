@@ -62,6 +62,7 @@ export function everyFeatureDeps(config: Partial<AppConfig> = {}): AppDeps {
     exports: { exporter: unused() },
     stats: unused(),
     violations: unused(),
+    activityTypes: unused(),
     // The built-in types, so that the document (and the dashboard's types generated from it) is deterministic.
     activityTypeCatalog: new ActivityTypeCatalog(),
     readiness: [],
