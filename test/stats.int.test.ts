@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { BUILT_IN_ACTIVITY_TYPES, ROLLUPS_COLLECTION, STATS_SQL_TABLES, type ActivityEvent } from '@uap/shared/contract';
+import {
+  BUILT_IN_ACTIVITY_TYPES,
+  ROLLUPS_COLLECTION,
+  STATS_SQL_TABLES,
+  type ActivityEvent,
+} from '@uap/shared/contract';
 import { Client as PgClient } from 'pg';
 import { anActivity } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';

@@ -98,7 +98,10 @@ describe('ReplayJobRunner', () => {
     const after = await replays.start(request({ dryRun: true }));
     await runner.runAvailable();
 
-    expect((await jobs.get(before.jobId))!.counts).toMatchObject({ wouldPass: 0, stillFailing: { 'schema-violation': 1 } });
+    expect((await jobs.get(before.jobId))!.counts).toMatchObject({
+      wouldPass: 0,
+      stillFailing: { 'schema-violation': 1 },
+    });
     expect((await jobs.get(after.jobId))!.counts).toMatchObject({ wouldPass: 1, stillFailing: {} });
   });
 
