@@ -9,56 +9,27 @@ interface Place {
   root?: boolean;
 }
 
+type BoundKeywords = [inclusive: string, exclusive?: string];
+
 interface Bound {
   keyword: string;
   value: number;
   exclusive: boolean;
 }
 
+const words = (text: string) => new Set(text.trim().split(/\s+/));
+
 // Keywords that never change what validates (ajv does not check content* by default).
-const ANNOTATIONS = new Set([
-  '$schema',
-  '$comment',
-  'title',
-  'description',
-  'default',
-  'examples',
-  'deprecated',
-  'readOnly',
-  'writeOnly',
-  'contentMediaType',
-  'contentEncoding',
-  'contentSchema',
-]);
+const ANNOTATIONS = words(`$schema $comment title description default examples deprecated readOnly writeOnly
+  contentMediaType contentEncoding contentSchema`);
 
 // Keywords this module reasons about; any other that differs is reported as unprovable.
-const HANDLED = new Set([
-  'type',
-  'enum',
-  'const',
-  'required',
-  'properties',
-  'additionalProperties',
-  'propertyNames',
-  'items',
-  'pattern',
-  'format',
-  'multipleOf',
-  'uniqueItems',
-  'minLength',
-  'maxLength',
-  'minimum',
-  'exclusiveMinimum',
-  'maximum',
-  'exclusiveMaximum',
-  'minItems',
-  'maxItems',
-  'minProperties',
-  'maxProperties',
-]);
+const HANDLED = words(`type enum const required properties additionalProperties propertyNames items pattern format
+  multipleOf uniqueItems minLength maxLength minimum exclusiveMinimum maximum exclusiveMaximum minItems maxItems
+  minProperties maxProperties`);
 
 // [the type they constrain, +1 for a lower bound or -1 for an upper one, inclusive keyword, exclusive keyword]
-const BOUNDS: Array<[string, 1 | -1, string, string?]> = [
+const BOUNDS: Array<[string, 1 | -1, ...BoundKeywords]> = [
   ['string', 1, 'minLength'],
   ['string', -1, 'maxLength'],
   ['number', 1, 'minimum', 'exclusiveMinimum'],
@@ -117,16 +88,14 @@ function compare(prev: unknown, next: unknown, at: Place, out: string[]): void {
   }
 
   compareValues(prev, next, at, out);
-  for (const [type, sign, inclusive, exclusive] of BOUNDS) {
-    if (may(type)) compareBounds(prev, next, sign, [inclusive, exclusive], at, out);
+  for (const [type, sign, ...keywords] of BOUNDS) {
+    if (may(type)) compareBounds(prev, next, sign, keywords, at, out);
   }
   if (may('number')) compareMultipleOf(prev, next, at, out);
   if (may('string')) {
-    for (const [keyword, demand] of [
-      ['pattern', 'now must match pattern'],
-      ['format', 'now must have format'],
-    ]) {
-      const [before, after] = [prev[keyword!], next[keyword!]];
+    const demands = { pattern: 'now must match pattern', format: 'now must have format' };
+    for (const [keyword, demand] of Object.entries(demands)) {
+      const [before, after] = [prev[keyword], next[keyword]];
       if (after === undefined || after === before) continue;
       out.push(
         before === undefined
@@ -186,14 +155,7 @@ function compareValues(prev: Schema, next: Schema, at: Place, out: string[]): vo
   if (lost.length > 0) out.push(`${at.label} no longer allows ${lost.map((v) => JSON.stringify(v)).join(', ')}`);
 }
 
-function compareBounds(
-  prev: Schema,
-  next: Schema,
-  sign: 1 | -1,
-  keywords: Array<string | undefined>,
-  at: Place,
-  out: string[],
-) {
+function compareBounds(prev: Schema, next: Schema, sign: 1 | -1, keywords: BoundKeywords, at: Place, out: string[]) {
   const before = boundOf(prev, sign, keywords);
   const after = boundOf(next, sign, keywords);
   if (!after || (before && !tighter(after, before, sign))) return;
@@ -208,15 +170,17 @@ function compareBounds(
 }
 
 /** The tightest of an inclusive and an exclusive bound (minimum and exclusiveMinimum may both be set). */
-function boundOf(schema: Schema, sign: 1 | -1, keywords: Array<string | undefined>): Bound | undefined {
-  let best: Bound | undefined;
-  keywords.forEach((keyword, i) => {
-    const value = keyword === undefined ? undefined : schema[keyword];
-    if (keyword === undefined || typeof value !== 'number') return;
-    const bound = { keyword, value, exclusive: i === 1 };
-    if (!best || tighter(bound, best, sign)) best = bound;
-  });
-  return best;
+function boundOf(schema: Schema, sign: 1 | -1, [inclusive, exclusive]: BoundKeywords): Bound | undefined {
+  const bounds: Bound[] = [];
+  if (typeof schema[inclusive] === 'number')
+    bounds.push({ keyword: inclusive, value: schema[inclusive], exclusive: false });
+  if (exclusive && typeof schema[exclusive] === 'number') {
+    bounds.push({ keyword: exclusive, value: schema[exclusive], exclusive: true });
+  }
+  return bounds.reduce<Bound | undefined>(
+    (best, bound) => (!best || tighter(bound, best, sign) ? bound : best),
+    undefined,
+  );
 }
 
 function tighter(a: Bound, b: Bound, sign: 1 | -1): boolean {

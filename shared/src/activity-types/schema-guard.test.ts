@@ -168,6 +168,38 @@ describe('inspectMetadataSchema: patterns', () => {
     expect(messagesOf(withPattern('^(\\u{1F600}x)+$'))).toEqual([]);
   });
 
+  it('when patterns would take long to compile, then they are refused before RE2 compiles anything', () => {
+    // RE2 (re2-wasm) takes 0.3 s on x{0,1000} and aborts for good on \p{L}{100}: the estimate must stop both.
+    for (const pattern of ['x{0,1000}', '.{1000}', '\\p{L}{100}', '^[\\p{L}\\p{M}]{1,64}$']) {
+      const started = performance.now();
+      expect(messagesOf(withPattern(pattern))).toEqual([expect.stringMatching(/too costly to compile/)]);
+      expect(performance.now() - started).toBeLessThan(50);
+    }
+  });
+
+  it('when a schema has many patterns, then their costs add up', () => {
+    const properties = { a: { pattern: '^\\p{L}+$' }, b: { pattern: '^\\p{L}+$' }, c: { pattern: '^\\p{L}+$' } };
+    expect(inspectMetadataSchema({ properties })).toEqual([
+      { pointer: '/properties/c/pattern', message: expect.stringMatching(/too costly to compile/) },
+    ]);
+    expect(inspectMetadataSchema({ properties: { a: properties.a, b: properties.b } })).toEqual([]);
+  });
+
+  it('when the schema is refused for another reason, then RE2 is not consulted', () => {
+    const schema = { properties: { a: { format: 'nope' }, b: { pattern: '(?=a)' } } };
+    expect(inspectMetadataSchema(schema).map((problem) => problem.pointer)).toEqual(['/properties/a/format']);
+  });
+
+  it('when RE2 has refused 60,000 patterns, then it still works (each probe frees its WebAssembly memory)', () => {
+    // Unfreed, re2-wasm's 16 MB heap holds about 50,000 refusals; then RE2 aborts for the whole process.
+    for (let i = 0; i < 60_000; i++) {
+      const [problem] = inspectMetadataSchema(withPattern(`(?=a)${i}`));
+      if (!problem?.message.includes('lookaround')) throw new Error(`refusal ${i}: ${problem?.message}`);
+    }
+    expect(messagesOf(withPattern('^[a-z]+$'))).toEqual([]);
+    expect(messagesOf(withPattern('(?!a)'))).toEqual([expect.stringMatching(/RE2/)]);
+  });
+
   it('when a pattern is too long, then it is refused', () => {
     expect(messagesOf(withPattern('a'.repeat(SCHEMA_LIMITS.maxPatternLength + 1)))).toEqual([
       expect.stringMatching(/at most 512/),

@@ -4,7 +4,14 @@ import { RE2 } from 're2-wasm';
  * Bounds on a submitted metadata schema. They keep compiling and validating cheap, so that trying hostile
  * schemas cannot move ingest latency: a schema is inspected before ajv ever sees it.
  */
-export const SCHEMA_LIMITS = { maxBytes: 64 * 1024, maxDepth: 32, maxNodes: 10_000, maxPatternLength: 512 } as const;
+export const SCHEMA_LIMITS = {
+  maxBytes: 64 * 1024,
+  maxDepth: 32,
+  maxNodes: 10_000,
+  maxPatternLength: 512,
+  /** Estimated RE2 compile work for all of a schema's patterns, in units of about 10 µs (see COST): ~0.1 s. */
+  maxPatternCost: 10_000,
+} as const;
 
 /** The `format` values the validators check (ajv-formats); any other would be silently ignored, so it is refused. */
 export const SUPPORTED_FORMATS = [
@@ -118,6 +125,7 @@ function inspectKeywords(root: Record<string, unknown>): SchemaProblem[] {
   // A local $ref may only land on a position this walk inspected, or it could smuggle in an unchecked pattern.
   const schemaPointers = new Set<string>();
   const refs: Array<{ pointer: string; ref: string }> = [];
+  const patterns: PatternUse[] = [];
 
   if ('type' in root && root.type !== 'object' && !(Array.isArray(root.type) && root.type.includes('object'))) {
     report('/type', 'the root `type` must be "object": the schema validates an event’s metadata, always an object');
@@ -144,8 +152,7 @@ function inspectKeywords(root: Record<string, unknown>): SchemaProblem[] {
       } else if (NAMING_KEYWORDS.has(keyword)) {
         report(at, `\`${keyword}\` is not allowed: schemas are self-contained and may not name or import documents`);
       } else if (keyword === 'pattern') {
-        const why = patternProblem(value);
-        if (why) report(at, `\`pattern\` ${why}`);
+        patterns.push({ pointer: at, role: '`pattern`', pattern: value });
       } else if (keyword === 'format') {
         if (typeof value !== 'string' || !FORMATS.has(value)) {
           report(at, `\`format\` must be one of ${SUPPORTED_FORMATS.join(', ')}: others would not be checked`);
@@ -165,8 +172,7 @@ function inspectKeywords(root: Record<string, unknown>): SchemaProblem[] {
         for (const [name, member] of Object.entries(value)) {
           const memberAt = `${at}/${escapePointer(name)}`;
           if (keyword === 'patternProperties') {
-            const why = patternProblem(name);
-            if (why) report(memberAt, `the \`patternProperties\` key ${why}`);
+            patterns.push({ pointer: memberAt, role: 'the `patternProperties` key', pattern: name });
           }
           // draft-07 `dependencies` mixes schemas with arrays of required names.
           if (keyword === 'dependencies' && Array.isArray(member)) continue;
@@ -186,35 +192,78 @@ function inspectKeywords(root: Record<string, unknown>): SchemaProblem[] {
       );
     }
   }
+  inspectPatterns(patterns, report, problems.length === 0);
   return problems;
 }
 
-/** Why a regular expression is refused, or undefined. */
-function patternProblem(pattern: unknown): string | undefined {
+interface PatternUse {
+  pointer: string;
+  /** How the message names it: "`pattern`" or "the `patternProperties` key". */
+  role: string;
+  pattern: unknown;
+}
+
+/**
+ * Cheap checks first, for every pattern; RE2 compiles only when they all pass and the estimated compile work
+ * fits the budget, so that a hostile schema costs microseconds.
+ */
+function inspectPatterns(uses: PatternUse[], report: (pointer: string, message: string) => void, clean: boolean) {
+  const passed: PatternUse[] = [];
+  let cost = 0;
+  for (const use of uses) {
+    const shape = patternShape(use.pattern);
+    if (typeof shape === 'string') {
+      report(use.pointer, `${use.role} ${shape}`);
+      continue;
+    }
+    cost += shape.cost;
+    if (cost > SCHEMA_LIMITS.maxPatternCost) {
+      report(
+        use.pointer,
+        `${use.role} makes the schema's patterns too costly to compile (about ${cost} units, at most ` +
+          `${SCHEMA_LIMITS.maxPatternCost}): Unicode properties (\\p{L}), \`.\` and long counted repetitions ` +
+          '({0,1000}) are expensive; use fewer or smaller ones',
+      );
+      return;
+    }
+    passed.push(use);
+  }
+  if (!clean || passed.length < uses.length) return; // refused anyway: spend nothing on RE2
+  for (const use of passed) {
+    const why = re2Problem(use.pattern as string);
+    if (why) report(use.pointer, `${use.role} ${why}`);
+  }
+}
+
+/** Why a pattern is refused before any compiling, or what it would cost RE2 to compile. */
+function patternShape(pattern: unknown): string | { cost: number } {
   if (typeof pattern !== 'string') return 'must be a string';
   if (pattern.length > SCHEMA_LIMITS.maxPatternLength) {
     return `is ${pattern.length} characters long; at most ${SCHEMA_LIMITS.maxPatternLength} are accepted`;
   }
   try {
-    new RegExp(pattern, 'u');
+    new RegExp(pattern, 'u'); // V8 parses here and compiles on first use, so this is cheap
   } catch (error) {
     return `is not a valid regular expression: ${(error as Error).message}`;
   }
-  const re2 = re2Verdict(pattern);
-  if (re2 === 'unavailable') return 'could not be checked: the regular expression engine is unavailable';
-  if (re2) {
-    return (
-      'cannot run on the linear-time engine (RE2) the registry validates with, which has no backreferences ' +
-      `or lookaround (\\1, \\k<name>, (?=, (?!, (?<=, (?<!) and repeats at most 1000 times: ${re2}`
-    );
-  }
-  if (hasNestedQuantifier(pattern)) {
+  const { nested, cost } = analyzePattern(pattern);
+  if (nested) {
     return (
       'has a nested quantifier, like (a+)+: clients that generate code from the published schema run it on ' +
       'backtracking engines, where it takes exponential time; repeat a group whose body has a fixed length'
     );
   }
-  return undefined;
+  return { cost };
+}
+
+function re2Problem(pattern: string): string | undefined {
+  const verdict = re2Verdict(pattern);
+  if (verdict === undefined) return undefined;
+  if (verdict === UNAVAILABLE) return 'could not be checked: the regular expression engine is unavailable';
+  return (
+    'cannot run on the linear-time engine (RE2) the registry validates with, which has no backreferences ' +
+    `or lookaround (\\1, \\k<name>, (?=, (?!, (?<=, (?<!) and repeats at most 1000 times: ${verdict}`
+  );
 }
 
 interface Re2Native {
@@ -232,6 +281,7 @@ interface Re2Native {
  */
 class Re2Probe extends RE2 {}
 const COMPILED = Symbol('compiled');
+const UNAVAILABLE = Symbol('unavailable');
 let probed: Re2Native | undefined;
 Object.defineProperty(Re2Probe.prototype, 'wrapper', {
   set(native: Re2Native) {
@@ -248,57 +298,82 @@ Object.defineProperty(Re2Probe.prototype, 'wrapper', {
   },
 });
 
-/** undefined when RE2 compiles the pattern, else RE2's reason, or 'unavailable' when RE2 itself has failed. */
-function re2Verdict(pattern: string): string | undefined {
+/** undefined when RE2 compiles the pattern, else RE2's reason, or UNAVAILABLE when RE2 itself has failed. */
+function re2Verdict(pattern: string): string | typeof UNAVAILABLE | undefined {
   try {
     new Re2Probe(pattern, 'u');
     return undefined;
   } catch (error) {
     if (error === COMPILED) return undefined;
     if (error instanceof SyntaxError) return error.message.replace(/^Invalid regular expression: \/.*\/u: /s, '');
-    return 'unavailable';
+    return UNAVAILABLE;
   } finally {
     probed?.delete();
     probed = undefined;
   }
 }
 
+// What RE2 (re2-wasm 1.0.2) spends compiling an atom, in units of about 10 µs, as measured: `a` 1, `\w` 5,
+// `.` and negated classes 16 (they span all of Unicode), `\p{L}` 3,500 (4,000 for margin), and 20 for any
+// pattern. A repetition copies its atom.
+const COST = { pattern: 20, char: 1, wideChar: 4, word: 5, wide: 16, property: 4_000 };
+
 /**
- * Star height above one: a repeating quantifier (max > 1) on a group whose body holds a quantifier that lets
- * the match length vary (`*`, `+`, `?`, `{n,}`, `{n,m}` with m > n). `(a+)+`, `(\d+)*`, `(a|a?)+` are nested;
- * `(\d{3})+`, `(ab)?`, `(a+){1}` are not. It does not see ambiguous alternation like `(a|ab)+`. The pattern
- * has already compiled with flag 'u', so `{` only appears in quantifiers, classes and escapes.
+ * One pass over the pattern, which has already compiled with flag 'u' (so `{` only appears in quantifiers,
+ * classes and escapes). It finds:
+ * - nested quantifiers (star height above one): a repeating quantifier (max > 1) on a group whose body holds a
+ *   quantifier that lets the match length vary (`*`, `+`, `?`, `{n,}`, `{n,m}` with m > n). `(a+)+`, `(\d+)*`,
+ *   `(a|a?)+` are nested; `(\d{3})+`, `(ab)?`, `(a+){1}` are not. Ambiguous alternation like `(a|ab)+` is not
+ *   seen: RE2 keeps our side linear, this only spares clients' backtracking engines the worst shapes;
+ * - the estimated cost of compiling it with RE2.
  */
-function hasNestedQuantifier(pattern: string): boolean {
-  // One entry per open group: does its body so far have a length-varying quantifier?
-  const groups: boolean[] = [false];
-  // Whether the atom just read is a group with a varying body; undefined for any other atom.
-  let groupJustClosed: boolean | undefined;
+function analyzePattern(pattern: string): { nested: boolean; cost: number } {
+  // One frame per open group: the cost of its body so far, and whether its length varies.
+  const groups = [{ cost: 0, varies: false }];
+  // The atom just read, which a quantifier would apply to.
+  let last: { cost: number; groupVaries?: boolean } | undefined;
   let i = 0;
   while (i < pattern.length) {
-    const ch = pattern[i];
+    const top = groups[groups.length - 1]!;
     const quantifier = readQuantifier(pattern, i);
-    if (quantifier) {
-      if (groupJustClosed && quantifier.max > 1) return true;
-      if (quantifier.max > quantifier.min) groups[groups.length - 1] = true;
+    if (quantifier && last) {
+      if (last.groupVaries && quantifier.max > 1) return { nested: true, cost: 0 };
+      if (quantifier.max > quantifier.min) top.varies = true;
+      // RE2 expands x{2,5} into five copies of x, x{3,} into three and a loop; x*, x+ and x? keep one. The
+      // optional copies nest, x(x(x)?)?, which costs about (m-n)²/16 more: x{0,1000} takes 0.3 s.
+      const bounded = Number.isFinite(quantifier.max);
+      const copies = bounded ? quantifier.max : Math.max(quantifier.min, 1);
+      const optional = bounded ? quantifier.max - quantifier.min : 0;
+      top.cost += last.cost * Math.max(copies - 1, 0) + Math.ceil(optional ** 2 / 16);
       i = quantifier.end;
-      groupJustClosed = undefined;
+      last = undefined;
       continue;
     }
-    groupJustClosed = undefined;
-    if (ch === '\\') i = skipEscape(pattern, i);
-    else if (ch === '[') i = skipClass(pattern, i);
+    const ch = pattern[i]!;
+    let end = i + 1;
+    let cost = ch.charCodeAt(0) < 128 ? COST.char : COST.wideChar;
+    if (ch === '\\') [end, cost] = readEscape(pattern, i);
+    else if (ch === '[') [end, cost] = readClass(pattern, i);
+    else if (ch === '.') cost = COST.wide;
     else if (ch === '(') {
-      groups.push(false);
+      groups.push({ cost: 0, varies: false });
       i = skipGroupPrefix(pattern, i + 1);
+      last = undefined;
+      continue;
     } else if (ch === ')' && groups.length > 1) {
-      const varies = groups.pop()!;
-      if (varies) groups[groups.length - 1] = true;
-      groupJustClosed = varies;
+      const group = groups.pop()!;
+      const parent = groups[groups.length - 1]!;
+      parent.cost += group.cost;
+      parent.varies ||= group.varies;
+      last = { cost: group.cost, groupVaries: group.varies };
       i++;
-    } else i++;
+      continue;
+    }
+    top.cost += cost;
+    last = { cost };
+    i = end;
   }
-  return false;
+  return { nested: false, cost: COST.pattern + groups[0]!.cost };
 }
 
 function readQuantifier(pattern: string, i: number): { min: number; max: number; end: number } | undefined {
@@ -310,7 +385,7 @@ function readQuantifier(pattern: string, i: number): { min: number; max: number;
   else if (ch === '+') [min, max] = [1, Infinity];
   else if (ch === '?') [min, max] = [0, 1];
   else if (ch === '{') {
-    const braces = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i, i + 32));
+    const braces = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
     if (!braces) return undefined;
     min = Number(braces[1]);
     max = braces[2] === undefined ? min : braces[3] ? Number(braces[3]) : Infinity;
@@ -320,21 +395,40 @@ function readQuantifier(pattern: string, i: number): { min: number; max: number;
   return { min, max, end };
 }
 
-/** Past `\x`, `\u{…}` and `\p{…}` (whose braces are not quantifiers). */
-function skipEscape(pattern: string, i: number): number {
-  if ('uPp'.includes(pattern[i + 1] ?? '') && pattern[i + 2] === '{') {
+/** [end, cost] of the escape at i; `\u{…}` and `\p{…}` include their braces, which are not quantifiers. */
+function readEscape(pattern: string, i: number): [number, number] {
+  const letter = pattern[i + 1] ?? '';
+  if ('uPp'.includes(letter) && pattern[i + 2] === '{') {
     const close = pattern.indexOf('}', i + 3);
-    return close === -1 ? pattern.length : close + 1;
+    return [close === -1 ? pattern.length : close + 1, letter === 'u' ? COST.wideChar : COST.property];
   }
-  return i + 2;
+  return [i + 2, escapeCost(letter)];
 }
 
-/** Past a character class; `]` closes it unless escaped. */
-function skipClass(pattern: string, i: number): number {
+function escapeCost(letter: string): number {
+  if ('WDS'.includes(letter)) return COST.wide;
+  return 'ws'.includes(letter) ? COST.word : COST.char;
+}
+
+/** [end, cost] of the character class at i; `]` closes it unless escaped. */
+function readClass(pattern: string, i: number): [number, number] {
   let j = i + 1;
-  if (pattern[j] === '^') j++;
-  while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1;
-  return j + 1;
+  let cost = COST.char;
+  if (pattern[j] === '^') {
+    cost += COST.wide;
+    j++;
+  }
+  while (j < pattern.length && pattern[j] !== ']') {
+    if (pattern[j] === '\\') {
+      const [end, escaped] = readEscape(pattern, j);
+      cost += escaped;
+      j = end;
+    } else {
+      cost += COST.char;
+      j++;
+    }
+  }
+  return [j + 1, cost];
 }
 
 /** Past `?:`, `?=`, `?!`, `?<=`, `?<!` or `?<name>`, whose `?` is not a quantifier. */
