@@ -57,6 +57,8 @@ describe('the activity worker on the real broker and store', () => {
       occurredAt: new Date(sample.occurredAt),
       receivedAt: new Date(sample.receivedAt),
       persistedAt: expect.any(Date),
+      // A raw producer's event, checked against the registry's built-in PAGE_VIEW, version 1.
+      typeVersion: 1,
       // The topic position of the copy stored, for receipts.
       sourcePartition: expect.any(Number),
       sourceOffset: expect.any(Number),

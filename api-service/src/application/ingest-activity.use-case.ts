@@ -212,7 +212,7 @@ export class IngestActivityUseCase {
     mark: Partial<ActivityEvent>,
     receivedAt: Date = this.now(),
   ): ActivityEvent {
-    return { ...createActivityEvent(input, { receivedAt, context: request.context }), ...mark };
+    return Object.assign(createActivityEvent(input, { receivedAt, context: request.context }), mark);
   }
 }
 

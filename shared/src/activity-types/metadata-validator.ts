@@ -13,7 +13,29 @@ export type MetadataCheck = (metadata: Record<string, unknown>) => SchemaViolati
 // Patterns run on RE2 (a linear-time automaton, compiled to WebAssembly, no native build), so no pattern
 // and no input can make validation backtrack; the schema guard also refuses patterns that would backtrack in
 // clients' engines. ajv passes the 'u' flag that RE2 requires.
-const re2Engine = Object.assign((pattern: string, flags: string) => new RE2(pattern, flags), { code: 're2' });
+//
+// re2-wasm 1.0.2 never frees an RE2 (its 16 MB WebAssembly heap is process-wide and fixed; when it is full,
+// every RE2 fails, in ingest too). So each distinct pattern is compiled once per process and shared by every
+// schema version that uses it (ajv only calls `test`, which keeps no state without the g or y flag), and the
+// number of distinct patterns is bounded: past MAX_PATTERNS a new one fails to compile, which the registry's
+// write path reports as a 400 and never reaches ingest.
+export const MAX_PATTERNS = 2_000;
+const compiledPatterns = new Map<string, RE2>();
+const re2Engine = Object.assign(
+  (pattern: string, flags: string) => {
+    const key = `${flags}/${pattern}`;
+    let compiled = compiledPatterns.get(key);
+    if (compiled === undefined) {
+      if (compiledPatterns.size >= MAX_PATTERNS) {
+        throw new Error(`the registry already uses ${MAX_PATTERNS} distinct patterns, the most this process holds`);
+      }
+      compiled = new RE2(pattern, flags);
+      compiledPatterns.set(key, compiled);
+    }
+    return compiled;
+  },
+  { code: 're2' },
+);
 
 /**
  * ajv compiles each schema to a JavaScript function once, so an event costs a function call, not a walk of

@@ -57,6 +57,33 @@ const replayJob = {
   error: null,
 };
 
+const videoPlayV1 = {
+  name: 'VIDEO_PLAY',
+  version: 1,
+  description: 'A video started playing',
+  status: 'active',
+  metadataSchema: {
+    type: 'object',
+    required: ['videoId'],
+    properties: { videoId: { type: 'string', maxLength: 64 }, seconds: { type: 'number', minimum: 0 } },
+  },
+  createdAt: '2026-12-05T08:00:00.000Z',
+  createdBy: 'key:9f86d081884c',
+};
+const searchV1 = {
+  name: 'SEARCH',
+  version: 1,
+  description: 'A user searched; `metadata.query` holds what they typed.',
+  status: 'active',
+  metadataSchema: {
+    type: 'object',
+    required: ['query'],
+    properties: { query: { type: 'string', minLength: 1, maxLength: 512 } },
+  },
+  createdAt: '2026-12-05T00:00:00.000Z',
+  createdBy: 'built-in',
+};
+
 export interface OperationExample {
   request?: unknown;
   parameters?: Record<string, unknown>;
@@ -264,6 +291,45 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'get /api/v1/dead-letters/replays/{jobId}': { response: { status: '200', body: { ...replayJob, state: 'done' } } },
   'delete /api/v1/dead-letters/replays/{jobId}': {
     response: { status: '200', body: { ...replayJob, state: 'cancelled', dryRun: false } },
+  },
+  'get /api/v1/activity-types': {
+    response: {
+      status: '200',
+      body: {
+        types: [searchV1, videoPlayV1],
+        policy: { unknownTypes: 'reject', invalidMetadata: 'reject' },
+        registryPosition: 1,
+      },
+    },
+  },
+  'get /api/v1/activity-types/{name}': {
+    parameters: { name: 'SEARCH' },
+    response: { status: '200', body: { ...searchV1, versions: [searchV1], registryPosition: 1 } },
+  },
+  'put /api/v1/activity-types/{name}': {
+    parameters: { name: 'VIDEO_PLAY' },
+    request: { description: videoPlayV1.description, metadataSchema: videoPlayV1.metadataSchema },
+    response: { status: '201', body: { ...videoPlayV1, versions: [videoPlayV1], registryPosition: 1 } },
+  },
+  'delete /api/v1/activity-types/{name}': {
+    parameters: { name: 'VIDEO_PLAY' },
+    response: {
+      status: '200',
+      body: {
+        ...videoPlayV1,
+        version: 2,
+        status: 'retired',
+        versions: [videoPlayV1, { ...videoPlayV1, version: 2, status: 'retired' }],
+        registryPosition: 2,
+      },
+    },
+  },
+  'get /api/v1/activity-types/policy': {
+    response: { status: '200', body: { unknownTypes: 'reject', invalidMetadata: 'reject', registryPosition: 2 } },
+  },
+  'put /api/v1/activity-types/policy': {
+    request: { unknownTypes: 'reject', invalidMetadata: 'reject' },
+    response: { status: '200', body: { unknownTypes: 'reject', invalidMetadata: 'reject', registryPosition: 3 } },
   },
   'get /healthz': { response: { status: '200', body: { status: 'ok' } } },
   'get /readyz': { response: { status: '200', body: { status: 'ready', checks: { kafka: 'up', mongo: 'up' } } } },
