@@ -6,10 +6,13 @@ or on a secret (signed receipts). The OpenAPI document lists, per operation, the
 `x-rules-beyond-schema`, and a 400 that broke one names it in `errors[].rule`.
 
 A "schema-valid request rejected" failure is dropped only when the answer is a 400 problem whose every
-error names a rule that operation declares, and a "schema-violating request accepted" one only when the
-body it calls invalid is valid against the whole request schema (a `oneOf` branch's negation that is
-another branch's valid value). Any other rejection, and every other check, still fails the run;
-schemathesis reports how many failures this hook dropped.
+error names a rule that operation declares, or a 412/428 that the operation documents (a conditional
+request whose precondition is false or missing is answered so whatever its shape: RFC 9110 §13.1 and
+RFC 6585 §3); a "schema-violating request accepted" one only when the body it calls invalid is valid
+against the whole request schema (a `oneOf` branch's negation that is another branch's valid value); a
+"deleted resource still available" one only when the DELETE declares `x-soft-delete` (retiring an activity
+type keeps it readable, with its history). Any other rejection, and every other check, still fails the
+run; schemathesis reports how many failures this hook dropped.
 """
 import json
 
@@ -19,6 +22,15 @@ import schemathesis
 def _declared_rules(case):
     raw = getattr(getattr(case.operation, "definition", None), "raw", None) or {}
     return {entry.get("rule") for entry in raw.get("x-rules-beyond-schema", []) if isinstance(entry, dict)}
+
+
+def _operation_raw(case):
+    return getattr(getattr(case.operation, "definition", None), "raw", None) or {}
+
+
+def _soft_delete(case):
+    paths = getattr(case.operation.schema, "raw_schema", {}).get("paths", {})
+    return bool(paths.get(case.operation.path, {}).get("delete", {}).get("x-soft-delete"))
 
 
 def _problem_errors(response):
@@ -67,8 +79,12 @@ def filter_failure(ctx, failure, case, response):
     # validates against the whole request schema; a body that is really invalid still fails the run.
     if code == "ST201":
         return not (_negated_in_body(case) and _body_is_valid(case))
+    if code == "ST301":
+        return not _soft_delete(case)
     if code != "ST202":
         return True
+    if response.status_code in (412, 428):
+        return str(response.status_code) not in _operation_raw(case).get("responses", {})
     errors = _problem_errors(response)
     if errors is None:
         return True

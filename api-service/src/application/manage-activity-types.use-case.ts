@@ -139,7 +139,11 @@ export class ManageActivityTypesUseCase {
       }
     }
     throw new DomainError('VALIDATION_FAILED', 'The metadata schema cannot be used', {
-      errors: problems.map((p) => ({ path: `metadataSchema${p.pointer.replace(/\//g, '.')}`, message: p.message })),
+      errors: problems.map((p) => ({
+        path: `metadataSchema${p.pointer.replace(/\//g, '.')}`,
+        message: p.message,
+        rule: 'usable-json-schema' as const,
+      })),
     });
   }
 

@@ -36,6 +36,8 @@ export const BEYOND_SCHEMA_RULES = {
   'type-count-cap': `At most ${QUERY_LIMITS.maxTypes} distinct activity types in one query, repeated and comma-separated together.`,
   'stats-count-cap':
     'Stats count at most 100,000 events one by one (a userId in the range, or the partial minute at an unaligned end).',
+  'usable-json-schema':
+    'metadataSchema must be a usable JSON Schema (2020-12): self-contained (local $ref only), at most 64 KB, 32 levels and 10,000 values, known keywords and formats only, patterns that RE2 runs and that nest no quantifiers.',
   'planned-type':
     'type must name an activity type the registry holds and has not retired (GET /api/v1/activity-types); other names follow the unplanned policy, which may refuse them.',
   'token-not-issued':

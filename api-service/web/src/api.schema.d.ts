@@ -1883,6 +1883,62 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "types": [
+             *         {
+             *           "name": "SEARCH",
+             *           "version": 1,
+             *           "description": "A user searched; `metadata.query` holds what they typed.",
+             *           "status": "active",
+             *           "metadataSchema": {
+             *             "type": "object",
+             *             "required": [
+             *               "query"
+             *             ],
+             *             "properties": {
+             *               "query": {
+             *                 "type": "string",
+             *                 "minLength": 1,
+             *                 "maxLength": 512
+             *               }
+             *             }
+             *           },
+             *           "createdAt": "2026-12-05T00:00:00.000Z",
+             *           "createdBy": "built-in"
+             *         },
+             *         {
+             *           "name": "VIDEO_PLAY",
+             *           "version": 1,
+             *           "description": "A video started playing",
+             *           "status": "active",
+             *           "metadataSchema": {
+             *             "type": "object",
+             *             "required": [
+             *               "videoId"
+             *             ],
+             *             "properties": {
+             *               "videoId": {
+             *                 "type": "string",
+             *                 "maxLength": 64
+             *               },
+             *               "seconds": {
+             *                 "type": "number",
+             *                 "minimum": 0
+             *               }
+             *             }
+             *           },
+             *           "createdAt": "2026-12-05T08:00:00.000Z",
+             *           "createdBy": "key:9f86d081884c"
+             *         }
+             *       ],
+             *       "policy": {
+             *         "unknownTypes": "reject",
+             *         "invalidMetadata": "reject"
+             *       },
+             *       "registryPosition": 1
+             *     }
+             */
             'application/json': components['schemas']['ActivityTypeList'];
           };
         };
@@ -1951,237 +2007,13 @@ export interface paths {
      *
      *     Needs an API key with the `admin` scope.
      */
-    put: {
-      parameters: {
-        query?: {
-          breaking?: 'true' | 'false';
-        };
-        header?: {
-          /** @description The ETag (version) you read; required to change a type that exists */
-          'If-Match'?: string;
-        };
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['ActivityTypeChange'];
-        };
-      };
-      responses: {
-        /** @description A new version (or none: unchanged) */
-        200: {
-          headers: {
-            /** @description The version, quoted: send it back as If-Match */
-            ETag?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['ActivityTypeDetail'];
-          };
-        };
-        /** @description Created at version 1 */
-        201: {
-          headers: {
-            /** @description The version, quoted: send it back as If-Match */
-            ETag?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['ActivityTypeDetail'];
-          };
-        };
-        /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The change would refuse events the previous version accepts; `errors` names each (problem type urn:uap:problem:conflict) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description If-Match is not the current version (a lost update) (problem type urn:uap:problem:precondition-failed) */
-        412: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over 1 MB (problem type urn:uap:problem:payload-too-large) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The type exists and If-Match is missing (problem type urn:uap:problem:precondition-required) */
-        428: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        431: components['responses']['HeadersTooLarge'];
-        /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    put: operations['putActivityType'];
     post?: never;
     /**
      * Retire a type: new events of it are refused, its stored events stay readable
      * @description Needs an API key with the `admin` scope.
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description The ETag (version) you read; required to change a type that exists */
-          'If-Match'?: string;
-        };
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Retired (a new version) */
-        200: {
-          headers: {
-            /** @description The version, quoted: send it back as If-Match */
-            ETag?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['ActivityTypeDetail'];
-          };
-        };
-        /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description No such type (problem type urn:uap:problem:not-found) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description If-Match is not the current version (problem type urn:uap:problem:precondition-failed) */
-        412: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        431: components['responses']['HeadersTooLarge'];
-        /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    delete: operations['retireActivityType'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2213,6 +2045,13 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
+            /**
+             * @example {
+             *       "unknownTypes": "reject",
+             *       "invalidMetadata": "reject",
+             *       "registryPosition": 2
+             *     }
+             */
             'application/json': components['schemas']['UnplannedPolicyAnswer'];
           };
         };
@@ -2259,94 +2098,7 @@ export interface paths {
      * Set the policy for what is not planned, for every replica
      * @description Needs an API key with the `admin` scope.
      */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': components['schemas']['UnplannedPolicy'];
-        };
-      };
-      responses: {
-        /** @description The policy in force */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['UnplannedPolicyAnswer'];
-          };
-        };
-        /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        431: components['responses']['HeadersTooLarge'];
-        /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
+    put: operations['putUnplannedPolicy'];
     post?: never;
     delete?: never;
     options?: never;
@@ -2609,6 +2361,7 @@ export interface components {
           | 'stats-bucket-cap'
           | 'type-count-cap'
           | 'stats-count-cap'
+          | 'usable-json-schema'
           | 'planned-type'
           | 'token-not-issued';
       }[];
@@ -4289,6 +4042,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @example SEARCH */
         name: string;
       };
       cookie?: never;
@@ -4303,6 +4057,53 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "name": "SEARCH",
+           *       "version": 1,
+           *       "description": "A user searched; `metadata.query` holds what they typed.",
+           *       "status": "active",
+           *       "metadataSchema": {
+           *         "type": "object",
+           *         "required": [
+           *           "query"
+           *         ],
+           *         "properties": {
+           *           "query": {
+           *             "type": "string",
+           *             "minLength": 1,
+           *             "maxLength": 512
+           *           }
+           *         }
+           *       },
+           *       "createdAt": "2026-12-05T00:00:00.000Z",
+           *       "createdBy": "built-in",
+           *       "versions": [
+           *         {
+           *           "name": "SEARCH",
+           *           "version": 1,
+           *           "description": "A user searched; `metadata.query` holds what they typed.",
+           *           "status": "active",
+           *           "metadataSchema": {
+           *             "type": "object",
+           *             "required": [
+           *               "query"
+           *             ],
+           *             "properties": {
+           *               "query": {
+           *                 "type": "string",
+           *                 "minLength": 1,
+           *                 "maxLength": 512
+           *               }
+           *             }
+           *           },
+           *           "createdAt": "2026-12-05T00:00:00.000Z",
+           *           "createdBy": "built-in"
+           *         }
+           *       ],
+           *       "registryPosition": 1
+           *     }
+           */
           'application/json': components['schemas']['ActivityTypeDetail'];
         };
       };
@@ -4352,6 +4153,486 @@ export interface operations {
         };
       };
       431: components['responses']['HeadersTooLarge'];
+    };
+  };
+  putActivityType: {
+    parameters: {
+      query?: {
+        breaking?: 'true' | 'false';
+      };
+      header?: {
+        /** @description The ETag (version) you read; required to change a type that exists */
+        'If-Match'?: string;
+      };
+      path: {
+        /** @example VIDEO_PLAY */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "description": "A video started playing",
+         *       "metadataSchema": {
+         *         "type": "object",
+         *         "required": [
+         *           "videoId"
+         *         ],
+         *         "properties": {
+         *           "videoId": {
+         *             "type": "string",
+         *             "maxLength": 64
+         *           },
+         *           "seconds": {
+         *             "type": "number",
+         *             "minimum": 0
+         *           }
+         *         }
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['ActivityTypeChange'];
+      };
+    };
+    responses: {
+      /** @description A new version (or none: unchanged) */
+      200: {
+        headers: {
+          /** @description The version, quoted: send it back as If-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ActivityTypeDetail'];
+        };
+      };
+      /** @description Created at version 1 */
+      201: {
+        headers: {
+          /** @description The version, quoted: send it back as If-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "name": "VIDEO_PLAY",
+           *       "version": 1,
+           *       "description": "A video started playing",
+           *       "status": "active",
+           *       "metadataSchema": {
+           *         "type": "object",
+           *         "required": [
+           *           "videoId"
+           *         ],
+           *         "properties": {
+           *           "videoId": {
+           *             "type": "string",
+           *             "maxLength": 64
+           *           },
+           *           "seconds": {
+           *             "type": "number",
+           *             "minimum": 0
+           *           }
+           *         }
+           *       },
+           *       "createdAt": "2026-12-05T08:00:00.000Z",
+           *       "createdBy": "key:9f86d081884c",
+           *       "versions": [
+           *         {
+           *           "name": "VIDEO_PLAY",
+           *           "version": 1,
+           *           "description": "A video started playing",
+           *           "status": "active",
+           *           "metadataSchema": {
+           *             "type": "object",
+           *             "required": [
+           *               "videoId"
+           *             ],
+           *             "properties": {
+           *               "videoId": {
+           *                 "type": "string",
+           *                 "maxLength": 64
+           *               },
+           *               "seconds": {
+           *                 "type": "number",
+           *                 "minimum": 0
+           *               }
+           *             }
+           *           },
+           *           "createdAt": "2026-12-05T08:00:00.000Z",
+           *           "createdBy": "key:9f86d081884c"
+           *         }
+           *       ],
+           *       "registryPosition": 1
+           *     }
+           */
+          'application/json': components['schemas']['ActivityTypeDetail'];
+        };
+      };
+      /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The change would refuse events the previous version accepts; `errors` names each (problem type urn:uap:problem:conflict) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description If-Match is not the current version (a lost update) (problem type urn:uap:problem:precondition-failed) */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 1 MB (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The type exists and If-Match is missing (problem type urn:uap:problem:precondition-required) */
+      428: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  retireActivityType: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description The ETag (version) you read; required to change a type that exists */
+        'If-Match'?: string;
+      };
+      path: {
+        /** @example VIDEO_PLAY */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Retired (a new version) */
+      200: {
+        headers: {
+          /** @description The version, quoted: send it back as If-Match */
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "name": "VIDEO_PLAY",
+           *       "version": 2,
+           *       "description": "A video started playing",
+           *       "status": "retired",
+           *       "metadataSchema": {
+           *         "type": "object",
+           *         "required": [
+           *           "videoId"
+           *         ],
+           *         "properties": {
+           *           "videoId": {
+           *             "type": "string",
+           *             "maxLength": 64
+           *           },
+           *           "seconds": {
+           *             "type": "number",
+           *             "minimum": 0
+           *           }
+           *         }
+           *       },
+           *       "createdAt": "2026-12-05T08:00:00.000Z",
+           *       "createdBy": "key:9f86d081884c",
+           *       "versions": [
+           *         {
+           *           "name": "VIDEO_PLAY",
+           *           "version": 1,
+           *           "description": "A video started playing",
+           *           "status": "active",
+           *           "metadataSchema": {
+           *             "type": "object",
+           *             "required": [
+           *               "videoId"
+           *             ],
+           *             "properties": {
+           *               "videoId": {
+           *                 "type": "string",
+           *                 "maxLength": 64
+           *               },
+           *               "seconds": {
+           *                 "type": "number",
+           *                 "minimum": 0
+           *               }
+           *             }
+           *           },
+           *           "createdAt": "2026-12-05T08:00:00.000Z",
+           *           "createdBy": "key:9f86d081884c"
+           *         },
+           *         {
+           *           "name": "VIDEO_PLAY",
+           *           "version": 2,
+           *           "description": "A video started playing",
+           *           "status": "retired",
+           *           "metadataSchema": {
+           *             "type": "object",
+           *             "required": [
+           *               "videoId"
+           *             ],
+           *             "properties": {
+           *               "videoId": {
+           *                 "type": "string",
+           *                 "maxLength": 64
+           *               },
+           *               "seconds": {
+           *                 "type": "number",
+           *                 "minimum": 0
+           *               }
+           *             }
+           *           },
+           *           "createdAt": "2026-12-05T08:00:00.000Z",
+           *           "createdBy": "key:9f86d081884c"
+           *         }
+           *       ],
+           *       "registryPosition": 2
+           *     }
+           */
+          'application/json': components['schemas']['ActivityTypeDetail'];
+        };
+      };
+      /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such type (problem type urn:uap:problem:not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description If-Match is not the current version (problem type urn:uap:problem:precondition-failed) */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  putUnplannedPolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "unknownTypes": "reject",
+         *       "invalidMetadata": "reject"
+         *     }
+         */
+        'application/json': components['schemas']['UnplannedPolicy'];
+      };
+    };
+    responses: {
+      /** @description The policy in force */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "unknownTypes": "reject",
+           *       "invalidMetadata": "reject",
+           *       "registryPosition": 3
+           *     }
+           */
+          'application/json': components['schemas']['UnplannedPolicyAnswer'];
+        };
+      };
+      /** @description Invalid name, body, query or If-Match; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
 }

@@ -3,7 +3,7 @@ import { ActivityTypeSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 import type { ManageActivityTypesUseCase } from '../../../application/manage-activity-types.use-case';
 import type { HttpFeature } from '../http-feature';
-import { ADMIN_FORBIDDEN, BAD_QUERY, json, problem, toOpenApiPath, UNAVAILABLE } from '../openapi/openapi-kit';
+import { ADMIN_FORBIDDEN, BAD_QUERY, json, problem, rules, toOpenApiPath, UNAVAILABLE } from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
 import {
   ACTIVITY_TYPE_PARAMS,
@@ -24,6 +24,7 @@ const ETAG = {
 };
 const IF_MATCH = z
   .string()
+  .regex(/^(W\/)?"?[1-9][0-9]{0,8}"?$/)
   .optional()
   .meta({ description: 'The ETag (version) you read; required to change a type that exists' });
 
@@ -71,8 +72,10 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
       registry.registerPath({
         method: 'put',
         path: toOpenApiPath(`${ACTIVITY_TYPES_PATH}/:name`),
+        operationId: 'putActivityType',
         tags: ['activity types'],
         summary: 'Create a type, or make a new version of it',
+        ...rules('usable-json-schema'),
         description:
           'A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) ' +
           'unless `breaking=true`. The answer comes once the change is durable and every current replica ' +
@@ -105,8 +108,11 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
       registry.registerPath({
         method: 'delete',
         path: toOpenApiPath(`${ACTIVITY_TYPES_PATH}/:name`),
+        operationId: 'retireActivityType',
         tags: ['activity types'],
         summary: 'Retire a type: new events of it are refused, its stored events stay readable',
+        // A soft delete: the type stays readable (status retired, its history whole), so GET keeps answering 200.
+        'x-soft-delete': true,
         ...security,
         request: { params: named, query: ACTIVITY_TYPE_PARAMS.none, headers: z.object({ 'If-Match': IF_MATCH }) },
         responses: {
@@ -132,6 +138,7 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
       registry.registerPath({
         method: 'put',
         path: `${ACTIVITY_TYPES_PATH}/policy`,
+        operationId: 'putUnplannedPolicy',
         tags: ['activity types'],
         summary: 'Set the policy for what is not planned, for every replica',
         ...security,
