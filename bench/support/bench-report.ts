@@ -400,7 +400,12 @@ export function renderActivityTypes(r: {
   const refused = Object.entries(t.underAttack.statuses)
     .map(([status, count]) => `${n(count)} × ${status}`)
     .join(', ');
-  const attackP99 = t.underAttack.ingest.p99Ms / t.grown.p99Ms;
+  const lastGrown = t.grown.at(-1)!;
+  const attackP99 = t.underAttack.ingest.p99Ms / lastGrown.p99Ms;
+  const turns = t.builtIn.flatMap((run, i) => [
+    row(`turn ${i + 1}: registry of the 8 built-ins (LOGIN)`, run, '—'),
+    row(`turn ${i + 1}: registry of ${t.registeredTypes + 8} types (LOGIN)`, t.grown[i]!, '—'),
+  ]);
   return [
     `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}` +
       `single-event ingest, ${t.load.connections} connections, ${t.load.httpSeconds} s after ${t.load.warmupSeconds} s warm-up; ` +
@@ -408,22 +413,17 @@ export function renderActivityTypes(r: {
     '',
     '| single-event ingest | req/s | p50 | p99 | non-2xx + errors | target |',
     '|---|---|---|---|---|---|',
-    row('registry of the 8 built-ins (LOGIN)', t.builtIn, '—'),
-    row(
-      `registry of ${t.registeredTypes + 8} types (LOGIN)`,
-      t.grown,
-      `${n(t.ratio, 3)} of built-ins (≥ 0.95): ${verdict(t.ratio >= 0.95)}`,
-    ),
+    ...turns,
+    `| **208 types against 8, req/s summed over the turns** | | | | | ${n(t.ratio, 3)} (≥ 0.95): ${verdict(t.ratio >= 0.95)} |`,
     row(`registry of ${t.registeredTypes + 8} types (a registered type, 5 checked properties)`, t.grownCustom, '—'),
     row(
-      `the same, while hostile schemas are PUT in a loop (${refused})`,
+      `registry of ${t.registeredTypes + 8} types (LOGIN), hostile schemas PUT ${t.attackPerSecond}/s (${refused})`,
       t.underAttack.ingest,
-      `p99 ${n(attackP99, 2)}× the row above`,
+      `p99 ${n(attackP99, 2)}× the last turn`,
     ),
-    row('registry of the 8 built-ins again (control: its Δ is noise)', t.control, '—'),
     '',
-    `Registering ${t.registeredTypes} types one PUT at a time took ${n(t.registerSeconds, 1)} s (each answered a lease after ` +
-      `it is durable); a fresh api started with them in ${n(t.loadSeconds, 1)} s.`,
+    `Registering ${t.registeredTypes} types took ${n(t.registerSeconds, 1)} s, 20 PUTs in flight (each answered a lease ` +
+      `after it is durable); a fresh api started with them in ${n(t.loadSeconds, 1)} s.`,
     '',
     `| ${p.changes} registry changes, from the PUT's start | p50 | p99 | max | target |`,
     '|---|---|---|---|---|',

@@ -4317,7 +4317,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Body over 1 MB (problem type urn:uap:problem:payload-too-large) */
+      /** @description Body over 256 KB (problem type urn:uap:problem:payload-too-large) */
       413: {
         headers: {
           [name: string]: unknown;

@@ -99,7 +99,7 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
             'The change would refuse events the previous version accepts; `errors` names each',
           ),
           412: problem(PROBLEMS.preconditionFailed, 'If-Match is not the current version (a lost update)'),
-          413: problem(PROBLEMS.payloadTooLarge, 'Body over 1 MB'),
+          413: problem(PROBLEMS.payloadTooLarge, 'Body over 256 KB'),
           415: problem(PROBLEMS.unsupportedMediaType, 'Body not sent as application/json'),
           428: problem(PROBLEMS.preconditionRequired, 'The type exists and If-Match is missing'),
           ...adminErrors,

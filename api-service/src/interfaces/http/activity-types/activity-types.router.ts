@@ -26,7 +26,7 @@ export const ACTIVITY_TYPE_ROUTES: RouteSpec[] = [
 ];
 
 /** A schema is at most 64 KB (the guard says so with a 400); a body past this is not even parsed (413). */
-export const TYPE_BODY_LIMIT_BYTES = 1024 * 1024;
+export const TYPE_BODY_LIMIT_BYTES = 256 * 1024;
 
 const JsonObjectSchema = z.record(z.string(), z.unknown()).meta({ type: 'object', additionalProperties: true });
 
