@@ -122,6 +122,9 @@ export interface ActivityTypesReport {
   ratio: number;
   /** Hostile PUTs a second during `underAttack`. */
   attackPerSecond: number;
+  /** Ingest while valid admin PUTs (an unchanged version) arrive `attackPerSecond` times a second. */
+  benignPuts: { ingest: HttpRun; statuses: Record<string, number> };
+  /** The same, with the hostile schemas instead. */
   underAttack: { ingest: HttpRun; statuses: Record<string, number> };
   /** From a PUT's start: its answer, and the moment a second api and a worker hold the new version. */
   propagation: { changes: number; put: LatencySummary; peer: LatencySummary; worker: LatencySummary };
