@@ -1,4 +1,3 @@
-import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -33,7 +32,6 @@ import { healthFeature } from './interfaces/http/health/health.feature';
 import type { ReadinessCheck } from './interfaces/http/health/health.router';
 import type { BodyLimits } from './interfaces/http/ingest/activities.router';
 import { ACTIVITY_INGEST_ROUTES } from './interfaces/http/ingest/activities.router';
-import type { DocumentedActivityTypes } from './interfaces/http/ingest/activity-input.openapi';
 import { ingestFeature } from './interfaces/http/ingest/ingest.feature';
 import { httpMetrics } from './interfaces/http/metrics/metrics.middleware';
 import { metricsFeature } from './interfaces/http/metrics/metrics.feature';
@@ -86,11 +84,6 @@ export interface AppDeps {
   activityTypes?: ManageActivityTypesUseCase;
   /** The stored events the registry let in unplanned or flagged (read scope); optional like the reads. */
   violations?: ListViolationsUseCase;
-  /**
-   * The registry's catalog as this replica follows it (main: the one ingest validates with), which the OpenAPI
-   * document follows; the built-in types when absent, as ingest's own default.
-   */
-  activityTypeCatalog?: DocumentedActivityTypes;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /**
@@ -110,15 +103,17 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
   const { config } = deps;
   const apiKeys = config.security !== undefined && config.security.apiKeys !== 'disabled';
   const receipts = deps.receipts?.receipts;
-  const types = deps.activityTypeCatalog ?? new ActivityTypeCatalog();
   const features: HttpFeature[] = [
     healthFeature(deps.readiness),
     ...(metrics ? [metricsFeature(metrics)] : []),
     // Rebuilt when the registry moved: the ingest bodies are documented from it.
-    docsFeature({ build: () => buildOpenApiDocument(features, { apiKeys }), revision: () => types.position }),
+    docsFeature({
+      build: () => buildOpenApiDocument(features, { apiKeys }),
+      revision: () => deps.ingest.types.position,
+    }),
     dashboardFeature(),
     whoamiFeature({ authentication: apiKeys ? 'api-key' : 'disabled' }),
-    ingestFeature(deps.ingest, config.bodyLimits, types),
+    ingestFeature(deps.ingest, config.bodyLimits),
     ...(deps.stream ? [streamFeature(deps.stream)] : []),
     ...(deps.receipts ? [receiptsFeature(deps.receipts)] : []),
     ...(deps.exports ? [exportFeature({ ...deps.exports, logger: deps.logger })] : []),

@@ -124,7 +124,6 @@ async function main(): Promise<void> {
       },
     ),
     activityTypes: new ManageActivityTypesUseCase({ registry }),
-    activityTypeCatalog: registry.catalog,
     queries: new QueryActivitiesUseCase({ reader }),
     violations: new ListViolationsUseCase({ reader }),
     exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },

@@ -1,4 +1,7 @@
 import { ActivityTypeCatalog, type ActivityTypeChecker, type TypeVerdict } from '@uap/shared/activity-types';
+
+/** The registry's catalog as ingest uses it: checks, and what the OpenAPI document describes from the same catalog. */
+export type IngestActivityTypes = ActivityTypeChecker & Pick<ActivityTypeCatalog, 'list' | 'position'>;
 import {
   ActivityTypeSchema,
   createActivityEvent,
@@ -25,7 +28,7 @@ export interface IngestDeps {
   /** Signs the receipt of each accepted event and the batch's consistency token. */
   receipts: ReceiptCodec;
   /** The activity type registry's catalog, as this replica follows it; the built-in types when absent. */
-  types?: ActivityTypeChecker;
+  types?: IngestActivityTypes;
   /** Counts what the plan let through unplanned or flagged, for the metrics. */
   onVerdict?: (verdict: TypeVerdict) => void;
   now?: () => Date;
@@ -75,7 +78,8 @@ export class IngestActivityUseCase {
   /** Whether accepted events get receipts: the OpenAPI document describes the answers this instance gives. */
   readonly issuesReceipts: boolean;
   private readonly now: () => Date;
-  private readonly types: ActivityTypeChecker;
+  /** The catalog events are checked with; the OpenAPI document describes the same one. */
+  readonly types: IngestActivityTypes;
 
   constructor(
     private readonly config: IngestConfig,

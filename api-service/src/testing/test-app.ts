@@ -46,13 +46,19 @@ export function testApp(options: {
  * what only needs the features' routes and documents: the use cases other than ingest are empty stand-ins
  * that nothing here calls.
  */
-export function everyFeatureDeps(config: Partial<AppConfig> = {}): AppDeps {
+export function everyFeatureDeps(
+  config: Partial<AppConfig> = {},
+  types: ActivityTypeCatalog = new ActivityTypeCatalog(),
+): AppDeps {
   const unused = <T>() => ({}) as T;
   return {
     logger: pino({ level: 'silent' }),
+    // The built-in types unless given, so that the document (and the dashboard's types generated from it) is
+    // deterministic.
     ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
       publisher: { publish: async () => [] },
       receipts: TEST_RECEIPTS,
+      types,
     }),
     queries: unused(),
     deadLetters: { deadLetters: unused(), replays: unused() },
@@ -63,8 +69,6 @@ export function everyFeatureDeps(config: Partial<AppConfig> = {}): AppDeps {
     stats: unused(),
     violations: unused(),
     activityTypes: unused(),
-    // The built-in types, so that the document (and the dashboard's types generated from it) is deterministic.
-    activityTypeCatalog: new ActivityTypeCatalog(),
     readiness: [],
     config: { ...TEST_APP_CONFIG, ...config },
   };

@@ -17,7 +17,6 @@ function appFollowing(catalog: ActivityTypeCatalog) {
   return createApp({
     logger: pino({ level: 'silent' }),
     ingest,
-    activityTypeCatalog: catalog,
     readiness: [],
     config: TEST_APP_CONFIG,
   });

@@ -8,7 +8,7 @@ import { everyFeatureDeps } from '../../../testing/test-app';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/openapi.document';
 
 function documentOf(catalog: ActivityTypeCatalog): OpenApiDocument {
-  const deps = { ...everyFeatureDeps(), activityTypeCatalog: catalog };
+  const deps = everyFeatureDeps({}, catalog);
   return buildOpenApiDocument(appFeatures(deps, undefined), { apiKeys: true });
 }
 

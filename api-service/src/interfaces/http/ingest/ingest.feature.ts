@@ -15,7 +15,7 @@ import {
 } from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './activities.router';
-import { registerActivityInput, type DocumentedActivityTypes } from './activity-input.openapi';
+import { registerActivityInput } from './activity-input.openapi';
 
 const WarningsSchema = z
   .array(
@@ -56,19 +56,16 @@ const BatchAcceptedWithoutReceiptsSchema = BatchAcceptedSchema.omit({ receipts: 
 
 /**
  * POST /api/v1/activities and /batch: 202 only after the broker acknowledged the events. The bodies are
- * documented from the registry as `types` holds it when the document is built: one variant per planned type.
+ * documented from the catalog the use case validates with, as it is when the document is built: one variant
+ * per planned type.
  */
-export function ingestFeature(
-  ingest: IngestActivityUseCase,
-  limits: BodyLimits,
-  types: DocumentedActivityTypes,
-): HttpFeature {
+export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits): HttpFeature {
   let batchBody: SchemaObject | undefined;
   return {
     routes: ACTIVITY_INGEST_ROUTES,
     mount: (app) => app.use('/api/v1/activities', activitiesRouter(ingest, limits)),
     document: ({ registry, security, secured }) => {
-      const input = registerActivityInput(registry, types);
+      const input = registerActivityInput(registry, ingest.types);
       // The use case's own batch schema, so the document shows the limits this process enforces; its
       // events are the registry's variants. It does not change with the registry: rendered once.
       batchBody ??= jsonSchemaOf(ingest.batch);
