@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { decodeActivityMessage } from '@uap/shared/contract';
-import type { Logger } from '@uap/shared/runtime';
+import { logConsumerCrash, type Logger } from '@uap/shared/runtime';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { ActivityStreamHub } from '../../application/activity-stream.hub';
 import type { StreamFeed } from '../../application/ports/stream-feed.port';
@@ -47,7 +47,7 @@ export class KafkaActivityStreamConsumer implements StreamFeed {
         }
       });
       consumer.on(consumer.events.CRASH, ({ payload }) =>
-        this.log.error({ err: payload.error, restart: payload.restart }, 'stream consumer crashed'),
+        logConsumerCrash(this.log, payload, 'stream consumer crashed'),
       );
       await consumer.connect();
       await consumer.subscribe({ topics: [this.config.topic], fromBeginning: false });

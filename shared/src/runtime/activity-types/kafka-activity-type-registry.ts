@@ -10,6 +10,7 @@ import {
 } from '../../activity-types';
 import type { ActivityTypesEnv } from '../config/common-env';
 import type { Logger } from '../logging/create-logger';
+import { logConsumerCrash } from '../messaging/kafka-client';
 
 export interface ActivityTypeRegistryConfig {
   /** The compacted, single-partition topic that is the registry's source of truth. */
@@ -107,7 +108,7 @@ export class KafkaActivityTypeRegistry {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
-      this.log.error({ err: payload.error, restart: payload.restart }, 'registry consumer crashed');
+      logConsumerCrash(this.log, payload, 'registry consumer crashed');
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [this.config.topic], fromBeginning: true });

@@ -24,8 +24,21 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 export function kafkaLogLevel(level: number, message: string, entry: Record<string, unknown>) {
   const mapped = LEVELS[level] ?? 'info';
-  if (mapped !== 'error' || !message.startsWith('Response ')) return mapped;
-  return entry['error'] === 'Topic creation errors' ? 'debug' : 'warn';
+  if (mapped !== 'error') return mapped;
+  if (message.startsWith('Response ')) return entry['error'] === 'Topic creation errors' ? 'debug' : 'warn';
+  // A consumer's "Crash: …" and "Restarting the consumer in …" are logged before kafkajs knows whether it
+  // restarts; logConsumerCrash logs the outcome from the CRASH event, at error when nothing restarts.
+  return message.startsWith('Crash: ') || message.startsWith('Restarting the consumer') ? 'warn' : 'error';
+}
+
+/**
+ * Logs a consumer's CRASH event by its outcome. kafkajs restarts a consumer after a retriable error (a
+ * coordinator still loading, a leader moving): that heals itself and is a warning, and one that keeps
+ * failing shows in the service's readiness. A crash without a restart leaves the consumer stopped: an error.
+ */
+export function logConsumerCrash(log: Logger, payload: { error: Error; restart: boolean }, message: string): void {
+  const level = payload.restart ? 'warn' : 'error';
+  log[level]({ err: payload.error, restart: payload.restart }, message);
 }
 
 /** A kafkajs client whose own logs go through pino, so broker trouble shows up in the service log. */

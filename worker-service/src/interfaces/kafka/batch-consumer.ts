@@ -1,4 +1,4 @@
-import type { Logger } from '@uap/shared/runtime';
+import { logConsumerCrash, type Logger } from '@uap/shared/runtime';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { isRetriable } from '../../application/retriable.errors';
 
@@ -144,7 +144,7 @@ export async function startBatchConsumer(consumer: Consumer, options: BatchConsu
   consumer.on(consumer.events.STOP, () => options.onMembership(false));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     options.onMembership(false);
-    options.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    logConsumerCrash(options.log, payload, 'consumer crashed');
     if (!payload.restart) options.onFatal(payload.error);
   });
   await consumer.connect();
