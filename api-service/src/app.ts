@@ -4,13 +4,16 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import type { IngestSegmentUseCase } from './application/ingest-segment.use-case';
 import type { QueryActivitiesUseCase } from './application/query-activities.use-case';
+import type { UserProfileUseCase } from './application/user-profile.use-case';
 import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import type { EraseUserUseCase } from './application/erase-user.use-case';
 import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
 import type { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import type { ListViolationsUseCase } from './application/list-violations.use-case';
+import type { ActivityRecord } from './application/ports/activity-reader.port';
 import type { ApiKeyEntry } from './domain/api-key';
 import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
 import { activityTypesFeature } from './interfaces/http/activity-types/activity-types.feature';
@@ -33,6 +36,8 @@ import type { ReadinessCheck } from './interfaces/http/health/health.router';
 import type { BodyLimits } from './interfaces/http/ingest/activities.router';
 import { ACTIVITY_INGEST_ROUTES } from './interfaces/http/ingest/activities.router';
 import { ingestFeature } from './interfaces/http/ingest/ingest.feature';
+import { segmentFeature } from './interfaces/http/segment/segment.feature';
+import { SEGMENT_ROUTES } from './interfaces/http/segment/segment.router';
 import { httpMetrics } from './interfaces/http/metrics/metrics.middleware';
 import { metricsFeature } from './interfaces/http/metrics/metrics.feature';
 import { queriesFeature } from './interfaces/http/queries/queries.feature';
@@ -66,8 +71,12 @@ export interface SecurityConfig {
 export interface AppDeps {
   logger: Logger;
   ingest: IngestActivityUseCase;
+  /** The Segment HTTP Tracking API (/v1, ingest scope); optional so tests of other concerns need not wire it. */
+  segment?: IngestSegmentUseCase;
   /** The read endpoints; optional so ingest-only tests need no reader (the method guard then refuses GETs). */
   queries?: QueryActivitiesUseCase;
+  /** A user's profile (GET /api/v1/users/{userId}), served with the reads; optional like them. */
+  profiles?: UserProfileUseCase;
   /** The dead-letter index and its replays (admin scope); optional like the reads. */
   deadLetters?: { deadLetters: DeadLettersUseCase; replays: ReplayDeadLettersUseCase };
   /** Receipts, freshness and read-your-writes; optional like the reads. */
@@ -114,12 +123,18 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
     dashboardFeature(),
     whoamiFeature({ authentication: apiKeys ? 'api-key' : 'disabled' }),
     ingestFeature(deps.ingest, config.bodyLimits),
+    ...(deps.segment ? [segmentFeature(deps.segment)] : []),
     ...(deps.stream ? [streamFeature(deps.stream)] : []),
     ...(deps.receipts ? [receiptsFeature(deps.receipts)] : []),
     ...(deps.exports ? [exportFeature({ ...deps.exports, logger: deps.logger })] : []),
     ...(deps.stats ? [statsFeature(deps.stats)] : []),
     ...(deps.queries
-      ? [queriesFeature(deps.queries, receipts ? { receiptOf: (record) => receipts.receiptOf(record) } : {})]
+      ? [
+          queriesFeature(deps.queries, {
+            ...(receipts ? { receiptOf: (record: ActivityRecord) => receipts.receiptOf(record) } : {}),
+            ...(deps.profiles ? { profiles: deps.profiles } : {}),
+          }),
+        ]
       : []),
     ...(deps.deadLetters ? [deadLettersFeature(deps.deadLetters)] : []),
     ...(deps.erasures ? [erasuresFeature(deps.erasures)] : []),
@@ -150,7 +165,7 @@ export function createApp(deps: AppDeps): Express {
   const features = appFeatures(deps, metrics);
 
   app.use(requestId());
-  if (metrics) app.use(httpMetrics(metrics, ACTIVITY_INGEST_ROUTES));
+  if (metrics) app.use(httpMetrics(metrics, [...ACTIVITY_INGEST_ROUTES, ...SEGMENT_ROUTES]));
   app.use(
     pinoHttp({
       logger: deps.logger.child({ component: 'http' }),
@@ -197,6 +212,8 @@ export function createApp(deps: AppDeps): Express {
           REQUEST_ID_HEADER,
           CONSISTENCY_HEADERS.token,
           CONSISTENCY_HEADERS.maxWait,
+          // RudderStack's JavaScript SDK sends the visitor's id in this header too (the body has it as well).
+          'AnonymousId',
         ],
         exposedHeaders: [
           REQUEST_ID_HEADER,
@@ -220,6 +237,7 @@ export function createApp(deps: AppDeps): Express {
     const auth = apiKeyAuth({
       apiKeys: security.apiKeys,
       publicPaths: security.publicPaths,
+      writeKeyPaths: features.flatMap((feature) => feature.writeKeyPaths ?? []),
       ...(tickets ? { tickets: { path: STREAM_PATH, redeem: (ticket: string) => tickets.redeem(ticket) } } : {}),
     });
     app.use(auth.identify);

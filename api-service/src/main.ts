@@ -2,7 +2,7 @@ import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import type { Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
-import { erasureHash } from '@uap/shared/contract';
+import { actorErasureHash } from '@uap/shared/contract';
 import { createKafka, createLogger, followActivityTypes, Lifecycle, type Logger } from '@uap/shared/runtime';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -13,10 +13,12 @@ import { DeadLettersUseCase } from './application/dead-letters.use-case';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
+import { IngestSegmentUseCase } from './application/ingest-segment.use-case';
 import { ListViolationsUseCase } from './application/list-violations.use-case';
 import { LiveActivityStream } from './application/live-activity-stream';
 import { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
+import { UserProfileUseCase } from './application/user-profile.use-case';
 import { ReceiptsUseCase } from './application/receipts.use-case';
 import { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import { ReplayJobRunner } from './application/replay-job.runner';
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
   lifecycle.onStop('consumer-progress', () => progress.stop());
   const live = liveStream(config, kafka, logger, lifecycle);
   const streams = new StreamConnections();
-  const { reader } = store;
+  const { reader, identities } = store;
   const receipts = new ReceiptsUseCase({
     codec,
     topic: config.ACTIVITIES_TOPIC,
@@ -123,8 +125,18 @@ async function main(): Promise<void> {
         onVerdict: (verdict) => metrics.countVerdict(verdict),
       },
     ),
+    // The Segment surface publishes through the same producer (acks=all), registry and policy as the REST dialect.
+    segment: new IngestSegmentUseCase(
+      { maxFutureSkewMs: config.MAX_FUTURE_SKEW_SECONDS * 1000 },
+      {
+        publisher: config.METRICS_ENABLED ? timedPublisher(publisher, metrics) : publisher,
+        types: registry.catalog,
+        onVerdict: (verdict) => metrics.countVerdict(verdict),
+      },
+    ),
     activityTypes: new ManageActivityTypesUseCase({ registry }),
-    queries: new QueryActivitiesUseCase({ reader }),
+    queries: new QueryActivitiesUseCase({ reader, identities }),
+    profiles: new UserProfileUseCase({ reader, identities }),
     violations: new ListViolationsUseCase({ reader }),
     exports: { exporter: new ExportActivitiesUseCase(DEFAULT_EXPORT_CONFIG, { reader }) },
     stats: new ActivityStatsUseCase(
@@ -135,9 +147,10 @@ async function main(): Promise<void> {
     erasures: new EraseUserUseCase({
       erasures: erasureStore,
       eraser: store.eraser,
+      identities,
       progress,
       awaitProcessed: (token, waitMs) => receipts.awaitProcessed(token, waitMs),
-      hash: (userId) => erasureHash(config.ERASURE_HASH_KEY, userId),
+      hash: (actor) => actorErasureHash(config.ERASURE_HASH_KEY, actor),
       topic: config.ACTIVITIES_TOPIC,
       logger,
     }),

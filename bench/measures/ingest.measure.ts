@@ -5,6 +5,7 @@ import { freePort } from '../../test/support/service-process';
 import { askFreshness, openStream } from '../support/bench-clients';
 import { CONFIG } from '../support/bench-config';
 import { BareServer, ROOT } from '../support/bench-context';
+import type { ActivityInput } from '@uap/shared/contract';
 import { benchInputs } from '../support/bench-events';
 import { ratio, type BenchReport } from '../support/bench-report';
 import { AUTH_HEADERS, startApi, startApiProcess, stopProcesses, type BenchStack } from '../support/bench-stack';
@@ -91,6 +92,19 @@ const COST_VARIANTS: Array<{ name: string; env: Record<string, string>; subscrib
   { name: 'all on again, as the first row (a control: its Δ is this run’s noise)', env: {} },
 ];
 
+/**
+ * A bench event as a Segment message: track calls named as a Segment SDK would (PURCHASE is "Order Completed", SEARCH
+ * "Products Searched", the others their name in words), page calls for PAGE_VIEW; no messageId, so every request is
+ * new events, as the REST batches are.
+ */
+function toSegmentMessage(input: ActivityInput): Record<string, unknown> {
+  const common = { userId: input.userId, timestamp: input.occurredAt, context: { library: { name: 'bench' } } };
+  if (input.type === 'PAGE_VIEW') return { type: 'page', ...common, properties: input.metadata };
+  const event = SEGMENT_NAMES[input.type] ?? input.type.toLowerCase().replace(/_/g, ' ');
+  return { type: 'track', event, ...common, properties: input.metadata };
+}
+const SEGMENT_NAMES: Record<string, string> = { PURCHASE: 'Order Completed', SEARCH: 'Products Searched' };
+
 /** The whole bench's ingest (1-2/6): bare Express next to the api, the cost table, and a raw producer's ceiling. */
 export async function ingestCeilings(stack: BenchStack): Promise<BenchReport['ingest']> {
   const barePort = await freePort();
@@ -123,6 +137,8 @@ export async function ingestCeilings(stack: BenchStack): Promise<BenchReport['in
   console.error('[bench] 2/6 batch ingest (100 events per request)');
   results['batchBare'] = await load(bareUrl, '/api/v1/activities/batch', { events: batch }, 8);
   results['batchApi'] = await load(apiUrl, '/api/v1/activities/batch', { events: batch }, 8);
+  console.error('[bench] 2/6 batch ingest through the Segment dialect (the same events as /v1/batch messages)');
+  results['batchSegment'] = await load(apiUrl, '/v1/batch', { batch: batch.map(toSegmentMessage) }, 8);
   await stopProcesses(stack);
   const costs: IngestCost[] = [];
   for (const variant of COST_VARIANTS) {
@@ -167,6 +183,12 @@ export async function ingestCeilings(stack: BenchStack): Promise<BenchReport['in
       ratio: ratio(results['batchApi']!.requestsPerSec, results['batchBare']!.requestsPerSec),
       rawProducer,
       producerRatio: ratio(results['batchApi']!.requestsPerSec * CONFIG.batchSize, rawProducer.eventsPerSec),
+    },
+    segment: {
+      api: results['batchSegment']!,
+      eventsPerSec: results['batchSegment']!.requestsPerSec * CONFIG.batchSize,
+      restRatio: ratio(results['batchSegment']!.requestsPerSec, results['batchApi']!.requestsPerSec),
+      producerRatio: ratio(results['batchSegment']!.requestsPerSec * CONFIG.batchSize, rawProducer.eventsPerSec),
     },
     costs,
   };

@@ -3,7 +3,7 @@ import { ACTIVITIES_COLLECTION } from '@uap/shared/contract';
 import { encodeCursor } from '../../api-service/src/domain/activity-query';
 import { percentiles } from '../../scripts/loadgen/load-stats';
 import { CONFIG } from '../support/bench-config';
-import { benchInputs, toEvents } from '../support/bench-events';
+import { benchInputs, toEvents, withIdentities } from '../support/bench-events';
 import { ratio, type BenchReport, type ReadsAtScaleReport } from '../support/bench-report';
 import { AUTH_HEADERS, readMethodOf, startApiProcess, stopProcesses, type BenchStack } from '../support/bench-stack';
 import { createIndexes, seedDocuments, vacuumIfSql } from '../support/bench-store';
@@ -46,6 +46,7 @@ export interface ReadShapeData {
  */
 export function readShapes(base: string, data: ReadShapeData, cursor: string): Array<[string, string]> {
   const { sample, depth } = data;
+  const users = base.replace(/\/activities$/, '/users');
   const at = Date.parse(sample.occurredAt);
   const from = encodeURIComponent(new Date(at - 3_600_000).toISOString());
   const to = encodeURIComponent(new Date(at + 3_600_000).toISOString());
@@ -60,6 +61,9 @@ export function readShapes(base: string, data: ReadShapeData, cursor: string): A
     ['userId + range', `${base}?userId=${sample.userId}&from=${from}&to=${to}`],
     [`keyset page at depth ${depth}`, `${base}?limit=100&cursor=${cursor}`],
     [`offset page at depth ${depth}`, `${base}?limit=100&page=${depth / 100}`],
+    // Issue 28: a user's history with the events of the anonymous ids they linked, and their profile.
+    ['user history + linked anonymous ids', `${users}/${sample.userId}/activities`],
+    ['user profile (traits, first/last seen)', `${users}/${sample.userId}`],
   ];
 }
 
@@ -120,12 +124,13 @@ export async function readsAtScale(stack: BenchStack): Promise<ReadsAtScaleRepor
   const db = `bench_${stack.id}_reads`;
   const largest = Math.max(...CONFIG.readSizes);
   const start = Date.now() - 86_400_000;
-  // Spread over a day in 10 ms steps, groups of 4 at one instant (ties), in an order unrelated to insertion.
-  const inputs = benchInputs(largest, { users: CONFIG.users, startMs: start, spreadMs: 86_400_000 }).map(
-    (input, i) => ({
+  // Spread over a day in 10 ms steps, groups of 4 at one instant (ties), in an order unrelated to insertion; a
+  // share of them anonymous, and IDENTIFY events linking those visitors to their users (withIdentities).
+  const inputs = withIdentities(
+    benchInputs(largest, { users: CONFIG.users, startMs: start, spreadMs: 86_400_000 }).map((input, i) => ({
       ...input,
       occurredAt: new Date(start + ((Math.floor(i / 4) * 2_654_435_761) % 8_640_000) * 10).toISOString(),
-    }),
+    })),
   );
   const collection = stack.client.db(db).collection(ACTIVITIES_COLLECTION);
   stack.dbs.push(db);
@@ -154,7 +159,7 @@ export async function readsAtScale(stack: BenchStack): Promise<ReadsAtScaleRepor
     const sample = present[123]!;
     const shapes = readShapes(
       base,
-      { sample: { userId: sample.userId, type: sample.type, occurredAt: sample.occurredAt! }, keysetAt, depth },
+      { sample: { userId: sample.userId!, type: sample.type, occurredAt: sample.occurredAt! }, keysetAt, depth },
       encodeCursor(keysetAt, {}, 'desc'),
     );
     console.error(`[bench] reads: ${shapes.length} shapes × ${CONFIG.readScaleSamples} requests at ${size} events`);

@@ -27,6 +27,8 @@ export interface BenchReport {
       rawProducer: ProducerRun;
       producerRatio: number;
     };
+    /** The same batches as /v1/batch messages (issue 28): the Segment dialect's cost next to the native one. */
+    segment: { api: HttpRun; eventsPerSec: number; restRatio: number; producerRatio: number };
     costs: IngestCost[];
   };
   pipeline: {
@@ -107,6 +109,15 @@ export function renderMarkdown(r: BenchReport): string {
         `(p50 ${batch.rawProducer.p50Ms} ms, p99 ${batch.rawProducer.p99Ms} ms); bare Express: ${http(batch.bare)}`,
       `${n(batch.producerRatio, 2)} (≥ 0.6)`,
       verdict(batch.producerRatio >= 0.6 && batch.api.non2xx === 0),
+    ],
+    [
+      '2s',
+      'batch ingest, Segment dialect (`/v1/batch`, 100/request)',
+      `${n(r.ingest.segment.eventsPerSec)} events/s (${http(r.ingest.segment.api)}); ` +
+        `${n(r.ingest.segment.restRatio, 2)} of the native batches (row 2)`,
+      'raw kafkajs producer (row 2)',
+      `${n(r.ingest.segment.producerRatio, 2)} (≥ 0.6)`,
+      verdict(r.ingest.segment.producerRatio >= 0.6 && r.ingest.segment.api.non2xx === 0),
     ],
     [
       '3',

@@ -31,7 +31,11 @@ export async function* followStream(
     let response: Response | undefined;
     try {
       response = await transport.send(STREAM_PATH, {
-        query: { userId: filters.userId, type: filters.type === undefined ? undefined : [filters.type].flat() },
+        query: {
+          userId: filters.userId,
+          anonymousId: filters.anonymousId,
+          type: filters.type === undefined ? undefined : [filters.type].flat(),
+        },
         headers: { accept: 'text/event-stream', ...(lastId === undefined ? {} : { 'last-event-id': lastId }) },
         timeoutMs: null,
         ...(signal ? { signal } : {}),

@@ -4,7 +4,10 @@ import type { ActivityEvent, ActivityInput, ActivityType } from '@uap/shared/con
 // emitted JavaScript, so the SDK carries no server code at runtime. client/src/contract.test.ts holds
 // the response shapes below to the api's own zod schemas.
 
-/** What track() takes: the ingest contract; eventId and occurredAt are filled in when absent. */
+/**
+ * What track() takes: the ingest contract; eventId and occurredAt are filled in when absent. It needs `userId`,
+ * `anonymousId` (a visitor not known yet) or both: an IDENTIFY carrying both links the anonymous id to the user.
+ */
 export type TrackEvent = ActivityInput;
 export type { ActivityType };
 
@@ -89,6 +92,8 @@ export interface Problem {
 /** Filters of the list endpoint (GET /api/v1/activities); `cursor` and `page` are the iterator's business. */
 export interface ListQuery {
   userId?: string;
+  /** Only an anonymous visitor's activities (those that carry this anonymousId). */
+  anonymousId?: string;
   type?: ActivityType | ActivityType[];
   /** Inclusive lower bound on occurredAt (ISO-8601 with offset, or a Date). */
   from?: string | Date;
@@ -101,7 +106,18 @@ export interface ListQuery {
 
 export interface StreamFilters {
   userId?: string;
+  anonymousId?: string;
   type?: ActivityType | ActivityType[];
+}
+
+/** What identify() takes besides the userId. */
+export interface IdentifyOptions {
+  /** The visitor's id from before it was known: its events, earlier and later, become the user's. */
+  anonymousId?: string;
+  /** Who the user is (name, plan…): the user's profile merges them, later identifies winning per key. */
+  traits?: Record<string, unknown>;
+  occurredAt?: string;
+  sessionId?: string;
 }
 
 export type StreamMessage =

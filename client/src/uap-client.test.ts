@@ -2,6 +2,7 @@ import { anActivity } from '@uap/shared/testing';
 import type { FetchLike } from './http-transport';
 import { UapClient } from './uap-client';
 import { UapHttpError } from './http-transport';
+import { FakeIngestApi } from './testing/fake-api';
 import type { Activity } from './types';
 
 type Route = (url: URL, init: RequestInit) => Response | Promise<Response>;
@@ -70,6 +71,66 @@ describe('UapClient reads', () => {
     expect(seen[0]!.url.pathname).toBe('/api/v1/receipts/r%2F1');
     expect(Object.fromEntries(seen[0]!.url.searchParams)).toEqual({ waitFor: 'final', timeoutMs: '3000' });
     expect([...seen[1]!.url.searchParams]).toEqual([]);
+  });
+});
+
+describe('UapClient anonymous visitors', () => {
+  it('when a visitor is tracked by anonymousId and identified later, then both events go out with the ids given', async () => {
+    const api = new FakeIngestApi();
+    const client = new UapClient({ baseUrl: 'http://api.test', fetch: api.fetch });
+
+    client.track({ anonymousId: 'anon-7f3a', type: 'PAGE_VIEW', metadata: { path: '/pricing' } });
+    client.identify('alice', { anonymousId: 'anon-7f3a', traits: { plan: 'pro' } });
+    client.identify('bob');
+    await client.flush();
+
+    expect(api.batches.flat()).toEqual([
+      expect.objectContaining({ anonymousId: 'anon-7f3a', type: 'PAGE_VIEW', metadata: { path: '/pricing' } }),
+      expect.objectContaining({
+        userId: 'alice',
+        anonymousId: 'anon-7f3a',
+        type: 'IDENTIFY',
+        metadata: { plan: 'pro' },
+      }),
+      expect.objectContaining({ userId: 'bob', type: 'IDENTIFY' }),
+    ]);
+    expect(api.batches.flat()[0]).not.toHaveProperty('userId');
+    expect(api.batches.flat()[2]).not.toHaveProperty('anonymousId');
+    expect(client.stats().accepted).toBe(3);
+  });
+
+  it('when a user’s history is walked, then it reads the user path (linked anonymous ids included) page by page', async () => {
+    const all: Activity[] = [anActivity({ userId: 'a/b' }), anActivity({ userId: undefined, anonymousId: 'anon-1' })];
+    const { fetch, seen } = fakeFetch((url) => {
+      const start = Number(url.searchParams.get('cursor') ?? '0');
+      const next = start + 1 < all.length ? String(start + 1) : null;
+      return json({ data: all.slice(start, start + 1), page: { limit: 1, nextCursor: next, hasMore: next !== null } });
+    });
+    const client = new UapClient({ baseUrl: 'http://api.test', fetch });
+
+    const walked: Activity[] = [];
+    for await (const activity of client.userActivities('a/b', { sort: 'asc', limit: 1 })) walked.push(activity);
+
+    expect(walked).toEqual(all);
+    expect(seen.map((s) => s.url.pathname)).toEqual([
+      '/api/v1/users/a%2Fb/activities',
+      '/api/v1/users/a%2Fb/activities',
+    ]);
+    expect(Object.fromEntries(seen[1]!.url.searchParams)).toEqual({ sort: 'asc', limit: '1', cursor: '1' });
+  });
+
+  it('when the list or the stream is filtered by anonymousId, then the filter travels as a query parameter', async () => {
+    const { fetch, seen } = fakeFetch((url) =>
+      url.pathname.endsWith('/stream')
+        ? json({ title: 'Forbidden', status: 403, detail: 'stop here' }, 403)
+        : json({ data: [], page: { limit: 20, nextCursor: null, hasMore: false } }),
+    );
+    const client = new UapClient({ baseUrl: 'http://api.test', fetch });
+
+    for await (const activity of client.list({ anonymousId: 'anon-1' })) void activity;
+    await expect(client.stream({ anonymousId: 'anon-1' }).next()).rejects.toMatchObject({ status: 403 });
+
+    expect(seen.map((s) => s.url.searchParams.get('anonymousId'))).toEqual(['anon-1', 'anon-1']);
   });
 });
 

@@ -5,6 +5,7 @@ import type {
   Activity,
   ActivityPage,
   Freshness,
+  IdentifyOptions,
   ListQuery,
   ReceiptStatus,
   StreamFilters,
@@ -33,6 +34,23 @@ export class UapClient {
     return this.batcher.track(event);
   }
 
+  /**
+   * Says who the user is: an IDENTIFY event (queued like any track()). With `anonymousId`, it links that visitor to
+   * the user, so the user's history (userActivities) includes what the visitor did before and after; `traits`
+   * update the user's profile.
+   */
+  identify(userId: string, options: IdentifyOptions = {}): string | undefined {
+    const { anonymousId, traits, occurredAt, sessionId } = options;
+    return this.track({
+      type: 'IDENTIFY',
+      userId,
+      ...(anonymousId === undefined ? {} : { anonymousId }),
+      ...(traits === undefined ? {} : { metadata: traits }),
+      ...(occurredAt === undefined ? {} : { occurredAt }),
+      ...(sessionId === undefined ? {} : { sessionId }),
+    });
+  }
+
   /** Resolves once everything queued is delivered, refused or given up. */
   flush(): Promise<void> {
     return this.batcher.flush();
@@ -58,11 +76,28 @@ export class UapClient {
   }
 
   /** The pages behind list(), for callers that want them whole. */
-  async *pages(query: ListQuery = {}): AsyncGenerator<ActivityPage, void, undefined> {
+  pages(query: ListQuery = {}): AsyncGenerator<ActivityPage, void, undefined> {
+    return this.walk('/api/v1/activities', query);
+  }
+
+  /**
+   * A user's history: their own activities and those of every anonymous id they were identified with (an IDENTIFY
+   * or alias carrying both ids), newest first unless `sort: 'asc'`. list({ userId }) has the user's own only.
+   */
+  async *userActivities(
+    userId: string,
+    query: Omit<ListQuery, 'userId' | 'anonymousId'> = {},
+  ): AsyncGenerator<Activity, void, undefined> {
+    const path = `/api/v1/users/${encodeURIComponent(userId)}/activities`;
+    for await (const page of this.walk(path, query)) yield* page.data;
+  }
+
+  private async *walk(path: string, query: ListQuery): AsyncGenerator<ActivityPage, void, undefined> {
     let cursor: string | undefined;
     do {
-      const page = await this.transport.getJson<ActivityPage>('/api/v1/activities', {
+      const page = await this.transport.getJson<ActivityPage>(path, {
         userId: query.userId,
+        anonymousId: query.anonymousId,
         type: query.type === undefined ? undefined : [query.type].flat(),
         from: query.from,
         to: query.to,

@@ -129,6 +129,17 @@ plan_type CHECKOUT_STEP '{"description":"A checkout step","metadataSchema":{"typ
 plan_type LEGACY_SHARE '{"description":"Sharing, as the old app reports it","metadataSchema":{"type":"object"}}'
 plan_type LEGACY_SHARE '{"description":"Sharing, as the old app reports it","metadataSchema":{"type":"object"},"status":"deprecated"}' '"1"'
 
+# The Segment surface (/v1) as its SDKs reach it: the write key as the HTTP Basic user name and a gzip body
+# (RudderStack's default). The fuzzer itself sends the key in the headers above, as for every other operation.
+segment_smoke() {
+  local code
+  code="$(printf '%s' '{"batch":[{"type":"track","userId":"schemathesis","event":"Signed In","messageId":"schemathesis-smoke"}]}' \
+    | gzip -c | curl -sS -o /dev/null -w '%{http_code}' -X POST "$BASE/v1/batch" -u "$API_KEY:" \
+      -H 'content-type: application/json' -H 'content-encoding: gzip' --data-binary @-)"
+  [[ "$code" == 200 ]] || { echo "schemathesis: POST /v1/batch with HTTP Basic and gzip answered $code" >&2; exit 1; }
+}
+segment_smoke
+
 # Two passes. The first fuzzes every operation but the registry's writes, so the document it fetched stays true
 # for the whole pass (a fuzzed PUT that made CLICK require a field would make schema-valid CLICK events
 # invalid mid-run). The second fuzzes the registry's writes and reads, after which nothing relies on the plan.

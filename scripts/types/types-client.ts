@@ -20,6 +20,8 @@ export interface PlannedType {
   name: string;
   description?: string;
   metadataSchema: JsonSchema;
+  /** Absent: the current names stay; [] gives them up. */
+  eventNames?: string[];
   status?: ActivityTypeStatus;
 }
 

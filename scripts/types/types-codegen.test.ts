@@ -10,7 +10,7 @@ const ROOT = join(__dirname, '..', '..');
 
 const render = (schema: unknown) => renderType(schemaToTsType(schema));
 
-/** A custom type with nested objects, enums and a closed top level, next to the eight built-in ones. */
+/** A custom type with nested objects, enums and a closed top level, next to the built-in ones. */
 const CHECKOUT = aTypeVersion({
   name: 'CHECKOUT_STARTED',
   version: 3,

@@ -119,11 +119,14 @@ class FakeRegistry {
       return problem(412, 'Precondition failed', `${name} is at version ${current?.version}, not ${ifMatch}`);
     }
     const change = (method === 'DELETE' ? { ...current!, status: 'retired' } : body) as Omit<PlannedType, 'name'>;
+    // As the API: absent eventNames keep the current ones, [] gives them up.
+    const eventNames = change.eventNames ?? current?.eventNames ?? [];
     const next: ActivityTypeVersion = {
       name,
       version: (current?.version ?? 0) + 1,
       description: change.description ?? current?.description ?? '',
       metadataSchema: change.metadataSchema,
+      ...(eventNames.length > 0 ? { eventNames } : {}),
       status: change.status ?? 'active',
       createdAt: '2026-12-06T08:00:00.000Z',
       createdBy: 'key:admin',
@@ -197,6 +200,42 @@ describe('types apply against a fake API', () => {
       'LOGIN       new version 2 (was 1)',
       'SEARCH      unchanged, version 1',
       '3 types: 1 created, 1 new version, 1 unchanged',
+    ]);
+  });
+
+  it('when a planned type lists event names, then the PUT carries them; a plan without them keeps the current ones', async () => {
+    const file = await planFile([
+      { ...VIDEO_PLAY, eventNames: ['Video Playback Started'] },
+      { name: 'PURCHASE', metadataSchema: { type: 'object' }, description: 'Bought.' },
+    ]);
+    const { io, out } = memoryIo();
+    expect(await runTypes(optionsFor(['apply', file]), io)).toBe(0);
+    expect(api.seen[1]!.body).toEqual({
+      description: VIDEO_PLAY.description,
+      metadataSchema: VIDEO_PLAY.metadataSchema,
+      eventNames: ['Video Playback Started'],
+    });
+    expect(api.seen[3]!.body).not.toHaveProperty('eventNames');
+    expect(api.current('VIDEO_PLAY')?.eventNames).toEqual(['Video Playback Started']);
+    expect(api.current('PURCHASE')?.eventNames).toEqual(['Order Completed']);
+    expect(out.at(-1)).toBe('2 types: 1 created, 1 new version, 0 unchanged');
+  });
+
+  it('when a planned type claims an event name another type holds, then the 409 lists each name and apply stops', async () => {
+    api.refuse = (req) =>
+      req.method === 'PUT' && req.path.endsWith('/ORDER')
+        ? problem(409, 'Conflict', '"Order Completed" is the event name of PURCHASE', [
+            { path: 'eventNames.0', message: '"Order Completed" is already claimed by PURCHASE' },
+          ])
+        : undefined;
+    const file = await planFile({ name: 'ORDER', metadataSchema: {}, eventNames: ['Order Completed'] });
+    const { io, stderr } = memoryIo();
+    expect(await runTypes(optionsFor(['apply', file]), io)).toBe(2);
+    expect(stderr().split('\n')).toEqual([
+      'types: HTTP 409 Conflict: ORDER claims event names another type holds:',
+      '  - "Order Completed" is already claimed by PURCHASE',
+      '  (take each out of the type that holds it, or retire that type, first; or leave it out of this one)',
+      'types: stopped at ORDER (1 of 1): nothing was applied before it.',
     ]);
   });
 
@@ -308,6 +347,7 @@ describe('types list, show, retire and policy against a fake API', () => {
         'LOGIN  version 2, active',
         '  changed meanwhile',
         '  made 2026-12-05T00:00:00.000Z by built-in; registry position 10',
+        '  event names: "Signed In"',
         '',
         'VERSION  STATUS      CREATED AT                CREATED BY',
         '      1  active      2026-12-05T00:00:00.000Z  built-in',
@@ -320,6 +360,12 @@ describe('types list, show, retire and policy against a fake API', () => {
     const json = memoryIo();
     expect(await runTypes(optionsFor(['show', 'LOGIN', '--json']), json.io)).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({ name: 'LOGIN', version: 2, versions: [{}, {}] });
+  });
+
+  it('when show is asked about a type without event names, then it says a track call maps by its name', async () => {
+    const { io, out } = memoryIo();
+    expect(await runTypes(optionsFor(['show', 'CLICK']), io)).toBe(0);
+    expect(out.join('\n')).toContain('  event names: none (a track call maps here by its name in UPPER_SNAKE)\n');
   });
 
   it('when the type does not exist, then show and retire say so with exit code 2', async () => {
@@ -362,7 +408,9 @@ describe('types codegen against a fake API', () => {
     const { io, stdout, stderr } = memoryIo();
     expect(await runTypes(optionsFor(['codegen', '--out', out]), io)).toBe(0);
     expect(stdout()).toBe('');
-    expect(stderr()).toBe(`types: wrote ${out}: 8 types (0 deprecated); 1 retired left out`);
+    expect(stderr()).toBe(
+      `types: wrote ${out}: ${BUILT_IN_TYPE_VERSIONS.length} types (0 deprecated); 1 retired left out`,
+    );
     const code = await readFile(out, 'utf8');
     expect(code).toContain('export type SearchMetadata = {');
     expect(code).not.toContain('VIDEO_PLAY');

@@ -45,11 +45,22 @@ function versionRow(v: Pick<ActivityTypeVersion, 'version' | 'status' | 'created
   );
 }
 
+/** The names a Segment `track` call may carry to get this type (a retired type holds none). */
+function eventNamesLine(version: ActivityTypeVersion): string {
+  const names = version.eventNames ?? [];
+  if (names.length === 0) return '  event names: none (a track call maps here by its name in UPPER_SNAKE)';
+  const listed = names.map((name) => JSON.stringify(name)).join(', ');
+  return version.status === 'retired'
+    ? `  event names: ${listed} (free while it is retired)`
+    : `  event names: ${listed}`;
+}
+
 export function formatTypeDetail(detail: TypeDetail): string {
   return [
     `${detail.name}  version ${detail.version}, ${detail.status}`,
     ...(detail.description ? [`  ${detail.description}`] : []),
     `  made ${detail.createdAt} by ${detail.createdBy}; registry position ${detail.registryPosition}`,
+    eventNamesLine(detail),
     '',
     ['VERSION', cell('STATUS', 10), cell('CREATED AT', CREATED_AT_WIDTH), 'CREATED BY'].join('  '),
     ...detail.versions.map(versionRow),
@@ -123,7 +134,16 @@ export interface RefusalContext {
  */
 export function typeRefusalLines(err: UapHttpError, context: RefusalContext): string[] {
   const { name = 'the type', needs, breakable = false } = context;
-  const changes = (err.problem?.errors ?? []).map((e) => e.message);
+  const errors = err.problem?.errors ?? [];
+  const changes = errors.filter((e) => e.path === 'metadataSchema').map((e) => e.message);
+  const claimed = errors.filter((e) => e.path.startsWith('eventNames')).map((e) => e.message);
+  if (err.status === 409 && claimed.length > 0) {
+    return [
+      `types: HTTP 409 ${err.problem?.title ?? 'Conflict'}: ${name} claims event names another type holds:`,
+      ...claimed.map((message) => `  - ${message}`),
+      '  (take each out of the type that holds it, or retire that type, first; or leave it out of this one)',
+    ];
+  }
   if (err.status === 409 && changes.length > 0) {
     return [
       `types: HTTP 409 ${err.problem?.title ?? 'Conflict'}: the new schema of ${name} would refuse events its current version accepts:`,

@@ -10,9 +10,10 @@ the read scope; apply, retire and setting the policy need the admin scope.
 
 Commands:
   list                   every type's current version, and the policy for what is not planned
-  show <NAME>            one type: its current version, its history and its metadata schema
+  show <NAME>            one type: its current version, its event names, its history and its metadata schema
   apply <file.json>      create or change the types the file holds: one {name, description?, metadataSchema,
-                         status?}, an array of them (a tracking plan), or what list --json prints.
+                         eventNames?, status?}, an array of them (a tracking plan), or what list --json prints.
+                         eventNames: the Segment track event names that map to the type (absent: kept as is).
                          Each type is read, then written with If-Match of what was read; the first refusal stops.
   retire <NAME>          retire a type: new events of it are refused, its stored events stay readable
   policy                 the policy for unknown types and for metadata that breaks its schema

@@ -48,11 +48,33 @@ describe('parsePlan', () => {
       errors: [
         expect.stringMatching(/^\[0\]\.name: must be upper snake case/),
         '[1].metadataSchema: must be a JSON Schema object',
-        '[1]: Unrecognized key: "schema"; a type has name, description, metadataSchema, status',
+        '[1]: Unrecognized key: "schema"; a type has name, description, metadataSchema, eventNames, status',
         '[2].metadataSchema: must be a JSON Schema object',
         expect.stringMatching(/^\[2\]\.status: /),
       ],
     });
+  });
+
+  it('when a type lists event names, then the plan carries them; bad ones are listed with where they are', () => {
+    const text = JSON.stringify([
+      { name: 'VIDEO_PLAY', metadataSchema: SCHEMA, eventNames: ['Video Playback Started'] },
+      { name: 'INVITE_SENT', metadataSchema: SCHEMA, eventNames: [] },
+    ]);
+    expect(parsePlan(text)).toEqual({
+      types: [
+        { name: 'VIDEO_PLAY', metadataSchema: SCHEMA, eventNames: ['Video Playback Started'] },
+        { name: 'INVITE_SENT', metadataSchema: SCHEMA, eventNames: [] },
+      ],
+    });
+    const bad = JSON.stringify({ name: 'VIDEO_PLAY', metadataSchema: SCHEMA, eventNames: ['Played', '', 'Played'] });
+    expect(parsePlan(bad)).toEqual({
+      errors: [expect.stringMatching(/^eventNames\.1: /), 'eventNames.2: "Played" is listed twice'],
+    });
+  });
+
+  it('when the file is what show --json printed for a type with event names, then they are kept', () => {
+    const shown = JSON.stringify(aTypeDetail({ eventNames: ['Video Playback Started'] }));
+    expect(parsePlan(shown)).toMatchObject({ types: [{ name: 'VIDEO_PLAY', eventNames: ['Video Playback Started'] }] });
   });
 
   it('when a name is planned twice, then both places are named', () => {

@@ -58,15 +58,16 @@ export class ServiceProcess<Ready = unknown> {
 
   /**
    * Only PATH is inherited: every other setting comes from `env`, so the suite's isolation is explicit.
-   * With `logFile`, the whole output is also appended there, to outlive the run.
+   * With `logFile`, the whole output is also appended there, to outlive the run. With `port`, it listens there
+   * instead of on a free port: a restarted service keeps the address its clients were given.
    */
   static async start<Ready = unknown>(
     service: ServiceName,
     name: string,
     env: Record<string, string>,
-    options: { logFile?: string } = {},
+    options: { logFile?: string; port?: number } = {},
   ): Promise<ServiceProcess<Ready>> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const { main, portVariable } = SERVICES[service];
     const child = spawn(process.execPath, [main], {
       cwd: ROOT,

@@ -1,6 +1,14 @@
-import { ACTIVITY_INDEXES, HEADERS, encodeActivityMessage } from '@uap/shared/contract';
+import {
+  ACTIVITY_INDEXES,
+  HEADERS,
+  IDENTITY_ACTIVITY_INDEXES,
+  IDENTITY_LINK_FIELD,
+  PARTIAL_ACTIVITY_INDEXES,
+  encodeActivityMessage,
+  type SegmentFields,
+} from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
-import { uniqueName } from '../../test/support/integration';
+import { storeIsFerretDb, uniqueName } from '../../test/support/integration';
 import { WorkerProcess } from '../../test/support/worker-process';
 import { WorkerTestbed, headerText } from './testing/worker-testbed';
 
@@ -64,6 +72,47 @@ describe('the activity worker on the real broker and store', () => {
       sourceOffset: expect.any(Number),
     });
     expect((doc!['persistedAt'] as Date).getTime()).toBeGreaterThanOrEqual(new Date(sample.receivedAt).getTime());
+  });
+
+  it('when it starts on MongoDB, then it has created the partial indexes too; on FerretDB none (it refuses them)', async () => {
+    const names = (await bed.activities.indexes()).map((index) => index.name);
+    for (const { name } of PARTIAL_ACTIVITY_INDEXES) {
+      if (storeIsFerretDb()) expect(names).not.toContain(name);
+      else expect(names).toContain(name);
+    }
+    expect(IDENTITY_ACTIVITY_INDEXES.length).toBeGreaterThan(0);
+  });
+
+  it('when a link from /v1 and an anonymous event are produced, then each is stored with its ids, its Segment envelope exactly as sent, and the link on the link only', async () => {
+    const anonymousId = uniqueName('visitor');
+    const userId = uniqueName('known');
+    const segment: SegmentFields = {
+      call: 'identify',
+      messageId: uniqueName('message'),
+      originalTimestamp: '2026-02-28T23:59:58.123Z',
+      sentAt: '2026-02-28T23:59:59.000Z',
+      context: {
+        library: { name: 'analytics-node', version: '2.1.0' },
+        page: { path: '/checkout', referrer: '', search: '' },
+        traits: { plan: 'pro', seats: 3, ratio: 0.5, trial: false, tags: ['a', 'b'], empty: {}, none: null },
+      },
+      integrations: { All: true, Mixpanel: false },
+      extras: { _metadata: { nodeVersion: '22.1.0', jsRuntime: 'node' } },
+    };
+    const link = anActivity({ userId, anonymousId, type: 'IDENTIFY', metadata: { plan: 'pro' }, segment });
+    const visit = anActivity({ userId: undefined, anonymousId, type: 'PAGE_VIEW', metadata: {} });
+    await bed.produce([visit, link]);
+
+    await bed.waitUntilStored([visit.eventId, link.eventId]);
+
+    const stored = await bed.activities.findOne({ eventId: link.eventId }, { projection: { _id: 0 } });
+    expect(stored).toMatchObject({ userId, anonymousId, [IDENTITY_LINK_FIELD]: anonymousId });
+    // Key order and nesting as sent: what a reader returns is what the SDK sent.
+    expect(JSON.stringify(stored!['segment'])).toBe(JSON.stringify(segment));
+    const anonymous = await bed.activities.findOne({ eventId: visit.eventId }, { projection: { _id: 0 } });
+    expect(anonymous).toMatchObject({ anonymousId });
+    expect(anonymous).not.toHaveProperty('userId');
+    expect(anonymous).not.toHaveProperty(IDENTITY_LINK_FIELD);
   });
 
   it('when the same eventId arrives in two messages and twice within one batch, then it is stored once', async () => {

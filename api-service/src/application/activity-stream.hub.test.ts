@@ -72,6 +72,21 @@ describe('ActivityStreamHub', () => {
     expect(hub.take(alice, 100)).toEqual([]);
   });
 
+  it('when events of anonymous visitors flow, then the userId filter skips them and the anonymousId filter takes its own', () => {
+    const { hub, publish } = setUp();
+    const alice = hub.subscribe({ userId: 'alice' });
+    const visitor = hub.subscribe({ anonymousId: 'anon-1' });
+    const visitorViews = hub.subscribe({ anonymousId: 'anon-1', types: ['PAGE_VIEW'] });
+    const view = publish(0, { userId: undefined, anonymousId: 'anon-1', type: 'PAGE_VIEW' });
+    publish(1, { userId: undefined, anonymousId: 'anon-2', type: 'PAGE_VIEW' });
+    const identify = publish(0, { userId: 'alice', anonymousId: 'anon-1', type: 'IDENTIFY' });
+    const login = publish(1, { userId: 'alice', type: 'LOGIN' });
+
+    expect(ids(hub.take(alice, 100))).toEqual([identify.eventId, login.eventId]);
+    expect(ids(hub.take(visitor, 100))).toEqual([view.eventId, identify.eventId]);
+    expect(ids(hub.take(visitorViews, 100))).toEqual([view.eventId]);
+  });
+
   it('when a client resumes from the id of the last event it got, then it gets every later event once and no earlier one', () => {
     const { hub, publish } = setUp();
     const first = hub.subscribe({});

@@ -3,6 +3,7 @@ import { encodePosition, type StreamPosition } from '../domain/stream-position';
 
 export interface StreamFilter {
   readonly userId?: string;
+  readonly anonymousId?: string;
   readonly types?: readonly ActivityType[];
 }
 
@@ -24,7 +25,9 @@ export interface HubConfig {
  */
 export interface StreamedActivity {
   readonly eventId: string;
-  readonly userId: string;
+  /** At least one of the two: an anonymous visitor's events have no userId. */
+  readonly userId: string | undefined;
+  readonly anonymousId: string | undefined;
   readonly type: ActivityType;
   readonly json: string;
 }
@@ -56,6 +59,7 @@ const COMPACT_FROM = 1_024;
 
 const matches = (filter: StreamFilter, event: StreamedActivity) =>
   (filter.userId === undefined || event.userId === filter.userId) &&
+  (filter.anonymousId === undefined || event.anonymousId === filter.anonymousId) &&
   (filter.types === undefined || filter.types.includes(event.type));
 
 /**
@@ -175,7 +179,13 @@ export class ActivityStreamHub {
   publish(partition: number, offset: number, event: ActivityEvent): void {
     if (!this.retainedFrom.has(partition)) this.retainedFrom.set(partition, offset);
     this.position.set(partition, offset + 1);
-    const streamed = { eventId: event.eventId, userId: event.userId, type: event.type, json: this.serialize(event) };
+    const streamed: StreamedActivity = {
+      eventId: event.eventId,
+      userId: event.userId,
+      anonymousId: event.anonymousId,
+      type: event.type,
+      json: this.serialize(event),
+    };
     const item: Item = {
       seq: this.seq++,
       partition,

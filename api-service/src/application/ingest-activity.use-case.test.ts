@@ -64,6 +64,28 @@ describe('IngestActivityUseCase', () => {
     expect(publisher.sends.map((s) => s.events.length)).toEqual([1, 2]);
   });
 
+  it('when an event names only an anonymousId, then it is accepted and published with it, without a userId', async () => {
+    const { ingest, publisher } = setup();
+    const { userId: _none, ...input } = anActivityInput({ type: 'PAGE_VIEW' });
+
+    await ingest.ingestOne(request({ ...input, anonymousId: 'anon-7f3c' }));
+
+    expect(publisher.events[0]).toMatchObject({ anonymousId: 'anon-7f3c', type: 'PAGE_VIEW' });
+    expect(publisher.events[0]).not.toHaveProperty('userId');
+  });
+
+  it('when an event names neither a userId nor an anonymousId, then 400 names the rule and nothing is published', async () => {
+    const { ingest, publisher } = setup();
+    const { userId: _none, ...input } = anActivityInput();
+
+    const err = await domainErrorOf(ingest.ingestOne(request(input)));
+
+    expect(err.errors).toEqual([
+      { path: 'userId', message: 'either userId or anonymousId is required', rule: 'user-or-anonymous-id' },
+    ]);
+    expect(publisher.sends).toHaveLength(0);
+  });
+
   it('when the skew limit is 0, then an event one second ahead is rejected and one at now is accepted', async () => {
     const { ingest } = setup({ maxFutureSkewMs: 0 });
 

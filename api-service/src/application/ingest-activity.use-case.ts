@@ -1,7 +1,4 @@
-import { ActivityTypeCatalog, type ActivityTypeChecker, type TypeVerdict } from '@uap/shared/activity-types';
-
-/** The registry's catalog as ingest uses it: checks, and what the OpenAPI document describes from the same catalog. */
-export type IngestActivityTypes = ActivityTypeChecker & Pick<ActivityTypeCatalog, 'list' | 'position'>;
+import { type TypeVerdict } from '@uap/shared/activity-types';
 import {
   ActivityTypeSchema,
   createActivityEvent,
@@ -14,7 +11,10 @@ import {
 import { z } from 'zod';
 import { DomainError, toFieldErrors, type FieldError } from '../domain/domain-error';
 import type { ReceiptCodec } from '../domain/receipt';
+import { IngestPipeline, type IngestActivityTypes, type IngestWarning, type PlanCandidate } from './ingest-pipeline';
 import type { ActivityPublisher, PublishedPosition } from './ports/activity-publisher.port';
+
+export type { IngestActivityTypes, IngestWarning } from './ingest-pipeline';
 
 export interface IngestConfig {
   maxFutureSkewMs: number;
@@ -32,14 +32,6 @@ export interface IngestDeps {
   /** Counts what the plan let through unplanned or flagged, for the metrics. */
   onVerdict?: (verdict: TypeVerdict) => void;
   now?: () => Date;
-}
-
-/** Something an accepted event's sender should fix: a deprecated type, an unplanned one, flagged metadata. */
-export interface IngestWarning {
-  /** Index in the batch (0 for a single event). */
-  index: number;
-  type: string;
-  message: string;
 }
 
 export interface IngestRequest {
@@ -67,9 +59,10 @@ export interface BatchAccepted {
 }
 
 /**
- * The front door: validate, stamp with what the server knows, publish, and only then report
- * "accepted". A batch is all-or-nothing: one invalid event rejects the whole request, and a valid
- * batch goes out in a single acknowledged send.
+ * The front door of the REST dialect: validate, ask the registry (plan), stamp with what the server knows,
+ * publish, and only then report "accepted". A batch is all-or-nothing: one invalid event rejects the whole
+ * request, and a valid batch goes out in a single acknowledged send. Plan, stamp and publish are the
+ * pipeline every dialect shares (IngestPipeline).
  */
 export class IngestActivityUseCase {
   /** The schemas requests are validated with; the OpenAPI document is generated from these same instances. */
@@ -78,6 +71,7 @@ export class IngestActivityUseCase {
   /** Whether accepted events get receipts: the OpenAPI document describes the answers this instance gives. */
   readonly issuesReceipts: boolean;
   private readonly now: () => Date;
+  private readonly pipeline: IngestPipeline;
   /** The catalog events are checked with; the OpenAPI document describes the same one. */
   readonly types: IngestActivityTypes;
 
@@ -87,7 +81,8 @@ export class IngestActivityUseCase {
   ) {
     this.now = deps.now ?? (() => new Date());
     this.issuesReceipts = config.receipts ?? true;
-    this.types = deps.types ?? new ActivityTypeCatalog();
+    this.pipeline = new IngestPipeline({ publisher: deps.publisher, types: deps.types, onVerdict: deps.onVerdict });
+    this.types = this.pipeline.types;
     this.single = makeActivityInputSchema({ maxFutureSkewMs: config.maxFutureSkewMs, now: this.now });
     this.batch = z.strictObject({
       events: z
@@ -99,32 +94,40 @@ export class IngestActivityUseCase {
 
   async ingestOne(request: IngestRequest): Promise<SingleAccepted> {
     const parsed = this.single.safeParse(request.body);
-    const planned = this.plan([parsed.success ? parsed.data : candidateOf(request.body)], () => '');
+    const planned = this.pipeline.plan([parsed.success ? parsed.data : candidateOf(request.body)], {
+      prefix: () => '',
+    });
     if (!parsed.success || planned.errors.length > 0) {
       throw invalid([...(parsed.success ? [] : toFieldErrors(parsed.error.issues)), ...planned.errors]);
     }
-    const event = this.stamp(parsed.data, request, planned.marks[0]!);
-    const [position] = await this.deps.publisher.publish([event], { requestId: request.requestId });
+    const received = { receivedAt: this.now(), context: request.context };
+    const {
+      events: [event],
+      positions: [position],
+    } = await this.pipeline.publish([createActivityEvent(parsed.data, received)], planned.marks, request.requestId);
     return {
-      eventId: event.eventId,
+      eventId: event!.eventId,
       status: 'accepted',
-      ...(this.issuesReceipts ? { receipt: this.receiptOf(event, position!) } : {}),
+      ...(this.issuesReceipts ? { receipt: this.receiptOf(event!, position!) } : {}),
       ...(planned.warnings.length > 0 ? { warnings: planned.warnings } : {}),
     };
   }
 
   async ingestBatch(request: IngestRequest): Promise<BatchAccepted> {
     const parsed = this.batch.safeParse(request.body);
-    const planned = this.plan(
+    const planned = this.pipeline.plan(
       parsed.success ? parsed.data.events : candidatesOf(request.body, this.config.maxBatchEvents),
-      (i) => `events.${i}.`,
+      { prefix: (i) => `events.${i}.` },
     );
     if (!parsed.success || planned.errors.length > 0) {
       throw invalid([...(parsed.success ? [] : toFieldErrors(parsed.error.issues)), ...planned.errors]);
     }
-    const receivedAt = this.now();
-    const events = parsed.data.events.map((input, i) => this.stamp(input, request, planned.marks[i]!, receivedAt));
-    const positions = await this.deps.publisher.publish(events, { requestId: request.requestId });
+    const received = { receivedAt: this.now(), context: request.context };
+    const { events, positions } = await this.pipeline.publish(
+      parsed.data.events.map((input) => createActivityEvent(input, received)),
+      planned.marks,
+      request.requestId,
+    );
     const highest = new Map<number, number>();
     for (const { partition, offset } of positions)
       highest.set(partition, Math.max(offset, highest.get(partition) ?? 0));
@@ -140,100 +143,13 @@ export class IngestActivityUseCase {
   private receiptOf(event: ActivityEvent, position: PublishedPosition): string {
     return this.deps.receipts.encodeReceipt({ ...position, eventId: event.eventId, acceptedAt: this.now() });
   }
-
-  /**
-   * Asks the registry about each event (skipping those whose shape already failed, which are reported
-   * anyway): what it is stamped with, what refuses it, and what its sender is warned about.
-   */
-  private plan(
-    inputs: ReadonlyArray<Candidate | undefined>,
-    prefix: (index: number) => string,
-  ): { marks: Array<Partial<ActivityEvent>>; errors: FieldError[]; warnings: IngestWarning[] } {
-    const policy = this.types.policy();
-    const marks: Array<Partial<ActivityEvent>> = [];
-    const errors: FieldError[] = [];
-    const warnings: IngestWarning[] = [];
-    inputs.forEach((input, index) => {
-      if (input === undefined) return;
-      const verdict = this.types.check(input.type, input.metadata ?? {});
-      this.deps.onVerdict?.(verdict);
-      const at = prefix(index);
-      const warn = (message: string) => warnings.push({ index, type: input.type, message });
-      switch (verdict.kind) {
-        case 'planned':
-          marks[index] = { typeVersion: verdict.version };
-          if (verdict.status === 'deprecated') warn(`${input.type} is deprecated (version ${verdict.version})`);
-          break;
-        case 'invalid':
-          if (policy.invalidMetadata === 'reject') {
-            for (const v of verdict.violations) {
-              errors.push({
-                path: `${at}${pointerToPath(v.pointer)}`,
-                message: `${v.message} (${input.type} v${verdict.version})`,
-              });
-            }
-            break;
-          }
-          marks[index] = { typeVersion: verdict.version, violations: verdict.violations };
-          warn(
-            `metadata breaks ${input.type} v${verdict.version} at ${verdict.violations.map((v) => v.pointer).join(', ')}; accepted and flagged`,
-          );
-          break;
-        case 'retired':
-          errors.push({
-            path: `${at}type`,
-            message: `${input.type} was retired (version ${verdict.version}); its stored events stay readable`,
-            rule: 'planned-type',
-          });
-          break;
-        case 'unknown':
-          if (policy.unknownTypes === 'reject') {
-            errors.push({
-              path: `${at}type`,
-              message: `${input.type} is not a planned activity type`,
-              rule: 'planned-type',
-            });
-          } else if (policy.unknownTypes === 'accept') {
-            marks[index] = { planned: false };
-            warn(`${input.type} is not planned: stored with planned=false`);
-          } else {
-            // No typeVersion: the worker checks it against the registry as it would a raw producer's event,
-            // and dead-letters it as a schema violation unless the type was planned in the meantime.
-            marks[index] = {};
-            warn(
-              `${input.type} is not planned: it goes to the dead-letter topic until the type is planned and replayed`,
-            );
-          }
-          break;
-      }
-    });
-    return { marks, errors, warnings };
-  }
-
-  private stamp(
-    input: z.output<typeof this.single>,
-    request: IngestRequest,
-    mark: Partial<ActivityEvent>,
-    receivedAt: Date = this.now(),
-  ): ActivityEvent {
-    return Object.assign(createActivityEvent(input, { receivedAt, context: request.context }), mark);
-  }
 }
 
 function invalid(errors: FieldError[]): DomainError {
   return new DomainError('VALIDATION_FAILED', 'The request does not match the activity schema', { errors });
 }
 
-/** `/metadata/a~1b/0` → `metadata.a/b.0`, the problem's dotted path. */
-function pointerToPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
-}
-
-type Candidate = Pick<ActivityInput, 'type' | 'metadata'>;
+type Candidate = PlanCandidate & Pick<ActivityInput, 'type' | 'metadata'>;
 
 /**
  * The type and metadata of an event that failed its schema elsewhere, when both are well-formed, so the

@@ -13,8 +13,12 @@ import type { ActivityTypeRegistry } from './ports/activity-type-registry.port';
 export interface TypeChange {
   description?: string | undefined;
   metadataSchema: JsonSchema;
+  /** Absent: the current version's names; `[]` gives them all up. */
+  eventNames?: string[] | undefined;
   status?: ActivityTypeStatus | undefined;
 }
+
+type VersionContent = Pick<ActivityTypeVersion, 'description' | 'metadataSchema' | 'eventNames' | 'status'>;
 
 export interface ChangeOptions {
   /** The version the client saw (If-Match); required when the type exists. */
@@ -38,9 +42,10 @@ export interface ChangeResult extends TypeWithHistory {
 }
 
 /**
- * The tracking plan's admin side. Each change is checked here (hostile schemas, compilation, BACKWARD
- * compatibility, the version the client saw) and then appended to the registry's log, where the first
- * writer of a version wins: a writer that lost a race answers 412 as if its If-Match had been stale.
+ * The tracking plan's admin side. Each change is checked here (hostile schemas, compilation, event names another
+ * type holds, BACKWARD compatibility, the version the client saw) and then appended to the registry's log, where
+ * the first writer of a version wins: a writer that lost a race answers 412 as if its If-Match had been stale.
+ * Compatibility is about metadata only: event names say which events map to the type, not what they may carry.
  */
 export class ManageActivityTypesUseCase {
   private readonly now: () => Date;
@@ -67,12 +72,15 @@ export class ManageActivityTypesUseCase {
     const current = this.deps.registry.catalog.current(name);
     this.checkPrecondition(name, current, options.expectedVersion);
     this.checkSchema(change.metadataSchema);
-    const next = {
+    const eventNames = change.eventNames ?? current?.eventNames ?? [];
+    const next: VersionContent = {
       description: change.description ?? current?.description ?? '',
       metadataSchema: change.metadataSchema,
+      ...(eventNames.length === 0 ? {} : { eventNames }),
       status: change.status ?? (current === undefined || current.status === 'retired' ? 'active' : current.status),
     };
     if (current !== undefined && sameVersion(current, next)) return { ...this.show(name), outcome: 'unchanged' };
+    this.checkEventNames(name, next);
     if (current !== undefined && !options.breaking) {
       const changes = backwardIncompatibilities(current.metadataSchema, next.metadataSchema);
       if (changes.length > 0) {
@@ -94,7 +102,12 @@ export class ManageActivityTypesUseCase {
     if (current === undefined) throw new DomainError('NOT_FOUND', `There is no activity type ${name}`);
     return this.put(
       name,
-      { description: current.description, metadataSchema: current.metadataSchema, status: 'retired' },
+      {
+        description: current.description,
+        metadataSchema: current.metadataSchema,
+        eventNames: current.eventNames,
+        status: 'retired',
+      },
       { ...options, expectedVersion: options.expectedVersion ?? current.version, breaking: true },
     );
   }
@@ -128,6 +141,24 @@ export class ManageActivityTypesUseCase {
     }
   }
 
+  /** A name another non-retired type holds stays with it: the sender's events must not change type silently. */
+  private checkEventNames(name: string, next: VersionContent): void {
+    const held = this.deps.registry.catalog.eventNamesHeldElsewhere({ name, ...next });
+    if (held.length === 0) return;
+    const names = next.eventNames ?? [];
+    throw new DomainError(
+      'CONFLICT',
+      `${held.map((h) => `${JSON.stringify(h.eventName)} is the event name of ${h.heldBy}`).join('; ')}: ` +
+        `take it out of that type (or retire it) first, or leave it out of ${name}`,
+      {
+        errors: held.map((h) => ({
+          path: `eventNames.${names.indexOf(h.eventName)}`,
+          message: `${JSON.stringify(h.eventName)} is already claimed by ${h.heldBy}`,
+        })),
+      },
+    );
+  }
+
   private checkSchema(schema: JsonSchema): void {
     const problems = inspectMetadataSchema(schema);
     if (problems.length === 0) {
@@ -150,7 +181,7 @@ export class ManageActivityTypesUseCase {
   private async write(
     name: string,
     current: ActivityTypeVersion | undefined,
-    next: Pick<ActivityTypeVersion, 'description' | 'metadataSchema' | 'status'>,
+    next: VersionContent,
     by: string,
   ): Promise<void> {
     const version = (current?.version ?? 0) + 1;
@@ -160,6 +191,8 @@ export class ManageActivityTypesUseCase {
       type: { name, version, ...next, createdAt: this.now().toISOString(), createdBy: by },
     });
     if (!won) {
+      // The catalog refuses a version claiming a name that a racing write gave another type first.
+      this.checkEventNames(name, next);
       throw new DomainError(
         'PRECONDITION_FAILED',
         `${name} was changed to version ${version} by another request at the same time: read it again and reapply`,
@@ -168,13 +201,13 @@ export class ManageActivityTypesUseCase {
   }
 }
 
-function sameVersion(
-  current: ActivityTypeVersion,
-  next: Pick<ActivityTypeVersion, 'description' | 'metadataSchema' | 'status'>,
-) {
+function sameVersion(current: ActivityTypeVersion, next: VersionContent) {
+  // Names are matched one by one, so their order means nothing.
+  const names = (version: VersionContent) => JSON.stringify([...(version.eventNames ?? [])].sort());
   return (
     current.description === next.description &&
     current.status === next.status &&
+    names(current) === names(next) &&
     JSON.stringify(current.metadataSchema) === JSON.stringify(next.metadataSchema)
   );
 }

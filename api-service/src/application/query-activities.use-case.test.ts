@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/domain-error';
 import { encodeCursor, type ActivityListQuery } from '../domain/activity-query';
 import { anActivityRecord, InMemoryActivityReader } from '../testing/in-memory-activity.reader';
+import { InMemoryIdentityReader } from '../testing/in-memory-identity.reader';
 import type { ActivityRecord } from './ports/activity-reader.port';
 import { QueryActivitiesUseCase, type CursorPageInfo, type OffsetPageInfo } from './query-activities.use-case';
 
@@ -21,11 +22,17 @@ function listQuery(overrides: Partial<ActivityListQuery> = {}): ActivityListQuer
   return { filters: {}, sort: 'desc', limit: 10, pagination: { mode: 'cursor' }, ...overrides };
 }
 
-async function walk(useCase: QueryActivitiesUseCase, query: ActivityListQuery): Promise<ActivityRecord[]> {
+/** Every page by cursor, of the list or (with `userId`) of that user's history. */
+async function walk(
+  useCase: QueryActivitiesUseCase,
+  query: ActivityListQuery,
+  userId?: string,
+): Promise<ActivityRecord[]> {
   const seen: ActivityRecord[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 100; pages++) {
-    const result = await useCase.list({ ...query, pagination: { mode: 'cursor', ...(cursor ? { cursor } : {}) } });
+    const next = { ...query, pagination: { mode: 'cursor' as const, ...(cursor ? { cursor } : {}) } };
+    const result = await (userId === undefined ? useCase.list(next) : useCase.listUserHistory(userId, next));
     seen.push(...result.data);
     const page = result.page as CursorPageInfo;
     if (!page.hasMore) {
@@ -143,5 +150,87 @@ describe('QueryActivitiesUseCase.getById', () => {
     const useCase = new QueryActivitiesUseCase({ reader: new InMemoryActivityReader([record]) });
     await expect(useCase.getById(record.eventId)).resolves.toEqual(record);
     await expect(useCase.getById('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('QueryActivitiesUseCase.listUserHistory', () => {
+  const A1 = 'anon-browser-1';
+  const A2 = 'anon-phone-2';
+  const SHARED = 'anon-shared-3';
+
+  /** Alice browsed anonymously on two devices, identified on both; bob used her browser later, and linked another. */
+  function history(): ActivityRecord[] {
+    return [
+      anActivityRecord({ anonymousId: A1, userId: undefined, type: 'PAGE_VIEW', occurredAt: at(1) }),
+      anActivityRecord({ anonymousId: A2, userId: undefined, type: 'SEARCH', occurredAt: at(2) }),
+      anActivityRecord({ anonymousId: A1, userId: 'alice', type: 'IDENTIFY', occurredAt: at(3) }),
+      anActivityRecord({ anonymousId: A1, userId: 'alice', type: 'CLICK', occurredAt: at(4) }),
+      anActivityRecord({ anonymousId: A2, userId: 'alice', type: 'ALIAS', occurredAt: at(5) }),
+      anActivityRecord({ userId: 'alice', type: 'LOGOUT', occurredAt: at(6) }),
+      // bob on alice's browser: his, not hers.
+      anActivityRecord({ anonymousId: A1, userId: 'bob', type: 'LOGIN', occurredAt: at(7) }),
+      // SHARED was linked by bob first, so alice's later identify does not bring its events to her.
+      anActivityRecord({ anonymousId: SHARED, userId: undefined, type: 'PAGE_VIEW', occurredAt: at(8) }),
+      anActivityRecord({ anonymousId: SHARED, userId: 'bob', type: 'IDENTIFY', occurredAt: at(9) }),
+      anActivityRecord({ anonymousId: SHARED, userId: 'alice', type: 'IDENTIFY', occurredAt: at(10) }),
+    ];
+  }
+
+  const useCaseOver = (records: ActivityRecord[]) =>
+    new QueryActivitiesUseCase({
+      reader: new InMemoryActivityReader(records),
+      identities: new InMemoryIdentityReader(records),
+    });
+
+  it('when walking a user’s history, then the anonymous events of the ids it linked first come in order, once', async () => {
+    const records = history();
+    const seen = await walk(useCaseOver(records), listQuery({ limit: 2, sort: 'asc' }), 'alice');
+
+    expect(seen.map((r) => [r.type, r.userId ?? null, r.anonymousId ?? null])).toEqual([
+      ['PAGE_VIEW', null, A1],
+      ['SEARCH', null, A2],
+      ['IDENTIFY', 'alice', A1],
+      ['CLICK', 'alice', A1],
+      ['ALIAS', 'alice', A2],
+      ['LOGOUT', 'alice', null],
+      ['IDENTIFY', 'alice', SHARED],
+    ]);
+  });
+
+  it('when a link is stored between two pages, then the cursor still fits and the next pages include its events', async () => {
+    const records = history().filter((r) => r.type !== 'ALIAS');
+    const useCase = useCaseOver(records);
+    const first = await useCase.listUserHistory('alice', listQuery({ limit: 1, sort: 'desc' }));
+    expect(ids(first.data)).toEqual([records[8]!.eventId]);
+    records.push(anActivityRecord({ anonymousId: A2, userId: 'alice', type: 'ALIAS', occurredAt: at(5) }));
+
+    const next = await useCase.listUserHistory(
+      'alice',
+      listQuery({
+        limit: 100,
+        sort: 'desc',
+        pagination: { mode: 'cursor', cursor: (first.page as CursorPageInfo).nextCursor! },
+      }),
+    );
+    expect(next.data.map((r) => r.type)).toEqual(['LOGOUT', 'ALIAS', 'CLICK', 'IDENTIFY', 'SEARCH', 'PAGE_VIEW']);
+  });
+
+  it('when paging a history by offset, then the total counts the linked events too', async () => {
+    const result = await useCaseOver(history()).listUserHistory(
+      'alice',
+      listQuery({ limit: 5, pagination: { mode: 'offset', page: 2 } }),
+    );
+    expect(result.page).toMatchObject({ total: 7, totalPages: 2, hasMore: false });
+    expect(result.data).toHaveLength(2);
+  });
+
+  it('when no identity reader is wired, then a history is the user’s own events', async () => {
+    const records = history();
+    const result = await new QueryActivitiesUseCase({ reader: new InMemoryActivityReader(records) }).listUserHistory(
+      'alice',
+      listQuery({ limit: 100 }),
+    );
+    expect(result.data.every((r) => r.userId === 'alice')).toBe(true);
+    expect(result.data).toHaveLength(5);
   });
 });

@@ -9,6 +9,7 @@ import {
   type ActivityListQuery,
 } from '../domain/activity-query';
 import type { ActivityReader, ActivityRecord } from './ports/activity-reader.port';
+import type { IdentityReader } from './ports/identity-reader.port';
 
 export interface CursorPageInfo {
   limit: number;
@@ -34,13 +35,29 @@ export interface ActivityList {
 const CURSOR_REJECTIONS = {
   malformed: 'is not a cursor issued by this API',
   'filters-changed':
-    'belongs to a query with different filters; send the same userId, type, from and to as the first page',
+    'belongs to a query with different filters; send the same userId, anonymousId, type, from and to as the first page',
   'sort-changed': 'belongs to a query with a different sort order',
 } as const;
 
+export interface QueryActivitiesDeps {
+  reader: ActivityReader;
+  /** The identity links a user's history follows; absent (tests of other concerns), a user has no linked ids. */
+  identities?: IdentityReader;
+}
+
 /** Read queries go straight to the read model: there is no domain decision to make beyond paging. */
 export class QueryActivitiesUseCase {
-  constructor(private readonly deps: { reader: ActivityReader }) {}
+  constructor(private readonly deps: QueryActivitiesDeps) {}
+
+  /**
+   * One user's history: the user's events and those of the anonymous ids the user linked first (what the visitor did
+   * before logging in), in one keyset order. The links are looked up for every page, so a page reflects the links
+   * stored when it is read: an identify stored between two pages adds its visitor's events to the pages that follow.
+   */
+  async listUserHistory(userId: string, query: ActivityListQuery): Promise<ActivityList> {
+    const linkedAnonymousIds = (await this.deps.identities?.linkedAnonymousIds(userId)) ?? [];
+    return this.list({ ...query, filters: { ...query.filters, userId, linkedAnonymousIds } });
+  }
 
   async list(query: ActivityListQuery): Promise<ActivityList> {
     const { filters, sort, limit, pagination } = query;

@@ -127,6 +127,20 @@ describe('ReplayJobRunner', () => {
     expect((await jobs.get(job.jobId))!.counts).toMatchObject({ published: 1, stillFailing: { 'invalid-json': 1 } });
   });
 
+  it('when a letter kept no key, then it is republished under its actor’s key: the userId, else anonymous:<anonymousId>', async () => {
+    const { letters, publisher, runner, replays, request } = setUp();
+    const payload = (overrides: Parameters<typeof anActivity>[0]) => JSON.stringify(anActivity(overrides));
+    letters.add(
+      aDeadLetterRecord({ key: null, payload: payload({ userId: 'alice', anonymousId: 'anon-1' }) }),
+      aDeadLetterRecord({ key: null, payload: payload({ userId: undefined, anonymousId: 'anon-2' }) }),
+    );
+
+    await replays.start(request());
+    await runner.runAvailable();
+
+    expect(publisher.sent.map((m) => m.key)).toEqual(['alice', 'anonymous:anon-2']);
+  });
+
   it('when the broker fails mid-job, then the job pauses without losing its place, and a later pass finishes it with each letter sent once', async () => {
     const { letters, jobs, publisher, runner, replays, request } = setUp();
     letters.add(...Array.from({ length: 30 }, () => aDeadLetterRecord()));

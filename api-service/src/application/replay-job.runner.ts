@@ -1,5 +1,6 @@
 import { ActivityTypeCatalog, checkActivityType, type ActivityTypeChecker } from '@uap/shared/activity-types';
 import {
+  actorKeyOf,
   HEADERS,
   decodeActivityMessage,
   originalHeaders,
@@ -244,7 +245,7 @@ export function revalidate(letter: DeadLetterRecord, jobId: string, types: Activ
   return {
     ok: true,
     message: {
-      key: letter.key ?? decoded.event.userId,
+      key: letter.key ?? actorKeyOf(decoded.event),
       value: payload.toString('utf8'),
       headers: {
         ...originalHeaders(letter),

@@ -8,6 +8,7 @@ import {
   offsetOf,
   type ActivityFilters,
 } from './activity-query';
+import { fingerprintOf } from './keyset-cursor';
 
 const position = { occurredAt: new Date('2026-03-01T12:00:00.123Z'), eventId: randomUUID() };
 const filters: ActivityFilters = {
@@ -82,6 +83,30 @@ describe('cursor codec', () => {
     ],
   ])('when the cursor is %s, then it is rejected as malformed', (_, cursor) => {
     expect(decodeCursor(cursor, filters, 'desc')).toEqual({ ok: false, reason: 'malformed' });
+  });
+});
+
+describe('cursor codec with identities', () => {
+  const user: ActivityFilters = { userId: 'alice', types: ['LOGIN'] };
+
+  it('when a visitor filter is added or changed, then a cursor of the other query is rejected', () => {
+    const cursor = encodeCursor(position, { ...user, anonymousId: 'a-1' }, 'desc');
+    expect(decodeCursor(cursor, { ...user, anonymousId: 'a-2' }, 'desc').ok).toBe(false);
+    expect(decodeCursor(cursor, user, 'desc').ok).toBe(false);
+    expect(decodeCursor(cursor, { ...user, anonymousId: 'a-1' }, 'desc').ok).toBe(true);
+  });
+
+  it('when a user’s history gains a link between pages, then its cursor still fits; the list by userId’s does not', () => {
+    const cursor = encodeCursor(position, { ...user, linkedAnonymousIds: ['a-1'] }, 'desc');
+    expect(decodeCursor(cursor, { ...user, linkedAnonymousIds: ['a-1', 'a-2'] }, 'desc').ok).toBe(true);
+    expect(decodeCursor(cursor, { ...user, linkedAnonymousIds: [] }, 'desc').ok).toBe(true);
+    expect(decodeCursor(cursor, user, 'desc')).toEqual({ ok: false, reason: 'filters-changed' });
+  });
+
+  it('when filters name neither identity filter, then the fingerprint is the one cursors were issued with before', () => {
+    expect(filterFingerprint(filters)).toBe(
+      fingerprintOf(['alice', ['LOGIN', 'SEARCH'], '2026-01-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z']),
+    );
   });
 });
 

@@ -18,6 +18,14 @@ export const QUERY_LIMITS = {
 /** What a list query selects. Every field is a plain typed value: nothing here can become a Mongo operator. */
 export interface ActivityFilters {
   readonly userId?: string;
+  /** Only this visitor's activities (the events carrying this anonymousId), whoever they were linked to. */
+  readonly anonymousId?: string;
+  /**
+   * With userId, the user's history (GET /api/v1/users/{userId}/activities): the user's events, and those of these
+   * anonymous ids (IdentityReader.linkedAnonymousIds) that name no other user. Resolved again for every page, so it
+   * is not part of the fingerprint: a link stored between two pages widens the history instead of voiding the cursor.
+   */
+  readonly linkedAnonymousIds?: readonly string[];
   readonly types?: readonly ActivityType[];
   /** Inclusive lower bound on occurredAt. */
   readonly from?: Date;
@@ -52,13 +60,19 @@ export function isWithinOffsetCap(page: number, limit: number): boolean {
   return page * limit <= QUERY_LIMITS.maxOffsetRows;
 }
 
-/** Same filters in any spelling (type order, duplicates, date offsets) give the same fingerprint. */
+/**
+ * Same filters in any spelling (type order, duplicates, date offsets) give the same fingerprint. A user's history is
+ * another query than the list filtered by that userId, so their cursors differ; the filters added since cursors were
+ * first issued are appended only when set, so a cursor issued before them still fits its query.
+ */
 export function filterFingerprint(filters: ActivityFilters): string {
   return fingerprintOf([
     filters.userId ?? null,
     filters.types === undefined ? null : [...new Set(filters.types)].sort(),
     filters.from?.toISOString() ?? null,
     filters.to?.toISOString() ?? null,
+    ...(filters.anonymousId === undefined ? [] : [{ anonymousId: filters.anonymousId }]),
+    ...(filters.linkedAnonymousIds === undefined ? [] : ['history']),
   ]);
 }
 

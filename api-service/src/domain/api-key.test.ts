@@ -47,6 +47,9 @@ describe('API keys', () => {
     ['DELETE', '/api/v1/users/alice/activities', 'admin'],
     ['GET', '/api/v1/erasures/er_abc', 'admin'],
     ['GET', '/api/v1/whoami', null],
+    // The Segment surface: a write key is an ingest key.
+    ['POST', '/v1/track', 'ingest'],
+    ['POST', '/v1/batch', 'ingest'],
   ])('when %s %s is asked for, then the scope needed is %s', (method, path, scope) => {
     expect(scopeFor(method, path)).toBe(scope);
   });

@@ -87,7 +87,8 @@ const READING_POSTS: readonly string[] = ['/api/v1/stream-tickets'];
 export const ANY_KEY_PATHS: readonly string[] = ['/api/v1/whoami'];
 
 /**
- * Admin paths need `admin`; other reads need `read`; everything that writes needs `ingest`;
+ * Admin paths need `admin`; other reads need `read`; everything that writes needs `ingest` (the Segment surface's
+ * `POST /v1/*` too: a write key is an API key with the ingest scope);
  * null: any valid key, or none (see ANY_KEY_PATHS).
  */
 export function scopeFor(method: string, path: string): ApiScope | null {

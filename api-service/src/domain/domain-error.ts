@@ -28,7 +28,14 @@ export const BEYOND_SCHEMA_RULES = {
   'range-order': 'from must be before to (from is inclusive, to exclusive).',
   [CONTRACT_RULES.futureOccurredAt]: 'occurredAt may be at most the configured skew ahead of the server clock.',
   [CONTRACT_RULES.metadataContent]:
-    'metadata: at most 8 KB serialized and 5 levels deep; no key starting with "$", containing "." or NUL, or a prototype key; no NUL or unpaired surrogate in keys or strings; no array directly inside an array.',
+    'metadata (on /v1 also properties, traits, context, integrations and unnamed fields): at most 8 KB serialized (32 KB on /v1) and 5 levels deep; no key starting with "$", containing "." or NUL, or a prototype key; no NUL or unpaired surrogate in keys or strings; no array directly inside an array.',
+  [CONTRACT_RULES.actor]: 'Either userId or anonymousId is required.',
+  'segment-event-name':
+    'A track call’s event names its activity type: a name some type lists in its eventNames maps to that type, any other is put in UPPER_SNAKE ("Order Completed" → ORDER_COMPLETED), which must then start with a letter and have at most 64 characters.',
+  'segment-event-time':
+    'A message’s time corrected for the device’s skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)), may be at most the configured skew ahead of the server clock, and not before the year 0000.',
+  'segment-type-metadata':
+    'properties (track, page, screen) or traits (identify, group) must match the metadataSchema of the activity type the call maps to (GET /api/v1/activity-types), unless the policy accepts and flags such events.',
   'cursor-not-issued': 'A cursor must be one this API issued, sent with the same filters and sort.',
   'cursor-with-page': 'cursor and page cannot be combined.',
   'offset-cap': 'Offset paging reaches page × limit ≤ 10,000 rows.',

@@ -15,7 +15,12 @@ import type {
 } from '../application/ports/activity-violation-reader.port';
 
 export function matchesFilters(record: ActivityRecord, filters: ActivityFilters): boolean {
-  if (filters.userId !== undefined && record.userId !== filters.userId) return false;
+  if (filters.userId !== undefined && record.userId !== filters.userId) {
+    // A user's history: also the linked visitors' events that name no other user.
+    const linked = record.anonymousId !== undefined && filters.linkedAnonymousIds?.includes(record.anonymousId);
+    if (!linked || record.userId !== undefined) return false;
+  }
+  if (filters.anonymousId !== undefined && record.anonymousId !== filters.anonymousId) return false;
   if (filters.types !== undefined && !filters.types.includes(record.type)) return false;
   if (filters.from && record.occurredAt < filters.from) return false;
   if (filters.to && record.occurredAt >= filters.to) return false;

@@ -2,6 +2,7 @@ import { ActivityTypeCatalog } from '@uap/shared/activity-types';
 import pino from 'pino';
 import { appFeatures, createApp, type AppConfig, type AppDeps } from '../app';
 import { IngestActivityUseCase, type IngestConfig } from '../application/ingest-activity.use-case';
+import { IngestSegmentUseCase } from '../application/ingest-segment.use-case';
 import type { ActivityPublisher } from '../application/ports/activity-publisher.port';
 import { ReceiptCodec } from '../domain/receipt';
 import { TokenSigner } from '../domain/token-signer';
@@ -28,14 +29,23 @@ export function testApp(options: {
   config?: Partial<AppConfig>;
   ingest?: Partial<IngestConfig>;
   now?: () => Date;
+  /** Also serve the Segment surface (/v1), with the same publisher and clock. */
+  segment?: boolean;
 }) {
   const ingest = new IngestActivityUseCase(
     { ...TEST_INGEST_CONFIG, ...options.ingest },
     { publisher: options.publisher, receipts: TEST_RECEIPTS, ...(options.now ? { now: options.now } : {}) },
   );
+  const segment = options.segment
+    ? new IngestSegmentUseCase(
+        { maxFutureSkewMs: TEST_INGEST_CONFIG.maxFutureSkewMs },
+        { publisher: options.publisher, ...(options.now ? { now: options.now } : {}) },
+      )
+    : undefined;
   return createApp({
     logger: pino({ level: 'silent' }),
     ingest,
+    ...(segment ? { segment } : {}),
     readiness: options.readiness ?? [],
     config: { ...TEST_APP_CONFIG, ...options.config },
   });
@@ -60,7 +70,12 @@ export function everyFeatureDeps(
       receipts: TEST_RECEIPTS,
       types,
     }),
+    segment: new IngestSegmentUseCase(
+      { maxFutureSkewMs: TEST_INGEST_CONFIG.maxFutureSkewMs },
+      { publisher: { publish: async () => [] }, types },
+    ),
     queries: unused(),
+    profiles: unused(),
     deadLetters: { deadLetters: unused(), replays: unused() },
     receipts: { receipts: unused(), progress: unused(), refreshMs: 1_000 },
     stream: unused(),

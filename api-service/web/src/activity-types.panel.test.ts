@@ -1,4 +1,4 @@
-import { describePolicy, violationQuery, violationSummary } from './activity-types.panel';
+import { actorText, describePolicy, eventNamesText, violationQuery, violationSummary } from './activity-types.panel';
 
 describe('activity types panel', () => {
   it('when an event was accepted unplanned, then its violation reads "unplanned"', () => {
@@ -38,6 +38,30 @@ describe('activity types panel', () => {
     expect(describePolicy({ unknownTypes: 'reject', invalidMetadata: 'reject' })).toMatch(
       /^Unplanned types: reject \(refused with a 400\)\. Metadata that breaks its schema: reject /,
     );
+  });
+
+  it('when a type holds event names, then they are listed quoted as a sender spells them', () => {
+    expect(
+      eventNamesText({ name: 'PURCHASE', status: 'active', eventNames: ['Order Completed', 'Checkout "Done"'] }),
+    ).toBe('Event names: "Order Completed", "Checkout \\"Done\\""');
+  });
+
+  it('when a type holds no event names, then the UPPER_SNAKE rule that maps track events to it is said instead', () => {
+    expect(eventNamesText({ name: 'VIDEO_PLAY', status: 'active' })).toBe(
+      'Event names: none (a Segment track event maps here when its name in UPPER_SNAKE is VIDEO_PLAY)',
+    );
+    expect(eventNamesText({ name: 'VIDEO_PLAY', status: 'active', eventNames: [] })).toMatch(/^Event names: none/);
+  });
+
+  it('when a retired type kept its event names, then they are said to be free', () => {
+    expect(eventNamesText({ name: 'PURCHASE', status: 'retired', eventNames: ['Order Completed'] })).toBe(
+      'Event names: "Order Completed" (free while retired)',
+    );
+  });
+
+  it('when a violation is an anonymous visitor’s, then the user column names the anonymous id', () => {
+    expect(actorText({ userId: 'user_42', anonymousId: 'anon-1' })).toBe('user_42');
+    expect(actorText({ anonymousId: 'anon-1' })).toBe('anonymous anon-1');
   });
 
   it('when violations are asked for, then only the chosen filters and the cursor go in the query', () => {

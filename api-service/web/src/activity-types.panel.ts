@@ -23,8 +23,8 @@ export interface ViolationFilter {
 
 /**
  * The tracking plan, read-only (read scope; changes go through `npm run types` or the admin API): every type's
- * current version with its status, the policy for what is not planned, a dialog per type with its versions and
- * metadata schema, and the latest violations (events let in unplanned or flagged), filtered by type and kind and
+ * current version with its status and the event names that map to it, the policy for what is not planned, a
+ * dialog per type with its event names, versions and metadata schema, and the latest violations (events let in unplanned or flagged), filtered by type and kind and
  * paged by cursor ("More violations" appends the next page). The registry is read again every 30 s.
  */
 export class ActivityTypesPanel {
@@ -160,7 +160,12 @@ export class ActivityTypesPanel {
       ),
       el('td', { 'data-version': String(type.version) }, `v${type.version}`),
       el('td', {}, statusBadge(type.status)),
-      el('td', { class: 'description' }, type.description),
+      el(
+        'td',
+        { class: 'description' },
+        type.description,
+        hasEventNames(type) ? el('span', { class: 'event-names' }, eventNamesText(type)) : null,
+      ),
       el('td', {}, el('time', { datetime: type.createdAt }, formatTime(type.createdAt)), ` by ${type.createdBy}`),
     );
   }
@@ -171,7 +176,7 @@ export class ActivityTypesPanel {
       { 'data-event-id': event.eventId, 'data-type': event.type },
       el('td', {}, el('time', { datetime: event.occurredAt }, formatTime(event.occurredAt))),
       el('td', {}, event.type),
-      el('td', {}, event.userId),
+      el('td', {}, actorText(event)),
       el('td', { class: 'error-text' }, violationSummary(event)),
     );
   }
@@ -185,6 +190,7 @@ export class ActivityTypesPanel {
     this.opener = opener;
     byId('type-dialog-title').textContent = `Activity type ${name}`;
     byId('type-dialog-description').textContent = '';
+    byId('type-event-names').textContent = '';
     byId('type-schema-title').textContent = 'Metadata schema';
     versions.replaceChildren();
     schema.textContent = '';
@@ -194,6 +200,7 @@ export class ActivityTypesPanel {
       const type = await this.api.getJson<ActivityTypeDetail>(`/api/v1/activity-types/${encodeURIComponent(name)}`);
       if (ticket !== this.dialogTicket) return;
       byId('type-dialog-description').textContent = type.description || '(no description)';
+      byId('type-event-names').textContent = eventNamesText(type);
       versions.replaceChildren(
         ...type.versions.map((version) =>
           el(
@@ -248,6 +255,32 @@ export function describePolicy(policy: UnplannedPolicy): string {
     `Unplanned types: ${policy.unknownTypes} (${UNKNOWN_TYPES[policy.unknownTypes]}). ` +
     `Metadata that breaks its schema: ${policy.invalidMetadata} (${INVALID_METADATA[policy.invalidMetadata]}).`
   );
+}
+
+/** A type as this panel reads its event names; the list, the detail and every version carry them when set. */
+type EventNamed = Pick<ActivityTypeVersion, 'name' | 'status'> & { eventNames?: readonly string[] | undefined };
+
+/**
+ * Which Segment `track` events map to the type: its event names, quoted as sent, or else the rule that maps the
+ * rest (the event name in UPPER_SNAKE). A retired type holds no name, so its names are said to be free.
+ */
+export function eventNamesText(type: EventNamed): string {
+  const names = type.eventNames ?? [];
+  if (names.length === 0) {
+    return `Event names: none (a Segment track event maps here when its name in UPPER_SNAKE is ${type.name})`;
+  }
+  const listed = names.map((name) => JSON.stringify(name)).join(', ');
+  return type.status === 'retired' ? `Event names: ${listed} (free while retired)` : `Event names: ${listed}`;
+}
+
+function hasEventNames(type: EventNamed): boolean {
+  return (type.eventNames ?? []).length > 0;
+}
+
+/** Who did it: the user, else the anonymous visitor (an event has at least one of them). */
+export function actorText(event: { userId?: string | undefined; anonymousId?: string | undefined }): string {
+  if (event.userId !== undefined) return event.userId;
+  return event.anonymousId === undefined ? '' : `anonymous ${event.anonymousId}`;
 }
 
 /** What an accepted event broke: "unplanned", or each pointer with its message (the first `max`, then a count). */

@@ -18,6 +18,11 @@ export const BUILT_IN_PALETTE = [
   '#0e7490',
   '#4d7c0f',
   '#a21caf',
+  // SCREEN, IDENTIFY, GROUP and ALIAS, the Segment calls' types.
+  '#4338ca',
+  '#57534e',
+  '#854d0e',
+  '#9d174d',
 ] as const;
 
 const PANEL_BACKGROUND = '#ffffff';

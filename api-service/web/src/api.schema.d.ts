@@ -756,6 +756,174 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/track': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment track: an action the user took
+     * @description Its type: the activity type listing `event` in its eventNames, else `event` in UPPER_SNAKE; `properties` are its metadata.
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/t`, the path Segment’s browser SDK (analytics.js) posts to.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentTrack'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/page': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment page: a page view
+     * @description Stored as a PAGE_VIEW activity; `properties` are its metadata.
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/p`, the path Segment’s browser SDK (analytics.js) posts to.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentPage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/screen': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment screen: a mobile app screen view
+     * @description Stored as a SCREEN activity; `properties` are its metadata.
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/s`, the path Segment’s browser SDK (analytics.js) posts to.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentScreen'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/identify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment identify: who the user is (their traits)
+     * @description Stored as an IDENTIFY activity; `traits` are its metadata. With both userId and anonymousId it links the visitor to the user.
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/i`, the path Segment’s browser SDK (analytics.js) posts to.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentIdentify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/group': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment group: the user joined a group, company or account
+     * @description Stored as a GROUP activity; `traits` are its metadata.
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/g`, the path Segment’s browser SDK (analytics.js) posts to.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentGroup'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/alias': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment alias: a previous id belongs to this user
+     * @description Stored as an ALIAS activity whose anonymousId is `previousId`: it links that id to the user.
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/a`, the path Segment’s browser SDK (analytics.js) posts to.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentAlias'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Segment batch: many calls at once, each with its type
+     * @description The batch’s `context` is merged under each message’s (the message’s values win) and its `sentAt` stands in for a message’s own. Each message is checked alone: the valid ones are stored and the refused ones are named by index in a 400 that says how many were stored (Segment would answer 200 and drop them unseen; SDKs do not retry a 400).
+     *
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. Also served at `/v1/b`, where analytics.js sends its batches.
+     *
+     *     Needs an API key with the `ingest` scope.
+     */
+    post: operations['segmentBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/activities/stream': {
     parameters: {
       query?: never;
@@ -764,7 +932,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Live activities as Server-Sent Events, with the list’s userId and type filters; resumable
+     * Live activities as Server-Sent Events, with the list’s userId, anonymousId and type filters; resumable
      * @description Events: `activity` (data: the same JSON as the list; `id:` is a resume token), `dropped` (data: {count}) when this client fell behind its queue, `reset` when the resume position is older than the window (reload with the list API; the stream continues live), `reconnect` at the end of the connection’s lifetime or on shutdown. Comments every 15 s keep it alive; `retry:` hints the reconnect delay. Resume with the Last-Event-ID header (or lastEventId): no gap, no repeat, within at least the last 10,000 events or 60 s while the stream is read, and from the topic itself (its retention) once nobody was subscribed and it stopped reading. Browsers authenticate with ?ticket= from POST /api/v1/stream-tickets; a key is never accepted in the URL. from, to, cursor, page and limit are 400 here.
      *
      *     Needs an API key with the `read` scope.
@@ -772,8 +940,10 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Only this user’s activities. */
+          /** @description Only activities with this userId (not those of the anonymous ids the user linked). */
           userId?: string;
+          /** @description Only activities with this anonymousId (an anonymous visitor’s, and its links). */
+          anonymousId?: string;
           /**
            * @description Activity types, repeated or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
            * @example [
@@ -1266,15 +1436,17 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List one user’s activities
-     * @description Needs an API key with the `read` scope.
+     * List one user’s activities, with what its linked anonymous ids did before login
+     * @description The events whose userId is this user, and the events of every anonymous id this user linked first (an IDENTIFY or ALIAS event carrying both ids; the earliest link of an anonymous id names its user) that carry no userId, merged in one (occurredAt, eventId) order. The links are read again for every page: a link stored while paging adds its events to the pages that follow.
+     *
+     *     Needs an API key with the `read` scope.
      */
     get: operations['listUserActivities'];
     put?: never;
     post?: never;
     /**
      * Erase a user’s activities (stored events, dead-letter index entries, and events still in the topic)
-     * @description The erasure record keeps a keyed hash of the userId and the time, never the userId. Events of the user accepted after the erasure are stored as usual. Poll Location for the state and counts.
+     * @description The erasure record keeps a keyed hash of the userId and the time, never the userId. Events of the user accepted after the erasure are stored as usual. Also erased: what each anonymous id the user linked first (an identify or alias with both ids) did without a userId, kept as keyed hashes too; the profile and the links are derived from these events and go with them. Poll Location for the state and counts.
      *
      *     Needs an API key with the `admin` scope.
      */
@@ -1361,6 +1533,28 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/{userId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Who a user is: merged traits, first and last seen, linked anonymous ids
+     * @description Derived from the stored events on every read, so it is the same whatever order they arrived in, and an erasure of the user erases it.
+     *
+     *     Needs an API key with the `read` scope.
+     */
+    get: operations['getUserProfile'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1904,6 +2098,9 @@ export interface paths {
              *               }
              *             }
              *           },
+             *           "eventNames": [
+             *             "Products Searched"
+             *           ],
              *           "createdAt": "2026-12-05T00:00:00.000Z",
              *           "createdBy": "built-in"
              *         },
@@ -1928,6 +2125,9 @@ export interface paths {
              *               }
              *             }
              *           },
+             *           "eventNames": [
+             *             "Video Playback Started"
+             *           ],
              *           "createdAt": "2026-12-05T08:00:00.000Z",
              *           "createdBy": "key:9f86d081884c"
              *         }
@@ -2003,7 +2203,7 @@ export interface paths {
     get: operations['getActivityType'];
     /**
      * Create a type, or make a new version of it
-     * @description A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) unless `breaking=true`. The answer comes once the change is durable and every current replica validates with it. Sending the current version unchanged is a no-op (200).
+     * @description A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) unless `breaking=true`; the check is about `metadataSchema` only. `eventNames` maps event names of other dialects (a Segment `track` call’s `event`) to this type; a name another type that is not retired holds is refused (409, naming that type). Any change, event names alone included, makes a new version. The answer comes once the change is durable and every current replica validates with it. Sending the current version unchanged is a no-op (200).
      *
      *     Needs an API key with the `admin` scope.
      */
@@ -2111,30 +2311,129 @@ export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
+    ActivityMetadata_ALIAS: {
+      [key: string]: unknown;
+    };
+    /** @description A previous id (`anonymousId`) belongs to this user (a Segment `alias` call). */
+    ActivityInput_ALIAS:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'ALIAS';
+          metadata?: components['schemas']['ActivityMetadata_ALIAS'];
+        }
+      | unknown
+      | unknown;
+    /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_CLICK: {
       [key: string]: unknown;
     };
     /** @description A user clicked or tapped something. */
-    ActivityInput_CLICK: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'CLICK';
-      metadata?: components['schemas']['ActivityMetadata_CLICK'];
+    ActivityInput_CLICK:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'CLICK';
+          metadata?: components['schemas']['ActivityMetadata_CLICK'];
+        }
+      | unknown
+      | unknown;
+    /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
+    ActivityMetadata_GROUP: {
+      [key: string]: unknown;
     };
+    /** @description The user joined a group, company or account (a Segment `group` call): `metadata` holds the group traits. */
+    ActivityInput_GROUP:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'GROUP';
+          metadata?: components['schemas']['ActivityMetadata_GROUP'];
+        }
+      | unknown
+      | unknown;
+    /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
+    ActivityMetadata_IDENTIFY: {
+      [key: string]: unknown;
+    };
+    /** @description Who the user is (a Segment `identify` call): `metadata` holds the traits; with an anonymousId, it links that visitor to the user. */
+    ActivityInput_IDENTIFY:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'IDENTIFY';
+          metadata?: components['schemas']['ActivityMetadata_IDENTIFY'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_LOGIN: {
       method?: string;
@@ -2143,126 +2442,187 @@ export interface components {
       [key: string]: unknown;
     };
     /** @description A user signed in. */
-    ActivityInput_LOGIN: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'LOGIN';
-      metadata?: components['schemas']['ActivityMetadata_LOGIN'];
-    };
+    ActivityInput_LOGIN:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'LOGIN';
+          metadata?: components['schemas']['ActivityMetadata_LOGIN'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_LOGOUT: {
       [key: string]: unknown;
     };
     /** @description A user signed out. */
-    ActivityInput_LOGOUT: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'LOGOUT';
-      metadata?: components['schemas']['ActivityMetadata_LOGOUT'];
-    };
+    ActivityInput_LOGOUT:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'LOGOUT';
+          metadata?: components['schemas']['ActivityMetadata_LOGOUT'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_PAGE_VIEW: {
       [key: string]: unknown;
     };
-    /** @description A user viewed a page or screen. */
-    ActivityInput_PAGE_VIEW: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'PAGE_VIEW';
-      metadata?: components['schemas']['ActivityMetadata_PAGE_VIEW'];
-    };
+    /** @description A user viewed a page (also a Segment `page` call; `metadata` holds its properties). */
+    ActivityInput_PAGE_VIEW:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'PAGE_VIEW';
+          metadata?: components['schemas']['ActivityMetadata_PAGE_VIEW'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_PASSWORD_RESET: {
       [key: string]: unknown;
     };
     /** @description A user reset their password. */
-    ActivityInput_PASSWORD_RESET: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'PASSWORD_RESET';
-      metadata?: components['schemas']['ActivityMetadata_PASSWORD_RESET'];
-    };
+    ActivityInput_PASSWORD_RESET:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'PASSWORD_RESET';
+          metadata?: components['schemas']['ActivityMetadata_PASSWORD_RESET'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_PURCHASE: {
       [key: string]: unknown;
     };
     /** @description A user bought something. */
-    ActivityInput_PURCHASE: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'PURCHASE';
-      metadata?: components['schemas']['ActivityMetadata_PURCHASE'];
+    ActivityInput_PURCHASE:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'PURCHASE';
+          metadata?: components['schemas']['ActivityMetadata_PURCHASE'];
+        }
+      | unknown
+      | unknown;
+    /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
+    ActivityMetadata_SCREEN: {
+      [key: string]: unknown;
     };
+    /** @description A user viewed a screen of a mobile app (a Segment `screen` call; `metadata` holds its properties). */
+    ActivityInput_SCREEN:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'SCREEN';
+          metadata?: components['schemas']['ActivityMetadata_SCREEN'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_SEARCH: {
       query: string;
@@ -2270,59 +2630,75 @@ export interface components {
       [key: string]: unknown;
     };
     /** @description A user searched; `metadata.query` holds what they typed. */
-    ActivityInput_SEARCH: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'SEARCH';
-      metadata: components['schemas']['ActivityMetadata_SEARCH'];
-    };
+    ActivityInput_SEARCH:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'SEARCH';
+          metadata: components['schemas']['ActivityMetadata_SEARCH'];
+        }
+      | unknown
+      | unknown;
     /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
     ActivityMetadata_SIGNUP: {
       [key: string]: unknown;
     };
     /** @description A user created an account. */
-    ActivityInput_SIGNUP: {
-      /**
-       * Format: uuid
-       * @description Client idempotency key; generated by the server when absent.
-       */
-      eventId?: string;
-      userId: string;
-      /**
-       * Format: date-time
-       * @description When it happened, with an offset; defaults to the receive time.
-       */
-      occurredAt?: string;
-      sessionId?: string;
-      /**
-       * @description discriminator enum property added by openapi-typescript
-       * @enum {string}
-       */
-      type: 'SIGNUP';
-      metadata?: components['schemas']['ActivityMetadata_SIGNUP'];
-    };
+    ActivityInput_SIGNUP:
+      | {
+          /**
+           * Format: uuid
+           * @description Client idempotency key; generated by the server when absent.
+           */
+          eventId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). An IDENTIFY with both ids links them. */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened, with an offset; defaults to the receive time.
+           */
+          occurredAt?: string;
+          sessionId?: string;
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'SIGNUP';
+          metadata?: components['schemas']['ActivityMetadata_SIGNUP'];
+        }
+      | unknown
+      | unknown;
     /** @description One variant per planned activity type, chosen by `type`. Types the registry does not offer are refused (unless its policy for unplanned types says otherwise; GET /api/v1/activity-types); retired ones always are. */
     ActivityInput:
+      | components['schemas']['ActivityInput_ALIAS']
       | components['schemas']['ActivityInput_CLICK']
+      | components['schemas']['ActivityInput_GROUP']
+      | components['schemas']['ActivityInput_IDENTIFY']
       | components['schemas']['ActivityInput_LOGIN']
       | components['schemas']['ActivityInput_LOGOUT']
       | components['schemas']['ActivityInput_PAGE_VIEW']
       | components['schemas']['ActivityInput_PASSWORD_RESET']
       | components['schemas']['ActivityInput_PURCHASE']
+      | components['schemas']['ActivityInput_SCREEN']
       | components['schemas']['ActivityInput_SEARCH']
       | components['schemas']['ActivityInput_SIGNUP'];
     Readiness: {
@@ -2355,6 +2731,10 @@ export interface components {
           | 'range-order'
           | 'future-occurred-at'
           | 'metadata-content'
+          | 'user-or-anonymous-id'
+          | 'segment-event-name'
+          | 'segment-event-time'
+          | 'segment-type-metadata'
           | 'cursor-not-issued'
           | 'cursor-with-page'
           | 'offset-cap'
@@ -2408,6 +2788,643 @@ export interface components {
         type: string;
         message: string;
       }[];
+    };
+    SegmentSuccess: {
+      /** @enum {boolean} */
+      success: true;
+      /** @description Accepted, but worth fixing: a deprecated type, an unplanned one, metadata flagged against its schema */
+      warnings?: {
+        index: number;
+        type: string;
+        message: string;
+      }[];
+    };
+    SegmentTrack:
+      | ({
+          /** @enum {string} */
+          type?: 'track';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          /** @description The event name. A name an activity type lists in its eventNames maps to that type; any other becomes the type of the same name in UPPER_SNAKE ("Order Completed" → ORDER_COMPLETED). */
+          event: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          properties?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentPage:
+      | ({
+          /** @enum {string} */
+          type?: 'page';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          name?: string;
+          category?: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          properties?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentScreen:
+      | ({
+          /** @enum {string} */
+          type?: 'screen';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          name?: string;
+          category?: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          properties?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentIdentify:
+      | ({
+          /** @enum {string} */
+          type?: 'identify';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          traits?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentGroup:
+      | ({
+          /** @enum {string} */
+          type?: 'group';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          /** @description The group, company or account joined. */
+          groupId: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          traits?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentAlias: {
+      /** @enum {string} */
+      type?: 'alias';
+      /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+      messageId?: string;
+      /** @description The user the previous id belongs to. */
+      userId: string;
+      /** @description The visitor before login (a browser or device id). */
+      anonymousId?: string;
+      /**
+       * Format: date-time
+       * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+       */
+      timestamp?: string;
+      /**
+       * Format: date-time
+       * @description When it happened by the device’s clock (ISO-8601 with an offset).
+       */
+      originalTimestamp?: string;
+      /**
+       * Format: date-time
+       * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+       */
+      sentAt?: string;
+      /** @description Kept as sent (library, page, device, traits, ip, …). */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Kept as sent. */
+      integrations?: {
+        [key: string]: unknown;
+      };
+      /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+      writeKey?: string;
+      /** @description The id being linked (an anonymousId); stored as the event’s anonymousId. */
+      previousId: string;
+    } & {
+      [key: string]: unknown;
+    };
+    SegmentBatchProblem: {
+      /** @description URN naming the kind of problem, e.g. urn:uap:problem:validation-failed */
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      /** @description The request path */
+      instance: string;
+      /** @description Also sent as the X-Request-Id header */
+      requestId?: string;
+      /** @description One entry per invalid field (validation problems only) */
+      errors?: {
+        /** @description Dotted path, e.g. events.3.userId */
+        path: string;
+        message: string;
+        /**
+         * @description Set when the request broke a rule its schema cannot state; see x-rules-beyond-schema.
+         * @enum {string}
+         */
+        rule?:
+          | 'range-order'
+          | 'future-occurred-at'
+          | 'metadata-content'
+          | 'user-or-anonymous-id'
+          | 'segment-event-name'
+          | 'segment-event-time'
+          | 'segment-type-metadata'
+          | 'cursor-not-issued'
+          | 'cursor-with-page'
+          | 'offset-cap'
+          | 'stats-bucket-cap'
+          | 'type-count-cap'
+          | 'stats-count-cap'
+          | 'usable-json-schema'
+          | 'planned-type'
+          | 'token-not-issued';
+      }[];
+      /** @description Set when `errors` was cut short: how many there were in all. */
+      errorCount?: number;
+      /** @description How many messages of the batch are stored. */
+      accepted?: number;
+      /** @description How many were refused; `errors` names each by index (batch.3.event). */
+      refused?: number;
+      /** @description Every refused message’s index, ascending. */
+      refusedIndexes?: number[];
+      /** @description Accepted, but worth fixing: a deprecated type, an unplanned one, metadata flagged against its schema */
+      warnings?: {
+        index: number;
+        type: string;
+        message: string;
+      }[];
+    };
+    SegmentBatch: {
+      batch: (
+        | components['schemas']['SegmentTrackItem']
+        | components['schemas']['SegmentPageItem']
+        | components['schemas']['SegmentScreenItem']
+        | components['schemas']['SegmentIdentifyItem']
+        | components['schemas']['SegmentGroupItem']
+        | components['schemas']['SegmentAliasItem']
+      )[];
+      /** @description Merged under every message’s own context (the message’s values win, key by key). */
+      context?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Format: date-time
+       * @description When the batch was sent, for the messages that carry no sentAt of their own.
+       */
+      sentAt?: string;
+      /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+      writeKey?: string;
+    } & {
+      [key: string]: unknown;
+    };
+    SegmentTrackItem:
+      | ({
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'track';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          /** @description The event name. A name an activity type lists in its eventNames maps to that type; any other becomes the type of the same name in UPPER_SNAKE ("Order Completed" → ORDER_COMPLETED). */
+          event: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          properties?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentPageItem:
+      | ({
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'page';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          name?: string;
+          category?: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          properties?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentScreenItem:
+      | ({
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'screen';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          name?: string;
+          category?: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          properties?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentIdentifyItem:
+      | ({
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'identify';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          traits?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentGroupItem:
+      | ({
+          /**
+           * @description discriminator enum property added by openapi-typescript
+           * @enum {string}
+           */
+          type: 'group';
+          /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+          messageId?: string;
+          /** @description The known user. Either userId or anonymousId is required. */
+          userId?: string;
+          /** @description The visitor before login (a browser or device id). */
+          anonymousId?: string;
+          /**
+           * Format: date-time
+           * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+           */
+          timestamp?: string;
+          /**
+           * Format: date-time
+           * @description When it happened by the device’s clock (ISO-8601 with an offset).
+           */
+          originalTimestamp?: string;
+          /**
+           * Format: date-time
+           * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+           */
+          sentAt?: string;
+          /** @description Kept as sent (library, page, device, traits, ip, …). */
+          context?: {
+            [key: string]: unknown;
+          };
+          /** @description Kept as sent. */
+          integrations?: {
+            [key: string]: unknown;
+          };
+          /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+          writeKey?: string;
+          /** @description The group, company or account joined. */
+          groupId: string;
+          /** @description The activity’s metadata, checked against its type’s metadataSchema (GET /api/v1/activity-types). */
+          traits?: {
+            [key: string]: unknown;
+          };
+        } & {
+          [key: string]: unknown;
+        })
+      | unknown
+      | unknown;
+    SegmentAliasItem: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'alias';
+      /** @description The deduplication key: a retry with the same messageId is stored once. Generated when absent. */
+      messageId?: string;
+      /** @description The user the previous id belongs to. */
+      userId: string;
+      /** @description The visitor before login (a browser or device id). */
+      anonymousId?: string;
+      /**
+       * Format: date-time
+       * @description When it happened (ISO-8601 with an offset), or a time the sender set.
+       */
+      timestamp?: string;
+      /**
+       * Format: date-time
+       * @description When it happened by the device’s clock (ISO-8601 with an offset).
+       */
+      originalTimestamp?: string;
+      /**
+       * Format: date-time
+       * @description When the device sent it, by its clock: the stored time is corrected for that clock’s skew.
+       */
+      sentAt?: string;
+      /** @description Kept as sent (library, page, device, traits, ip, …). */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Kept as sent. */
+      integrations?: {
+        [key: string]: unknown;
+      };
+      /** @description The write key (an API key with the ingest scope) when it is not sent in a header. Never stored. */
+      writeKey?: string;
+      /** @description The id being linked (an anonymousId); stored as the event’s anonymousId. */
+      previousId: string;
+    } & {
+      [key: string]: unknown;
     };
     StreamEvent: {
       /** @enum {string} */
@@ -2571,14 +3588,15 @@ export interface components {
       schemaVersion: number;
       /** Format: uuid */
       eventId: string;
-      userId: string;
+      userId?: string;
+      anonymousId?: string;
       type: string;
       /** Format: date-time */
       occurredAt: string;
       /** Format: date-time */
       receivedAt: string;
       sessionId?: string;
-      metadata: components['schemas']['Metadata'];
+      metadata: components['schemas']['EventObject'];
       context: {
         ip?: string;
         userAgent?: string;
@@ -2590,28 +3608,46 @@ export interface components {
         pointer: string;
         message: string;
       }[];
+      segment?: {
+        /** @enum {string} */
+        call: 'track' | 'page' | 'screen' | 'identify' | 'group' | 'alias';
+        messageId: string;
+        event?: string;
+        name?: string;
+        category?: string;
+        groupId?: string;
+        previousId?: string;
+        anonymousId?: string;
+        timestamp?: string;
+        originalTimestamp?: string;
+        sentAt?: string;
+        context?: components['schemas']['EventObject'];
+        integrations?: components['schemas']['EventObject'];
+        extras?: components['schemas']['EventObject'];
+      };
       /**
        * Format: date-time
        * @description When the worker stored it.
        */
       persistedAt?: string;
     };
-    /** @description Free-form JSON object, at most 8192 bytes serialized and 5 levels deep; keys must not start with "$" or contain "."; no key or string may contain NUL or an unpaired surrogate; no array may hold an array directly. */
-    Metadata: {
+    /** @description JSON object as stored, at most 32768 bytes serialized and 5 levels deep, under the same key and string rules as Metadata. */
+    EventObject: {
       [key: string]: unknown;
     };
     ActivityDetail: {
       schemaVersion: number;
       /** Format: uuid */
       eventId: string;
-      userId: string;
+      userId?: string;
+      anonymousId?: string;
       type: string;
       /** Format: date-time */
       occurredAt: string;
       /** Format: date-time */
       receivedAt: string;
       sessionId?: string;
-      metadata: components['schemas']['Metadata'];
+      metadata: components['schemas']['EventObject'];
       context: {
         ip?: string;
         userAgent?: string;
@@ -2623,6 +3659,23 @@ export interface components {
         pointer: string;
         message: string;
       }[];
+      segment?: {
+        /** @enum {string} */
+        call: 'track' | 'page' | 'screen' | 'identify' | 'group' | 'alias';
+        messageId: string;
+        event?: string;
+        name?: string;
+        category?: string;
+        groupId?: string;
+        previousId?: string;
+        anonymousId?: string;
+        timestamp?: string;
+        originalTimestamp?: string;
+        sentAt?: string;
+        context?: components['schemas']['EventObject'];
+        integrations?: components['schemas']['EventObject'];
+        extras?: components['schemas']['EventObject'];
+      };
       /**
        * Format: date-time
        * @description When the worker stored it.
@@ -2630,6 +3683,29 @@ export interface components {
       persistedAt?: string;
       /** @description GET /api/v1/receipts/{receipt} for the stored copy (its topic partition and offset); absent on events stored before the worker recorded positions, or when receipts are not served. */
       receipt?: string;
+    };
+    UserProfile: {
+      userId: string;
+      /** @description The metadata of the user’s IDENTIFY events merged per top-level key: the latest event’s value wins, by (occurredAt, eventId), whatever order the events arrived in. */
+      traits: {
+        [key: string]: unknown;
+      };
+      /**
+       * Format: date-time
+       * @description The earliest occurredAt of the user’s activities, those of its linked anonymous ids included.
+       */
+      firstSeen: string;
+      /**
+       * Format: date-time
+       * @description The latest occurredAt, likewise.
+       */
+      lastSeen: string;
+      /** @description The anonymous ids linked to this user (by an IDENTIFY or ALIAS event carrying both ids) whose earliest link names this user, sorted. GET /api/v1/users/{userId}/activities includes their events. */
+      anonymousIds: string[];
+      /** @description How many IDENTIFY events were merged into traits. */
+      identifies: number;
+      /** @description false when the user has more than 10000 IDENTIFY events: the traits merge the latest of them only. */
+      complete: boolean;
     };
     DeadLetterList: {
       data: components['schemas']['DeadLetterSummary'][];
@@ -2829,9 +3905,11 @@ export interface components {
       metadataSchema: {
         [key: string]: unknown;
       };
+      /** @description Event names that map to this type (a Segment `track` call’s `event`, matched exactly); absent when none */
+      eventNames?: string[];
       /** Format: date-time */
       createdAt: string;
-      /** @description Label of the API key that made this version; `built-in` for the initial eight */
+      /** @description Label of the API key that made this version; `built-in` for the initial content */
       createdBy: string;
     };
     UnplannedPolicy: {
@@ -2850,9 +3928,11 @@ export interface components {
       metadataSchema: {
         [key: string]: unknown;
       };
+      /** @description Event names that map to this type (a Segment `track` call’s `event`, matched exactly); absent when none */
+      eventNames?: string[];
       /** Format: date-time */
       createdAt: string;
-      /** @description Label of the API key that made this version; `built-in` for the initial eight */
+      /** @description Label of the API key that made this version; `built-in` for the initial content */
       createdBy: string;
       /** @description Every version, oldest first */
       versions: components['schemas']['ActivityTypeVersion'][];
@@ -2865,6 +3945,8 @@ export interface components {
       metadataSchema: {
         [key: string]: unknown;
       };
+      /** @description Event names that map to this type: a Segment `track` call whose `event` is one of them (exactly, case and spaces included) gets this type instead of its name in UPPER_SNAKE. At most 50 distinct names of 1-128 characters; a name another type that is not retired holds is refused (409). Default: the current names; [] gives them up. */
+      eventNames?: string[];
       /**
        * @description Default: the current status (active for a new type)
        * @enum {string}
@@ -2929,6 +4011,8 @@ export interface operations {
       query?: {
         /** @description Only this user’s activities. */
         userId?: string;
+        /** @description Only this anonymous visitor’s activities (the events carrying this anonymousId, before and after login). */
+        anonymousId?: string;
         /**
          * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
          * @example [
@@ -3030,6 +4114,766 @@ export interface operations {
       };
       /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentTrack: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One track message, at most 32768 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "userId": "user_42",
+         *       "event": "Order Completed",
+         *       "properties": {
+         *         "orderId": "o_1009",
+         *         "revenue": 42.5,
+         *         "currency": "EUR"
+         *       },
+         *       "context": {
+         *         "library": {
+         *           "name": "analytics-node",
+         *           "version": "3.1.0"
+         *         }
+         *       },
+         *       "messageId": "node-next-1764840843120-4f0c",
+         *       "timestamp": "2026-11-27T09:14:03.120Z"
+         *     }
+         */
+        'application/json': components['schemas']['SegmentTrack'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description The message was refused, or the body is no JSON; `errors` lists every rule (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One page message, at most 32768 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "anonymousId": "anon_7f3c2a",
+         *       "name": "Pricing",
+         *       "properties": {
+         *         "path": "/pricing",
+         *         "url": "https://example.com/pricing"
+         *       },
+         *       "originalTimestamp": "2026-11-27T09:14:03.120Z",
+         *       "sentAt": "2026-11-27T09:14:03.400Z"
+         *     }
+         */
+        'application/json': components['schemas']['SegmentPage'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description The message was refused, or the body is no JSON; `errors` lists every rule (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentScreen: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One screen message, at most 32768 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "userId": "user_42",
+         *       "name": "Checkout",
+         *       "properties": {
+         *         "step": 2
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['SegmentScreen'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description The message was refused, or the body is no JSON; `errors` lists every rule (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentIdentify: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One identify message, at most 32768 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "userId": "user_42",
+         *       "anonymousId": "anon_7f3c2a",
+         *       "traits": {
+         *         "plan": "pro",
+         *         "email": "ada@example.com"
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['SegmentIdentify'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description The message was refused, or the body is no JSON; `errors` lists every rule (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One group message, at most 32768 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "userId": "user_42",
+         *       "groupId": "acme",
+         *       "traits": {
+         *         "name": "Acme Inc.",
+         *         "employees": 120
+         *       }
+         *     }
+         */
+        'application/json': components['schemas']['SegmentGroup'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description The message was refused, or the body is no JSON; `errors` lists every rule (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentAlias: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One alias message, at most 32768 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "previousId": "anon_7f3c2a",
+         *       "userId": "user_42"
+         *     }
+         */
+        'application/json': components['schemas']['SegmentAlias'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description The message was refused, or the body is no JSON; `errors` lists every rule (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  segmentBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description A batch, at most 512000 bytes of JSON, read as JSON whatever the Content-Type says (browser SDKs send text/plain). May be sent with Content-Encoding gzip or deflate; the limit then applies to the inflated bytes. */
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "batch": [
+         *         {
+         *           "type": "page",
+         *           "anonymousId": "anon_7f3c2a",
+         *           "name": "Home",
+         *           "messageId": "ajs-next-5c1d"
+         *         },
+         *         {
+         *           "type": "track",
+         *           "anonymousId": "anon_7f3c2a",
+         *           "event": "Products Searched",
+         *           "properties": {
+         *             "query": "running shoes"
+         *           },
+         *           "messageId": "ajs-next-9a4e"
+         *         },
+         *         {
+         *           "type": "identify",
+         *           "userId": "user_42",
+         *           "anonymousId": "anon_7f3c2a",
+         *           "traits": {
+         *             "plan": "pro"
+         *           }
+         *         }
+         *       ],
+         *       "context": {
+         *         "library": {
+         *           "name": "analytics.js",
+         *           "version": "1.78.0"
+         *         }
+         *       },
+         *       "sentAt": "2026-11-27T09:14:03.400Z"
+         *     }
+         */
+        'application/json': components['schemas']['SegmentBatch'];
+      };
+    };
+    responses: {
+      /** @description Stored durably (acks=all) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true
+           *     }
+           */
+          'application/json': components['schemas']['SegmentSuccess'];
+        };
+      };
+      /** @description Some messages were refused: `accepted` are stored, `refusedIndexes` and `errors` name the others. Or the batch itself is invalid or no JSON, and nothing is stored (problem type urn:uap:problem:validation-failed or malformed-json) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['SegmentBatchProblem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 32768 bytes (a call), over 512000 bytes or 2500 messages (a batch), or a message of a batch over 32768 bytes; nothing is stored (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body sent in a Content-Encoding other than gzip or deflate (then Accept-Encoding: gzip, deflate) (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3449,6 +5293,22 @@ export interface operations {
            * @example {
            *       "data": [
            *         {
+           *           "eventId": "1c4e7a90-2b3d-4f5e-8a6b-7c8d9e0f1a2b",
+           *           "anonymousId": "6a1f0c2e-4b7d-4e39-9c55-0d8e2f71b3aa",
+           *           "type": "PAGE_VIEW",
+           *           "occurredAt": "2026-11-27T09:02:41.007Z",
+           *           "receivedAt": "2026-11-27T09:02:41.250Z",
+           *           "metadata": {
+           *             "path": "/pricing"
+           *           },
+           *           "context": {
+           *             "ip": "203.0.113.7",
+           *             "userAgent": "Mozilla/5.0"
+           *           },
+           *           "schemaVersion": 1,
+           *           "persistedAt": "2026-11-27T09:02:41.330Z"
+           *         },
+           *         {
            *           "eventId": "3f0d2a4e-8c1b-4f5a-9d2e-7b6c5a4f3e21",
            *           "userId": "user_42",
            *           "type": "SEARCH",
@@ -3497,6 +5357,112 @@ export interface operations {
       };
       /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getUserProfile: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A receipt or a batch consistencyToken: the read waits until the worker processed past it. */
+        'X-Consistency-Token'?: string;
+        /** @description How long to wait for X-Consistency-Token, in ms (default 2000, at most 10000). */
+        'X-Consistency-Max-Wait-Ms'?: number;
+      };
+      path: {
+        /** @example user_42 */
+        userId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The profile */
+      200: {
+        headers: {
+          /** @description Events accepted but not yet processed */
+          'X-Read-Lag'?: number;
+          /** @description Every event accepted before this time is processed (ISO-8601), or "unknown" */
+          'X-Read-Watermark'?: string;
+          /** @description With X-Consistency-Token: true when the wait ran out before the group caught up */
+          'X-Read-Stale'?: 'true' | 'false';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "userId": "user_42",
+           *       "traits": {
+           *         "email": "ada@example.com",
+           *         "plan": "pro",
+           *         "name": "Ada"
+           *       },
+           *       "firstSeen": "2026-11-27T09:02:41.007Z",
+           *       "lastSeen": "2026-11-27T09:14:03.120Z",
+           *       "anonymousIds": [
+           *         "6a1f0c2e-4b7d-4e39-9c55-0d8e2f71b3aa"
+           *       ],
+           *       "identifies": 3,
+           *       "complete": true
+           *     }
+           */
+          'application/json': components['schemas']['UserProfile'];
+        };
+      };
+      /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No activity of this user is stored (yet, or any more after an erasure) (problem type urn:uap:problem:not-found) */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -4076,6 +6042,9 @@ export interface operations {
            *           }
            *         }
            *       },
+           *       "eventNames": [
+           *         "Products Searched"
+           *       ],
            *       "createdAt": "2026-12-05T00:00:00.000Z",
            *       "createdBy": "built-in",
            *       "versions": [
@@ -4097,6 +6066,9 @@ export interface operations {
            *               }
            *             }
            *           },
+           *           "eventNames": [
+           *             "Products Searched"
+           *           ],
            *           "createdAt": "2026-12-05T00:00:00.000Z",
            *           "createdBy": "built-in"
            *         }
@@ -4190,7 +6162,10 @@ export interface operations {
          *             "minimum": 0
          *           }
          *         }
-         *       }
+         *       },
+         *       "eventNames": [
+         *         "Video Playback Started"
+         *       ]
          *     }
          */
         'application/json': components['schemas']['ActivityTypeChange'];
@@ -4238,6 +6213,9 @@ export interface operations {
            *           }
            *         }
            *       },
+           *       "eventNames": [
+           *         "Video Playback Started"
+           *       ],
            *       "createdAt": "2026-12-05T08:00:00.000Z",
            *       "createdBy": "key:9f86d081884c",
            *       "versions": [
@@ -4262,6 +6240,9 @@ export interface operations {
            *               }
            *             }
            *           },
+           *           "eventNames": [
+           *             "Video Playback Started"
+           *           ],
            *           "createdAt": "2026-12-05T08:00:00.000Z",
            *           "createdBy": "key:9f86d081884c"
            *         }
@@ -4299,7 +6280,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The change would refuse events the previous version accepts; `errors` names each (problem type urn:uap:problem:conflict) */
+      /** @description The change would refuse events the previous version accepts, or claims an event name another type holds; `errors` names each (path `metadataSchema` or `eventNames.<index>`) (problem type urn:uap:problem:conflict) */
       409: {
         headers: {
           [name: string]: unknown;
@@ -4410,6 +6391,9 @@ export interface operations {
            *           }
            *         }
            *       },
+           *       "eventNames": [
+           *         "Video Playback Started"
+           *       ],
            *       "createdAt": "2026-12-05T08:00:00.000Z",
            *       "createdBy": "key:9f86d081884c",
            *       "versions": [
@@ -4434,6 +6418,9 @@ export interface operations {
            *               }
            *             }
            *           },
+           *           "eventNames": [
+           *             "Video Playback Started"
+           *           ],
            *           "createdAt": "2026-12-05T08:00:00.000Z",
            *           "createdBy": "key:9f86d081884c"
            *         },
@@ -4458,6 +6445,9 @@ export interface operations {
            *               }
            *             }
            *           },
+           *           "eventNames": [
+           *             "Video Playback Started"
+           *           ],
            *           "createdAt": "2026-12-05T08:00:00.000Z",
            *           "createdBy": "key:9f86d081884c"
            *         }

@@ -20,7 +20,7 @@ const versionRecord = (type: ActivityTypeVersion, writeId = `w-${type.version}`)
 });
 
 describe('ActivityTypeCatalog', () => {
-  it('when nothing was written, then it holds the eight built-in types at version 1, with their old rules', () => {
+  it('when nothing was written, then it holds the built-in types at version 1, with their old rules', () => {
     const catalog = new ActivityTypeCatalog();
 
     expect(catalog.list().map((t) => [t.name, t.version, t.createdBy])).toEqual(
@@ -35,6 +35,15 @@ describe('ActivityTypeCatalog', () => {
     expect(catalog.check('SEARCH', { query: '𝒒'.repeat(512) }).kind).toBe('planned');
     expect(catalog.check('LOGIN', { method: '🔑'.repeat(64), success: true }).kind).toBe('planned');
     expect(catalog.check('PAGE_VIEW', { anything: { goes: [1, 'two'] } }).kind).toBe('planned');
+  });
+
+  it('when nothing was written, then the twelve built-ins include the Segment calls and accept any metadata there', () => {
+    const catalog = new ActivityTypeCatalog();
+
+    expect(catalog.list()).toHaveLength(12);
+    for (const name of ['SCREEN', 'IDENTIFY', 'GROUP', 'ALIAS']) {
+      expect(catalog.check(name, { plan: 'pro', nested: { ok: true } })).toMatchObject({ kind: 'planned', version: 1 });
+    }
   });
 
   it.each([
@@ -136,5 +145,120 @@ describe('ActivityTypeCatalog', () => {
     catalog.apply(policy('dead-letter', 'b'), 1);
 
     expect(catalog.policy()).toEqual({ unknownTypes: 'dead-letter', invalidMetadata: 'accept-and-flag' });
+  });
+
+  describe('event names', () => {
+    it('when nothing was written, then Segment’s semantic names map to the built-ins and other names to nothing', () => {
+      const catalog = new ActivityTypeCatalog();
+
+      expect(catalog.typeOfEventName('Order Completed')).toBe('PURCHASE');
+      expect(catalog.typeOfEventName('Products Searched')).toBe('SEARCH');
+      expect(catalog.typeOfEventName('Signed Up')).toBe('SIGNUP');
+      expect(catalog.typeOfEventName('Signed In')).toBe('LOGIN');
+      expect(catalog.typeOfEventName('Signed Out')).toBe('LOGOUT');
+      expect(catalog.typeOfEventName('order completed')).toBeUndefined();
+      expect(catalog.typeOfEventName('PURCHASE')).toBeUndefined();
+    });
+
+    it('when a version claims names, then each maps to its type, exactly as spelled', () => {
+      const catalog = new ActivityTypeCatalog();
+      catalog.apply(versionRecord(aVersion({ eventNames: ['Video Playback Started', 'video_play'] })), 0);
+
+      expect(catalog.typeOfEventName('Video Playback Started')).toBe('VIDEO_PLAY');
+      expect(catalog.typeOfEventName('video_play')).toBe('VIDEO_PLAY');
+      expect(catalog.typeOfEventName('Video playback started')).toBeUndefined();
+    });
+
+    it('when a new version drops a name and adds another, then only the current version’s names map', () => {
+      const catalog = new ActivityTypeCatalog();
+      catalog.apply(versionRecord(aVersion({ eventNames: ['Video Started'] })), 0);
+      catalog.apply(versionRecord(aVersion({ version: 2, eventNames: ['Video Playback Started'] })), 1);
+
+      expect(catalog.typeOfEventName('Video Started')).toBeUndefined();
+      expect(catalog.typeOfEventName('Video Playback Started')).toBe('VIDEO_PLAY');
+      expect(catalog.current('VIDEO_PLAY')?.eventNames).toEqual(['Video Playback Started']);
+    });
+
+    it('when a type is retired, then its names are free again, and another type may claim them', () => {
+      const catalog = new ActivityTypeCatalog();
+      catalog.apply(
+        versionRecord(aVersion({ name: 'PURCHASE', version: 2, status: 'retired', eventNames: ['Order Completed'] })),
+        0,
+      );
+
+      expect(catalog.typeOfEventName('Order Completed')).toBeUndefined();
+      expect(
+        catalog.eventNamesHeldElsewhere({ name: 'ORDER', eventNames: ['Order Completed'], status: 'active' }),
+      ).toEqual([]);
+      expect(catalog.apply(versionRecord(aVersion({ name: 'ORDER', eventNames: ['Order Completed'] })), 1)).toBe(true);
+      expect(catalog.typeOfEventName('Order Completed')).toBe('ORDER');
+    });
+
+    it('when a retired type comes back claiming a name another type took meanwhile, then that version does not apply', () => {
+      const catalog = new ActivityTypeCatalog();
+      catalog.apply(
+        versionRecord(aVersion({ name: 'PURCHASE', version: 2, status: 'retired', eventNames: ['Order Completed'] })),
+        0,
+      );
+      catalog.apply(versionRecord(aVersion({ name: 'ORDER', eventNames: ['Order Completed'] })), 1);
+
+      expect(
+        catalog.apply(versionRecord(aVersion({ name: 'PURCHASE', version: 3, eventNames: ['Order Completed'] })), 2),
+      ).toBe(false);
+      expect(catalog.current('PURCHASE')?.status).toBe('retired');
+      expect(catalog.typeOfEventName('Order Completed')).toBe('ORDER');
+    });
+
+    it('when a record claims a name another type holds (a raw producer, a race), then the first claim in log order keeps it on every replica', () => {
+      const records = [
+        versionRecord(aVersion({ eventNames: ['Video Playback Started'] }), 'first'),
+        versionRecord(
+          aVersion({ name: 'VIDEO_START', eventNames: ['Video Playback Started', 'Video Resumed'] }),
+          'second',
+        ),
+      ];
+      const replicas = [new ActivityTypeCatalog(), new ActivityTypeCatalog()];
+      for (const replica of replicas) {
+        expect(records.map((record, offset) => replica.apply(record, offset))).toEqual([true, false]);
+      }
+
+      for (const replica of replicas) {
+        expect(replica.typeOfEventName('Video Playback Started')).toBe('VIDEO_PLAY');
+        // The losing version applies not at all, so none of its names map either.
+        expect(replica.typeOfEventName('Video Resumed')).toBeUndefined();
+        expect(replica.current('VIDEO_START')).toBeUndefined();
+        expect(replica.position).toBe(2);
+      }
+    });
+
+    it('when a version claims a name a built-in holds, then it is named as the holder; a retiring version claims nothing', () => {
+      const catalog = new ActivityTypeCatalog();
+
+      expect(
+        catalog.eventNamesHeldElsewhere({
+          name: 'ORDER',
+          eventNames: ['Order Completed', 'Order Refunded'],
+          status: 'active',
+        }),
+      ).toEqual([{ eventName: 'Order Completed', heldBy: 'PURCHASE' }]);
+      expect(
+        catalog.eventNamesHeldElsewhere({ name: 'PURCHASE', eventNames: ['Order Completed'], status: 'active' }),
+      ).toEqual([]);
+      expect(
+        catalog.eventNamesHeldElsewhere({ name: 'ORDER', eventNames: ['Order Completed'], status: 'retired' }),
+      ).toEqual([]);
+    });
+
+    it('when a deprecated type holds a name, then the name still maps to it', () => {
+      const catalog = new ActivityTypeCatalog();
+      catalog.apply(
+        versionRecord(
+          aVersion({ name: 'PURCHASE', version: 2, status: 'deprecated', eventNames: ['Order Completed'] }),
+        ),
+        0,
+      );
+
+      expect(catalog.typeOfEventName('Order Completed')).toBe('PURCHASE');
+    });
   });
 });

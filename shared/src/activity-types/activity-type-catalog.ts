@@ -36,10 +36,17 @@ export const BUILT_IN_WRITE_ID = 'built-in';
  * catalog, because a record only applies when it is the next version of its type (the first writer of a
  * version wins, a racing or stale one changes nothing). Validators are compiled when a version applies, so
  * checking an event is a lookup and a compiled function call.
+ *
+ * Event names (ActivityTypeVersion.eventNames) follow the same rule: the first claim in log order keeps a name.
+ * A version that claims a name another type holds does not apply, so at any position each name maps to one type
+ * at most, and every replica agrees which. The admin API refuses such a claim (409) before writing; only a raw
+ * producer or two racing writers get one into the log. A retired type holds no name: its names are free again.
  */
 export class ActivityTypeCatalog {
   private readonly types = new Map<string, TypeEntry>();
   private readonly checks = new Map<string, MetadataCheck>();
+  /** Event name → the non-retired type whose current version claims it. */
+  private readonly eventNameOwners = new Map<string, string>();
   private readonly compile = createMetadataCompiler();
   private recordedPolicy: UnplannedPolicy | undefined;
   /** The log offset after the last record applied: the position this catalog is at. */
@@ -65,6 +72,7 @@ export class ActivityTypeCatalog {
     if (type.version !== (this.current(type.name)?.version ?? 0) + 1) return false;
     // A record that reached the log without the api's checks (a raw producer) must not break validation.
     if (inspectMetadataSchema(type.metadataSchema).length > 0) return false;
+    if (this.eventNamesHeldElsewhere(type).length > 0) return false;
     try {
       this.add(type, record.writeId);
     } catch {
@@ -96,6 +104,25 @@ export class ActivityTypeCatalog {
     return [...this.types.values()].map((entry) => entry.versions.at(-1)!).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The current, non-retired type that claims this exact event name (as a sender spells it), if any. */
+  typeOfEventName(eventName: string): string | undefined {
+    return this.eventNameOwners.get(eventName);
+  }
+
+  /**
+   * The names of `version` that another non-retired type holds, with the type holding each: what a version
+   * may not claim. A retired version claims nothing.
+   */
+  eventNamesHeldElsewhere(
+    version: Pick<ActivityTypeVersion, 'name' | 'eventNames' | 'status'>,
+  ): Array<{ eventName: string; heldBy: string }> {
+    if (version.status === 'retired') return [];
+    return (version.eventNames ?? []).flatMap((eventName) => {
+      const heldBy = this.eventNameOwners.get(eventName);
+      return heldBy === undefined || heldBy === version.name ? [] : [{ eventName, heldBy }];
+    });
+  }
+
   check(name: string, metadata: Record<string, unknown>): TypeVerdict {
     const type = this.current(name);
     if (type === undefined) return { kind: 'unknown', name };
@@ -111,6 +138,12 @@ export class ActivityTypeCatalog {
   private add(version: ActivityTypeVersion, writeId: string): void {
     const check = this.compile(version.metadataSchema);
     const entry = this.types.get(version.name) ?? { versions: [], writers: [] };
+    for (const eventName of entry.versions.at(-1)?.eventNames ?? []) {
+      if (this.eventNameOwners.get(eventName) === version.name) this.eventNameOwners.delete(eventName);
+    }
+    if (version.status !== 'retired') {
+      for (const eventName of version.eventNames ?? []) this.eventNameOwners.set(eventName, version.name);
+    }
     entry.versions.push(version);
     entry.writers.push(writeId);
     this.types.set(version.name, entry);

@@ -17,12 +17,20 @@ export interface ActivityTypeVersion {
   description: string;
   /** Validates the event's `metadata` object (an absent metadata is validated as `{}`). */
   metadataSchema: JsonSchema;
+  /**
+   * Event names other dialects use for this type: a Segment `track` call whose `event` is one of them maps here
+   * (`Order Completed` → PURCHASE). No two types that are not retired may claim the same name.
+   */
+  eventNames?: string[] | undefined;
   status: ActivityTypeStatus;
   /** ISO-8601. */
   createdAt: string;
   /** The label of the API key that made it; `built-in` for the initial content. */
   createdBy: string;
 }
+
+/** How many event names a type may claim, and how long each may be (Segment's own event names are short). */
+export const EVENT_NAME_LIMITS = { maxNames: 50, maxLength: 128 } as const;
 
 /** Who may send what is not planned, and what becomes of it. */
 export const UNKNOWN_TYPE_POLICIES = ['reject', 'dead-letter', 'accept'] as const;

@@ -23,10 +23,27 @@ const DESCRIPTIONS: Record<BuiltInActivityType, string> = {
   LOGOUT: 'A user signed out.',
   SIGNUP: 'A user created an account.',
   SEARCH: 'A user searched; `metadata.query` holds what they typed.',
-  PAGE_VIEW: 'A user viewed a page or screen.',
+  PAGE_VIEW: 'A user viewed a page (also a Segment `page` call; `metadata` holds its properties).',
   CLICK: 'A user clicked or tapped something.',
   PURCHASE: 'A user bought something.',
   PASSWORD_RESET: 'A user reset their password.',
+  SCREEN: 'A user viewed a screen of a mobile app (a Segment `screen` call; `metadata` holds its properties).',
+  IDENTIFY:
+    'Who the user is (a Segment `identify` call): `metadata` holds the traits; with an anonymousId, it links that visitor to the user.',
+  GROUP: 'The user joined a group, company or account (a Segment `group` call): `metadata` holds the group traits.',
+  ALIAS: 'A previous id (`anonymousId`) belongs to this user (a Segment `alias` call).',
+};
+
+/**
+ * Segment's semantic event names (its e-commerce and B2B specs) for the built-ins they mean: a Segment `track` call
+ * with one of these maps to that type instead of the name in UPPER_SNAKE. "Products Searched" carries `query`.
+ */
+const EVENT_NAMES: Partial<Record<BuiltInActivityType, string[]>> = {
+  SIGNUP: ['Signed Up'],
+  LOGIN: ['Signed In'],
+  LOGOUT: ['Signed Out'],
+  SEARCH: ['Products Searched'],
+  PURCHASE: ['Order Completed'],
 };
 
 /** Version 1 of every built-in type: what an empty registry holds, and what an upgraded deployment had. */
@@ -35,6 +52,7 @@ export const BUILT_IN_TYPE_VERSIONS: readonly ActivityTypeVersion[] = BUILT_IN_A
   version: 1,
   description: DESCRIPTIONS[name],
   metadataSchema: SCHEMAS[name] ?? { type: 'object' },
+  ...(EVENT_NAMES[name] === undefined ? {} : { eventNames: EVENT_NAMES[name] }),
   status: 'active',
   createdAt: BUILT_IN_SINCE,
   createdBy: 'built-in',

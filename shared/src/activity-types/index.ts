@@ -1,4 +1,4 @@
-// The activity type registry's rules: what a type is, the built-in eight, compiled validators, the
+// The activity type registry's rules: what a type is, the built-ins, compiled validators, the
 // compatibility check and the hostile-schema guard. No I/O: the Kafka-backed registry is in the runtime.
 export * from './activity-type';
 export * from './built-in-types';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ACTIVITY_TYPE_NAME_PATTERN } from '../contract';
+import { ACTIVITY_TYPE_NAME_PATTERN, isStorableString, UNSTORABLE_STRING_MESSAGE } from '../contract';
 import {
   ACTIVITY_TYPE_STATUSES,
+  EVENT_NAME_LIMITS,
   INVALID_METADATA_POLICIES,
   UNKNOWN_TYPE_POLICIES,
   type ActivityTypeVersion,
@@ -17,11 +18,37 @@ export type RegistryRecord =
   | { kind: 'version'; writeId: string; type: ActivityTypeVersion }
   | { kind: 'policy'; writeId: string; policy: UnplannedPolicy; createdAt: string; createdBy: string };
 
+/**
+ * The event names a type claims (ActivityTypeVersion.eventNames): matched exactly as sent, so no two may be equal.
+ * The same rule for the log, the admin API and the CLI's plan files.
+ */
+export const EventNamesSchema = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(EVENT_NAME_LIMITS.maxLength)
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses.
+      .regex(/^[^\u0000-\u001F\u007F]*$/, 'must not contain control characters')
+      .refine(isStorableString, UNSTORABLE_STRING_MESSAGE)
+      .meta({ description: 'An event name as a sender spells it, matched exactly' }),
+  )
+  .max(EVENT_NAME_LIMITS.maxNames)
+  .superRefine((names, ctx) => {
+    const seen = new Set<string>();
+    names.forEach((name, index) => {
+      if (seen.has(name))
+        ctx.addIssue({ code: 'custom', path: [index], message: `${JSON.stringify(name)} is listed twice` });
+      seen.add(name);
+    });
+  });
+
 const VersionSchema = z.strictObject({
   name: z.string().regex(ACTIVITY_TYPE_NAME_PATTERN),
   version: z.int().min(1),
   description: z.string().max(1024),
   metadataSchema: z.record(z.string(), z.unknown()),
+  eventNames: EventNamesSchema.optional(),
   status: z.enum(ACTIVITY_TYPE_STATUSES),
   createdAt: z.iso.datetime(),
   createdBy: z.string().max(256),

@@ -1,3 +1,4 @@
+import { actorKeyOf } from '../contract/activity/activity.types';
 import type { DeadLetterRecord } from '../contract/dead-letters/dead-letter';
 import { HEADERS } from '../contract/messaging/topics';
 import { anActivity } from './activity.fixtures';
@@ -21,11 +22,11 @@ export function aDeadLetterRecord(overrides: Partial<DeadLetterRecord> = {}): De
     sourceOffset: 100 + dlqOffset,
     failedAt: new Date('2026-11-28T10:00:00.000Z'),
     eventId: event.eventId,
-    userId: event.userId,
+    ...(event.userId === undefined ? {} : { userId: event.userId }),
     type: event.type,
     status: 'dead',
     replayCount: 0,
-    key: event.userId,
+    key: actorKeyOf(event),
     headers: [
       { name: HEADERS.requestId, value: 'req-1' },
       { name: HEADERS.dlqReason, value: 'schema-violation' },

@@ -1,4 +1,10 @@
-import { payloadOf, toDeadLetterRecord, type ConsumedLetter, type DeadLetterRecord } from '@uap/shared/contract';
+import {
+  actorKeyOf,
+  payloadOf,
+  toDeadLetterRecord,
+  type ConsumedLetter,
+  type DeadLetterRecord,
+} from '@uap/shared/contract';
 import type { Logger } from '@uap/shared/runtime';
 import type { DeadLetterIndex } from './ports/dead-letter.index.port';
 import type { ErasureCheck } from './ports/erasure.lookup.port';
@@ -8,7 +14,7 @@ export interface IndexDeadLettersDeps {
   logger: Logger;
   /** A letter whose event has been replayed more often than this is indexed as parked. */
   maxReplays: number;
-  /** Letters of erased users, for events received before their erasure, are not indexed. */
+  /** Letters of erased users (or anonymous ids), for events received before their erasure, are not indexed. */
   erasures?: ErasureCheck;
   now?: () => Date;
 }
@@ -44,18 +50,24 @@ export class IndexDeadLettersUseCase {
     return { inserted, duplicates, records };
   }
 
+  /** As the activities' erasure check: a letter is its event's actor's (actorKeyOf), when its payload names one. */
   private async withoutErased(records: DeadLetterRecord[]): Promise<DeadLetterRecord[]> {
     const erasures = this.deps.erasures;
-    const named = records.filter((r) => r.userId !== undefined);
-    if (!erasures || named.length === 0) return records;
-    const hashOf = new Map(named.map((r) => [r.userId!, erasures.hash(r.userId!)]));
+    const actors = new Set(records.flatMap((r) => actorOf(r) ?? []));
+    if (!erasures || actors.size === 0) return records;
+    const hashOf = new Map([...actors].map((actor) => [actor, erasures.hash(actor)]));
     const erasedAt = await erasures.lookup.erasedAt([...new Set(hashOf.values())]);
     if (erasedAt.size === 0) return records;
     return records.filter((record) => {
-      const at = record.userId === undefined ? undefined : erasedAt.get(hashOf.get(record.userId)!);
+      const actor = actorOf(record);
+      const at = actor === undefined ? undefined : erasedAt.get(hashOf.get(actor)!);
       return at === undefined || receivedAtOf(record) >= at.getTime();
     });
   }
+}
+
+function actorOf(record: DeadLetterRecord): string | undefined {
+  return record.userId === undefined && record.anonymousId === undefined ? undefined : actorKeyOf(record);
 }
 
 /** When the api received the letter's event (from its payload), else when it failed. */

@@ -1,3 +1,4 @@
+import { actorErasureHash, erasureHash, linkedErasureRecords } from '@uap/shared/contract';
 import pino from 'pino';
 import { aConsumedEvent } from '../testing/consumed.fixtures';
 import { InMemoryActivityRepository, InMemoryDeadLetterPublisher, type RefusalStyle } from '../testing/in-memory.fakes';
@@ -208,6 +209,64 @@ describe('RecordActivitiesUseCase', () => {
 
       expect(result).toMatchObject({ inserted: 2, erased: 1 });
       expect([...repository.stored.keys()]).toEqual([after.event.eventId, other.event.eventId]);
+    });
+
+    it('when an anonymous id was erased with the user who linked it, then its events without a userId accepted before are dropped; one with another user’s id is kept', async () => {
+      const key = 'test-erasure-key';
+      const erasedAt = new Date('2026-02-01T11:00:00.000Z');
+      // As the api files them: the erasure's record and one per linked anonymous id, all under userHash.
+      const records = [
+        { userHash: actorErasureHash(key, { userId: 'alice' }), erasedAt },
+        ...linkedErasureRecords({ erasureId: 'er_000000000000', erasedAt }, [
+          actorErasureHash(key, { anonymousId: 'visitor-1' }),
+        ]),
+      ];
+      const lookups: string[][] = [];
+      const repository = new InMemoryActivityRepository();
+      const useCase = new RecordActivitiesUseCase({
+        repository,
+        deadLetters: new InMemoryDeadLetterPublisher(),
+        logger: pino({ level: 'silent' }),
+        now: () => NOW,
+        erasures: {
+          hash: (actorKey) => erasureHash(key, actorKey),
+          lookup: {
+            erasedAt: async (hashes) => {
+              lookups.push([...hashes]);
+              return new Map(records.filter((r) => hashes.includes(r.userHash)).map((r) => [r.userHash, r.erasedAt]));
+            },
+          },
+        },
+      });
+      const inFlight = aConsumedEvent({
+        userId: undefined,
+        anonymousId: 'visitor-1',
+        receivedAt: '2026-02-01T10:00:00.000Z',
+      });
+      const afterwards = aConsumedEvent({
+        userId: undefined,
+        anonymousId: 'visitor-1',
+        receivedAt: '2026-02-01T11:00:00.000Z',
+      });
+      const bobs = aConsumedEvent({ userId: 'bob', anonymousId: 'visitor-1', receivedAt: '2026-02-01T10:00:00.000Z' });
+      const alices = aConsumedEvent({
+        userId: 'alice',
+        anonymousId: 'visitor-2',
+        receivedAt: '2026-02-01T10:00:00.000Z',
+      });
+
+      const result = await useCase.execute({ events: [inFlight, afterwards, bobs, alices], deadLetters: [] });
+
+      expect(result).toMatchObject({ inserted: 2, erased: 2 });
+      expect([...repository.stored.keys()]).toEqual([afterwards.event.eventId, bobs.event.eventId]);
+      // One lookup for the chunk, of each actor's hash once.
+      expect(lookups).toEqual([
+        [
+          actorErasureHash(key, { anonymousId: 'visitor-1' }),
+          actorErasureHash(key, { userId: 'bob' }),
+          actorErasureHash(key, { userId: 'alice' }),
+        ],
+      ]);
     });
   });
 });

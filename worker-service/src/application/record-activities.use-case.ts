@@ -1,4 +1,4 @@
-import type { ActivityEvent, RollupEntry } from '@uap/shared/contract';
+import { actorKeyOf, type ActivityEvent, type RollupEntry } from '@uap/shared/contract';
 import type { Logger } from '@uap/shared/runtime';
 import type { ActivityRepository } from './ports/activity.repository.port';
 import type { ActivityRollups } from './ports/activity-rollups.port';
@@ -20,7 +20,7 @@ export interface RecordActivitiesInput {
 export interface RecordActivitiesResult {
   inserted: number;
   duplicates: number;
-  /** Events of erased users received before their erasure: dropped, neither stored nor dead-lettered. */
+  /** Events of erased users (or anonymous ids) received before their erasure: dropped, neither stored nor dead-lettered. */
   erased: number;
   /** Every letter sent: the input's, then the events the store refused (`store-rejected`). */
   deadLetters: readonly DeadLetter[];
@@ -138,17 +138,21 @@ export class RecordActivitiesUseCase {
   /**
    * Drops events of users erased after the api received them: they were accepted before the erasure
    * and are still in the topic. Events received after the erasure are the user's new activity, kept.
+   * An event is its actor's (actorKeyOf): its userId's when it has one, else its anonymous id's, which
+   * is erased with the user who linked it first. One lookup for the chunk, of every actor's hash.
    */
   private async withoutErased(events: readonly ConsumedEvent[]): Promise<readonly ConsumedEvent[]> {
     const erasures = this.deps.erasures;
     if (!erasures || events.length === 0) return events;
     const hashes = new Map<string, string>();
-    for (const { event } of events)
-      if (!hashes.has(event.userId)) hashes.set(event.userId, erasures.hash(event.userId));
+    for (const { event } of events) {
+      const actor = actorKeyOf(event);
+      if (!hashes.has(actor)) hashes.set(actor, erasures.hash(actor));
+    }
     const erasedAt = await erasures.lookup.erasedAt([...hashes.values()]);
     if (erasedAt.size === 0) return events;
     return events.filter(({ event }) => {
-      const at = erasedAt.get(hashes.get(event.userId)!);
+      const at = erasedAt.get(hashes.get(actorKeyOf(event))!);
       return at === undefined || Date.parse(event.receivedAt) >= at.getTime();
     });
   }

@@ -1,10 +1,12 @@
-import type { ActivityType, SchemaViolation } from '@uap/shared/contract';
+import type { ActivityType, SchemaViolation, SegmentFields } from '@uap/shared/contract';
 import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
 
 /** An activity as stored by the worker, read back for clients. Dates stay Dates until the HTTP edge. */
 export interface ActivityRecord {
   eventId: string;
-  userId: string;
+  /** Who did it: the user, the anonymous visitor, or both (at least one, as on the event). */
+  userId?: string;
+  anonymousId?: string;
   type: ActivityType;
   occurredAt: Date;
   receivedAt: Date;
@@ -19,6 +21,8 @@ export interface ActivityRecord {
   typeVersion?: number;
   planned?: false;
   violations?: SchemaViolation[];
+  /** What a message of the Segment-compatible `/v1` surface carried beyond the activity, as sent. */
+  segment?: SegmentFields;
 }
 
 export interface PageRequest {

@@ -4,7 +4,7 @@ import type { ActivityTypeCatalog, RegistryRecord } from '@uap/shared/activity-t
 export interface ActivityTypeRegistry {
   readonly catalog: Pick<
     ActivityTypeCatalog,
-    'position' | 'policy' | 'current' | 'history' | 'list' | 'check' | 'compileCheck'
+    'position' | 'policy' | 'current' | 'history' | 'list' | 'check' | 'compileCheck' | 'eventNamesHeldElsewhere'
   >;
   /** Resolves once the change is durable and every current replica holds it; `won: false` on a lost race. */
   write(record: RegistryRecord): Promise<{ offset: number; won: boolean }>;

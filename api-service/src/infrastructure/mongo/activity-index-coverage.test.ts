@@ -2,12 +2,16 @@ import {
   ACTIVITY_INDEXES,
   FLAGGED_ACTIVITY_INDEXES,
   FLAGGED_FIELD,
+  IDENTITY_ACTIVITY_INDEXES,
+  IDENTITY_LINK_FIELD,
+  PARTIAL_ACTIVITY_INDEXES,
   type ActivityType,
   type IndexSpec,
 } from '@uap/shared/contract';
 import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/activity-query';
 import { VIOLATION_KINDS, type ViolationKind } from '../../domain/violation-query';
 import { buildFindPlan, buildViolationFindPlan, type MongoFindPlan } from './mongo-activity.reader';
+import { firstLinkPlan, latestIdentifiesPlan, userLinksFilter } from './mongo-identity.reader';
 
 /**
  * Every query shape the API can issue must be served by a declared index: equality fields, then the
@@ -31,34 +35,57 @@ const EQUALITY = (value: unknown) =>
     Object.keys(value).join() === '$in' &&
     Array.isArray((value as { $in: unknown }).$in));
 
-const DECLARED = [...ACTIVITY_INDEXES, ...FLAGGED_ACTIVITY_INDEXES];
+const DECLARED = [...ACTIVITY_INDEXES, ...PARTIAL_ACTIVITY_INDEXES];
 
 /**
- * Whether the filter implies a partial index's filter, as MongoDB's planner decides it (expression_algo.cpp): a
- * non-null equality, or an `$in` without null, implies `{$exists: true}` on its field. Nothing else is declared.
+ * Whether the filter implies a partial index's filter, as MongoDB's planner decides it (expression_algo.cpp): the
+ * same condition implies itself; a non-null equality, or an `$in` without null, implies `{$exists: true}` on its
+ * field; an equality implies the same equality. Nothing else is declared.
  */
 function impliesPartialFilter(filter: Record<string, unknown>, partial: Readonly<Record<string, unknown>>): boolean {
   return Object.entries(partial).every(([field, condition]) => {
-    if (JSON.stringify(condition) !== '{"$exists":true}') throw new Error(`undeclared partial filter on ${field}`);
     const value = filter[field];
+    if (typeof condition === 'string') return value === condition;
+    if (JSON.stringify(condition) !== '{"$exists":true}') throw new Error(`undeclared partial filter on ${field}`);
+    if (JSON.stringify(value) === '{"$exists":true}') return true;
     if (typeof value === 'string') return true;
     const $in = (value as { $in?: unknown } | undefined)?.$in;
     return Array.isArray($in) && $in.length > 0 && $in.every((item) => item !== null);
   });
 }
 
+/** Equality fields a partial index answers by holding only documents with that very value (`{type: 'IDENTIFY'}`). */
+const fixedBy = (index: IndexSpec) =>
+  Object.entries(index.partialFilterExpression ?? {})
+    .filter(([, condition]) => typeof condition === 'string')
+    .map(([field]) => field);
+
 function servingIndexes(plan: MongoFindPlan, indexes: readonly IndexSpec[] = DECLARED): Serving[] {
-  const known = new Set(['userId', 'type', 'occurredAt', '$or', FLAGGED_FIELD]);
+  const known = new Set([
+    'userId',
+    'anonymousId',
+    'type',
+    'occurredAt',
+    '$or',
+    '$nor',
+    FLAGGED_FIELD,
+    IDENTITY_LINK_FIELD,
+  ]);
   const unknown = Object.keys(plan.filter).filter((key) => !known.has(key));
   if (unknown.length > 0) throw new Error(`filter uses fields this test does not know: ${unknown.join(', ')}`);
 
   const equality = Object.entries(plan.filter)
     .filter(([key, value]) => key !== '$or' && EQUALITY(value))
     .map(([key]) => key);
+  // A `$nor` bounds no index: its fields are residual filters, whichever index walks.
+  const norFields = ((plan.filter['$nor'] as Array<Record<string, unknown>> | undefined) ?? []).flatMap(Object.keys);
   const sortKeys = Object.entries(plan.sort);
   // Range predicates (from/to, the keyset $or) must only touch the sort keys, which the index holds in order.
   const orFields = ((plan.filter['$or'] as Array<Record<string, unknown>> | undefined) ?? []).flatMap(Object.keys);
-  const rangeFields = [...Object.keys(plan.filter).filter((k) => k !== '$or' && !equality.includes(k)), ...orFields];
+  const rangeFields = [
+    ...Object.keys(plan.filter).filter((k) => k !== '$or' && k !== '$nor' && !equality.includes(k)),
+    ...orFields,
+  ];
   if (!rangeFields.every((field) => sortKeys.some(([sortField]) => sortField === field))) return [];
   const serving: Serving[] = [];
   for (const index of indexes) {
@@ -70,7 +97,8 @@ function servingIndexes(plan: MongoFindPlan, indexes: readonly IndexSpec[] = DEC
     const sameOrder = tail.every(([field, dir], i) => sortKeys[i]![0] === field && sortKeys[i]![1] === dir);
     const reversed = tail.every(([field, dir], i) => sortKeys[i]![0] === field && sortKeys[i]![1] === -dir);
     if (prefixIsEquality && tail.length === sortKeys.length && (sameOrder || reversed)) {
-      serving.push({ index: index.name, residual: equality.filter((f) => !prefix.some(([p]) => p === f)) });
+      const answered = [...prefix.map(([p]) => p), ...fixedBy(index)];
+      serving.push({ index: index.name, residual: [...equality.filter((f) => !answered.includes(f)), ...norFields] });
     }
   }
   return serving;
@@ -133,10 +161,10 @@ describe('index coverage of the query shapes', () => {
   );
 
   it.each(shapes)(
-    'when the list query is ($name), then no partial index qualifies: only flagged documents are in them',
+    'when the list query is ($name), then no partial index qualifies: only flagged, anonymous, linking or IDENTIFY documents are in them',
     ({ filters, sort, after }) => {
       const plan = buildFindPlan({ filters, sort, limit: 21, ...(after ? { after } : {}) });
-      expect(servingIndexes(plan, FLAGGED_ACTIVITY_INDEXES)).toEqual([]);
+      expect(servingIndexes(plan, PARTIAL_ACTIVITY_INDEXES)).toEqual([]);
     },
   );
 
@@ -208,5 +236,129 @@ describe('index coverage of the violations listing', () => {
     ).toEqual([]);
     const { [FLAGGED_FIELD]: _flag, ...unflagged } = plan.filter;
     expect(servingIndexes({ ...plan, filter: unflagged }, FLAGGED_ACTIVITY_INDEXES)).toEqual([]);
+  });
+});
+
+/**
+ * Identities (DESIGN "Identity model"): a visitor's events (`?anonymousId=`), a user's history (its own events, and
+ * those of the anonymous ids it linked first), the links, and the IDENTIFY events a profile merges. Each shape, and
+ * each clause of a history's `$or` (which MongoDB plans clause by clause and merges in sort order), must be served by
+ * a declared index; the identity shapes by the partial IDENTITY_ACTIVITY_INDEXES.
+ */
+describe('index coverage of identities', () => {
+  const identityShapes = [undefined, ['PAGE_VIEW'], ['PAGE_VIEW', 'SEARCH']].flatMap((types) =>
+    sorts.flatMap((sort) =>
+      positions.map((after) => ({
+        name: [types ? `${types.length} type(s)` : 'no type', sort, after ? 'after cursor' : 'first page'].join(', '),
+        types,
+        sort,
+        after,
+      })),
+    ),
+  );
+  const withRange = { from: new Date('2026-01-01T00:00:00Z') };
+
+  it('when the identity indexes are declared, then they are partial, so REST-only events are in none of them', () => {
+    expect(IDENTITY_ACTIVITY_INDEXES.map((index) => index.name)).toEqual([
+      'anonymousId_occurredAt_eventId',
+      'userId_identityLink',
+      'identityLink_occurredAt_eventId',
+      'identify_userId_occurredAt_eventId',
+    ]);
+    expect(IDENTITY_ACTIVITY_INDEXES.every((index) => index.partialFilterExpression !== undefined)).toBe(true);
+  });
+
+  it.each(identityShapes)(
+    'when one visitor is listed ($name), then its partial index serves filter and sort',
+    (shape) => {
+      const filters: ActivityFilters = {
+        anonymousId: 'a-1',
+        ...withRange,
+        ...(shape.types ? { types: shape.types } : {}),
+      };
+      const plan = buildFindPlan({
+        filters,
+        sort: shape.sort,
+        limit: 21,
+        ...(shape.after ? { after: shape.after } : {}),
+      });
+      expect(servingIndexes(plan)).toContainEqual({
+        index: 'anonymousId_occurredAt_eventId',
+        residual: shape.types ? ['type'] : [],
+      });
+    },
+  );
+
+  it.each(
+    identityShapes.flatMap((shape) =>
+      [['a-1'], ['a-1', 'a-2']].map((linked) => ({
+        ...shape,
+        name: `${shape.name}, ${linked.length} linked id(s)`,
+        linked,
+      })),
+    ),
+  )('when a user’s history is read ($name), then each clause is one walk of a declared index', (shape) => {
+    const filters: ActivityFilters = {
+      userId: 'alice',
+      linkedAnonymousIds: shape.linked,
+      ...withRange,
+      ...(shape.types ? { types: shape.types } : {}),
+    };
+    const plan = buildFindPlan({
+      filters,
+      sort: shape.sort,
+      limit: 21,
+      ...(shape.after ? { after: shape.after } : {}),
+    });
+    const clauses = plan.filter['$or'] as Array<Record<string, unknown>>;
+    expect(clauses).toHaveLength(2);
+    const [own, visitors] = clauses.map((filter) => servingIndexes({ ...plan, filter }));
+    // The user's own events, as the list filtered by userId (types residual, as decided above).
+    expect(own).toContainEqual({ index: 'userId_occurredAt_eventId', residual: shape.types ? ['type'] : [] });
+    // The visitors' events naming the user or nobody: only another user's events on that browser are read and
+    // dropped. userId bounds no index there, so the anonymous index is the only one that walks the visitors alone.
+    expect(visitors).toContainEqual({
+      index: 'anonymousId_occurredAt_eventId',
+      residual: shape.types ? ['type', 'userId'] : ['userId'],
+    });
+    expect(visitors!.filter((s) => s.index.startsWith('userId'))).toEqual([]);
+  });
+
+  it('when a history has no linked id, then it is the user’s list query, no $or', () => {
+    const plan = buildFindPlan({ filters: { userId: 'alice', linkedAnonymousIds: [] }, sort: 'desc', limit: 21 });
+    expect(plan.filter).toEqual({ userId: 'alice' });
+  });
+
+  it('when the first link of an anonymous id is looked up, then its partial index walks the links earliest first', () => {
+    const serving = servingIndexes(firstLinkPlan('a-1'));
+    expect(serving.filter((s) => s.residual.length === 0).map((s) => s.index)).toEqual([
+      'identityLink_occurredAt_eventId',
+    ]);
+  });
+
+  it('when a user’s links are listed, then the (userId, identityLink) partial index holds exactly them', () => {
+    const filter = userLinksFilter('alice');
+    const serving = DECLARED.filter(
+      (index) =>
+        (!index.partialFilterExpression || impliesPartialFilter(filter, index.partialFilterExpression)) &&
+        JSON.stringify(Object.keys(index.key)) === JSON.stringify(Object.keys(filter)),
+    );
+    expect(serving.map((index) => index.name)).toEqual(['userId_identityLink']);
+  });
+
+  it('when a profile reads the latest IDENTIFY events, then the IDENTIFY partial index serves them with nothing left to filter', () => {
+    const serving = servingIndexes(latestIdentifiesPlan('alice', 10_001));
+    expect(serving.filter((s) => s.residual.length === 0).map((s) => s.index)).toEqual([
+      'identify_userId_occurredAt_eventId',
+    ]);
+  });
+
+  it('when a partial filter names a value, then only that very value implies it', () => {
+    const identify = IDENTITY_ACTIVITY_INDEXES.find((index) => index.name === 'identify_userId_occurredAt_eventId')!;
+    expect(impliesPartialFilter({ userId: 'a', type: 'IDENTIFY' }, identify.partialFilterExpression!)).toBe(true);
+    expect(impliesPartialFilter({ userId: 'a', type: 'ALIAS' }, identify.partialFilterExpression!)).toBe(false);
+    expect(
+      impliesPartialFilter({ userId: 'a', type: { $in: ['IDENTIFY', 'ALIAS'] } }, identify.partialFilterExpression!),
+    ).toBe(false);
   });
 });

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ACTIVITIES_COLLECTION, ACTIVITY_INDEXES, type ActivityType } from '@uap/shared/contract';
+import {
+  ACTIVITIES_COLLECTION,
+  ACTIVITY_INDEXES,
+  IDENTITY_LINK_FIELD,
+  identityLinkOf,
+  type ActivityType,
+} from '@uap/shared/contract';
 import { detectStoreServer, FerretDbTables, storeLabel } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import pino from 'pino';
@@ -12,9 +18,12 @@ import {
   testDatabase,
 } from '../../../../test/support/integration';
 import { createApp } from '../../app';
-import { matchesFilters } from '../../testing/in-memory-activity.reader';
+import { InMemoryActivityReader, matchesFilters } from '../../testing/in-memory-activity.reader';
+import { InMemoryIdentityReader } from '../../testing/in-memory-identity.reader';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import type { ActivityReader, ActivityRecord } from '../../application/ports/activity-reader.port';
+import type { IdentityReader } from '../../application/ports/identity-reader.port';
+import { UserProfileUseCase } from '../../application/user-profile.use-case';
 import { QueryActivitiesUseCase, type CursorPageInfo } from '../../application/query-activities.use-case';
 import {
   compareByKeyset,
@@ -27,7 +36,9 @@ import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../testin
 import { Pool } from 'pg';
 import { planNodes } from '../../../../test/support/sql-plans';
 import { buildPageSql, FerretDbPostgresActivityReader } from '../postgres/ferretdb-postgres-activity.reader';
+import { FerretDbPostgresIdentityReader } from '../postgres/ferretdb-postgres-identity.reader';
 import { buildFindPlan, MongoActivityReader } from './mongo-activity.reader';
+import { MongoIdentityReader } from './mongo-identity.reader';
 
 const BASE = Date.parse('2026-01-01T00:00:00.000Z');
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'];
@@ -475,4 +486,152 @@ describe.each(APPLICABLE)('$name: cursor walks while events are being inserted',
       for (let i = 1; i < walked.length; i++) expect(compareByKeyset(walked[i - 1]!, walked[i]!, sort)).toBeLessThan(0);
     },
   );
+});
+
+/**
+ * Identities on the real store, both readers: a user's history (its events and those of the anonymous ids it linked
+ * first), the links and the IDENTIFY events, compared with the in-memory fakes that state the rules by brute force.
+ * The seed has what makes them hard: events after login carrying the anonymousId too (the history's walks overlap),
+ * an id linked by two users (the earlier link wins, ties by eventId), links stored after the events they link, and
+ * another user's events on a linked browser.
+ */
+describe.each(APPLICABLE)('$name: identities against the real store', ({ name, open }) => {
+  let db: Connection;
+  let reader: ActivityReader & { close?(): Promise<void> };
+  let identities: IdentityReader;
+  let queries: QueryActivitiesUseCase;
+  const at = (second: number) => new Date(BASE + second * 1000);
+  let n = 0;
+  const event = (second: number, fields: Partial<ActivityRecord>): ActivityRecord => ({
+    // Ordered ids, so ties at one instant are broken as the test says.
+    eventId: `00000000-0000-4000-8000-${(n++).toString(16).padStart(12, '0')}`,
+    type: 'PAGE_VIEW',
+    occurredAt: at(second),
+    receivedAt: at(second),
+    metadata: {},
+    context: {},
+    schemaVersion: 1,
+    ...fields,
+  });
+  const records: ActivityRecord[] = [
+    // a1: alice's browser, visited, identified, then used logged in; bob used it later.
+    ...Array.from({ length: 30 }, (_, i) => event(i, { anonymousId: 'a1' })),
+    event(40, { userId: 'alice', anonymousId: 'a1', type: 'IDENTIFY', metadata: { plan: 'free', email: 'a@x.io' } }),
+    ...Array.from({ length: 30 }, (_, i) => event(41 + i, { userId: 'alice', anonymousId: 'a1', type: 'CLICK' })),
+    event(80, { userId: 'bob', anonymousId: 'a1', type: 'LOGIN' }),
+    // a2: alice's phone, linked by an alias stored before its visits were.
+    event(90, { userId: 'alice', anonymousId: 'a2', type: 'ALIAS' }),
+    ...Array.from({ length: 10 }, (_, i) => event(5 + i, { anonymousId: 'a2', type: 'SCREEN' })),
+    // a3: linked by bob first, by alice later: bob's.
+    event(20, { anonymousId: 'a3' }),
+    event(21, { userId: 'bob', anonymousId: 'a3', type: 'IDENTIFY', metadata: { plan: 'team' } }),
+    event(95, { userId: 'alice', anonymousId: 'a3', type: 'IDENTIFY', metadata: { plan: 'pro' } }),
+    // a4: linked by alice and bob at the same instant: the smaller eventId, alice's, wins.
+    event(50, { userId: 'alice', anonymousId: 'a4', type: 'IDENTIFY', metadata: {} }),
+    event(50, { userId: 'bob', anonymousId: 'a4', type: 'IDENTIFY', metadata: {} }),
+    event(51, { anonymousId: 'a4' }),
+    // alice's own REST events, without anonymousId.
+    ...Array.from({ length: 20 }, (_, i) =>
+      event(i * 5, { userId: 'alice', type: 'SEARCH', metadata: { query: 'q' } }),
+    ),
+  ];
+  const oracle = () =>
+    new QueryActivitiesUseCase({
+      reader: new InMemoryActivityReader(records),
+      identities: new InMemoryIdentityReader(records),
+    });
+
+  beforeAll(async () => {
+    db = await testDatabase('identities');
+    // As the worker stores them: the link field on links only.
+    await seedStore(
+      db,
+      records.map((r) => {
+        const link = identityLinkOf(r);
+        return link === undefined ? r : { ...r, [IDENTITY_LINK_FIELD]: link };
+      }) as ActivityRecord[],
+    );
+    reader = await open(db);
+    identities =
+      name === 'MongoActivityReader'
+        ? new MongoIdentityReader(db)
+        : new FerretDbPostgresIdentityReader(reader as FerretDbPostgresActivityReader);
+    queries = new QueryActivitiesUseCase({ reader, identities });
+  });
+
+  afterAll(async () => {
+    await reader?.close?.();
+    await dropDatabase(db);
+  });
+
+  it('when the links are read, then each anonymous id belongs to the user of its earliest link', async () => {
+    const fake = new InMemoryIdentityReader(records);
+    for (const user of ['alice', 'bob', 'nobody']) {
+      expect(await identities.linkedAnonymousIds(user)).toEqual(await fake.linkedAnonymousIds(user));
+    }
+    expect(await identities.linkedAnonymousIds('alice')).toEqual(['a1', 'a2', 'a4']);
+    expect(await identities.linkedAnonymousIds('bob')).toEqual(['a3']);
+  });
+
+  it.each(['desc', 'asc'] as const)(
+    'when a history is walked by cursor (%s), then it equals the brute-force history, each event once',
+    async (sort) => {
+      for (const user of ['alice', 'bob']) {
+        const walk = async (useCase: QueryActivitiesUseCase) => {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          for (let pages = 0; pages < 100; pages++) {
+            const page = await useCase.listUserHistory(user, {
+              filters: {},
+              sort,
+              limit: 7,
+              pagination: { mode: 'cursor', ...(cursor ? { cursor } : {}) },
+            });
+            seen.push(...ids(page.data));
+            cursor = (page.page as CursorPageInfo).nextCursor ?? undefined;
+            if (!cursor) return seen;
+          }
+          throw new Error('the walk did not end');
+        };
+        const expected = await walk(oracle());
+        expect(expected.length).toBeGreaterThan(user === 'alice' ? 90 : 3);
+        expect(await walk(queries)).toEqual(expected);
+      }
+    },
+  );
+
+  it('when a history is paged by offset, filtered by type or counted, then it equals the brute-force history', async () => {
+    for (const filters of [{}, { types: ['PAGE_VIEW', 'IDENTIFY'] }, { from: at(10), to: at(60) }]) {
+      for (const page of [1, 3]) {
+        const query: ActivityListQuery = { filters, sort: 'desc', limit: 9, pagination: { mode: 'offset', page } };
+        const [actual, expected] = await Promise.all([
+          queries.listUserHistory('alice', query),
+          oracle().listUserHistory('alice', query),
+        ]);
+        expect(ids(actual.data)).toEqual(ids(expected.data));
+        expect(actual.page).toEqual(expected.page);
+      }
+    }
+  });
+
+  it('when a visitor is listed (?anonymousId=), then its events come, whoever they name', async () => {
+    const page = await reader.findPage({ filters: { anonymousId: 'a1' }, sort: 'desc', limit: 100 });
+    expect(ids(page)).toEqual(ids(bruteForce(records, { anonymousId: 'a1' }, 'desc')));
+    expect(page.filter((r) => r.userId === undefined)).toHaveLength(30);
+  });
+
+  it('when a profile is read, then it equals the one the fakes derive', async () => {
+    const profileOf = (deps: { reader: ActivityReader; identities: IdentityReader }) =>
+      new UserProfileUseCase(deps).profile('alice');
+    const expected = await profileOf({
+      reader: new InMemoryActivityReader(records),
+      identities: new InMemoryIdentityReader(records),
+    });
+    expect(expected).toMatchObject({
+      traits: { plan: 'pro', email: 'a@x.io' },
+      firstSeen: at(0),
+      anonymousIds: ['a1', 'a2', 'a4'],
+    });
+    expect(await profileOf({ reader, identities })).toEqual(expected);
+  });
 });

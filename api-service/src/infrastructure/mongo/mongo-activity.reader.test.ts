@@ -20,7 +20,56 @@ describe('buildFilter', () => {
   });
 });
 
+describe('buildFilter of identities', () => {
+  it('when one visitor is asked for, then anonymousId is one more equality', () => {
+    expect(buildFilter({ anonymousId: 'a-1', types: ['LOGIN'] })).toEqual({ anonymousId: 'a-1', type: 'LOGIN' });
+  });
+
+  it('when a user’s history is asked for, then its linked ids’ events naming the user or nobody join the user’s own', () => {
+    expect(buildFilter({ userId: 'alice', linkedAnonymousIds: ['a-2', 'a-1', 'a-2'], from })).toEqual({
+      $or: [
+        { userId: 'alice', occurredAt: { $gte: from } },
+        {
+          occurredAt: { $gte: from },
+          anonymousId: { $in: ['a-2', 'a-1'] },
+          $nor: [{ userId: { $exists: true, $ne: 'alice' } }],
+        },
+      ],
+    });
+    expect(buildFilter({ userId: 'alice', linkedAnonymousIds: ['a-1'] })).toMatchObject({
+      $or: [{ userId: 'alice' }, { anonymousId: 'a-1' }],
+    });
+  });
+
+  it('when a history has no linked id, or a visitor filter names an id not linked, then it is the user’s own events', () => {
+    expect(buildFilter({ userId: 'alice', linkedAnonymousIds: [] })).toEqual({ userId: 'alice' });
+    expect(buildFilter({ userId: 'alice', linkedAnonymousIds: ['a-1'], anonymousId: 'a-9' })).toEqual({
+      userId: 'alice',
+      anonymousId: 'a-9',
+    });
+  });
+});
+
 describe('buildFindPlan', () => {
+  it('when resuming a history, then each clause carries the keyset, so each stays one ordered walk', () => {
+    const plan = buildFindPlan({
+      filters: { userId: 'alice', linkedAnonymousIds: ['a-1'] },
+      sort: 'desc',
+      after,
+      limit: 3,
+    });
+    const keyset = {
+      occurredAt: { $lte: t },
+      $or: [{ occurredAt: { $lt: t } }, { occurredAt: t, eventId: { $lt: after.eventId } }],
+    };
+    expect(plan.filter).toEqual({
+      $or: [
+        { userId: 'alice', ...keyset },
+        { anonymousId: 'a-1', $nor: [{ userId: { $exists: true, $ne: 'alice' } }], ...keyset },
+      ],
+    });
+  });
+
   it('when resuming a desc walk, then rows strictly before the cursor are asked for, bounded at the cursor time', () => {
     expect(buildFindPlan({ filters: { from, to }, sort: 'desc', after, limit: 11 })).toEqual({
       filter: {

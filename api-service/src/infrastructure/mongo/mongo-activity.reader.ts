@@ -1,5 +1,11 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { ACTIVITIES_COLLECTION, FLAG_KINDS, FLAGGED_FIELD, type ActivityType } from '@uap/shared/contract';
+import {
+  ACTIVITIES_COLLECTION,
+  FLAG_KINDS,
+  FLAGGED_FIELD,
+  IDENTITY_LINK_FIELD,
+  type ActivityType,
+} from '@uap/shared/contract';
 import type {
   ActivityCount,
   ActivityCountByType,
@@ -14,7 +20,7 @@ import type {
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
 import { FLAG_OF_KIND } from '../../domain/violation-query';
-import { registryFieldsOf, storedFromOf } from '../store/stored-activity';
+import { actorOf, registryFieldsOf, segmentOf, storedFromOf } from '../store/stored-activity';
 
 type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
 
@@ -27,11 +33,45 @@ export interface MongoFindPlan {
 
 /**
  * The Mongo filter for a set of query filters. Values are typed (strings, Dates, string arrays from the
- * activity-type enum), so nothing a client sent can turn into an operator here.
+ * activity-type enum), so nothing a client sent can turn into an operator here. A user's history is an `$or` of
+ * clausesOf, which MongoDB plans clause by clause.
  */
 export function buildFilter(filters: ActivityFilters): Record<string, unknown> {
+  const clauses = clausesOf(filters);
+  return clauses.length === 1 ? clauses[0]! : { $or: clauses };
+}
+
+/**
+ * One clause per index walk: the filters; in a user's history, also the linked anonymous ids' events that name the
+ * user or nobody (anonymousId_occurredAt_eventId, an `$in` MongoDB walks once per id and merges, up to its
+ * internalQueryMaxScansToExplode of 200 ids; past that it sorts those ids' events). Those overlap the
+ * user's own (analytics.js sends the anonymousId after login too), and the `$or` returns a document once; a clause
+ * that skipped them (`userId: null` alone) would walk the user's whole logged-in history to find the events before.
+ * "Names the user or nobody" is a `$nor`, which no index serves: as `userId: {$in: [user, null]}` it would also make
+ * userId_occurredAt_eventId eligible, whose null bounds walk every anonymous event in the collection.
+ */
+function clausesOf(filters: ActivityFilters): Array<Record<string, unknown>> {
+  const { linkedAnonymousIds, userId, ...rest } = filters;
+  const own = clauseOf({ ...rest, ...(userId === undefined ? {} : { userId }) });
+  // With an anonymousId filter too, only that one of the linked ids.
+  const linked = [...new Set(linkedAnonymousIds ?? [])].filter(
+    (id) => rest.anonymousId === undefined || id === rest.anonymousId,
+  );
+  if (userId === undefined || linked.length === 0) return [own];
+  return [
+    own,
+    {
+      ...clauseOf(rest),
+      anonymousId: linked.length === 1 ? linked[0] : { $in: linked },
+      $nor: [{ userId: { $exists: true, $ne: userId } }],
+    },
+  ];
+}
+
+function clauseOf(filters: Omit<ActivityFilters, 'linkedAnonymousIds'>): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.userId !== undefined) filter['userId'] = filters.userId;
+  if (filters.anonymousId !== undefined) filter['anonymousId'] = filters.anonymousId;
   if (filters.types !== undefined) {
     const types = [...new Set(filters.types)];
     filter['type'] = types.length === 1 ? types[0] : { $in: types };
@@ -49,10 +89,11 @@ export function buildFilter(filters: ActivityFilters): Record<string, unknown> {
  * start the index scan at the cursor instead of filtering every earlier row of the walk.
  */
 export function buildFindPlan(request: PageRequest): MongoFindPlan {
-  const filter = buildFilter(request.filters);
   const direction = request.sort === 'asc' ? 1 : -1;
   const after = request.after;
-  if (after) {
+  // Each clause of a user's history carries the keyset itself, so each stays one walk of its index.
+  const clauses = clausesOf(request.filters).map((filter) => {
+    if (!after) return filter;
     const t = after.occurredAt;
     const past = direction === 1 ? '$gt' : '$lt';
     const range = { ...((filter['occurredAt'] as Record<string, Date> | undefined) ?? {}) };
@@ -62,11 +103,14 @@ export function buildFindPlan(request: PageRequest): MongoFindPlan {
       delete range['$lt'];
       range['$lte'] = t;
     }
-    filter['occurredAt'] = range;
-    filter['$or'] = [{ occurredAt: { [past]: t } }, { occurredAt: t, eventId: { [past]: after.eventId } }];
-  }
+    return {
+      ...filter,
+      occurredAt: range,
+      $or: [{ occurredAt: { [past]: t } }, { occurredAt: t, eventId: { [past]: after.eventId } }],
+    };
+  });
   return {
-    filter,
+    filter: clauses.length === 1 ? clauses[0]! : { $or: clauses },
     sort: { occurredAt: direction, eventId: direction },
     skip: request.skip ?? 0,
     limit: request.limit,
@@ -94,6 +138,7 @@ const PROJECTION = {
   _id: 0,
   eventId: 1,
   userId: 1,
+  anonymousId: 1,
   type: 1,
   occurredAt: 1,
   receivedAt: 1,
@@ -107,6 +152,7 @@ const PROJECTION = {
   typeVersion: 1,
   planned: 1,
   violations: 1,
+  segment: 1,
 } as const;
 
 // Read-only view of the worker's documents: no indexes or collection creation from the API side
@@ -115,6 +161,7 @@ const activityReadSchema = new Schema(
   {
     eventId: String,
     userId: String,
+    anonymousId: String,
     type: String,
     occurredAt: Date,
     receivedAt: Date,
@@ -128,7 +175,9 @@ const activityReadSchema = new Schema(
     typeVersion: Number,
     planned: Boolean,
     violations: Schema.Types.Mixed,
+    segment: Schema.Types.Mixed,
     [FLAGGED_FIELD]: String,
+    [IDENTITY_LINK_FIELD]: String,
   },
   {
     collection: ACTIVITIES_COLLECTION,
@@ -145,7 +194,7 @@ type StoredActivity = Partial<ActivityRecord> & Record<string, unknown>;
 function toRecord(doc: StoredActivity): ActivityRecord {
   return {
     eventId: String(doc.eventId),
-    userId: String(doc.userId),
+    ...actorOf(doc),
     type: doc.type as ActivityRecord['type'],
     occurredAt: new Date(doc.occurredAt as Date),
     receivedAt: new Date(doc.receivedAt as Date),
@@ -156,12 +205,21 @@ function toRecord(doc: StoredActivity): ActivityRecord {
     context: (doc.context as ActivityRecord['context'] | undefined) ?? {},
     schemaVersion: Number(doc.schemaVersion),
     ...registryFieldsOf(doc),
+    ...segmentOf(doc),
   };
 }
 
 export interface MongoActivityReaderOptions {
   /** Server-side time limit per query, so a slow store answers 503 instead of holding the request. */
   maxTimeMs: number;
+}
+
+/** The read-only model of the activities collection, one per connection (the identity reader shares it). */
+export function activityReadModel(connection: Connection): Model<unknown> {
+  return (
+    (connection.models['ActivityRead'] as Model<unknown> | undefined) ??
+    connection.model<unknown>('ActivityRead', activityReadSchema)
+  );
 }
 
 export class MongoActivityReader implements ActivityReader, ActivityViolationReader {
@@ -171,9 +229,7 @@ export class MongoActivityReader implements ActivityReader, ActivityViolationRea
     connection: Connection,
     private readonly options: MongoActivityReaderOptions = { maxTimeMs: 5_000 },
   ) {
-    this.model =
-      (connection.models['ActivityRead'] as Model<unknown> | undefined) ??
-      connection.model<unknown>('ActivityRead', activityReadSchema);
+    this.model = activityReadModel(connection);
   }
 
   async findPage(request: PageRequest): Promise<ActivityRecord[]> {

@@ -9,6 +9,7 @@ import {
   ROLLUPS_COLLECTION,
   type ActivityType,
   type ErasureRecord,
+  type LinkedErasureRecord,
   type RollupCollection,
   type RollupEntry,
 } from '@uap/shared/contract';
@@ -24,14 +25,30 @@ export class MongoErasureStore implements ErasureStore {
     return this.connection.db!.collection<ErasureRecord>(ERASURES_COLLECTION);
   }
 
-  /** The api owns this collection; the worker reads it by userHash. */
+  /** The api owns this collection; the worker reads it by userHash (the erasures' and their linked ids' alike). */
   async ensureIndexes(): Promise<void> {
     await this.erasures.createIndex({ erasureId: 1 }, { unique: true, name: 'erasureId_unique' });
     await this.erasures.createIndex({ userHash: 1 }, { name: 'userHash' });
   }
 
-  async insert(record: ErasureRecord): Promise<void> {
-    await storeCall('insert erasure', () => this.erasures.insertOne({ ...record }));
+  /** Ordered, the erasure's own record first: a failure leaves no linked record without it, or only some. */
+  async insert(record: ErasureRecord, linked: readonly LinkedErasureRecord[]): Promise<void> {
+    const documents: Array<ErasureRecord | LinkedErasureRecord> = [{ ...record }, ...linked.map((l) => ({ ...l }))];
+    await storeCall('insert erasure', () => this.collection.insertMany(documents, { ordered: true }));
+  }
+
+  async insertLinked(linked: readonly LinkedErasureRecord[]): Promise<void> {
+    if (linked.length === 0) return;
+    await storeCall('insert erasure', () =>
+      this.collection.insertMany(
+        linked.map((l) => ({ ...l })),
+        { ordered: true },
+      ),
+    );
+  }
+
+  private get collection() {
+    return this.connection.db!.collection<ErasureRecord | LinkedErasureRecord>(ERASURES_COLLECTION);
   }
 
   async get(erasureId: string): Promise<ErasureRecord | null> {
@@ -56,7 +73,8 @@ export interface ErasedActivity {
 export const ERASE_CHUNK = 500;
 
 /**
- * Deletes by userId, which both collections hold at the top level, over their `userId_…` indexes on MongoDB.
+ * Deletes by userId, which both collections hold at the top level, over their `userId_…` indexes on MongoDB, and
+ * an anonymous id's events without a userId over `anonymousId_…` (IDENTITY_ACTIVITY_INDEXES, DEAD_LETTER_INDEXES).
  * Through FerretDB's wire every statement here scans the collection; with FERRETDB_POSTGRES_URL the api erases
  * with FerretDbPostgresUserDataEraser instead, and without it start-up says so.
  * The stats rollups lose the same events first: each is recorded as gone in its hour (decremented if it
@@ -72,12 +90,22 @@ export class MongoUserDataEraser implements UserDataEraser {
   ) {}
 
   async deleteUser(userId: string, before: Date): Promise<ErasureRecord['deleted']> {
+    return this.deleteActor({ userId }, before);
+  }
+
+  async deleteAnonymous(anonymousIds: readonly string[], before: Date): Promise<ErasureRecord['deleted']> {
+    // $in without null implies the partial index's {anonymousId: {$exists: true}}; the userId test is residual.
+    return this.deleteActor({ anonymousId: { $in: [...anonymousIds] }, userId: { $exists: false } }, before);
+  }
+
+  /** `actor`: the filter that selects one actor's events and letters, led by the field their index starts with. */
+  private async deleteActor(actor: Record<string, unknown>, before: Date): Promise<ErasureRecord['deleted']> {
     const db = this.connection.db!;
-    const activities = db.collection<ErasedActivity & { userId: string; receivedAt: Date }>(ACTIVITIES_COLLECTION);
+    const activities = db.collection<ErasedActivity & { receivedAt: Date }>(ACTIVITIES_COLLECTION);
     const found = await storeCall('erase user', () =>
       activities
         .find(
-          { userId, receivedAt: { $lt: before } },
+          { ...actor, receivedAt: { $lt: before } },
           { projection: { _id: 0, eventId: 1, type: 1, occurredAt: 1, sourcePartition: 1, sourceOffset: 1 } },
         )
         .toArray(),
@@ -86,11 +114,13 @@ export class MongoUserDataEraser implements UserDataEraser {
     let deletedActivities = 0;
     for (let start = 0; start < found.length; start += ERASE_CHUNK) {
       const eventIds = found.slice(start, start + ERASE_CHUNK).map((a) => a.eventId);
-      const result = await storeCall('erase user', () => activities.deleteMany({ userId, eventId: { $in: eventIds } }));
+      const result = await storeCall('erase user', () =>
+        activities.deleteMany({ ...actor, eventId: { $in: eventIds } }),
+      );
       deletedActivities += result.deletedCount;
     }
     const deadLetters = await storeCall('erase user', () =>
-      db.collection(DEAD_LETTERS_COLLECTION).deleteMany({ userId, failedAt: { $lt: before } }),
+      db.collection(DEAD_LETTERS_COLLECTION).deleteMany({ ...actor, failedAt: { $lt: before } }),
     );
     return { activities: deletedActivities, deadLetters: deadLetters.deletedCount };
   }

@@ -1,11 +1,11 @@
-import { FLAGGED_FIELD } from '@uap/shared/contract';
+import { FLAGGED_FIELD, IDENTITY_LINK_FIELD, SEGMENT_CALL_TYPES } from '@uap/shared/contract';
 import { fieldExpression, quoteIdentifier, type FerretDbTable } from '@uap/shared/runtime';
 import type { Pool } from 'pg';
 
 // What the api adds to FerretDB's storage layout (described in @uap/shared's ferretdb-tables.ts) to read it
 // fast, and how it decodes a stored document. Checked against a running server by ferretdb-layout.int.test.ts.
 
-type ReadField = 'userId' | 'type' | 'occurredAt' | 'eventId';
+type ReadField = 'userId' | 'type' | 'occurredAt' | 'eventId' | 'anonymousId' | typeof IDENTITY_LINK_FIELD;
 
 /**
  * Plain columns this service adds to FerretDB's activities table: each a STORED copy of one field's index
@@ -21,6 +21,9 @@ export const READ_COLUMNS: Readonly<Record<ReadField, string>> = {
   type: 'uap_type',
   occurredAt: 'uap_occurred_at',
   eventId: 'uap_event_id',
+  // Absent (SQL NULL) on most events: only anonymous events carry anonymousId, only links identityLink.
+  anonymousId: 'uap_anonymous_id',
+  [IDENTITY_LINK_FIELD]: 'uap_identity_link',
 };
 
 /**
@@ -36,9 +39,21 @@ export const FLAG_EXPRESSION = `(_jsonb -> '${FLAGGED_FIELD}'::text)`;
 export const FLAGGED_PREDICATE = `(_jsonb ? '${FLAGGED_FIELD}'::text)`;
 
 /**
+ * The identity indexes' predicates, as PostgreSQL prints them. An equality on the column implies IS NOT NULL (`=` is
+ * strict), so any query naming an anonymous id or a link may use those; the IDENTIFY index takes the type as a
+ * constant, which every profile query repeats verbatim.
+ */
+export const ANONYMOUS_PREDICATE = `(${READ_COLUMNS.anonymousId} IS NOT NULL)`;
+export const LINK_PREDICATE = `(${READ_COLUMNS[IDENTITY_LINK_FIELD]} IS NOT NULL)`;
+export const IDENTIFY_PREDICATE = `(${READ_COLUMNS.type} = '${JSON.stringify(SEGMENT_CALL_TYPES.identify)}'::jsonb)`;
+
+/**
  * The btree indexes over READ_COLUMNS, one per read shape, each ending in the page order. The violations listing's
  * two are partial: they hold the flagged rows alone, so planned events never pay for them, and a page walks only
- * flagged rows, by flag (and by type, then flag), whatever their share of the table.
+ * flagged rows, by flag (and by type, then flag), whatever their share of the table. So are the identity indexes
+ * (a REST-only deployment, with no anonymous event, pays nothing for them on inserts): a visitor's events in page
+ * order; a user's links; an anonymous id's links, earliest first (the first link wins); a user's IDENTIFY events,
+ * newest first (the profile's traits).
  */
 export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string; where?: string }> = [
   { suffix: 'uap_occurred_idx', columns: 'uap_occurred_at DESC, uap_event_id DESC' },
@@ -53,6 +68,18 @@ export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string; wher
     suffix: 'uap_flagged_type_idx',
     columns: `uap_type, (${FLAG_EXPRESSION}), uap_occurred_at DESC, uap_event_id DESC`,
     where: FLAGGED_PREDICATE,
+  },
+  {
+    suffix: 'uap_anonymous_idx',
+    columns: 'uap_anonymous_id, uap_occurred_at DESC, uap_event_id DESC',
+    where: ANONYMOUS_PREDICATE,
+  },
+  { suffix: 'uap_link_user_idx', columns: 'uap_user_id, uap_identity_link', where: LINK_PREDICATE },
+  { suffix: 'uap_link_first_idx', columns: 'uap_identity_link, uap_occurred_at, uap_event_id', where: LINK_PREDICATE },
+  {
+    suffix: 'uap_identify_idx',
+    columns: 'uap_user_id, uap_occurred_at DESC, uap_event_id DESC',
+    where: IDENTIFY_PREDICATE,
   },
 ];
 
@@ -114,13 +141,17 @@ function differences(expected: Record<string, string>, actual: Record<string, st
  * Adds READ_COLUMNS and READ_INDEXES to an activities table unless present, idempotently and once across
  * api replicas (an advisory lock). The fast path, every start after the first, only reads the catalog.
  *
- * Cost, once per table: ADD COLUMN … STORED rewrites the table and FerretDB's indexes under an ACCESS EXCLUSIVE
- * lock (about 21 s at 1M events on 2 cores, bench/README.md), during which FerretDB's inserts and every read
- * wait; the worker retries a failed batch and commits offsets only after a write, so nothing is lost, only
+ * Cost, once per table and again at each upgrade that adds a column: ADD COLUMN … STORED rewrites the table and
+ * FerretDB's indexes under an ACCESS EXCLUSIVE lock (about 21 s at 1M events on 2 cores, bench/README.md), during
+ * which FerretDB's inserts and every read wait; the worker retries a failed batch and commits offsets only after a write, so nothing is lost, only
  * delayed. On a new, empty table (a fresh install: the first query that finds the table) it takes milliseconds.
  * A VACUUM follows a rewrite, because the rewritten table has an empty visibility map. A table that has the columns
  * and lacks only an index (an upgrade that adds the violations listing's partial indexes) just builds it: one scan of
  * the table, about 1.5 s at 1M events on 2 cores (ferretdb-violations-plan.int.test.ts), with inserts waiting as above.
+ * An upgrade that adds columns rewrites the table once more: the identity columns (uap_anonymous_id,
+ * uap_identity_link), with their four partial indexes and the VACUUM, took 42 to 65 s at 1M events on 2 cores
+ * (ferretdb-identity-plan.int.test.ts), during which the api that runs it does not start and every read waits or
+ * times out (a retriable 503).
  */
 export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promise<void> {
   const expected = expectedReadLayout(table);
@@ -171,17 +202,18 @@ export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promi
   }
 }
 
-interface FieldSchema {
+export interface FieldSchema {
   t?: string;
   $s?: ObjectSchema;
   i?: FieldSchema[];
 }
-interface ObjectSchema {
+export interface ObjectSchema {
   p?: Record<string, FieldSchema>;
   $k?: string[];
 }
 
-function decodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
+/** A stored value back as the Mongo driver would return it, given its `$s` entry (`$s.p.<field>`). */
+export function decodeValue(value: unknown, schema: FieldSchema | undefined): unknown {
   switch (schema?.t) {
     case 'date':
       return new Date(value as number);

@@ -1,5 +1,11 @@
 import { FLAGGED_PREDICATE, READ_INDEXES } from './ferretdb-layout';
-import { buildCountSql, buildPageSql, buildViolationPageSql, toRecord } from './ferretdb-postgres-activity.reader';
+import {
+  buildCountSql,
+  buildPageSql,
+  buildViolationPageSql,
+  MAX_ANONYMOUS_BRANCHES,
+  toRecord,
+} from './ferretdb-postgres-activity.reader';
 
 const T = '"db"."activities_1"';
 
@@ -54,6 +60,103 @@ describe('FerretDB PostgreSQL reader SQL', () => {
     expect(values).toEqual(['"u\\"1"', '1000', '5000', '3000', '"e-1"']);
   });
 
+  it('when one visitor is asked for, then the anonymousId is one more equality on its read column', () => {
+    const { text, values } = buildPageSql(T, {
+      filters: { anonymousId: 'a-1', types: ['LOGIN'] },
+      sort: 'desc',
+      limit: 21,
+    });
+    expect(text).toBe(
+      `SELECT _jsonb FROM ${T} WHERE uap_type = $1::jsonb AND uap_anonymous_id = $2::jsonb ` +
+        'ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 21',
+    );
+    expect(values).toEqual(['"LOGIN"', '"a-1"']);
+  });
+
+  it('when a user’s history is asked for, then the user and each linked id are ordered walks, merged without duplicates', () => {
+    const { text, values } = buildPageSql(T, {
+      filters: { userId: 'u-1', linkedAnonymousIds: ['a-1', 'a-2'] },
+      sort: 'desc',
+      after: { occurredAt: new Date(3000), eventId: 'e-1' },
+      limit: 21,
+    });
+    const keyset = '(uap_occurred_at, uap_event_id) < ($2::jsonb, $3::jsonb)';
+    const walk = (where: string) =>
+      `(SELECT _jsonb, uap_occurred_at AS o, uap_event_id AS e FROM ${T} WHERE ${where} ` +
+      'ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 21)';
+    // A linked id's events that name the user are the user's own too (DISTINCT ON drops the copy); another user's
+    // are that user's.
+    const visitor = (n: number) =>
+      `uap_anonymous_id = $${n}::jsonb AND (uap_user_id IS NULL OR uap_user_id = $1::jsonb)`;
+    expect(text).toBe(
+      `SELECT DISTINCT ON (o, e) _jsonb FROM (${[
+        walk(`uap_user_id = $1::jsonb AND ${keyset}`),
+        walk(`${visitor(4)} AND ${keyset}`),
+        walk(`${visitor(5)} AND ${keyset}`),
+      ].join(' UNION ALL ')}) AS branches ORDER BY o DESC, e DESC LIMIT 21`,
+    );
+    expect(values).toEqual(['"u-1"', '3000', '"e-1"', '"a-1"', '"a-2"']);
+  });
+
+  it('when a history has types, then the user has a walk per type and each linked id filters the types', () => {
+    const { text } = buildPageSql(T, {
+      filters: { userId: 'u-1', linkedAnonymousIds: ['a-1'], types: ['LOGIN', 'SEARCH'] },
+      sort: 'asc',
+      limit: 5,
+    });
+    expect(text).toContain('WHERE uap_user_id = $1::jsonb AND uap_type = $2::jsonb ORDER BY');
+    expect(text).toContain('WHERE uap_user_id = $1::jsonb AND uap_type = $3::jsonb ORDER BY');
+    expect(text).toContain(
+      'WHERE uap_anonymous_id = $4::jsonb AND (uap_user_id IS NULL OR uap_user_id = $1::jsonb) AND uap_type IN ($2::jsonb, $3::jsonb) ORDER BY',
+    );
+    expect(text.match(/UNION ALL/g)).toHaveLength(2);
+  });
+
+  it('when a history has no linked id, then it is the user’s walk alone, as the list filtered by userId', () => {
+    const history = buildPageSql(T, { filters: { userId: 'u-1', linkedAnonymousIds: [] }, sort: 'desc', limit: 21 });
+    expect(history).toEqual(buildPageSql(T, { filters: { userId: 'u-1' }, sort: 'desc', limit: 21 }));
+  });
+
+  it('when a user linked more ids than walk one by one, then one branch walks each id under a LATERAL join, a page each', () => {
+    const ids = Array.from({ length: MAX_ANONYMOUS_BRANCHES + 1 }, (_, i) => `a-${i}`);
+    const { text, values } = buildPageSql(T, {
+      filters: { userId: 'u-1', linkedAnonymousIds: ids },
+      sort: 'desc',
+      limit: 3,
+    });
+    expect(text.match(/UNION ALL/g)).toHaveLength(1);
+    expect(text).toContain(
+      '(SELECT walk.* FROM unnest($2::jsonb[]) AS visitor(id) CROSS JOIN LATERAL (SELECT _jsonb, uap_occurred_at AS o, ' +
+        `uap_event_id AS e FROM ${T} WHERE uap_anonymous_id = visitor.id AND (uap_user_id IS NULL OR uap_user_id = $1::jsonb) ` +
+        'ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 3) AS walk ORDER BY walk.o DESC, walk.e DESC LIMIT 3)',
+    );
+    expect(values).toEqual(['"u-1"', ids.map((id) => JSON.stringify(id))]);
+  });
+
+  it('when an offset page of a history is asked for, then the boundary is found among distinct keys too', () => {
+    const { text } = buildPageSql(T, {
+      filters: { userId: 'u-1', linkedAnonymousIds: ['a-1'] },
+      sort: 'desc',
+      skip: 40,
+      limit: 20,
+    });
+    expect(text).toMatch(/^WITH boundary AS MATERIALIZED \(SELECT DISTINCT ON \(o, e\) o, e FROM /);
+    expect(text).toContain('ORDER BY o DESC, e DESC LIMIT 1 OFFSET 40)');
+    expect(text.match(/\(uap_occurred_at, uap_event_id\) <= \(SELECT o, e FROM boundary\)/g)).toHaveLength(2);
+    expect(text).toMatch(/^WITH .* SELECT DISTINCT ON \(o, e\) _jsonb FROM .* ORDER BY o DESC, e DESC LIMIT 20$/);
+  });
+
+  it('when a history is counted, then the distinct keys of its capped walks are counted, up to upTo', () => {
+    const { text, values } = buildCountSql(T, { userId: 'u-1', linkedAnonymousIds: ['a-1'] }, 10_001);
+    expect(text).toBe(
+      `SELECT count(*)::int AS n FROM (SELECT uap_type FROM (` +
+        `(SELECT uap_occurred_at, uap_event_id, uap_type FROM ${T} WHERE uap_user_id = $1::jsonb LIMIT 10001) UNION ` +
+        `(SELECT uap_occurred_at, uap_event_id, uap_type FROM ${T} WHERE uap_anonymous_id = $2::jsonb AND ` +
+        '(uap_user_id IS NULL OR uap_user_id = $1::jsonb) LIMIT 10001)) AS branches LIMIT 10001) AS matches',
+    );
+    expect(values).toEqual(['"u-1"', '"a-1"']);
+  });
+
   it('when violations of one kind and type are asked for, then one walk states the partial indexes’ predicate, the flag, the type and the keyset', () => {
     const { text, values } = buildViolationPageSql(T, {
       filters: { type: 'VIDEO_PLAY', kind: 'flagged' },
@@ -76,7 +179,7 @@ describe('FerretDB PostgreSQL reader SQL', () => {
     expect(text).toMatch(/ORDER BY o DESC, e DESC LIMIT 51$/);
     expect(values).toEqual(['"unplanned"', '"metadata"']);
     // The predicate the query states is the one the partial indexes are built with, verbatim.
-    expect(READ_INDEXES.filter((index) => index.where !== undefined).map((index) => index.where)).toEqual([
+    expect(READ_INDEXES.filter((index) => index.suffix.startsWith('uap_flagged')).map((index) => index.where)).toEqual([
       FLAGGED_PREDICATE,
       FLAGGED_PREDICATE,
     ]);
@@ -134,6 +237,52 @@ describe('FerretDB PostgreSQL reader SQL', () => {
       schemaVersion: 1,
     });
   });
+  it('when a stored row is a visitor’s Segment event, then the record has its anonymousId and envelope, and no userId', () => {
+    const record = toRecord({
+      $s: {
+        p: {
+          eventId: { t: 'string' },
+          anonymousId: { t: 'string' },
+          type: { t: 'string' },
+          occurredAt: { t: 'date' },
+          receivedAt: { t: 'date' },
+          metadata: { t: 'object', $s: {} },
+          context: { t: 'object', $s: {} },
+          schemaVersion: { t: 'int' },
+          segment: {
+            t: 'object',
+            $s: {
+              p: { call: { t: 'string' }, messageId: { t: 'string' }, context: { t: 'object', $s: { p: {}, $k: [] } } },
+              $k: ['call', 'messageId', 'context'],
+            },
+          },
+        },
+        $k: [
+          'eventId',
+          'anonymousId',
+          'type',
+          'occurredAt',
+          'receivedAt',
+          'metadata',
+          'context',
+          'schemaVersion',
+          'segment',
+        ],
+      },
+      eventId: 'e',
+      anonymousId: 'a-1',
+      type: 'PAGE_VIEW',
+      occurredAt: 1000,
+      receivedAt: 2000,
+      metadata: {},
+      context: {},
+      schemaVersion: 1,
+      segment: { call: 'page', messageId: 'm-1', context: {} },
+    });
+    expect(record).toMatchObject({ anonymousId: 'a-1', segment: { call: 'page', messageId: 'm-1', context: {} } });
+    expect(record).not.toHaveProperty('userId');
+  });
+
   it('when a stored row carries typeVersion, planned and violations, then the record has them as the worker wrote them', () => {
     const record = toRecord({
       $s: {

@@ -1,7 +1,7 @@
 import { ACTIVITIES_COLLECTION, FLAG_KINDS, type ActivityType } from '@uap/shared/contract';
 import { DOCUMENT_COLUMN, FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
-import { registryFieldsOf, storedFromOf } from '../store/stored-activity';
+import { actorOf, registryFieldsOf, segmentOf, storedFromOf } from '../store/stored-activity';
 import type {
   ActivityCount,
   ActivityCountByType,
@@ -19,17 +19,32 @@ import { FLAG_OF_KIND } from '../../domain/violation-query';
 import { decodeDocument, ensureReadColumns, FLAG_EXPRESSION, FLAGGED_PREDICATE, READ_COLUMNS } from './ferretdb-layout';
 
 const USER = READ_COLUMNS.userId;
+const ANONYMOUS = READ_COLUMNS.anonymousId;
 const TYPE = READ_COLUMNS.type;
 const OCCURRED = READ_COLUMNS.occurredAt;
 const EVENT = READ_COLUMNS.eventId;
 
+/**
+ * Linked anonymous ids a user's history walks as branches of its own, merged in page order without a sort; past
+ * this many (a user who linked more browsers than that), one branch walks them all, each id's walk under a LATERAL
+ * join, and sorts what they read: at most a page per id, never their whole histories. (As one `= ANY(…)` instead,
+ * PostgreSQL walks uap_occurred_idx through the whole table, filtering: 25 ms at 1M events for 51 ids, more the
+ * older their events.)
+ */
+export const MAX_ANONYMOUS_BRANCHES = 50;
+
 /** One SELECT with its parameters; `$n` placeholders are numbered as values are added. */
-class Sql {
-  readonly values: string[] = [];
+export class Sql {
+  readonly values: Array<string | string[]> = [];
 
   param(value: string): string {
     this.values.push(value);
     return `$${this.values.length}::jsonb`;
+  }
+
+  array(values: string[]): string {
+    this.values.push(values);
+    return `$${this.values.length}::jsonb[]`;
   }
 }
 
@@ -46,6 +61,14 @@ function conditions(
   const where: string[] = [];
   if (filters.userId !== undefined) where.push(`${USER} = ${sql.param(jsonbString(filters.userId))}`);
   if (type !== undefined) where.push(`${TYPE} = ${sql.param(jsonbString(type))}`);
+  where.push(...sharedConditions(sql, filters, request));
+  return where;
+}
+
+/** What every branch of a query states besides its actor and type: the visitor, the time range, the keyset. */
+function sharedConditions(sql: Sql, filters: ActivityFilters, request?: Pick<PageRequest, 'after' | 'sort'>): string[] {
+  const where: string[] = [];
+  if (filters.anonymousId !== undefined) where.push(`${ANONYMOUS} = ${sql.param(jsonbString(filters.anonymousId))}`);
   if (filters.from) where.push(`${OCCURRED} >= ${sql.param(jsonbDate(filters.from))}`);
   if (filters.to) where.push(`${OCCURRED} < ${sql.param(jsonbDate(filters.to))}`);
   if (request?.after) {
@@ -61,52 +84,107 @@ function conditions(
 const whereClause = (where: string[]) => (where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`);
 
 /**
+ * One walk of an index in page order: its conditions, and (`visitors`, a jsonb[] parameter) one walk per element,
+ * `visitor.id` in the conditions, under a LATERAL join.
+ */
+interface Branch {
+  where: string[];
+  visitors?: string;
+}
+
+/**
+ * The branches of a list query, each the conditions of one ordered walk of one index: one per type, because
+ * `type IN (…)` cannot be read from the (type, occurredAt, eventId) index in order. A user's history adds one walk per
+ * linked anonymous id (uap_anonymous_idx), of its events that name no other user, the types a filter there.
+ *
+ * Those walks overlap the user's own (`overlapping`): analytics.js sends the anonymousId with every event after login
+ * too, so most of a linked id's events also name the user. The merge drops the duplicates instead of each walk
+ * skipping them: a walk that skipped them (`userId IS NULL`) would read the user's whole logged-in history to find
+ * the few events from before. Only the events of another user who used the same browser are read and dropped.
+ */
+function branchesOf(
+  sql: Sql,
+  filters: ActivityFilters,
+  request?: Pick<PageRequest, 'after' | 'sort'>,
+): { branches: Branch[]; overlapping: boolean } {
+  const user = filters.userId === undefined ? undefined : sql.param(jsonbString(filters.userId));
+  const types =
+    filters.types === undefined ? undefined : [...new Set(filters.types)].map((t) => sql.param(jsonbString(t)));
+  const shared = sharedConditions(sql, filters, request);
+  const own = user === undefined ? [] : [`${USER} = ${user}`];
+  const branches: Branch[] = (types ?? [undefined]).map((type) => ({
+    where: [...own, ...(type === undefined ? [] : [`${TYPE} = ${type}`]), ...shared],
+  }));
+  const linked = user === undefined ? [] : [...new Set(filters.linkedAnonymousIds ?? [])];
+  if (linked.length === 0) return { branches, overlapping: false };
+  const visitor = [
+    `(${USER} IS NULL OR ${USER} = ${user})`,
+    ...(types === undefined ? [] : [`${TYPE} IN (${types.join(', ')})`]),
+    ...shared,
+  ];
+  const visitors: Branch[] =
+    linked.length <= MAX_ANONYMOUS_BRANCHES
+      ? linked.map((id) => ({ where: [`${ANONYMOUS} = ${sql.param(jsonbString(id))}`, ...visitor] }))
+      : [{ where: [`${ANONYMOUS} = visitor.id`, ...visitor], visitors: sql.array(linked.map(jsonbString)) }];
+  return { branches: [...branches, ...visitors], overlapping: true };
+}
+
+/** A branch as a subquery of `columns`, at most `limit` rows, in `orderBy` (absent: any order) when given. */
+function walkOf(table: string, branch: Branch, columns: string, limit: number, orderBy?: { sql: string; dir: string }) {
+  const walk = `SELECT ${columns} FROM ${table} ${whereClause(branch.where)}${orderBy ? ` ${orderBy.sql}` : ''} LIMIT ${limit}`;
+  if (branch.visitors === undefined) return `(${walk})`;
+  const merged = orderBy ? ` ORDER BY walk.o ${orderBy.dir}, walk.e ${orderBy.dir} LIMIT ${limit}` : '';
+  return `(SELECT walk.* FROM unnest(${branch.visitors}) AS visitor(id) CROSS JOIN LATERAL (${walk}) AS walk${merged})`;
+}
+
+/**
  * The page query. Several types become one ordered, limited scan per type under a merge (PostgreSQL's
  * Merge Append), because `type IN (…)` cannot be read from the (type, occurredAt, eventId) index in order.
+ *
+ * A user's history merges the walks of branchesOf the same way, keeping one row per (occurredAt, eventId) key: the
+ * branches are each in page order, so duplicates arrive side by side and `DISTINCT ON` drops them without a sort.
+ * Each walk still reads at most one page: the first `limit` distinct keys of the union are among the first `limit`
+ * of whichever walk holds them.
  *
  * An offset page is a keyset page in disguise: `boundary` finds the (occurredAt, eventId) of row `skip` by an
  * index-only scan of the read columns (no heap row read, no `_jsonb` decoded), then the page is read from
  * there like a cursor page. Exact because (occurredAt, eventId) is unique (eventId is), so "from row `skip`
  * on" and "the rows at or past its key" are the same rows; past the end the boundary is empty and so is the page.
  */
-export function buildPageSql(table: string, request: PageRequest): { text: string; values: string[] } {
+export function buildPageSql(table: string, request: PageRequest): { text: string; values: Array<string | string[]> } {
   const sql = new Sql();
   const dir = request.sort === 'asc' ? 'ASC' : 'DESC';
   const orderBy = `ORDER BY ${OCCURRED} ${dir}, ${EVENT} ${dir}`;
   const skip = request.skip ?? 0;
-  const types = request.filters.types === undefined ? undefined : [...new Set(request.filters.types)];
-  const branchWheres = (types ?? [undefined]).map((type) => conditions(sql, request.filters, type, request));
-  const from = (where: string[], limit: number, columns: string) =>
-    `(SELECT ${columns} FROM ${table} ${whereClause(where)} ${orderBy} LIMIT ${limit})`;
+  const { branches, overlapping } = branchesOf(sql, request.filters, request);
   const keys = `${OCCURRED} AS o, ${EVENT} AS e`;
-  const merge = (branches: string[], columns: string, window: string) =>
-    `SELECT ${columns} FROM (${branches.join(' UNION ALL ')}) AS branches ORDER BY o ${dir}, e ${dir} ${window}`;
+  const distinct = overlapping ? 'DISTINCT ON (o, e) ' : '';
+  const walks = (of: Branch[], limit: number, columns: string) =>
+    of.map((branch) => walkOf(table, branch, columns, limit, { sql: orderBy, dir }));
+  const merge = (subqueries: string[], columns: string, window: string) =>
+    `SELECT ${distinct}${columns} FROM (${subqueries.join(' UNION ALL ')}) AS branches ORDER BY o ${dir}, e ${dir} ${window}`;
 
   let prefix = '';
-  let wheres = branchWheres;
+  let paged = branches;
   if (skip > 0) {
     // The branches hand their sort keys up as columns: ordering by them (not by expressions over the
     // subquery's columns) is what lets the planner merge the ordered branches instead of sorting them all.
-    prefix = `WITH boundary AS MATERIALIZED (${merge(
-      branchWheres.map((where) => from(where, skip + 1, keys)),
-      'o, e',
-      `LIMIT 1 OFFSET ${skip}`,
-    )}) `;
+    prefix = `WITH boundary AS MATERIALIZED (${merge(walks(branches, skip + 1, keys), 'o, e', `LIMIT 1 OFFSET ${skip}`)}) `;
     const atOrPast = request.sort === 'asc' ? '>=' : '<=';
-    wheres = branchWheres.map((where) => [...where, `(${OCCURRED}, ${EVENT}) ${atOrPast} (SELECT o, e FROM boundary)`]);
+    paged = branches.map((branch) => ({
+      ...branch,
+      where: [...branch.where, `(${OCCURRED}, ${EVENT}) ${atOrPast} (SELECT o, e FROM boundary)`],
+    }));
   }
-  if (wheres.length === 1) {
+  const [only] = paged;
+  if (paged.length === 1 && only!.visitors === undefined) {
     return {
-      text: `${prefix}SELECT ${DOCUMENT_COLUMN} FROM ${table} ${whereClause(wheres[0]!)} ${orderBy} LIMIT ${request.limit}`,
+      text: `${prefix}SELECT ${DOCUMENT_COLUMN} FROM ${table} ${whereClause(only!.where)} ${orderBy} LIMIT ${request.limit}`,
       values: sql.values,
     };
   }
   return {
-    text: `${prefix}${merge(
-      wheres.map((where) => from(where, request.limit, `${DOCUMENT_COLUMN}, ${keys}`)),
-      DOCUMENT_COLUMN,
-      `LIMIT ${request.limit}`,
-    )}`,
+    text: `${prefix}${merge(walks(paged, request.limit, `${DOCUMENT_COLUMN}, ${keys}`), DOCUMENT_COLUMN, `LIMIT ${request.limit}`)}`,
     values: sql.values,
   };
 }
@@ -120,7 +198,7 @@ export function buildPageSql(table: string, request: PageRequest): { text: strin
 export function buildViolationPageSql(
   table: string,
   request: ViolationPageRequest,
-): { text: string; values: string[] } {
+): { text: string; values: Array<string | string[]> } {
   const sql = new Sql();
   const { type, kind } = request.filters;
   const orderBy = `ORDER BY ${OCCURRED} DESC, ${EVENT} DESC`;
@@ -146,14 +224,30 @@ export function buildViolationPageSql(
   };
 }
 
-/** Counts at most `upTo` rows: the LIMIT lets PostgreSQL stop early instead of visiting every match. */
+/**
+ * Counts at most `upTo` rows: the LIMIT lets PostgreSQL stop early instead of visiting every match. A user's history
+ * counts the distinct keys of its branches (branchesOf), each read up to `upTo` rows: if one stopped there, the union
+ * holds at least `upTo` rows anyway, so the count is exact whenever it is below `upTo`.
+ */
 export function buildCountSql(
   table: string,
   filters: ActivityFilters,
   upTo: number,
   byType = false,
-): { text: string; values: string[] } {
+): { text: string; values: Array<string | string[]> } {
   const sql = new Sql();
+  if (filters.userId !== undefined && (filters.linkedAnonymousIds?.length ?? 0) > 0) {
+    const walks = branchesOf(sql, filters).branches.map((branch) =>
+      walkOf(table, branch, `${OCCURRED}, ${EVENT}, ${TYPE}`, upTo),
+    );
+    const matches = `(SELECT ${TYPE} FROM (${walks.join(' UNION ')}) AS branches LIMIT ${upTo}) AS matches`;
+    return {
+      text: byType
+        ? `SELECT ${TYPE} AS t, count(*)::int AS n FROM ${matches} GROUP BY ${TYPE}`
+        : `SELECT count(*)::int AS n FROM ${matches}`,
+      values: sql.values,
+    };
+  }
   const where = conditions(sql, filters, undefined);
   const types = filters.types === undefined ? undefined : [...new Set(filters.types)];
   if (types !== undefined) where.push(`${TYPE} IN (${types.map((t) => sql.param(jsonbString(t))).join(', ')})`);
@@ -170,7 +264,7 @@ export function toRecord(stored: Record<string, unknown>): ActivityRecord {
   const doc = decodeDocument(stored) as Partial<ActivityRecord> & Record<string, unknown>;
   return {
     eventId: String(doc.eventId),
-    userId: String(doc.userId),
+    ...actorOf(doc),
     type: doc.type as ActivityRecord['type'],
     occurredAt: doc.occurredAt as Date,
     receivedAt: doc.receivedAt as Date,
@@ -181,6 +275,7 @@ export function toRecord(stored: Record<string, unknown>): ActivityRecord {
     context: (doc.context as ActivityRecord['context'] | undefined) ?? {},
     schemaVersion: Number(doc.schemaVersion),
     ...registryFieldsOf(doc),
+    ...segmentOf(doc),
   };
 }
 
@@ -304,11 +399,9 @@ export class FerretDbPostgresActivityReader implements ActivityReader, ActivityV
 
   /**
    * Runs a query against the activities table (none yet: an empty store). Every failure is infrastructure
-   * trouble, never the client's input: a retriable 503.
+   * trouble, never the client's input: a retriable 503. Public for the identity reader, which shares the pool.
    */
-  private async query(
-    build: (table: string) => { text: string; values: string[] },
-  ): Promise<Record<string, unknown>[]> {
+  async query(build: (table: string) => { text: string; values: unknown[] }): Promise<Record<string, unknown>[]> {
     try {
       return await this.tables.query<Record<string, unknown>>(this.database, ACTIVITIES_COLLECTION, build);
     } catch (err) {

@@ -3,6 +3,8 @@ import {
   ACTIVITY_INDEXES,
   DEAD_LETTER_INDEXES,
   DEAD_LETTERS_COLLECTION,
+  IDENTITY_ACTIVITY_INDEXES,
+  type IndexSpec,
   type RollupEntry,
 } from '@uap/shared/contract';
 import { FerretDbTables } from '@uap/shared/runtime';
@@ -16,11 +18,15 @@ import {
   testDatabase,
 } from '../../../../test/support/integration';
 import { plansWithoutSeqScan, seqScans } from '../../../../test/support/sql-plans';
+import { MongoUserDataEraser } from '../mongo/mongo-erasure.store';
+import { ensureReadColumns } from './ferretdb-layout';
 import {
-  deleteUserActivitiesSql,
-  deleteUserLettersSql,
+  actorActivitiesSql,
+  anonymousActor,
+  deleteActorActivitiesSql,
+  deleteActorLettersSql,
   FerretDbPostgresUserDataEraser,
-  userActivitiesSql,
+  userActor,
 } from './ferretdb-postgres-user-data.eraser';
 
 const HOUR = 3_600_000;
@@ -38,26 +44,93 @@ const activities = Array.from({ length: 30 }, (_, i) => ({
   metadata: {},
   context: {},
 }));
-const letters = Array.from({ length: 6 }, (_, i) => ({
-  letterId: `0:${i}`,
-  userId: `u${i % 3}`,
-  failedAt: new Date(AT + (i < 5 ? i : 100) * HOUR),
+/**
+ * What anonymous visitors did: a0 and a1 without a userId (the last of each received after the erasure), and a1 on
+ * u1's events too, which are u1's. The erasure of a user who linked a0 and a1 takes the anonymous ones before it.
+ */
+const anonymous = Array.from({ length: 12 }, (_, i) => ({
+  eventId: `an-${String(i).padStart(2, '0')}`,
+  ...(i % 4 === 3 ? { userId: 'u1' } : {}),
+  anonymousId: `a${i % 2}`,
+  type: 'PAGE_VIEW',
+  occurredAt: new Date(AT + i * HOUR),
+  receivedAt: new Date(AT + (i < 10 ? i : 100) * HOUR),
+  sourcePartition: 2,
+  sourceOffset: 900 + i,
+  schemaVersion: 1,
+  metadata: {},
+  context: {},
 }));
+const letters = [
+  ...Array.from({ length: 6 }, (_, i) => ({
+    letterId: `0:${i}`,
+    userId: `u${i % 3}`,
+    failedAt: new Date(AT + (i < 5 ? i : 100) * HOUR),
+  })),
+  { letterId: '1:0', anonymousId: 'a0', failedAt: new Date(AT) },
+  { letterId: '1:1', anonymousId: 'a1', failedAt: new Date(AT + 100 * HOUR) },
+  { letterId: '1:2', userId: 'u1', anonymousId: 'a1', failedAt: new Date(AT) },
+];
+
+async function createIndexes(db: Connection, name: string, indexes: readonly IndexSpec[]): Promise<void> {
+  for (const { name: indexName, key, unique, partialFilterExpression } of indexes) {
+    await db.collection(name).createIndex(
+      { ...key },
+      {
+        name: indexName,
+        ...(unique ? { unique: true } : {}),
+        ...(partialFilterExpression ? { partialFilterExpression } : {}),
+      },
+    );
+  }
+}
 
 async function seed(db: Connection): Promise<void> {
-  for (const [name, indexes] of [
-    [ACTIVITIES_COLLECTION, ACTIVITY_INDEXES],
-    [DEAD_LETTERS_COLLECTION, DEAD_LETTER_INDEXES],
-  ] as const) {
-    for (const index of indexes) {
-      await db
-        .collection(name)
-        .createIndex({ ...index.key }, { name: index.name, ...(index.unique ? { unique: true } : {}) });
-    }
-  }
-  await db.collection(ACTIVITIES_COLLECTION).insertMany(activities.map((a) => ({ ...a })));
+  await createIndexes(db, ACTIVITIES_COLLECTION, ACTIVITY_INDEXES);
+  await createIndexes(db, DEAD_LETTERS_COLLECTION, DEAD_LETTER_INDEXES);
+  // As the worker creates them: on MongoDB only (FerretDB refuses partial indexes; the api adds its own in SQL).
+  if (!storeIsFerretDb()) await createIndexes(db, ACTIVITIES_COLLECTION, IDENTITY_ACTIVITY_INDEXES);
+  await db.collection(ACTIVITIES_COLLECTION).insertMany([...activities, ...anonymous].map((a) => ({ ...a })));
   await db.collection(DEAD_LETTERS_COLLECTION).insertMany(letters.map((l) => ({ ...l })));
 }
+
+// The wire eraser's deletions, on either store (on FerretDB it is the path without FERRETDB_POSTGRES_URL).
+describe(`erasure on ${integrationStore()}: MongoUserDataEraser`, () => {
+  let db: Connection;
+  let eraser: MongoUserDataEraser;
+  beforeAll(async () => {
+    db = await testDatabase('erasure_wire');
+    await seed(db);
+    eraser = new MongoUserDataEraser(db);
+  });
+  afterAll(async () => dropDatabase(db));
+
+  it('when a user and the anonymous ids they linked are erased, then exactly their events and letters received before go', async () => {
+    const before = new Date(AT + 50 * HOUR);
+    const erasable = [
+      ...activities.filter((a) => a.userId === 'u1' && a.receivedAt < before),
+      ...anonymous.filter((a) => a.receivedAt < before && (!('userId' in a) || a.userId === 'u1')),
+    ];
+
+    const visitors = await eraser.deleteAnonymous(['a0', 'a1'], before);
+    const user = await eraser.deleteUser('u1', before);
+
+    expect(visitors).toEqual({ activities: 8, deadLetters: 1 });
+    expect(user).toEqual({ activities: erasable.length - 8, deadLetters: 3 });
+    const left = await db
+      .collection(ACTIVITIES_COLLECTION)
+      .find({}, { projection: { _id: 0, eventId: 1 } })
+      .toArray();
+    expect(left.map((d) => d['eventId'] as string).sort()).toEqual(
+      [...activities, ...anonymous]
+        .filter((a) => !erasable.includes(a))
+        .map((a) => a.eventId)
+        .sort(),
+    );
+    const letterIds = await db.collection(DEAD_LETTERS_COLLECTION).distinct('letterId', {});
+    expect(letterIds.sort()).toEqual(['0:0', '0:2', '0:3', '0:5', '1:1']);
+  });
+});
 
 if (!storeIsFerretDb()) {
   describe(`erasure on ${integrationStore()}: MongoUserDataEraser's queries`, () => {
@@ -68,17 +141,34 @@ if (!storeIsFerretDb()) {
     });
     afterAll(async () => dropDatabase(db));
 
-    it('when each query of the erasure is explained, then MongoDB serves it from a userId index (no COLLSCAN)', async () => {
+    it('when each query of the erasure is explained, then MongoDB serves it from a userId or anonymousId index (no COLLSCAN)', async () => {
       const before = new Date(AT + 50 * HOUR);
-      const shapes: Array<[string, string, Record<string, unknown>]> = [
-        ['find the user’s events', ACTIVITIES_COLLECTION, { userId: 'u1', receivedAt: { $lt: before } }],
-        ['delete a chunk', ACTIVITIES_COLLECTION, { userId: 'u1', eventId: { $in: ['ev-01', 'ev-04'] } }],
-        ['delete the user’s letters', DEAD_LETTERS_COLLECTION, { userId: 'u1', failedAt: { $lt: before } }],
+      // The filters of MongoUserDataEraser: the user's, and the anonymous ids' without a userId.
+      const anonymousIds = { anonymousId: { $in: ['a0', 'a1'] }, userId: { $exists: false } };
+      const shapes: Array<[string, string, Record<string, unknown>, string]> = [
+        ['find the user’s events', ACTIVITIES_COLLECTION, { userId: 'u1', receivedAt: { $lt: before } }, 'userId'],
+        ['delete a chunk', ACTIVITIES_COLLECTION, { userId: 'u1', eventId: { $in: ['ev-01', 'ev-04'] } }, ''],
+        ['delete the user’s letters', DEAD_LETTERS_COLLECTION, { userId: 'u1', failedAt: { $lt: before } }, 'userId'],
+        [
+          'find the anonymous ids’ events',
+          ACTIVITIES_COLLECTION,
+          { ...anonymousIds, receivedAt: { $lt: before } },
+          'anonymousId_occurredAt_eventId',
+        ],
+        ['delete an anonymous chunk', ACTIVITIES_COLLECTION, { ...anonymousIds, eventId: { $in: ['an-00'] } }, ''],
+        [
+          'delete the anonymous ids’ letters',
+          DEAD_LETTERS_COLLECTION,
+          { ...anonymousIds, failedAt: { $lt: before } },
+          'anonymousId_failedAt_letterId',
+        ],
       ];
       const scans: string[] = [];
-      for (const [name, collection, filter] of shapes) {
-        const explained = await db.collection(collection).find(filter).explain('queryPlanner');
-        if (JSON.stringify(explained['queryPlanner']).includes('COLLSCAN')) scans.push(name);
+      for (const [name, collection, filter, index] of shapes) {
+        const plan = JSON.stringify(
+          (await db.collection(collection).find(filter).explain('queryPlanner'))['queryPlanner'],
+        );
+        if (plan.includes('COLLSCAN') || !plan.includes(index)) scans.push(name);
       }
       expect(scans).toEqual([]);
     });
@@ -92,6 +182,10 @@ if (!storeIsFerretDb()) {
     beforeAll(async () => {
       db = await testDatabase('erasure_sql');
       await seed(db);
+      // The read columns and indexes, as the api adds them (the eraser too, before its first statement).
+      const pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 1 });
+      await ensureReadColumns(pg, (await new FerretDbTables(pg).lookUp(db.name, ACTIVITIES_COLLECTION))!);
+      await pg.end();
       eraser = FerretDbPostgresUserDataEraser.connect({
         url: requiredFerretDbPostgresUrl(),
         database: db.name,
@@ -104,21 +198,29 @@ if (!storeIsFerretDb()) {
       await dropDatabase(db);
     });
 
-    it('when every statement is explained with sequential scans forbidden, then each starts from the userId index', async () => {
+    it('when every statement is explained with sequential scans forbidden, then each starts from the userId or anonymous id index', async () => {
       const pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 1 });
       const tables = new FerretDbTables(pg);
       const events = (await tables.tableOf(db.name, ACTIVITIES_COLLECTION))!;
       const deadLetters = (await tables.tableOf(db.name, DEAD_LETTERS_COLLECTION))!;
       await pg.end();
       const before = new Date(AT + 50 * HOUR);
+      const user = userActor('u1');
+      const visitors = anonymousActor(['a0', 'a1']);
       const plans = await plansWithoutSeqScan(requiredFerretDbPostgresUrl(), {
-        'find the user’s events': userActivitiesSql(events, 'u1', before),
-        'delete a chunk': deleteUserActivitiesSql(events, 'u1', ['ev-01', 'ev-04']),
-        'delete the user’s letters': deleteUserLettersSql(deadLetters, 'u1', before),
+        'find the user’s events': actorActivitiesSql(events, user, before),
+        'delete a chunk': deleteActorActivitiesSql(events, user, ['ev-01', 'ev-04']),
+        'delete the user’s letters': deleteActorLettersSql(deadLetters, user, before),
+        'find the anonymous ids’ events': actorActivitiesSql(events, visitors, before),
+        'delete an anonymous chunk': deleteActorActivitiesSql(events, visitors, ['an-00', 'an-02']),
+        'delete the anonymous ids’ letters': deleteActorLettersSql(deadLetters, visitors, before),
       });
       expect(seqScans(plans)).toEqual([]);
       expect(plans['find the user’s events']!.join()).toMatch(/Index Scan using \w+_userid_\w+_idx/);
       expect(plans['delete the user’s letters']!.join()).toMatch(/Index Scan using \w+_userid_\w+_idx/);
+      // The api's partial index over the read column (FerretDB has none for anonymousId), and FerretDB's own for letters.
+      expect(plans['find the anonymous ids’ events']!.join()).toMatch(/Index Scan using \w+_uap_anonymous_idx/);
+      expect(plans['delete the anonymous ids’ letters']!.join()).toMatch(/Index Scan using \w+_anonymousid_\w+_idx/);
     });
 
     it('when a user is erased, then exactly their events and letters received before the request go, and the rollups lose those with positions', async () => {
@@ -131,10 +233,7 @@ if (!storeIsFerretDb()) {
         .find({}, { projection: { _id: 0, eventId: 1 } })
         .toArray();
       expect(left.map((d) => d['eventId'] as string).sort()).toEqual(
-        activities
-          .filter((a) => !erasable.includes(a))
-          .map((a) => a.eventId)
-          .sort(),
+        [...activities.filter((a) => !erasable.includes(a)), ...anonymous].map((a) => a.eventId).sort(),
       );
       expect(await db.collection(DEAD_LETTERS_COLLECTION).countDocuments({ userId: 'u0' })).toBe(0);
       // ev-03 was stored without a position: it cannot be told apart in the rollups (docs/guarantees.md: stats).
@@ -148,6 +247,32 @@ if (!storeIsFerretDb()) {
 
     it('when the same user is erased again, then nothing more is deleted', async () => {
       expect(await eraser.deleteUser('u0', new Date(AT + 50 * HOUR))).toEqual({ activities: 0, deadLetters: 0 });
+    });
+
+    it('when the anonymous ids a user linked are erased, then exactly their events and letters without a userId received before go, and the rollups lose them', async () => {
+      removed.length = 0;
+      const before = new Date(AT + 50 * HOUR);
+      const erasable = anonymous.filter((a) => !('userId' in a) && a.receivedAt < before);
+
+      const deleted = await eraser.deleteAnonymous(['a0', 'a1'], before);
+
+      expect(deleted).toEqual({ activities: erasable.length, deadLetters: 1 });
+      const left = await db
+        .collection(ACTIVITIES_COLLECTION)
+        .find({ anonymousId: { $exists: true } }, { projection: { _id: 0, eventId: 1 } })
+        .toArray();
+      expect(left.map((d) => d['eventId'] as string).sort()).toEqual(
+        anonymous
+          .filter((a) => !erasable.includes(a))
+          .map((a) => a.eventId)
+          .sort(),
+      );
+      const letterIds = await db
+        .collection(DEAD_LETTERS_COLLECTION)
+        .distinct('letterId', { anonymousId: { $exists: true } });
+      expect(letterIds.sort()).toEqual(['1:1', '1:2']);
+      expect(removed.map((e) => e.offset).sort()).toEqual(erasable.map((a) => a.sourceOffset).sort());
+      expect(await eraser.deleteAnonymous(['a0', 'a1'], before)).toEqual({ activities: 0, deadLetters: 0 });
     });
   });
 }

@@ -10,27 +10,37 @@ import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import { storeCall } from '../store/mongo-connection';
 import { ERASE_CHUNK, removeFromRollups, type ErasedActivity } from '../mongo/mongo-erasure.store';
+import { ensureReadColumns, READ_COLUMNS } from './ferretdb-layout';
 
 const USER_ID = fieldExpression('userId');
+const ANONYMOUS_ID = fieldExpression('anonymousId');
 const EVENT_ID = fieldExpression('eventId');
+const RECEIVED_AT = `(_jsonb -> 'receivedAt')`;
+const FAILED_AT = `(_jsonb -> 'failedAt')`;
+const NO_USER_ID = `NOT (_jsonb ? 'userId')`;
 
 /**
  * MongoUserDataEraser's erasure, as SQL on FerretDB's PostgreSQL tables. Through FerretDB's wire the
  * user's find and every chunk's deleteMany were each a scan of the whole collection (issue 24); here every
- * statement starts with equality on the userId index expression, which FerretDB's btrees for
- * `userId_occurredAt_eventId` (activities) and `userId_failedAt_letterId` (dead letters) serve
- * (ferretdb-postgres-user-data.eraser.int.test.ts proves each plan with EXPLAIN). The order of the steps,
- * and why, is MongoUserDataEraser's.
+ * statement starts with equality on an indexed expression: the userId's, which FerretDB's btrees for
+ * `userId_occurredAt_eventId` (activities) and `userId_failedAt_letterId` (dead letters) serve; for anonymous ids,
+ * the api's read column `uap_anonymous_id` and its partial index (ferretdb-layout.ts; FerretDB refuses partial
+ * indexes of its own) and FerretDB's btree for `anonymousId_failedAt_letterId`
+ * (ferretdb-postgres-user-data.eraser.int.test.ts proves each plan with EXPLAIN). The order of the steps, and why,
+ * is MongoUserDataEraser's.
  */
 export class FerretDbPostgresUserDataEraser implements UserDataEraser {
-  private readonly tables: FerretDbTables;
+  /** The activities table, with the read columns added if it lacks them (the reader may not have met it yet). */
+  private readonly activityTables: FerretDbTables;
+  private readonly letterTables: FerretDbTables;
 
   constructor(
     private readonly pool: Pool,
     private readonly database: string,
     private readonly rollups?: RollupEraser,
   ) {
-    this.tables = new FerretDbTables(pool);
+    this.activityTables = new FerretDbTables(pool, (table) => ensureReadColumns(pool, table));
+    this.letterTables = new FerretDbTables(pool);
   }
 
   static connect(options: { url: string; database: string; rollups?: RollupEraser }): FerretDbPostgresUserDataEraser {
@@ -44,27 +54,64 @@ export class FerretDbPostgresUserDataEraser implements UserDataEraser {
   }
 
   async deleteUser(userId: string, before: Date): Promise<ErasureRecord['deleted']> {
+    return this.deleteActor(userActor(userId), before);
+  }
+
+  async deleteAnonymous(anonymousIds: readonly string[], before: Date): Promise<ErasureRecord['deleted']> {
+    return this.deleteActor(anonymousActor(anonymousIds), before);
+  }
+
+  private async deleteActor(actor: ActorCondition, before: Date): Promise<ErasureRecord['deleted']> {
     const found = await storeCall('erase user', () =>
-      this.tables.query<ErasedRow>(this.database, ACTIVITIES_COLLECTION, (t) => userActivitiesSql(t, userId, before)),
+      this.activityTables.query<ErasedRow>(this.database, ACTIVITIES_COLLECTION, (t) =>
+        actorActivitiesSql(t, actor, before),
+      ),
     );
     await removeFromRollups(this.rollups, found.map(toErased));
     let deletedActivities = 0;
     for (let start = 0; start < found.length; start += ERASE_CHUNK) {
       const eventIds = found.slice(start, start + ERASE_CHUNK).map((row) => row.e);
       const [row] = await storeCall('erase user', () =>
-        this.tables.query<{ n: number }>(this.database, ACTIVITIES_COLLECTION, (t) =>
-          deleteUserActivitiesSql(t, userId, eventIds),
+        this.activityTables.query<{ n: number }>(this.database, ACTIVITIES_COLLECTION, (t) =>
+          deleteActorActivitiesSql(t, actor, eventIds),
         ),
       );
       deletedActivities += row?.n ?? 0;
     }
     const [letters] = await storeCall('erase user', () =>
-      this.tables.query<{ n: number }>(this.database, DEAD_LETTERS_COLLECTION, (t) =>
-        deleteUserLettersSql(t, userId, before),
+      this.letterTables.query<{ n: number }>(this.database, DEAD_LETTERS_COLLECTION, (t) =>
+        deleteActorLettersSql(t, actor, before),
       ),
     );
     return { activities: deletedActivities, deadLetters: letters?.n ?? 0 };
   }
+}
+
+/**
+ * Which rows are one actor's, in each table, as SQL with its parameter ($1): the condition on activities, and on
+ * dead letters (which have no read columns).
+ */
+export interface ActorCondition {
+  activities: string;
+  letters: string;
+  value: string | string[];
+}
+
+export function userActor(userId: string): ActorCondition {
+  return { activities: `${USER_ID} = $1::jsonb`, letters: `${USER_ID} = $1::jsonb`, value: jsonbString(userId) };
+}
+
+/**
+ * Events and letters with one of these anonymous ids and no userId (those with another user's are that user's).
+ * "No userId" is `$exists: false`, as MongoUserDataEraser says it, and no index can serve it: the plan starts from
+ * the anonymous ids.
+ */
+export function anonymousActor(anonymousIds: readonly string[]): ActorCondition {
+  return {
+    activities: `${READ_COLUMNS.anonymousId} = ANY($1::jsonb[]) AND ${NO_USER_ID}`,
+    letters: `${ANONYMOUS_ID} = ANY($1::jsonb[]) AND ${NO_USER_ID}`,
+    value: anonymousIds.map(jsonbString),
+  };
 }
 
 interface ErasedRow {
@@ -87,25 +134,25 @@ function toErased(row: ErasedRow): ErasedActivity {
 
 const counted = (statement: string) => `WITH gone AS (${statement} RETURNING 1) SELECT count(*)::int AS n FROM gone`;
 
-export function userActivitiesSql(table: string, userId: string, before: Date) {
+export function actorActivitiesSql(table: string, actor: ActorCondition, before: Date) {
   return {
     text: `SELECT ${EVENT_ID} AS e, _jsonb -> 'type' AS t, _jsonb -> 'occurredAt' AS o,
                   _jsonb -> 'sourcePartition' AS p, _jsonb -> 'sourceOffset' AS so
-             FROM ${table} WHERE ${USER_ID} = $1::jsonb AND (_jsonb -> 'receivedAt') < $2::jsonb`,
-    values: [jsonbString(userId), jsonbDate(before)],
+             FROM ${table} WHERE ${actor.activities} AND ${RECEIVED_AT} < $2::jsonb`,
+    values: [actor.value, jsonbDate(before)],
   };
 }
 
-export function deleteUserActivitiesSql(table: string, userId: string, eventIds: readonly string[]) {
+export function deleteActorActivitiesSql(table: string, actor: ActorCondition, eventIds: readonly string[]) {
   return {
-    text: counted(`DELETE FROM ${table} WHERE ${USER_ID} = $1::jsonb AND ${EVENT_ID} = ANY($2::jsonb[])`),
-    values: [jsonbString(userId), eventIds.map(jsonbString)],
+    text: counted(`DELETE FROM ${table} WHERE ${actor.activities} AND ${EVENT_ID} = ANY($2::jsonb[])`),
+    values: [actor.value, eventIds.map(jsonbString)],
   };
 }
 
-export function deleteUserLettersSql(table: string, userId: string, before: Date) {
+export function deleteActorLettersSql(table: string, actor: ActorCondition, before: Date) {
   return {
-    text: counted(`DELETE FROM ${table} WHERE ${USER_ID} = $1::jsonb AND (_jsonb -> 'failedAt') < $2::jsonb`),
-    values: [jsonbString(userId), jsonbDate(before)],
+    text: counted(`DELETE FROM ${table} WHERE ${actor.letters} AND ${FAILED_AT} < $2::jsonb`),
+    values: [actor.value, jsonbDate(before)],
   };
 }

@@ -11,13 +11,16 @@ import type { Connection } from 'mongoose';
 import type { RollupReader } from '../../application/ports/activity-rollup-reader.port';
 import type { ActivityReader } from '../../application/ports/activity-reader.port';
 import type { ActivityViolationReader } from '../../application/ports/activity-violation-reader.port';
+import type { IdentityReader } from '../../application/ports/identity-reader.port';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { ApiConfig } from '../config/api.config';
 import { MongoActivityRollupReader } from '../mongo/mongo-activity-rollup.reader';
 import { MongoActivityReader } from '../mongo/mongo-activity.reader';
+import { MongoIdentityReader } from '../mongo/mongo-identity.reader';
 import { MongoRollupEraser, MongoUserDataEraser } from '../mongo/mongo-erasure.store';
 import { FerretDbPostgresActivityReader } from '../postgres/ferretdb-postgres-activity.reader';
+import { FerretDbPostgresIdentityReader } from '../postgres/ferretdb-postgres-identity.reader';
 import { FerretDbPostgresUserDataEraser } from '../postgres/ferretdb-postgres-user-data.eraser';
 import { PostgresStatsRollups } from '../postgres/postgres-stats.rollups';
 import { connectMongo, pingMongo } from './mongo-connection';
@@ -30,6 +33,8 @@ export interface ApiStore {
   server: StoreServer;
   /** The reads, the violations listing's included. */
   reader: ActivityReader & ActivityViolationReader;
+  /** Identity links and IDENTIFY traits, from the same store and by the same path (SQL or wire) as the reads. */
+  identities: IdentityReader;
   /** Rollups for the stats; absent on FerretDB without FERRETDB_POSTGRES_URL (stats then count the events). */
   rollups?: RollupReader;
   eraser: UserDataEraser;
@@ -63,6 +68,9 @@ export async function openApiStore(config: ApiConfig, logger: Logger, lifecycle:
     mongo,
     server,
     reader,
+    identities: sqlReader
+      ? new FerretDbPostgresIdentityReader(sqlReader)
+      : new MongoIdentityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }),
     ...(statsRollups ? { rollups: statsRollups.reader } : {}),
     eraser: sqlEraser ?? new MongoUserDataEraser(mongo, statsRollups?.eraser),
     pings: [

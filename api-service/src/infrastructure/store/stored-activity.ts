@@ -1,4 +1,4 @@
-import type { SchemaViolation } from '@uap/shared/contract';
+import type { SchemaViolation, SegmentFields } from '@uap/shared/contract';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
 
 /** The worker's sourcePartition/sourceOffset fields as a record's storedFrom; both readers decode it the same way. */
@@ -28,4 +28,19 @@ export function registryFieldsOf(
       ? { violations: violations.filter(isViolation).map(({ pointer, message }) => ({ pointer, message })) }
       : {}),
   };
+}
+
+/** userId and anonymousId, each only when stored: an event has at least one, an identified visitor's both. */
+export function actorOf(doc: Record<string, unknown>): Pick<ActivityRecord, 'userId' | 'anonymousId'> {
+  const { userId, anonymousId } = doc;
+  return {
+    ...(typeof userId === 'string' ? { userId } : {}),
+    ...(typeof anonymousId === 'string' ? { anonymousId } : {}),
+  };
+}
+
+/** The Segment envelope as the worker stored it (validated by ActivityEventSchema before it was written). */
+export function segmentOf(doc: Record<string, unknown>): Pick<ActivityRecord, 'segment'> {
+  const { segment } = doc;
+  return typeof segment === 'object' && segment !== null ? { segment: segment as SegmentFields } : {};
 }

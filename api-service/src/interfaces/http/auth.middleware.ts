@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { findApiKey, hasScope, scopeFor, type ApiKeyEntry } from '../../domain/api-key';
 import type { TicketRedemption } from '../../domain/stream-ticket';
 import { PROBLEMS, sendProblem } from './problem';
@@ -10,12 +10,24 @@ export interface AuthOptions {
   tickets?: { path: string; redeem: (ticket: string) => TicketRedemption };
   /** Paths served without a key; each also covers its sub-paths (`/docs` covers `/docs/x`). */
   publicPaths: readonly string[];
+  /**
+   * Paths of the Segment-compatible surface: a key may also come as HTTP Basic (the key as user name, an empty
+   * password) or as `writeKey` in the body. A request there without a key in its headers is authorized only once
+   * its body is read, by the route's `authorizeWriteKey` step, through the same checks as any other.
+   */
+  writeKeyPaths?: readonly string[];
 }
 
 type Credential = { key: string } | { failure: string } | undefined;
 
 const BEARER = /^Bearer +(\S+) *$/i;
+const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
 const CHALLENGE = 'Bearer realm="api"';
+const WRITE_KEY_CHALLENGE = 'Basic realm="api"';
+/** Where `authorize` leaves the rest of its work for `authorizeWriteKey`, on a write-key path. */
+const WRITE_KEY_STEP = 'writeKeyStep';
+
+type WriteKeyStep = (req: Request, res: Response, next: NextFunction, writeKey: unknown) => void;
 
 /** Express matches paths case-insensitively and ignores a trailing slash; the public check must agree. */
 export function isPublicPath(path: string, publicPaths: readonly string[]): boolean {
@@ -26,20 +38,40 @@ export function isPublicPath(path: string, publicPaths: readonly string[]): bool
   });
 }
 
-function credentialOf(req: Request): Credential {
+/** The key of an Authorization header: Bearer everywhere, Basic (Segment's write key) where `basic` allows it. */
+function authorizationKey(authorization: string, basic: boolean): { key: string } | { failure: string } {
+  const bearer = BEARER.exec(authorization);
+  if (bearer) return { key: bearer[1]! };
+  const encoded = basic ? BASIC.exec(authorization)?.[1] : undefined;
+  if (encoded === undefined) {
+    return {
+      failure: basic
+        ? 'Send the write key as "Authorization: Basic <base64(key:)>" or "Authorization: Bearer <key>"'
+        : 'Only the Bearer scheme is supported: send "Authorization: Bearer <key>"',
+    };
+  }
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon >= 0 && colon < decoded.length - 1) {
+    return { failure: 'Send the write key as the Basic user name, with an empty password' };
+  }
+  return { key: colon >= 0 ? decoded.slice(0, colon) : decoded };
+}
+
+function credentialOf(req: Request, basic: boolean): Credential {
   const authorization = req.get('authorization');
   const headerKey = req.get('x-api-key');
-  let bearer: string | undefined;
+  let fromAuthorization: string | undefined;
   if (authorization !== undefined) {
-    const match = BEARER.exec(authorization);
-    if (!match) return { failure: 'Only the Bearer scheme is supported: send "Authorization: Bearer <key>"' };
-    bearer = match[1];
+    const found = authorizationKey(authorization, basic);
+    if ('failure' in found) return found;
+    fromAuthorization = found.key;
   }
   // Two different keys in one request: refuse rather than guess which one the client meant.
-  if (bearer !== undefined && headerKey !== undefined && bearer !== headerKey) {
+  if (fromAuthorization !== undefined && headerKey !== undefined && fromAuthorization !== headerKey) {
     return { failure: 'Authorization and X-API-Key carry different keys; send one' };
   }
-  const key = bearer ?? headerKey;
+  const key = fromAuthorization ?? headerKey;
   return key === undefined ? undefined : { key };
 }
 
@@ -59,12 +91,19 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
     return { identify: pass, authorize: pass };
   }
   const entries = options.apiKeys;
+  const writeKeyPaths = options.writeKeyPaths ?? [];
+  const isWriteKeyPath = (path: string) => writeKeyPaths.length > 0 && isPublicPath(path, writeKeyPaths);
+  const identifyKey = (res: Response, key: string) => {
+    const entry = findApiKey(key, entries);
+    if (entry !== undefined) res.locals['apiKey'] = entry;
+    else res.locals['authFailure'] = 'The API key is not valid';
+  };
   const identify: RequestHandler = (req, res, next) => {
     if (isPublicPath(req.path, options.publicPaths)) {
       next();
       return;
     }
-    const credential = credentialOf(req);
+    const credential = credentialOf(req, isWriteKeyPath(req.path));
     const ticket = req.query['ticket'];
     if (
       credential === undefined &&
@@ -79,22 +118,42 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
       next();
       return;
     }
-    if (credential !== undefined && 'key' in credential) {
-      const entry = findApiKey(credential.key, entries);
-      if (entry !== undefined) res.locals['apiKey'] = entry;
-      else res.locals['authFailure'] = 'The API key is not valid';
-    } else if (credential !== undefined) {
-      res.locals['authFailure'] = credential.failure;
-    }
+    if (credential !== undefined && 'key' in credential) identifyKey(res, credential.key);
+    else if (credential !== undefined) res.locals['authFailure'] = credential.failure;
     next();
+  };
+  /**
+   * The body's `writeKey`, read by the route: it stands in for a key the headers did not carry, and must be the
+   * same key as one they did. Either way the request then takes the one decision below.
+   */
+  const afterBody: WriteKeyStep = (req, res, next, writeKey) => {
+    const entry = apiKeyOf(res);
+    if (typeof writeKey === 'string' && entry === undefined) identifyKey(res, writeKey);
+    else if (typeof writeKey === 'string' && entry !== undefined && findApiKey(writeKey, [entry]) === undefined) {
+      delete res.locals['apiKey'];
+      res.locals['authFailure'] = "The body's writeKey and the headers carry different keys; send one";
+    }
+    decide(req, res, next, false);
   };
   const authorize: RequestHandler = (req, res, next) => {
     if (isPublicPath(req.path, options.publicPaths)) {
       next();
       return;
     }
+    decide(req, res, next, isWriteKeyPath(req.path));
+  };
+  /** 401 without a valid key, 403 without the scope; on a write-key path, a missing key waits for the body. */
+  const decide = (req: Request, res: Response, next: NextFunction, bodyMayHoldKey: boolean) => {
     const entry = apiKeyOf(res);
     const scope = scopeFor(req.method, req.path);
+    const writeKeyPath = isWriteKeyPath(req.path);
+    if (bodyMayHoldKey) {
+      res.locals[WRITE_KEY_STEP] = afterBody;
+      if (entry === undefined && res.locals['authFailure'] === undefined) {
+        next();
+        return;
+      }
+    }
     if (entry === undefined) {
       const failure = res.locals['authFailure'] as string | undefined;
       // GET /api/v1/whoami answers a caller without a key too (no scopes), so a page can tell that it needs one
@@ -103,12 +162,17 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
         next();
         return;
       }
+      const challenge = failure === undefined ? CHALLENGE : `${CHALLENGE}, error="invalid_token"`;
       sendProblem(
         req,
         res,
         PROBLEMS.unauthorized,
-        failure ?? 'An API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
-        { headers: { 'WWW-Authenticate': failure === undefined ? CHALLENGE : `${CHALLENGE}, error="invalid_token"` } },
+        failure ??
+          (writeKeyPath
+            ? 'A write key is required: send it as the HTTP Basic user name (empty password), as "writeKey" in the ' +
+              'body, or as "Authorization: Bearer <key>" or "X-API-Key: <key>"'
+            : 'An API key is required: send "Authorization: Bearer <key>" or "X-API-Key: <key>"'),
+        { headers: { 'WWW-Authenticate': writeKeyPath ? `${challenge}, ${WRITE_KEY_CHALLENGE}` : challenge } },
       );
       return;
     }
@@ -124,4 +188,20 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
     next();
   };
   return { identify, authorize };
+}
+
+/**
+ * On a write-key path (AuthOptions.writeKeyPaths), placed after the body parser: authorizes with the key the body
+ * names (`keyOf`) if the headers named none, or checks that it is the same key. Passes when the API runs without
+ * authentication, or when `authorize` left nothing to do here.
+ */
+export function authorizeWriteKey(keyOf: (body: unknown) => unknown): RequestHandler {
+  return (req, res, next) => {
+    const step = res.locals[WRITE_KEY_STEP] as WriteKeyStep | undefined;
+    if (step === undefined) {
+      next();
+      return;
+    }
+    step(req, res, next, keyOf(req.body));
+  };
 }

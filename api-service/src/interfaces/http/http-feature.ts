@@ -14,6 +14,11 @@ export interface HttpFeature {
   mount(app: Express): void;
   /** Registers its operations (and only those) in the OpenAPI registry. */
   document(api: OpenApiContext): void;
+  /**
+   * Paths that take a write key the way Segment's SDKs send it: HTTP Basic, or `writeKey` in the body (then
+   * authorized after the body is read; see AuthOptions.writeKeyPaths).
+   */
+  readonly writeKeyPaths?: readonly string[];
   /** Receipts only: the read-your-writes headers its middleware adds to the reads of other features. */
   readonly readConsistency?: ReadConsistencyDocs;
 }

@@ -1,13 +1,27 @@
 import type { IncomingMessage } from 'node:http';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createInflate } from 'node:zlib';
 import express, { type Request, type RequestHandler } from 'express';
 import { PROBLEMS, sendProblem } from './problem';
 
 /** The Content-Encodings a JSON body may arrive in; anything else is 415 with Accept-Encoding (RFC 9110 §12.5.3). */
 export const ACCEPTED_CONTENT_ENCODINGS = ['gzip', 'identity'] as const;
 
+export interface JsonBodyOptions {
+  /** Also accept Content-Encoding: deflate (zlib), as Segment's API does; the limit applies to it the same way. */
+  deflate?: boolean;
+  /**
+   * Read the body as JSON whatever Content-Type it declares, as Segment's and RudderStack's servers do: browser
+   * SDKs send text/plain (no CORS preflight), RudderStack's node SDK a gzip body as x-www-form-urlencoded.
+   */
+  anyMediaType?: boolean;
+}
+
+function mediaTypeOf(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 function isJson(req: IncomingMessage): boolean {
-  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(req);
   return mediaType === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType);
 }
 
@@ -19,12 +33,13 @@ function charsetOf(req: IncomingMessage): string | undefined {
 const decoded = new WeakSet<IncomingMessage>();
 
 /**
- * Inflates a gzip body as it streams in and parses it as JSON. The limit applies to the inflated
- * bytes: the moment they pass it, inflation stops and the answer is 413, so a zip bomb (10 MB of
- * zeros in 10 KB) costs one limit's worth of work, not its full size. The compressed bytes are held
- * to the same limit, so a client cannot keep the socket busy with a long body either.
+ * Inflates a gzip (or, where allowed, deflate) body as it streams in and parses it as JSON. The limit
+ * applies to the inflated bytes: the moment they pass it, inflation stops and the answer is 413, so a
+ * zip bomb (10 MB of zeros in 10 KB) costs one limit's worth of work, not its full size. The compressed
+ * bytes are held to the same limit, so a client cannot keep the socket busy with a long body either.
  */
-function gunzipJson(limit: number): RequestHandler {
+function inflateJson(limit: number, deflate: boolean): RequestHandler {
+  const accepted = deflate ? 'gzip, deflate' : 'gzip';
   return (req, res, next) => {
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (encoding === 'identity') {
@@ -32,13 +47,15 @@ function gunzipJson(limit: number): RequestHandler {
       return;
     }
     // x-gzip is gzip's old name, which RFC 9110 asks recipients to treat as gzip.
-    if (encoding !== 'gzip' && encoding !== 'x-gzip') {
+    const format =
+      encoding === 'gzip' || encoding === 'x-gzip' ? 'gzip' : deflate && encoding === 'deflate' ? 'deflate' : undefined;
+    if (format === undefined) {
       sendProblem(
         req,
         res,
         PROBLEMS.unsupportedMediaType,
-        `Content-Encoding ${encoding.slice(0, 50)} is not supported; send gzip or no Content-Encoding`,
-        { headers: { 'Accept-Encoding': 'gzip' } },
+        `Content-Encoding ${encoding.slice(0, 50)} is not supported; send ${accepted} or no Content-Encoding`,
+        { headers: { 'Accept-Encoding': accepted } },
       );
       return;
     }
@@ -47,7 +64,7 @@ function gunzipJson(limit: number): RequestHandler {
       sendProblem(req, res, PROBLEMS.unsupportedMediaType, `Unsupported charset ${charset.slice(0, 50)}; send UTF-8`);
       return;
     }
-    inflate(req, limit, (outcome) => {
+    inflate(req, limit, format, (outcome) => {
       if ('body' in outcome) {
         decoded.add(req);
         req.body = outcome.body;
@@ -65,8 +82,13 @@ function gunzipJson(limit: number): RequestHandler {
 type InflateOutcome =
   { body: unknown } | { problem: 'payloadTooLarge' | 'badRequest' | 'malformedJson'; detail: string };
 
-function inflate(req: Request, limit: number, done: (outcome: InflateOutcome) => void): void {
-  const gunzip = createGunzip();
+function inflate(
+  req: Request,
+  limit: number,
+  format: 'gzip' | 'deflate',
+  done: (outcome: InflateOutcome) => void,
+): void {
+  const gunzip = format === 'gzip' ? createGunzip() : createInflate();
   const chunks: Buffer[] = [];
   let compressed = 0;
   let inflated = 0;
@@ -95,7 +117,7 @@ function inflate(req: Request, limit: number, done: (outcome: InflateOutcome) =>
     else chunks.push(chunk);
   });
   gunzip.on('error', (err) =>
-    finish({ problem: 'badRequest', detail: `The body is not valid gzip: ${err.message.slice(0, 100)}` }),
+    finish({ problem: 'badRequest', detail: `The body is not valid ${format}: ${err.message.slice(0, 100)}` }),
   );
   gunzip.on('end', () => {
     const text = Buffer.concat(chunks).toString('utf8');
@@ -113,9 +135,10 @@ function inflate(req: Request, limit: number, done: (outcome: InflateOutcome) =>
  * A body not declared as JSON is refused with 415 instead of being silently treated as empty; an
  * empty JSON body then fails validation with 400.
  */
-export function jsonBody(limit: number): RequestHandler[] {
+export function jsonBody(limit: number, options: JsonBodyOptions = {}): RequestHandler[] {
+  const readable = (req: IncomingMessage) => options.anyMediaType === true || isJson(req);
   const requireJson: RequestHandler = (req, res, next) => {
-    if (isJson(req)) {
+    if (readable(req)) {
       next();
       return;
     }
@@ -124,7 +147,7 @@ export function jsonBody(limit: number): RequestHandler[] {
       got === undefined ? 'Send the body as application/json' : `Expected application/json, got ${got.slice(0, 100)}`;
     sendProblem(req, res, PROBLEMS.unsupportedMediaType, detail);
   };
-  const plainJson = express.json({ limit, strict: true, type: isJson, inflate: false });
+  const plainJson = express.json({ limit, strict: true, type: readable, inflate: false });
   const parsePlain: RequestHandler = (req, res, next) => (decoded.has(req) ? next() : plainJson(req, res, next));
-  return [requireJson, gunzipJson(limit), parsePlain];
+  return [requireJson, inflateJson(limit, options.deflate === true), parsePlain];
 }

@@ -88,9 +88,11 @@ export function sendProblem(
   res: Response,
   kind: ProblemKind,
   detail: string,
-  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  extra: { errors?: FieldError[]; headers?: Record<string, string>; members?: Record<string, unknown> } = {},
 ): void {
   const body: ProblemDetails = {
+    // Extension members (RFC 9457 §3.2) a problem type defines, such as a partly accepted batch's counts.
+    ...extra.members,
     type: problemType(kind),
     title: kind.title,
     status: kind.status,

@@ -1,4 +1,4 @@
-import type { ActivityEvent } from './activity.types';
+import { IDENTITY_LINK_FIELD, SEGMENT_CALL_TYPES, type ActivityEvent } from './activity.types';
 
 /**
  * The indexes of the `activities` collection. The worker creates them; the query API's shapes are
@@ -56,4 +56,45 @@ export const FLAGGED_ACTIVITY_INDEXES: readonly IndexSpec[] = [
     key: { type: 1, [FLAGGED_FIELD]: 1, occurredAt: -1, eventId: -1 },
     partialFilterExpression: { [FLAGGED_FIELD]: { $exists: true } },
   },
+];
+
+/**
+ * The partial indexes of identities (DESIGN: a user's history includes the events of the anonymous ids it linked
+ * first, and its profile merges its IDENTIFY events). Partial, so an event sent through the REST dialect with a
+ * userId alone is in none of them and its insert pays nothing for them:
+ * - an anonymous id's events, newest first (and the erasure of the anonymous ids a user linked);
+ * - a user's links (IDENTITY_LINK_FIELD, on IDENTIFY and ALIAS events with both ids only), by anonymous id;
+ * - an anonymous id's links in link order, the first of which says whose it is;
+ * - a user's IDENTIFY events, newest first, for the profile's traits.
+ * MongoDB only, like FLAGGED_ACTIVITY_INDEXES and for the same reason; on FerretDB the api's partial PostgreSQL
+ * indexes serve these shapes (ferretdb-layout.ts).
+ */
+export const IDENTITY_ACTIVITY_INDEXES: readonly IndexSpec[] = [
+  {
+    name: 'anonymousId_occurredAt_eventId',
+    key: { anonymousId: 1, occurredAt: -1, eventId: -1 },
+    partialFilterExpression: { anonymousId: { $exists: true } },
+  },
+  {
+    name: 'userId_identityLink',
+    key: { userId: 1, [IDENTITY_LINK_FIELD]: 1 },
+    partialFilterExpression: { [IDENTITY_LINK_FIELD]: { $exists: true } },
+  },
+  {
+    name: 'identityLink_occurredAt_eventId',
+    key: { [IDENTITY_LINK_FIELD]: 1, occurredAt: 1, eventId: 1 },
+    partialFilterExpression: { [IDENTITY_LINK_FIELD]: { $exists: true } },
+  },
+  {
+    // The same key as userId_occurredAt_eventId: MongoDB (5.0 and later) tells indexes apart by their partial filter.
+    name: 'identify_userId_occurredAt_eventId',
+    key: { userId: 1, occurredAt: -1, eventId: -1 },
+    partialFilterExpression: { type: SEGMENT_CALL_TYPES.identify },
+  },
+];
+
+/** Every partial index of the activities collection: what the worker creates on MongoDB only. */
+export const PARTIAL_ACTIVITY_INDEXES: readonly IndexSpec[] = [
+  ...FLAGGED_ACTIVITY_INDEXES,
+  ...IDENTITY_ACTIVITY_INDEXES,
 ];

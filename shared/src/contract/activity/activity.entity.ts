@@ -16,7 +16,8 @@ export function createActivityEvent(input: ActivityInput, receive: ReceiveContex
   return {
     schemaVersion: CURRENT_SCHEMA_VERSION,
     eventId: input.eventId ?? (receive.newEventId ?? randomUUID)(),
-    userId: input.userId,
+    ...(input.userId === undefined ? {} : { userId: input.userId }),
+    ...(input.anonymousId === undefined ? {} : { anonymousId: input.anonymousId }),
     type: input.type,
     occurredAt: input.occurredAt === undefined ? receivedAt : new Date(input.occurredAt).toISOString(),
     receivedAt,

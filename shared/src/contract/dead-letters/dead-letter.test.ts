@@ -59,6 +59,14 @@ describe('toDeadLetterRecord', () => {
     expect(record).toMatchObject({ eventId: event.eventId, userId: 'alice', type: 'SEARCH' });
   });
 
+  it('when the payload names an anonymous id, then the letter keeps it (an erasure deletes the letters of linked ids)', () => {
+    const event = { ...anActivity({ userId: undefined, anonymousId: 'visitor-1' }), metadata: {} };
+    const record = toDeadLetterRecord(aLetter({ value: Buffer.from(JSON.stringify(event)) }), 3, NOW);
+
+    expect(record).toMatchObject({ eventId: event.eventId, anonymousId: 'visitor-1' });
+    expect(record).not.toHaveProperty('userId');
+  });
+
   it('when the payload names a type that is not built in, then the letter is filterable by it, and a malformed name is left out', () => {
     const unplanned = { ...anActivity({ type: 'VIDEO_PLAY' }) };
     expect(toDeadLetterRecord(aLetter({ value: Buffer.from(JSON.stringify(unplanned)) }), 3, NOW).type).toBe(

@@ -1,4 +1,4 @@
-import { EventIdSchema, UserIdSchema } from '../activity/activity.schema';
+import { AnonymousIdSchema, EventIdSchema, UserIdSchema } from '../activity/activity.schema';
 import { ACTIVITY_TYPE_NAME_PATTERN, type ActivityType } from '../activity/activity.types';
 import type { IndexSpec } from '../activity/activity-indexes';
 import { storableText } from '../activity/storable-text';
@@ -34,6 +34,8 @@ export interface DeadLetterRecord {
   failedAt: Date;
   eventId?: string;
   userId?: string;
+  /** The event's anonymous id, read like userId: an erasure deletes the letters of the anonymous ids it covers. */
+  anonymousId?: string;
   type?: ActivityType;
   status: DeadLetterStatus;
   /** How many times this event had been replayed when it came back into the DLQ (`replay-count`). */
@@ -56,6 +58,8 @@ export const DEAD_LETTER_INDEXES: readonly IndexSpec[] = [
   { name: 'reason_failedAt_letterId', key: { reason: 1, failedAt: -1, letterId: -1 } },
   { name: 'status_failedAt_letterId', key: { status: 1, failedAt: -1, letterId: -1 } },
   { name: 'userId_failedAt_letterId', key: { userId: 1, failedAt: -1, letterId: -1 } },
+  // Erasure of the anonymous ids a user linked. Not partial (FerretDB refuses that): letters are few.
+  { name: 'anonymousId_failedAt_letterId', key: { anonymousId: 1, failedAt: -1, letterId: -1 } },
   { name: 'dlqPartition_dlqOffset', key: { dlqPartition: 1, dlqOffset: 1 } },
   // Receipts look up the letter of one source message.
   { name: 'source', key: { sourceTopic: 1, sourcePartition: 1, sourceOffset: 1 } },
@@ -84,7 +88,7 @@ const intOrUndefined = (text: string | undefined): number | undefined => {
 };
 
 /** Reads what it can of the payload: the ids of an event whose JSON parses, whether or not it is valid. */
-function identify(text: string | undefined): Pick<DeadLetterRecord, 'eventId' | 'userId' | 'type'> {
+function identify(text: string | undefined): Pick<DeadLetterRecord, 'eventId' | 'userId' | 'anonymousId' | 'type'> {
   if (text === undefined) return {};
   let parsed: unknown;
   try {
@@ -93,10 +97,11 @@ function identify(text: string | undefined): Pick<DeadLetterRecord, 'eventId' | 
     return {};
   }
   if (typeof parsed !== 'object' || parsed === null) return {};
-  const { eventId, userId, type } = parsed as Record<string, unknown>;
+  const { eventId, userId, anonymousId, type } = parsed as Record<string, unknown>;
   return {
     ...(EventIdSchema.safeParse(eventId).success ? { eventId: eventId as string } : {}),
     ...(UserIdSchema.safeParse(userId).success ? { userId: userId as string } : {}),
+    ...(AnonymousIdSchema.safeParse(anonymousId).success ? { anonymousId: anonymousId as string } : {}),
     ...(typeof type === 'string' && ACTIVITY_TYPE_NAME_PATTERN.test(type) ? { type: type as ActivityType } : {}),
   };
 }

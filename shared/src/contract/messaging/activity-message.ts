@@ -1,6 +1,6 @@
 import type { ActivityEvent } from '../activity/activity.types';
 import { ActivityEventSchema } from '../activity/activity.schema';
-import { CURRENT_SCHEMA_VERSION } from '../activity/activity.types';
+import { actorKeyOf, CURRENT_SCHEMA_VERSION } from '../activity/activity.types';
 import { HEADERS } from './topics';
 
 export interface OutgoingMessage {
@@ -9,10 +9,10 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
 }
 
-/** Keyed by userId so that one user's events stay ordered within a partition. */
+/** Keyed by actor (actorKeyOf) so that one user's or visitor's events stay ordered within a partition. */
 export function encodeActivityMessage(event: ActivityEvent, requestId?: string): OutgoingMessage {
   return {
-    key: event.userId,
+    key: actorKeyOf(event),
     value: JSON.stringify(event),
     headers: {
       [HEADERS.eventType]: event.type,

@@ -6,6 +6,7 @@ import {
   type ActivityType,
   type FlagKind,
   type SchemaViolation,
+  type SegmentFields,
 } from '@uap/shared/contract';
 import { Schema, type Connection, type Model } from 'mongoose';
 
@@ -13,7 +14,9 @@ import { Schema, type Connection, type Model } from 'mongoose';
 export interface ActivityDocument {
   eventId: string;
   schemaVersion: number;
-  userId: string;
+  /** At least one of userId and anonymousId (the event's actor); only those the event has. */
+  userId?: string;
+  anonymousId?: string;
   type: ActivityType;
   occurredAt: Date;
   receivedAt: Date;
@@ -31,13 +34,18 @@ export interface ActivityDocument {
   violations?: SchemaViolation[];
   /** Only on an unplanned or flagged event (flagOf): what the violations listing and its partial indexes select. */
   flagged?: FlagKind;
+  /** The Segment envelope as sent, on events that came through `/v1` (SegmentFields). */
+  segment?: SegmentFields;
+  /** Only on a link (identityLinkOf: an IDENTIFY or ALIAS with both ids): the anonymous id it links. */
+  identityLink?: string;
 }
 
 export const ActivitySchema = new Schema<ActivityDocument>(
   {
     eventId: { type: String, required: true },
     schemaVersion: { type: Number, required: true },
-    userId: { type: String, required: true },
+    userId: { type: String },
+    anonymousId: { type: String },
     // Any well-formed name: the vocabulary is the registry's, defined at runtime.
     type: { type: String, required: true, match: ACTIVITY_TYPE_NAME_PATTERN },
     occurredAt: { type: Date, required: true },
@@ -55,6 +63,10 @@ export const ActivitySchema = new Schema<ActivityDocument>(
       default: undefined,
     },
     flagged: { type: String, enum: [...FLAG_KINDS] },
+    // Kept as sent: SegmentFieldsSchema validated it on the way in, and its context, integrations and extras
+    // are any storable objects, which a fixed sub-schema would reject or reorder.
+    segment: { type: Schema.Types.Mixed },
+    identityLink: { type: String },
   },
   {
     collection: ACTIVITIES_COLLECTION,

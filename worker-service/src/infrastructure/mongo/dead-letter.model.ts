@@ -20,6 +20,7 @@ const DeadLetterSchema = new Schema<DeadLetterRecord>(
     failedAt: { type: Date, required: true },
     eventId: String,
     userId: String,
+    anonymousId: String,
     type: { type: String },
     status: { type: String, required: true, enum: DEAD_LETTER_STATUSES },
     replayCount: { type: Number, required: true },

@@ -1,4 +1,4 @@
-import type { ActivityEvent } from '@uap/shared/contract';
+import { IDENTITY_LINK_FIELD, type ActivityEvent, type SegmentFields } from '@uap/shared/contract';
 import { anActivity as anEvent } from '@uap/shared/testing';
 import { model, type Model } from 'mongoose';
 import { ActivitySchema, type ActivityDocument } from './activity.model';
@@ -211,6 +211,61 @@ describe('MongoActivityRepository', () => {
     const Activity = model('ActivityFlagCheck', ActivitySchema);
     expect(new Activity(document(anEvent({ planned: false }))).validateSync()).toBeUndefined();
     expect(new Activity({ ...document(anEvent()), flagged: 'other' }).validateSync()?.errors['flagged']).toBeDefined();
+  });
+
+  describe('identities and the Segment envelope', () => {
+    const document = (event: ActivityEvent) => toActivityDocument({ event, partition: 0, offset: '1' }, persistedAt);
+    const segment: SegmentFields = {
+      call: 'identify',
+      messageId: 'm-1',
+      timestamp: '2026-02-28T23:59:58.000Z',
+      sentAt: '2026-02-28T23:59:59.000Z',
+      context: { library: { name: 'analytics-node', version: '2.1.0' }, traits: { plan: 'pro', tags: ['a', 'b'] } },
+      integrations: { All: true, Mixpanel: false },
+      extras: { _metadata: { nodeVersion: '22.1.0' } },
+    };
+
+    it('when an event has an anonymousId, a userId or both, then the document holds exactly the ids it has', () => {
+      const anonymous = document(anEvent({ userId: undefined, anonymousId: 'visitor-1' }));
+      expect(anonymous).toMatchObject({ anonymousId: 'visitor-1' });
+      expect(anonymous).not.toHaveProperty('userId');
+      const known = document(anEvent({ userId: 'alice' }));
+      expect(known).toMatchObject({ userId: 'alice' });
+      expect(known).not.toHaveProperty('anonymousId');
+      expect(document(anEvent({ userId: 'alice', anonymousId: 'visitor-1' }))).toMatchObject({
+        userId: 'alice',
+        anonymousId: 'visitor-1',
+      });
+    });
+
+    it('when an event came through /v1, then the document holds the whole Segment envelope as sent', () => {
+      const stored = document(anEvent({ segment }));
+      expect(stored.segment).toEqual(segment);
+      expect(JSON.stringify(stored.segment)).toBe(JSON.stringify(segment));
+      expect(document(anEvent())).not.toHaveProperty('segment');
+    });
+
+    it('when an IDENTIFY or ALIAS carries both ids, then the document holds the link; other events, and links without a userId, none', () => {
+      const both = { userId: 'alice', anonymousId: 'visitor-1' };
+      expect(document(anEvent({ ...both, type: 'IDENTIFY' }))[IDENTITY_LINK_FIELD]).toBe('visitor-1');
+      expect(document(anEvent({ ...both, type: 'ALIAS' }))[IDENTITY_LINK_FIELD]).toBe('visitor-1');
+      expect(document(anEvent({ ...both, type: 'PAGE_VIEW' }))).not.toHaveProperty(IDENTITY_LINK_FIELD);
+      expect(document(anEvent({ userId: 'alice', type: 'IDENTIFY' }))).not.toHaveProperty(IDENTITY_LINK_FIELD);
+      expect(document(anEvent({ userId: undefined, anonymousId: 'visitor-1', type: 'IDENTIFY' }))).not.toHaveProperty(
+        IDENTITY_LINK_FIELD,
+      );
+    });
+
+    it('when such documents are validated by the model, then it takes every new field (strict: throw refuses undeclared ones)', () => {
+      const Activity = model('ActivityIdentityCheck', ActivitySchema);
+      const link = new Activity(
+        document(anEvent({ userId: 'alice', anonymousId: 'visitor-1', type: 'IDENTIFY', segment })),
+      );
+      expect(link.validateSync()).toBeUndefined();
+      expect(link.toObject()).toMatchObject({ anonymousId: 'visitor-1', identityLink: 'visitor-1', segment });
+      const anonymous = new Activity(document(anEvent({ userId: undefined, anonymousId: 'visitor-1' })));
+      expect(anonymous.validateSync()).toBeUndefined();
+    });
   });
 
   it('when a document of a type registered at runtime is validated by the model, then it passes; a malformed name fails', () => {

@@ -1,4 +1,4 @@
-import { flagOf } from '@uap/shared/contract';
+import { flagOf, identityLinkOf, IDENTITY_LINK_FIELD } from '@uap/shared/contract';
 import type { Model, mongo } from 'mongoose';
 import type {
   ActivityRepository,
@@ -52,7 +52,9 @@ export function toActivityDocument({ event, partition, offset }: EventCopy, pers
   const document: ActivityDocument = {
     eventId: event.eventId,
     schemaVersion: event.schemaVersion,
-    userId: event.userId,
+    // The actor: the ids the event has, at least one (ActivityEventSchema).
+    ...(event.userId === undefined ? {} : { userId: event.userId }),
+    ...(event.anonymousId === undefined ? {} : { anonymousId: event.anonymousId }),
     type: event.type,
     occurredAt: new Date(event.occurredAt),
     receivedAt: new Date(event.receivedAt),
@@ -66,10 +68,17 @@ export function toActivityDocument({ event, partition, offset }: EventCopy, pers
     ...(event.typeVersion === undefined ? {} : { typeVersion: event.typeVersion }),
     ...(event.planned === undefined ? {} : { planned: event.planned }),
     ...(event.violations === undefined ? {} : { violations: event.violations }),
+    ...(event.segment === undefined ? {} : { segment: event.segment }),
   };
-  // The marker of the violations listing, written only on flagged events: its partial indexes hold those alone.
+  // Markers written only on the events they select, so the partial indexes over them hold those alone:
+  // the violations listing's flag, and the anonymous id a link (an IDENTIFY or ALIAS with both ids) links.
   const flagged = flagOf(event);
-  return flagged === undefined ? document : { ...document, flagged };
+  const link = identityLinkOf(event);
+  return {
+    ...document,
+    ...(flagged === undefined ? {} : { flagged }),
+    ...(link === undefined ? {} : { [IDENTITY_LINK_FIELD]: link }),
+  };
 }
 
 function isTransient(err: ServerErrorLike): boolean {

@@ -11,6 +11,7 @@ import {
 import { plansWithoutSeqScan, seqScans } from '../../../../test/support/sql-plans';
 import { MongoActivityRepository } from '../mongo/mongo-activity.repository';
 import { activityModel } from '../mongo/activity.model';
+import { MongoErasureLookup } from '../mongo/mongo-erasure.lookup';
 import { erasedAtSql, FerretDbSqlStore, retentionDeleteSql, storedPositionsSql } from './ferretdb-sql.store';
 
 const DAY = 86_400_000;
@@ -37,13 +38,15 @@ async function seed(db: Connection): Promise<void> {
     await activities.createIndex({ ...index.key }, { name: index.name, ...(index.unique ? { unique: true } : {}) });
   }
   await activities.insertMany(events.map((e) => ({ ...e })));
-  // As the api creates them (MongoErasureStore.ensureIndexes); two records for u1, the later one wins.
+  // As the api creates them (MongoErasureStore.ensureIndexes); two records for u1, the later one wins. The erasure
+  // of u2 also covers an anonymous id u2 linked: its record is filed under userHash too (LinkedErasureRecord).
   const erasures = db.collection(ERASURES_COLLECTION);
   await erasures.createIndex({ userHash: 1 }, { name: 'userHash' });
   await erasures.insertMany([
     { erasureId: 'e1', userHash: 'h-u1', erasedAt: new Date(NOW - 5 * DAY) },
     { erasureId: 'e2', userHash: 'h-u1', erasedAt: new Date(NOW - DAY) },
     { erasureId: 'e3', userHash: 'h-u2', erasedAt: new Date(NOW - 2 * DAY) },
+    { erasureId: 'e3.1', userHash: 'h-anonymous:a2', erasedAt: new Date(NOW - 2 * DAY), linkedTo: 'e3' },
   ]);
 }
 
@@ -64,6 +67,20 @@ if (!storeIsFerretDb()) {
       expect(JSON.stringify(explained['queryPlanner'])).not.toContain('COLLSCAN');
       const positions = await new MongoActivityRepository(activityModel(db)).storedPositions(['ev-01', 'nope']);
       expect([...positions]).toEqual([['ev-01', { partition: 1, offset: 1_001 }]]);
+    });
+
+    it('when the erasure check is explained, then MongoDB serves it from the userHash index, the linked anonymous ids’ records too', async () => {
+      const hashes = ['h-u1', 'h-anonymous:a2', 'h-u3'];
+      const explained = await db
+        .collection(ERASURES_COLLECTION)
+        .find({ userHash: { $in: hashes } })
+        .explain('queryPlanner');
+      expect(JSON.stringify(explained['queryPlanner'])).not.toContain('COLLSCAN');
+      const latest = await new MongoErasureLookup(db).erasedAt(hashes);
+      expect(Object.fromEntries(latest)).toEqual({
+        'h-u1': new Date(NOW - DAY),
+        'h-anonymous:a2': new Date(NOW - 2 * DAY),
+      });
     });
   });
 } else {
@@ -112,9 +129,13 @@ if (!storeIsFerretDb()) {
       expect((await store.storedPositions([])).size).toBe(0);
     });
 
-    it('when erasures are looked up, then each user hash has its latest erasure and others none', async () => {
-      const latest = await store.erasedAt(['h-u1', 'h-u2', 'h-u3']);
-      expect(Object.fromEntries(latest)).toEqual({ 'h-u1': new Date(NOW - DAY), 'h-u2': new Date(NOW - 2 * DAY) });
+    it('when erasures are looked up, then each user or anonymous id hash has its latest erasure and others none', async () => {
+      const latest = await store.erasedAt(['h-u1', 'h-u2', 'h-u3', 'h-anonymous:a2', 'h-anonymous:a3']);
+      expect(Object.fromEntries(latest)).toEqual({
+        'h-u1': new Date(NOW - DAY),
+        'h-u2': new Date(NOW - 2 * DAY),
+        'h-anonymous:a2': new Date(NOW - 2 * DAY),
+      });
     });
 
     it('when retention deletes in chunks, then the oldest go first, at most a chunk at a time, and nothing newer', async () => {

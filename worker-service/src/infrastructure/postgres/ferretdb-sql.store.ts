@@ -18,7 +18,8 @@ const USER_HASH = fieldExpression('userHash');
  * with `=`, `= ANY` or a range, which the btree FerretDB built for a declared index serves:
  * - eventId: `eventId_unique` (ACTIVITY_INDEXES);
  * - occurredAt: `occurredAt_eventId`, read backwards for oldest first;
- * - userHash: the erasures collection's `userHash` index (the api creates it).
+ * - userHash: the erasures collection's `userHash` index (the api creates it). It holds the hash of every actor an
+ *   erasure covers, the user's and its linked anonymous ids' (LinkedErasureRecord), so one lookup serves both.
  * ferretdb-sql.store.int.test.ts proves each plan with EXPLAIN.
  *
  * Exact because the worker writes these fields itself with one type each (eventId and userHash strings,
@@ -65,11 +66,11 @@ export class FerretDbSqlStore implements RetentionStore, ErasureLookup {
     return rows[0]?.n ?? 0;
   }
 
-  async erasedAt(userHashes: readonly string[]): Promise<Map<string, Date>> {
+  async erasedAt(actorHashes: readonly string[]): Promise<Map<string, Date>> {
     const latest = new Map<string, Date>();
-    if (userHashes.length === 0) return latest;
+    if (actorHashes.length === 0) return latest;
     const rows = await this.run<{ h: string; at: number | string }>('erasure lookup', ERASURES_COLLECTION, (t) =>
-      erasedAtSql(t, userHashes),
+      erasedAtSql(t, actorHashes),
     );
     for (const { h, at } of rows) {
       const when = new Date(at);
@@ -116,9 +117,9 @@ export function retentionDeleteSql(table: string, cutoff: Date, limit: number) {
   };
 }
 
-export function erasedAtSql(table: string, userHashes: readonly string[]) {
+export function erasedAtSql(table: string, actorHashes: readonly string[]) {
   return {
     text: `SELECT ${USER_HASH} AS h, _jsonb -> 'erasedAt' AS at FROM ${table} WHERE ${USER_HASH} = ANY($1::jsonb[])`,
-    values: [userHashes.map(jsonbString)],
+    values: [actorHashes.map(jsonbString)],
   };
 }

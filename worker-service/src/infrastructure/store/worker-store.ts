@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { erasureHash, FLAGGED_ACTIVITY_INDEXES } from '@uap/shared/contract';
+import { erasureHash, FLAGGED_ACTIVITY_INDEXES, IDENTITY_ACTIVITY_INDEXES } from '@uap/shared/contract';
 import {
   assertSupportedFerretDb,
   detectStoreServer,
@@ -34,7 +34,7 @@ export interface WorkerStore {
   writeConcern: ReturnType<typeof writeConcernFor>;
   /** FerretDB's PostgreSQL (FERRETDB_POSTGRES_URL), for what runs per chunk; absent on MongoDB. */
   sql?: FerretDbSqlStore;
-  erasures: { lookup: FerretDbSqlStore | MongoErasureLookup; hash: (userId: string) => string };
+  erasures: { lookup: FerretDbSqlStore | MongoErasureLookup; hash: (actorKey: string) => string };
 }
 
 /** The store: connection, collections and their indexes, what server it is, the write concern it needs. */
@@ -69,47 +69,59 @@ export async function connectStore(config: WorkerConfig, logger: Logger, lifecyc
     );
   }
   const server = await detectStoreServer(connection.db!);
-  await ensureFlaggedIndexes(config, server, model, logger);
+  await ensurePartialIndexes(config, server, model, logger);
   const sql = openSqlStore(config, server, logger);
   if (sql) lifecycle.onStop('store-sql', () => sql.close());
   const erasures = {
     lookup: sql ?? new MongoErasureLookup(connection),
-    hash: (userId: string) => erasureHash(config.ERASURE_HASH_KEY, userId),
+    hash: (actorKey: string) => erasureHash(config.ERASURE_HASH_KEY, actorKey),
   };
   return { connection, model, letters, server, writeConcern, ...(sql ? { sql } : {}), erasures };
 }
 
 /**
- * The partial indexes of the violations listing (FLAGGED_ACTIVITY_INDEXES), on MongoDB. FerretDB v1 refuses
- * partialFilterExpression and uses no index through its wire anyway; a full index in their place would cost
- * every insert and serve nothing. There the api serves the listing from partial PostgreSQL indexes of its own
- * when it has FERRETDB_POSTGRES_URL, and by scanning the collection when it has not: said here, not skipped silently.
+ * The partial indexes, on MongoDB: the violations listing's (FLAGGED_ACTIVITY_INDEXES) and the identities'
+ * (IDENTITY_ACTIVITY_INDEXES). FerretDB v1 refuses partialFilterExpression and uses no index through its wire anyway;
+ * full indexes in their place would cost every insert and serve nothing. There the api serves those reads from
+ * partial PostgreSQL indexes of its own when it has FERRETDB_POSTGRES_URL, and by scanning the collection when it
+ * has not: said here, not skipped silently.
  */
-async function ensureFlaggedIndexes(
+async function ensurePartialIndexes(
   config: WorkerConfig,
   server: StoreServer,
   model: ReturnType<typeof activityModel>,
   logger: Logger,
 ): Promise<void> {
-  const indexes = FLAGGED_ACTIVITY_INDEXES.map((index) => index.name);
+  const flagged = FLAGGED_ACTIVITY_INDEXES.map((index) => index.name);
+  const identities = IDENTITY_ACTIVITY_INDEXES.map((index) => index.name);
   if (server.kind === 'MongoDB') {
     await ensureIndexes(model, FLAGGED_ACTIVITY_INDEXES);
-    logger.info({ indexes }, 'violations listing: partial indexes over the unplanned and flagged events ensured');
+    logger.info(
+      { indexes: flagged },
+      'violations listing: partial indexes over the unplanned and flagged events ensured',
+    );
+    await ensureIndexes(model, IDENTITY_ACTIVITY_INDEXES);
+    logger.info(
+      { indexes: identities },
+      'identities: partial indexes over the events with an anonymous id, the links and the IDENTIFY events ensured',
+    );
     return;
   }
   const refused =
     'partial indexes not created (FerretDB refuses partialFilterExpression, and uses no index through its wire)';
+  const reads =
+    'GET /api/v1/activity-types/violations, the anonymous history in GET /api/v1/users/{userId}/activities, ' +
+    'GET /api/v1/users/{userId}, ?anonymousId= and the erasure of linked anonymous ids';
   if (config.FERRETDB_POSTGRES_URL === undefined) {
     logger.warn(
-      { store: storeLabel(server), indexes },
-      `${refused}: without FERRETDB_POSTGRES_URL the api reads through the wire, and every page of ` +
-        'GET /api/v1/activity-types/violations scans the whole activities collection. Set FERRETDB_POSTGRES_URL',
+      { store: storeLabel(server), indexes: [...flagged, ...identities] },
+      `${refused}: without FERRETDB_POSTGRES_URL the api reads through the wire, and each of ${reads} ` +
+        'scans the whole activities collection. Set FERRETDB_POSTGRES_URL',
     );
   } else {
     logger.info(
-      { store: storeLabel(server), indexes },
-      `${refused}: the api's SQL reader serves GET /api/v1/activity-types/violations from partial PostgreSQL ` +
-        'indexes of its own',
+      { store: storeLabel(server), indexes: [...flagged, ...identities] },
+      `${refused}: the api's SQL reader serves ${reads} from partial PostgreSQL indexes of its own`,
     );
   }
 }

@@ -78,8 +78,11 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
         ...rules('usable-json-schema'),
         description:
           'A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) ' +
-          'unless `breaking=true`. The answer comes once the change is durable and every current replica ' +
-          'validates with it. Sending the current version unchanged is a no-op (200).',
+          'unless `breaking=true`; the check is about `metadataSchema` only. `eventNames` maps event names of ' +
+          'other dialects (a Segment `track` call’s `event`) to this type; a name another type that is not ' +
+          'retired holds is refused (409, naming that type). Any change, event names alone included, makes a ' +
+          'new version. The answer comes once the change is durable and every current replica validates with ' +
+          'it. Sending the current version unchanged is a no-op (200).',
         ...security,
         request: {
           params: named,
@@ -96,7 +99,8 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
           201: { description: 'Created at version 1', headers: ETAG, content: json(ActivityTypeDetailSchema) },
           409: problem(
             PROBLEMS.conflict,
-            'The change would refuse events the previous version accepts; `errors` names each',
+            'The change would refuse events the previous version accepts, or claims an event name another type ' +
+              'holds; `errors` names each (path `metadataSchema` or `eventNames.<index>`)',
           ),
           412: problem(PROBLEMS.preconditionFailed, 'If-Match is not the current version (a lost update)'),
           413: problem(PROBLEMS.payloadTooLarge, 'Body over 256 KB'),

@@ -1,5 +1,7 @@
 import {
   ACTIVITY_TYPE_STATUSES,
+  EVENT_NAME_LIMITS,
+  EventNamesSchema,
   INVALID_METADATA_POLICIES,
   UNKNOWN_TYPE_POLICIES,
   type ActivityTypeVersion,
@@ -37,8 +39,14 @@ export const ActivityTypeVersionSchema = z
     description: z.string(),
     status: z.enum(ACTIVITY_TYPE_STATUSES),
     metadataSchema: JsonObjectSchema.describe('JSON Schema (2020-12) for the event’s metadata'),
+    eventNames: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Event names that map to this type (a Segment `track` call’s `event`, matched exactly); absent when none',
+      ),
     createdAt: IsoDateTimeSchema,
-    createdBy: z.string().describe('Label of the API key that made this version; `built-in` for the initial eight'),
+    createdBy: z.string().describe('Label of the API key that made this version; `built-in` for the initial content'),
   })
   .meta({ id: 'ActivityTypeVersion' });
 
@@ -66,6 +74,14 @@ export const TypeChangeSchema = z
       'JSON Schema (2020-12) for metadata: self-contained (local $ref only), at most 64 KB and 32 levels deep; ' +
         'patterns must be RE2-compatible and free of nested quantifiers.',
     ),
+    eventNames: EventNamesSchema.meta({ uniqueItems: true })
+      .optional()
+      .describe(
+        `Event names that map to this type: a Segment \`track\` call whose \`event\` is one of them (exactly, case ` +
+          `and spaces included) gets this type instead of its name in UPPER_SNAKE. At most ${EVENT_NAME_LIMITS.maxNames} ` +
+          `distinct names of 1-${EVENT_NAME_LIMITS.maxLength} characters; a name another type that is not retired ` +
+          'holds is refused (409). Default: the current names; [] gives them up.',
+      ),
     status: z.enum(ACTIVITY_TYPE_STATUSES).optional().describe('Default: the current status (active for a new type)'),
   })
   .meta({ id: 'ActivityTypeChange' });

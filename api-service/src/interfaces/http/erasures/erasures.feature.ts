@@ -26,7 +26,9 @@ export function erasuresFeature(erase: EraseUserUseCase): HttpFeature {
         summary: 'Erase a user’s activities (stored events, dead-letter index entries, and events still in the topic)',
         description:
           'The erasure record keeps a keyed hash of the userId and the time, never the userId. Events of the user ' +
-          'accepted after the erasure are stored as usual. Poll Location for the state and counts.',
+          'accepted after the erasure are stored as usual. Also erased: what each anonymous id the user linked first ' +
+          '(an identify or alias with both ids) did without a userId, kept as keyed hashes too; the profile and the ' +
+          'links are derived from these events and go with them. Poll Location for the state and counts.',
         ...security,
         request: { params: z.object({ userId: UserIdSchema }), query: ERASURE_PARAMS.none },
         responses: {

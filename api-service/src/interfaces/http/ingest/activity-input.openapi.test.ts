@@ -63,12 +63,14 @@ describe('OpenAPI document: ingest bodies from the activity type registry', () =
     expect(schemas['ActivityInput_SEARCH']).toMatchObject({
       type: 'object',
       additionalProperties: false,
-      required: ['userId', 'type', 'metadata'],
+      required: ['type', 'metadata'],
+      anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
       properties: { type: { const: 'SEARCH' }, metadata: { $ref: ref('ActivityMetadata_SEARCH') } },
     });
     expect(Object.keys(schemas['ActivityInput_SEARCH']!.properties!)).toEqual([
       'eventId',
       'userId',
+      'anonymousId',
       'occurredAt',
       'sessionId',
       'type',
@@ -81,7 +83,7 @@ describe('OpenAPI document: ingest bodies from the activity type registry', () =
       description: expect.stringContaining('8192 bytes'),
     });
     // {} passes every other built-in's schema, so their metadata may be left out.
-    expect(schemas['ActivityInput_CLICK']!.required).toEqual(['userId', 'type']);
+    expect(schemas['ActivityInput_CLICK']!.required).toEqual(['type']);
     await expectValid(document);
   });
 
@@ -103,7 +105,8 @@ describe('OpenAPI document: ingest bodies from the activity type registry', () =
     expect(schemas['ActivityInput']!.discriminator!.mapping['VIDEO_PLAY']).toBe(ref('ActivityInput_VIDEO_PLAY'));
     expect(schemas['ActivityInput_VIDEO_PLAY']).toMatchObject({
       description: 'A video started playing.',
-      required: ['userId', 'type', 'metadata'],
+      required: ['type', 'metadata'],
+      anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
       properties: {
         userId: schemas['ActivityInput_SEARCH']!.properties!['userId'],
         type: { type: 'string', const: 'VIDEO_PLAY', enum: ['VIDEO_PLAY'] },

@@ -66,6 +66,8 @@ function variantComponent(type: ActivityTypeVersion, requiresMetadata: boolean):
       metadata: { $ref: schemaRef(activityMetadataId(type.name)) },
     },
     required: [...(ENVELOPE.required ?? []), 'type', ...(requiresMetadata ? ['metadata'] : [])],
+    // Who did it: the contract's refinement (CONTRACT_RULES.actor), which has no JSON Schema of its own.
+    anyOf: [{ required: ['userId'] }, { required: ['anonymousId'] }],
     additionalProperties: false,
   };
 }

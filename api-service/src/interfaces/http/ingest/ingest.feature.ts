@@ -101,7 +101,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         path: '/api/v1/activities',
         tags: ['ingest'],
         summary: 'Ingest one activity',
-        ...rules('future-occurred-at', 'metadata-content', 'planned-type'),
+        ...rules('future-occurred-at', 'metadata-content', 'planned-type', 'user-or-anonymous-id'),
         description:
           'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
         ...security,
@@ -127,7 +127,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         path: '/api/v1/activities/batch',
         tags: ['ingest'],
         summary: 'Ingest a batch of activities (all or nothing)',
-        ...rules('future-occurred-at', 'metadata-content', 'planned-type'),
+        ...rules('future-occurred-at', 'metadata-content', 'planned-type', 'user-or-anonymous-id'),
         description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
         ...security,
         request: { body: ingestBody(withEvents(batchBody, input), limits.batchBytes) },

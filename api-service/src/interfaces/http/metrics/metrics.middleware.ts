@@ -5,10 +5,18 @@ import type { RouteSpec } from '../method-guard.middleware';
 
 export const METRICS_ROUTES: RouteSpec[] = [{ path: '/metrics', methods: ['GET'] }];
 
-/** How many events a request carried, as far as its body could be read. */
+/** How many events a request carried, as far as its body could be read (`events`, or a Segment `batch`). */
 function eventsIn(req: Request): number {
-  const events = (req.body as { events?: unknown } | undefined)?.events;
+  const body = req.body as { events?: unknown; batch?: unknown } | undefined;
+  const events = body?.events ?? body?.batch;
   return Array.isArray(events) && events.length > 0 ? events.length : 1;
+}
+
+/** Set by a route that accepted part of a request (a Segment batch): what to count instead of the whole body. */
+export const INGESTED_LOCAL = 'ingested';
+export interface IngestedCounts {
+  accepted: number;
+  refused: number;
 }
 
 /**
@@ -24,10 +32,14 @@ export function httpMetrics(metrics: ApiMetrics, ingestRoutes: RouteSpec[]): Req
       const route = typeof res.locals['route'] === 'string' ? res.locals['route'] : 'unmatched';
       end({ method: req.method, route, status_code: String(res.statusCode) });
       if (!ingest.has(`${req.method} ${route}`)) return;
-      if (res.statusCode === 202) {
+      const counted = res.locals[INGESTED_LOCAL] as IngestedCounts | undefined;
+      const reason = typeof res.locals['problem'] === 'string' ? res.locals['problem'] : `http-${res.statusCode}`;
+      if (counted !== undefined) {
+        if (counted.accepted > 0) metrics.eventsAccepted.inc(counted.accepted);
+        if (counted.refused > 0) metrics.eventsRejected.inc({ reason }, counted.refused);
+      } else if (res.statusCode === 202 || res.statusCode === 200) {
         metrics.eventsAccepted.inc(eventsIn(req));
       } else if (res.statusCode >= 400) {
-        const reason = typeof res.locals['problem'] === 'string' ? res.locals['problem'] : `http-${res.statusCode}`;
         metrics.eventsRejected.inc({ reason }, eventsIn(req));
       }
     });

@@ -111,7 +111,8 @@ describe('OpenAPI document', () => {
     const document = await served(appWith({ queries: true }).app);
     const schemas = document.components?.schemas ?? {};
 
-    expect(schemas['Metadata']).toMatchObject({ type: 'object', additionalProperties: true });
+    // A stored event's objects (metadata, and the Segment envelope's) are documented as one storable object.
+    expect(schemas['EventObject']).toMatchObject({ type: 'object', additionalProperties: true });
     expect(schemas['Problem']).toMatchObject({ required: expect.arrayContaining(['type', 'title', 'status']) });
     const post = document.paths?.['/api/v1/activities']?.post;
     expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '413', '415', '431', '503']);
@@ -122,7 +123,7 @@ describe('OpenAPI document', () => {
     );
     const list = document.paths?.['/api/v1/activities']?.get;
     const names = (list?.parameters ?? []).map((p) => ('name' in p ? p.name : ''));
-    expect(names.sort()).toEqual(['cursor', 'from', 'limit', 'page', 'sort', 'to', 'type', 'userId']);
+    expect(names.sort()).toEqual(['anonymousId', 'cursor', 'from', 'limit', 'page', 'sort', 'to', 'type', 'userId']);
   });
 });
 

@@ -36,6 +36,20 @@ const storedActivity = {
   persistedAt: '2026-11-27T09:14:03.502Z',
 };
 
+const ANONYMOUS_ID = '6a1f0c2e-4b7d-4e39-9c55-0d8e2f71b3aa';
+
+const anonymousPageView = {
+  eventId: '1c4e7a90-2b3d-4f5e-8a6b-7c8d9e0f1a2b',
+  anonymousId: ANONYMOUS_ID,
+  type: 'PAGE_VIEW',
+  occurredAt: '2026-11-27T09:02:41.007Z',
+  receivedAt: '2026-11-27T09:02:41.250Z',
+  metadata: { path: '/pricing' },
+  context: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0' },
+  schemaVersion: 1,
+  persistedAt: '2026-11-27T09:02:41.330Z',
+};
+
 const replayJob = {
   jobId: 'rj_Q2x9aB3cD4eF',
   state: 'running',
@@ -67,6 +81,7 @@ const videoPlayV1 = {
     required: ['videoId'],
     properties: { videoId: { type: 'string', maxLength: 64 }, seconds: { type: 'number', minimum: 0 } },
   },
+  eventNames: ['Video Playback Started'],
   createdAt: '2026-12-05T08:00:00.000Z',
   createdBy: 'key:9f86d081884c',
 };
@@ -80,9 +95,12 @@ const searchV1 = {
     required: ['query'],
     properties: { query: { type: 'string', minLength: 1, maxLength: 512 } },
   },
+  eventNames: ['Products Searched'],
   createdAt: '2026-12-05T00:00:00.000Z',
   createdBy: 'built-in',
 };
+
+const SEGMENT_SUCCESS = { status: '200', body: { success: true } };
 
 export interface OperationExample {
   request?: unknown;
@@ -146,7 +164,23 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
     parameters: { userId: 'user_42', sort: 'asc', limit: 50 },
     response: {
       status: '200',
-      body: { data: [storedActivity], page: { limit: 50, nextCursor: null, hasMore: false } },
+      // What the visitor did before logging in comes first: the user linked its anonymous id.
+      body: { data: [anonymousPageView, storedActivity], page: { limit: 50, nextCursor: null, hasMore: false } },
+    },
+  },
+  'get /api/v1/users/{userId}': {
+    parameters: { userId: 'user_42' },
+    response: {
+      status: '200',
+      body: {
+        userId: 'user_42',
+        traits: { email: 'ada@example.com', plan: 'pro', name: 'Ada' },
+        firstSeen: '2026-11-27T09:02:41.007Z',
+        lastSeen: OCCURRED_AT,
+        anonymousIds: [ANONYMOUS_ID],
+        identifies: 3,
+        complete: true,
+      },
     },
   },
   'delete /api/v1/users/{userId}/activities': {
@@ -308,7 +342,11 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   },
   'put /api/v1/activity-types/{name}': {
     parameters: { name: 'VIDEO_PLAY' },
-    request: { description: videoPlayV1.description, metadataSchema: videoPlayV1.metadataSchema },
+    request: {
+      description: videoPlayV1.description,
+      metadataSchema: videoPlayV1.metadataSchema,
+      eventNames: videoPlayV1.eventNames,
+    },
     response: { status: '201', body: { ...videoPlayV1, versions: [videoPlayV1], registryPosition: 1 } },
   },
   'delete /api/v1/activity-types/{name}': {
@@ -330,6 +368,62 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'put /api/v1/activity-types/policy': {
     request: { unknownTypes: 'reject', invalidMetadata: 'reject' },
     response: { status: '200', body: { unknownTypes: 'reject', invalidMetadata: 'reject', registryPosition: 3 } },
+  },
+  // The Segment surface: what analytics-node and analytics.js send (fewer fields), each accepted as it stands.
+  'post /v1/track': {
+    request: {
+      userId: 'user_42',
+      event: 'Order Completed',
+      properties: { orderId: 'o_1009', revenue: 42.5, currency: 'EUR' },
+      context: { library: { name: 'analytics-node', version: '3.1.0' } },
+      messageId: 'node-next-1764840843120-4f0c',
+      timestamp: OCCURRED_AT,
+    },
+    response: SEGMENT_SUCCESS,
+  },
+  'post /v1/page': {
+    request: {
+      anonymousId: 'anon_7f3c2a',
+      name: 'Pricing',
+      properties: { path: '/pricing', url: 'https://example.com/pricing' },
+      originalTimestamp: OCCURRED_AT,
+      sentAt: '2026-11-27T09:14:03.400Z',
+    },
+    response: SEGMENT_SUCCESS,
+  },
+  'post /v1/screen': {
+    request: { userId: 'user_42', name: 'Checkout', properties: { step: 2 } },
+    response: SEGMENT_SUCCESS,
+  },
+  'post /v1/identify': {
+    request: { userId: 'user_42', anonymousId: 'anon_7f3c2a', traits: { plan: 'pro', email: 'ada@example.com' } },
+    response: SEGMENT_SUCCESS,
+  },
+  'post /v1/group': {
+    request: { userId: 'user_42', groupId: 'acme', traits: { name: 'Acme Inc.', employees: 120 } },
+    response: SEGMENT_SUCCESS,
+  },
+  'post /v1/alias': {
+    request: { previousId: 'anon_7f3c2a', userId: 'user_42' },
+    response: SEGMENT_SUCCESS,
+  },
+  'post /v1/batch': {
+    request: {
+      batch: [
+        { type: 'page', anonymousId: 'anon_7f3c2a', name: 'Home', messageId: 'ajs-next-5c1d' },
+        {
+          type: 'track',
+          anonymousId: 'anon_7f3c2a',
+          event: 'Products Searched',
+          properties: { query: 'running shoes' },
+          messageId: 'ajs-next-9a4e',
+        },
+        { type: 'identify', userId: 'user_42', anonymousId: 'anon_7f3c2a', traits: { plan: 'pro' } },
+      ],
+      context: { library: { name: 'analytics.js', version: '1.78.0' } },
+      sentAt: '2026-11-27T09:14:03.400Z',
+    },
+    response: SEGMENT_SUCCESS,
   },
   'get /healthz': { response: { status: '200', body: { status: 'ok' } } },
   'get /readyz': { response: { status: '200', body: { status: 'ready', checks: { kafka: 'up', mongo: 'up' } } } },

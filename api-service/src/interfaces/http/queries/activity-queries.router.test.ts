@@ -4,23 +4,31 @@ import { createApp } from '../../../app';
 import { anActivityRecord, InMemoryActivityReader } from '../../../testing/in-memory-activity.reader';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import type { ActivityReader, ActivityRecord } from '../../../application/ports/activity-reader.port';
+import type { IdentityReader } from '../../../application/ports/identity-reader.port';
 import { QueryActivitiesUseCase } from '../../../application/query-activities.use-case';
+import { UserProfileUseCase } from '../../../application/user-profile.use-case';
+import { InMemoryIdentityReader } from '../../../testing/in-memory-identity.reader';
 import { encodeCursor } from '../../../domain/activity-query';
 import { DomainError } from '../../../domain/domain-error';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../../testing/test-app';
 
-function appWith(reader: ActivityReader) {
+function appWith(reader: ActivityReader, identities: IdentityReader = new InMemoryIdentityReader()) {
   return createApp({
     logger: pino({ level: 'silent' }),
     ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
       publisher: { publish: async () => [] },
       receipts: TEST_RECEIPTS,
     }),
-    queries: new QueryActivitiesUseCase({ reader }),
+    queries: new QueryActivitiesUseCase({ reader, identities }),
+    profiles: new UserProfileUseCase({ reader, identities }),
     readiness: [],
     config: TEST_APP_CONFIG,
   });
 }
+
+/** Reader and identity fakes over the same records, as the store answers both. */
+const appOver = (records: ActivityRecord[]) =>
+  appWith(new InMemoryActivityReader(records), new InMemoryIdentityReader(records));
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
 
@@ -201,6 +209,8 @@ describe('GET /api/v1/activities', () => {
     ['a prototype key', '__proto__=x', '__proto__'],
     ['userId twice', 'userId=a&userId=b', 'userId'],
     ['an invalid userId', 'userId=a%20b', 'userId'],
+    ['an invalid anonymousId', 'anonymousId=a%20b', 'anonymousId'],
+    ['anonymousId twice', 'anonymousId=a&anonymousId=b', 'anonymousId'],
     ['a type that is not a type name', 'type=LOGIN,bad-name', 'type.1'],
     ['an empty type', 'type=', 'type.0'],
     ['a type name over 64 characters', `type=${'A'.repeat(65)}`, 'type.0'],
@@ -292,23 +302,100 @@ describe('GET /api/v1/activities/:eventId', () => {
   });
 });
 
-describe('GET /api/v1/users/:userId/activities', () => {
-  it('when listing a user, then only that user events come, like the list filtered by userId', async () => {
-    const app = appWith(new InMemoryActivityReader(seed()));
-    const byPath = await request(app).get('/api/v1/users/bob/activities?limit=100').expect(200);
-    const byQuery = await request(app).get('/api/v1/activities?userId=bob&limit=100').expect(200);
+/** Bob browsed as a visitor, identified, then logged out; carol's visit was never linked. */
+function visits(): ActivityRecord[] {
+  return [
+    ...seed(),
+    anActivityRecord({ anonymousId: 'anon-1', userId: undefined, type: 'PAGE_VIEW', occurredAt: at(-3) }),
+    anActivityRecord({
+      anonymousId: 'anon-1',
+      userId: 'bob',
+      type: 'IDENTIFY',
+      occurredAt: at(-2),
+      metadata: { plan: 'pro' },
+    }),
+    anActivityRecord({ anonymousId: 'anon-2', userId: undefined, type: 'PAGE_VIEW', occurredAt: at(-1) }),
+  ];
+}
 
+describe('GET /api/v1/activities?anonymousId=', () => {
+  it('when a visitor is asked for, then its events come, before and after it identified', async () => {
+    const reader = new InMemoryActivityReader(visits());
+    const res = await request(appWith(reader)).get('/api/v1/activities?anonymousId=anon-1').expect(200);
+
+    expect((res.body as ListBody).data.map((d) => [d['type'], d['userId'] ?? null, d['anonymousId']])).toEqual([
+      ['IDENTIFY', 'bob', 'anon-1'],
+      ['PAGE_VIEW', null, 'anon-1'],
+    ]);
+    expect((res.body as ListBody).data[1]).not.toHaveProperty('userId');
+    expect(reader.calls[0]).toMatchObject({ arg: { filters: { anonymousId: 'anon-1' } } });
+  });
+});
+
+describe('GET /api/v1/users/:userId/activities', () => {
+  it('when listing a user, then that user’s events come with the anonymous events of the ids it linked, in order', async () => {
+    const app = appOver(visits());
+    const byPath = await request(app).get('/api/v1/users/bob/activities?limit=100&sort=asc').expect(200);
+    const byQuery = await request(app).get('/api/v1/activities?userId=bob&limit=100&sort=asc').expect(200);
+
+    const history = (byPath.body as ListBody).data;
+    expect(history).toHaveLength(12);
+    expect(history.slice(0, 2).map((d) => [d['type'], d['userId'] ?? null])).toEqual([
+      ['PAGE_VIEW', null],
+      ['IDENTIFY', 'bob'],
+    ]);
+    expect(history.slice(1)).toEqual((byQuery.body as ListBody).data);
+  });
+
+  it('when a user linked nothing, then its history is its own events, as the list filtered by userId', async () => {
+    const app = appOver(visits());
+    const byPath = await request(app).get('/api/v1/users/carol/activities?limit=100').expect(200);
+    const byQuery = await request(app).get('/api/v1/activities?userId=carol&limit=100').expect(200);
     expect((byPath.body as ListBody).data).toHaveLength(10);
-    expect(byPath.body).toEqual(byQuery.body);
+    expect((byPath.body as ListBody).data).toEqual((byQuery.body as ListBody).data);
   });
 
   it.each([
     ['an invalid userId', '/api/v1/users/a%20b/activities', 'userId'],
     ['a userId query parameter too', '/api/v1/users/bob/activities?userId=alice', 'userId'],
+    ['an anonymousId query parameter', '/api/v1/users/bob/activities?anonymousId=anon-1', 'anonymousId'],
   ])('when the request has %s, then 400 and nothing is queried', async (_, url, path) => {
     const reader = new InMemoryActivityReader(seed());
     const res = await request(appWith(reader)).get(url).expect(400);
     expect(JSON.parse(res.text)).toMatchObject({ errors: [expect.objectContaining({ path })] });
     expect(reader.calls).toEqual([]);
+  });
+});
+
+describe('GET /api/v1/users/:userId', () => {
+  it('when the user has events, then its profile comes with merged traits, ISO dates and linked ids', async () => {
+    const res = await request(appOver(visits())).get('/api/v1/users/bob').expect(200);
+    expect(res.body).toEqual({
+      userId: 'bob',
+      traits: { plan: 'pro' },
+      firstSeen: at(-3).toISOString(),
+      lastSeen: at(14).toISOString(),
+      anonymousIds: ['anon-1'],
+      identifies: 1,
+      complete: true,
+    });
+  });
+
+  it('when the user has no event, then 404 problem+json', async () => {
+    const res = await request(appOver(visits())).get('/api/v1/users/nobody').expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.text)).toMatchObject({ type: 'urn:uap:problem:not-found', status: 404 });
+  });
+
+  it.each([
+    ['an invalid userId', '/api/v1/users/a%20b', 'userId'],
+    ['a query parameter', '/api/v1/users/bob?fields=all', 'fields'],
+  ])('when the request has %s, then 400 and nothing is queried', async (_, url, path) => {
+    const reader = new InMemoryActivityReader(visits());
+    const identities = new InMemoryIdentityReader(visits());
+    const res = await request(appWith(reader, identities)).get(url).expect(400);
+    expect(JSON.parse(res.text)).toMatchObject({ errors: [expect.objectContaining({ path })] });
+    expect(reader.calls).toEqual([]);
+    expect(identities.calls).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import {
   ActivityEventSchema,
   ActivityTypeSchema,
+  AnonymousIdSchema,
   EventIdSchema,
   IsoDateTimeSchema,
   UserIdSchema,
@@ -45,6 +46,10 @@ export const TYPE_FILTER_DESCRIPTION =
 
 export const listShape = {
   userId: stringParam('userId', UserIdSchema).meta({ description: 'Only this user’s activities.' }),
+  anonymousId: stringParam('anonymousId', AnonymousIdSchema).meta({
+    description:
+      'Only this anonymous visitor’s activities (the events carrying this anonymousId, before and after login).',
+  }),
   type: typeParam.meta({
     description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most ${QUERY_LIMITS.maxTypes}. ${TYPE_FILTER_DESCRIPTION}`,
   }),
@@ -76,25 +81,30 @@ function listParamsSchema<K extends keyof typeof listShape>(keys: K[]) {
 const ALL_LIST_PARAMS = Object.keys(listShape) as Array<keyof typeof listShape>;
 const LIST_PARAMS = listParamsSchema(ALL_LIST_PARAMS);
 type ListParams = z.infer<typeof LIST_PARAMS>;
-// The user is in the path there; a second userId in the query would only be ambiguous.
-const USER_LIST_PARAMS = listParamsSchema(ALL_LIST_PARAMS.filter((key) => key !== 'userId'));
+// The user is in the path there; a second userId in the query would only be ambiguous. The history follows the
+// user's linked anonymous ids itself, so it takes no anonymousId either.
+const USER_LIST_PARAM_NAMES = ALL_LIST_PARAMS.filter((key) => key !== 'userId' && key !== 'anonymousId');
+const USER_LIST_PARAMS = listParamsSchema(USER_LIST_PARAM_NAMES);
 const NO_PARAMS = z.strictObject({});
 
 /** The query-string schemas of the read endpoints, for the OpenAPI document. */
 export const ACTIVITY_QUERY_PARAMS = { list: LIST_PARAMS, byUser: USER_LIST_PARAMS, byId: NO_PARAMS } as const;
 
 /** The filters of parsed list parameters, checked as the list checks them (the export reuses this). */
-export function toActivityFilters(params: Pick<ListParams, 'userId' | 'type' | 'from' | 'to'>): ActivityFilters {
+export function toActivityFilters(
+  params: Pick<Partial<ListParams>, 'userId' | 'anonymousId' | 'type' | 'from' | 'to'>,
+): ActivityFilters {
   assertRange(params);
   return {
     ...(params.userId === undefined ? {} : { userId: params.userId }),
+    ...(params.anonymousId === undefined ? {} : { anonymousId: params.anonymousId }),
     ...(params.type === undefined ? {} : { types: params.type }),
     ...(params.from === undefined ? {} : { from: params.from }),
     ...(params.to === undefined ? {} : { to: params.to }),
   };
 }
 
-function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
+function toListQuery(params: Partial<ListParams>): ActivityListQuery {
   const errors: FieldError[] = [];
   if (params.cursor !== undefined && params.page !== undefined) {
     errors.push({
@@ -106,7 +116,7 @@ function toListQuery(params: ListParams, userId?: string): ActivityListQuery {
   errors.push(...rangeErrors(params));
   if (errors.length > 0) throw invalid(errors);
   return {
-    filters: toActivityFilters({ ...params, ...(userId === undefined ? {} : { userId }) }),
+    filters: toActivityFilters(params),
     sort: params.sort ?? 'desc',
     limit: params.limit ?? QUERY_LIMITS.defaultLimit,
     pagination:
@@ -165,7 +175,8 @@ export const ActivityListDtoSchema = z
 export function toActivityDto(record: ActivityRecord): z.input<typeof ActivityDtoSchema> {
   return {
     eventId: record.eventId,
-    userId: record.userId,
+    ...(record.userId === undefined ? {} : { userId: record.userId }),
+    ...(record.anonymousId === undefined ? {} : { anonymousId: record.anonymousId }),
     type: record.type,
     occurredAt: record.occurredAt.toISOString(),
     receivedAt: record.receivedAt.toISOString(),
@@ -175,6 +186,7 @@ export function toActivityDto(record: ActivityRecord): z.input<typeof ActivityDt
     context: record.context,
     schemaVersion: record.schemaVersion,
     ...registryFieldsOf(record),
+    ...(record.segment === undefined ? {} : { segment: record.segment }),
   };
 }
 
@@ -218,12 +230,8 @@ export function activityQueriesRouter(
   router.get('/api/v1/users/:userId/activities', async (req, res) => {
     const userId = UserIdSchema.safeParse(req.params.userId);
     if (!userId.success) throw invalid(toFieldErrors(userId.error.issues.map((i) => ({ ...i, path: ['userId'] }))));
-    const params = parseQuery(
-      USER_LIST_PARAMS,
-      ALL_LIST_PARAMS.filter((key) => key !== 'userId'),
-      req.query,
-    );
-    res.json(toListDto(await queries.list(toListQuery(params, userId.data))));
+    const params = parseQuery(USER_LIST_PARAMS, USER_LIST_PARAM_NAMES, req.query);
+    res.json(toListDto(await queries.listUserHistory(userId.data, toListQuery(params))));
   });
   return router;
 }

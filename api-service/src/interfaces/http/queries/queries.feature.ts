@@ -3,6 +3,7 @@ import { EventIdSchema, UserIdSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 import type { ActivityRecord } from '../../../application/ports/activity-reader.port';
 import type { QueryActivitiesUseCase } from '../../../application/query-activities.use-case';
+import type { UserProfileUseCase } from '../../../application/user-profile.use-case';
 import type { HttpFeature } from '../http-feature';
 import { BAD_QUERY, json, problem, rules, toOpenApiPath, UNAVAILABLE } from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
@@ -13,15 +14,25 @@ import {
   ActivityListDtoSchema,
   activityQueriesRouter,
 } from './activity-queries.router';
+import {
+  USER_PROFILE_PARAMS,
+  USER_PROFILE_ROUTES,
+  UserProfileDtoSchema,
+  userProfileRouter,
+} from './user-profile.router';
 
-/** The reads: the list, one event by id, one user's events. */
+/** The reads: the list, one event by id, one user's history, and (with `profiles`) the user's profile. */
 export function queriesFeature(
   queries: QueryActivitiesUseCase,
-  options: { receiptOf?: (record: ActivityRecord) => string | undefined } = {},
+  options: { receiptOf?: (record: ActivityRecord) => string | undefined; profiles?: UserProfileUseCase } = {},
 ): HttpFeature {
+  const { profiles } = options;
   return {
-    routes: ACTIVITY_QUERY_ROUTES,
-    mount: (app) => app.use(activityQueriesRouter(queries, options)),
+    routes: [...ACTIVITY_QUERY_ROUTES, ...(profiles ? USER_PROFILE_ROUTES : [])],
+    mount: (app) => {
+      app.use(activityQueriesRouter(queries, options));
+      if (profiles) app.use(userProfileRouter(profiles));
+    },
     document: ({ registry, security, secured, consistency }) => {
       // The next page is the same query with the page's cursor: the cursor is bound to the filters and sort.
       const sameQuery = (names: string[]) => Object.fromEntries(names.map((name) => [name, `$request.query.${name}`]));
@@ -61,7 +72,7 @@ export function queriesFeature(
         ...security,
         request: { query: ACTIVITY_QUERY_PARAMS.list, ...consistency?.request },
         responses: listResponses(
-          nextPage('listActivities', sameQuery(['userId', 'type', 'from', 'to', 'sort', 'limit'])),
+          nextPage('listActivities', sameQuery(['userId', 'anonymousId', 'type', 'from', 'to', 'sort', 'limit'])),
         ),
       });
       registry.registerPath({
@@ -97,7 +108,12 @@ export function queriesFeature(
         path: toOpenApiPath('/api/v1/users/:userId/activities'),
         operationId: 'listUserActivities',
         tags: ['query'],
-        summary: 'List one user’s activities',
+        summary: 'List one user’s activities, with what its linked anonymous ids did before login',
+        description:
+          'The events whose userId is this user, and the events of every anonymous id this user linked first (an ' +
+          'IDENTIFY or ALIAS event carrying both ids; the earliest link of an anonymous id names its user) that carry ' +
+          'no userId, merged in one (occurredAt, eventId) order. The links are read again for every page: a link ' +
+          'stored while paging adds its events to the pages that follow.',
         ...rules(
           'range-order',
           'cursor-not-issued',
@@ -118,6 +134,35 @@ export function queriesFeature(
             userId: '$request.path.userId',
           }),
         ),
+      });
+      if (!profiles) return;
+      registry.registerPath({
+        method: 'get',
+        path: toOpenApiPath('/api/v1/users/:userId'),
+        operationId: 'getUserProfile',
+        tags: ['query'],
+        summary: 'Who a user is: merged traits, first and last seen, linked anonymous ids',
+        description:
+          'Derived from the stored events on every read, so it is the same whatever order they arrived in, and an ' +
+          'erasure of the user erases it.',
+        ...rules(...consistencyRules),
+        ...security,
+        request: {
+          params: z.object({ userId: UserIdSchema }),
+          query: USER_PROFILE_PARAMS,
+          ...consistency?.request,
+        },
+        responses: {
+          200: {
+            description: 'The profile',
+            ...(consistency ? { headers: consistency.responseHeaders } : {}),
+            content: json(UserProfileDtoSchema),
+          },
+          400: BAD_QUERY,
+          404: problem(PROBLEMS.notFound, 'No activity of this user is stored (yet, or any more after an erasure)'),
+          503: UNAVAILABLE,
+          ...secured,
+        },
       });
     },
   };

@@ -1,4 +1,4 @@
-import { UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
+import { AnonymousIdSchema, UserIdSchema, type ActivityEvent } from '@uap/shared/contract';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { StreamFilter, StreamMessage, Subscription } from '../../../application/activity-stream.hub';
@@ -29,7 +29,12 @@ export interface StreamLimits {
 }
 
 const STREAM_QUERY = z.strictObject({
-  userId: stringParam('userId', UserIdSchema).optional().meta({ description: 'Only this user’s activities.' }),
+  userId: stringParam('userId', UserIdSchema)
+    .optional()
+    .meta({ description: 'Only activities with this userId (not those of the anonymous ids the user linked).' }),
+  anonymousId: stringParam('anonymousId', AnonymousIdSchema)
+    .optional()
+    .meta({ description: 'Only activities with this anonymousId (an anonymous visitor’s, and its links).' }),
   type: typeParam.optional().meta({
     description: `Activity types, repeated or comma-separated, at most ${QUERY_LIMITS.maxTypes}. ${TYPE_FILTER_DESCRIPTION}`,
   }),
@@ -47,7 +52,7 @@ const STREAM_QUERY = z.strictObject({
     .meta({ description: 'A ticket from POST /api/v1/stream-tickets, for browsers (EventSource sends no headers).' }),
 });
 const NO_QUERY = z.strictObject({});
-const ALLOWED = ['userId', 'type', 'lastEventId', 'ticket'];
+const ALLOWED = ['userId', 'anonymousId', 'type', 'lastEventId', 'ticket'];
 
 export const STREAM_PARAMS = { stream: STREAM_QUERY, none: NO_QUERY } as const;
 
@@ -66,7 +71,8 @@ export function toStreamJson(event: ActivityEvent): string {
 function toDto(event: ActivityEvent) {
   return {
     eventId: event.eventId,
-    userId: event.userId,
+    ...(event.userId === undefined ? {} : { userId: event.userId }),
+    ...(event.anonymousId === undefined ? {} : { anonymousId: event.anonymousId }),
     type: event.type,
     occurredAt: event.occurredAt,
     receivedAt: event.receivedAt,
@@ -75,6 +81,7 @@ function toDto(event: ActivityEvent) {
     context: event.context,
     schemaVersion: event.schemaVersion,
     ...registryFieldsOf(event),
+    ...(event.segment === undefined ? {} : { segment: event.segment }),
   };
 }
 
@@ -153,6 +160,7 @@ export function activityStreamRouter(deps: StreamHttpDeps): Router {
       keyId,
       filter: {
         ...(query.userId === undefined ? {} : { userId: query.userId }),
+        ...(query.anonymousId === undefined ? {} : { anonymousId: query.anonymousId }),
         ...(query.type === undefined ? {} : { types: query.type }),
       },
       from,

@@ -36,7 +36,8 @@ export function streamFeature(deps: StreamHttpDeps): HttpFeature {
         method: 'get',
         path: STREAM_PATH,
         tags: ['stream'],
-        summary: 'Live activities as Server-Sent Events, with the list’s userId and type filters; resumable',
+        summary:
+          'Live activities as Server-Sent Events, with the list’s userId, anonymousId and type filters; resumable',
         ...rules('token-not-issued', 'type-count-cap'),
         description:
           'Events: `activity` (data: the same JSON as the list; `id:` is a resume token), `dropped` (data: {count}) ' +
