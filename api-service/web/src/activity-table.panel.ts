@@ -4,6 +4,7 @@ import type { Activity, ActivityDetail, ActivityPage, ReceiptStatus } from './ap
 import { orderTypes } from './activity-types';
 import { byId, el, formatCount, formatTime, fromLocalInput, setStatus, toLocalInput } from './dom';
 import { listQuery, type DashboardState } from './url-state';
+import { actorText } from './actor';
 
 const PAGE_SIZE = 25;
 
@@ -110,7 +111,7 @@ export class ActivityTablePanel {
       { 'data-event-id': activity.eventId },
       el('td', {}, el('time', { datetime: activity.occurredAt }, formatTime(activity.occurredAt))),
       el('td', {}, activity.type),
-      el('td', {}, activity.userId),
+      el('td', {}, actorText(activity)),
       el(
         'td',
         {},

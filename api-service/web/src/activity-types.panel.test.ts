@@ -1,4 +1,4 @@
-import { actorText, describePolicy, eventNamesText, violationQuery, violationSummary } from './activity-types.panel';
+import { describePolicy, eventNamesText, violationQuery, violationSummary } from './activity-types.panel';
 
 describe('activity types panel', () => {
   it('when an event was accepted unplanned, then its violation reads "unplanned"', () => {
@@ -57,11 +57,6 @@ describe('activity types panel', () => {
     expect(eventNamesText({ name: 'PURCHASE', status: 'retired', eventNames: ['Order Completed'] })).toBe(
       'Event names: "Order Completed" (free while retired)',
     );
-  });
-
-  it('when a violation is an anonymous visitor’s, then the user column names the anonymous id', () => {
-    expect(actorText({ userId: 'user_42', anonymousId: 'anon-1' })).toBe('user_42');
-    expect(actorText({ anonymousId: 'anon-1' })).toBe('anonymous anon-1');
   });
 
   it('when violations are asked for, then only the chosen filters and the cursor go in the query', () => {

@@ -10,6 +10,7 @@ import type {
   ViolationPage,
 } from './api.types';
 import { orderTypes, typeColors } from './activity-types';
+import { actorText } from './actor';
 import { byId, el, every, formatCount, formatTime, setStatus } from './dom';
 
 const VIOLATIONS_PAGE = 10;
@@ -275,12 +276,6 @@ export function eventNamesText(type: EventNamed): string {
 
 function hasEventNames(type: EventNamed): boolean {
   return (type.eventNames ?? []).length > 0;
-}
-
-/** Who did it: the user, else the anonymous visitor (an event has at least one of them). */
-export function actorText(event: { userId?: string | undefined; anonymousId?: string | undefined }): string {
-  if (event.userId !== undefined) return event.userId;
-  return event.anonymousId === undefined ? '' : `anonymous ${event.anonymousId}`;
 }
 
 /** What an accepted event broke: "unplanned", or each pointer with its message (the first `max`, then a count). */

@@ -1,6 +1,7 @@
 import type { Activity } from './api.types';
 import { el, formatCount, setStatus } from './dom';
 import { FeedBuffer } from './feed-buffer';
+import { actorText } from './actor';
 
 /** Rows kept in the list: enough to read, few enough that a frame stays cheap at any rate. */
 export const LIVE_ROWS = 200;
@@ -86,7 +87,7 @@ export class LiveFeedPanel {
         ' ',
         el('span', { class: 'type' }, activity.type),
         ' ',
-        el('span', { class: 'user' }, activity.userId),
+        el('span', { class: 'user' }, actorText(activity)),
       ),
     );
     this.events.set(details, activity);

@@ -160,6 +160,37 @@ if (!storeIsFerretDb()) {
       expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
     });
 
+    it('when the table has columns of a development build that this version does not create, then they are left as they are', async () => {
+      await db.collection('layout_extra').insertOne({ eventId: 'x', anonymousId: 'a-1' });
+      const table = (await new FerretDbTables(pool).lookUp(db.name, 'layout_extra'))!;
+      const extra = {
+        uap_anonymous_id: "(_jsonb -> 'anonymousId'::text)",
+        uap_identity_link: "(_jsonb -> 'identityLink'::text)",
+      };
+      await pool.query(
+        `ALTER TABLE ${table.qualified} ${Object.entries(extra)
+          .map(([column, expression]) => `ADD COLUMN ${column} jsonb GENERATED ALWAYS AS (${expression}) STORED`)
+          .join(', ')}`,
+      );
+      await ensureReadColumns(pool, table);
+      const expected = expectedReadLayout(table);
+      expect(await actualReadLayout(pool, table)).toEqual({ ...expected, columns: { ...expected.columns, ...extra } });
+    });
+
+    it('when an index of a declared name has another definition (a development build’s over its column), then preparing the table fails loudly', async () => {
+      await db.collection('layout_old_index').insertOne({ eventId: 'x', anonymousId: 'a-1' });
+      const table = (await new FerretDbTables(pool).lookUp(db.name, 'layout_old_index'))!;
+      await pool.query(
+        `ALTER TABLE ${table.qualified} ADD COLUMN uap_anonymous_id jsonb GENERATED ALWAYS AS (_jsonb -> 'anonymousId') STORED`,
+      );
+      await pool.query(
+        `CREATE INDEX ${table.name}_uap_anonymous_idx ON ${table.qualified} (uap_anonymous_id) WHERE uap_anonymous_id IS NOT NULL`,
+      );
+      await expect(ensureReadColumns(pool, table)).rejects.toThrow(
+        /uap_anonymous_idx is USING btree \(uap_anonymous_id\) WHERE \(uap_anonymous_id IS NOT NULL\), expected/,
+      );
+    });
+
     it('when a read column exists with another definition, then preparing the table fails loudly instead of reading it', async () => {
       await db.collection('layout_conflict').insertOne({ eventId: 'c' });
       const table = (await new FerretDbTables(pool).lookUp(db.name, 'layout_conflict'))!;

@@ -5,7 +5,15 @@ import type { Pool } from 'pg';
 // What the api adds to FerretDB's storage layout (described in @uap/shared's ferretdb-tables.ts) to read it
 // fast, and how it decodes a stored document. Checked against a running server by ferretdb-layout.int.test.ts.
 
-type ReadField = 'userId' | 'type' | 'occurredAt' | 'eventId' | 'anonymousId' | typeof IDENTITY_LINK_FIELD;
+type ReadField = 'userId' | 'type' | 'occurredAt' | 'eventId';
+
+/**
+ * A field of the stored document (of `alias`'s row, when given), spelled as PostgreSQL prints it back, so the layout
+ * check compares like with like. PostgreSQL matches a query's expression to an index's by its parsed form, so
+ * `_jsonb -> 'x'` and `(_jsonb -> 'x'::text)` in a query are the same expression.
+ */
+export const storedField = (field: string, alias?: string) =>
+  `(${alias === undefined ? '' : `${alias}.`}_jsonb -> '${field}'::text)`;
 
 /**
  * Plain columns this service adds to FerretDB's activities table: each a STORED copy of one field's index
@@ -15,45 +23,55 @@ type ReadField = 'userId' | 'type' | 'occurredAt' | 'eventId' | 'anonymousId' | 
  * 9,900 rows an offset page skips are each fetched from the heap and their `_jsonb` decoded (issue 12).
  * FerretDB never sees them: it writes `INSERT … (_jsonb)` and `UPDATE … SET _jsonb`, reads `SELECT _jsonb`,
  * and lists, creates and drops indexes from its metadata table (checked by ferretdb-layout.int.test.ts).
+ *
+ * Fields read only by the partial indexes (the flag, the identity fields) get no column: a new column is a rewrite of
+ * the whole table at upgrade (ensureReadColumns), an index only a build. Their indexes are over the field's
+ * expression instead, and their walks fetch each row from the heap, which the few rows of one flag page, one
+ * visitor or one user's links afford.
  */
 export const READ_COLUMNS: Readonly<Record<ReadField, string>> = {
   userId: 'uap_user_id',
   type: 'uap_type',
   occurredAt: 'uap_occurred_at',
   eventId: 'uap_event_id',
-  // Absent (SQL NULL) on most events: only anonymous events carry anonymousId, only links identityLink.
-  anonymousId: 'uap_anonymous_id',
-  [IDENTITY_LINK_FIELD]: 'uap_identity_link',
 };
 
 /**
  * The stored flag of the violations listing (FLAGGED_FIELD, written by the worker on unplanned and flagged events
- * only), spelled as PostgreSQL prints it back, so the layout check compares like with like.
+ * only).
  */
-export const FLAG_EXPRESSION = `(_jsonb -> '${FLAGGED_FIELD}'::text)`;
+export const FLAG_EXPRESSION = storedField(FLAGGED_FIELD);
 /**
- * The partial indexes' predicate. PostgreSQL uses a partial index only when it can prove the query's WHERE implies
- * the predicate, and for `?` that takes this very clause in the query: a condition on FLAG_EXPRESSION does not
- * (`_jsonb -> 'flagged' = '"unplanned"'` is not known to imply `_jsonb ? 'flagged'`). Every violations query repeats it.
+ * The violations listing's partial indexes' predicate. PostgreSQL uses a partial index only when it can prove the
+ * query's WHERE implies the predicate, and for `?` that takes this very clause in the query: a condition on
+ * FLAG_EXPRESSION does not (`_jsonb -> 'flagged' = '"unplanned"'` is not known to imply `_jsonb ? 'flagged'`). Every
+ * violations query repeats it.
  */
 export const FLAGGED_PREDICATE = `(_jsonb ? '${FLAGGED_FIELD}'::text)`;
 
 /**
- * The identity indexes' predicates, as PostgreSQL prints them. An equality on the column implies IS NOT NULL (`=` is
- * strict), so any query naming an anonymous id or a link may use those; the IDENTIFY index takes the type as a
- * constant, which every profile query repeats verbatim.
+ * The identity fields (absent on most events: only anonymous events carry anonymousId, only links identityLink), as
+ * their indexes and every identity query spell them.
  */
-export const ANONYMOUS_PREDICATE = `(${READ_COLUMNS.anonymousId} IS NOT NULL)`;
-export const LINK_PREDICATE = `(${READ_COLUMNS[IDENTITY_LINK_FIELD]} IS NOT NULL)`;
+export const ANONYMOUS_EXPRESSION = storedField('anonymousId');
+export const LINK_EXPRESSION = storedField(IDENTITY_LINK_FIELD);
+
+/**
+ * The identity indexes' predicates, as PostgreSQL prints them. Unlike `?`, an equality on the expression implies its
+ * IS NOT NULL (`=` is strict, `= ANY` too), so any query naming an anonymous id or a link may use those without
+ * repeating them; the IDENTIFY index takes the type as a constant, which every profile query repeats verbatim.
+ */
+export const ANONYMOUS_PREDICATE = `(${ANONYMOUS_EXPRESSION} IS NOT NULL)`;
+export const LINK_PREDICATE = `(${LINK_EXPRESSION} IS NOT NULL)`;
 export const IDENTIFY_PREDICATE = `(${READ_COLUMNS.type} = '${JSON.stringify(SEGMENT_CALL_TYPES.identify)}'::jsonb)`;
 
 /**
- * The btree indexes over READ_COLUMNS, one per read shape, each ending in the page order. The violations listing's
- * two are partial: they hold the flagged rows alone, so planned events never pay for them, and a page walks only
- * flagged rows, by flag (and by type, then flag), whatever their share of the table. So are the identity indexes
- * (a REST-only deployment, with no anonymous event, pays nothing for them on inserts): a visitor's events in page
- * order; a user's links; an anonymous id's links, earliest first (the first link wins); a user's IDENTIFY events,
- * newest first (the profile's traits).
+ * The btree indexes over READ_COLUMNS (and the expressions above), one per read shape, each ending in the page order.
+ * The violations listing's two are partial: they hold the flagged rows alone, so planned events never pay for them,
+ * and a page walks only flagged rows, by flag (and by type, then flag), whatever their share of the table. So are the
+ * identity indexes (a REST-only deployment, with no anonymous event, pays nothing for them on inserts): a visitor's
+ * events in page order; a user's links; an anonymous id's links, earliest first (the first link wins); a user's
+ * IDENTIFY events, newest first (the profile's traits).
  */
 export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string; where?: string }> = [
   { suffix: 'uap_occurred_idx', columns: 'uap_occurred_at DESC, uap_event_id DESC' },
@@ -71,16 +89,32 @@ export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string; wher
   },
   {
     suffix: 'uap_anonymous_idx',
-    columns: 'uap_anonymous_id, uap_occurred_at DESC, uap_event_id DESC',
+    columns: `(${ANONYMOUS_EXPRESSION}), uap_occurred_at DESC, uap_event_id DESC`,
     where: ANONYMOUS_PREDICATE,
   },
-  { suffix: 'uap_link_user_idx', columns: 'uap_user_id, uap_identity_link', where: LINK_PREDICATE },
-  { suffix: 'uap_link_first_idx', columns: 'uap_identity_link, uap_occurred_at, uap_event_id', where: LINK_PREDICATE },
+  { suffix: 'uap_link_user_idx', columns: `uap_user_id, (${LINK_EXPRESSION})`, where: LINK_PREDICATE },
+  {
+    suffix: 'uap_link_first_idx',
+    columns: `(${LINK_EXPRESSION}), uap_occurred_at, uap_event_id`,
+    where: LINK_PREDICATE,
+  },
   {
     suffix: 'uap_identify_idx',
     columns: 'uap_user_id, uap_occurred_at DESC, uap_event_id DESC',
     where: IDENTIFY_PREDICATE,
   },
+];
+
+/**
+ * Statistics on the identity expressions, which PostgreSQL gathers from a sample at each ANALYZE (a generated column
+ * has its own; a partial index's are never used for estimates). Without them the planner takes any
+ * `expression = value` to match 0.5 % of the table: at 1M events, 5,000 rows for an anonymous id that has about a
+ * hundred, and a history's count then ANDs that id's walk with a bitmap of every event without a userId (50 ms
+ * instead of 0.5 ms), and a user's links are read through a bitmap (seen in ferretdb-identity-plan.int.test.ts).
+ */
+export const READ_STATISTICS: ReadonlyArray<{ suffix: string; expression: string }> = [
+  { suffix: 'uap_anonymous_stat', expression: ANONYMOUS_EXPRESSION },
+  { suffix: 'uap_link_stat', expression: LINK_EXPRESSION },
 ];
 
 const indexDefinition = ({ columns, where }: { columns: string; where?: string }) =>
@@ -95,25 +129,32 @@ export const READ_AUTOVACUUM = 'autovacuum_vacuum_insert_threshold = 10000, auto
 
 const readIndexName = (table: FerretDbTable, suffix: string) => `${table.name}_${suffix}`;
 
-/** What PostgreSQL reports for the columns and indexes, when they are as this service creates them. */
-export function expectedReadLayout(table: FerretDbTable): {
+/** The read columns, indexes and statistics objects, each by name: its expression, definition, or expressions. */
+export interface ReadLayout {
   columns: Record<string, string>;
   indexes: Record<string, string>;
-} {
+  statistics: Record<string, string>;
+}
+
+/** What PostgreSQL reports for the read layout, when it is as this service creates it. */
+export function expectedReadLayout(table: FerretDbTable): ReadLayout {
   const columns = Object.fromEntries(
-    Object.entries(READ_COLUMNS).map(([field, column]) => [column, `(_jsonb -> '${field}'::text)`]),
+    Object.entries(READ_COLUMNS).map(([field, column]) => [column, storedField(field)]),
   );
   const indexes = Object.fromEntries(
     READ_INDEXES.map((index) => [readIndexName(table, index.suffix), indexDefinition(index)]),
   );
-  return { columns, indexes };
+  const statistics = Object.fromEntries(
+    READ_STATISTICS.map((stat) => [readIndexName(table, stat.suffix), stat.expression]),
+  );
+  return { columns, indexes, statistics };
 }
 
-/** The read layout PostgreSQL has now: generated expressions by column, definitions by index name. */
-export async function actualReadLayout(
-  pool: Pool,
-  table: FerretDbTable,
-): Promise<{ columns: Record<string, string>; indexes: Record<string, string> }> {
+/**
+ * The read layout PostgreSQL has now: generated expressions by column, definitions by index name, expressions by
+ * statistics object.
+ */
+export async function actualReadLayout(pool: Pool, table: FerretDbTable): Promise<ReadLayout> {
   const columns = await pool.query<{ name: string; expression: string | null }>(
     `SELECT a.attname AS name, CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END AS expression
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -125,9 +166,15 @@ export async function actualReadLayout(
        FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname LIKE '%\\_uap\\_%'`,
     [table.schema, table.name],
   );
+  const statistics = await pool.query<{ name: string; definition: string | null }>(
+    `SELECT stxname AS name, array_to_string(pg_get_statisticsobjdef_expressions(oid), ', ') AS definition
+       FROM pg_statistic_ext WHERE stxrelid = $1::regclass AND stxname LIKE '%\\_uap\\_%'`,
+    [table.qualified],
+  );
   return {
     columns: Object.fromEntries(columns.rows.map((r) => [r.name, r.expression ?? '(not generated)'])),
     indexes: Object.fromEntries(indexes.rows.map((r) => [r.name, r.definition])),
+    statistics: Object.fromEntries(statistics.rows.map((r) => [r.name, r.definition ?? '(no expression)'])),
   };
 }
 
@@ -138,20 +185,22 @@ function differences(expected: Record<string, string>, actual: Record<string, st
 }
 
 /**
- * Adds READ_COLUMNS and READ_INDEXES to an activities table unless present, idempotently and once across
- * api replicas (an advisory lock). The fast path, every start after the first, only reads the catalog.
+ * Adds READ_COLUMNS, READ_INDEXES and READ_STATISTICS to an activities table unless present, idempotently and once
+ * across api replicas (an advisory lock). The fast path, every start after the first, only reads the catalog. It
+ * compares only the names it declares: another `uap_` column, index or statistics object (a development build's) is
+ * left as it is; one of a declared name but another definition is refused, loudly.
  *
- * Cost, once per table and again at each upgrade that adds a column: ADD COLUMN … STORED rewrites the table and
- * FerretDB's indexes under an ACCESS EXCLUSIVE lock (about 21 s at 1M events on 2 cores, bench/README.md), during
- * which FerretDB's inserts and every read wait; the worker retries a failed batch and commits offsets only after a write, so nothing is lost, only
- * delayed. On a new, empty table (a fresh install: the first query that finds the table) it takes milliseconds.
- * A VACUUM follows a rewrite, because the rewritten table has an empty visibility map. A table that has the columns
- * and lacks only an index (an upgrade that adds the violations listing's partial indexes) just builds it: one scan of
- * the table, about 1.5 s at 1M events on 2 cores (ferretdb-violations-plan.int.test.ts), with inserts waiting as above.
- * An upgrade that adds columns rewrites the table once more: the identity columns (uap_anonymous_id,
- * uap_identity_link), with their four partial indexes and the VACUUM, took 42 to 65 s at 1M events on 2 cores
- * (ferretdb-identity-plan.int.test.ts), during which the api that runs it does not start and every read waits or
- * times out (a retriable 503).
+ * Cost, once per table: ADD COLUMN … STORED rewrites the table and FerretDB's indexes under an ACCESS EXCLUSIVE lock
+ * (about 21 s at 1M events on 2 cores, bench/README.md), during which FerretDB's inserts and every read wait; the
+ * worker retries a failed batch and commits offsets only after a write, so nothing is lost, only delayed. On a new,
+ * empty table (a fresh install: the first query that finds the table) it takes milliseconds. A VACUUM follows a
+ * rewrite, because the rewritten table has an empty visibility map.
+ *
+ * An upgrade that adds indexes and statistics only (the violations listing's; issue 28's identity ones) rewrites
+ * nothing: each index is one scan of the table under CREATE INDEX's SHARE lock, held until the commit, which makes
+ * FerretDB's inserts wait and no read; then an ANALYZE fills the statistics, blocking neither. Issue 28's took 3.5 to
+ * 3.6 s at 1M events on 2 cores, the table in memory: the four partial indexes about 3 s (inserts waiting), the ANALYZE
+ * under 1 s (ferretdb-identity-plan.int.test.ts, which checks that a read goes on meanwhile and an insert waits).
  */
 export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promise<void> {
   const expected = expectedReadLayout(table);
@@ -159,16 +208,18 @@ export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promi
   const conflicts = [
     ...differences(expected.columns, before.columns),
     ...differences(expected.indexes, before.indexes),
+    ...differences(expected.statistics, before.statistics),
   ];
   if (conflicts.length > 0) {
     throw new Error(
-      `FerretDB table ${table.qualified} has read columns or indexes unlike those this service creates ` +
+      `FerretDB table ${table.qualified} has read columns, indexes or statistics unlike those this service creates ` +
         `(${conflicts.join('; ')}): drop them, and the api re-creates them at start-up.`,
     );
   }
   const missingColumns = Object.keys(expected.columns).filter((c) => !(c in before.columns));
   const missingIndexes = Object.keys(expected.indexes).filter((i) => !(i in before.indexes));
-  if (missingColumns.length === 0 && missingIndexes.length === 0) return;
+  const missingStatistics = Object.keys(expected.statistics).filter((s) => !(s in before.statistics));
+  if (missingColumns.length === 0 && missingIndexes.length === 0 && missingStatistics.length === 0) return;
 
   const client = await pool.connect();
   try {
@@ -176,22 +227,32 @@ export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promi
     // The rewrite may take longer than a read is allowed to; waiting for FerretDB's locks is bounded.
     await client.query("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '60s'");
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`uap-read-columns ${table.qualified}`]);
-    const addColumns = Object.entries(READ_COLUMNS).map(
-      ([field, column]) =>
-        `ADD COLUMN IF NOT EXISTS ${column} jsonb GENERATED ALWAYS AS (${fieldExpression(field)}) STORED`,
-    );
-    await client.query(`ALTER TABLE ${table.qualified} ${addColumns.join(', ')}`);
+    // Only what is missing: ALTER TABLE … ADD COLUMN takes an ACCESS EXCLUSIVE lock even when IF NOT EXISTS finds
+    // the column, and would make every read wait for the index builds below.
+    const addColumns = Object.entries(READ_COLUMNS)
+      .filter(([, column]) => missingColumns.includes(column))
+      .map(
+        ([field, column]) =>
+          `ADD COLUMN IF NOT EXISTS ${column} jsonb GENERATED ALWAYS AS (${fieldExpression(field)}) STORED`,
+      );
+    if (addColumns.length > 0) await client.query(`ALTER TABLE ${table.qualified} ${addColumns.join(', ')}`);
     for (const index of READ_INDEXES) {
       await client.query(
         `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(readIndexName(table, index.suffix))} ON ${table.qualified} ` +
           indexDefinition(index),
       );
     }
+    for (const stat of READ_STATISTICS) {
+      // In the table's schema: unqualified, it would go to the first schema of the search path.
+      const name = `${quoteIdentifier(table.schema)}.${quoteIdentifier(readIndexName(table, stat.suffix))}`;
+      await client.query(`CREATE STATISTICS IF NOT EXISTS ${name} ON ${stat.expression} FROM ${table.qualified}`);
+    }
     await client.query(`ALTER TABLE ${table.qualified} SET (${READ_AUTOVACUUM})`);
     await client.query('COMMIT');
-    if (missingColumns.length > 0) {
+    if (missingColumns.length > 0 || missingStatistics.length > 0) {
       await client.query('SET statement_timeout = 0');
-      await client.query(`VACUUM (ANALYZE) ${table.qualified}`);
+      // A new statistics object is empty until an ANALYZE fills it (autovacuum's would come only after 10% new rows).
+      await client.query(`${missingColumns.length > 0 ? 'VACUUM (ANALYZE)' : 'ANALYZE'} ${table.qualified}`);
       await client.query('RESET statement_timeout');
     }
   } catch (err) {

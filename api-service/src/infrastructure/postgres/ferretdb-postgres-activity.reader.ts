@@ -16,10 +16,17 @@ import type {
 import type { ActivityFilters } from '../../domain/activity-query';
 import { DomainError } from '../../domain/domain-error';
 import { FLAG_OF_KIND } from '../../domain/violation-query';
-import { decodeDocument, ensureReadColumns, FLAG_EXPRESSION, FLAGGED_PREDICATE, READ_COLUMNS } from './ferretdb-layout';
+import {
+  ANONYMOUS_EXPRESSION,
+  decodeDocument,
+  ensureReadColumns,
+  FLAG_EXPRESSION,
+  FLAGGED_PREDICATE,
+  READ_COLUMNS,
+} from './ferretdb-layout';
 
 const USER = READ_COLUMNS.userId;
-const ANONYMOUS = READ_COLUMNS.anonymousId;
+const ANONYMOUS = ANONYMOUS_EXPRESSION;
 const TYPE = READ_COLUMNS.type;
 const OCCURRED = READ_COLUMNS.occurredAt;
 const EVENT = READ_COLUMNS.eventId;
@@ -49,8 +56,8 @@ export class Sql {
 }
 
 /**
- * The WHERE conditions of one branch (one type at most). Every comparison is on a read column against a
- * jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
+ * The WHERE conditions of one branch (one type at most). Every comparison is on a read column (or the anonymous id's
+ * indexed expression) against a jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
  */
 function conditions(
   sql: Sql,
@@ -148,7 +155,8 @@ function walkOf(table: string, branch: Branch, columns: string, limit: number, o
  *
  * An offset page is a keyset page in disguise: `boundary` finds the (occurredAt, eventId) of row `skip` by an
  * index-only scan of the read columns (no heap row read, no `_jsonb` decoded), then the page is read from
- * there like a cursor page. Exact because (occurredAt, eventId) is unique (eventId is), so "from row `skip`
+ * there like a cursor page. (A walk of uap_anonymous_idx reads the heap rows, not their `_jsonb`: PostgreSQL
+ * serves no index-only scan from an expression index, and a linked id's walk filters on uap_user_id anyway.) Exact because (occurredAt, eventId) is unique (eventId is), so "from row `skip`
  * on" and "the rows at or past its key" are the same rows; past the end the boundary is empty and so is the page.
  */
 export function buildPageSql(table: string, request: PageRequest): { text: string; values: Array<string | string[]> } {
@@ -302,10 +310,10 @@ export interface FerretDbPostgresReaderOptions {
 /**
  * Reads the activities FerretDB v1 stores in PostgreSQL with SQL, because FerretDB itself sorts, ranges and
  * pages in memory (issue 12). It queries plain read columns it adds to FerretDB's table once
- * (ensureReadColumns: stored copies of FerretDB's index expressions, with btree indexes per read shape), so
- * the rows an offset page skips are counted in the index alone.
+ * (ensureReadColumns: stored copies of FerretDB's index expressions, with btree indexes per read shape, and partial
+ * indexes over the flag and the identity fields), so the rows an offset page skips are counted in the index alone.
  *
- * Exactness rests on what only this application knows: eventId, userId and type are always strings and
+ * Exactness rests on what only this application knows: eventId, userId, anonymousId and type are always strings and
  * occurredAt always a Date (the worker writes nothing else), so jsonb `=` and ordering on them are
  * MongoDB's equality and ordering, provided strings compare bytewise; `connect` refuses a database whose
  * collation does not. A generic pushdown inside FerretDB could not assume this (arrays, mixed types).

@@ -11,9 +11,9 @@ describe('FerretDB PostgreSQL identity SQL', () => {
   it('when a user’s linked ids are asked for, then its links are kept only where the earliest link of the id is its own', () => {
     const { text, values } = buildLinkedAnonymousIdsSql(T, 'u"1');
     expect(text).toBe(
-      `SELECT mine.link FROM (SELECT DISTINCT uap_identity_link AS link FROM ${T} ` +
-        'WHERE uap_user_id = $1::jsonb AND (uap_identity_link IS NOT NULL)) AS mine ' +
-        `WHERE (SELECT earliest.uap_user_id FROM ${T} AS earliest WHERE earliest.uap_identity_link = mine.link ` +
+      `SELECT mine.link FROM (SELECT DISTINCT (_jsonb -> 'identityLink'::text) AS link FROM ${T} ` +
+        "WHERE uap_user_id = $1::jsonb AND ((_jsonb -> 'identityLink'::text) IS NOT NULL)) AS mine " +
+        `WHERE (SELECT earliest.uap_user_id FROM ${T} AS earliest WHERE (earliest._jsonb -> 'identityLink'::text) = mine.link ` +
         'ORDER BY earliest.uap_occurred_at, earliest.uap_event_id LIMIT 1) = $1::jsonb',
     );
     expect(values).toEqual(['"u\\"1"']);

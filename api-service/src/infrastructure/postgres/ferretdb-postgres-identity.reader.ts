@@ -1,10 +1,17 @@
 import { IDENTITY_LINK_FIELD } from '@uap/shared/contract';
 import { jsonbString } from '@uap/shared/runtime';
 import type { IdentifyRecord, IdentityReader } from '../../application/ports/identity-reader.port';
-import { decodeValue, IDENTIFY_PREDICATE, LINK_PREDICATE, READ_COLUMNS, type FieldSchema } from './ferretdb-layout';
+import {
+  decodeValue,
+  IDENTIFY_PREDICATE,
+  LINK_EXPRESSION,
+  LINK_PREDICATE,
+  READ_COLUMNS,
+  storedField,
+  type FieldSchema,
+} from './ferretdb-layout';
 
 const USER = READ_COLUMNS.userId;
-const LINK = READ_COLUMNS[IDENTITY_LINK_FIELD];
 const OCCURRED = READ_COLUMNS.occurredAt;
 const EVENT = READ_COLUMNS.eventId;
 
@@ -17,12 +24,14 @@ export interface FerretDbActivitiesSql {
  * The anonymous ids whose earliest link names the user: the user's distinct links (uap_link_user_idx), each kept
  * when the earliest link of that id, by (occurredAt, eventId), is the user's (one row of uap_link_first_idx each).
  * The links a user made are few (one per browser or device, however often it identifies), so is the subquery's work.
+ * The user's links state LINK_PREDICATE (nothing else there implies it); the earliest link's equality on the link
+ * implies it.
  */
 export function buildLinkedAnonymousIdsSql(table: string, userId: string): { text: string; values: string[] } {
   return {
     text:
-      `SELECT mine.link FROM (SELECT DISTINCT ${LINK} AS link FROM ${table} WHERE ${USER} = $1::jsonb AND ${LINK_PREDICATE}) AS mine ` +
-      `WHERE (SELECT earliest.${USER} FROM ${table} AS earliest WHERE earliest.${LINK} = mine.link ` +
+      `SELECT mine.link FROM (SELECT DISTINCT ${LINK_EXPRESSION} AS link FROM ${table} WHERE ${USER} = $1::jsonb AND ${LINK_PREDICATE}) AS mine ` +
+      `WHERE (SELECT earliest.${USER} FROM ${table} AS earliest WHERE ${storedField(IDENTITY_LINK_FIELD, 'earliest')} = mine.link ` +
       `ORDER BY earliest.${OCCURRED}, earliest.${EVENT} LIMIT 1) = $1::jsonb`,
     values: [jsonbString(userId)],
   };

@@ -218,7 +218,7 @@ if (!storeIsFerretDb()) {
       expect(seqScans(plans)).toEqual([]);
       expect(plans['find the user’s events']!.join()).toMatch(/Index Scan using \w+_userid_\w+_idx/);
       expect(plans['delete the user’s letters']!.join()).toMatch(/Index Scan using \w+_userid_\w+_idx/);
-      // The api's partial index over the read column (FerretDB has none for anonymousId), and FerretDB's own for letters.
+      // The api's partial index over anonymousId (FerretDB has none of its own on activities), and FerretDB's on letters.
       expect(plans['find the anonymous ids’ events']!.join()).toMatch(/Index Scan using \w+_uap_anonymous_idx/);
       expect(plans['delete the anonymous ids’ letters']!.join()).toMatch(/Index Scan using \w+_anonymousid_\w+_idx/);
     });

@@ -10,7 +10,7 @@ import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import { storeCall } from '../store/mongo-connection';
 import { ERASE_CHUNK, removeFromRollups, type ErasedActivity } from '../mongo/mongo-erasure.store';
-import { ensureReadColumns, READ_COLUMNS } from './ferretdb-layout';
+import { ANONYMOUS_EXPRESSION, ensureReadColumns } from './ferretdb-layout';
 
 const USER_ID = fieldExpression('userId');
 const ANONYMOUS_ID = fieldExpression('anonymousId');
@@ -24,13 +24,13 @@ const NO_USER_ID = `NOT (_jsonb ? 'userId')`;
  * user's find and every chunk's deleteMany were each a scan of the whole collection (issue 24); here every
  * statement starts with equality on an indexed expression: the userId's, which FerretDB's btrees for
  * `userId_occurredAt_eventId` (activities) and `userId_failedAt_letterId` (dead letters) serve; for anonymous ids,
- * the api's read column `uap_anonymous_id` and its partial index (ferretdb-layout.ts; FerretDB refuses partial
- * indexes of its own) and FerretDB's btree for `anonymousId_failedAt_letterId`
+ * the api's partial index `uap_anonymous_idx` over the field (ferretdb-layout.ts; FerretDB refuses partial indexes
+ * of its own) and FerretDB's btree for `anonymousId_failedAt_letterId`
  * (ferretdb-postgres-user-data.eraser.int.test.ts proves each plan with EXPLAIN). The order of the steps, and why,
  * is MongoUserDataEraser's.
  */
 export class FerretDbPostgresUserDataEraser implements UserDataEraser {
-  /** The activities table, with the read columns added if it lacks them (the reader may not have met it yet). */
+  /** The activities table, with the read layout added if it lacks it (the reader may not have met it yet). */
   private readonly activityTables: FerretDbTables;
   private readonly letterTables: FerretDbTables;
 
@@ -104,11 +104,11 @@ export function userActor(userId: string): ActorCondition {
 /**
  * Events and letters with one of these anonymous ids and no userId (those with another user's are that user's).
  * "No userId" is `$exists: false`, as MongoUserDataEraser says it, and no index can serve it: the plan starts from
- * the anonymous ids.
+ * the anonymous ids (whose `= ANY` implies the partial index's predicate: `=` is strict).
  */
 export function anonymousActor(anonymousIds: readonly string[]): ActorCondition {
   return {
-    activities: `${READ_COLUMNS.anonymousId} = ANY($1::jsonb[]) AND ${NO_USER_ID}`,
+    activities: `${ANONYMOUS_EXPRESSION} = ANY($1::jsonb[]) AND ${NO_USER_ID}`,
     letters: `${ANONYMOUS_ID} = ANY($1::jsonb[]) AND ${NO_USER_ID}`,
     value: anonymousIds.map(jsonbString),
   };

@@ -86,9 +86,10 @@ export const IDENTITY_ACTIVITY_INDEXES: readonly IndexSpec[] = [
     partialFilterExpression: { [IDENTITY_LINK_FIELD]: { $exists: true } },
   },
   {
-    // The same key as userId_occurredAt_eventId: MongoDB (5.0 and later) tells indexes apart by their partial filter.
+    // `type` in the key (always IDENTIFY here) makes the key unlike userId_occurredAt_eventId's, so no MongoDB
+    // version is asked to hold two indexes with one key pattern (which older ones refuse).
     name: 'identify_userId_occurredAt_eventId',
-    key: { userId: 1, occurredAt: -1, eventId: -1 },
+    key: { userId: 1, type: 1, occurredAt: -1, eventId: -1 },
     partialFilterExpression: { type: SEGMENT_CALL_TYPES.identify },
   },
 ];
