@@ -18,9 +18,9 @@ import type {
   ViolationPageRequest,
 } from '../../application/ports/activity-violation-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
-import { DomainError } from '../../domain/domain-error';
 import { FLAG_OF_KIND } from '../../domain/violation-query';
 import { actorOf, registryFieldsOf, segmentOf, storedFromOf } from '../store/stored-activity';
+import { guardStoreRead } from './guard-store-read';
 
 type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
 
@@ -241,7 +241,7 @@ export class MongoActivityReader implements ActivityReader, ActivityViolationRea
   }
 
   private async find(plan: MongoFindPlan): Promise<ActivityRecord[]> {
-    const docs = await this.guard(() =>
+    const docs = await guardStoreRead(() =>
       this.model
         .find(plan.filter, PROJECTION)
         .sort(plan.sort)
@@ -256,7 +256,7 @@ export class MongoActivityReader implements ActivityReader, ActivityViolationRea
 
   // MongoDB counts from the index, so the total stays exact whatever `upTo` says.
   async count(filters: ActivityFilters): Promise<ActivityCount> {
-    const total = await this.guard(() =>
+    const total = await guardStoreRead(() =>
       this.model.countDocuments(buildFilter(filters)).maxTimeMS(this.options.maxTimeMs).exec(),
     );
     return { total, exact: true };
@@ -264,7 +264,7 @@ export class MongoActivityReader implements ActivityReader, ActivityViolationRea
 
   // MongoDB groups from the index too; FerretDB v1 has $group with $sum (it lacks $avg, $min and $max).
   async countByType(filters: ActivityFilters): Promise<ActivityCountByType> {
-    const rows = await this.guard(() =>
+    const rows = await guardStoreRead(() =>
       this.model
         .aggregate<{ _id: ActivityType; n: number }>([
           { $match: buildFilter(filters) },
@@ -277,7 +277,7 @@ export class MongoActivityReader implements ActivityReader, ActivityViolationRea
   }
 
   async findByEventId(eventId: string): Promise<ActivityRecord | null> {
-    const doc = await this.guard(() =>
+    const doc = await guardStoreRead(() =>
       this.model
         .findOne({ eventId }, PROJECTION)
         .maxTimeMS(this.options.maxTimeMs)
@@ -285,18 +285,5 @@ export class MongoActivityReader implements ActivityReader, ActivityViolationRea
         .exec(),
     );
     return doc ? toRecord(doc) : null;
-  }
-
-  // Every store failure on the read path is infrastructure trouble, never the client's input (that was
-  // validated before we got here), so it surfaces as a retriable 503.
-  private async guard<T>(query: () => Promise<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (err) {
-      throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', {
-        retriable: true,
-        cause: err,
-      });
-    }
   }
 }

@@ -1,8 +1,8 @@
 import { IDENTITY_LINK_FIELD, SEGMENT_CALL_TYPES } from '@uap/shared/contract';
 import type { Connection, Model } from 'mongoose';
 import type { IdentifyRecord, IdentityReader } from '../../application/ports/identity-reader.port';
-import { DomainError } from '../../domain/domain-error';
 import { activityReadModel, type MongoFindPlan } from './mongo-activity.reader';
+import { guardStoreRead } from './guard-store-read';
 
 /** The user's links (userId_identityLink): `$exists` states the partial index's own filter, so it qualifies. */
 export function userLinksFilter(userId: string): Record<string, unknown> {
@@ -41,7 +41,7 @@ export class MongoIdentityReader implements IdentityReader {
 
   async linkedAnonymousIds(userId: string): Promise<string[]> {
     // $group, not distinct: FerretDB refuses distinct with maxTimeMS. MongoDB reads the group keys off the index.
-    const links = await this.guard(() =>
+    const links = await guardStoreRead(() =>
       this.model
         .aggregate<{ _id: unknown }>([
           { $match: userLinksFilter(userId) },
@@ -57,7 +57,7 @@ export class MongoIdentityReader implements IdentityReader {
         .filter((link): link is string => typeof link === 'string')
         .map(async (anonymousId) => {
           const plan = firstLinkPlan(anonymousId);
-          const first = await this.guard(() =>
+          const first = await guardStoreRead(() =>
             this.model
               .findOne(plan.filter, { _id: 0, userId: 1 })
               .sort(plan.sort)
@@ -73,7 +73,7 @@ export class MongoIdentityReader implements IdentityReader {
 
   async latestIdentifies(userId: string, limit: number): Promise<IdentifyRecord[]> {
     const plan = latestIdentifiesPlan(userId, limit);
-    const docs = await this.guard(() =>
+    const docs = await guardStoreRead(() =>
       this.model
         .find(plan.filter, { _id: 0, eventId: 1, occurredAt: 1, metadata: 1 })
         .sort(plan.sort)
@@ -87,16 +87,5 @@ export class MongoIdentityReader implements IdentityReader {
       occurredAt: new Date(doc.occurredAt),
       traits: doc.metadata ?? {},
     }));
-  }
-
-  private async guard<T>(query: () => Promise<T>): Promise<T> {
-    try {
-      return await query();
-    } catch (err) {
-      throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', {
-        retriable: true,
-        cause: err,
-      });
-    }
   }
 }

@@ -166,10 +166,10 @@ if (!storeIsFerretDb()) {
           WHERE i.indrelid = $1::regclass AND i.indpred IS NOT NULL`,
         [table.qualified],
       );
-      expect(sizes.rows.map((r) => r.name).sort()).toEqual([
-        `${table.name}_uap_flagged_idx`,
-        `${table.name}_uap_flagged_type_idx`,
-      ]);
+      // The identity indexes are partial too, and hold nothing here: none of these events is anonymous or a link.
+      expect(sizes.rows.map((r) => r.name)).toEqual(
+        expect.arrayContaining([`${table.name}_uap_flagged_idx`, `${table.name}_uap_flagged_type_idx`]),
+      );
       for (const { tuples } of sizes.rows) expect(tuples).toBeLessThan(ROWS / 100);
       // As PostgreSQL prints them back: what the api's layout check compares at every start.
       expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));

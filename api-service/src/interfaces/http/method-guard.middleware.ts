@@ -5,6 +5,8 @@ import { PROBLEMS, sendProblem } from './problem';
 export interface RouteSpec {
   path: string;
   methods: string[];
+  /** An alias (analytics.js's `/v1/t`): the path whose OpenAPI operation documents this route too. */
+  documentedAs?: string;
 }
 
 /** `/a/b/` → [a, b]; an empty segment inside (`//a`, `/a//b`) is kept, since express would not route it. */

@@ -90,7 +90,9 @@ describe('OpenAPI document', () => {
     async (queries) => {
       const { app, routes } = appWith({ queries });
       const document = await served(app);
-      const expected = routes.flatMap((r) => r.methods.map((m) => `${m.toUpperCase()} ${toOpenApiPath(r.path)}`));
+      const expected = routes.flatMap((r) =>
+        r.methods.map((m) => `${m.toUpperCase()} ${toOpenApiPath(r.documentedAs ?? r.path)}`),
+      );
 
       expect(documentedOperations(document).sort()).toEqual([...new Set(expected)].sort());
       expect(routes.some((r) => r.path === '/openapi.json')).toBe(true);

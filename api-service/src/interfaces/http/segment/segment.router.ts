@@ -29,7 +29,13 @@ const bothPaths = (path: SegmentPath): string[] => [path, SEGMENT_SHORT_PATHS[pa
 export const SEGMENT_ALL_PATHS: readonly string[] = [...SEGMENT_CALLS, 'batch' as const].flatMap((name) =>
   bothPaths(`/v1/${name}`),
 );
-export const SEGMENT_ROUTES: RouteSpec[] = SEGMENT_ALL_PATHS.map((path) => ({ path, methods: ['POST'] }));
+export const SEGMENT_ROUTES: RouteSpec[] = [...SEGMENT_CALLS, 'batch' as const].flatMap((name): RouteSpec[] => {
+  const path: SegmentPath = `/v1/${name}`;
+  return [
+    { path, methods: ['POST'] },
+    { path: SEGMENT_SHORT_PATHS[path], methods: ['POST'], documentedAs: path },
+  ];
+});
 
 // As Segment's API reads bodies: gzip or deflate, and JSON whatever the Content-Type says (see JsonBodyOptions).
 const BODY: JsonBodyOptions = { deflate: true, anyMediaType: true };
