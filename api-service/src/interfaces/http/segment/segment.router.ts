@@ -26,9 +26,6 @@ export const SEGMENT_SHORT_PATHS: Readonly<Record<SegmentPath, string>> = {
   '/v1/batch': '/v1/b',
 };
 const bothPaths = (path: SegmentPath): string[] => [path, SEGMENT_SHORT_PATHS[path]];
-export const SEGMENT_ALL_PATHS: readonly string[] = [...SEGMENT_CALLS, 'batch' as const].flatMap((name) =>
-  bothPaths(`/v1/${name}`),
-);
 export const SEGMENT_ROUTES: RouteSpec[] = [...SEGMENT_CALLS, 'batch' as const].flatMap((name): RouteSpec[] => {
   const path: SegmentPath = `/v1/${name}`;
   return [
@@ -36,6 +33,8 @@ export const SEGMENT_ROUTES: RouteSpec[] = [...SEGMENT_CALLS, 'batch' as const].
     { path: SEGMENT_SHORT_PATHS[path], methods: ['POST'], documentedAs: path },
   ];
 });
+/** Every path the surface serves, aliases included: where the write key may come in the body. */
+export const SEGMENT_ALL_PATHS: readonly string[] = SEGMENT_ROUTES.map((route) => route.path);
 
 // As Segment's API reads bodies: gzip or deflate, and JSON whatever the Content-Type says (see JsonBodyOptions).
 const BODY: JsonBodyOptions = { deflate: true, anyMediaType: true };
