@@ -5,6 +5,7 @@
 import { activityTypesAtScale } from './measures/activity-types.measure';
 import { drain } from './measures/drain.measure';
 import { ingestCeilings } from './measures/ingest.measure';
+import { insightsAtScale } from './measures/insights.measure';
 import { pipelineAndReads } from './measures/pipeline.measure';
 import { readsAtScale } from './measures/reads.measure';
 import { soak } from './measures/soak.measure';
@@ -14,6 +15,7 @@ import { CONFIG } from './support/bench-config';
 import { HELP, parseBenchArgs, type StageName } from './support/bench-options';
 import {
   renderActivityTypes,
+  renderInsightsAtScale,
   renderMarkdown,
   renderReadsAtScale,
   renderSoak,
@@ -37,6 +39,7 @@ const STAGES: Record<StageName, (stack: BenchStack, name: StageName) => Promise<
   'write-scale': stage(async (stack) => ({ writeScale: await writeScale(stack) }), renderWriteScale),
   soak: stage(async (stack) => ({ soak: await soak(stack) }), renderSoak),
   'activity-types': stage(async (stack) => ({ activityTypes: await activityTypesAtScale(stack) }), renderActivityTypes),
+  insights: stage(async (stack) => ({ insightsAtScale: await insightsAtScale(stack) }), renderInsightsAtScale),
 };
 
 /** The whole bench, in this order; its duration counts from the start of the process (build included). */

@@ -34,6 +34,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
   let worker: WorkerProcess;
   let api: ServiceProcess;
   let browser: Browser;
+  let seeds: ActivityInput[] = [];
   const contexts: BrowserContext[] = [];
 
   const call = (path: string, init: RequestInit = {}, key = KEYS.all) =>
@@ -44,6 +45,12 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
   const post = async (events: ActivityInput[]) => {
     const res = await call('/api/v1/activities/batch', { method: 'POST', body: JSON.stringify({ events }) });
     expect([res.status, res.status === 202 ? '' : await res.text()]).toEqual([202, '']);
+  };
+  const insight = async <T>(pathAndQuery: string): Promise<T> => {
+    const res = await call(`/api/v1/insights/${pathAndQuery}`);
+    const body = (await res.json()) as T;
+    expect([pathAndQuery, res.status, res.status === 200 ? null : body]).toEqual([pathAndQuery, 200, null]);
+    return body;
   };
   const listed = async (query: string) =>
     ((await (await call(`/api/v1/activities?${query}`)).json()) as { data: Array<{ eventId: string }> }).data;
@@ -87,19 +94,24 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await api.waitUntilReady(30_000);
     browser = await launchBrowser();
 
-    // 120 stored events of two users over the last 18 hours, and one poison message.
+    // 120 stored events of two users over the last 18 hours, and one poison message. Bob (every 4th) only logs in
+    // and views pages; Alice views, searches, clicks and buys. Queries and paths are spread so that the top
+    // lists have different counts: running shoes 15, red dress 10, socks 5; / 27, /pricing 15, /docs 3.
     const now = Date.now();
     const cycle = ['LOGIN', 'PAGE_VIEW', 'SEARCH', 'PAGE_VIEW', 'PAGE_VIEW', 'CLICK', 'PURCHASE', 'SEARCH'] as const;
-    await post(
-      Array.from({ length: SEEDED }, (_, i) =>
-        anActivityInput({
-          userId: i % 4 === 0 ? users.bob : users.alice,
-          type: cycle[i % cycle.length],
-          occurredAt: new Date(now - 20_000 - i * 9 * 60_000).toISOString(),
-          metadata: { i, query: 'running shoes' },
-        }),
-      ),
+    seeds = Array.from({ length: SEEDED }, (_, i) =>
+      anActivityInput({
+        userId: i % 4 === 0 ? users.bob : users.alice,
+        type: cycle[i % cycle.length],
+        occurredAt: new Date(now - 20_000 - i * 9 * 60_000).toISOString(),
+        metadata: {
+          i,
+          query: i % 8 === 2 ? 'running shoes' : i % 3 === 0 ? 'socks' : 'red dress',
+          path: i % 8 === 1 ? '/pricing' : i % 8 === 4 && i % 5 === 0 ? '/docs' : '/',
+        },
+      }),
     );
+    await post(seeds);
     await bed.produceRaw([{ key: 'poison', value: '{"this is": not json' }]);
     await waitUntil(
       `${SEEDED} events stored and the poison message indexed as a dead letter`,
@@ -262,6 +274,153 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
         expect([type, shown[type] ?? 0]).toEqual([type, stats.totals[type] ?? 0]);
     }
     await shot(page, '03-chart-7d');
+    expect(errors).toEqual([]);
+  });
+
+  it('when the Insights section has loaded, then the lines count the seeded users, the top lists rank the seeded values, and a funnel built by picking steps draws its conversions and stays in the URL through a reload', async () => {
+    const { page, errors, urls } = await openDashboard(KEYS.all);
+    await page.waitForFunction(() => document.getElementById('active-users-chart')!.dataset['days'] !== undefined);
+    const drawn = await page.locator('#active-users-chart').evaluate((node) => ({ ...node.dataset }));
+
+    // Active users: the seeds are the only events of the last 30 days (the other tests' events carry the
+    // fixture's occurredAt, in January), so a brute force over them is the answer.
+    const from = Date.parse(drawn['from']!);
+    const to = Date.parse(drawn['to']!);
+    expect(to - from).toBe(30 * DAY_MS);
+    expect(to % DAY_MS).toBe(0);
+    const usersIn = (start: number, end: number) =>
+      new Set(seeds.filter((e) => inRange(e, start, end)).map((e) => e.userId)).size;
+    const days = Array.from({ length: 30 }, (_, d) => usersIn(from + d * DAY_MS, from + (d + 1) * DAY_MS));
+    const today = new Date(to - DAY_MS);
+    const monday = today.getTime() - ((today.getUTCDay() + 6) % 7) * DAY_MS;
+    const firstOfMonth = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1);
+    expect(drawn['days']).toBe(days.join(','));
+    expect(drawn['total']).toBe('2');
+    expect(Number(drawn['stickiness'])).toBe(round4(days.reduce((a, b) => a + b, 0) / 30 / 2));
+    expect(Number(drawn['weeks']!.split(',').at(-1))).toBe(usersIn(Math.max(from, monday), to));
+    expect(Number(drawn['months']!.split(',').at(-1))).toBe(usersIn(Math.max(from, firstOfMonth), to));
+    for (const [bucket, shown] of [
+      ['week', drawn['weeks']],
+      ['month', drawn['months']],
+    ] as const) {
+      const answer = await insight<{ buckets: Array<{ users: number }> }>(
+        `active-users?from=${drawn['from']}&to=${drawn['to']}&bucket=${bucket}`,
+      );
+      expect([bucket, shown]).toEqual([bucket, answer.buckets.map((b) => b.users).join(',')]);
+    }
+    expect(await page.locator('#insights-total').textContent()).toBe('2');
+    expect(await page.locator('#active-users-chart canvas').count()).toBeGreaterThan(0);
+
+    // The top lists: the seeded queries and paths, ranked, with their counts and shares.
+    const ranked = async (table: string) => {
+      await page.locator(`#${table} tbody tr[data-value]`).first().waitFor();
+      return page
+        .locator(`#${table} tbody tr[data-value]`)
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.getAttribute('data-value'),
+            Number(tr.querySelector('[data-count]')!.getAttribute('data-count')),
+            Number(tr.querySelector('[data-share]')!.getAttribute('data-share')),
+          ]),
+        );
+    };
+    expect(await ranked('top-searches')).toEqual(topOf(seeds, 'SEARCH', 'query'));
+    expect(await ranked('top-searches')).toEqual([
+      ['running shoes', 15, 0.5],
+      ['red dress', 10, 0.3333],
+      ['socks', 5, 0.1667],
+    ]);
+    expect(await ranked('top-pages')).toEqual(topOf(seeds, 'PAGE_VIEW', 'path'));
+    expect(await page.locator('#top-pages tbody tr[data-value="/pricing"] td').allTextContents()).toEqual([
+      '/pricing',
+      '15',
+      '33.33%',
+    ]);
+
+    // A funnel picked step by step, one step moved with the keyboard and back, sent with Enter.
+    await page.locator('#funnel-step-1-type').selectOption('PAGE_VIEW');
+    await page.locator('#funnel-step-2-type').selectOption('SEARCH');
+    await page.locator('#funnel-step-2-path').fill('metadata.query');
+    await page.locator('#funnel-step-2-value').fill('running shoes');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.locator('#funnel-step-3-type').selectOption('PURCHASE');
+    const order = () =>
+      page
+        .locator('#funnel-steps select[name="type"]')
+        .evaluateAll((selects) => selects.map((s) => (s as HTMLSelectElement).value));
+    await page.getByRole('button', { name: 'Move step 3 up' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await order()).toEqual(['PAGE_VIEW', 'PURCHASE', 'SEARCH']);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Move step 2 up');
+    await page.getByRole('button', { name: 'Move step 2 down' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await order()).toEqual(['PAGE_VIEW', 'SEARCH', 'PURCHASE']);
+    expect(await page.locator('#funnel-step-2-value').inputValue()).toBe('running shoes');
+    await page.getByLabel('Within', { exact: true }).selectOption('P1D');
+    await page.getByRole('button', { name: 'Show funnel' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/funnel=/);
+
+    const url = new URL(page.url());
+    expect(url.searchParams.get('funnel')).toBe('PAGE_VIEW,SEARCH[metadata.query=running shoes],PURCHASE');
+    expect(url.searchParams.get('within')).toBe('P1D');
+    // Bob views pages and never searches; Alice views, searches for running shoes, then buys: 2, 1, 1.
+    const expected = [
+      { users: '2', cells: ['2', '–', '100%', '–'], width: '100%' },
+      { users: '1', cells: ['1', '50%', '50%', '1'], width: '50%' },
+      { users: '1', cells: ['1', '100%', '50%', '0'], width: '50%' },
+    ];
+    const funnelRows = async () => {
+      await page.locator('#funnel-table tbody tr[data-step="3"]').waitFor();
+      return page.locator('#funnel-table tbody tr').evaluateAll((trs) =>
+        trs.map((tr) => ({
+          users: tr.getAttribute('data-users'),
+          cells: Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(0, 4),
+          width: (tr.querySelector('.bar') as HTMLElement).style.width,
+        })),
+      );
+    };
+    expect(await funnelRows()).toEqual(expected);
+    expect(await page.locator('#funnel-table tbody tr th').allTextContents()).toEqual([
+      '1. PAGE_VIEW',
+      '2. SEARCH where metadata.query = running shoes',
+      '3. PURCHASE',
+    ]);
+    const table = await page.locator('#funnel-table').evaluate((node) => ({ ...node.dataset }));
+    const answer = await insight<{ steps: Array<{ users: number; medianMsFromPrevious?: number }> }>(
+      `funnel?${new URLSearchParams({ steps: table['steps']!, within: table['within']!, from: table['from']!, to: table['to']! })}`,
+    );
+    expect(answer.steps.map((step) => String(step.users))).toEqual(expected.map((row) => row.users));
+    expect(answer.steps[1]!.medianMsFromPrevious).toBeGreaterThan(0);
+    expect(await page.locator('#funnel-table tbody tr[data-step="2"] td').nth(4).textContent()).toMatch(
+      /^\d+ (s|min|h)/,
+    );
+    const axe = await axeViolations(page);
+    await page.locator('#insights-panel').screenshot({ path: join(runDir, '11-insights.png') });
+    expect(axe.violations).toEqual([]);
+
+    // A reload draws the same funnel from the URL, with the builder as it was sent.
+    await page.reload();
+    await page.locator('#main').waitFor({ state: 'visible' });
+    expect(await funnelRows()).toEqual(expected);
+    expect(await order()).toEqual(['PAGE_VIEW', 'SEARCH', 'PURCHASE']);
+    expect(await page.locator('#funnel-step-2-value').inputValue()).toBe('running shoes');
+    expect(await page.getByLabel('Within', { exact: true }).inputValue()).toBe('P1D');
+
+    // Another range: the URL keeps it too, and lines and funnel are asked again over it.
+    await page.getByLabel('Range, in whole UTC days').selectOption('7d');
+    await page.waitForURL(/insights=7d/);
+    await page.waitForFunction(
+      (previous) => document.getElementById('funnel-table')!.dataset['from'] !== previous,
+      table['from'],
+    );
+    await page.waitForFunction(
+      (weekAgo) => document.getElementById('active-users-chart')!.dataset['from'] === weekAgo,
+      new Date(to - 7 * DAY_MS).toISOString(),
+    );
+    expect(await funnelRows()).toEqual(expected);
+    expect(new URL(page.url()).searchParams.get('funnel')).toBe(url.searchParams.get('funnel'));
+    expect(urls.filter((u) => u.includes(KEYS.all))).toEqual([]);
     expect(errors).toEqual([]);
   });
 
@@ -524,6 +683,26 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 });
+
+const DAY_MS = 86_400_000;
+const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
+const inRange = (event: ActivityInput, start: number, end: number) => {
+  const at = Date.parse(event.occurredAt!);
+  return at >= start && at < end;
+};
+
+/** The top values of a metadata key over events of a type, by brute force: count desc, ties by JSON text. */
+function topOf(events: readonly ActivityInput[], type: string, key: string): Array<[string, number, number]> {
+  const counts = new Map<string, number>();
+  for (const event of events) {
+    const value = event.type === type ? event.metadata?.[key] : undefined;
+    if (typeof value === 'string') counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  const counted = [...counts.values()].reduce((a, b) => a + b, 0);
+  return [...counts]
+    .sort(([a, x], [b, y]) => y - x || Buffer.compare(Buffer.from(JSON.stringify(a)), Buffer.from(JSON.stringify(b))))
+    .map(([value, count]) => [value, count, round4(count / counted)]);
+}
 
 /** A datetime-local value in the browser's zone (the test's zone: both run on this machine). */
 function toLocalInput(date: Date): string {

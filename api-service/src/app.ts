@@ -11,6 +11,7 @@ import type { DeadLettersUseCase } from './application/dead-letters.use-case';
 import type { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import type { EraseUserUseCase } from './application/erase-user.use-case';
 import type { ActivityStatsUseCase } from './application/activity-stats.use-case';
+import type { InsightsUseCase } from './application/insights.use-case';
 import type { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import type { ListViolationsUseCase } from './application/list-violations.use-case';
 import type { ActivityRecord } from './application/ports/activity-reader.port';
@@ -44,6 +45,7 @@ import { queriesFeature } from './interfaces/http/queries/queries.feature';
 import { CONSISTENCY_HEADERS, type ReceiptsHttpDeps } from './interfaces/http/receipts/receipts.router';
 import { receiptsFeature } from './interfaces/http/receipts/receipts.feature';
 import { statsFeature } from './interfaces/http/stats/stats.feature';
+import { insightsFeature } from './interfaces/http/insights/insights.feature';
 import { STREAM_PATH, type StreamHttpDeps } from './interfaces/http/stream/activity-stream.router';
 import { streamFeature } from './interfaces/http/stream/stream.feature';
 import { violationsFeature } from './interfaces/http/violations/violations.feature';
@@ -89,6 +91,8 @@ export interface AppDeps {
   exports?: ExportHttpDeps;
   /** Counts per bucket and type (read scope); optional like the reads. */
   stats?: ActivityStatsUseCase;
+  /** Active users, top values and funnels (read scope); optional like the reads. */
+  insights?: InsightsUseCase;
   /** The activity type registry's API (reads: read scope; changes: admin scope). */
   activityTypes?: ManageActivityTypesUseCase;
   /** The stored events the registry let in unplanned or flagged (read scope); optional like the reads. */
@@ -128,6 +132,7 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
     ...(deps.receipts ? [receiptsFeature(deps.receipts)] : []),
     ...(deps.exports ? [exportFeature({ ...deps.exports, logger: deps.logger })] : []),
     ...(deps.stats ? [statsFeature(deps.stats)] : []),
+    ...(deps.insights ? [insightsFeature(deps.insights)] : []),
     ...(deps.queries
       ? [
           queriesFeature(deps.queries, {

@@ -14,6 +14,7 @@ import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
 import { IngestActivityUseCase } from './application/ingest-activity.use-case';
 import { IngestSegmentUseCase } from './application/ingest-segment.use-case';
+import { InsightsUseCase } from './application/insights.use-case';
 import { ListViolationsUseCase } from './application/list-violations.use-case';
 import { LiveActivityStream } from './application/live-activity-stream';
 import { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
@@ -142,6 +143,10 @@ async function main(): Promise<void> {
     stats: new ActivityStatsUseCase(
       { retentionDays: config.RETENTION_DAYS },
       { reader, ...(store.rollups ? { rollups: store.rollups } : {}) },
+    ),
+    insights: new InsightsUseCase(
+      { retentionDays: config.RETENTION_DAYS },
+      { types: registry.catalog, ...(store.insights ? { reader: store.insights } : {}) },
     ),
     receipts: { receipts, progress, refreshMs: config.FRESHNESS_REFRESH_MS },
     erasures: new EraseUserUseCase({

@@ -17,6 +17,9 @@ export const CONFIG = {
   retentionEvents: Number(process.env['BENCH_RETENTION_EVENTS'] ?? 100_000),
   /** Stored events the stats request is measured at (`--only stats`). */
   statsEvents: Number(process.env['BENCH_STATS_EVENTS'] ?? 1_000_000),
+  /** Stored events, over 30 days, and distinct users the insights requests are measured at (`--only insights`). */
+  insightsEvents: Number(process.env['BENCH_INSIGHTS_EVENTS'] ?? 1_000_000),
+  insightsUsers: Number(process.env['BENCH_INSIGHTS_USERS'] ?? 50_000),
   /** The soak (`--only soak`): this long at this rate, in batches of this size. */
   soakSeconds: Number(process.env['BENCH_SOAK_SECONDS'] ?? 600),
   soakRate: Number(process.env['BENCH_SOAK_RATE'] ?? 1_500),

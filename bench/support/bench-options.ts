@@ -10,6 +10,8 @@ export const ONLY_STAGES = {
   soak: 'memory of the api and the worker under BENCH_SOAK_SECONDS of steady load, about 12 minutes',
   'activity-types':
     'ingest with 208 registered types against the 8 built-ins, hostile schemas during ingest, and how fast a change reaches every replica, about 5 minutes',
+  insights:
+    'active users, top values and funnels over BENCH_INSIGHTS_EVENTS events of 30 days and BENCH_INSIGHTS_USERS users, next to the first list page, about 5 minutes',
 } as const;
 export type StageName = keyof typeof ONLY_STAGES;
 
@@ -47,6 +49,7 @@ Sizes from the environment, as this run would use them (bench/README.md has a sm
   ${env('BENCH_EVENTS', CONFIG.events)} ${env('BENCH_HTTP_SECONDS', CONFIG.httpSeconds)} ${env('BENCH_WARMUP_SECONDS', CONFIG.warmupSeconds)} ${env('BENCH_LATENCY_SECONDS', CONFIG.latencySeconds)}
   ${env('BENCH_NAIVE_SECONDS', CONFIG.naiveBudgetMs / 1000)} ${env('BENCH_READ_SAMPLES', CONFIG.readSamples)} ${env('BENCH_READ_SIZES', CONFIG.readSizes)} ${env('BENCH_READ_SCALE_SAMPLES', CONFIG.readScaleSamples)}
   ${env('BENCH_WRITE_SIZES', CONFIG.writeSizes)} ${env('BENCH_RETENTION_EVENTS', CONFIG.retentionEvents)} ${env('BENCH_STATS_EVENTS', CONFIG.statsEvents)}
+  ${env('BENCH_INSIGHTS_EVENTS', CONFIG.insightsEvents)} ${env('BENCH_INSIGHTS_USERS', CONFIG.insightsUsers)}
   ${env('BENCH_SOAK_SECONDS', CONFIG.soakSeconds)} ${env('BENCH_SOAK_RATE', CONFIG.soakRate)} ${env('BENCH_SOAK_BATCH', CONFIG.soakBatchSize)} ${env('BENCH_SOAK_NODE_OPTIONS', CONFIG.soakNodeOptions)}
 
 Exit status: 0 measured (a target not met is in the table, not here), 1 a measure failed, 2 bad options,

@@ -298,6 +298,86 @@ export function renderStatsAtScale(r: {
   ].join('\n');
 }
 
+export interface InsightSample extends ReadSample {
+  p90Ms: number;
+  /** The issue's p50 target in ms, when it sets one for this shape. */
+  targetMs?: number;
+}
+
+export interface InsightsAtScaleReport {
+  method: string;
+  samplesPerShape: number;
+  warmUp: number;
+  events: number;
+  users: number;
+  stored: number;
+  /** Seeded by insertMany, then the active-user rollup rebuilt from the store (FerretDB/PostgreSQL only). */
+  seedSeconds: number;
+  rebuild?: { seconds: number; users: number; blocks: number };
+  /** The first list page first (the baseline), then the insights shapes. */
+  shapes: InsightSample[];
+  /** Answers checked against what was seeded: distinct users over the 30 days, searches of the last 24 h. */
+  check: {
+    activeUsers: { total: number; seeded: number; exact: boolean };
+    topQueries: { counted: number; seeded: number };
+  };
+  /** On FerretDB/PostgreSQL: the run's schema on disk after VACUUM (tables, indexes, TOAST), and its rollup tables. */
+  disk?: { schemaBytes: number; insightsBytes: number; bytesPerEvent: number };
+}
+
+/** Issue 29: p50 at 1M events over 30 days: active users by day ≤ 50 ms, top 25 ≤ 50 ms, 3-step funnel ≤ 500 ms. */
+export function renderInsightsAtScale(r: {
+  date: string;
+  machine: { cpus: number; node: string };
+  store: string;
+  broker?: string;
+  insightsAtScale: InsightsAtScaleReport;
+  durationS: number;
+}): string {
+  const { shapes, method, samplesPerShape, warmUp, stored, users, check, disk, rebuild } = r.insightsAtScale;
+  const list = shapes[0]!;
+  const rows = shapes.map((shape) => {
+    const failed = shape.errors ? ` (${shape.errors} failed: ${shape.failures.join(', ')})` : '';
+    const target = shape.targetMs === undefined ? '—' : `≤ ${n(shape.targetMs)} ms`;
+    const ok = shape.errors === 0 && (shape.targetMs === undefined || shape.p50Ms <= shape.targetMs);
+    return [
+      shape.shape,
+      `${n(shape.p50Ms, 1)} ms`,
+      `${n(shape.p90Ms, 1)} ms`,
+      `${n(shape.p99Ms, 1)} ms${failed}`,
+      shape === list ? '1.00×' : `${n(ratio(shape.p50Ms, list.p50Ms), 2)}×`,
+      target,
+      shape.targetMs === undefined ? (shape.errors === 0 ? 'ok' : 'failed') : verdict(ok),
+    ];
+  });
+  const equal = (a: number, b: number) => (a === b ? 'equal' : 'NOT EQUAL');
+  return [
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}reads: ${method}; ` +
+      `${n(stored)} stored events over 30 days, ${n(users)} users; ${samplesPerShape} sequential requests per shape after ` +
+      `${warmUp} warm-up requests; ${n(r.durationS)} s.`,
+    '',
+    '| request | p50 | p90 | p99 | p50 vs first list page | target (p50) | |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `Check: active users over the 30 days answered ${n(check.activeUsers.total)} for ${n(check.activeUsers.seeded)} ` +
+      `seeded users (exact ${check.activeUsers.exact}): ${equal(check.activeUsers.total, check.activeUsers.seeded)}; ` +
+      `top queries of the last 24 h counted ${n(check.topQueries.counted)} of ${n(check.topQueries.seeded)} seeded ` +
+      `searches: ${equal(check.topQueries.counted, check.topQueries.seeded)}. Seeded by insertMany in ` +
+      `${n(r.insightsAtScale.seedSeconds)} s` +
+      (rebuild
+        ? `; the active-user rollup rebuilt from the store (${n(rebuild.users)} users, ${n(rebuild.blocks)} (day, type, block) rows) in ${n(rebuild.seconds, 1)} s.`
+        : '.'),
+    ...(disk
+      ? [
+          '',
+          `On disk after VACUUM: ${n(disk.schemaBytes / 2 ** 20)} MiB for the run's schema (${n(disk.bytesPerEvent)} bytes ` +
+            `a stored event, indexes included), of which the active-user rollup ${n(disk.insightsBytes / 2 ** 20, 1)} MiB.`,
+        ]
+      : []),
+  ].join('\n');
+}
+
 export function renderWriteScale(r: {
   date: string;
   machine: { cpus: number; node: string };

@@ -22,6 +22,8 @@ export interface PlannedType {
   metadataSchema: JsonSchema;
   /** Absent: the current names stay; [] gives them up. */
   eventNames?: string[];
+  /** Absent: the current fields stay; [] makes none rankable. */
+  rankableFields?: string[];
   status?: ActivityTypeStatus;
 }
 

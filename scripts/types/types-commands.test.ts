@@ -119,14 +119,16 @@ class FakeRegistry {
       return problem(412, 'Precondition failed', `${name} is at version ${current?.version}, not ${ifMatch}`);
     }
     const change = (method === 'DELETE' ? { ...current!, status: 'retired' } : body) as Omit<PlannedType, 'name'>;
-    // As the API: absent eventNames keep the current ones, [] gives them up.
+    // As the API: absent eventNames (rankableFields) keep the current ones, [] gives them up.
     const eventNames = change.eventNames ?? current?.eventNames ?? [];
+    const rankableFields = change.rankableFields ?? current?.rankableFields ?? [];
     const next: ActivityTypeVersion = {
       name,
       version: (current?.version ?? 0) + 1,
       description: change.description ?? current?.description ?? '',
       metadataSchema: change.metadataSchema,
       ...(eventNames.length > 0 ? { eventNames } : {}),
+      ...(rankableFields.length > 0 ? { rankableFields } : {}),
       status: change.status ?? 'active',
       createdAt: '2026-12-06T08:00:00.000Z',
       createdBy: 'key:admin',
@@ -348,6 +350,7 @@ describe('types list, show, retire and policy against a fake API', () => {
         '  changed meanwhile',
         '  made 2026-12-05T00:00:00.000Z by built-in; registry position 10',
         '  event names: "Signed In"',
+        '  rankable fields: none',
         '',
         'VERSION  STATUS      CREATED AT                CREATED BY',
         '      1  active      2026-12-05T00:00:00.000Z  built-in',
@@ -366,6 +369,12 @@ describe('types list, show, retire and policy against a fake API', () => {
     const { io, out } = memoryIo();
     expect(await runTypes(optionsFor(['show', 'CLICK']), io)).toBe(0);
     expect(out.join('\n')).toContain('  event names: none (a track call maps here by its name in UPPER_SNAKE)\n');
+  });
+
+  it('when show is asked about a type with rankable fields, then they are listed', async () => {
+    const { io, out } = memoryIo();
+    expect(await runTypes(optionsFor(['show', 'PAGE_VIEW']), io)).toBe(0);
+    expect(out.join('\n')).toContain('  rankable fields: metadata.path, metadata.url\n');
   });
 
   it('when the type does not exist, then show and retire say so with exit code 2', async () => {

@@ -55,12 +55,19 @@ function eventNamesLine(version: ActivityTypeVersion): string {
     : `  event names: ${listed}`;
 }
 
+/** The metadata paths GET /api/v1/insights/top may rank for this type. */
+function rankableFieldsLine(version: ActivityTypeVersion): string {
+  const fields = version.rankableFields ?? [];
+  return `  rankable fields: ${fields.length === 0 ? 'none' : fields.join(', ')}`;
+}
+
 export function formatTypeDetail(detail: TypeDetail): string {
   return [
     `${detail.name}  version ${detail.version}, ${detail.status}`,
     ...(detail.description ? [`  ${detail.description}`] : []),
     `  made ${detail.createdAt} by ${detail.createdBy}; registry position ${detail.registryPosition}`,
     eventNamesLine(detail),
+    rankableFieldsLine(detail),
     '',
     ['VERSION', cell('STATUS', 10), cell('CREATED AT', CREATED_AT_WIDTH), 'CREATED BY'].join('  '),
     ...detail.versions.map(versionRow),

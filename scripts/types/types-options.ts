@@ -12,8 +12,9 @@ Commands:
   list                   every type's current version, and the policy for what is not planned
   show <NAME>            one type: its current version, its event names, its history and its metadata schema
   apply <file.json>      create or change the types the file holds: one {name, description?, metadataSchema,
-                         eventNames?, status?}, an array of them (a tracking plan), or what list --json prints.
-                         eventNames: the Segment track event names that map to the type (absent: kept as is).
+                         eventNames?, rankableFields?, status?}, an array of them (a tracking plan), or what
+                         list --json prints. eventNames: the Segment track event names that map to the type;
+                         rankableFields: the metadata paths insights may rank (absent: either is kept as is).
                          Each type is read, then written with If-Match of what was read; the first refusal stops.
   retire <NAME>          retire a type: new events of it are refused, its stored events stay readable
   policy                 the policy for unknown types and for metadata that breaks its schema

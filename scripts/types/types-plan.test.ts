@@ -48,7 +48,7 @@ describe('parsePlan', () => {
       errors: [
         expect.stringMatching(/^\[0\]\.name: must be upper snake case/),
         '[1].metadataSchema: must be a JSON Schema object',
-        '[1]: Unrecognized key: "schema"; a type has name, description, metadataSchema, eventNames, status',
+        '[1]: Unrecognized key: "schema"; a type has name, description, metadataSchema, eventNames, rankableFields, status',
         '[2].metadataSchema: must be a JSON Schema object',
         expect.stringMatching(/^\[2\]\.status: /),
       ],
@@ -75,6 +75,15 @@ describe('parsePlan', () => {
   it('when the file is what show --json printed for a type with event names, then they are kept', () => {
     const shown = JSON.stringify(aTypeDetail({ eventNames: ['Video Playback Started'] }));
     expect(parsePlan(shown)).toMatchObject({ types: [{ name: 'VIDEO_PLAY', eventNames: ['Video Playback Started'] }] });
+  });
+
+  it('when a type lists rankable fields, then the plan carries them; bad ones are listed with where they are', () => {
+    const good = JSON.stringify({ name: 'VIDEO_PLAY', metadataSchema: SCHEMA, rankableFields: ['metadata.videoId'] });
+    expect(parsePlan(good)).toEqual({
+      types: [{ name: 'VIDEO_PLAY', metadataSchema: SCHEMA, rankableFields: ['metadata.videoId'] }],
+    });
+    const bad = JSON.stringify({ name: 'VIDEO_PLAY', metadataSchema: SCHEMA, rankableFields: ['videoId'] });
+    expect(parsePlan(bad)).toEqual({ errors: [expect.stringMatching(/^rankableFields\.0: must be metadata\./)] });
   });
 
   it('when a name is planned twice, then both places are named', () => {

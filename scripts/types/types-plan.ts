@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPE_STATUSES, EventNamesSchema } from '@uap/shared/activity-types';
+import { ACTIVITY_TYPE_STATUSES, EventNamesSchema, RankableFieldsSchema } from '@uap/shared/activity-types';
 import { ActivityTypeSchema } from '@uap/shared/contract';
 import { z } from 'zod';
 import { compact } from '../cli/cli-args';
@@ -9,6 +9,7 @@ const PlannedTypeSchema = z.strictObject({
   description: z.string().max(1024).optional(),
   metadataSchema: z.record(z.string(), z.unknown(), 'must be a JSON Schema object'),
   eventNames: EventNamesSchema.optional(),
+  rankableFields: RankableFieldsSchema.optional(),
   status: z.enum(ACTIVITY_TYPE_STATUSES).optional(),
   // What the API answers besides the plan: accepted so that `list --json` or `show --json` output of one
   // deployment can be applied to another, and dropped (the registry sets them).
@@ -62,17 +63,17 @@ export function parsePlan(text: string): { types: PlannedType[] } | { errors: st
         const path = [where, ...issue.path.map(String)].filter(Boolean).join('.');
         const hint =
           issue.code === 'unrecognized_keys'
-            ? '; a type has name, description, metadataSchema, eventNames, status'
+            ? '; a type has name, description, metadataSchema, eventNames, rankableFields, status'
             : '';
         errors.push(`${path || '(type)'}: ${issue.message}${hint}`);
       }
       return;
     }
-    const { name, description, metadataSchema, eventNames, status } = parsed.data;
+    const { name, description, metadataSchema, eventNames, rankableFields, status } = parsed.data;
     const first = seen.get(name);
     if (first !== undefined) errors.push(`${where}: ${name} is planned twice (also at ${first})`);
     seen.set(name, where);
-    types.push(compact({ name, description, metadataSchema, eventNames, status }));
+    types.push(compact({ name, description, metadataSchema, eventNames, rankableFields, status }));
   });
   if (errors.length > MAX_LISTED) {
     return { errors: [...errors.slice(0, MAX_LISTED), `… and ${errors.length - MAX_LISTED} more`] };

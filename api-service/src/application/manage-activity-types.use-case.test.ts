@@ -160,3 +160,73 @@ describe('ManageActivityTypesUseCase: event names', () => {
     expect(result.type).toMatchObject({ version: 2, status: 'retired', eventNames: ['Products Searched'] });
   });
 });
+
+describe('ManageActivityTypesUseCase: rankable fields', () => {
+  const PLAYED = { type: 'object', properties: { videoId: { type: 'string' } } };
+
+  it('when only the rankable fields change, then that is a new version without breaking=true', async () => {
+    const { registry, types } = setUp();
+    await types.put('VIDEO_PLAY', videoPlay({ rankableFields: ['metadata.videoId'] }), BY);
+
+    const result = await types.put('VIDEO_PLAY', videoPlay({ rankableFields: ['metadata.channel.name'] }), {
+      ...BY,
+      expectedVersion: 1,
+    });
+
+    expect(result.outcome).toBe('changed');
+    expect(result.versions.map((v) => v.rankableFields)).toEqual([['metadata.videoId'], ['metadata.channel.name']]);
+    expect(registry.catalog.current('VIDEO_PLAY')?.rankableFields).toEqual(['metadata.channel.name']);
+  });
+
+  it('when a change leaves rankableFields out, then the current ones stay; [] gives them up', async () => {
+    const { types } = setUp();
+    await types.put('VIDEO_PLAY', videoPlay({ rankableFields: ['metadata.videoId'] }), BY);
+
+    const kept = await types.put('VIDEO_PLAY', videoPlay({ metadataSchema: PLAYED }), { ...BY, expectedVersion: 1 });
+    expect(kept.type).toMatchObject({ version: 2, rankableFields: ['metadata.videoId'] });
+
+    const cleared = await types.put('VIDEO_PLAY', videoPlay({ metadataSchema: PLAYED, rankableFields: [] }), {
+      ...BY,
+      expectedVersion: 2,
+    });
+    expect(cleared.type.version).toBe(3);
+    expect('rankableFields' in cleared.type).toBe(false);
+  });
+
+  it('when the same fields come in another order, then nothing is written', async () => {
+    const { types } = setUp();
+    await types.put('VIDEO_PLAY', videoPlay({ rankableFields: ['metadata.a', 'metadata.b'] }), BY);
+
+    const result = await types.put('VIDEO_PLAY', videoPlay({ rankableFields: ['metadata.b', 'metadata.a'] }), {
+      ...BY,
+      expectedVersion: 1,
+    });
+
+    expect(result.outcome).toBe('unchanged');
+    expect(result.type.version).toBe(1);
+  });
+
+  it('when a built-in is changed without naming its fields, then the new version keeps them', async () => {
+    const { registry, types } = setUp();
+    const search = registry.catalog.current('SEARCH')!;
+
+    const result = await types.put(
+      'SEARCH',
+      { metadataSchema: search.metadataSchema, description: 'Searched' },
+      {
+        ...BY,
+        expectedVersion: 1,
+      },
+    );
+
+    expect(result.type).toMatchObject({ version: 2, rankableFields: ['metadata.query'] });
+  });
+
+  it('when a type is retired, then its rankable fields go with the retired version', async () => {
+    const { types } = setUp();
+
+    const result = await types.retire('PAGE_VIEW', BY);
+
+    expect(result.type).toMatchObject({ status: 'retired', rankableFields: ['metadata.path', 'metadata.url'] });
+  });
+});

@@ -15,10 +15,15 @@ export interface TypeChange {
   metadataSchema: JsonSchema;
   /** Absent: the current version's names; `[]` gives them all up. */
   eventNames?: string[] | undefined;
+  /** Absent: the current version's fields; `[]` makes none rankable. */
+  rankableFields?: string[] | undefined;
   status?: ActivityTypeStatus | undefined;
 }
 
-type VersionContent = Pick<ActivityTypeVersion, 'description' | 'metadataSchema' | 'eventNames' | 'status'>;
+type VersionContent = Pick<
+  ActivityTypeVersion,
+  'description' | 'metadataSchema' | 'eventNames' | 'rankableFields' | 'status'
+>;
 
 export interface ChangeOptions {
   /** The version the client saw (If-Match); required when the type exists. */
@@ -45,7 +50,8 @@ export interface ChangeResult extends TypeWithHistory {
  * The tracking plan's admin side. Each change is checked here (hostile schemas, compilation, event names another
  * type holds, BACKWARD compatibility, the version the client saw) and then appended to the registry's log, where
  * the first writer of a version wins: a writer that lost a race answers 412 as if its If-Match had been stale.
- * Compatibility is about metadata only: event names say which events map to the type, not what they may carry.
+ * Compatibility is about metadata only: event names say which events map to the type, and rankable fields which of
+ * its values insights may rank, not what they may carry.
  */
 export class ManageActivityTypesUseCase {
   private readonly now: () => Date;
@@ -73,10 +79,12 @@ export class ManageActivityTypesUseCase {
     this.checkPrecondition(name, current, options.expectedVersion);
     this.checkSchema(change.metadataSchema);
     const eventNames = change.eventNames ?? current?.eventNames ?? [];
+    const rankableFields = change.rankableFields ?? current?.rankableFields ?? [];
     const next: VersionContent = {
       description: change.description ?? current?.description ?? '',
       metadataSchema: change.metadataSchema,
       ...(eventNames.length === 0 ? {} : { eventNames }),
+      ...(rankableFields.length === 0 ? {} : { rankableFields }),
       status: change.status ?? (current === undefined || current.status === 'retired' ? 'active' : current.status),
     };
     if (current !== undefined && sameVersion(current, next)) return { ...this.show(name), outcome: 'unchanged' };
@@ -106,6 +114,7 @@ export class ManageActivityTypesUseCase {
         description: current.description,
         metadataSchema: current.metadataSchema,
         eventNames: current.eventNames,
+        rankableFields: current.rankableFields,
         status: 'retired',
       },
       { ...options, expectedVersion: options.expectedVersion ?? current.version, breaking: true },
@@ -202,12 +211,13 @@ export class ManageActivityTypesUseCase {
 }
 
 function sameVersion(current: ActivityTypeVersion, next: VersionContent) {
-  // Names are matched one by one, so their order means nothing.
-  const names = (version: VersionContent) => JSON.stringify([...(version.eventNames ?? [])].sort());
+  // Names and fields are matched one by one, so their order means nothing.
+  const sorted = (list: readonly string[] | undefined) => JSON.stringify([...(list ?? [])].sort());
   return (
     current.description === next.description &&
     current.status === next.status &&
-    names(current) === names(next) &&
+    sorted(current.eventNames) === sorted(next.eventNames) &&
+    sorted(current.rankableFields) === sorted(next.rankableFields) &&
     JSON.stringify(current.metadataSchema) === JSON.stringify(next.metadataSchema)
   );
 }

@@ -47,6 +47,7 @@ describe('API keys', () => {
     ['DELETE', '/api/v1/users/alice/activities', 'admin'],
     ['GET', '/api/v1/erasures/er_abc', 'admin'],
     ['GET', '/api/v1/whoami', null],
+    ['GET', '/api/v1/insights/funnel', 'read'],
     // The Segment surface: a write key is an ingest key.
     ['POST', '/v1/track', 'ingest'],
     ['POST', '/v1/batch', 'ingest'],

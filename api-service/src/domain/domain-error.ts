@@ -47,6 +47,15 @@ export const BEYOND_SCHEMA_RULES = {
     'metadataSchema must be a usable JSON Schema (2020-12): self-contained (local $ref only), at most 64 KB, 32 levels and 10,000 values, known keywords and formats only, patterns that RE2 runs and that nest no quantifiers.',
   'planned-type':
     'type must name an activity type the registry holds and has not retired (GET /api/v1/activity-types); other names follow the unplanned policy, which may refuse them.',
+  'insights-range': 'Active users answer at most 366 whole UTC days (from floored and to ceiled to UTC midnights).',
+  'insights-field':
+    'field must be userId, type, or a metadata path that every requested type declares in its current version’s rankableFields (GET /api/v1/activity-types/{name}); a metadata field therefore needs type.',
+  'funnel-steps':
+    'steps: 2-10 comma-separated steps, each an activity type with optional [metadata.<path>=<value>;…] equalities, each path at most once per step and at most 10 distinct paths in all.',
+  'funnel-window':
+    'within: an ISO-8601 duration of W, D, H and M parts (P7D, PT30M, P1DT12H), from 1 minute to 90 days.',
+  'funnel-event-cap':
+    'A funnel reads at most 1,000,000 events of its step types in [from, to + within): narrow the range.',
   'token-not-issued':
     'Receipts, consistency tokens and stream event ids must be ones this API issued (receipts and tokens are signed by this deployment).',
 } as const;

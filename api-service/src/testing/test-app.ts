@@ -82,6 +82,7 @@ export function everyFeatureDeps(
     erasures: unused(),
     exports: { exporter: unused() },
     stats: unused(),
+    insights: unused(),
     violations: unused(),
     activityTypes: unused(),
     readiness: [],

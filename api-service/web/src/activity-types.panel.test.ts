@@ -1,4 +1,10 @@
-import { describePolicy, eventNamesText, violationQuery, violationSummary } from './activity-types.panel';
+import {
+  describePolicy,
+  eventNamesText,
+  rankableFieldsText,
+  violationQuery,
+  violationSummary,
+} from './activity-types.panel';
 
 describe('activity types panel', () => {
   it('when an event was accepted unplanned, then its violation reads "unplanned"', () => {
@@ -57,6 +63,13 @@ describe('activity types panel', () => {
     expect(eventNamesText({ name: 'PURCHASE', status: 'retired', eventNames: ['Order Completed'] })).toBe(
       'Event names: "Order Completed" (free while retired)',
     );
+  });
+
+  it('when a type declares rankable fields, then they are listed; else it says none can be ranked', () => {
+    expect(rankableFieldsText({ name: 'PAGE_VIEW', rankableFields: ['metadata.path', 'metadata.url'] })).toBe(
+      'Rankable fields: metadata.path, metadata.url',
+    );
+    expect(rankableFieldsText({ name: 'CLICK' })).toMatch(/^Rankable fields: none/);
   });
 
   it('when violations are asked for, then only the chosen filters and the cursor go in the query', () => {

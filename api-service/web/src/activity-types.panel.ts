@@ -192,6 +192,7 @@ export class ActivityTypesPanel {
     byId('type-dialog-title').textContent = `Activity type ${name}`;
     byId('type-dialog-description').textContent = '';
     byId('type-event-names').textContent = '';
+    byId('type-rankable-fields').textContent = '';
     byId('type-schema-title').textContent = 'Metadata schema';
     versions.replaceChildren();
     schema.textContent = '';
@@ -202,6 +203,7 @@ export class ActivityTypesPanel {
       if (ticket !== this.dialogTicket) return;
       byId('type-dialog-description').textContent = type.description || '(no description)';
       byId('type-event-names').textContent = eventNamesText(type);
+      byId('type-rankable-fields').textContent = rankableFieldsText(type);
       versions.replaceChildren(
         ...type.versions.map((version) =>
           el(
@@ -276,6 +278,16 @@ export function eventNamesText(type: EventNamed): string {
 
 function hasEventNames(type: EventNamed): boolean {
   return (type.eventNames ?? []).length > 0;
+}
+
+/** The metadata paths the insights' top values may rank for the type (ActivityTypeVersion.rankableFields). */
+export function rankableFieldsText(
+  type: Pick<ActivityTypeVersion, 'name'> & { rankableFields?: readonly string[] | undefined },
+): string {
+  const fields = type.rankableFields ?? [];
+  return fields.length === 0
+    ? 'Rankable fields: none (top values of its metadata cannot be asked for)'
+    : `Rankable fields: ${fields.join(', ')}`;
 }
 
 /** What an accepted event broke: "unplanned", or each pointer with its message (the first `max`, then a count). */

@@ -1408,6 +1408,72 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/insights/active-users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Distinct active users per day, week or month, and stickiness, exact
+     * @description Distinct users with at least one stored event in each UTC calendar bucket (days; weeks from Monday; months from the 1st) of [from, to), widened to whole UTC days, and over the whole range. A user is a userId: events with only an anonymousId are not counted (an anonymous id is a device, and counting it would count a visitor twice the day they sign in). With retention on, from is raised to the first whole day after the retention horizon.
+     *
+     *     Needs an API key with the `read` scope.
+     */
+    get: operations['getActiveUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/insights/top': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The most frequent values of a field, with counts and shares, exact
+     * @description Counts the stored events of [from, to) per value of a field (a string, number or boolean there) and returns the top `limit`. Which metadata fields can be ranked is declared per type in the registry (rankableFields), so no request makes the store group by an arbitrary JSON path. Events with only an anonymousId count for type and metadata fields; userId ranks only events with a userId.
+     *
+     *     Needs an API key with the `read` scope.
+     */
+    get: operations['getTopValues'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/insights/funnel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Users reaching each step in order within a window, conversions and times, exact
+     * @description A user enters at a step-1 event with occurredAt in [from, to); each next step is their earliest later event (by occurredAt, then eventId) matching it, at most `within` after the entry, and no event is two steps. A user’s depth is the most steps any of their entries reaches; the times between steps come from the earliest entry reaching it. A user is a userId: events with only an anonymousId are not counted (an anonymous id is a device, and counting it would count a visitor twice the day they sign in). Events are read from [from, to + within): at most 1,000,000 of the steps' types, else 400.
+     *
+     *     Needs an API key with the `read` scope.
+     */
+    get: operations['getFunnel'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/activities/{eventId}': {
     parameters: {
       query?: never;
@@ -2101,6 +2167,9 @@ export interface paths {
              *           "eventNames": [
              *             "Products Searched"
              *           ],
+             *           "rankableFields": [
+             *             "metadata.query"
+             *           ],
              *           "createdAt": "2026-12-05T00:00:00.000Z",
              *           "createdBy": "built-in"
              *         },
@@ -2127,6 +2196,9 @@ export interface paths {
              *           },
              *           "eventNames": [
              *             "Video Playback Started"
+             *           ],
+             *           "rankableFields": [
+             *             "metadata.videoId"
              *           ],
              *           "createdAt": "2026-12-05T08:00:00.000Z",
              *           "createdBy": "key:9f86d081884c"
@@ -2203,7 +2275,7 @@ export interface paths {
     get: operations['getActivityType'];
     /**
      * Create a type, or make a new version of it
-     * @description A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) unless `breaking=true`; the check is about `metadataSchema` only. `eventNames` maps event names of other dialects (a Segment `track` call’s `event`) to this type; a name another type that is not retired holds is refused (409, naming that type). Any change, event names alone included, makes a new version. The answer comes once the change is durable and every current replica validates with it. Sending the current version unchanged is a no-op (200).
+     * @description A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) unless `breaking=true`; the check is about `metadataSchema` only. `eventNames` maps event names of other dialects (a Segment `track` call’s `event`) to this type; a name another type that is not retired holds is refused (409, naming that type). `rankableFields` declares the metadata paths insights may rank for this type (never breaking). Any change, event names or rankable fields alone included, makes a new version. The answer comes once the change is durable and every current replica validates with it. Sending the current version unchanged is a no-op (200).
      *
      *     Needs an API key with the `admin` scope.
      */
@@ -2743,6 +2815,11 @@ export interface components {
           | 'stats-count-cap'
           | 'usable-json-schema'
           | 'planned-type'
+          | 'insights-range'
+          | 'insights-field'
+          | 'funnel-steps'
+          | 'funnel-window'
+          | 'funnel-event-cap'
           | 'token-not-issued';
       }[];
       /** @description Set when `errors` was cut short: how many there were in all. */
@@ -3101,6 +3178,11 @@ export interface components {
           | 'stats-count-cap'
           | 'usable-json-schema'
           | 'planned-type'
+          | 'insights-range'
+          | 'insights-field'
+          | 'funnel-steps'
+          | 'funnel-window'
+          | 'funnel-event-cap'
           | 'token-not-issued';
       }[];
       /** @description Set when `errors` was cut short: how many there were in all. */
@@ -3564,6 +3646,112 @@ export interface components {
       exact: boolean;
       inexactReason?: string;
     };
+    ActiveUsers: {
+      /**
+       * Format: date-time
+       * @description A UTC midnight: the range counted (inclusive); later than asked when retention clamped it.
+       */
+      from: string;
+      /**
+       * Format: date-time
+       * @description A UTC midnight: the range counted (exclusive).
+       */
+      to: string;
+      /** @enum {string} */
+      bucket: 'day' | 'week' | 'month';
+      /** @description The types asked for with `type`, deduplicated, built-ins first then by name; absent: every type. */
+      types?: string[];
+      /** @description Every calendar bucket meeting [from, to), in time order, empty ones included. */
+      buckets: {
+        /**
+         * Format: date-time
+         * @description The bucket’s start, or from if the bucket began earlier.
+         */
+        start: string;
+        /**
+         * Format: date-time
+         * @description The bucket’s end (exclusive), or to if it ends later.
+         */
+        end: string;
+        /** @description Distinct userIds with an event in [start, end). */
+        users: number;
+      }[];
+      /** @description Distinct userIds over [from, to) (not the sum of the buckets). */
+      total: number;
+      /** @description The mean over every day of [from, to) of that day’s distinct users, ÷ total (DAU/MAU over a month), to 4 decimals; 0 without users. */
+      stickiness: number;
+      /** @description true: equal to counting the stored events. false only while the worker’s rollups do not cover events stored before they existed, until `npm run stats:rebuild` has run (see inexactReason). */
+      exact: boolean;
+      inexactReason?: string;
+    };
+    TopValues: {
+      /** @description The field ranked, as asked. */
+      field: string;
+      /**
+       * Format: date-time
+       * @description The range counted (inclusive); later than asked when retention clamped it.
+       */
+      from: string;
+      /**
+       * Format: date-time
+       * @description The range counted (exclusive).
+       */
+      to: string;
+      /** @description The types asked for with `type`, deduplicated, built-ins first then by name; absent: every type. */
+      types?: string[];
+      /** @description At most `limit` values, count descending; equal counts by the value’s JSON text in byte order (so "10" and 10 are two values, in a fixed order). */
+      values: {
+        value: string | number | boolean;
+        /** @description Events holding this value. */
+        count: number;
+        /** @description count ÷ counted, to 4 decimals. */
+        share: number;
+      }[];
+      /** @description Events in range whose field holds a string, number or boolean (null, objects, arrays and absent fields are not counted). */
+      counted: number;
+      /** @description How many different values those events hold. */
+      distinct: number;
+      /** @enum {boolean} */
+      exact: true;
+    };
+    Funnel: {
+      /**
+       * Format: date-time
+       * @description Entries counted from (inclusive); later than asked when retention clamped it.
+       */
+      from: string;
+      /**
+       * Format: date-time
+       * @description Entries counted until (exclusive); later steps may lie up to `within` after it.
+       */
+      to: string;
+      /** @description The window, as asked (or the default P7D). */
+      within: string;
+      steps: {
+        index: number;
+        type: string;
+        /** @description The step’s metadata equalities, path → value; absent without any. */
+        where?: {
+          [key: string]: string;
+        };
+        /** @description Users reaching at least this step. */
+        users: number;
+        /** @description users ÷ the previous step’s users, to 4 decimals (step 1: 1, or 0 when nobody entered). */
+        conversionFromPrevious: number;
+        /** @description users ÷ step 1’s users, to 4 decimals. */
+        conversionFromFirst: number;
+        /** @description The previous step’s users minus this step’s (0 for step 1). */
+        dropOff: number;
+        /** @description Median ms from the previous step, over the users reaching this one (nearest rank); absent for step 1 and when nobody reached it. */
+        medianMsFromPrevious?: number;
+        /** @description 90th percentile of the same (nearest rank). */
+        p90MsFromPrevious?: number;
+      }[];
+      /** @description The last step’s users ÷ the first’s, to 4 decimals; 0 when nobody entered. */
+      overallConversion: number;
+      /** @enum {boolean} */
+      exact: true;
+    };
     ActivityList: {
       data: components['schemas']['Activity'][];
       page:
@@ -3907,6 +4095,8 @@ export interface components {
       };
       /** @description Event names that map to this type (a Segment `track` call’s `event`, matched exactly); absent when none */
       eventNames?: string[];
+      /** @description Metadata paths GET /api/v1/insights/top may rank for this type; absent when none */
+      rankableFields?: string[];
       /** Format: date-time */
       createdAt: string;
       /** @description Label of the API key that made this version; `built-in` for the initial content */
@@ -3930,6 +4120,8 @@ export interface components {
       };
       /** @description Event names that map to this type (a Segment `track` call’s `event`, matched exactly); absent when none */
       eventNames?: string[];
+      /** @description Metadata paths GET /api/v1/insights/top may rank for this type; absent when none */
+      rankableFields?: string[];
       /** Format: date-time */
       createdAt: string;
       /** @description Label of the API key that made this version; `built-in` for the initial content */
@@ -3947,6 +4139,8 @@ export interface components {
       };
       /** @description Event names that map to this type: a Segment `track` call whose `event` is one of them (exactly, case and spaces included) gets this type instead of its name in UPPER_SNAKE. At most 50 distinct names of 1-128 characters; a name another type that is not retired holds is refused (409). Default: the current names; [] gives them up. */
       eventNames?: string[];
+      /** @description Metadata paths whose values GET /api/v1/insights/top may rank for this type (`metadata.query`, `metadata.page.path`): `metadata.` then 1-4 names of letters, digits and _, at most 10 distinct paths. Declared so that no request makes the store group by an arbitrary JSON path. Changing them is never a breaking change. Default: the current fields; [] makes none rankable. */
+      rankableFields?: string[];
       /**
        * @description Default: the current status (active for a new type)
        * @enum {string}
@@ -5129,6 +5323,402 @@ export interface operations {
       };
     };
   };
+  getActiveUsers: {
+    parameters: {
+      query?: {
+        /**
+         * @description Inclusive lower bound on occurredAt (ISO-8601 with offset), floored to its UTC midnight; default: to minus 30 days.
+         * @example 2026-11-23T00:00:00Z
+         */
+        from?: string;
+        /**
+         * @description Exclusive upper bound on occurredAt (ISO-8601 with offset), ceiled to a UTC midnight; default: the next UTC midnight (today included). At most 366 days after from.
+         * @example 2026-12-01T00:00:00Z
+         */
+        to?: string;
+        /**
+         * @description UTC calendar buckets: day (default), week (from Monday) or month (from the 1st). The first and last may be partial (clipped to the range).
+         * @example week
+         */
+        bucket?: 'day' | 'week' | 'month';
+        /** @description Only events of these types make a user active: repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing. */
+        type?: string[];
+      };
+      header?: {
+        /** @description A receipt or a batch consistencyToken: the read waits until the worker processed past it. */
+        'X-Consistency-Token'?: string;
+        /** @description How long to wait for X-Consistency-Token, in ms (default 2000, at most 10000). */
+        'X-Consistency-Max-Wait-Ms'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Users per bucket, every bucket listed */
+      200: {
+        headers: {
+          /** @description Events accepted but not yet processed */
+          'X-Read-Lag'?: number;
+          /** @description Every event accepted before this time is processed (ISO-8601), or "unknown" */
+          'X-Read-Watermark'?: string;
+          /** @description With X-Consistency-Token: true when the wait ran out before the group caught up */
+          'X-Read-Stale'?: 'true' | 'false';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "from": "2026-11-23T00:00:00.000Z",
+           *       "to": "2026-12-01T00:00:00.000Z",
+           *       "bucket": "week",
+           *       "buckets": [
+           *         {
+           *           "start": "2026-11-23T00:00:00.000Z",
+           *           "end": "2026-11-30T00:00:00.000Z",
+           *           "users": 1840
+           *         },
+           *         {
+           *           "start": "2026-11-30T00:00:00.000Z",
+           *           "end": "2026-12-01T00:00:00.000Z",
+           *           "users": 412
+           *         }
+           *       ],
+           *       "total": 1911,
+           *       "stickiness": 0.2347,
+           *       "exact": true
+           *     }
+           */
+          'application/json': components['schemas']['ActiveUsers'];
+        };
+      };
+      /** @description Invalid or unknown parameter, from not before to, or more than 366 days (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The store is down or slow (retry after Retry-After), or this deployment cannot answer insights: FerretDB without FERRETDB_POSTGRES_URL (no Retry-After; retrying does not help) (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getTopValues: {
+    parameters: {
+      query: {
+        /**
+         * @description What to rank: userId (the most active users), type, or a metadata path (metadata.query) that every type named by `type` declares in its rankableFields (GET /api/v1/activity-types/{name}).
+         * @example metadata.query
+         */
+        field: string;
+        /**
+         * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
+         * @example [
+         *       "SEARCH"
+         *     ]
+         */
+        type?: string[];
+        /**
+         * @description Inclusive lower bound on occurredAt (ISO-8601 with offset); default: to minus 24 h.
+         * @example 2026-11-27T00:00:00Z
+         */
+        from?: string;
+        /**
+         * @description Exclusive upper bound on occurredAt (ISO-8601 with offset); default: now.
+         * @example 2026-11-28T00:00:00Z
+         */
+        to?: string;
+        /** @description Only this user’s activities. */
+        userId?: string;
+        /**
+         * @description How many values, 1-100 (default 25).
+         * @example 3
+         */
+        limit?: number;
+      };
+      header?: {
+        /** @description A receipt or a batch consistencyToken: the read waits until the worker processed past it. */
+        'X-Consistency-Token'?: string;
+        /** @description How long to wait for X-Consistency-Token, in ms (default 2000, at most 10000). */
+        'X-Consistency-Max-Wait-Ms'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The top values of the field */
+      200: {
+        headers: {
+          /** @description Events accepted but not yet processed */
+          'X-Read-Lag'?: number;
+          /** @description Every event accepted before this time is processed (ISO-8601), or "unknown" */
+          'X-Read-Watermark'?: string;
+          /** @description With X-Consistency-Token: true when the wait ran out before the group caught up */
+          'X-Read-Stale'?: 'true' | 'false';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "field": "metadata.query",
+           *       "from": "2026-11-27T00:00:00.000Z",
+           *       "to": "2026-11-28T00:00:00.000Z",
+           *       "types": [
+           *         "SEARCH"
+           *       ],
+           *       "values": [
+           *         {
+           *           "value": "running shoes",
+           *           "count": 412,
+           *           "share": 0.0824
+           *         },
+           *         {
+           *           "value": "rain jacket",
+           *           "count": 230,
+           *           "share": 0.046
+           *         },
+           *         {
+           *           "value": "socks",
+           *           "count": 230,
+           *           "share": 0.046
+           *         }
+           *       ],
+           *       "counted": 5000,
+           *       "distinct": 1377,
+           *       "exact": true
+           *     }
+           */
+          'application/json': components['schemas']['TopValues'];
+        };
+      };
+      /** @description Invalid or unknown parameter, from not before to, or a field the types do not declare rankable (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The store is down or slow (retry after Retry-After), or this deployment cannot answer insights: FerretDB without FERRETDB_POSTGRES_URL (no Retry-After; retrying does not help) (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getFunnel: {
+    parameters: {
+      query: {
+        /**
+         * @description 2 to 10 comma-separated steps, in order: an activity type, optionally with metadata equalities in brackets, separated by `;` (SEARCH[metadata.query=shoes;metadata.page=1]). A value runs to the next `;` or `]` (commas inside brackets belong to it) and matches a stored string, number or boolean whose text is equal. A step may repeat a type.
+         * @example SIGNUP,SEARCH[metadata.query=running shoes],PURCHASE
+         */
+        steps: string;
+        /**
+         * @description How long after entering the funnel (its step-1 event) a user may take to reach each later step: an ISO-8601 duration of W, D, H and M parts (P7D, PT30M, P1DT12H), 1 minute to 90 days; default P7D.
+         * @example P1D
+         */
+        within?: string;
+        /**
+         * @description Inclusive lower bound on the step-1 event’s occurredAt (ISO-8601 with offset); default: to minus 7 days.
+         * @example 2026-11-20T00:00:00Z
+         */
+        from?: string;
+        /**
+         * @description Exclusive upper bound on the step-1 event’s occurredAt (ISO-8601 with offset); default: now. Later steps may lie up to `within` after it.
+         * @example 2026-11-27T00:00:00Z
+         */
+        to?: string;
+        /** @description Only this user’s activities. */
+        userId?: string;
+      };
+      header?: {
+        /** @description A receipt or a batch consistencyToken: the read waits until the worker processed past it. */
+        'X-Consistency-Token'?: string;
+        /** @description How long to wait for X-Consistency-Token, in ms (default 2000, at most 10000). */
+        'X-Consistency-Max-Wait-Ms'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Per step: users, conversions, drop-off and times */
+      200: {
+        headers: {
+          /** @description Events accepted but not yet processed */
+          'X-Read-Lag'?: number;
+          /** @description Every event accepted before this time is processed (ISO-8601), or "unknown" */
+          'X-Read-Watermark'?: string;
+          /** @description With X-Consistency-Token: true when the wait ran out before the group caught up */
+          'X-Read-Stale'?: 'true' | 'false';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "from": "2026-11-20T00:00:00.000Z",
+           *       "to": "2026-11-27T00:00:00.000Z",
+           *       "within": "P1D",
+           *       "steps": [
+           *         {
+           *           "index": 1,
+           *           "type": "SIGNUP",
+           *           "users": 1200,
+           *           "conversionFromPrevious": 1,
+           *           "conversionFromFirst": 1,
+           *           "dropOff": 0
+           *         },
+           *         {
+           *           "index": 2,
+           *           "type": "SEARCH",
+           *           "where": {
+           *             "metadata.query": "running shoes"
+           *           },
+           *           "users": 300,
+           *           "conversionFromPrevious": 0.25,
+           *           "conversionFromFirst": 0.25,
+           *           "dropOff": 900,
+           *           "medianMsFromPrevious": 95000,
+           *           "p90MsFromPrevious": 1860000
+           *         },
+           *         {
+           *           "index": 3,
+           *           "type": "PURCHASE",
+           *           "users": 45,
+           *           "conversionFromPrevious": 0.15,
+           *           "conversionFromFirst": 0.0375,
+           *           "dropOff": 255,
+           *           "medianMsFromPrevious": 610000,
+           *           "p90MsFromPrevious": 7200000
+           *         }
+           *       ],
+           *       "overallConversion": 0.0375,
+           *       "exact": true
+           *     }
+           */
+          'application/json': components['schemas']['Funnel'];
+        };
+      };
+      /** @description Invalid or unknown parameter, from not before to, a malformed step or window, or too many events (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The store is down or slow (retry after Retry-After), or this deployment cannot answer insights: FerretDB without FERRETDB_POSTGRES_URL (no Retry-After; retrying does not help) (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   getActivity: {
     parameters: {
       query?: never;
@@ -6045,6 +6635,9 @@ export interface operations {
            *       "eventNames": [
            *         "Products Searched"
            *       ],
+           *       "rankableFields": [
+           *         "metadata.query"
+           *       ],
            *       "createdAt": "2026-12-05T00:00:00.000Z",
            *       "createdBy": "built-in",
            *       "versions": [
@@ -6068,6 +6661,9 @@ export interface operations {
            *           },
            *           "eventNames": [
            *             "Products Searched"
+           *           ],
+           *           "rankableFields": [
+           *             "metadata.query"
            *           ],
            *           "createdAt": "2026-12-05T00:00:00.000Z",
            *           "createdBy": "built-in"
@@ -6165,6 +6761,9 @@ export interface operations {
          *       },
          *       "eventNames": [
          *         "Video Playback Started"
+         *       ],
+         *       "rankableFields": [
+         *         "metadata.videoId"
          *       ]
          *     }
          */
@@ -6216,6 +6815,9 @@ export interface operations {
            *       "eventNames": [
            *         "Video Playback Started"
            *       ],
+           *       "rankableFields": [
+           *         "metadata.videoId"
+           *       ],
            *       "createdAt": "2026-12-05T08:00:00.000Z",
            *       "createdBy": "key:9f86d081884c",
            *       "versions": [
@@ -6242,6 +6844,9 @@ export interface operations {
            *           },
            *           "eventNames": [
            *             "Video Playback Started"
+           *           ],
+           *           "rankableFields": [
+           *             "metadata.videoId"
            *           ],
            *           "createdAt": "2026-12-05T08:00:00.000Z",
            *           "createdBy": "key:9f86d081884c"
@@ -6394,6 +6999,9 @@ export interface operations {
            *       "eventNames": [
            *         "Video Playback Started"
            *       ],
+           *       "rankableFields": [
+           *         "metadata.videoId"
+           *       ],
            *       "createdAt": "2026-12-05T08:00:00.000Z",
            *       "createdBy": "key:9f86d081884c",
            *       "versions": [
@@ -6421,6 +7029,9 @@ export interface operations {
            *           "eventNames": [
            *             "Video Playback Started"
            *           ],
+           *           "rankableFields": [
+           *             "metadata.videoId"
+           *           ],
            *           "createdAt": "2026-12-05T08:00:00.000Z",
            *           "createdBy": "key:9f86d081884c"
            *         },
@@ -6447,6 +7058,9 @@ export interface operations {
            *           },
            *           "eventNames": [
            *             "Video Playback Started"
+           *           ],
+           *           "rankableFields": [
+           *             "metadata.videoId"
            *           ],
            *           "createdAt": "2026-12-05T08:00:00.000Z",
            *           "createdBy": "key:9f86d081884c"

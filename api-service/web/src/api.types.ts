@@ -31,3 +31,11 @@ export type ActivityTypeDetail = Schemas['ActivityTypeDetail'];
 export type UnplannedPolicy = Schemas['UnplannedPolicy'];
 /** Stored events the plan let in unplanned or flagged, in the activity list's shape. */
 export type ViolationPage = Schemas['ActivityViolationList'];
+
+/** Distinct users per calendar bucket (UTC; weeks from Monday), with the range's total and stickiness. */
+export type ActiveUsers = Schemas['ActiveUsers'];
+export type InsightBucket = ActiveUsers['bucket'];
+/** The most frequent values of a field, with their counts and share of all counted. */
+export type TopValues = Schemas['TopValues'];
+/** The users reaching each step, in order, within the window. */
+export type Funnel = Schemas['Funnel'];

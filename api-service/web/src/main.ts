@@ -8,6 +8,7 @@ import { ActivityTypesPanel } from './activity-types.panel';
 import { CountsChart } from './counts-chart.panel';
 import { DeadLettersPanel } from './dead-letters.panel';
 import { byId, every, setStatus } from './dom';
+import { InsightsPanel } from './insights.panel';
 import { KpiStrip } from './kpi-strip.panel';
 import { keyStore } from './key.store';
 import { LiveFeedPanel } from './live-feed.panel';
@@ -103,15 +104,24 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
     apply({ ...state, range, bucket }, 'replace');
     void chart.load(state);
   });
+  const insights = new InsightsPanel(api, BUILT_IN_TYPES, (change, how) => {
+    apply({ ...state, ...change }, how);
+    insights.show(state);
+  });
   window.addEventListener('popstate', () => {
     apply(parseState(location.search), 'none');
     void chart.load(state);
     void table.show(state);
+    insights.show(state);
   });
   apply(state, 'none');
   every(30_000, () => chart.load(state));
   void table.show(state);
-  new ActivityTypesPanel(api, BUILT_IN_TYPES, (types) => table.addTypes(types)).start();
+  insights.start(state);
+  new ActivityTypesPanel(api, BUILT_IN_TYPES, (types) => {
+    table.addTypes(types);
+    insights.addTypes(types);
+  }).start();
 
   const feed = new LiveFeedPanel({
     list: byId<HTMLOListElement>('live-list'),

@@ -8,6 +8,9 @@ const aState = (overrides: Partial<DashboardState> = {}): DashboardState => ({
   cursor: null,
   range: '24h',
   bucket: 'hour',
+  insights: '30d',
+  funnel: [],
+  within: 'P7D',
   ...overrides,
 });
 
@@ -21,9 +24,28 @@ describe('dashboard URL state', () => {
       cursor: 'eyJ0IjoxfQ',
       range: '7d',
       bucket: 'hour',
+      insights: '90d',
+      funnel: [{ type: 'PAGE_VIEW' }, { type: 'SEARCH', where: { path: 'metadata.query', value: 'running shoes' } }],
+      within: 'PT1H',
     });
 
     expect(parseState(formatState(state))).toEqual(state);
+  });
+
+  it("when a funnel is chosen, then the URL keeps it in the funnel endpoint's own syntax", () => {
+    const state = aState({
+      funnel: [{ type: 'SIGNUP' }, { type: 'SEARCH', where: { path: 'metadata.query', value: 'shoes' } }],
+      within: 'P1D',
+    });
+
+    const params = new URLSearchParams(formatState(state));
+    expect(params.get('funnel')).toBe('SIGNUP,SEARCH[metadata.query=shoes]');
+    expect(params.get('within')).toBe('P1D');
+  });
+
+  it('when the insights part of the URL was edited by hand, then what does not parse falls back to the defaults', () => {
+    expect(parseState('?insights=2y&funnel=SIGNUP&within=P91D')).toEqual(aState());
+    expect(parseState('?funnel=SIGNUP,bogus').funnel).toEqual([]);
   });
 
   it('when the state is the default, then the URL has no query at all', () => {

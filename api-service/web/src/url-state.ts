@@ -1,5 +1,7 @@
 import { TYPE_NAME } from './activity-types';
 import type { Bucket } from './api.types';
+import { DEFAULT_WINDOW, formatSteps, isWindow, parseSteps, type FunnelStep } from './funnel-steps';
+import { DEFAULT_INSIGHTS_RANGE, INSIGHTS_RANGES, type InsightsRange } from './insights';
 
 export type RangePreset = '1h' | '24h' | '7d';
 export const RANGE_PRESETS: readonly RangePreset[] = ['1h', '24h', '7d'];
@@ -19,6 +21,10 @@ export interface DashboardState {
   cursor: string | null;
   range: RangePreset;
   bucket: Bucket;
+  /** The Insights section's range, its funnel's steps (none: no funnel drawn) and the funnel's window. */
+  insights: InsightsRange;
+  funnel: FunnelStep[];
+  within: string;
 }
 
 const USER_ID = /^[^\s]{1,128}$/;
@@ -43,6 +49,8 @@ export function parseState(search: string): DashboardState {
   const bucket = params.get('bucket');
   const userId = params.get('userId') ?? '';
   const cursor = params.get('cursor');
+  const insights = params.get('insights');
+  const within = params.get('within');
   const types = params
     .getAll('type')
     .flatMap((value) => value.split(','))
@@ -55,6 +63,11 @@ export function parseState(search: string): DashboardState {
     cursor: cursor !== null && CURSOR.test(cursor) ? cursor : null,
     range: preset,
     bucket: (BUCKETS as readonly string[]).includes(bucket ?? '') ? (bucket as Bucket) : DEFAULT_BUCKET[preset],
+    insights: (INSIGHTS_RANGES as readonly string[]).includes(insights ?? '')
+      ? (insights as InsightsRange)
+      : DEFAULT_INSIGHTS_RANGE,
+    funnel: parseSteps(params.get('funnel')),
+    within: isWindow(within) ? within : DEFAULT_WINDOW,
   };
 }
 
@@ -68,6 +81,9 @@ export function formatState(state: DashboardState): string {
   if (state.cursor) params.set('cursor', state.cursor);
   if (state.range !== '24h') params.set('range', state.range);
   if (state.bucket !== DEFAULT_BUCKET[state.range]) params.set('bucket', state.bucket);
+  if (state.insights !== DEFAULT_INSIGHTS_RANGE) params.set('insights', state.insights);
+  if (state.funnel.length > 0) params.set('funnel', formatSteps(state.funnel));
+  if (state.within !== DEFAULT_WINDOW) params.set('within', state.within);
   const text = params.toString();
   return text ? `?${text}` : '';
 }

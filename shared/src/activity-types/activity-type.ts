@@ -22,6 +22,11 @@ export interface ActivityTypeVersion {
    * (`Order Completed` → PURCHASE). No two types that are not retired may claim the same name.
    */
   eventNames?: string[] | undefined;
+  /**
+   * Metadata paths whose values GET /api/v1/insights/top may rank for this type (`metadata.query`): declared, so
+   * that a request cannot make the store group by an arbitrary JSON path. Changing them is never breaking.
+   */
+  rankableFields?: string[] | undefined;
   status: ActivityTypeStatus;
   /** ISO-8601. */
   createdAt: string;
@@ -31,6 +36,13 @@ export interface ActivityTypeVersion {
 
 /** How many event names a type may claim, and how long each may be (Segment's own event names are short). */
 export const EVENT_NAME_LIMITS = { maxNames: 50, maxLength: 128 } as const;
+
+/**
+ * A rankable field: `metadata.` then 1-4 identifier segments (no array index, no `$`, nothing a store path
+ * language would read as an operator), at most 10 per type.
+ */
+export const RANKABLE_FIELD_LIMITS = { maxFields: 10, maxSegments: 4, maxSegmentLength: 64 } as const;
+export const RANKABLE_FIELD_PATTERN = /^metadata(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,4}$/;
 
 /** Who may send what is not planned, and what becomes of it. */
 export const UNKNOWN_TYPE_POLICIES = ['reject', 'dead-letter', 'accept'] as const;

@@ -46,6 +46,13 @@ const EVENT_NAMES: Partial<Record<BuiltInActivityType, string[]>> = {
   PURCHASE: ['Order Completed'],
 };
 
+/** The metadata fields insights can rank out of the box: what was searched, which pages and screens were seen. */
+const RANKABLE_FIELDS: Partial<Record<BuiltInActivityType, string[]>> = {
+  SEARCH: ['metadata.query'],
+  PAGE_VIEW: ['metadata.path', 'metadata.url'],
+  SCREEN: ['metadata.name'],
+};
+
 /** Version 1 of every built-in type: what an empty registry holds, and what an upgraded deployment had. */
 export const BUILT_IN_TYPE_VERSIONS: readonly ActivityTypeVersion[] = BUILT_IN_ACTIVITY_TYPES.map((name) => ({
   name,
@@ -53,6 +60,7 @@ export const BUILT_IN_TYPE_VERSIONS: readonly ActivityTypeVersion[] = BUILT_IN_A
   description: DESCRIPTIONS[name],
   metadataSchema: SCHEMAS[name] ?? { type: 'object' },
   ...(EVENT_NAMES[name] === undefined ? {} : { eventNames: EVENT_NAMES[name] }),
+  ...(RANKABLE_FIELDS[name] === undefined ? {} : { rankableFields: RANKABLE_FIELDS[name] }),
   status: 'active',
   createdAt: BUILT_IN_SINCE,
   createdBy: 'built-in',

@@ -1,6 +1,12 @@
 import type { ActivityTypeVersion } from './activity-type';
 import { BUILT_IN_TYPE_VERSIONS } from './built-in-types';
-import { decodeRegistryRecord, encodeRegistryRecord, EventNamesSchema, type RegistryRecord } from './registry-record';
+import {
+  decodeRegistryRecord,
+  encodeRegistryRecord,
+  EventNamesSchema,
+  RankableFieldsSchema,
+  type RegistryRecord,
+} from './registry-record';
 
 const aVersion = (overrides: Partial<ActivityTypeVersion> = {}): ActivityTypeVersion => ({
   name: 'VIDEO_PLAY',
@@ -67,5 +73,46 @@ describe('registry records', () => {
     for (const version of BUILT_IN_TYPE_VERSIONS) expect(roundTrip(recordOf(version))).toEqual(recordOf(version));
     const names = BUILT_IN_TYPE_VERSIONS.flatMap((v) => v.eventNames ?? []);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('when a version declares rankable fields, then they round-trip through the log', () => {
+    const record = recordOf(
+      aVersion({ rankableFields: ['metadata.query', 'metadata.page.path', `metadata.a.b.c.${'x'.repeat(64)}`] }),
+    );
+
+    expect(roundTrip(record)).toEqual(record);
+  });
+
+  it.each([
+    ['a path outside metadata', ['userId']],
+    ['metadata itself', ['metadata']],
+    ['five segments', ['metadata.a.b.c.d.e']],
+    ['a segment of 65 characters', [`metadata.${'x'.repeat(65)}`]],
+    ['a segment starting with a digit', ['metadata.1st']],
+    ['an operator-like segment', ['metadata.$where']],
+    ['an array index', ['metadata.items[0]']],
+    ['an empty segment', ['metadata..query']],
+    ['11 fields', Array.from({ length: 11 }, (_, i) => `metadata.f${i}`)],
+    ['the same field twice', ['metadata.query', 'metadata.query']],
+    ['a field that is not a string', [42]],
+  ])('when a version’s rankable fields hold %s, then the record is not one', (_l, fields) => {
+    const text = encodeRegistryRecord(recordOf(aVersion({ rankableFields: fields as string[] })));
+
+    expect(decodeRegistryRecord(text)).toBeUndefined();
+  });
+
+  it('when 10 fields are declared, then that is the most a type may rank', () => {
+    expect(RankableFieldsSchema.safeParse(Array.from({ length: 10 }, (_, i) => `metadata.f${i}`)).success).toBe(true);
+  });
+
+  it('when the built-ins are read, then searches, pages and screens are rankable out of the box', () => {
+    const fields = Object.fromEntries(BUILT_IN_TYPE_VERSIONS.map((v) => [v.name, v.rankableFields]));
+
+    expect(fields).toMatchObject({
+      SEARCH: ['metadata.query'],
+      PAGE_VIEW: ['metadata.path', 'metadata.url'],
+      SCREEN: ['metadata.name'],
+      LOGIN: undefined,
+    });
   });
 });

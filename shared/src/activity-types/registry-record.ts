@@ -4,6 +4,8 @@ import {
   ACTIVITY_TYPE_STATUSES,
   EVENT_NAME_LIMITS,
   INVALID_METADATA_POLICIES,
+  RANKABLE_FIELD_LIMITS,
+  RANKABLE_FIELD_PATTERN,
   UNKNOWN_TYPE_POLICIES,
   type ActivityTypeVersion,
   type UnplannedPolicy,
@@ -43,12 +45,30 @@ export const EventNamesSchema = z
     });
   });
 
+/** The metadata paths a type lets insights rank (ActivityTypeVersion.rankableFields); each listed once. */
+export const RankableFieldsSchema = z
+  .array(
+    z
+      .string()
+      .regex(RANKABLE_FIELD_PATTERN, 'must be metadata.<name> with 1-4 names of letters, digits and _')
+      .meta({ description: 'A metadata path, e.g. `metadata.query` or `metadata.page.path`' }),
+  )
+  .max(RANKABLE_FIELD_LIMITS.maxFields)
+  .superRefine((fields, ctx) => {
+    const seen = new Set<string>();
+    fields.forEach((field, index) => {
+      if (seen.has(field)) ctx.addIssue({ code: 'custom', path: [index], message: `${field} is listed twice` });
+      seen.add(field);
+    });
+  });
+
 const VersionSchema = z.strictObject({
   name: z.string().regex(ACTIVITY_TYPE_NAME_PATTERN),
   version: z.int().min(1),
   description: z.string().max(1024),
   metadataSchema: z.record(z.string(), z.unknown()),
   eventNames: EventNamesSchema.optional(),
+  rankableFields: RankableFieldsSchema.optional(),
   status: z.enum(ACTIVITY_TYPE_STATUSES),
   createdAt: z.iso.datetime(),
   createdBy: z.string().max(256),

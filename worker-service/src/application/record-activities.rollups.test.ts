@@ -1,3 +1,4 @@
+import type { RollupEntry } from '@uap/shared/contract';
 import pino from 'pino';
 import type { ConsumedEvent } from './record-activities.use-case';
 import { aConsumedEvent } from '../testing/consumed.fixtures';
@@ -76,5 +77,20 @@ describe('RecordActivitiesUseCase with stats rollups', () => {
     const first = aConsumedEvent();
     await useCase.execute({ events: [first, aConsumedEvent({ ...first.event })], deadLetters: [] });
     expect(rollups.countAt(MINUTE, 'LOGIN')).toBe(1);
+  });
+
+  it('when a chunk holds events with and without a userId, then each entry carries its stored copy’s userId, and anonymous ones none', async () => {
+    const { rollups, useCase } = setUp();
+    const applied: RollupEntry[] = [];
+    const apply = rollups.apply.bind(rollups);
+    rollups.apply = async (partition, entries, chunkEnd) => {
+      applied.push(...entries);
+      return apply(partition, entries, chunkEnd);
+    };
+    const visitor = aConsumedEvent({ anonymousId: 'a-1' });
+    const { userId: _none, ...anonymousEvent } = visitor.event;
+    const chunk = [aConsumedEvent({ userId: 'u-7' }), { ...visitor, event: anonymousEvent }];
+    await useCase.execute({ events: chunk, deadLetters: [] });
+    expect(applied.map((e) => e.userId ?? null)).toEqual(['u-7', null]);
   });
 });

@@ -131,6 +131,8 @@ export class RecordActivitiesUseCase {
       offset: Number(message.source.offset),
       occurredAt: new Date(event.occurredAt),
       type: event.type,
+      // Only stored copies get here (by position), so this is the stored document's userId.
+      ...(event.userId !== undefined ? { userId: event.userId } : {}),
     }));
     await rollups.apply(partition, entries, chunkEnd);
   }

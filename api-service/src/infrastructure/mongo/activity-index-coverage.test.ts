@@ -12,6 +12,12 @@ import type { ActivityFilters, KeysetPosition, SortOrder } from '../../domain/ac
 import { VIOLATION_KINDS, type ViolationKind } from '../../domain/violation-query';
 import { buildFindPlan, buildViolationFindPlan, type MongoFindPlan } from './mongo-activity.reader';
 import { firstLinkPlan, latestIdentifiesPlan, userLinksFilter } from './mongo-identity.reader';
+import {
+  activeUsersPipeline,
+  insightsMatch,
+  topValuesBoundaryPipeline,
+  topValuesPipeline,
+} from './mongo-insights.reader';
 
 /**
  * Every query shape the API can issue must be served by a declared index: equality fields, then the
@@ -34,6 +40,13 @@ const EQUALITY = (value: unknown) =>
     value !== null &&
     Object.keys(value).join() === '$in' &&
     Array.isArray((value as { $in: unknown }).$in));
+
+/**
+ * A condition that bounds no walk worth the name: `userId: {$type: 'string'}` would make userId's index walk every
+ * user's key range, so it counts only as a residual filter on the entries another index's bounds read.
+ */
+const RESIDUAL_ONLY = (value: unknown) =>
+  typeof value === 'object' && value !== null && Object.keys(value).join() === '$type';
 
 const DECLARED = [...ACTIVITY_INDEXES, ...PARTIAL_ACTIVITY_INDEXES];
 
@@ -82,8 +95,11 @@ function servingIndexes(plan: MongoFindPlan, indexes: readonly IndexSpec[] = DEC
   const sortKeys = Object.entries(plan.sort);
   // Range predicates (from/to, the keyset $or) must only touch the sort keys, which the index holds in order.
   const orFields = ((plan.filter['$or'] as Array<Record<string, unknown>> | undefined) ?? []).flatMap(Object.keys);
+  const residualOnly = Object.keys(plan.filter).filter((k) => RESIDUAL_ONLY(plan.filter[k]));
   const rangeFields = [
-    ...Object.keys(plan.filter).filter((k) => k !== '$or' && k !== '$nor' && !equality.includes(k)),
+    ...Object.keys(plan.filter).filter(
+      (k) => k !== '$or' && k !== '$nor' && !equality.includes(k) && !residualOnly.includes(k),
+    ),
     ...orFields,
   ];
   if (!rangeFields.every((field) => sortKeys.some(([sortField]) => sortField === field))) return [];
@@ -98,7 +114,10 @@ function servingIndexes(plan: MongoFindPlan, indexes: readonly IndexSpec[] = DEC
     const reversed = tail.every(([field, dir], i) => sortKeys[i]![0] === field && sortKeys[i]![1] === -dir);
     if (prefixIsEquality && tail.length === sortKeys.length && (sameOrder || reversed)) {
       const answered = [...prefix.map(([p]) => p), ...fixedBy(index)];
-      serving.push({ index: index.name, residual: [...equality.filter((f) => !answered.includes(f)), ...norFields] });
+      serving.push({
+        index: index.name,
+        residual: [...equality.filter((f) => !answered.includes(f)), ...residualOnly, ...norFields],
+      });
     }
   }
   return serving;
@@ -360,5 +379,81 @@ describe('index coverage of identities', () => {
     expect(
       impliesPartialFilter({ userId: 'a', type: { $in: ['IDENTIFY', 'ALIAS'] } }, identify.partialFilterExpression!),
     ).toBe(false);
+  });
+});
+
+/**
+ * Insights on MongoDB (mongo-insights.reader.ts): each aggregation starts with one `$match`, and the funnel's find
+ * has the same filter, over [from, to), the types, and a given user or any event with a userId. None sorts, but a
+ * walk of an index in no requested order has the same bounds as one in its own order, so each is checked as if
+ * sorted by (occurredAt, eventId) descending: the equality fields, then occurredAt, must be the index's prefix.
+ */
+describe('index coverage of insights', () => {
+  const range = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-02-01T00:00:00Z') };
+  const asPlan = (filter: Record<string, unknown>): MongoFindPlan => ({
+    filter,
+    sort: { occurredAt: -1, eventId: -1 },
+    skip: 0,
+    limit: 0,
+  });
+  const firstMatch = (pipeline: ReadonlyArray<Record<string, unknown>>) => {
+    expect(Object.keys(pipeline[0]!)).toEqual(['$match']);
+    return pipeline[0]!['$match'] as Record<string, unknown>;
+  };
+  const insightShapes = users.flatMap((userId) =>
+    typeSets.map((types) => ({
+      name: [userId ? 'userId' : 'no user', types ? `${types.length} type(s)` : 'no type'].join(', '),
+      request: { ...range, ...(userId ? { userId } : {}), ...(types ? { types } : {}) },
+      userId,
+      types,
+    })),
+  );
+  /** Per shape, the index that serves it and what is left to filter (a given user's range, types dropped in it). */
+  const expected = (shape: (typeof insightShapes)[number], anonymousToo: boolean): Serving => {
+    if (shape.userId) return { index: 'userId_occurredAt_eventId', residual: shape.types ? ['type'] : [] };
+    return {
+      index: shape.types ? 'type_occurredAt_eventId' : 'occurredAt_eventId',
+      residual: anonymousToo ? [] : ['userId'],
+    };
+  };
+
+  it.each(insightShapes)(
+    'when active users or a funnel are read ($name), then a declared index walks the range',
+    (shape) => {
+      const matches = (['day', 'week', 'month'] as const).map((bucket) =>
+        firstMatch(activeUsersPipeline({ ...shape.request, bucket }) as never),
+      );
+      matches.push(insightsMatch(shape.request));
+      for (const match of matches) {
+        expect(match).toEqual(insightsMatch(shape.request));
+        expect(servingIndexes(asPlan(match))).toContainEqual(expected(shape, false));
+      }
+    },
+  );
+
+  it.each(
+    insightShapes.flatMap((shape) =>
+      (['metadata.query', 'type', 'userId'] as const).map((field) => ({
+        ...shape,
+        name: `${shape.name}, ${field}`,
+        field,
+      })),
+    ),
+  )('when top values are read ($name), then both walks start on a declared index', (shape) => {
+    const request = { ...shape.request, field: shape.field, limit: 25 };
+    for (const pipeline of [topValuesBoundaryPipeline(request), topValuesPipeline(request, 3)]) {
+      const match = firstMatch(pipeline as never);
+      expect(servingIndexes(asPlan(match))).toContainEqual(expected(shape, shape.field !== 'userId'));
+    }
+  });
+
+  it('when a user is asked for, then the user’s equality, not the $type test, bounds the walk', () => {
+    expect(insightsMatch({ ...range, userId: 'alice' })).toEqual({
+      occurredAt: { $gte: range.from, $lt: range.to },
+      userId: 'alice',
+    });
+    // Guards the checker: a $type test alone serves no index by userId.
+    const anyUser = servingIndexes(asPlan(insightsMatch(range)));
+    expect(anyUser.filter((s) => s.index.startsWith('userId'))).toEqual([]);
   });
 });

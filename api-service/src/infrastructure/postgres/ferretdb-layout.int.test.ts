@@ -21,6 +21,7 @@ import {
   ensureReadColumns,
   expectedReadLayout,
   READ_COLUMNS,
+  RETIRED_READ_INDEXES,
 } from './ferretdb-layout';
 
 /**
@@ -157,6 +158,26 @@ if (!storeIsFerretDb()) {
       expect((await collection.listIndexes().toArray()).map((i) => i['name'] as string).join()).not.toMatch(/uap/);
       await collection.dropIndex('wire_probe');
       expect((await collection.listIndexes().toArray()).map((i) => i['name'] as string)).not.toContain('wire_probe');
+      expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
+    });
+
+    it('when the table has the plain range indexes of an earlier version, then they are replaced by the covering ones', async () => {
+      await db
+        .collection('layout_retired')
+        .insertOne({ eventId: 'r', userId: 'u', type: 'LOGIN', occurredAt: new Date() });
+      const table = (await new FerretDbTables(pool).lookUp(db.name, 'layout_retired'))!;
+      await ensureReadColumns(pool, table);
+      const earlier = {
+        uap_occurred_idx: 'uap_occurred_at DESC, uap_event_id DESC',
+        uap_type_idx: 'uap_type, uap_occurred_at DESC, uap_event_id DESC',
+      };
+      for (const [suffix, columns] of Object.entries(earlier)) {
+        await pool.query(`CREATE INDEX ${table.name}_${suffix} ON ${table.qualified} (${columns})`);
+      }
+      expect(Object.keys((await actualReadLayout(pool, table)).indexes)).toEqual(
+        expect.arrayContaining(RETIRED_READ_INDEXES.map((suffix) => `${table.name}_${suffix}`)),
+      );
+      await ensureReadColumns(pool, table);
       expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
     });
 

@@ -35,7 +35,7 @@ const EVENT = READ_COLUMNS.eventId;
  * Linked anonymous ids a user's history walks as branches of its own, merged in page order without a sort; past
  * this many (a user who linked more browsers than that), one branch walks them all, each id's walk under a LATERAL
  * join, and sorts what they read: at most a page per id, never their whole histories. (As one `= ANY(…)` instead,
- * PostgreSQL walks uap_occurred_idx through the whole table, filtering: 25 ms at 1M events for 51 ids, more the
+ * PostgreSQL walks uap_occurred_cover_idx through the whole table, filtering: 25 ms at 1M events for 51 ids, more the
  * older their events.)
  */
 export const MAX_ANONYMOUS_BRANCHES = 50;

@@ -4,10 +4,12 @@ import {
   DEAD_LETTER_INDEXES,
   DEAD_LETTERS_COLLECTION,
   IDENTITY_ACTIVITY_INDEXES,
+  INSIGHTS_BLOCK_BITS,
+  INSIGHTS_SQL_TABLES,
   type IndexSpec,
   type RollupEntry,
 } from '@uap/shared/contract';
-import { FerretDbTables } from '@uap/shared/runtime';
+import { FerretDbTables, quoteIdentifier } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import {
@@ -18,6 +20,7 @@ import {
   testDatabase,
 } from '../../../../test/support/integration';
 import { plansWithoutSeqScan, seqScans } from '../../../../test/support/sql-plans';
+import { PostgresActivityRollups } from '../../../../worker-service/src/infrastructure/postgres/postgres-activity.rollups';
 import { MongoUserDataEraser } from '../mongo/mongo-erasure.store';
 import { ensureReadColumns } from './ferretdb-layout';
 import {
@@ -40,6 +43,19 @@ const activities = Array.from({ length: 30 }, (_, i) => ({
   // The last three were received after the erasure was asked for: they stay.
   receivedAt: new Date(AT + (i < 27 ? i : 100) * HOUR),
   ...(i === 3 ? {} : { sourcePartition: i % 2, sourceOffset: 500 + i }),
+  schemaVersion: 1,
+  metadata: {},
+  context: {},
+}));
+/** A user all of whose events were received before the erasure: nothing of theirs is left after it. */
+const departed = Array.from({ length: 3 }, (_, i) => ({
+  eventId: `gone-${i}`,
+  userId: 'u9',
+  type: 'SEARCH',
+  occurredAt: new Date(AT + i * 24 * HOUR),
+  receivedAt: new Date(AT + i * HOUR),
+  sourcePartition: 3,
+  sourceOffset: 700 + i,
   schemaVersion: 1,
   metadata: {},
   context: {},
@@ -90,7 +106,9 @@ async function seed(db: Connection): Promise<void> {
   await createIndexes(db, DEAD_LETTERS_COLLECTION, DEAD_LETTER_INDEXES);
   // As the worker creates them: on MongoDB only (FerretDB refuses partial indexes; the api adds its own in SQL).
   if (!storeIsFerretDb()) await createIndexes(db, ACTIVITIES_COLLECTION, IDENTITY_ACTIVITY_INDEXES);
-  await db.collection(ACTIVITIES_COLLECTION).insertMany([...activities, ...anonymous].map((a) => ({ ...a })));
+  await db
+    .collection(ACTIVITIES_COLLECTION)
+    .insertMany([...activities, ...anonymous, ...departed].map((a) => ({ ...a })));
   await db.collection(DEAD_LETTERS_COLLECTION).insertMany(letters.map((l) => ({ ...l })));
 }
 
@@ -122,7 +140,7 @@ describe(`erasure on ${integrationStore()}: MongoUserDataEraser`, () => {
       .find({}, { projection: { _id: 0, eventId: 1 } })
       .toArray();
     expect(left.map((d) => d['eventId'] as string).sort()).toEqual(
-      [...activities, ...anonymous]
+      [...activities, ...anonymous, ...departed]
         .filter((a) => !erasable.includes(a))
         .map((a) => a.eventId)
         .sort(),
@@ -191,12 +209,80 @@ if (!storeIsFerretDb()) {
         database: db.name,
         rollups: { remove: async (entries) => void removed.push(...entries) },
       });
+      // The active-user bitmaps of the stored events, as the worker left them.
+      worker = PostgresActivityRollups.connect(requiredFerretDbPostgresUrl(), db.name);
+      await worker.prepare(async () => false);
+      const stored = [...activities, ...anonymous, ...departed];
+      await worker.apply(
+        9,
+        stored.map((a, i) => ({
+          partition: 9,
+          offset: i,
+          occurredAt: a.occurredAt,
+          type: a.type,
+          ...('userId' in a && a.userId !== undefined ? { userId: a.userId } : {}),
+        })),
+        stored.length - 1,
+      );
+      bitmapsBefore = await bitmapUsers();
     });
 
     afterAll(async () => {
       await eraser?.close();
+      await worker?.close();
       await dropDatabase(db);
     });
+
+    let worker: PostgresActivityRollups;
+    let bitmapsBefore: Record<string, string[]>;
+    const table = (name: string) => `${quoteIdentifier(db.name)}.${quoteIdentifier(name)}`;
+    const sql = async <R extends Record<string, unknown>>(text: string): Promise<R[]> => {
+      const pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 1 });
+      try {
+        return (await pg.query<R>(text)).rows;
+      } finally {
+        await pg.end();
+      }
+    };
+    /** The bitmaps decoded: per `day|type`, the sorted userIds whose bit is set. */
+    async function bitmapUsers(): Promise<Record<string, string[]>> {
+      const users = await sql<{ user_id: string; n: number }>(
+        `SELECT user_id, n FROM ${table(INSIGHTS_SQL_TABLES.users)}`,
+      );
+      const byNumber = new Map(users.map((r) => [r.n, r.user_id]));
+      const rows = await sql<{ day: string; type: string; block: number; bits: string }>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, type, block, bits::text AS bits FROM ${table(INSIGHTS_SQL_TABLES.days)}`,
+      );
+      const result: Record<string, string[]> = {};
+      for (const row of rows) {
+        for (let bit = row.bits.indexOf('1'); bit >= 0; bit = row.bits.indexOf('1', bit + 1)) {
+          const n = row.block * INSIGHTS_BLOCK_BITS + bit;
+          (result[`${row.day}|${row.type}`] ??= []).push(byNumber.get(n) ?? `(no user numbered ${n})`);
+        }
+      }
+      for (const key of Object.keys(result)) {
+        result[key]!.sort();
+        if (result[key]!.length === 0) delete result[key];
+      }
+      return result;
+    }
+    /** The bitmaps without `userId`, plus what `kept` (its remaining events) sets. */
+    function withoutUser(
+      bitmaps: Record<string, string[]>,
+      userId: string,
+      kept: ReadonlyArray<{ occurredAt: Date; type: string }> = [],
+    ) {
+      const result: Record<string, string[]> = {};
+      for (const [key, users] of Object.entries(bitmaps)) {
+        const others = users.filter((u) => u !== userId);
+        if (others.length > 0) result[key] = others;
+      }
+      for (const { occurredAt, type } of kept) {
+        const key = `${occurredAt.toISOString().slice(0, 10)}|${type}`;
+        result[key] = [...new Set([...(result[key] ?? []), userId])].sort();
+      }
+      return result;
+    }
 
     it('when every statement is explained with sequential scans forbidden, then each starts from the userId or anonymous id index', async () => {
       const pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 1 });
@@ -233,7 +319,7 @@ if (!storeIsFerretDb()) {
         .find({}, { projection: { _id: 0, eventId: 1 } })
         .toArray();
       expect(left.map((d) => d['eventId'] as string).sort()).toEqual(
-        [...activities.filter((a) => !erasable.includes(a)), ...anonymous].map((a) => a.eventId).sort(),
+        [...activities.filter((a) => !erasable.includes(a)), ...anonymous, ...departed].map((a) => a.eventId).sort(),
       );
       expect(await db.collection(DEAD_LETTERS_COLLECTION).countDocuments({ userId: 'u0' })).toBe(0);
       // ev-03 was stored without a position: it cannot be told apart in the rollups (docs/guarantees.md: stats).
@@ -247,6 +333,35 @@ if (!storeIsFerretDb()) {
 
     it('when the same user is erased again, then nothing more is deleted', async () => {
       expect(await eraser.deleteUser('u0', new Date(AT + 50 * HOUR))).toEqual({ activities: 0, deadLetters: 0 });
+    });
+
+    it('when a user is erased, then their bit is cleared where only erased events set it, and set where events received after remain', async () => {
+      // u0 was erased above: only ev-27 (received after the request) is left, a CLICK of 2026-05-02.
+      const kept = activities.filter((a) => a.userId === 'u0' && a.receivedAt.getTime() >= AT + 50 * HOUR);
+      expect(kept.map((a) => a.eventId)).toEqual(['ev-27']);
+      expect(bitmapsBefore['2026-05-01|LOGIN']).toContain('u0');
+      expect(await bitmapUsers()).toEqual(withoutUser(bitmapsBefore, 'u0', kept));
+      expect(await sql(`SELECT 1 FROM ${table(INSIGHTS_SQL_TABLES.users)} WHERE user_id = 'u0'`)).toHaveLength(1);
+    });
+
+    it('when a user with no event left is erased, then their number goes, and a late chunk of their new events numbers them afresh, counted once', async () => {
+      const [{ n: before }] = (await sql<{ n: number }>(
+        `SELECT n FROM ${table(INSIGHTS_SQL_TABLES.users)} WHERE user_id = 'u9'`,
+      )) as [{ n: number }];
+      const bitmaps = await bitmapUsers();
+
+      await eraser.deleteUser('u9', new Date(AT + 50 * HOUR));
+
+      expect(await bitmapUsers()).toEqual(withoutUser(bitmaps, 'u9'));
+      expect(await sql(`SELECT 1 FROM ${table(INSIGHTS_SQL_TABLES.users)} WHERE user_id = 'u9'`)).toEqual([]);
+      // Then u9 comes back: an event received after the erasure, on a day u9 had an erased event.
+      const comeback = { partition: 9, offset: 500, occurredAt: departed[1]!.occurredAt, type: 'SEARCH', userId: 'u9' };
+      await worker.apply(9, [comeback], 500);
+      const [{ n: after }] = (await sql<{ n: number }>(
+        `SELECT n FROM ${table(INSIGHTS_SQL_TABLES.users)} WHERE user_id = 'u9'`,
+      )) as [{ n: number }];
+      expect(after).not.toBe(before);
+      expect(await bitmapUsers()).toEqual(withoutUser(bitmaps, 'u9', [comeback]));
     });
 
     it('when the anonymous ids a user linked are erased, then exactly their events and letters without a userId received before go, and the rollups lose them', async () => {

@@ -1,16 +1,26 @@
 import {
   ACTIVITIES_COLLECTION,
   DEAD_LETTERS_COLLECTION,
+  INSIGHTS_BLOCK_BITS,
+  INSIGHTS_SQL_TABLES,
   type ActivityType,
   type ErasureRecord,
 } from '@uap/shared/contract';
-import { FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
-import { Pool } from 'pg';
+import {
+  FerretDbTables,
+  fieldExpression,
+  isMissingTable,
+  jsonbDate,
+  jsonbString,
+  quoteIdentifier,
+} from '@uap/shared/runtime';
+import { Pool, type PoolClient } from 'pg';
 import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import { storeCall } from '../store/mongo-connection';
 import { ERASE_CHUNK, removeFromRollups, type ErasedActivity } from '../mongo/mongo-erasure.store';
-import { ANONYMOUS_EXPRESSION, ensureReadColumns } from './ferretdb-layout';
+import { ANONYMOUS_EXPRESSION, ensureReadColumns, READ_COLUMNS } from './ferretdb-layout';
+import { DomainError } from '../../domain/domain-error';
 
 const USER_ID = fieldExpression('userId');
 const ANONYMOUS_ID = fieldExpression('anonymousId');
@@ -54,7 +64,9 @@ export class FerretDbPostgresUserDataEraser implements UserDataEraser {
   }
 
   async deleteUser(userId: string, before: Date): Promise<ErasureRecord['deleted']> {
-    return this.deleteActor(userActor(userId), before);
+    const deleted = await this.deleteActor(userActor(userId), before);
+    await this.resetActiveUser(userId);
+    return deleted;
   }
 
   async deleteAnonymous(anonymousIds: readonly string[], before: Date): Promise<ErasureRecord['deleted']> {
@@ -85,6 +97,98 @@ export class FerretDbPostgresUserDataEraser implements UserDataEraser {
     );
     return { activities: deletedActivities, deadLetters: letters?.n ?? 0 };
   }
+
+  /**
+   * Takes the user out of the active-user bitmaps, once their events are deleted: their bit cleared in every row of
+   * their block, then set again for each (day, type) of the events they still have (received after the erasure was
+   * asked for), or, with none, their number forgotten. One transaction, which first locks the user's number (FOR
+   * UPDATE): a worker's chunk naming the user takes that row FOR KEY SHARE before it sets any bit, so the chunks
+   * already under way finish first (their events are read back below), and the later ones wait, then either find the
+   * number, or number the user afresh. The block's rows are then locked in (day, type) order, the order the worker's
+   * upserts take them in. Anonymous events are in no bitmap: erasing anonymous ids leaves them as they are.
+   */
+  private async resetActiveUser(userId: string): Promise<void> {
+    const table = await storeCall('erase user', () =>
+      this.activityTables.tableOf(this.database, ACTIVITIES_COLLECTION),
+    );
+    if (table === undefined) return;
+    const sql = activeUserErasureSql(this.database, table);
+    let client: PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      const numbered = await client.query<{ n: number }>(sql.lockUser.text, [userId]);
+      const n = numbered.rows[0]?.n;
+      if (n !== undefined) await this.resetBits(client, sql, userId, n);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      // No worker has kept the bitmaps on this store yet: nothing to take out.
+      if (isMissingTable(err)) return;
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the activity store did not answer', {
+        retriable: true,
+        cause: err,
+      });
+    } finally {
+      client?.release();
+    }
+  }
+
+  private async resetBits(
+    client: PoolClient,
+    sql: ReturnType<typeof activeUserErasureSql>,
+    userId: string,
+    n: number,
+  ): Promise<void> {
+    const block = Math.floor(n / INSIGHTS_BLOCK_BITS);
+    const bit = n % INSIGHTS_BLOCK_BITS;
+    await client.query(sql.lockBlock.text, [block, bit]);
+    await client.query(sql.clearBit.text, [block, bit]);
+    const left = await client.query<{ d: number; t: string }>(sql.remaining.text, [jsonbString(userId)]);
+    if (left.rows.length === 0) {
+      await client.query(sql.forgetUser.text, [userId]);
+      return;
+    }
+    const cells = left.rows
+      .map((row) => ({ day: new Date(row.d * DAY_MS).toISOString().slice(0, 10), type: row.t }))
+      .sort((a, b) => (a.day === b.day ? (a.type < b.type ? -1 : 1) : a.day < b.day ? -1 : 1));
+    await client.query(sql.setBits.text, [cells.map((c) => c.day), cells.map((c) => c.type), block, bit]);
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The statements of an active user's erasure (resetActiveUser), by the parameters they take: each starts from an
+ * index, checked by EXPLAIN in ferretdb-postgres-insights.reader.int.test.ts: the users' primary key, the bitmaps'
+ * block index and primary key (the upsert's arbiter), and uap_user_idx for the user's remaining events.
+ */
+export function activeUserErasureSql(database: string, activities: string) {
+  const users = `${quoteIdentifier(database)}.${quoteIdentifier(INSIGHTS_SQL_TABLES.users)}`;
+  const days = `${quoteIdentifier(database)}.${quoteIdentifier(INSIGHTS_SQL_TABLES.days)}`;
+  const bits = INSIGHTS_BLOCK_BITS;
+  return {
+    /** $1 userId. */
+    lockUser: { text: `SELECT n FROM ${users} WHERE user_id = $1 FOR UPDATE` },
+    /** $1 block, $2 bit: the rows holding the user's bit, locked in the worker's order. */
+    lockBlock: {
+      text: `SELECT 1 FROM ${days} WHERE block = $1 AND get_bit(bits, $2) = 1 ORDER BY day, type FOR UPDATE`,
+    },
+    clearBit: { text: `UPDATE ${days} SET bits = set_bit(bits, $2, 0) WHERE block = $1 AND get_bit(bits, $2) = 1` },
+    /** $1 the userId as jsonb: the (epoch day, type) of each event left. */
+    remaining: {
+      text: `SELECT DISTINCT floor((${READ_COLUMNS.occurredAt})::numeric / ${DAY_MS})::int AS d, ${READ_COLUMNS.type} #>> '{}' AS t
+               FROM ${activities} WHERE ${READ_COLUMNS.userId} = $1::jsonb`,
+    },
+    forgetUser: { text: `DELETE FROM ${users} WHERE user_id = $1` },
+    /** $1 days, $2 types (in that order), $3 block, $4 bit. */
+    setBits: {
+      text: `INSERT INTO ${days} AS d (day, type, block, bits)
+               SELECT u.day::date, u.type, $3::int, set_bit(repeat('0', ${bits})::bit(${bits}), $4::int, 1)
+                 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(day, type, i) ORDER BY u.i
+             ON CONFLICT (day, type, block) DO UPDATE SET bits = d.bits | EXCLUDED.bits`,
+    },
+  };
 }
 
 /**

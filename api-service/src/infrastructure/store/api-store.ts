@@ -12,15 +12,18 @@ import type { RollupReader } from '../../application/ports/activity-rollup-reade
 import type { ActivityReader } from '../../application/ports/activity-reader.port';
 import type { ActivityViolationReader } from '../../application/ports/activity-violation-reader.port';
 import type { IdentityReader } from '../../application/ports/identity-reader.port';
+import type { InsightsReader } from '../../application/ports/insights-reader.port';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import type { UserDataEraser } from '../../application/ports/erasure.ports';
 import type { ApiConfig } from '../config/api.config';
 import { MongoActivityRollupReader } from '../mongo/mongo-activity-rollup.reader';
 import { MongoActivityReader } from '../mongo/mongo-activity.reader';
 import { MongoIdentityReader } from '../mongo/mongo-identity.reader';
+import { MongoInsightsReader } from '../mongo/mongo-insights.reader';
 import { MongoRollupEraser, MongoUserDataEraser } from '../mongo/mongo-erasure.store';
 import { FerretDbPostgresActivityReader } from '../postgres/ferretdb-postgres-activity.reader';
 import { FerretDbPostgresIdentityReader } from '../postgres/ferretdb-postgres-identity.reader';
+import { FerretDbPostgresInsightsReader } from '../postgres/ferretdb-postgres-insights.reader';
 import { FerretDbPostgresUserDataEraser } from '../postgres/ferretdb-postgres-user-data.eraser';
 import { PostgresStatsRollups } from '../postgres/postgres-stats.rollups';
 import { connectMongo, pingMongo } from './mongo-connection';
@@ -37,6 +40,11 @@ export interface ApiStore {
   identities: IdentityReader;
   /** Rollups for the stats; absent on FerretDB without FERRETDB_POSTGRES_URL (stats then count the events). */
   rollups?: RollupReader;
+  /**
+   * Active users, top values and funnel events: SQL (and the worker's bitmaps) on FerretDB with FERRETDB_POSTGRES_URL,
+   * aggregations on MongoDB; absent on FerretDB without it (no $dateTrunc there, and every query a scan).
+   */
+  insights?: InsightsReader;
   eraser: UserDataEraser;
   /** The readiness checks of every connection the reads depend on. */
   pings: { name: string; check: (timeoutMs: number) => Promise<boolean> }[];
@@ -64,6 +72,7 @@ export async function openApiStore(config: ApiConfig, logger: Logger, lifecycle:
         })
       : undefined;
   if (sqlEraser) lifecycle.onStop('eraser-sql', () => sqlEraser.close());
+  const insights = selectInsights(config, server, mongo, sqlReader, logger);
   return {
     mongo,
     server,
@@ -72,6 +81,7 @@ export async function openApiStore(config: ApiConfig, logger: Logger, lifecycle:
       ? new FerretDbPostgresIdentityReader(sqlReader)
       : new MongoIdentityReader(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS }),
     ...(statsRollups ? { rollups: statsRollups.reader } : {}),
+    ...(insights ? { insights } : {}),
     eraser: sqlEraser ?? new MongoUserDataEraser(mongo, statsRollups?.eraser),
     pings: [
       { name: 'store', check: (timeoutMs) => pingMongo(mongo, timeoutMs) },
@@ -109,6 +119,24 @@ function selectStatsRollups(
     queryTimeoutMs: config.QUERY_TIMEOUT_MS,
   });
   return { reader: sql, eraser: sql };
+}
+
+/** Where the insights come from; FerretDB without FERRETDB_POSTGRES_URL has none, and says so. */
+function selectInsights(
+  config: ApiConfig,
+  server: StoreServer,
+  mongo: Connection,
+  sqlReader: FerretDbPostgresActivityReader | undefined,
+  logger: Logger,
+): InsightsReader | undefined {
+  if (server.kind === 'MongoDB')
+    return MongoInsightsReader.fromConnection(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
+  if (sqlReader) return new FerretDbPostgresInsightsReader(sqlReader, config.MONGO_DB);
+  logger.warn(
+    'insights: none on FerretDB without FERRETDB_POSTGRES_URL (FerretDB runs neither the aggregations nor an indexed ' +
+      'query through its wire); /api/v1/insights/* answer 503. Set FERRETDB_POSTGRES_URL to serve them',
+  );
+  return undefined;
 }
 
 /**

@@ -1,4 +1,13 @@
-import { BUILT_IN_ACTIVITY_TYPES, countsOf, type RollupEntry } from '@uap/shared/contract';
+import {
+  BUILT_IN_ACTIVITY_TYPES,
+  activeUserBlocks,
+  countsOf,
+  dayIdOf,
+  INSIGHTS_BLOCK_BITS,
+  INSIGHTS_SQL_TABLES,
+  type RollupEntry,
+} from '@uap/shared/contract';
+import { quoteIdentifier } from '@uap/shared/runtime';
 import type { Connection } from 'mongoose';
 import { Pool } from 'pg';
 import { MongoRollupEraser } from '../../../../api-service/src/infrastructure/mongo/mongo-erasure.store';
@@ -155,5 +164,149 @@ if (!storeIsFerretDb()) {
         await api.close();
       },
     };
+  });
+}
+
+/** Users of `count` entries of one partition: `u<k>` over `users` users (the given order), every third anonymous. */
+function withUsers(entries: RollupEntry[], users: readonly string[]): RollupEntry[] {
+  return entries.map((e, i) => (i % 3 === 2 ? e : { ...e, userId: users[i % users.length]! }));
+}
+
+/** Per `day|type`, the sorted userIds with an entry there: what the bitmaps must hold. */
+function expectedUsers(entries: readonly RollupEntry[]): Record<string, string[]> {
+  const sets = new Map<string, Set<string>>();
+  for (const e of entries) {
+    if (e.userId === undefined) continue;
+    const key = `${dayIdOf(e.occurredAt)}|${e.type}`;
+    if (!sets.has(key)) sets.set(key, new Set());
+    sets.get(key)!.add(e.userId);
+  }
+  return Object.fromEntries([...sets].map(([key, users]) => [key, [...users].sort()]));
+}
+
+if (storeIsFerretDb()) {
+  describe('active-user bitmaps in PostgreSQL beside FerretDB', () => {
+    let db: Connection;
+    let pg: Pool;
+    const writers: PostgresActivityRollups[] = [];
+    const writer = () => {
+      const rollups = PostgresActivityRollups.connect(requiredFerretDbPostgresUrl(), db.name);
+      writers.push(rollups);
+      return rollups;
+    };
+    const table = (name: string) => `${quoteIdentifier(db.name)}.${quoteIdentifier(name)}`;
+
+    /** The bitmaps decoded: per `day|type`, the sorted userIds whose bit is set. */
+    async function bitmapUsers(): Promise<Record<string, string[]>> {
+      const users = await pg.query<{ user_id: string; n: number }>(
+        `SELECT user_id, n FROM ${table(INSIGHTS_SQL_TABLES.users)}`,
+      );
+      const byNumber = new Map(users.rows.map((r) => [r.n, r.user_id]));
+      const rows = await pg.query<{ day: string; type: string; block: number; bits: string }>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, type, block, bits::text AS bits FROM ${table(INSIGHTS_SQL_TABLES.days)}`,
+      );
+      const result: Record<string, string[]> = {};
+      for (const row of rows.rows) {
+        for (let bit = row.bits.indexOf('1'); bit >= 0; bit = row.bits.indexOf('1', bit + 1)) {
+          const n = row.block * INSIGHTS_BLOCK_BITS + bit;
+          (result[`${row.day}|${row.type}`] ??= []).push(byNumber.get(n) ?? `(no user numbered ${n})`);
+        }
+      }
+      for (const list of Object.values(result)) list.sort();
+      return result;
+    }
+
+    beforeAll(async () => {
+      db = await testDatabase('insights_rollups');
+      await db.createCollection('activities');
+      pg = new Pool({ connectionString: requiredFerretDbPostgresUrl(), max: 2 });
+      const coverage = await writer().prepare(async () => false);
+      expect(coverage.complete).toBe(true);
+    });
+    afterAll(async () => {
+      await Promise.all(writers.map((w) => w.close()));
+      await pg?.end();
+      if (db) await dropDatabase(db);
+    });
+
+    it('when the store was empty at creation, then the insights coverage row is complete, and a later prepare leaves it so', async () => {
+      const rollups = writer();
+      await rollups.prepare(async () => true);
+      expect((await rollups.insightsCoverage()).complete).toBe(true);
+    });
+
+    it('when two partitions race to number the same new users in other orders, with members replaying chunks, then each user gets one number and every bit is set once', async () => {
+      const users = Array.from({ length: 300 }, (_, k) => `user-${k}`);
+      const p0 = withUsers(entriesOf(0, 900), users);
+      const p1 = withUsers(entriesOf(1, 900), [...users].reverse());
+      await Promise.all([
+        consume(writer(), p0, 40),
+        consume(writer(), p0, 70),
+        consume(writer(), p1, 50),
+        consume(writer(), p1, 33),
+      ]);
+      const numbers = await pg.query<{ users: number; numbers: number }>(
+        `SELECT count(*)::int AS users, count(DISTINCT n)::int AS numbers FROM ${table(INSIGHTS_SQL_TABLES.users)}`,
+      );
+      expect(numbers.rows[0]).toEqual({ users: 300, numbers: 300 });
+      expect(await bitmapUsers()).toEqual(expectedUsers([...p0, ...p1]));
+    });
+
+    it('when chunks are redelivered, with the same or other boundaries, then no bitmap or user row is written again', async () => {
+      const versions = async () =>
+        (
+          await pg.query<{ v: string }>(
+            `SELECT string_agg(xmin::text, ',' ORDER BY day, type, block) AS v FROM ${table(INSIGHTS_SQL_TABLES.days)}`,
+          )
+        ).rows[0]!.v +
+        (
+          await pg.query<{ v: string }>(
+            `SELECT string_agg(xmin::text, ',' ORDER BY n) AS v FROM ${table(INSIGHTS_SQL_TABLES.users)}`,
+          )
+        ).rows[0]!.v;
+      const before = await versions();
+      const bitmaps = await bitmapUsers();
+      const users = Array.from({ length: 300 }, (_, k) => `user-${k}`);
+      await consume(writer(), withUsers(entriesOf(0, 900), users), 90);
+      await consume(writer(), withUsers(entriesOf(1, 900), [...users].reverse()), 25, 100);
+      expect(await versions()).toBe(before);
+      expect(await bitmapUsers()).toEqual(bitmaps);
+    });
+
+    it('when a chunk holds erased (gone) events, then they set no bit, and the others do', async () => {
+      const before = await bitmapUsers();
+      const late = entriesOf(3, 20).map((e, i) => ({
+        ...e,
+        occurredAt: new Date(HOUR + 40 * 86_400_000),
+        userId: `late-${i % 2}`,
+      }));
+      // late-0's events (even offsets) were erased before their chunk came: recorded as gone by the api's eraser.
+      const api = new PostgresStatsRollups(pg, db.name);
+      await api.remove(late.filter((e) => e.userId === 'late-0'));
+      await consume(writer(), late, 20);
+      expect(await bitmapUsers()).toEqual({ ...before, ...expectedUsers(late.filter((e) => e.userId === 'late-1')) });
+    });
+
+    it('when the rollups are rebuilt from stored events, then users are numbered afresh, the bitmaps hold exactly them, and the coverage is complete', async () => {
+      const stored = withUsers(entriesOf(5, 500), ['x', 'y', 'z', 'late-1']);
+      const rollups = writer();
+      await pg.query(`UPDATE ${table('uap_stats_coverage')} SET complete = false WHERE id = 2`);
+      await rollups.replaceAll([], new Map(), activeUserBlocks(stored));
+      expect(await bitmapUsers()).toEqual(expectedUsers(stored));
+      expect((await rollups.insightsCoverage()).complete).toBe(true);
+      // Numbered in order of first appearance (the third entry is anonymous); the next user a worker meets gets the
+      // next number.
+      await consume(writer(), [{ ...entriesOf(6, 1)[0]!, userId: 'after-rebuild' }], 1);
+      const numbers = await pg.query<{ user_id: string; n: number }>(
+        `SELECT user_id, n FROM ${table(INSIGHTS_SQL_TABLES.users)} ORDER BY n`,
+      );
+      expect(numbers.rows.map((r) => `${r.n}:${r.user_id}`)).toEqual([
+        '0:x',
+        '1:y',
+        '2:late-1',
+        '3:z',
+        '4:after-rebuild',
+      ]);
+    });
   });
 }

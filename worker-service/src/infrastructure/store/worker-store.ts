@@ -189,6 +189,14 @@ export async function startRollups(
         'until `npm run stats:rebuild` has run with the workers stopped (see docs/operations.md, Stats rollups)',
     );
   }
+  const insights = rollups instanceof PostgresActivityRollups ? await rollups.insightsCoverage() : undefined;
+  if (insights && !insights.complete) {
+    logger.warn(
+      { since: insights.since },
+      'active-user rollups do not count events stored before they existed (an upgrade): ' +
+        '/api/v1/insights/active-users answers exact: false until `npm run stats:rebuild` has run with the workers stopped',
+    );
+  }
   return rollups;
 }
 

@@ -80,8 +80,9 @@ export function activityTypesFeature(types: ManageActivityTypesUseCase): HttpFea
           'A new version must accept every metadata object the previous one accepted (BACKWARD compatibility) ' +
           'unless `breaking=true`; the check is about `metadataSchema` only. `eventNames` maps event names of ' +
           'other dialects (a Segment `track` call’s `event`) to this type; a name another type that is not ' +
-          'retired holds is refused (409, naming that type). Any change, event names alone included, makes a ' +
-          'new version. The answer comes once the change is durable and every current replica validates with ' +
+          'retired holds is refused (409, naming that type). `rankableFields` declares the metadata paths insights ' +
+          'may rank for this type (never breaking). Any change, event names or rankable fields alone included, ' +
+          'makes a new version. The answer comes once the change is durable and every current replica validates with ' +
           'it. Sending the current version unchanged is a no-op (200).',
         ...security,
         request: {

@@ -77,3 +77,36 @@ describe('PUT /api/v1/activity-types/{name}: event names', () => {
     expect((res.body as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual([path]);
   });
 });
+
+describe('PUT /api/v1/activity-types/{name}: rankable fields', () => {
+  it('when a type is created with rankableFields, then GET shows them, and the built-ins show theirs', async () => {
+    const app = appWith();
+    await request(app)
+      .put(`${PATH}/VIDEO_PLAY`)
+      .send({ metadataSchema: SCHEMA, rankableFields: ['metadata.videoId'] })
+      .expect(201);
+
+    const one = await request(app).get(`${PATH}/VIDEO_PLAY`).expect(200);
+    const list = await request(app).get(PATH).expect(200);
+
+    expect(one.body).toMatchObject({ rankableFields: ['metadata.videoId'], versions: [{ version: 1 }] });
+    const types = (list.body as { types: Array<{ name: string; rankableFields?: string[] }> }).types;
+    expect(types.find((t) => t.name === 'SEARCH')?.rankableFields).toEqual(['metadata.query']);
+    expect(types.find((t) => t.name === 'CLICK')).not.toHaveProperty('rankableFields');
+  });
+
+  it.each([
+    ['a field listed twice', ['metadata.a', 'metadata.a'], 'rankableFields.1'],
+    ['a path outside metadata', ['userId'], 'rankableFields.0'],
+    ['an operator', ['metadata.$gt'], 'rankableFields.0'],
+    ['11 fields', Array.from({ length: 11 }, (_, i) => `metadata.f${i}`), 'rankableFields'],
+    ['a field that is not a string', [7], 'rankableFields.0'],
+  ])('when rankableFields hold %s, then it is a 400 at that place', async (_label, rankableFields, path) => {
+    const res = await request(appWith())
+      .put(`${PATH}/VIDEO_PLAY`)
+      .send({ metadataSchema: SCHEMA, rankableFields })
+      .expect(400);
+
+    expect((res.body as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual([path]);
+  });
+});

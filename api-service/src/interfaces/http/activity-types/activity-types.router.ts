@@ -3,6 +3,8 @@ import {
   EVENT_NAME_LIMITS,
   EventNamesSchema,
   INVALID_METADATA_POLICIES,
+  RANKABLE_FIELD_LIMITS,
+  RankableFieldsSchema,
   UNKNOWN_TYPE_POLICIES,
   type ActivityTypeVersion,
 } from '@uap/shared/activity-types';
@@ -45,6 +47,10 @@ export const ActivityTypeVersionSchema = z
       .describe(
         'Event names that map to this type (a Segment `track` call’s `event`, matched exactly); absent when none',
       ),
+    rankableFields: z
+      .array(z.string())
+      .optional()
+      .describe('Metadata paths GET /api/v1/insights/top may rank for this type; absent when none'),
     createdAt: IsoDateTimeSchema,
     createdBy: z.string().describe('Label of the API key that made this version; `built-in` for the initial content'),
   })
@@ -81,6 +87,15 @@ export const TypeChangeSchema = z
           `and spaces included) gets this type instead of its name in UPPER_SNAKE. At most ${EVENT_NAME_LIMITS.maxNames} ` +
           `distinct names of 1-${EVENT_NAME_LIMITS.maxLength} characters; a name another type that is not retired ` +
           'holds is refused (409). Default: the current names; [] gives them up.',
+      ),
+    rankableFields: RankableFieldsSchema.meta({ uniqueItems: true })
+      .optional()
+      .describe(
+        'Metadata paths whose values GET /api/v1/insights/top may rank for this type (`metadata.query`, ' +
+          '`metadata.page.path`): `metadata.` then 1-4 names of letters, digits and _, at most ' +
+          `${RANKABLE_FIELD_LIMITS.maxFields} distinct paths. Declared so that no request makes the store group ` +
+          'by an arbitrary JSON path. Changing them is never a breaking change. Default: the current fields; [] ' +
+          'makes none rankable.',
       ),
     status: z.enum(ACTIVITY_TYPE_STATUSES).optional().describe('Default: the current status (active for a new type)'),
   })

@@ -82,6 +82,7 @@ const videoPlayV1 = {
     properties: { videoId: { type: 'string', maxLength: 64 }, seconds: { type: 'number', minimum: 0 } },
   },
   eventNames: ['Video Playback Started'],
+  rankableFields: ['metadata.videoId'],
   createdAt: '2026-12-05T08:00:00.000Z',
   createdBy: 'key:9f86d081884c',
 };
@@ -96,6 +97,7 @@ const searchV1 = {
     properties: { query: { type: 'string', minLength: 1, maxLength: 512 } },
   },
   eventNames: ['Products Searched'],
+  rankableFields: ['metadata.query'],
   createdAt: '2026-12-05T00:00:00.000Z',
   createdBy: 'built-in',
 };
@@ -236,6 +238,92 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
       },
     },
   },
+  'get /api/v1/insights/active-users': {
+    parameters: { from: '2026-11-23T00:00:00Z', to: '2026-12-01T00:00:00Z', bucket: 'week' },
+    response: {
+      status: '200',
+      body: {
+        from: '2026-11-23T00:00:00.000Z',
+        to: '2026-12-01T00:00:00.000Z',
+        bucket: 'week',
+        buckets: [
+          { start: '2026-11-23T00:00:00.000Z', end: '2026-11-30T00:00:00.000Z', users: 1840 },
+          { start: '2026-11-30T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z', users: 412 },
+        ],
+        total: 1911,
+        stickiness: 0.2347,
+        exact: true,
+      },
+    },
+  },
+  'get /api/v1/insights/top': {
+    parameters: {
+      field: 'metadata.query',
+      type: ['SEARCH'],
+      from: '2026-11-27T00:00:00Z',
+      to: '2026-11-28T00:00:00Z',
+      limit: 3,
+    },
+    response: {
+      status: '200',
+      body: {
+        field: 'metadata.query',
+        from: '2026-11-27T00:00:00.000Z',
+        to: '2026-11-28T00:00:00.000Z',
+        types: ['SEARCH'],
+        values: [
+          { value: 'running shoes', count: 412, share: 0.0824 },
+          { value: 'rain jacket', count: 230, share: 0.046 },
+          { value: 'socks', count: 230, share: 0.046 },
+        ],
+        counted: 5000,
+        distinct: 1377,
+        exact: true,
+      },
+    },
+  },
+  'get /api/v1/insights/funnel': {
+    parameters: {
+      steps: 'SIGNUP,SEARCH[metadata.query=running shoes],PURCHASE',
+      within: 'P1D',
+      from: '2026-11-20T00:00:00Z',
+      to: '2026-11-27T00:00:00Z',
+    },
+    response: {
+      status: '200',
+      body: {
+        from: '2026-11-20T00:00:00.000Z',
+        to: '2026-11-27T00:00:00.000Z',
+        within: 'P1D',
+        steps: [
+          { index: 1, type: 'SIGNUP', users: 1200, conversionFromPrevious: 1, conversionFromFirst: 1, dropOff: 0 },
+          {
+            index: 2,
+            type: 'SEARCH',
+            where: { 'metadata.query': 'running shoes' },
+            users: 300,
+            conversionFromPrevious: 0.25,
+            conversionFromFirst: 0.25,
+            dropOff: 900,
+            medianMsFromPrevious: 95_000,
+            p90MsFromPrevious: 1_860_000,
+          },
+          {
+            index: 3,
+            type: 'PURCHASE',
+            users: 45,
+            conversionFromPrevious: 0.15,
+            conversionFromFirst: 0.0375,
+            dropOff: 255,
+            medianMsFromPrevious: 610_000,
+            p90MsFromPrevious: 7_200_000,
+          },
+        ],
+        overallConversion: 0.0375,
+        exact: true,
+      },
+    },
+  },
   'get /api/v1/activities/stream': {
     parameters: { type: ['LOGIN', 'LOGOUT'] },
     response: {
@@ -346,6 +434,7 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
       description: videoPlayV1.description,
       metadataSchema: videoPlayV1.metadataSchema,
       eventNames: videoPlayV1.eventNames,
+      rankableFields: videoPlayV1.rankableFields,
     },
     response: { status: '201', body: { ...videoPlayV1, versions: [videoPlayV1], registryPosition: 1 } },
   },

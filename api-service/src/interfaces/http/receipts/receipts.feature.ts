@@ -22,7 +22,7 @@ import {
   type ReceiptsHttpDeps,
 } from './receipts.router';
 
-// What readFreshness adds to every read of /api/v1/activities and /api/v1/users, whichever feature serves it.
+// What readFreshness adds to every read of /api/v1/activities, /api/v1/users and /api/v1/insights, whichever feature serves it.
 const READ_CONSISTENCY: ReadConsistencyDocs = {
   request: {
     headers: z.object({
@@ -57,7 +57,7 @@ export function receiptsFeature(deps: ReceiptsHttpDeps): HttpFeature {
     routes: RECEIPT_ROUTES,
     readConsistency: READ_CONSISTENCY,
     mount: (app) => {
-      app.use(['/api/v1/activities', '/api/v1/users'], readFreshness(deps));
+      app.use(['/api/v1/activities', '/api/v1/users', '/api/v1/insights'], readFreshness(deps));
       app.use(receiptsRouter(deps));
     },
     document: ({ registry, security, secured }) => {
