@@ -1,3 +1,4 @@
+import { seededRandom } from '@uap/shared/testing';
 import { hashApiKey } from '../api-service/src/domain/api-key';
 import { WorkerTestbed } from '../worker-service/src/testing/worker-testbed';
 import { requiredEnv, storeEnv } from './support/integration';
@@ -69,17 +70,7 @@ interface FunnelBody {
 // ---------------------------------------------------------------------------------------------------------------
 // The data: a seeded PRNG, so a failure replays with the same events.
 
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-const rng = mulberry32(29);
+const rng = seededRandom(29);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rng() * 16).toString(16)).join('');
 /** A version-4 UUID from the PRNG; `first` fixes its first hex digit, which decides ties in the list's order. */

@@ -1,3 +1,4 @@
+import { seededRandom } from '@uap/shared/testing';
 import { randomUUID } from 'node:crypto';
 import {
   ACTIVITIES_COLLECTION,
@@ -35,23 +36,13 @@ const TYPE_WEIGHTS: ReadonlyArray<[ActivityType, number]> = [
 ];
 const TYPE_TOTAL = TYPE_WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
 
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * The stage's events, chunk by chunk from one seeded PRNG: `users` users (half the events spread evenly over them,
  * half skewed towards the first ones, as some users are far busier), 5 % anonymous visitors, every type of a product's
  * front page, occurredAt uniform over [start, end). Keeps what the checks compare the answers with.
  */
 class InsightsData {
-  private readonly rng = mulberry32(29);
+  private readonly rng = seededRandom(29);
   private readonly seen: Uint8Array;
   /** SEARCH events in [end − 24 h, end), with or without a userId. */
   searchesLastDay = 0;

@@ -1,3 +1,4 @@
+import { splitFunnelSteps } from '@uap/shared/contract';
 import { TYPE_NAME } from './activity-types';
 
 // A funnel as the URL and the API both write it: `PAGE_VIEW,SEARCH[metadata.query=shoes],PURCHASE`. The page
@@ -60,7 +61,7 @@ const STEP = /^([A-Z][A-Z0-9_]{0,63})(?:\[([^=\]]+)=([^\]]*)\])?$/;
 export function parseSteps(text: string | null): FunnelStep[] {
   if (!text) return [];
   const steps: FunnelStep[] = [];
-  for (const part of splitSteps(text)) {
+  for (const part of splitFunnelSteps(text)) {
     const match = STEP.exec(part);
     if (!match) return [];
     const [, type, path, value] = match as unknown as [string, string, string | undefined, string | undefined];
@@ -69,24 +70,6 @@ export function parseSteps(text: string | null): FunnelStep[] {
     steps.push(step);
   }
   return steps.length >= FUNNEL_STEPS.min && steps.length <= FUNNEL_STEPS.max ? steps : [];
-}
-
-/** Splits at the commas outside brackets, as the API does: a bracket runs to the next `]`. */
-function splitSteps(text: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  let inBracket = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inBracket) inBracket = c !== ']';
-    else if (c === '[') inBracket = true;
-    else if (c === ',') {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts;
 }
 
 export function isWindow(value: string | null): value is string {

@@ -10,3 +10,4 @@ export * from './activity/activity-rollup';
 export * from './messaging/topics';
 export * from './messaging/activity-message';
 export * from './dead-letters/dead-letter';
+export * from './insights/funnel-steps';

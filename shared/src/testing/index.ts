@@ -1,2 +1,3 @@
 export * from './activity.fixtures';
 export * from './dead-letter.fixtures';
+export * from './seeded-random';

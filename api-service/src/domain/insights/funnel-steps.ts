@@ -1,4 +1,4 @@
-import type { ActivityType } from '@uap/shared/contract';
+import { splitFunnelSteps, type ActivityType } from '@uap/shared/contract';
 import type { FieldError } from '../domain-error';
 import { INSIGHTS_LIMITS, METADATA_PATH_SOURCE, type InsightValue, type MetadataPath } from './insights-limits';
 
@@ -22,29 +22,11 @@ export const STEPS_PATTERN = new RegExp(`^${STEP}(?:,${STEP})*$`);
 const ONE_STEP = new RegExp(`^(${TYPE})(?:\\[(${CONDITION}(?:;${CONDITION})*)\\])?$`);
 const ONE_CONDITION = new RegExp(`^(${METADATA_PATH_SOURCE})=(${VALUE})$`);
 
-/** Splits at the commas outside brackets; a bracket runs to the next `]`. */
-function splitSteps(text: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  let inBracket = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inBracket) inBracket = c !== ']';
-    else if (c === '[') inBracket = true;
-    else if (c === ',') {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts;
-}
-
 /** `SIGNUP,SEARCH[metadata.query=shoes],PURCHASE` → its steps, or the rules it breaks (all under `funnel-steps`). */
 export function parseSteps(text: string): { steps: FunnelStep[] } | { errors: FieldError[] } {
   const errors: string[] = [];
   const steps: FunnelStep[] = [];
-  const parts = splitSteps(text);
+  const parts = splitFunnelSteps(text);
   parts.forEach((part, i) => {
     const match = ONE_STEP.exec(part);
     if (!match) {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@uap/shared/testing';
 import { aggregate, find } from 'mingo';
 import type { ActivityRecord } from '../../application/ports/activity-reader.port';
 import type {
@@ -25,17 +26,6 @@ const DAY = 86_400_000;
 const START = Date.UTC(2028, 0, 27);
 const SPAN_DAYS = 70;
 
-/** A small deterministic generator (mulberry32), so a failure reproduces. */
-function randomFrom(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const TYPES = ['LOGIN', 'SEARCH', 'PAGE_VIEW', 'SIGNUP', 'PURCHASE'] as const;
 const QUERIES: unknown[] = ['shoes', 'Shoes', 'socks', 'hat', '1', 1, 1.5, true, 'true', '', null, ['shoes'], { q: 1 }];
 
@@ -46,7 +36,7 @@ const QUERIES: unknown[] = ['shoes', 'Shoes', 'socks', 'hat', '1', 1, 1.5, true,
  * content under another eventId (as a client resend is stored before deduplication).
  */
 function generate(count: number, seed: number): ActivityRecord[] {
-  const random = randomFrom(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const records: ActivityRecord[] = [];
   for (let i = 0; i < count; i++) {

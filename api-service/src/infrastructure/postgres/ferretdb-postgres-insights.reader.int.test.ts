@@ -1,3 +1,4 @@
+import { seededRandom } from '@uap/shared/testing';
 import {
   ACTIVITIES_COLLECTION,
   ACTIVITY_INDEXES,
@@ -65,19 +66,8 @@ const QUERIES: unknown[] = [
   ['x'],
 ];
 
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(count: number): ActivityEvent[] {
-  const next = random(29);
+  const next = seededRandom(29);
   return Array.from({ length: count }, (_, i) => {
     const anonymous = next() < 0.15;
     const metadata: Record<string, unknown> = {};
@@ -437,7 +427,7 @@ function describePlansAtScale(): void {
                     'type', ($2::text[])[i % 12 + 1],
                     'occurredAt', $3::bigint + (i::bigint * ${30 * DAY}) / $4::int,
                     'sourceOffset', i,
-                    'metadata', jsonb_build_object('query', 'q' || floor(500 * power(random(), 3))::int, 'results', i % 7))
+                    'metadata', jsonb_build_object('query', 'q' || floor(500 * power(seededRandom(), 3))::int, 'results', i % 7))
              FROM generate_series(1, $4::int) AS i, (SELECT _jsonb FROM ${table.qualified}) AS t`,
           [USERS, PLAN_TYPES, PLAN_BASE, ROWS],
         );
