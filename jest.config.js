@@ -15,6 +15,7 @@ const shared = {
   moduleNameMapper: {
     '^@uap/shared/(contract|runtime|activity-types)$': '<rootDir>/shared/src/$1/index.ts',
     '^@uap/shared/testing$': '<rootDir>/shared/src/testing/index.ts',
+    '^@uap/shared/insights$': '<rootDir>/shared/src/contract/insights/funnel-steps.ts',
     '^@uap/client$': '<rootDir>/client/src/index.ts',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },

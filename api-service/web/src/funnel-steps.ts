@@ -1,4 +1,5 @@
-import { splitFunnelSteps } from '@uap/shared/contract';
+// The one leaf of the contract the page bundles (the contract's index loads node:crypto).
+import { splitFunnelSteps } from '@uap/shared/insights';
 import { TYPE_NAME } from './activity-types';
 
 // A funnel as the URL and the API both write it: `PAGE_VIEW,SEARCH[metadata.query=shoes],PURCHASE`. The page
