@@ -54,21 +54,13 @@ export async function statsAtScale(stack: BenchStack): Promise<StatsAtScaleRepor
         toActivityDocument({ event, partition, offset: String(offset + i) }, receivedAt),
       );
       await collection.insertMany(docs, { ordered: false });
-      await rollups.apply(
-        partition,
-        slice.map((event, i) => ({
-          partition,
-          offset: offset + i,
-          occurredAt: new Date(event.occurredAt),
-          type: event.type,
-        })),
-        offset + slice.length - 1,
-      );
+      await rollups.apply(partition, rollupEntries(slice, partition, offset, true), offset + slice.length - 1);
     }
   };
   await Promise.all(Array.from({ length: partitions }, (_, p) => writer(p)));
   const seedSeconds = (performance.now() - s0) / 1000;
   if (rollups instanceof PostgresActivityRollups) await rollups.close();
+  const rollupCost = pgUrl ? await activeUsersCost(stack, pgUrl, events.slice(0, ROLLUP_COST_EVENTS)) : undefined;
   await vacuumIfSql(stack, db);
 
   const api = await startApiProcess(stack, 'api-stats', `bench-${stack.id}-stats`, db);
@@ -116,5 +108,69 @@ export async function statsAtScale(stack: BenchStack): Promise<StatsAtScaleRepor
     seedSeconds,
     shapes: samples,
     check: { total: check.total, buckets: check.bucketCount, source: check.source, exact: check.exact },
+    ...(rollupCost ? { rollupCost } : {}),
+  };
+}
+
+type BenchEvent = ReturnType<typeof toEvents>[number];
+
+/** A chunk's rollup entries, as the worker makes them: with the stored copy's userId (the active-user bitmaps). */
+function rollupEntries(slice: readonly BenchEvent[], partition: number, offset: number, withUsers: boolean) {
+  return slice.map((event, i) => ({
+    partition,
+    offset: offset + i,
+    occurredAt: new Date(event.occurredAt),
+    type: event.type,
+    ...(withUsers && event.userId !== undefined ? { userId: event.userId } : {}),
+  }));
+}
+
+const ROLLUP_COST_EVENTS = 120_000;
+
+/**
+ * What the active-user bitmaps add to the worker's per-chunk rollup transaction (issue 29): the same chunks (6
+ * partitions, 500 each, in parallel as the worker's partitions are) applied to fresh rollup tables once with the entries'
+ * userIds and once without (the stats alone, as before), timing the apply calls only.
+ */
+async function activeUsersCost(
+  stack: BenchStack,
+  pgUrl: string,
+  events: readonly BenchEvent[],
+): Promise<NonNullable<StatsAtScaleReport['rollupCost']>> {
+  const partitions = 6;
+  const chunk = 500;
+  const run = async (withUsers: boolean) => {
+    const db = `bench_${stack.id}_rollups_${withUsers ? 'users' : 'stats'}`;
+    stack.dbs.push(db);
+    // The schema FerretDB would have made with the collection (the rollup tables live beside it).
+    await stack.client
+      .db(db)
+      .collection(ACTIVITIES_COLLECTION)
+      .insertOne({ _id: 'probe' } as never);
+    const rollups = PostgresActivityRollups.connect(pgUrl, db);
+    await rollups.prepare(async () => false);
+    let chunks = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: partitions }, async (_, partition) => {
+        const mine = events.filter((_, i) => i % partitions === partition);
+        for (let offset = 0; offset < mine.length; offset += chunk) {
+          const slice = mine.slice(offset, offset + chunk);
+          await rollups.apply(partition, rollupEntries(slice, partition, offset, withUsers), offset + slice.length - 1);
+          chunks++;
+        }
+      }),
+    );
+    const ms = performance.now() - t0;
+    await rollups.close();
+    return { ms, chunks };
+  };
+  const statsOnly = await run(false);
+  const withUsers = await run(true);
+  return {
+    events: events.length,
+    chunks: statsOnly.chunks,
+    statsOnlyMsPerChunk: statsOnly.ms / statsOnly.chunks,
+    withUsersMsPerChunk: withUsers.ms / withUsers.chunks,
   };
 }

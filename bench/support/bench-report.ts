@@ -256,6 +256,8 @@ export interface StatsAtScaleReport {
   warmUp: number;
   /** The whole seeded range at minute buckets: total must equal the events stored. */
   check: { total: number; buckets: number; source: string; exact: boolean };
+  /** On FerretDB/PostgreSQL: the worker's per-chunk rollup apply with and without the active-user bitmaps. */
+  rollupCost?: { events: number; chunks: number; statsOnlyMsPerChunk: number; withUsersMsPerChunk: number };
 }
 
 /** Issue 19: a 24 h minute-bucket stats request over 1M events within 2× the first list page's p50. */
@@ -295,7 +297,17 @@ export function renderStatsAtScale(r: {
       `(source ${check.source}, exact ${check.exact}) for ${n(stored)} stored events: ` +
       `${check.total === stored ? 'equal' : 'NOT EQUAL'}. Stored and counted into the rollups (worker adapter, ` +
       `chunks of 500 per partition) in ${n(r.statsAtScale.seedSeconds)} s.`,
+    ...(r.statsAtScale.rollupCost ? ['', rollupCostLine(r.statsAtScale.rollupCost)] : []),
   ].join('\n');
+}
+
+function rollupCostLine(cost: NonNullable<StatsAtScaleReport['rollupCost']>): string {
+  const ratio = cost.withUsersMsPerChunk / cost.statsOnlyMsPerChunk;
+  return (
+    `The worker's rollup transaction per chunk of 500 (${n(cost.chunks)} chunks, ${n(cost.events)} events, 6 partitions ` +
+    `in parallel, fresh tables): stats alone ${n(cost.statsOnlyMsPerChunk, 1)} ms, with the active-user bitmaps ` +
+    `${n(cost.withUsersMsPerChunk, 1)} ms (${n(ratio, 2)}×).`
+  );
 }
 
 export interface InsightSample extends ReadSample {
