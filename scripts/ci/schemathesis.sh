@@ -6,7 +6,8 @@
 # Bounds: SCHEMATHESIS_MAX_EXAMPLES per operation (default 50) and SCHEMATHESIS_MAX_TIME seconds for
 # the whole run (default 180). SCHEMATHESIS_SEED fixes the generated data (default 1, so CI is
 # reproducible); SCHEMATHESIS_SEED=random draws a new seed each run.
-# Services: KAFKA_BROKERS / MONGO_URL if set, else the local services (started if needed).
+# Services: KAFKA_BROKERS / MONGO_URL (and FERRETDB_POSTGRES_URL on FerretDB) if set, else the local services
+# (started if needed), with FerretDB's PostgreSQL as `npm run stack` gives it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -33,10 +34,12 @@ if [[ ! -x "$VENV/bin/schemathesis" ]]; then
 fi
 
 if [[ -z "${KAFKA_BROKERS:-}" || -z "${MONGO_URL:-}" ]]; then
-  bash scripts/services/services.sh up
-  KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:${UAP_KAFKA_PORT:-9092}}"
-  MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:${UAP_FERRETDB_PORT:-27017}/}"
+  # The local services as `npm run stack` takes them: FerretDB with its PostgreSQL (FERRETDB_POSTGRES_URL), so the
+  # api serves every read as a deployment does (the insights have no path on FerretDB without it).
+  eval "$(bash scripts/services/services.sh up | grep -E '^(KAFKA_BROKERS|MONGO_URL|FERRETDB_POSTGRES_URL)=' | sed 's/^/export /')"
 fi
+PG_ENV=()
+[[ -n "${FERRETDB_POSTGRES_URL:-}" ]] && PG_ENV=(FERRETDB_POSTGRES_URL="$FERRETDB_POSTGRES_URL")
 npm run build --silent   # tsc -b, and the dashboard bundle /dashboard serves
 
 RUN_ID="$(date +%s)_$$"
@@ -87,7 +90,7 @@ NODE_ENV=production PORT="$PORT" LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}"
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
   ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 ACTIVITY_TYPES_TOPIC="$TOPIC.types" WORKER_CONSUMER_GROUP="$TOPIC-worker" \
   API_KEYS="$API_KEY_HASH:ingest+read+admin" RATE_LIMIT_MAX=0 \
-  node api-service/dist/main.js >"$API_LOG" 2>&1 &
+  env "${PG_ENV[@]}" node api-service/dist/main.js >"$API_LOG" 2>&1 &
 API_PID=$!
 # A worker too, so what the fuzzer posts is stored: reads, receipts and the links between them then
 # work on real data (GET by the eventId a POST returned, the next page of a list, a final receipt).
@@ -95,7 +98,7 @@ NODE_ENV=production WORKER_PORT=0 LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
   ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 ACTIVITY_TYPES_TOPIC="$TOPIC.types" DLQ_TOPIC="$TOPIC.dlq" \
   CONSUMER_GROUP="$TOPIC-worker" DEAD_LETTER_INDEXER_GROUP="$TOPIC-indexer" \
-  node worker-service/dist/main.js >"$WORKER_LOG" 2>&1 &
+  env "${PG_ENV[@]}" node worker-service/dist/main.js >"$WORKER_LOG" 2>&1 &
 WORKER_PID=$!
 
 BASE="http://127.0.0.1:$PORT"
