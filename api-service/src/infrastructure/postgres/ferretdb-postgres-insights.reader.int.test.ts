@@ -427,7 +427,7 @@ function describePlansAtScale(): void {
                     'type', ($2::text[])[i % 12 + 1],
                     'occurredAt', $3::bigint + (i::bigint * ${30 * DAY}) / $4::int,
                     'sourceOffset', i,
-                    'metadata', jsonb_build_object('query', 'q' || floor(500 * power(seededRandom(), 3))::int, 'results', i % 7))
+                    'metadata', jsonb_build_object('query', 'q' || floor(500 * power(random(), 3))::int, 'results', i % 7))
              FROM generate_series(1, $4::int) AS i, (SELECT _jsonb FROM ${table.qualified}) AS t`,
           [USERS, PLAN_TYPES, PLAN_BASE, ROWS],
         );
