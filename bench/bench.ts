@@ -2,6 +2,7 @@
  * `npm run bench`: the whole bench, or one `--only` stage; `--help` for the flags and sizes. The stack's lifecycle
  * is in support/bench-stack.ts, each measure in measures/<name>.measure.ts, the tables in support/bench-report.ts.
  */
+import { accessAtScale } from './measures/access.measure';
 import { activityTypesAtScale } from './measures/activity-types.measure';
 import { drain } from './measures/drain.measure';
 import { ingestCeilings } from './measures/ingest.measure';
@@ -14,6 +15,7 @@ import { writeScale } from './measures/write-scale.measure';
 import { CONFIG } from './support/bench-config';
 import { HELP, parseBenchArgs, type StageName } from './support/bench-options';
 import {
+  renderAccess,
   renderActivityTypes,
   renderInsightsAtScale,
   renderMarkdown,
@@ -40,6 +42,7 @@ const STAGES: Record<StageName, (stack: BenchStack, name: StageName) => Promise<
   soak: stage(async (stack) => ({ soak: await soak(stack) }), renderSoak),
   'activity-types': stage(async (stack) => ({ activityTypes: await activityTypesAtScale(stack) }), renderActivityTypes),
   insights: stage(async (stack) => ({ insightsAtScale: await insightsAtScale(stack) }), renderInsightsAtScale),
+  access: stage(async (stack) => ({ access: await accessAtScale(stack) }), renderAccess),
 };
 
 /** The whole bench, in this order; its duration counts from the start of the process (build included). */

@@ -31,6 +31,8 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
   const runDir = runFolder('dashboard');
   // A tracking plan of this suite's own: its policy changes reach no other suite's api or worker.
   const registryTopic = `${bed.topic}.types`;
+  // Keys and sources of its own too: the keys it creates and revokes reach no other suite's api.
+  const accessTopic = `${bed.topic}.access`;
   let worker: WorkerProcess;
   let api: ServiceProcess;
   let browser: Browser;
@@ -86,6 +88,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
       ACTIVITIES_TOPIC_PARTITIONS: String(bed.partitions),
       WORKER_CONSUMER_GROUP: bed.group,
       ACTIVITY_TYPES_TOPIC: registryTopic,
+      ACCESS_TOPIC: accessTopic,
       API_KEYS: `${hashApiKey(KEYS.all)}:ingest+read+admin,${hashApiKey(KEYS.read)}:read,${hashApiKey(KEYS.ingest)}:ingest`,
       NODE_ENV: 'production',
       RECEIPT_SECRET: 'a-secret-for-the-dashboard-integration-test',
@@ -131,7 +134,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     await bed.tearDown();
     const admin = testKafka().admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [registryTopic], timeout: 5_000 }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [registryTopic, accessTopic], timeout: 5_000 }).catch(() => undefined);
     await admin.disconnect();
   });
 
@@ -513,6 +516,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     const reader = await openDashboard(KEYS.read);
     await reader.page.locator('#activity-table tbody tr').first().waitFor();
     expect(await reader.page.locator('#dead-letters-panel').isVisible()).toBe(false);
+    expect(await reader.page.locator('#keys-panel').isVisible()).toBe(false);
     expect(await reader.page.locator('#kpi-dead-letters').isVisible()).toBe(false);
     expect(await reader.page.locator('#chart-panel').isVisible()).toBe(true);
     await reader.page.locator('#types-table tbody tr[data-type="LOGIN"]').waitFor();
@@ -527,6 +531,7 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     expect(await ingester.page.locator('#table-panel').isVisible()).toBe(false);
     expect(await ingester.page.locator('#types-panel').isVisible()).toBe(false);
     expect(ingester.urls.filter((url) => url.includes('/api/v1/activity-types'))).toEqual([]);
+    expect([...reader.urls, ...ingester.urls].filter((url) => /\/api\/v1\/(keys|sources)/.test(url))).toEqual([]);
 
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect([...reader.errors, ...ingester.errors]).toEqual([]);
@@ -666,6 +671,79 @@ describe('dashboard in a real browser (Chromium) on the real api, worker, broker
     );
     expect(await violationRows.getAttribute('data-event-id')).toBe(flagged.eventId);
     expect(urls.some((url) => url.includes('/api/v1/activity-types/violations?type=VIDEO_PLAY&'))).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('when a key is created in the Keys panel, then it is shown once and works; revoked there, it is refused within 2 s', async () => {
+    const { page, errors, urls } = await openDashboard(KEYS.all);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.url });
+    const panel = page.locator('#keys-panel');
+    // The API_KEYS entries are listed, with nothing to do to them from here.
+    const bootstrap = panel.locator(`#keys-table tbody tr[data-key-id="${hashApiKey(KEYS.all).slice(0, 12)}"]`);
+    await bootstrap.waitFor();
+    expect(await bootstrap.locator('button').count()).toBe(0);
+
+    await panel.getByLabel('Label', { exact: true }).fill('dashboard test key');
+    await panel.getByRole('checkbox', { name: 'read' }).check();
+    await panel.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New key' });
+    await dialog.waitFor();
+    const secret = (await dialog.locator('#key-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^uapk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    const keyId = secret.slice('uapk_'.length, 'uapk_'.length + 16);
+    await dialog.getByRole('button', { name: 'Copy key' }).click();
+    await dialog.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    const axe = await axeViolations(page);
+    await shot(page, '11-key-created');
+    expect(axe.violations).toEqual([]);
+
+    // Shown once: once the dialog is closed, the key is nowhere in the page, its URL or its storage.
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    expect(await dialog.isVisible()).toBe(false);
+    const traces = await page.evaluate(
+      (key) => ({
+        html: document.documentElement.outerHTML.includes(key),
+        text: document.body.innerText.includes(key),
+        inputs: Array.from(document.querySelectorAll('input'), (input) => input.value).some((v) => v.includes(key)),
+        url: location.href.includes(key),
+        storage: [localStorage, sessionStorage].some((store) =>
+          Object.keys(store).some((name) => store.getItem(name)!.includes(key)),
+        ),
+      }),
+      secret,
+    );
+    expect(traces).toEqual({ html: false, text: false, inputs: false, url: false, storage: false });
+    expect(urls.filter((url) => url.includes(secret))).toEqual([]);
+
+    // It works against the API, with the scopes chosen, and is listed by its prefix.
+    const me = await call('/api/v1/whoami', {}, secret);
+    expect([me.status, await me.json()]).toEqual([200, expect.objectContaining({ keyId, scopes: ['ingest', 'read'] })]);
+    const row = panel.locator(`#keys-table tbody tr[data-key-id="${keyId}"]`);
+    await row.waitFor();
+    expect((await row.locator('th, td').allTextContents()).slice(0, 4)).toEqual([
+      `uapk_${keyId}`,
+      'dashboard test key',
+      'ingest, read',
+      '–',
+    ]);
+
+    // Revoked through the panel, after a confirmation: refused within 2 s of the answer.
+    await row.getByRole('button', { name: `Revoke uapk_${keyId}` }).click();
+    const confirm = page.getByRole('dialog', { name: `Revoke uapk_${keyId}` });
+    await confirm.getByRole('button', { name: 'Revoke' }).click();
+    await panel.getByText(/^Revoked uapk_[0-9a-f]{16} at .+: in force everywhere by .+\.$/).waitFor();
+    const revoked = Date.now();
+    await waitUntil(
+      'the revoked key refused with 401',
+      async () => ((await call('/api/v1/whoami', {}, secret)).status === 401 ? true : undefined),
+      { timeoutMs: 2_000, intervalMs: 50 },
+    );
+    console.log(`[dashboard] a key revoked through the panel was refused ${Date.now() - revoked} ms after the answer`);
+    await page.waitForFunction(
+      (id) => !document.querySelector(`#keys-table tbody tr[data-key-id="${id}"] button`),
+      keyId,
+    );
     expect(errors).toEqual([]);
   });
 

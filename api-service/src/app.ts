@@ -1,5 +1,5 @@
 import cors from 'cors';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
@@ -14,16 +14,22 @@ import type { ActivityStatsUseCase } from './application/activity-stats.use-case
 import type { InsightsUseCase } from './application/insights.use-case';
 import type { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
 import type { ListViolationsUseCase } from './application/list-violations.use-case';
+import type { AuditTrailUseCase } from './application/audit-trail.use-case';
+import type { ManageAccessUseCase } from './application/manage-access.use-case';
 import type { ActivityRecord } from './application/ports/activity-reader.port';
-import type { ApiKeyEntry } from './domain/api-key';
+import type { KeyRing } from './domain/access/key-ring';
 import { createApiMetrics, type ApiMetrics } from './infrastructure/metrics/api.metrics';
 import { activityTypesFeature } from './interfaces/http/activity-types/activity-types.feature';
+import { auditFeature } from './interfaces/http/audit/audit.feature';
+import { auditTrail } from './interfaces/http/audit/audit.middleware';
+import { authFailureLimiter } from './interfaces/http/auth-failure-limit.middleware';
 import { apiKeyAuth } from './interfaces/http/auth.middleware';
 import { errorHandler } from './interfaces/http/error-handler.middleware';
 import type { HttpFeature } from './interfaces/http/http-feature';
 import { methodGuard, type RouteSpec } from './interfaces/http/method-guard.middleware';
 import { PROBLEMS, requestIdOf, sendProblem } from './interfaces/http/problem';
-import { rateLimiter } from './interfaces/http/rate-limit.middleware';
+import { rateLimiter, sourceRateLimiter } from './interfaces/http/rate-limit.middleware';
+import type { SourceLookup } from './interfaces/http/request-source';
 import { REQUEST_ID_HEADER, requestId } from './interfaces/http/request-id.middleware';
 import { buildOpenApiDocument } from './interfaces/http/openapi/openapi.document';
 import { dashboardFeature } from './interfaces/http/dashboard/dashboard.feature';
@@ -33,6 +39,8 @@ import { erasuresFeature } from './interfaces/http/erasures/erasures.feature';
 import type { ExportHttpDeps } from './interfaces/http/export/export.router';
 import { exportFeature } from './interfaces/http/export/export.feature';
 import { healthFeature } from './interfaces/http/health/health.feature';
+import { keysFeature } from './interfaces/http/keys/keys.feature';
+import { sourcesFeature } from './interfaces/http/sources/sources.feature';
 import type { ReadinessCheck } from './interfaces/http/health/health.router';
 import type { BodyLimits } from './interfaces/http/ingest/activities.router';
 import { ACTIVITY_INGEST_ROUTES } from './interfaces/http/ingest/activities.router';
@@ -61,11 +69,21 @@ export interface AppConfig {
 }
 
 export interface SecurityConfig {
-  /** 'disabled' only when main decided so (development without keys, or AUTH_DISABLED) and logged it. */
-  apiKeys: readonly ApiKeyEntry[] | 'disabled';
+  /**
+   * The keys accepted (bootstrap and runtime, from the access catalog; staticKeyRing(entries) for API_KEYS alone);
+   * 'disabled' only when main decided so (development without keys, or AUTH_DISABLED) and logged it.
+   */
+  apiKeys: KeyRing | 'disabled';
   /** Served without a key and never rate limited: probes, metrics, docs. */
   publicPaths: readonly string[];
   rateLimit: { windowMs: number; max: number };
+  /** Locks out an address after `limit` answers 401 within `windowMs`; absent (or limit 0): no lockout. */
+  authFailureLimit?: { limit: number; windowMs: number };
+  /**
+   * The sources keys are bound to, from the access catalog at request time: their policy (paused, allowed types,
+   * rate limit) applies to the keys' requests. Absent: a key's sourceId is stamped on its events, no policy applies.
+   */
+  sourceOf?: SourceLookup;
   /** Allowed browser origins; empty = no CORS headers at all. */
   corsOrigins: readonly string[];
 }
@@ -97,6 +115,10 @@ export interface AppDeps {
   activityTypes?: ManageActivityTypesUseCase;
   /** The stored events the registry let in unplanned or flagged (read scope); optional like the reads. */
   violations?: ListViolationsUseCase;
+  /** The audit trail: records the routes' declared admin actions, and GET /api/v1/audit (admin scope). */
+  audit?: AuditTrailUseCase;
+  /** Keys and sources managed at runtime (admin scope); absent: API_KEYS alone, no /api/v1/keys or /sources. */
+  access?: ManageAccessUseCase;
   readiness: ReadinessCheck[];
   config: AppConfig;
   /**
@@ -112,8 +134,13 @@ export interface AppDeps {
  * middleware, export and stats come before the reads, whose /api/v1/activities/:eventId would take them, and the
  * violations listing before the activity types.
  */
-export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): HttpFeature[] {
+export function appFeatures(
+  deps: AppDeps,
+  metrics: ApiMetrics | undefined,
+  sourceLimit?: RequestHandler,
+): HttpFeature[] {
   const { config } = deps;
+  const sourceOf = config.security?.sourceOf;
   const apiKeys = config.security !== undefined && config.security.apiKeys !== 'disabled';
   const receipts = deps.receipts?.receipts;
   const features: HttpFeature[] = [
@@ -126,8 +153,9 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
     }),
     dashboardFeature(),
     whoamiFeature({ authentication: apiKeys ? 'api-key' : 'disabled' }),
-    ingestFeature(deps.ingest, config.bodyLimits),
-    ...(deps.segment ? [segmentFeature(deps.segment)] : []),
+    ingestFeature(deps.ingest, config.bodyLimits, sourceOf),
+    // The source limit again where a body's writeKey names the key, after the app-level middleware ran.
+    ...(deps.segment ? [segmentFeature(deps.segment, { sourceOf, afterWriteKey: sourceLimit })] : []),
     ...(deps.stream ? [streamFeature(deps.stream)] : []),
     ...(deps.receipts ? [receiptsFeature(deps.receipts)] : []),
     ...(deps.exports ? [exportFeature({ ...deps.exports, logger: deps.logger })] : []),
@@ -143,6 +171,8 @@ export function appFeatures(deps: AppDeps, metrics: ApiMetrics | undefined): Htt
       : []),
     ...(deps.deadLetters ? [deadLettersFeature(deps.deadLetters)] : []),
     ...(deps.erasures ? [erasuresFeature(deps.erasures)] : []),
+    ...(deps.audit ? [auditFeature(deps.audit)] : []),
+    ...(deps.access ? [keysFeature(deps.access), sourcesFeature(deps.access)] : []),
     // Before the registry's, whose /api/v1/activity-types/:name would take /api/v1/activity-types/violations.
     ...(deps.violations ? [violationsFeature(deps.violations)] : []),
     ...(deps.activityTypes ? [activityTypesFeature(deps.activityTypes)] : []),
@@ -167,7 +197,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   const metrics = metricsOf(deps);
-  const features = appFeatures(deps, metrics);
+  const sourceOf = config.security?.sourceOf;
+  const sourceLimit = sourceOf ? sourceRateLimiter(sourceOf) : undefined;
+  const features = appFeatures(deps, metrics, sourceLimit);
 
   app.use(requestId());
   if (metrics) app.use(httpMetrics(metrics, [...ACTIVITY_INGEST_ROUTES, ...SEGMENT_ROUTES]));
@@ -207,7 +239,7 @@ export function createApp(deps: AppDeps): Express {
     app.use(
       cors({
         origin: security.corsOrigins.includes('*') ? '*' : [...security.corsOrigins],
-        methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
         allowedHeaders: [
           'Authorization',
           'X-API-Key',
@@ -237,6 +269,19 @@ export function createApp(deps: AppDeps): Express {
   }
   // Every route the app serves; the guard answers 404/405 for everything else before any router runs.
   app.use(methodGuard(features.flatMap((feature) => feature.routes)));
+  // Before authorize, so that a 403 is recorded too; it records once the answer is out (the key is known by then).
+  const audit = deps.audit;
+  if (audit) {
+    app.use(
+      auditTrail({
+        routes: features.flatMap((feature) => feature.routes),
+        record: (entry) => audit.record(entry),
+        requireKey: config.security !== undefined && config.security.apiKeys !== 'disabled',
+        logger: deps.logger,
+        ...(metrics ? { onWriteFailure: () => metrics.auditWriteFailures.inc() } : {}),
+      }),
+    );
+  }
   if (security) {
     const tickets = deps.stream?.tickets;
     const auth = apiKeyAuth({
@@ -246,7 +291,18 @@ export function createApp(deps: AppDeps): Express {
       ...(tickets ? { tickets: { path: STREAM_PATH, redeem: (ticket: string) => tickets.redeem(ticket) } } : {}),
     });
     app.use(auth.identify);
+    // Right after identify: a locked-out address is refused before anything else runs; it counts final 401s.
+    if (security.apiKeys !== 'disabled') {
+      app.use(
+        authFailureLimiter({
+          ...(security.authFailureLimit ?? { limit: 0, windowMs: 60_000 }),
+          exemptPaths: security.publicPaths,
+          ...(metrics ? { metrics } : {}),
+        }),
+      );
+    }
     app.use(rateLimiter({ ...security.rateLimit, exemptPaths: security.publicPaths }));
+    if (sourceLimit) app.use(sourceLimit);
     app.use(auth.authorize);
   }
 

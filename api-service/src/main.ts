@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { createApp, type AppDeps } from './app';
 import { ActivityStatsUseCase } from './application/activity-stats.use-case';
 import { ActivityStreamHub } from './application/activity-stream.hub';
+import { AuditTrailUseCase } from './application/audit-trail.use-case';
 import { DeadLettersUseCase } from './application/dead-letters.use-case';
 import { EraseUserUseCase } from './application/erase-user.use-case';
 import { DEFAULT_EXPORT_CONFIG, ExportActivitiesUseCase } from './application/export-activities.use-case';
@@ -18,16 +19,20 @@ import { InsightsUseCase } from './application/insights.use-case';
 import { ListViolationsUseCase } from './application/list-violations.use-case';
 import { LiveActivityStream } from './application/live-activity-stream';
 import { ManageActivityTypesUseCase } from './application/manage-activity-types.use-case';
+import { ManageAccessUseCase } from './application/manage-access.use-case';
 import { QueryActivitiesUseCase } from './application/query-activities.use-case';
 import { UserProfileUseCase } from './application/user-profile.use-case';
 import { ReceiptsUseCase } from './application/receipts.use-case';
 import { ReplayDeadLettersUseCase } from './application/replay-dead-letters.use-case';
 import { ReplayJobRunner } from './application/replay-job.runner';
+import type { KeyRing } from './domain/access/key-ring';
+import type { SourceLookup } from './interfaces/http/request-source';
 import { ReceiptCodec } from './domain/receipt';
 import { StreamTickets } from './domain/stream-ticket';
 import { TokenSigner } from './domain/token-signer';
 import { authModeOf, loadApiConfig, type ApiConfig } from './infrastructure/config/api.config';
 import { ensureActivitiesTopic } from './infrastructure/kafka/activities-topic';
+import { followAccess } from './infrastructure/kafka/kafka-access.registry';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { KafkaConsumerProgress } from './infrastructure/kafka/kafka-consumer-progress';
@@ -39,7 +44,13 @@ import { openApiStore } from './infrastructure/store/api-store';
 import { answerClientErrors } from './interfaces/http/client-error';
 import { StreamConnections, toStreamJson } from './interfaces/http/stream/activity-stream.router';
 
-/** Composition root: config → Kafka (topics, activity types, producer) → store → background work → use cases → HTTP. */
+/** Every replica sweeps the audit trail this often; the sweep is idempotent, so they need no coordination. */
+const AUDIT_SWEEP_INTERVAL_MS = 3600_000;
+
+/**
+ * Composition root: config → Kafka (topics, activity types, access log, producer) → store → background work →
+ * use cases → HTTP.
+ */
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api-service', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -48,7 +59,7 @@ async function main(): Promise<void> {
   const lifecycle = new Lifecycle(logger, { shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   lifecycle.handleProcessEvents();
   const auth = logAuthMode(config, logger);
-  const { kafka, publisher, registry } = await connectKafka(config, logger, lifecycle);
+  const { kafka, publisher, registry, access } = await connectKafka(config, logger, lifecycle);
   const store = await openApiStore(config, logger, lifecycle);
   logger.info({ topic: config.ACTIVITIES_TOPIC, db: config.MONGO_DB }, 'connected to Kafka and the store');
   const letters = new MongoDeadLetterStore(store.mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
@@ -56,6 +67,9 @@ async function main(): Promise<void> {
   await jobs.ensureIndexes();
   const erasureStore = new MongoErasureStore(store.mongo);
   await erasureStore.ensureIndexes();
+  const audit = new AuditTrailUseCase({ retentionDays: config.AUDIT_RETENTION_DAYS }, { log: store.audit, logger });
+  const retention = audit.startRetention(AUDIT_SWEEP_INTERVAL_MS);
+  lifecycle.onStop('audit-retention', () => retention.stop());
   const metrics = createApiMetrics(new Registry(), {
     defaultMetrics: config.METRICS_ENABLED,
     deadLetterCounts: () => letters.counts({}),
@@ -172,6 +186,8 @@ async function main(): Promise<void> {
         retryAfterSeconds: config.RETRY_AFTER_SECONDS,
       },
     },
+    audit,
+    access: new ManageAccessUseCase({ rotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS }, { registry: access }),
     deadLetters: {
       deadLetters: new DeadLettersUseCase({ store: letters }),
       replays: new ReplayDeadLettersUseCase({ jobs, kick: () => runner.kick() }),
@@ -179,9 +195,10 @@ async function main(): Promise<void> {
     readiness: [
       { name: 'kafka', check: () => publisher.isReady(config.READINESS_TIMEOUT_MS) },
       { name: 'activity-types', check: async () => registry.status().current },
+      { name: 'access-keys', check: async () => access.status().current },
       ...store.pings.map(({ name, check }) => ({ name, check: () => check(config.READINESS_TIMEOUT_MS) })),
     ],
-    config: appConfig(config, auth),
+    config: appConfig(config, auth, access.catalog, (id) => access.catalog.source(id)),
   });
   // After the page in hand, the replay's lease is handed back so another instance resumes at once.
   lifecycle.onStop('replay-runner', () => runner.stop());
@@ -206,7 +223,10 @@ function logAuthMode(config: ApiConfig, logger: Logger): ReturnType<typeof authM
   return auth;
 }
 
-/** The topics (created with the configured replication if missing), the activity type registry and the producer. */
+/**
+ * The topics (created with the configured replication if missing), the activity type registry, the access log
+ * and the producer.
+ */
 async function connectKafka(config: ApiConfig, logger: Logger, lifecycle: Lifecycle) {
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
   await ensureActivitiesTopic(
@@ -220,18 +240,22 @@ async function connectKafka(config: ApiConfig, logger: Logger, lifecycle: Lifecy
       },
       retentionHours: config.TOPIC_RETENTION_HOURS,
       registryTopic: config.ACTIVITY_TYPES_TOPIC,
+      accessTopic: config.ACCESS_TOPIC,
     },
     logger,
   );
   const registry = await followActivityTypes(kafka, config, logger);
   lifecycle.onStop('activity-types', () => registry.stop());
+  // Keys and sources: the API_KEYS entries, then the access log's runtime keys; auth checks them per request.
+  const access = await followAccess(kafka, config, config.API_KEYS, logger);
+  lifecycle.onStop('access-keys', () => access.stop());
   const publisher = new KafkaActivityPublisher(
     { topic: config.ACTIVITIES_TOPIC, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS },
     { kafka, logger },
   );
   await publisher.connect();
   lifecycle.onStop('producer', () => publisher.disconnect());
-  return { kafka, publisher, registry };
+  return { kafka, publisher, registry, access };
 }
 
 /** Signs receipts and stream tickets; every replica must share RECEIPT_SECRET to accept another's. */
@@ -270,15 +294,22 @@ function liveStream(config: ApiConfig, kafka: Kafka, logger: Logger, lifecycle: 
   return { hub, stream };
 }
 
-function appConfig(config: ApiConfig, auth: ReturnType<typeof authModeOf>): AppDeps['config'] {
+function appConfig(
+  config: ApiConfig,
+  auth: ReturnType<typeof authModeOf>,
+  keys: KeyRing,
+  sourceOf: SourceLookup,
+): AppDeps['config'] {
   return {
     trustProxy: config.TRUST_PROXY,
     bodyLimits: { singleBytes: config.SINGLE_BODY_LIMIT_BYTES, batchBytes: config.BATCH_BODY_LIMIT_BYTES },
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
     security: {
-      apiKeys: auth.mode === 'off' ? 'disabled' : config.API_KEYS,
+      apiKeys: auth.mode === 'off' ? 'disabled' : keys,
       publicPaths: config.PUBLIC_PATHS,
       rateLimit: { windowMs: config.RATE_LIMIT_WINDOW_MS, max: config.RATE_LIMIT_MAX },
+      authFailureLimit: { limit: config.AUTH_FAILURE_LIMIT, windowMs: config.AUTH_FAILURE_WINDOW_MS },
+      sourceOf,
       corsOrigins: config.CORS_ORIGINS,
     },
   };

@@ -12,6 +12,8 @@ export const ONLY_STAGES = {
     'ingest with 208 registered types against the 8 built-ins, hostile schemas during ingest, and how fast a change reaches every replica, about 5 minutes',
   insights:
     'active users, top values and funnels over BENCH_INSIGHTS_EVENTS events of 30 days and BENCH_INSIGHTS_USERS users, next to the first list page, about 5 minutes',
+  access:
+    'batch ingest with a sourced runtime key among 1,000 against the bootstrap key, and how fast a created or revoked key reaches another replica, about 3 minutes',
 } as const;
 export type StageName = keyof typeof ONLY_STAGES;
 

@@ -1,7 +1,9 @@
 import { BUILT_IN_ACTIVITY_TYPES } from '@uap/shared/contract';
 import type {
+  AccessReport,
   ActivityTypesReport,
   HttpRun,
+  LatencySummary,
   IngestCost,
   MemorySample,
   ProcessMemory,
@@ -546,5 +548,45 @@ export function renderActivityTypes(r: {
     latency('the PUT answered (durable, and a lease old)', p.put, '—'),
     latency('a second api serves the new version', p.peer, `≤ 2 s: ${verdict(p.peer.p99Ms <= 2_000)}`),
     latency('a worker holds it', p.worker, `≤ 2 s: ${verdict(p.worker.p99Ms <= 2_000)}`),
+  ].join('\n');
+}
+
+export function renderAccess(r: {
+  date: string;
+  machine: { cpus: number; node: string };
+  store: string;
+  broker?: string;
+  access: AccessReport;
+  durationS: number;
+}): string {
+  const a = r.access;
+  const row = (name: string, run: HttpRun) =>
+    `| ${name} | ${n(run.requestsPerSec)} | ${n(run.requestsPerSec * a.load.batchSize)} | ${n(run.p50Ms)} ms | ${n(run.p99Ms)} ms | ${run.non2xx + run.errors} |`;
+  const latency = (what: string, s: LatencySummary, target: string) =>
+    `| ${what} | ${n(s.p50Ms)} ms | ${n(s.p99Ms)} ms | ${n(s.maxMs)} ms | ${target} |`;
+  const p = a.propagation;
+  return [
+    `Run ${r.date} on ${r.machine.cpus} cores, Node ${r.machine.node}; store: ${r.store}; ${r.broker ? `broker: ${r.broker}; ` : ''}` +
+      `batch ingest of ${a.load.batchSize} events, ${a.load.connections} connections, ${a.load.httpSeconds} s per turn; ` +
+      `${n(a.runtimeKeys)} runtime keys created in ${n(a.createSeconds, 1)} s; ${n(r.durationS)} s.`,
+    '',
+    '| batch ingest | req/s | events/s | p50 | p99 | non-2xx + errors |',
+    '|---|---|---|---|---|---|',
+    ...a.bootstrap.flatMap((run, i) => [
+      row(`turn ${i + 1}: the bootstrap key (API_KEYS)`, run),
+      row(`turn ${i + 1}: a runtime key of source bench-web, among ${n(a.runtimeKeys + 1)}`, a.runtime[i]!),
+    ]),
+    '',
+    `Runtime key with a source against the bootstrap key, req/s summed over the turns: **${n(a.ratio, 3)}** (≥ 0.95): ${verdict(a.ratio >= 0.95)}.`,
+    '',
+    `| over ${p.rounds} keys | p50 | p99 | max | target |`,
+    '|---|---|---|---|---|',
+    latency('created on A → accepted by B (from the POST)', p.usable, '≤ 2,000 ms'),
+    latency(
+      'revoked on A → refused by B (from the DELETE)',
+      p.revoked,
+      `≤ 2,000 ms: ${verdict(p.revoked.p99Ms <= 2_000)}`,
+    ),
+    latency("the DELETE's `inForceBy` (from the DELETE)", p.promised, '≤ 2,000 ms'),
   ].join('\n');
 }

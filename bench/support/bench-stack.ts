@@ -19,7 +19,11 @@ export interface BenchStack {
 export const BENCH_KEY = randomBytes(24).toString('base64url');
 export const AUTH_HEADERS = { 'x-api-key': BENCH_KEY };
 function benchAuthEnv(): Record<string, string> {
-  return { API_KEYS: `${createHash('sha256').update(BENCH_KEY).digest('hex')}:ingest+read+admin`, RATE_LIMIT_MAX: '0' };
+  return {
+    API_KEYS: `${createHash('sha256').update(BENCH_KEY).digest('hex')}:ingest+read+admin`,
+    RATE_LIMIT_MAX: '0',
+    AUTH_FAILURE_LIMIT: '0',
+  };
 }
 
 /**

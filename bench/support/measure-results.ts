@@ -129,3 +129,21 @@ export interface ActivityTypesReport {
   /** From a PUT's start: its answer, and the moment a second api and a worker hold the new version. */
   propagation: { changes: number; put: LatencySummary; peer: LatencySummary; worker: LatencySummary };
 }
+
+/** `--only access`: what runtime keys and sources cost on batch ingest, and how fast a key change reaches a replica. */
+export interface AccessReport {
+  load: { connections: number; batchSize: number; httpSeconds: number };
+  /** Runtime keys created beside the measured one, and how long creating them one POST at a time took. */
+  runtimeKeys: number;
+  createSeconds: number;
+  /** Batch ingest in turns on one api: the bootstrap key from API_KEYS, then a runtime key bound to a source. */
+  bootstrap: HttpRun[];
+  runtime: HttpRun[];
+  /** Σ runtime req/s / Σ bootstrap req/s: the target is ≥ 0.95. */
+  ratio: number;
+  /**
+   * From the POST's start until the other replica accepts the key, from the DELETE's start until it refuses it, and
+   * what the DELETE's answer promised (inForceBy − the DELETE's start).
+   */
+  propagation: { rounds: number; usable: LatencySummary; revoked: LatencySummary; promised: LatencySummary };
+}

@@ -74,7 +74,7 @@ cleanup() {
       const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       await admin
-        .deleteTopics({ topics: [process.env.TOPIC, `${process.env.TOPIC}.dlq`, `${process.env.TOPIC}.types`] })
+        .deleteTopics({ topics: [process.env.TOPIC, `${process.env.TOPIC}.dlq`, `${process.env.TOPIC}.types`, `${process.env.TOPIC}.access`] })
         .catch(() => undefined);
       await admin.disconnect();
       const conn = await mongoose.createConnection(process.env.MONGO_URL, { dbName: process.env.DB }).asPromise();
@@ -89,7 +89,7 @@ trap cleanup EXIT
 NODE_ENV=production PORT="$PORT" LOG_LEVEL="${SCHEMATHESIS_API_LOG_LEVEL:-warn}" \
   KAFKA_BROKERS="$KAFKA_BROKERS" MONGO_URL="$MONGO_URL" MONGO_DB="$DB" \
   ACTIVITIES_TOPIC="$TOPIC" ACTIVITIES_TOPIC_PARTITIONS=1 ACTIVITY_TYPES_TOPIC="$TOPIC.types" WORKER_CONSUMER_GROUP="$TOPIC-worker" \
-  API_KEYS="$API_KEY_HASH:ingest+read+admin" RATE_LIMIT_MAX=0 \
+  ACCESS_TOPIC="$TOPIC.access" API_KEYS="$API_KEY_HASH:ingest+read+admin" RATE_LIMIT_MAX=0 AUTH_FAILURE_LIMIT=0 \
   env "${PG_ENV[@]}" node api-service/dist/main.js >"$API_LOG" 2>&1 &
 API_PID=$!
 # A worker too, so what the fuzzer posts is stored: reads, receipts and the links between them then

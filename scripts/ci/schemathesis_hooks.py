@@ -5,8 +5,9 @@ in the future occurredAt may be), on the data (a cursor must be one the API issu
 or on a secret (signed receipts). The OpenAPI document lists, per operation, the rules it applies in
 `x-rules-beyond-schema`, and a 400 that broke one names it in `errors[].rule`.
 
-A "schema-valid request rejected" failure is dropped only when the answer is a 400 problem whose every
-error names a rule that operation declares, or a 412/428 that the operation documents (a conditional
+A "schema-valid request rejected" failure is dropped only when the answer is a 400 (or 422: a request that
+names something that does not exist, such as a key's unknown source) problem whose every error names a rule
+that operation declares, or a 412/428 that the operation documents (a conditional
 request whose precondition is false or missing is answered so whatever its shape: RFC 9110 §13.1 and
 RFC 6585 §3); a "schema-violating request accepted" one only when the body it calls invalid is valid
 against the whole request schema (a `oneOf` branch's negation that is another branch's valid value); a
@@ -34,7 +35,7 @@ def _soft_delete(case):
 
 
 def _problem_errors(response):
-    if response.status_code != 400:
+    if response.status_code not in (400, 422):
         return None
     content_types = [v for k, vs in response.headers.items() if k.lower() == "content-type" for v in vs]
     if not any(v.startswith("application/problem+json") for v in content_types):

@@ -83,7 +83,7 @@ describe('the activity worker on the real broker and store', () => {
     expect(IDENTITY_ACTIVITY_INDEXES.length).toBeGreaterThan(0);
   });
 
-  it('when a link from /v1 and an anonymous event are produced, then each is stored with its ids, its Segment envelope exactly as sent, and the link on the link only', async () => {
+  it('when a link from /v1 and an anonymous event are produced, then each is stored with its ids, its Segment envelope exactly as sent, its source, and the link on the link only', async () => {
     const anonymousId = uniqueName('visitor');
     const userId = uniqueName('known');
     const segment: SegmentFields = {
@@ -99,20 +99,28 @@ describe('the activity worker on the real broker and store', () => {
       integrations: { All: true, Mixpanel: false },
       extras: { _metadata: { nodeVersion: '22.1.0', jsRuntime: 'node' } },
     };
-    const link = anActivity({ userId, anonymousId, type: 'IDENTIFY', metadata: { plan: 'pro' }, segment });
+    const link = anActivity({
+      userId,
+      anonymousId,
+      type: 'IDENTIFY',
+      metadata: { plan: 'pro' },
+      segment,
+      sourceId: 'web',
+    });
     const visit = anActivity({ userId: undefined, anonymousId, type: 'PAGE_VIEW', metadata: {} });
     await bed.produce([visit, link]);
 
     await bed.waitUntilStored([visit.eventId, link.eventId]);
 
     const stored = await bed.activities.findOne({ eventId: link.eventId }, { projection: { _id: 0 } });
-    expect(stored).toMatchObject({ userId, anonymousId, [IDENTITY_LINK_FIELD]: anonymousId });
+    expect(stored).toMatchObject({ userId, anonymousId, [IDENTITY_LINK_FIELD]: anonymousId, sourceId: 'web' });
     // Key order and nesting as sent: what a reader returns is what the SDK sent.
     expect(JSON.stringify(stored!['segment'])).toBe(JSON.stringify(segment));
     const anonymous = await bed.activities.findOne({ eventId: visit.eventId }, { projection: { _id: 0 } });
     expect(anonymous).toMatchObject({ anonymousId });
     expect(anonymous).not.toHaveProperty('userId');
     expect(anonymous).not.toHaveProperty(IDENTITY_LINK_FIELD);
+    expect(anonymous).not.toHaveProperty('sourceId');
   });
 
   it('when the same eventId arrives in two messages and twice within one batch, then it is stored once', async () => {

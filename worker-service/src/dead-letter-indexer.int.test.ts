@@ -37,7 +37,10 @@ describe('the dead-letter indexer on the real broker and store', () => {
     const eventId = randomUUID();
     const raw = JSON.stringify({ ...anActivity({ eventId, userId: 'kcat-user' }), type: 'TELEPORT' });
 
-    kcatProduce(bed.topic, [{ key: 'kcat-user', value: raw }], { [HEADERS.requestId]: 'kcat-req' });
+    kcatProduce(bed.topic, [{ key: 'kcat-user', value: raw }], {
+      [HEADERS.requestId]: 'kcat-req',
+      [HEADERS.sourceId]: 'web',
+    });
     await waitForLetters(1);
 
     const letter = await letters().findOne({ eventId });
@@ -51,6 +54,7 @@ describe('the dead-letter indexer on the real broker and store', () => {
       key: 'kcat-user',
       payload: raw,
       payloadEncoding: 'utf8',
+      sourceId: 'web',
     });
     expect(letter!['type']).toBe('TELEPORT');
     expect(letter!['error']).toBe('/type: TELEPORT is not a planned activity type');

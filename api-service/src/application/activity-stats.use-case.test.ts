@@ -42,6 +42,7 @@ function bruteForce(records: readonly ActivityRecord[], query: StatsQuery) {
   for (const r of records) {
     if (r.occurredAt < query.from || r.occurredAt >= query.to) continue;
     if (query.userId !== undefined && r.userId !== query.userId) continue;
+    if (query.sourceId !== undefined && r.sourceId !== query.sourceId) continue;
     if (query.types && !query.types.includes(r.type)) continue;
     const size = BUCKET_MS[query.bucket];
     const start = new Date(Math.floor(r.occurredAt.getTime() / size) * size).toISOString();
@@ -139,6 +140,49 @@ describe('ActivityStatsUseCase', () => {
       userId: 'busy',
     });
     expect(justEnough.total).toBe(200);
+  });
+
+  it('when a sourceId is given, then its events are counted from the store, exactly, without the rollups', async () => {
+    const sourced = records.map((r, i) =>
+      i % 3 === 0 ? { ...r, sourceId: 'web' } : i % 3 === 1 ? { ...r, sourceId: 'ios' } : r,
+    );
+    const { useCase, rollups, reader } = setUp(sourced);
+    const query: StatsQuery = {
+      from: new Date(START + 1_234),
+      to: new Date(START + 2 * 3_600_000),
+      bucket: 'minute',
+      types: ['LOGIN', 'SEARCH'],
+      sourceId: 'web',
+    };
+    const stats = await useCase.stats(query);
+    expect(stats.source).toBe('events');
+    expect(stats.exact).toBe(true);
+    expect(stats.total).toBeGreaterThan(0);
+    expect(nonEmptyBuckets(stats)).toEqual(bruteForce(sourced, query));
+    expect(rollups.calls).toEqual([]);
+    expect(reader.calls[0]).toMatchObject({ method: 'findPage', arg: { filters: { sourceId: 'web' }, sort: 'asc' } });
+    const both = await useCase.stats({ ...query, userId: 'user-3' });
+    expect(nonEmptyBuckets(both)).toEqual(bruteForce(sourced, { ...query, userId: 'user-3' }));
+  });
+
+  it('when a sourceId has more events in the range than can be counted one by one, then it is a 400 naming sourceId', async () => {
+    const many = Array.from({ length: 201 }, (_, i) =>
+      anActivityRecord({ sourceId: 'web', occurredAt: new Date(START + i) }),
+    );
+    const error = await domainErrorOf(
+      setUp(many, { cap: 200 }).useCase.stats({
+        from: new Date(START),
+        to: new Date(START + 3_600_000),
+        bucket: 'hour',
+        sourceId: 'web',
+      }),
+    );
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.errors[0]).toMatchObject({
+      path: 'sourceId',
+      message: expect.stringContaining('for this sourceId in the range; narrow from/to'),
+      rule: 'stats-count-cap',
+    });
   });
 
   it('when a type registered at runtime was stored, then the rollups, the partial minutes and a userId all count it', async () => {

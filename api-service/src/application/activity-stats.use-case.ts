@@ -26,7 +26,8 @@ const DEFAULT_PAGE_SIZE = 1_000;
 /**
  * Counts per bucket and type, exact: equal to counting the stored events of [from, to). Whole minutes
  * come from the worker's rollups; the partial minutes at unaligned ends (counted per type), and everything
- * of one userId (the rollups hold no users; read event by event), from the events through the list's reader.
+ * of one userId or one sourceId (the rollups hold neither; read event by event), from the events through the
+ * list's reader.
  */
 export class ActivityStatsUseCase {
   private readonly now: () => Date;
@@ -47,8 +48,12 @@ export class ActivityStatsUseCase {
     const tally = new StatsTally(from, to, bucket, query.types);
     const base = { from, to, bucket };
     const rollups = this.deps.rollups;
-    if (query.userId !== undefined || rollups === undefined) {
-      await this.countEvents({ ...(query.userId === undefined ? {} : { userId: query.userId }), from, to }, tally);
+    if (query.userId !== undefined || query.sourceId !== undefined || rollups === undefined) {
+      const { userId, sourceId } = query;
+      await this.countEvents(
+        { ...(userId === undefined ? {} : { userId }), ...(sourceId === undefined ? {} : { sourceId }), from, to },
+        tally,
+      );
       return { ...base, ...tally.result(), source: 'events', exact: true };
     }
     const wholeFrom = ceilTo(from, MS_PER_MINUTE);
@@ -102,7 +107,12 @@ export class ActivityStatsUseCase {
     for (let counted = 0; ;) {
       const rows = await this.deps.reader.findPage({ filters, sort: 'asc', limit, ...(after ? { after } : {}) });
       counted += rows.length;
-      if (counted > cap) throw tooManyToCount(cap, range.userId === undefined ? 'from' : 'userId');
+      if (counted > cap) {
+        throw tooManyToCount(
+          cap,
+          range.userId !== undefined ? 'userId' : range.sourceId !== undefined ? 'sourceId' : 'from',
+        );
+      }
       for (const row of rows) tally.add(row.occurredAt, row.type);
       const last = rows[rows.length - 1];
       if (rows.length < limit || last === undefined) return;
@@ -111,7 +121,7 @@ export class ActivityStatsUseCase {
   }
 }
 
-function tooManyToCount(cap: number, path: 'from' | 'userId'): DomainError {
+function tooManyToCount(cap: number, path: 'from' | 'userId' | 'sourceId'): DomainError {
   return new DomainError('VALIDATION_FAILED', 'Too many events to count one by one', {
     errors: [
       {
@@ -120,7 +130,7 @@ function tooManyToCount(cap: number, path: 'from' | 'userId'): DomainError {
           `more than ${cap} events to count from the events themselves ` +
           (path === 'from'
             ? 'in the partial minute at an end of the range; start and end the range on whole minutes'
-            : 'for this userId in the range; narrow from/to'),
+            : `for this ${path} in the range; narrow from/to`),
         rule: 'stats-count-cap',
       },
     ],

@@ -11,10 +11,18 @@ import {
 import { z } from 'zod';
 import { DomainError, toFieldErrors, type FieldError } from '../domain/domain-error';
 import type { ReceiptCodec } from '../domain/receipt';
-import { IngestPipeline, type IngestActivityTypes, type IngestWarning, type PlanCandidate } from './ingest-pipeline';
+import {
+  IngestPipeline,
+  refuseIfPaused,
+  type IngestActivityTypes,
+  type IngestPlan,
+  type IngestSource,
+  type IngestWarning,
+  type PlanCandidate,
+} from './ingest-pipeline';
 import type { ActivityPublisher, PublishedPosition } from './ports/activity-publisher.port';
 
-export type { IngestActivityTypes, IngestWarning } from './ingest-pipeline';
+export type { IngestActivityTypes, IngestSource, IngestWarning } from './ingest-pipeline';
 
 export interface IngestConfig {
   maxFutureSkewMs: number;
@@ -38,6 +46,8 @@ export interface IngestRequest {
   body: unknown;
   requestId: string;
   context: RequestContext;
+  /** The source of the key that sent it (the access catalog's, as of this request); absent when it has none. */
+  source?: IngestSource | undefined;
 }
 
 export interface SingleAccepted {
@@ -93,10 +103,14 @@ export class IngestActivityUseCase {
   }
 
   async ingestOne(request: IngestRequest): Promise<SingleAccepted> {
+    refuseIfPaused(request.source);
     const parsed = this.single.safeParse(request.body);
-    const planned = this.pipeline.plan([parsed.success ? parsed.data : candidateOf(request.body)], {
-      prefix: () => '',
-    });
+    const planned = this.pipeline.plan(
+      [parsed.success ? parsed.data : candidateOf(request.body)],
+      { prefix: () => '' },
+      request.source,
+    );
+    refuseIfNotAllowed(request.source, planned);
     if (!parsed.success || planned.errors.length > 0) {
       throw invalid([...(parsed.success ? [] : toFieldErrors(parsed.error.issues)), ...planned.errors]);
     }
@@ -104,7 +118,12 @@ export class IngestActivityUseCase {
     const {
       events: [event],
       positions: [position],
-    } = await this.pipeline.publish([createActivityEvent(parsed.data, received)], planned.marks, request.requestId);
+    } = await this.pipeline.publish(
+      [createActivityEvent(parsed.data, received)],
+      planned.marks,
+      request.requestId,
+      request.source?.id,
+    );
     return {
       eventId: event!.eventId,
       status: 'accepted',
@@ -114,11 +133,14 @@ export class IngestActivityUseCase {
   }
 
   async ingestBatch(request: IngestRequest): Promise<BatchAccepted> {
+    refuseIfPaused(request.source);
     const parsed = this.batch.safeParse(request.body);
     const planned = this.pipeline.plan(
       parsed.success ? parsed.data.events : candidatesOf(request.body, this.config.maxBatchEvents),
       { prefix: (i) => `events.${i}.` },
+      request.source,
     );
+    refuseIfNotAllowed(request.source, planned);
     if (!parsed.success || planned.errors.length > 0) {
       throw invalid([...(parsed.success ? [] : toFieldErrors(parsed.error.issues)), ...planned.errors]);
     }
@@ -127,6 +149,7 @@ export class IngestActivityUseCase {
       parsed.data.events.map((input) => createActivityEvent(input, received)),
       planned.marks,
       request.requestId,
+      request.source?.id,
     );
     const highest = new Map<number, number>();
     for (const { partition, offset } of positions)
@@ -143,6 +166,21 @@ export class IngestActivityUseCase {
   private receiptOf(event: ActivityEvent, position: PublishedPosition): string {
     return this.deps.receipts.encodeReceipt({ ...position, eventId: event.eventId, acceptedAt: this.now() });
   }
+}
+
+/**
+ * An event of a type its source may not send refuses the whole request (422), whatever else is wrong with it: it
+ * is not a mistake in the event to fix, but a request this key may not make. The errors name every such event.
+ */
+function refuseIfNotAllowed(source: IngestSource | undefined, planned: IngestPlan): void {
+  if (source?.allowedTypes == null) return;
+  const notAllowed = planned.errors.filter((error) => error.rule === 'type-not-allowed');
+  if (notAllowed.length === 0) return;
+  throw new DomainError(
+    'TYPE_NOT_ALLOWED',
+    `${notAllowed.length} event(s) have a type source "${source.id}" may not send; nothing was stored`,
+    { errors: notAllowed },
+  );
 }
 
 function invalid(errors: FieldError[]): DomainError {

@@ -1,11 +1,28 @@
 import { ActivityTypeCatalog, type ActivityTypeChecker, type TypeVerdict } from '@uap/shared/activity-types';
 import type { ActivityEvent } from '@uap/shared/contract';
-import type { BeyondSchemaRule, FieldError } from '../domain/domain-error';
+import type { Source } from '../domain/access/source';
+import { DomainError, type BeyondSchemaRule, type FieldError } from '../domain/domain-error';
 import type { ActivityPublisher, PublishedPosition } from './ports/activity-publisher.port';
 
 /** The registry's catalog as ingest uses it: checks, and what the OpenAPI document describes from the same catalog. */
 export type IngestActivityTypes = ActivityTypeChecker &
   Pick<ActivityTypeCatalog, 'list' | 'position' | 'typeOfEventName'>;
+
+/**
+ * What ingest needs of the source the sending key is bound to: its id, stamped on every event, and its policy.
+ * Absent when the key is bound to none (bootstrap keys, unbound runtime keys, auth disabled): then nothing of
+ * this is looked up or stamped.
+ */
+export type IngestSource = Pick<Source, 'id' | 'status' | 'allowedTypes'>;
+
+/** A paused source sends nothing: refused before anything of the request is looked at, whatever the dialect. */
+export function refuseIfPaused(source: IngestSource | undefined): void {
+  if (source?.status !== 'paused') return;
+  throw new DomainError(
+    'SOURCE_PAUSED',
+    `Source "${source.id}", which this API key is bound to, is paused; nothing was stored`,
+  );
+}
 
 /** Something an accepted event's sender should fix: a deprecated type, an unplanned one, flagged metadata. */
 export interface IngestWarning {
@@ -68,13 +85,16 @@ export class IngestPipeline {
    * Asks the registry about each event (skipping those left undefined, whose shape already failed and which are
    * reported anyway): what it is stamped with, what refuses it, and what its sender is warned about.
    */
-  plan(candidates: ReadonlyArray<PlanCandidate | undefined>, options: PlanOptions): IngestPlan {
+  plan(
+    candidates: ReadonlyArray<PlanCandidate | undefined>,
+    options: PlanOptions,
+    source?: IngestSource | undefined,
+  ): IngestPlan {
     const policy = this.types.policy();
+    const allowedTypes = source?.allowedTypes ?? null;
     const plan: IngestPlan = { marks: [], errors: [], refused: new Map(), warnings: [] };
     candidates.forEach((candidate, index) => {
       if (candidate === undefined) return;
-      const verdict = this.types.check(candidate.type, candidate.metadata ?? {});
-      this.deps.onVerdict?.(verdict);
       const fields = candidate.fields ?? { type: 'type', metadata: 'metadata' };
       const at = options.prefix(index);
       const warn = (message: string) => plan.warnings.push({ index, type: candidate.type, message });
@@ -82,6 +102,17 @@ export class IngestPipeline {
         plan.errors.push(error);
         plan.refused.set(index, [...(plan.refused.get(index) ?? []), error]);
       };
+      // The source's narrower list first: a type it may not send is refused whatever the registry says of it.
+      if (allowedTypes !== null && !allowedTypes.includes(candidate.type)) {
+        refuse({
+          path: `${at}${fields.type}`,
+          message: `${candidate.type} is not among the types source "${source!.id}" may send (${allowedTypes.join(', ') || 'none'})`,
+          rule: 'type-not-allowed',
+        });
+        return;
+      }
+      const verdict = this.types.check(candidate.type, candidate.metadata ?? {});
+      this.deps.onVerdict?.(verdict);
       switch (verdict.kind) {
         case 'planned':
           plan.marks[index] = { typeVersion: verdict.version };
@@ -135,15 +166,18 @@ export class IngestPipeline {
   }
 
   /**
-   * Stamps each event with its mark (by position) and publishes them in one send; resolves only once the broker
-   * acknowledged every one (acks=all), with their positions in order, and rejects as the publisher does otherwise.
+   * Stamps each event with its mark (by position) and its source, if any, and publishes them in one send; resolves
+   * only once the broker acknowledged every one (acks=all), with their positions in order, and rejects as the
+   * publisher does otherwise.
    */
   async publish(
     events: readonly ActivityEvent[],
     marks: ReadonlyArray<Partial<ActivityEvent> | undefined>,
     requestId: string,
+    sourceId?: string | undefined,
   ): Promise<{ events: ActivityEvent[]; positions: PublishedPosition[] }> {
     const stamped = events.map((event, i) => Object.assign(event, marks[i]));
+    if (sourceId !== undefined) for (const event of stamped) event.sourceId = sourceId;
     const positions = await this.deps.publisher.publish(stamped, { requestId });
     return { events: stamped, positions };
   }

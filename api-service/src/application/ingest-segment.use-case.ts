@@ -10,7 +10,7 @@ import {
 } from '../domain/segment/segment-message.mapping';
 import { SEGMENT_LIMITS, SegmentBatchEnvelopeSchema } from '../domain/segment/segment-message.schema';
 import type { IngestRequest } from './ingest-activity.use-case';
-import { IngestPipeline, type IngestActivityTypes, type IngestWarning } from './ingest-pipeline';
+import { IngestPipeline, refuseIfPaused, type IngestActivityTypes, type IngestWarning } from './ingest-pipeline';
 import type { ActivityPublisher } from './ports/activity-publisher.port';
 
 export interface SegmentIngestConfig {
@@ -47,7 +47,8 @@ export interface SegmentOutcome {
  * (plan), stamp, publish through the pipeline the REST dialect uses, and answer only after the broker's
  * acknowledgement. A call is all-or-nothing. A batch publishes its valid messages and reports the refused ones by
  * index: Segment would answer 200 and drop them later, unseen; the SDKs do not retry a 400, and a retry would be
- * deduplicated by messageId anyway, so nothing valid is lost and nothing is stored twice.
+ * deduplicated by messageId anyway, so nothing valid is lost and nothing is stored twice. A message whose type the
+ * key's source may not send is refused the same way, by index (rule type-not-allowed); a paused source is 403.
  */
 export class IngestSegmentUseCase {
   private readonly pipeline: IngestPipeline;
@@ -65,6 +66,7 @@ export class IngestSegmentUseCase {
 
   /** A single call: 400 (nothing published) unless its message is accepted. */
   async ingestCall(call: SegmentCall, request: IngestRequest): Promise<SegmentOutcome> {
+    refuseIfPaused(request.source);
     const outcome = await this.ingest([request.body], call, {}, request, () => '');
     if (outcome.errors.length > 0) {
       throw new DomainError('VALIDATION_FAILED', `The ${call} call was refused; nothing was stored`, {
@@ -76,6 +78,7 @@ export class IngestSegmentUseCase {
 
   /** A batch: what is valid is published, what is not is reported by index (see the class comment). */
   async ingestBatch(request: IngestRequest): Promise<SegmentOutcome> {
+    refuseIfPaused(request.source);
     const messages = (request.body as { batch?: unknown } | null)?.batch;
     if (Array.isArray(messages)) checkSizes(messages);
     const envelope = SegmentBatchEnvelopeSchema.safeParse(request.body);
@@ -108,6 +111,7 @@ export class IngestSegmentUseCase {
     const planned = this.pipeline.plan(
       activities.map((a) => a && { type: a.event.type, metadata: a.event.metadata, fields: a.fields }),
       { prefix, metadataRule: 'segment-type-metadata' },
+      request.source,
     );
 
     const errors: FieldError[] = [];
@@ -136,6 +140,7 @@ export class IngestSegmentUseCase {
         events,
         admitted.map((a) => a.mark),
         request.requestId,
+        request.source?.id,
       );
     }
     // The plan warns only about the events it let in, all of them published.

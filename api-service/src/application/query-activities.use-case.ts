@@ -35,7 +35,7 @@ export interface ActivityList {
 const CURSOR_REJECTIONS = {
   malformed: 'is not a cursor issued by this API',
   'filters-changed':
-    'belongs to a query with different filters; send the same userId, anonymousId, type, from and to as the first page',
+    'belongs to a query with different filters; send the same userId, anonymousId, sourceId, type, from and to as the first page',
   'sort-changed': 'belongs to a query with a different sort order',
 } as const;
 

@@ -103,6 +103,17 @@ describe('cursor codec with identities', () => {
     expect(decodeCursor(cursor, user, 'desc')).toEqual({ ok: false, reason: 'filters-changed' });
   });
 
+  it('when a source filter is added, changed or dropped, then a cursor of the other query is rejected', () => {
+    const cursor = encodeCursor(position, { ...user, sourceId: 'web' }, 'desc');
+    expect(decodeCursor(cursor, { ...user, sourceId: 'web' }, 'desc').ok).toBe(true);
+    expect(decodeCursor(cursor, { ...user, sourceId: 'ios' }, 'desc')).toEqual({
+      ok: false,
+      reason: 'filters-changed',
+    });
+    expect(decodeCursor(cursor, user, 'desc')).toEqual({ ok: false, reason: 'filters-changed' });
+    expect(decodeCursor(encodeCursor(position, user, 'desc'), { ...user, sourceId: 'web' }, 'desc').ok).toBe(false);
+  });
+
   it('when filters name neither identity filter, then the fingerprint is the one cursors were issued with before', () => {
     expect(filterFingerprint(filters)).toBe(
       fingerprintOf(['alice', ['LOGIN', 'SEARCH'], '2026-01-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z']),

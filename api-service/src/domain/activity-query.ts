@@ -27,6 +27,8 @@ export interface ActivityFilters {
    */
   readonly linkedAnonymousIds?: readonly string[];
   readonly types?: readonly ActivityType[];
+  /** Only the events sent with a key bound to this source (ActivityEvent.sourceId); events without one never match. */
+  readonly sourceId?: string;
   /** Inclusive lower bound on occurredAt. */
   readonly from?: Date;
   /** Exclusive upper bound on occurredAt. */
@@ -73,6 +75,7 @@ export function filterFingerprint(filters: ActivityFilters): string {
     filters.to?.toISOString() ?? null,
     ...(filters.anonymousId === undefined ? [] : [{ anonymousId: filters.anonymousId }]),
     ...(filters.linkedAnonymousIds === undefined ? [] : ['history']),
+    ...(filters.sourceId === undefined ? [] : [{ sourceId: filters.sourceId }]),
   ]);
 }
 

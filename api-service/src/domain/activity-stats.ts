@@ -15,7 +15,10 @@ export const STATS_LIMITS = {
   /** Seven days of minutes; a longer range needs a coarser bucket. */
   maxBuckets: 10_080,
   defaultRangeMs: 24 * 3_600_000,
-  /** Events read one by one (a userId's, or the partial minutes at unaligned ends) before the query is refused. */
+  /**
+   * Events read one by one (a userId's or a sourceId's, or the partial minutes at unaligned ends) before the query is
+   * refused.
+   */
   maxEventsCounted: 100_000,
 } as const;
 
@@ -25,11 +28,12 @@ export interface StatsQuery {
   readonly bucket: StatsBucket;
   readonly types?: readonly ActivityType[];
   readonly userId?: string;
+  readonly sourceId?: string;
 }
 
 /**
  * `rollups`: the worker's per-minute counts (the partial minutes at unaligned ends counted from events).
- * `events`: counted from the stored events themselves (a userId filter).
+ * `events`: counted from the stored events themselves (a userId or sourceId filter).
  */
 export type StatsSource = 'rollups' | 'events';
 

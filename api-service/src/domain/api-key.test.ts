@@ -26,6 +26,13 @@ describe('API keys', () => {
     expect(findApiKey('x', parsed.entries)).toBe(parsed.entries[0]);
   });
 
+  it('when API_KEYS lists keys, then each is a bootstrap key labelled by its place in the list', () => {
+    expect(entries.map((e) => ({ label: e.label, origin: e.origin, sourceId: e.sourceId }))).toEqual([
+      { label: 'API_KEYS #1', origin: 'bootstrap', sourceId: undefined },
+      { label: 'API_KEYS #2', origin: 'bootstrap', sourceId: undefined },
+    ]);
+  });
+
   it('when the spec has several bad entries, then each is reported, numbered', () => {
     expect(parseApiKeys('zz:ingest, ,abc').problems).toEqual([
       expect.stringMatching(/^entry 1: /),
@@ -48,6 +55,14 @@ describe('API keys', () => {
     ['GET', '/api/v1/erasures/er_abc', 'admin'],
     ['GET', '/api/v1/whoami', null],
     ['GET', '/api/v1/insights/funnel', 'read'],
+    // Access control itself is admin, reads included: a list of keys and sources says who may do what.
+    ['GET', '/api/v1/keys', 'admin'],
+    ['POST', '/api/v1/keys/0123456789abcdef/rotate', 'admin'],
+    ['DELETE', '/api/v1/keys/0123456789abcdef', 'admin'],
+    ['GET', '/api/v1/sources', 'admin'],
+    ['PATCH', '/api/v1/sources/web', 'admin'],
+    ['GET', '/api/v1/audit', 'admin'],
+    ['GET', '/api/v1/keystone', 'read'],
     // The Segment surface: a write key is an ingest key.
     ['POST', '/v1/track', 'ingest'],
     ['POST', '/v1/batch', 'ingest'],

@@ -3,12 +3,23 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 export const API_SCOPES = ['ingest', 'read', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
-/** One configured key: only its SHA-256 is known to the service, never the key itself. */
+/** Where a key comes from: `API_KEYS` (fixed, never expires), or created through the API (the access log). */
+export type ApiKeyOrigin = 'bootstrap' | 'runtime';
+
+/** One known key: only its SHA-256 is known to the service, never the key itself. */
 export interface ApiKeyEntry {
-  /** Short, non-secret label for logs and rate-limit buckets: the first 12 hex digits of the hash. */
+  /**
+   * Short, non-secret id for logs, rate-limit buckets and the API: a bootstrap key's first 12 hex digits of its
+   * hash, a runtime key's 16-hex keyId (the part of `uapk_<keyId>_<secret>` before the secret).
+   */
   id: string;
   hash: Buffer;
   scopes: ReadonlySet<ApiScope>;
+  /** A name for people: `API_KEYS #<n>` for the n-th bootstrap key, the creator's label for a runtime key. */
+  label: string;
+  origin: ApiKeyOrigin;
+  /** The source a runtime key is bound to (its events carry it, its source's policy applies). */
+  sourceId?: string;
 }
 
 /** Longer presented keys are refused without hashing; real keys are far shorter. */
@@ -53,7 +64,13 @@ export function parseApiKeys(spec: string): { entries: ApiKeyEntry[]; problems: 
       problems.push(`${where}: the same key hash is listed twice`);
       return;
     }
-    entries.push({ id: hash.slice(0, 12), hash: Buffer.from(hash, 'hex'), scopes: new Set(scopes as ApiScope[]) });
+    entries.push({
+      id: hash.slice(0, 12),
+      hash: Buffer.from(hash, 'hex'),
+      scopes: new Set(scopes as ApiScope[]),
+      label: `API_KEYS #${index + 1}`,
+      origin: 'bootstrap',
+    });
   });
   return { entries, problems };
 }
@@ -73,8 +90,17 @@ export function findApiKey(presented: string, entries: readonly ApiKeyEntry[]): 
   return found;
 }
 
-/** Paths whose data may hold personal data in raw form (dead-letter payloads): `admin` only, whatever the method. */
-export const ADMIN_PATH_PREFIXES: readonly string[] = ['/api/v1/dead-letters', '/api/v1/erasures'];
+/**
+ * `admin` only, whatever the method: paths whose data may hold personal data in raw form (dead-letter payloads),
+ * and the access control itself (keys, sources, the audit trail: even listing them tells who may do what).
+ */
+export const ADMIN_PATH_PREFIXES: readonly string[] = [
+  '/api/v1/dead-letters',
+  '/api/v1/erasures',
+  '/api/v1/keys',
+  '/api/v1/sources',
+  '/api/v1/audit',
+];
 /** Erasing a user's activities is an admin act, though the path is the user's activity list. */
 const ADMIN_DELETE = /^\/api\/v1\/users\/[^/]+\/activities\/?$/;
 

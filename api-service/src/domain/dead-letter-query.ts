@@ -15,6 +15,8 @@ export interface DeadLetterFilters {
   readonly reason?: string;
   readonly type?: ActivityType;
   readonly userId?: string;
+  /** Only the letters of events sent with a key bound to this source. */
+  readonly sourceId?: string;
   readonly statuses?: readonly DeadLetterStatus[];
   /** Inclusive lower bound on failedAt. */
   readonly from?: Date;
@@ -37,6 +39,8 @@ function fingerprint(filters: DeadLetterFilters): string {
     filters.statuses === undefined ? null : [...new Set(filters.statuses)].sort(),
     filters.from?.toISOString() ?? null,
     filters.to?.toISOString() ?? null,
+    // Last, and only when set: the cursors issued before this filter existed stay valid.
+    ...(filters.sourceId === undefined ? [] : [filters.sourceId]),
   ]);
 }
 
@@ -59,6 +63,7 @@ export function matchesLetter(filters: DeadLetterFilters, letter: DeadLetterReco
     (filters.reason === undefined || letter.reason === filters.reason) &&
     (filters.type === undefined || letter.type === filters.type) &&
     (filters.userId === undefined || letter.userId === filters.userId) &&
+    (filters.sourceId === undefined || letter.sourceId === filters.sourceId) &&
     (filters.statuses === undefined || filters.statuses.includes(letter.status)) &&
     (filters.from === undefined || letter.failedAt >= filters.from) &&
     (filters.to === undefined || letter.failedAt < filters.to)

@@ -16,7 +16,21 @@ export type DomainErrorCode =
   /** A change to something that exists must say which version it saw (If-Match). */
   | 'PRECONDITION_REQUIRED'
   /** A dependency (broker, store) is down or slow; the client should retry the same request. */
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  /** Keys and sources (manage-access): each its own problem type, so a client can tell them apart. */
+  | 'KEY_NOT_FOUND'
+  /** A key from API_KEYS: fixed by configuration, so it cannot be rotated or revoked through the API. */
+  | 'BOOTSTRAP_KEY'
+  /** Only a live key that was not rotated yet can be rotated. */
+  | 'KEY_NOT_ROTATABLE'
+  /** A key names a source that does not exist. */
+  | 'UNKNOWN_SOURCE'
+  | 'SOURCE_EXISTS'
+  | 'SOURCE_NOT_FOUND'
+  /** The sending key's source is paused: nothing it sends is accepted until it is resumed. */
+  | 'SOURCE_PAUSED'
+  /** An event's type is not among those the sending key's source may send (its allowedTypes). */
+  | 'TYPE_NOT_ALLOWED';
 
 /**
  * The rules a request can break that no OpenAPI schema can state: they compare two fields, depend on
@@ -56,6 +70,10 @@ export const BEYOND_SCHEMA_RULES = {
     'within: an ISO-8601 duration of W, D, H and M parts (P7D, PT30M, P1DT12H), from 1 minute to 90 days.',
   'funnel-event-cap':
     'A funnel reads at most 1,000,000 events of its step types in [from, to + within): narrow the range.',
+  'key-expiry': 'expiresAt must be in the future.',
+  'known-source': 'sourceId must name a source that exists (GET /api/v1/sources); otherwise the answer is 422.',
+  'type-not-allowed':
+    'type (on /v1 the type a call maps to) must be one of the allowedTypes of the source the API key is bound to, when that source lists any (GET /api/v1/sources/{id}).',
   'token-not-issued':
     'Receipts, consistency tokens and stream event ids must be ones this API issued (receipts and tokens are signed by this deployment).',
 } as const;

@@ -83,6 +83,7 @@ export function statusesOf(filter: ReplayFilter): readonly DeadLetterStatus[] {
 export function filtersOverlap(a: ReplayFilter, b: ReplayFilter): boolean {
   const differ = <T>(x: T | undefined, y: T | undefined) => x !== undefined && y !== undefined && x !== y;
   if (differ(a.reason, b.reason) || differ(a.type, b.type) || differ(a.userId, b.userId)) return false;
+  if (differ(a.sourceId, b.sourceId)) return false;
   const statusesB = statusesOf(b);
   if (!statusesOf(a).some((s) => statusesB.includes(s))) return false;
   if (a.letterIds && b.letterIds && !a.letterIds.some((id) => b.letterIds!.includes(id))) return false;

@@ -21,6 +21,7 @@ export function matchesFilters(record: ActivityRecord, filters: ActivityFilters)
     if (!linked || record.userId !== undefined) return false;
   }
   if (filters.anonymousId !== undefined && record.anonymousId !== filters.anonymousId) return false;
+  if (filters.sourceId !== undefined && record.sourceId !== filters.sourceId) return false;
   if (filters.types !== undefined && !filters.types.includes(record.type)) return false;
   if (filters.from && record.occurredAt < filters.from) return false;
   if (filters.to && record.occurredAt >= filters.to) return false;

@@ -80,6 +80,8 @@ export function everyFeatureDeps(
     receipts: { receipts: unused(), progress: unused(), refreshMs: 1_000 },
     stream: unused(),
     erasures: unused(),
+    audit: unused(),
+    access: unused(),
     exports: { exporter: unused() },
     stats: unused(),
     insights: unused(),

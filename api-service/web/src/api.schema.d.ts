@@ -491,7 +491,7 @@ export interface paths {
     put?: never;
     /**
      * Ingest one activity
-     * @description Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.
+     * @description Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely. An API key bound to a source stamps its sourceId on the event, and that source’s policy applies.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -555,7 +555,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+        /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
         403: {
           headers: {
             [name: string]: unknown;
@@ -582,7 +582,16 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        /** @description An event has a type the source of the API key may not send (its allowedTypes); `errors` names each such event, and nothing is stored (problem type urn:uap:problem:type-not-allowed) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
         429: {
           headers: {
             [name: string]: unknown;
@@ -620,7 +629,7 @@ export interface paths {
     put?: never;
     /**
      * Ingest a batch of activities (all or nothing)
-     * @description One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.
+     * @description One invalid event rejects the whole batch; a valid batch is published in one acknowledged send. An API key bound to a source stamps its sourceId on every event, and that source’s policy applies.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -702,7 +711,7 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+        /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
         403: {
           headers: {
             [name: string]: unknown;
@@ -729,7 +738,16 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
-        /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+        /** @description An event has a type the source of the API key may not send (its allowedTypes); `errors` names each such event, and nothing is stored (problem type urn:uap:problem:type-not-allowed) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
         429: {
           headers: {
             [name: string]: unknown;
@@ -769,7 +787,7 @@ export interface paths {
      * Segment track: an action the user took
      * @description Its type: the activity type listing `event` in its eventNames, else `event` in UPPER_SNAKE; `properties` are its metadata.
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/t`, the path Segment’s browser SDK (analytics.js) posts to.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). A refused call stores nothing. Also served at `/v1/t`, the path Segment’s browser SDK (analytics.js) posts to.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -793,7 +811,7 @@ export interface paths {
      * Segment page: a page view
      * @description Stored as a PAGE_VIEW activity; `properties` are its metadata.
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/p`, the path Segment’s browser SDK (analytics.js) posts to.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). A refused call stores nothing. Also served at `/v1/p`, the path Segment’s browser SDK (analytics.js) posts to.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -817,7 +835,7 @@ export interface paths {
      * Segment screen: a mobile app screen view
      * @description Stored as a SCREEN activity; `properties` are its metadata.
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/s`, the path Segment’s browser SDK (analytics.js) posts to.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). A refused call stores nothing. Also served at `/v1/s`, the path Segment’s browser SDK (analytics.js) posts to.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -841,7 +859,7 @@ export interface paths {
      * Segment identify: who the user is (their traits)
      * @description Stored as an IDENTIFY activity; `traits` are its metadata. With both userId and anonymousId it links the visitor to the user.
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/i`, the path Segment’s browser SDK (analytics.js) posts to.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). A refused call stores nothing. Also served at `/v1/i`, the path Segment’s browser SDK (analytics.js) posts to.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -865,7 +883,7 @@ export interface paths {
      * Segment group: the user joined a group, company or account
      * @description Stored as a GROUP activity; `traits` are its metadata.
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/g`, the path Segment’s browser SDK (analytics.js) posts to.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). A refused call stores nothing. Also served at `/v1/g`, the path Segment’s browser SDK (analytics.js) posts to.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -889,7 +907,7 @@ export interface paths {
      * Segment alias: a previous id belongs to this user
      * @description Stored as an ALIAS activity whose anonymousId is `previousId`: it links that id to the user.
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A refused call stores nothing. Also served at `/v1/a`, the path Segment’s browser SDK (analytics.js) posts to.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). A refused call stores nothing. Also served at `/v1/a`, the path Segment’s browser SDK (analytics.js) posts to.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -913,7 +931,7 @@ export interface paths {
      * Segment batch: many calls at once, each with its type
      * @description The batch’s `context` is merged under each message’s (the message’s values win) and its `sentAt` stands in for a message’s own. Each message is checked alone: the valid ones are stored and the refused ones are named by index in a 400 that says how many were stored (Segment would answer 200 and drop them unseen; SDKs do not retry a 400).
      *
-     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. Also served at `/v1/b`, where analytics.js sends its batches.
+     *     Segment’s HTTP Tracking API: point an SDK’s host here and send the write key (an API key with the ingest scope) as the HTTP Basic user name, as `writeKey` in the body, or as our Bearer or X-API-Key header; a body `writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent (context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose type the source may not send is refused like any other (rule type-not-allowed). Also served at `/v1/b`, where analytics.js sends its batches.
      *
      *     Needs an API key with the `ingest` scope.
      */
@@ -1289,6 +1307,8 @@ export interface paths {
           format?: 'ndjson' | 'csv';
           /** @description Only this user’s activities. */
           userId?: string;
+          /** @description Only the events sent with a key bound to this source (web, ios, …); events sent with a key bound to none never match. A source nothing was stored under matches nothing. */
+          sourceId?: string;
           /**
            * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
            * @example [
@@ -1651,6 +1671,8 @@ export interface paths {
           type?: string;
           /** @description Only letters whose payload names this user. */
           userId?: string;
+          /** @description Only letters of events sent with an API key bound to this source (their source-id header). */
+          sourceId?: string;
           /**
            * @description Statuses, repeated or comma-separated; any of dead, replayed, parked.
            * @example [
@@ -2093,6 +2115,154 @@ export interface paths {
     options?: never;
     head?: never;
     patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The audit trail: who changed keys, sources, activity types, erasures and replays, newest first
+     * @description One record per admin change the API answered (success), refused for want of scope (denied, 403) or failed (any other 4xx/5xx); a request without a valid key (401) is not recorded. Records are kept AUDIT_RETENTION_DAYS. An erasure names its user by the erasure’s keyed hash, never in clear.
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    get: operations['listAuditRecords'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The API keys, bootstrap ones first, without their secrets
+     * @description Needs an API key with the `admin` scope.
+     */
+    get: operations['listKeys'];
+    put?: never;
+    /**
+     * Create a key; its secret is in this answer only
+     * @description Only the key's SHA-256 is kept, so a lost secret cannot be shown again: rotate the key. The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does (about 2 s later at most).
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    post: operations['createKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A key, without its secret
+     * @description Needs an API key with the `admin` scope.
+     */
+    get: operations['getKey'];
+    put?: never;
+    post?: never;
+    /**
+     * Revoke a key: refused everywhere within seconds
+     * @description Idempotent: revoking a revoked key answers its first revokedAt. The key stays listed (status revoked). The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does (about 2 s later at most).
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    delete: operations['revokeKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/keys/{id}/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Issue a successor; the old key keeps working for a grace period, then stops
+     * @description The successor has the old key’s label, scopes and source, and its expiry unless `expiresAt` is given. Only an active key can be rotated (409 otherwise). Send `{}` for the defaults. The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does (about 2 s later at most).
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    post: operations['rotateKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sources': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The sources, by id, each with the number of its valid keys
+     * @description Needs an API key with the `admin` scope.
+     */
+    get: operations['listSources'];
+    put?: never;
+    /**
+     * Create a source; bind keys to it with POST /api/v1/keys {sourceId}
+     * @description The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does (about 2 s later at most).
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    post: operations['createSource'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sources/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A source
+     * @description Needs an API key with the `admin` scope.
+     */
+    get: operations['getSource'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a source: pause or resume it, set or clear its limit and allowed types
+     * @description Only the fields sent change; `null` clears rateLimitPerMinute or allowedTypes. Pausing refuses its keys' events (403) on every replica by inForceBy. The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does (about 2 s later at most).
+     *
+     *     Needs an API key with the `admin` scope.
+     */
+    patch: operations['updateSource'];
     trace?: never;
   };
   '/api/v1/activity-types/violations': {
@@ -2820,6 +2990,9 @@ export interface components {
           | 'funnel-steps'
           | 'funnel-window'
           | 'funnel-event-cap'
+          | 'key-expiry'
+          | 'known-source'
+          | 'type-not-allowed'
           | 'token-not-issued';
       }[];
       /** @description Set when `errors` was cut short: how many there were in all. */
@@ -3183,6 +3356,9 @@ export interface components {
           | 'funnel-steps'
           | 'funnel-window'
           | 'funnel-event-cap'
+          | 'key-expiry'
+          | 'known-source'
+          | 'type-not-allowed'
           | 'token-not-issued';
       }[];
       /** @description Set when `errors` was cut short: how many there were in all. */
@@ -3638,7 +3814,7 @@ export interface components {
       };
       total: number;
       /**
-       * @description rollups: the worker’s per-minute counts (partial minutes at unaligned ends counted from events); events: counted from the stored events (userId, or a range inside one minute).
+       * @description rollups: the worker’s per-minute counts (partial minutes at unaligned ends counted from events); events: counted from the stored events (userId, sourceId, or a range inside one minute).
        * @enum {string}
        */
       source: 'rollups' | 'events';
@@ -3813,6 +3989,7 @@ export interface components {
         integrations?: components['schemas']['EventObject'];
         extras?: components['schemas']['EventObject'];
       };
+      sourceId?: string;
       /**
        * Format: date-time
        * @description When the worker stored it.
@@ -3864,6 +4041,7 @@ export interface components {
         integrations?: components['schemas']['EventObject'];
         extras?: components['schemas']['EventObject'];
       };
+      sourceId?: string;
       /**
        * Format: date-time
        * @description When the worker stored it.
@@ -3915,6 +4093,8 @@ export interface components {
       eventId: string | null;
       userId: string | null;
       type: string | null;
+      /** @description The source of the API key that sent the event, when it had one. */
+      sourceId: string | null;
       source: {
         topic: string | null;
         partition: number | null;
@@ -3961,6 +4141,8 @@ export interface components {
       eventId: string | null;
       userId: string | null;
       type: string | null;
+      /** @description The source of the API key that sent the event, when it had one. */
+      sourceId: string | null;
       source: {
         topic: string | null;
         partition: number | null;
@@ -4069,6 +4251,252 @@ export interface components {
       };
       /** Format: date-time */
       finishedAt: string | null;
+    };
+    AuditPage: {
+      /** @description Newest first */
+      records: components['schemas']['AuditRecord'][];
+      /** @description Send as cursor (with the same filters) for the next page; null at the end */
+      nextCursor: string | null;
+    };
+    AuditRecord: {
+      /** @description Time-ordered and unique */
+      id: string;
+      /**
+       * Format: date-time
+       * @description When the request was answered
+       */
+      at: string;
+      /** @description The key that made the request; both null when the API runs without authentication */
+      actor: {
+        keyId: string | null;
+        label: string | null;
+      };
+      /** @description e.g. key.create, key.rotate, key.revoke, source.update, user.erase */
+      action: string;
+      /** @description What the action was about; an erased user is named by the erasure’s keyed hash, never in clear */
+      target: {
+        kind: string;
+        id: string;
+      } | null;
+      /** @description The X-Request-Id of the request, to find it in the logs */
+      requestId: string;
+      /** @enum {string} */
+      outcome: 'success' | 'failure' | 'denied';
+      /** @description The HTTP status the request was answered with */
+      status: number;
+      /** @description A few facts of the action; never a secret */
+      details: {
+        [key: string]: string | number | boolean | string[];
+      } | null;
+    };
+    ApiKeyList: {
+      keys: components['schemas']['ApiKey'][];
+    };
+    ApiKey: {
+      id: string;
+      /** @description `uapk_<id>`, the non-secret start of a runtime key; null for a bootstrap key (only its hash is known) */
+      prefix: string | null;
+      label: string;
+      scopes: ('ingest' | 'read' | 'admin')[];
+      /**
+       * @description bootstrap: from API_KEYS, cannot be rotated or revoked here
+       * @enum {string}
+       */
+      origin: 'bootstrap' | 'runtime';
+      sourceId: string | null;
+      createdAt: string | null;
+      createdBy: components['schemas']['Actor'];
+      /** @description Last successful use, recorded by each replica at most once a minute */
+      lastUsedAt: string | null;
+      expiresAt: string | null;
+      revokedAt: string | null;
+      /** @description Rotated: when its grace period ends (then only the successor works) */
+      endsAt: string | null;
+      /** @description The key this one succeeded */
+      rotatedFrom: string | null;
+      /** @description The key that succeeded this one */
+      successorId: string | null;
+      /**
+       * @description expiring: rotated and still in its grace period; expired: past expiresAt or past its grace end
+       * @enum {string}
+       */
+      status: 'active' | 'expiring' | 'expired' | 'revoked';
+    };
+    Actor: {
+      /** @description The id of the key that made the change; null when auth is disabled */
+      keyId: string | null;
+      label: string | null;
+    } | null;
+    ApiKeyCreated: {
+      key: components['schemas']['ApiKey'];
+      /** @description The key itself, shown this once: send it as `Authorization: Bearer <key>` or `X-API-Key` */
+      secret: string;
+      /**
+       * Format: date-time
+       * @description By when every api replica enforces the change (this one already does)
+       */
+      inForceBy: string;
+    };
+    ApiKeyCreate: {
+      /** @description A name for people: who or what holds the key */
+      label: string;
+      /** @description ingest, read and/or admin, each at most once */
+      scopes: ('ingest' | 'read' | 'admin')[];
+      /** @description Bind the key to a source (it must exist, else 422): its events carry the source, its policy applies */
+      sourceId?: string;
+      /**
+       * Format: date-time
+       * @description When the key stops working (in the future); default: never
+       */
+      expiresAt?: string;
+    };
+    ApiKeyRotated: {
+      /** @description The successor */
+      key: {
+        id: string;
+        /** @description `uapk_<id>`, the non-secret start of a runtime key; null for a bootstrap key (only its hash is known) */
+        prefix: string | null;
+        label: string;
+        scopes: ('ingest' | 'read' | 'admin')[];
+        /**
+         * @description bootstrap: from API_KEYS, cannot be rotated or revoked here
+         * @enum {string}
+         */
+        origin: 'bootstrap' | 'runtime';
+        sourceId: string | null;
+        createdAt: string | null;
+        createdBy: components['schemas']['Actor'];
+        /** @description Last successful use, recorded by each replica at most once a minute */
+        lastUsedAt: string | null;
+        expiresAt: string | null;
+        revokedAt: string | null;
+        /** @description Rotated: when its grace period ends (then only the successor works) */
+        endsAt: string | null;
+        /** @description The key this one succeeded */
+        rotatedFrom: string | null;
+        /** @description The key that succeeded this one */
+        successorId: string | null;
+        /**
+         * @description expiring: rotated and still in its grace period; expired: past expiresAt or past its grace end
+         * @enum {string}
+         */
+        status: 'active' | 'expiring' | 'expired' | 'revoked';
+      };
+      /** @description The key itself, shown this once: send it as `Authorization: Bearer <key>` or `X-API-Key` */
+      secret: string;
+      /** @description The rotated key, with endsAt */
+      previous: {
+        id: string;
+        /** @description `uapk_<id>`, the non-secret start of a runtime key; null for a bootstrap key (only its hash is known) */
+        prefix: string | null;
+        label: string;
+        scopes: ('ingest' | 'read' | 'admin')[];
+        /**
+         * @description bootstrap: from API_KEYS, cannot be rotated or revoked here
+         * @enum {string}
+         */
+        origin: 'bootstrap' | 'runtime';
+        sourceId: string | null;
+        createdAt: string | null;
+        createdBy: components['schemas']['Actor'];
+        /** @description Last successful use, recorded by each replica at most once a minute */
+        lastUsedAt: string | null;
+        expiresAt: string | null;
+        revokedAt: string | null;
+        /** @description Rotated: when its grace period ends (then only the successor works) */
+        endsAt: string | null;
+        /** @description The key this one succeeded */
+        rotatedFrom: string | null;
+        /** @description The key that succeeded this one */
+        successorId: string | null;
+        /**
+         * @description expiring: rotated and still in its grace period; expired: past expiresAt or past its grace end
+         * @enum {string}
+         */
+        status: 'active' | 'expiring' | 'expired' | 'revoked';
+      };
+      /**
+       * Format: date-time
+       * @description By when every api replica enforces the change (this one already does)
+       */
+      inForceBy: string;
+    };
+    ApiKeyRotate: {
+      /** @description How long the old key keeps working; default KEY_ROTATION_GRACE_SECONDS (24 h); 0 ends it now */
+      graceSeconds?: number;
+      /**
+       * Format: date-time
+       * @description The successor’s expiry (in the future); default: the old key’s
+       */
+      expiresAt?: string;
+    };
+    ApiKeyRevoked: {
+      key: components['schemas']['ApiKey'];
+      /**
+       * Format: date-time
+       * @description The first revocation (revoking again changes nothing)
+       */
+      revokedAt: string;
+      /**
+       * Format: date-time
+       * @description By when every api replica enforces the change (this one already does)
+       */
+      inForceBy: string;
+    };
+    SourceList: {
+      sources: components['schemas']['Source'][];
+    };
+    Source: {
+      id: string;
+      name: string;
+      /** @enum {string} */
+      status: 'active' | 'paused';
+      rateLimitPerMinute: number | null;
+      allowedTypes: string[] | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      createdBy: components['schemas']['Actor'];
+      updatedBy: components['schemas']['Actor'];
+      /** @description Its keys that are valid now (a rotated key in its grace counted) */
+      keys: number;
+    };
+    SourceWritten: {
+      source: components['schemas']['Source'];
+      /**
+       * Format: date-time
+       * @description By when every api replica enforces the change (this one already does)
+       */
+      inForceBy: string;
+    };
+    SourceCreate: {
+      /** @description web, ios, backend: lower kebab case, at most 40 characters; also a metrics label */
+      id: string;
+      /** @description A name for people, 1-100 characters */
+      name: string;
+      /**
+       * @description Default active
+       * @enum {string}
+       */
+      status?: 'active' | 'paused';
+      /** @description Default null: no source limit */
+      rateLimitPerMinute?: number | null;
+      /** @description Default null: every type */
+      allowedTypes?: string[] | null;
+    };
+    SourcePatch: {
+      /** @description A name for people, 1-100 characters */
+      name?: string;
+      /**
+       * @description paused: its keys’ events are refused (403), nothing stored
+       * @enum {string}
+       */
+      status?: 'active' | 'paused';
+      /** @description null clears the limit */
+      rateLimitPerMinute?: number | null;
+      /** @description null allows every type again */
+      allowedTypes?: string[] | null;
     };
     ActivityViolationList: {
       data: components['schemas']['Activity'][];
@@ -4207,6 +4635,8 @@ export interface operations {
         userId?: string;
         /** @description Only this anonymous visitor’s activities (the events carrying this anonymousId, before and after login). */
         anonymousId?: string;
+        /** @description Only the events sent with a key bound to this source (web, ios, …); events sent with a key bound to none never match. A source nothing was stored under matches nothing. */
+        sourceId?: string;
         /**
          * @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing.
          * @example [
@@ -4401,7 +4831,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4428,7 +4858,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -4507,7 +4937,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4534,7 +4964,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -4610,7 +5040,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4637,7 +5067,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -4714,7 +5144,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4741,7 +5171,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -4818,7 +5248,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4845,7 +5275,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -4918,7 +5348,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4945,7 +5375,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -5048,7 +5478,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The API key lacks the scope for this method (problem type urn:uap:problem:forbidden) */
+      /** @description The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to is paused (urn:uap:problem:source-paused); nothing is stored */
       403: {
         headers: {
           [name: string]: unknown;
@@ -5075,7 +5505,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      /** @description The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -5216,6 +5646,8 @@ export interface operations {
         type?: string[];
         /** @description Only this user’s activities. */
         userId?: string;
+        /** @description Only the events sent with a key bound to this source. Counted from the events themselves (the rollups hold no sources), at most 100000 in the range. */
+        sourceId?: string;
       };
       header?: {
         /** @description A receipt or a batch consistencyToken: the read waits until the worker processed past it. */
@@ -5832,6 +6264,8 @@ export interface operations {
   listUserActivities: {
     parameters: {
       query?: {
+        /** @description Only the events sent with a key bound to this source (web, ios, …); events sent with a key bound to none never match. A source nothing was stored under matches nothing. */
+        sourceId?: string;
         /** @description Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most 50. Any activity type name, built-in or registered at runtime (upper snake case, e.g. LOGIN or VIDEO_PLAY); a name nothing was stored under matches nothing. */
         type?: string[];
         /** @description Inclusive lower bound on occurredAt (ISO-8601 with offset). */
@@ -6449,6 +6883,1234 @@ export interface operations {
       };
       /** @description No such erasure (problem type urn:uap:problem:not-found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listAuditRecords: {
+    parameters: {
+      query?: {
+        /**
+         * @description Only this action, e.g. key.create, key.revoke, activity-type.put, user.erase.
+         * @example user.erase
+         */
+        action?: string;
+        /** @description Only actions of the key with this id (the id GET /api/v1/keys lists). */
+        actorKeyId?: string;
+        /** @description success (2xx/3xx), denied (403: the key lacked the scope) or failure (any other 4xx/5xx). */
+        outcome?: 'success' | 'failure' | 'denied';
+        /** @description Only actions on this target: a key id, source id, type name, replay job id, or an erasure’s keyed user hash. */
+        targetId?: string;
+        /** @description Inclusive lower bound on `at` (ISO-8601 with offset). */
+        from?: string;
+        /** @description Exclusive upper bound on `at` (ISO-8601 with offset). */
+        to?: string;
+        /**
+         * @description Page size, 1-200 (default 50).
+         * @example 2
+         */
+        limit?: number;
+        /** @description nextCursor of the previous page; send the same filters with it. */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page, newest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "records": [
+           *         {
+           *           "id": "0mwyvdnp0-5c1e9a04b2d7",
+           *           "at": "2026-11-27T11:00:00.180Z",
+           *           "actor": {
+           *             "keyId": "9f2c41d07ab35e18",
+           *             "label": "privacy team"
+           *           },
+           *           "action": "user.erase",
+           *           "target": {
+           *             "kind": "user",
+           *             "id": "pX1lq0w8VvJ3mZr6K2sTbY4nH7cD9eF0aG5hI1jL2kM"
+           *           },
+           *           "requestId": "7d3c0a7e-2f4b-4c1d-9e8a-5b6f7a8c9d0e",
+           *           "outcome": "success",
+           *           "status": 202,
+           *           "details": {
+           *             "erasureId": "er_a1B2c3D4e5F6"
+           *           }
+           *         },
+           *         {
+           *           "id": "0mwyuqsaj-0b7f33c9e1a4",
+           *           "at": "2026-11-27T10:42:13.051Z",
+           *           "actor": {
+           *             "keyId": "3e8d5c2b1a09",
+           *             "label": "API_KEYS #2"
+           *           },
+           *           "action": "user.erase",
+           *           "target": null,
+           *           "requestId": "c0a8012e-77b1-4d5e-8f90-1a2b3c4d5e6f",
+           *           "outcome": "denied",
+           *           "status": 403,
+           *           "details": null
+           *         }
+           *       ],
+           *       "nextCursor": "eyJ2IjoxLCJ0IjoxNzk1NzcwMTMzMDUxLCJpIjoiMG13eXVxc2FqLTBiN2YzM2M5ZTFhNCIsInMiOiJkZXNjIiwiZiI6IkFBQUFBQUFBQUFBQUFBQUFBQUFBQUEifQ"
+           *     }
+           */
+          'application/json': components['schemas']['AuditPage'];
+        };
+      };
+      /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listKeys: {
+    parameters: {
+      query?: {
+        /**
+         * @description active: valid now (in a rotation grace included); rotated: has a successor; default all
+         * @example active
+         */
+        status?: 'active' | 'expired' | 'revoked' | 'rotated' | 'all';
+        sourceId?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The keys */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "keys": [
+           *         {
+           *           "id": "3e8d5c2b1a09",
+           *           "prefix": null,
+           *           "label": "API_KEYS #1",
+           *           "scopes": [
+           *             "ingest",
+           *             "read",
+           *             "admin"
+           *           ],
+           *           "origin": "bootstrap",
+           *           "sourceId": null,
+           *           "createdAt": null,
+           *           "createdBy": null,
+           *           "lastUsedAt": "2026-12-05T11:58:00.000Z",
+           *           "expiresAt": null,
+           *           "revokedAt": null,
+           *           "endsAt": null,
+           *           "rotatedFrom": null,
+           *           "successorId": null,
+           *           "status": "active"
+           *         },
+           *         {
+           *           "id": "9c1f4e2ab7d03e58",
+           *           "prefix": "uapk_9c1f4e2ab7d03e58",
+           *           "label": "web app (production)",
+           *           "scopes": [
+           *             "ingest"
+           *           ],
+           *           "origin": "runtime",
+           *           "sourceId": "web",
+           *           "createdAt": "2026-12-05T09:00:00.000Z",
+           *           "createdBy": {
+           *             "keyId": "3e8d5c2b1a09",
+           *             "label": "API_KEYS #1"
+           *           },
+           *           "lastUsedAt": "2026-12-05T11:58:00.000Z",
+           *           "expiresAt": null,
+           *           "revokedAt": null,
+           *           "endsAt": null,
+           *           "rotatedFrom": null,
+           *           "successorId": null,
+           *           "status": "active"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ApiKeyList'];
+        };
+      };
+      /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "label": "web app (production)",
+         *       "scopes": [
+         *         "ingest"
+         *       ],
+         *       "sourceId": "web"
+         *     }
+         */
+        'application/json': components['schemas']['ApiKeyCreate'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description `no-store`: the answer carries a secret */
+          'Cache-Control'?: string;
+          /** @description The new key: /api/v1/keys/{id} */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "key": {
+           *         "id": "9c1f4e2ab7d03e58",
+           *         "prefix": "uapk_9c1f4e2ab7d03e58",
+           *         "label": "web app (production)",
+           *         "scopes": [
+           *           "ingest"
+           *         ],
+           *         "origin": "runtime",
+           *         "sourceId": "web",
+           *         "createdAt": "2026-12-05T09:00:00.000Z",
+           *         "createdBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "lastUsedAt": null,
+           *         "expiresAt": null,
+           *         "revokedAt": null,
+           *         "endsAt": null,
+           *         "rotatedFrom": null,
+           *         "successorId": null,
+           *         "status": "active"
+           *       },
+           *       "secret": "uapk_9c1f4e2ab7d03e58_q3V9xY0tL2mN5pR8sT1uW4zA7cE0gJ3kM6nP9rS2vX5",
+           *       "inForceBy": "2026-12-05T09:00:01.650Z"
+           *     }
+           */
+          'application/json': components['schemas']['ApiKeyCreated'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description sourceId names no source (problem type urn:uap:problem:unknown-source) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description The key id: 16 hex digits for a runtime key, 12 for a bootstrap (API_KEYS) key
+         * @example 9c1f4e2ab7d03e58
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The key */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "9c1f4e2ab7d03e58",
+           *       "prefix": "uapk_9c1f4e2ab7d03e58",
+           *       "label": "web app (production)",
+           *       "scopes": [
+           *         "ingest"
+           *       ],
+           *       "origin": "runtime",
+           *       "sourceId": "web",
+           *       "createdAt": "2026-12-05T09:00:00.000Z",
+           *       "createdBy": {
+           *         "keyId": "3e8d5c2b1a09",
+           *         "label": "API_KEYS #1"
+           *       },
+           *       "lastUsedAt": "2026-12-05T11:58:00.000Z",
+           *       "expiresAt": null,
+           *       "revokedAt": null,
+           *       "endsAt": null,
+           *       "rotatedFrom": null,
+           *       "successorId": null,
+           *       "status": "active"
+           *     }
+           */
+          'application/json': components['schemas']['ApiKey'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key (problem type urn:uap:problem:key-not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  revokeKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description The key id: 16 hex digits for a runtime key, 12 for a bootstrap (API_KEYS) key
+         * @example 9c1f4e2ab7d03e58
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "key": {
+           *         "id": "9c1f4e2ab7d03e58",
+           *         "prefix": "uapk_9c1f4e2ab7d03e58",
+           *         "label": "web app (production)",
+           *         "scopes": [
+           *           "ingest"
+           *         ],
+           *         "origin": "runtime",
+           *         "sourceId": "web",
+           *         "createdAt": "2026-12-05T09:00:00.000Z",
+           *         "createdBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "lastUsedAt": "2026-12-05T11:58:00.000Z",
+           *         "expiresAt": null,
+           *         "revokedAt": "2026-12-05T12:30:00.000Z",
+           *         "endsAt": null,
+           *         "rotatedFrom": null,
+           *         "successorId": null,
+           *         "status": "revoked"
+           *       },
+           *       "revokedAt": "2026-12-05T12:30:00.000Z",
+           *       "inForceBy": "2026-12-05T12:30:01.650Z"
+           *     }
+           */
+          'application/json': components['schemas']['ApiKeyRevoked'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key (problem type urn:uap:problem:key-not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A bootstrap key (API_KEYS): change it in the configuration (problem type urn:uap:problem:bootstrap-key) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  rotateKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description The key id: 16 hex digits for a runtime key, 12 for a bootstrap (API_KEYS) key
+         * @example 9c1f4e2ab7d03e58
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "graceSeconds": 86400
+         *     }
+         */
+        'application/json': components['schemas']['ApiKeyRotate'];
+      };
+    };
+    responses: {
+      /** @description The successor (its secret in this answer only) and the rotated key */
+      201: {
+        headers: {
+          /** @description `no-store`: the answer carries a secret */
+          'Cache-Control'?: string;
+          /** @description The successor */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "key": {
+           *         "id": "51d0b7a3e29c4f86",
+           *         "prefix": "uapk_51d0b7a3e29c4f86",
+           *         "label": "web app (production)",
+           *         "scopes": [
+           *           "ingest"
+           *         ],
+           *         "origin": "runtime",
+           *         "sourceId": "web",
+           *         "createdAt": "2026-12-05T12:00:00.000Z",
+           *         "createdBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "lastUsedAt": null,
+           *         "expiresAt": null,
+           *         "revokedAt": null,
+           *         "endsAt": null,
+           *         "rotatedFrom": "9c1f4e2ab7d03e58",
+           *         "successorId": null,
+           *         "status": "active"
+           *       },
+           *       "secret": "uapk_51d0b7a3e29c4f86_Zb4Xc7Vd0Nf3Mg6Lh9Kj2Hk5Gl8Fm1Dn4Sp7Aq0Wr3E",
+           *       "previous": {
+           *         "id": "9c1f4e2ab7d03e58",
+           *         "prefix": "uapk_9c1f4e2ab7d03e58",
+           *         "label": "web app (production)",
+           *         "scopes": [
+           *           "ingest"
+           *         ],
+           *         "origin": "runtime",
+           *         "sourceId": "web",
+           *         "createdAt": "2026-12-05T09:00:00.000Z",
+           *         "createdBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "lastUsedAt": "2026-12-05T11:58:00.000Z",
+           *         "expiresAt": null,
+           *         "revokedAt": null,
+           *         "endsAt": "2026-12-06T12:00:00.000Z",
+           *         "rotatedFrom": null,
+           *         "successorId": "51d0b7a3e29c4f86",
+           *         "status": "expiring"
+           *       },
+           *       "inForceBy": "2026-12-05T12:00:01.650Z"
+           *     }
+           */
+          'application/json': components['schemas']['ApiKeyRotated'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key (problem type urn:uap:problem:key-not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A bootstrap key (problem type urn:uap:problem:bootstrap-key), or a key that is revoked, expired or already rotated (urn:uap:problem:key-not-rotatable) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listSources: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The sources */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "sources": [
+           *         {
+           *           "id": "web",
+           *           "name": "Web app",
+           *           "status": "active",
+           *           "rateLimitPerMinute": 6000,
+           *           "allowedTypes": null,
+           *           "createdAt": "2026-12-05T08:59:00.000Z",
+           *           "updatedAt": "2026-12-05T08:59:00.000Z",
+           *           "createdBy": {
+           *             "keyId": "3e8d5c2b1a09",
+           *             "label": "API_KEYS #1"
+           *           },
+           *           "updatedBy": {
+           *             "keyId": "3e8d5c2b1a09",
+           *             "label": "API_KEYS #1"
+           *           },
+           *           "keys": 1
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['SourceList'];
+        };
+      };
+      /** @description Invalid or unknown query parameter, or a cursor of another query (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createSource: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "web",
+         *       "name": "Web app",
+         *       "rateLimitPerMinute": 6000
+         *     }
+         */
+        'application/json': components['schemas']['SourceCreate'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description The new source: /api/v1/sources/{id} */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "source": {
+           *         "id": "web",
+           *         "name": "Web app",
+           *         "status": "active",
+           *         "rateLimitPerMinute": 6000,
+           *         "allowedTypes": null,
+           *         "createdAt": "2026-12-05T08:59:00.000Z",
+           *         "updatedAt": "2026-12-05T08:59:00.000Z",
+           *         "createdBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "updatedBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "keys": 0
+           *       },
+           *       "inForceBy": "2026-12-05T08:59:01.650Z"
+           *     }
+           */
+          'application/json': components['schemas']['SourceWritten'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A source with this id exists: PATCH it (problem type urn:uap:problem:source-exists) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getSource: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example web */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The source */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "web",
+           *       "name": "Web app",
+           *       "status": "active",
+           *       "rateLimitPerMinute": 6000,
+           *       "allowedTypes": null,
+           *       "createdAt": "2026-12-05T08:59:00.000Z",
+           *       "updatedAt": "2026-12-05T08:59:00.000Z",
+           *       "createdBy": {
+           *         "keyId": "3e8d5c2b1a09",
+           *         "label": "API_KEYS #1"
+           *       },
+           *       "updatedBy": {
+           *         "keyId": "3e8d5c2b1a09",
+           *         "label": "API_KEYS #1"
+           *       },
+           *       "keys": 1
+           *     }
+           */
+          'application/json': components['schemas']['Source'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such source (problem type urn:uap:problem:source-not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limit exceeded; retry after Retry-After (problem type urn:uap:problem:too-many-requests) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      431: components['responses']['HeadersTooLarge'];
+      /** @description The broker or store is down or slow; retry after Retry-After (problem type urn:uap:problem:service-unavailable) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateSource: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example web */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "status": "paused"
+         *     }
+         */
+        'application/json': components['schemas']['SourcePatch'];
+      };
+    };
+    responses: {
+      /** @description The source as changed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "source": {
+           *         "id": "web",
+           *         "name": "Web app",
+           *         "status": "paused",
+           *         "rateLimitPerMinute": 6000,
+           *         "allowedTypes": null,
+           *         "createdAt": "2026-12-05T08:59:00.000Z",
+           *         "updatedAt": "2026-12-05T13:00:00.000Z",
+           *         "createdBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "updatedBy": {
+           *           "keyId": "3e8d5c2b1a09",
+           *           "label": "API_KEYS #1"
+           *         },
+           *         "keys": 1
+           *       },
+           *       "inForceBy": "2026-12-05T13:00:01.650Z"
+           *     }
+           */
+          'application/json': components['schemas']['SourceWritten'];
+        };
+      };
+      /** @description Invalid id, query or body; `errors` says where (problem type urn:uap:problem:validation-failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Missing, malformed or unknown API key (problem type urn:uap:problem:unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The API key lacks the admin scope (problem type urn:uap:problem:forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such source (problem type urn:uap:problem:source-not-found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body over 16 KB (problem type urn:uap:problem:payload-too-large) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body not sent as application/json (problem type urn:uap:problem:unsupported-media-type) */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,6 +1,6 @@
 // The JSON this page reads: the api's DTOs as its OpenAPI document declares them, generated into api.schema.d.ts
 // by `npm run openapi:types` (never edit that file; `npm run lint` fails when it is stale). Only names live here.
-import type { components } from './api.schema';
+import type { components, operations } from './api.schema';
 
 type Schemas = components['schemas'];
 
@@ -39,3 +39,16 @@ export type InsightBucket = ActiveUsers['bucket'];
 export type TopValues = Schemas['TopValues'];
 /** The users reaching each step, in order, within the window. */
 export type Funnel = Schemas['Funnel'];
+
+/** A key as GET /api/v1/keys lists it: never its hash, never its secret; prefix null for an API_KEYS entry. */
+export type KeyView = Schemas['ApiKey'];
+export type KeyList = Schemas['ApiKeyList'];
+export type KeyStatusFilter = NonNullable<NonNullable<operations['listKeys']['parameters']['query']>['status']>;
+/** The only answers that hold a key's secret. */
+export type CreatedKey = Schemas['ApiKeyCreated'];
+export type RotatedKey = Schemas['ApiKeyRotated'];
+export type RevokedKey = Schemas['ApiKeyRevoked'];
+/** A source with the number of its keys valid now. */
+export type SourceView = Schemas['Source'];
+export type SourceList = Schemas['SourceList'];
+export type ChangedSource = Schemas['SourceWritten'];

@@ -9,6 +9,7 @@ import { CountsChart } from './counts-chart.panel';
 import { DeadLettersPanel } from './dead-letters.panel';
 import { byId, every, setStatus } from './dom';
 import { InsightsPanel } from './insights.panel';
+import { KeysPanel } from './keys.panel';
 import { KpiStrip } from './kpi-strip.panel';
 import { keyStore } from './key.store';
 import { LiveFeedPanel } from './live-feed.panel';
@@ -39,8 +40,8 @@ async function health(): Promise<void> {
   }
 }
 
-/** Which scopes the key has; null when a key is needed and none (or a wrong one) was given. */
-async function scopesOfKey(): Promise<ReadonlySet<Scope> | null> {
+/** The key's id and scopes; null when a key is needed and none (or a wrong one) was given. */
+async function identifyKey(): Promise<{ keyId: string | null; scopes: ReadonlySet<Scope> } | null> {
   try {
     const me = await api.getJson<WhoAmI>('/api/v1/whoami');
     if (me.authentication === 'api-key' && me.keyId === null) return null;
@@ -48,7 +49,7 @@ async function scopesOfKey(): Promise<ReadonlySet<Scope> | null> {
       me.authentication === 'disabled'
         ? 'This API runs without keys: everything is open.'
         : `Key ${me.keyId}: ${me.scopes.join(', ') || 'no scope'}`;
-    return new Set(me.scopes);
+    return { keyId: me.keyId, scopes: new Set(me.scopes) };
   } catch (err) {
     if (err instanceof UapHttpError && err.status === 401) {
       if (keyStore.get() !== null) notice(`The key was refused: ${failureText(err)}`);
@@ -59,7 +60,7 @@ async function scopesOfKey(): Promise<ReadonlySet<Scope> | null> {
   }
 }
 
-function startPanels(scopes: ReadonlySet<Scope>): void {
+function startPanels(scopes: ReadonlySet<Scope>, keyId: string | null): void {
   // A key without a scope does not see what it cannot use.
   for (const node of document.querySelectorAll<HTMLElement>('[data-needs]')) {
     node.hidden = !scopes.has(node.dataset['needs'] as Scope);
@@ -70,10 +71,10 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
   }
   byId('main').hidden = false;
   new KpiStrip(api, scopes).start();
-  if (scopes.has('admin')) new DeadLettersPanel(api).start();
-  if (!scopes.has('read')) return;
 
+  // One state in the URL for every section; each one shown says what it does when Back brings another.
   let state: DashboardState = parseState(location.search);
+  const onBack: Array<() => void> = [];
   const apply = (next: DashboardState, how: 'push' | 'replace' | 'none') => {
     const chartChanged = next.range !== state.range || next.bucket !== state.bucket;
     state = next;
@@ -82,6 +83,21 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
     showChartControls(state);
     return chartChanged;
   };
+  window.addEventListener('popstate', () => {
+    apply(parseState(location.search), 'none');
+    for (const show of onBack) show();
+  });
+
+  if (scopes.has('admin')) {
+    new DeadLettersPanel(api).start();
+    const keys = new KeysPanel(api, keyId, (change, how) => {
+      apply({ ...state, ...change }, how);
+      keys.show(state.keys);
+    });
+    keys.start(state.keys);
+    onBack.push(() => keys.show(state.keys));
+  }
+  if (!scopes.has('read')) return;
   const table = new ActivityTablePanel(api, BUILT_IN_TYPES, (change, how) => {
     apply({ ...state, ...change }, how);
     void table.show(state);
@@ -108,8 +124,7 @@ function startPanels(scopes: ReadonlySet<Scope>): void {
     apply({ ...state, ...change }, how);
     insights.show(state);
   });
-  window.addEventListener('popstate', () => {
-    apply(parseState(location.search), 'none');
+  onBack.push(() => {
     void chart.load(state);
     void table.show(state);
     insights.show(state);
@@ -156,21 +171,21 @@ async function boot(): Promise<void> {
     keyStore.clear();
     location.reload();
   });
-  let scopes: ReadonlySet<Scope> | null;
+  let key: Awaited<ReturnType<typeof identifyKey>>;
   try {
-    scopes = await scopesOfKey();
+    key = await identifyKey();
   } catch (err) {
     notice(`The API cannot tell this key's scopes: ${failureText(err)}`);
     return;
   }
-  if (scopes === null) {
+  if (key === null) {
     byId('key-form').hidden = false;
     byId('key-input').focus();
     return;
   }
   byId('key-form').hidden = true;
   byId('key-status').hidden = false;
-  startPanels(scopes);
+  startPanels(key.scopes, key.keyId);
 }
 
 void boot();

@@ -11,6 +11,7 @@ const aState = (overrides: Partial<DashboardState> = {}): DashboardState => ({
   insights: '30d',
   funnel: [],
   within: 'P7D',
+  keys: 'active',
   ...overrides,
 });
 
@@ -27,6 +28,7 @@ describe('dashboard URL state', () => {
       insights: '90d',
       funnel: [{ type: 'PAGE_VIEW' }, { type: 'SEARCH', where: { path: 'metadata.query', value: 'running shoes' } }],
       within: 'PT1H',
+      keys: 'revoked',
     });
 
     expect(parseState(formatState(state))).toEqual(state);
@@ -66,6 +68,12 @@ describe('dashboard URL state', () => {
   it('when the URL names a type registered at runtime, then it is kept like a built-in one', () => {
     expect(parseState('?type=VIDEO_PLAY,LOGIN&type=VIDEO_PLAY').types).toEqual(['VIDEO_PLAY', 'LOGIN']);
     expect(formatState(aState({ types: ['VIDEO_PLAY'] }))).toBe('?type=VIDEO_PLAY');
+  });
+
+  it('when the URL names which keys to list, then only a known status is kept; the default is left out', () => {
+    expect(parseState('?keys=all').keys).toBe('all');
+    expect(parseState('?keys=uapk_0123456789abcdef').keys).toBe('active');
+    expect(formatState(aState({ keys: 'rotated' }))).toBe('?keys=rotated');
   });
 
   it('when a preset is chosen without a bucket, then its default bucket applies', () => {

@@ -1,7 +1,8 @@
 import { TYPE_NAME } from './activity-types';
-import type { Bucket } from './api.types';
+import type { Bucket, KeyStatusFilter } from './api.types';
 import { DEFAULT_WINDOW, formatSteps, isWindow, parseSteps, type FunnelStep } from './funnel-steps';
 import { DEFAULT_INSIGHTS_RANGE, INSIGHTS_RANGES, type InsightsRange } from './insights';
+import { DEFAULT_KEY_STATUS, isKeyStatusFilter } from './keys';
 
 export type RangePreset = '1h' | '24h' | '7d';
 export const RANGE_PRESETS: readonly RangePreset[] = ['1h', '24h', '7d'];
@@ -25,6 +26,8 @@ export interface DashboardState {
   insights: InsightsRange;
   funnel: FunnelStep[];
   within: string;
+  /** Which keys the Keys section lists (admin keys only); never a key itself. */
+  keys: KeyStatusFilter;
 }
 
 const USER_ID = /^[^\s]{1,128}$/;
@@ -51,6 +54,7 @@ export function parseState(search: string): DashboardState {
   const cursor = params.get('cursor');
   const insights = params.get('insights');
   const within = params.get('within');
+  const keys = params.get('keys');
   const types = params
     .getAll('type')
     .flatMap((value) => value.split(','))
@@ -68,6 +72,7 @@ export function parseState(search: string): DashboardState {
       : DEFAULT_INSIGHTS_RANGE,
     funnel: parseSteps(params.get('funnel')),
     within: isWindow(within) ? within : DEFAULT_WINDOW,
+    keys: isKeyStatusFilter(keys) ? keys : DEFAULT_KEY_STATUS,
   };
 }
 
@@ -84,6 +89,7 @@ export function formatState(state: DashboardState): string {
   if (state.insights !== DEFAULT_INSIGHTS_RANGE) params.set('insights', state.insights);
   if (state.funnel.length > 0) params.set('funnel', formatSteps(state.funnel));
   if (state.within !== DEFAULT_WINDOW) params.set('within', state.within);
+  if (state.keys !== DEFAULT_KEY_STATUS) params.set('keys', state.keys);
   const text = params.toString();
   return text ? `?${text}` : '';
 }

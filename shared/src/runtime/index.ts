@@ -6,6 +6,7 @@ export * from './logging/create-logger';
 export * from './messaging/kafka-client';
 export * from './messaging/topic-replication';
 export * from './messaging/partition-stall';
+export * from './messaging/leased-log-follower';
 export * from './store/ferretdb-tables';
 export * from './lifecycle/lifecycle';
 export * from './activity-types/kafka-activity-type-registry';

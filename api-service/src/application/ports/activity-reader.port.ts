@@ -23,6 +23,8 @@ export interface ActivityRecord {
   violations?: SchemaViolation[];
   /** What a message of the Segment-compatible `/v1` surface carried beyond the activity, as sent. */
   segment?: SegmentFields;
+  /** The source of the API key that sent it, when that key was bound to one. */
+  sourceId?: string;
 }
 
 export interface PageRequest {

@@ -1,4 +1,4 @@
-import { ACTIVITY_LIMITS } from '@uap/shared/contract';
+import { ACTIVITY_LIMITS, DEFAULT_TOPICS } from '@uap/shared/contract';
 import {
   ACTIVITY_TYPES_ENV,
   ErasureHashKeySchema,
@@ -14,6 +14,7 @@ import {
   parseEnv,
   ReplicationFactorSchema,
   StallAfterMsSchema,
+  topicNameSchema,
 } from '@uap/shared/runtime';
 import { z } from 'zod';
 import { parseApiKeys } from '../../domain/api-key';
@@ -71,6 +72,16 @@ export const ApiConfigSchema = z.object({
   ACTIVITIES_TOPIC_REPLICATION_FACTOR: ReplicationFactorSchema,
   ACTIVITIES_TOPIC_MIN_ISR: MinIsrSchema,
   ...ACTIVITY_TYPES_ENV,
+  /** The access log: runtime keys and sources (see infrastructure/kafka/kafka-access.registry.ts). */
+  ACCESS_TOPIC: topicNameSchema(DEFAULT_TOPICS.access),
+  ACCESS_REFRESH_MS: int(20, 10_000).default(250),
+  // Revocation is in force on every current replica within the lease (+ 100 ms): the default keeps it under 2 s.
+  ACCESS_LEASE_MS: int(100, 60_000).default(1_500),
+  ACCESS_START_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  /** How long a rotated key stays valid beside its successor, unless the rotation says otherwise. */
+  KEY_ROTATION_GRACE_SECONDS: int(0, 30 * 24 * 3600).default(24 * 3600),
+  /** Each replica writes a key's last use to the access log at most this often (never on the request path). */
+  KEY_USAGE_FLUSH_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
   MONGO_URL: MongoUrlSchema,
   MONGO_DB: MongoDbSchema,
   PUBLISH_TIMEOUT_MS: int(100, 60_000).default(4_000),
@@ -127,6 +138,11 @@ export const ApiConfigSchema = z.object({
   PUBLIC_PATHS: PublicPathsSchema.prefault('/healthz,/readyz,/metrics,/openapi.json,/docs,/dashboard'),
   RATE_LIMIT_WINDOW_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
   RATE_LIMIT_MAX: int(0, 1_000_000_000).default(60_000),
+  /** Answers 401 from one address within the window before it is locked out until the window ends; 0: off. */
+  AUTH_FAILURE_LIMIT: int(0, 1_000_000).default(30),
+  AUTH_FAILURE_WINDOW_MS: int(1_000, 24 * 3600 * 1000).default(60_000),
+  /** The audit trail keeps records this many days (0: forever); every replica sweeps hourly. */
+  AUDIT_RETENTION_DAYS: int(0, 100 * 365).default(400),
   CORS_ORIGINS: CorsOriginsSchema.prefault(''),
 });
 

@@ -7,6 +7,13 @@ export interface ApiMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   eventsAccepted: Counter;
   eventsRejected: Counter<'reason'>;
+  /** Events accepted or refused per source of the sending key (`none` when it has none). */
+  sourceEvents: Counter<'source' | 'outcome'>;
+  /**
+   * The events of keys bound to no source, tallied as plain numbers and reported as source="none" at scrape time:
+   * a deployment that uses no sources pays no label hashing per request for this series.
+   */
+  unsourcedEvents: { accepted: number; refused: number };
   publishDuration: Histogram<'outcome'>;
   deadLetters: Gauge<'reason' | 'status'>;
   replayJobs: Gauge;
@@ -19,6 +26,12 @@ export interface ApiMetrics {
   streamEventsDropped: Counter;
   typeVerdicts: Counter<'verdict'>;
   deprecatedTypeEvents: Counter<'type'>;
+  /** Audit records lost after their retries (the error log holds each). */
+  auditWriteFailures: Counter;
+  /** Requests answered 401, by why (unknown, expired, revoked, rotated, missing, malformed). */
+  authFailures: Counter<'reason'>;
+  /** Client addresses locked out by the failed-auth limiter. */
+  authLockouts: Counter;
   /** Counts what the registry let through unplanned or flagged, or refused; planned events cost nothing. */
   countVerdict(verdict: TypeVerdict): void;
 }
@@ -57,6 +70,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  */
 export function createApiMetrics(registry: Registry = new Registry(), options: ApiMetricsOptions = {}): ApiMetrics {
   const { deadLetterCounts, runningReplayJobs, freshness, stream, activityTypes } = options;
+  const unsourcedEvents = { accepted: 0, refused: 0 };
+  const unsourcedReported = { accepted: 0, refused: 0 };
   // The hub keeps its own totals; these counters mirror them at scrape time.
   const mirror = (counter: Counter, total: number | undefined) => {
     if (total === undefined) return;
@@ -99,6 +114,7 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
   }
   return {
     registry,
+    unsourcedEvents,
     typeVerdicts,
     deprecatedTypeEvents,
     countVerdict(verdict) {
@@ -126,6 +142,21 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
         'request body when it could be read, otherwise 1 per request.',
       labelNames: ['reason'],
       registers: [registry],
+    }),
+    sourceEvents: new Counter({
+      name: 'uap_source_events_total',
+      help:
+        'Activities accepted or refused by the ingest endpoints, by the source of the sending API key (source="none" ' +
+        'for keys bound to none, and requests without a valid key) and outcome (accepted, refused); counted as ' +
+        'uap_events_accepted_total and uap_events_rejected_total are. Bounded by the sources created.',
+      labelNames: ['source', 'outcome'],
+      registers: [registry],
+      collect() {
+        for (const outcome of ['accepted', 'refused'] as const) {
+          this.inc({ source: 'none', outcome }, unsourcedEvents[outcome] - unsourcedReported[outcome]);
+          unsourcedReported[outcome] = unsourcedEvents[outcome];
+        }
+      },
     }),
     publishDuration: new Histogram({
       name: 'uap_kafka_publish_duration_seconds',
@@ -213,6 +244,24 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
       collect() {
         mirror(this, stream?.().dropped);
       },
+    }),
+    auditWriteFailures: new Counter({
+      name: 'uap_audit_write_failures_total',
+      help: 'Audit records that could not be written after their retries; each is logged at error level.',
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'uap_auth_failures_total',
+      help:
+        'Requests answered 401 by this instance, by reason: missing (no key), malformed, unknown, expired, revoked, ' +
+        'rotated (its grace period ended).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    authLockouts: new Counter({
+      name: 'uap_auth_lockouts_total',
+      help: 'Client addresses this instance locked out (429) for too many 401s within AUTH_FAILURE_WINDOW_MS.',
+      registers: [registry],
     }),
     replayedEvents: new Counter({
       name: 'uap_replayed_events_total',

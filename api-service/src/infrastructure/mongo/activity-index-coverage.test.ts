@@ -5,6 +5,7 @@ import {
   IDENTITY_ACTIVITY_INDEXES,
   IDENTITY_LINK_FIELD,
   PARTIAL_ACTIVITY_INDEXES,
+  SOURCE_ACTIVITY_INDEXES,
   type ActivityType,
   type IndexSpec,
 } from '@uap/shared/contract';
@@ -77,6 +78,7 @@ function servingIndexes(plan: MongoFindPlan, indexes: readonly IndexSpec[] = DEC
   const known = new Set([
     'userId',
     'anonymousId',
+    'sourceId',
     'type',
     'occurredAt',
     '$or',
@@ -180,7 +182,7 @@ describe('index coverage of the query shapes', () => {
   );
 
   it.each(shapes)(
-    'when the list query is ($name), then no partial index qualifies: only flagged, anonymous, linking or IDENTIFY documents are in them',
+    'when the list query is ($name), then no partial index qualifies: only flagged, anonymous, linking, IDENTIFY or sourced documents are in them',
     ({ filters, sort, after }) => {
       const plan = buildFindPlan({ filters, sort, limit: 21, ...(after ? { after } : {}) });
       expect(servingIndexes(plan, PARTIAL_ACTIVITY_INDEXES)).toEqual([]);
@@ -379,6 +381,64 @@ describe('index coverage of identities', () => {
     expect(
       impliesPartialFilter({ userId: 'a', type: { $in: ['IDENTIFY', 'ALIAS'] } }, identify.partialFilterExpression!),
     ).toBe(false);
+  });
+});
+
+/**
+ * The list, export and stats by source (`?sourceId=`): every list shape with a source, and a user's history with one.
+ * The source's partial index must serve each, with only the types left to filter (a source sends many types, as the
+ * list by userId decides above); with a userId, the user's index serves it with the source left to filter.
+ */
+describe('index coverage of the source filter', () => {
+  const sourceShapes = shapes.map((shape) => ({ ...shape, filters: { ...shape.filters, sourceId: 'web' } }));
+
+  it('when the source index is declared, then it is partial, so events sent without a source are not in it', () => {
+    expect(SOURCE_ACTIVITY_INDEXES).toEqual([
+      {
+        name: 'sourceId_occurredAt_eventId',
+        key: { sourceId: 1, occurredAt: -1, eventId: -1 },
+        partialFilterExpression: { sourceId: { $exists: true } },
+      },
+    ]);
+    expect(PARTIAL_ACTIVITY_INDEXES).toEqual(expect.arrayContaining([...SOURCE_ACTIVITY_INDEXES]));
+  });
+
+  it.each(sourceShapes)(
+    'when the list is filtered by source ($name), then the source index serves filter and sort',
+    ({ filters, sort, after }) => {
+      const plan = buildFindPlan({ filters, sort, limit: 21, ...(after ? { after } : {}) });
+      const serving = servingIndexes(plan);
+
+      expect(serving).toContainEqual({
+        index: 'sourceId_occurredAt_eventId',
+        residual: [...(filters.userId ? ['userId'] : []), ...(filters.types ? ['type'] : [])],
+      });
+      if (filters.userId) {
+        expect(serving).toContainEqual({
+          index: 'userId_occurredAt_eventId',
+          residual: ['sourceId', ...(filters.types ? ['type'] : [])],
+        });
+      }
+    },
+  );
+
+  it('when a user’s history is filtered by source, then each clause is still one walk of a declared index', () => {
+    const plan = buildFindPlan({
+      filters: { userId: 'alice', linkedAnonymousIds: ['a-1'], sourceId: 'web' },
+      sort: 'desc',
+      limit: 21,
+    });
+    const [own, visitors] = (plan.filter['$or'] as Array<Record<string, unknown>>).map((filter) =>
+      servingIndexes({ ...plan, filter }),
+    );
+    expect(own).toContainEqual({ index: 'userId_occurredAt_eventId', residual: ['sourceId'] });
+    expect(visitors).toContainEqual({ index: 'anonymousId_occurredAt_eventId', residual: ['sourceId', 'userId'] });
+  });
+
+  it('when a filter names no source, then the source index does not qualify (it holds the sourced events alone)', () => {
+    expect(servingIndexes(buildFindPlan({ filters: {}, sort: 'desc', limit: 21 }), SOURCE_ACTIVITY_INDEXES)).toEqual(
+      [],
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import {
   ACTIVITY_INDEXES,
   IDENTITY_LINK_FIELD,
   identityLinkOf,
+  SOURCE_ACTIVITY_INDEXES,
   type ActivityType,
 } from '@uap/shared/contract';
 import { detectStoreServer, FerretDbTables, storeLabel } from '@uap/shared/runtime';
@@ -87,6 +88,10 @@ function lcg(seed: number): () => number {
   };
 }
 
+/** Two sources send 60 % of the events; keys bound to none the rest. */
+const sourceOf = (draw: number): Pick<ActivityRecord, 'sourceId'> =>
+  draw < 0.4 ? { sourceId: 'web' } : draw < 0.6 ? { sourceId: 'ios' } : {};
+
 /** The worker's document shape. Timestamps fall in 500 one-second buckets, so many events share an instant. */
 function seedDocuments(count: number, random: () => number, start = BASE): ActivityRecord[] {
   return Array.from({ length: count }, () => {
@@ -105,6 +110,7 @@ function seedDocuments(count: number, random: () => number, start = BASE): Activ
       metadata: type === 'SEARCH' ? { query: 'shoes' } : { nested: { depth: 2 } },
       context: { ip: '10.0.0.1', userAgent: 'seed' },
       schemaVersion: 1,
+      ...sourceOf(random()),
     };
   });
 }
@@ -118,6 +124,15 @@ async function seedStore(db: Connection, records: ActivityRecord[]): Promise<voi
   const collection = db.collection(ACTIVITIES_COLLECTION);
   for (const index of ACTIVITY_INDEXES) {
     await collection.createIndex({ ...index.key }, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+  }
+  // As the worker does on MongoDB (FerretDB refuses partial indexes).
+  if (!storeIsFerretDb()) {
+    for (const { name, key, partialFilterExpression } of SOURCE_ACTIVITY_INDEXES) {
+      await collection.createIndex(
+        { ...key },
+        { name, ...(partialFilterExpression ? { partialFilterExpression } : {}) },
+      );
+    }
   }
   // Copies: the driver adds _id to the objects it inserts.
   await collection.insertMany(
@@ -161,9 +176,10 @@ const RANGES: Array<[string, Pick<ActivityFilters, 'from' | 'to'>]> = [
   ['to', { to: TO }],
   ['from+to', { from: FROM, to: TO }],
 ];
-const SELECTIONS: Array<[string, Pick<ActivityFilters, 'userId' | 'types'>]> = [
+const SELECTIONS: Array<[string, Pick<ActivityFilters, 'userId' | 'types' | 'sourceId'>]> = [
   ['no filter', {}],
   ['userId', { userId: 'u1' }],
+  ['sourceId', { sourceId: 'web' }],
   ['one type', { types: ['SEARCH'] }],
   ['two types', { types: ['LOGIN', 'CLICK'] }],
   ['userId + one type', { userId: 'u0', types: ['LOGOUT'] }],
@@ -264,6 +280,12 @@ describe.each(APPLICABLE)('$name against the real store', ({ name, open }) => {
     ['two types, asc', { types: ['LOGIN', 'CLICK'] }, 'asc', 17],
     ['three types + from+to, desc', { types: ['LOGOUT', 'SEARCH', 'PAGE_VIEW'], from: FROM, to: TO }, 'desc', 9],
     ['userId + to, desc', { userId: 'u1', to: TO }, 'desc', 11],
+    [
+      'sourceId + two types + range, asc',
+      { sourceId: 'ios', types: ['LOGIN', 'SEARCH'], from: FROM, to: TO },
+      'asc',
+      13,
+    ],
   ] as Array<[string, ActivityFilters, SortOrder, number]>)(
     'when paging by offset (%s), then the pages follow the cursor order and report total and totalPages',
     async (_, filters, sort, limit) => {

@@ -50,6 +50,25 @@ describe('buildFilter of identities', () => {
   });
 });
 
+describe('buildFilter by source', () => {
+  it('when a source is asked for, then sourceId is one more equality, which implies the source index’s partial filter', () => {
+    expect(buildFilter({ sourceId: 'web', types: ['LOGIN', 'SEARCH'], from })).toEqual({
+      sourceId: 'web',
+      type: { $in: ['LOGIN', 'SEARCH'] },
+      occurredAt: { $gte: from },
+    });
+  });
+
+  it('when a user’s history is filtered by source, then each clause of its $or carries the source', () => {
+    expect(buildFilter({ userId: 'alice', linkedAnonymousIds: ['a-1'], sourceId: 'ios' })).toEqual({
+      $or: [
+        { userId: 'alice', sourceId: 'ios' },
+        { sourceId: 'ios', anonymousId: 'a-1', $nor: [{ userId: { $exists: true, $ne: 'alice' } }] },
+      ],
+    });
+  });
+});
+
 describe('buildFindPlan', () => {
   it('when resuming a history, then each clause carries the keyset, so each stays one ordered walk', () => {
     const plan = buildFindPlan({

@@ -19,7 +19,7 @@ import type {
 } from '../../application/ports/activity-violation-reader.port';
 import type { ActivityFilters } from '../../domain/activity-query';
 import { FLAG_OF_KIND } from '../../domain/violation-query';
-import { actorOf, registryFieldsOf, segmentOf, storedFromOf } from '../store/stored-activity';
+import { actorOf, registryFieldsOf, segmentOf, sourceIdOf, storedFromOf } from '../store/stored-activity';
 import { guardStoreRead } from './guard-store-read';
 
 type MongoSort = { occurredAt: 1 | -1; eventId: 1 | -1 };
@@ -72,6 +72,7 @@ function clauseOf(filters: Omit<ActivityFilters, 'linkedAnonymousIds'>): Record<
   const filter: Record<string, unknown> = {};
   if (filters.userId !== undefined) filter['userId'] = filters.userId;
   if (filters.anonymousId !== undefined) filter['anonymousId'] = filters.anonymousId;
+  if (filters.sourceId !== undefined) filter['sourceId'] = filters.sourceId;
   if (filters.types !== undefined) {
     const types = [...new Set(filters.types)];
     filter['type'] = types.length === 1 ? types[0] : { $in: types };
@@ -153,6 +154,7 @@ const PROJECTION = {
   planned: 1,
   violations: 1,
   segment: 1,
+  sourceId: 1,
 } as const;
 
 // Read-only view of the worker's documents: no indexes or collection creation from the API side
@@ -176,6 +178,7 @@ const activityReadSchema = new Schema(
     planned: Boolean,
     violations: Schema.Types.Mixed,
     segment: Schema.Types.Mixed,
+    sourceId: String,
     [FLAGGED_FIELD]: String,
     [IDENTITY_LINK_FIELD]: String,
   },
@@ -206,6 +209,7 @@ function toRecord(doc: StoredActivity): ActivityRecord {
     schemaVersion: Number(doc.schemaVersion),
     ...registryFieldsOf(doc),
     ...segmentOf(doc),
+    ...sourceIdOf(doc),
   };
 }
 

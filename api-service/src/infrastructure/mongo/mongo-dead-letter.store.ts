@@ -13,6 +13,7 @@ export function letterFilter(
   if (filters.reason !== undefined) filter['reason'] = filters.reason;
   if (filters.type !== undefined) filter['type'] = filters.type;
   if (filters.userId !== undefined) filter['userId'] = filters.userId;
+  if (filters.sourceId !== undefined) filter['sourceId'] = filters.sourceId;
   if (filters.statuses !== undefined) {
     filter['status'] = filters.statuses.length === 1 ? filters.statuses[0] : { $in: [...filters.statuses] };
   }

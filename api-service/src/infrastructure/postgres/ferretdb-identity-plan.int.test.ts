@@ -24,21 +24,25 @@ import {
 } from './ferretdb-postgres-identity.reader';
 
 /**
- * The identity reads at a million stored events: each statement's plan, as PostgreSQL chooses it on its own, must
- * walk the api's indexes (no scan of the table), a history page must merge ordered walks without sorting, and each
- * walk must stop after a page. Seeded in SQL in FerretDB's layout, as ferretdb-violations-plan.int.test.ts does, from
- * four templates written through the wire. Row i belongs to user k = (i / 10) % 5000 (`u<k>`, browser `a<k>`); by
- * i % 10 it is
+ * The identity reads, and the source filter's (issue 30), at a million stored events: each statement's plan, as
+ * PostgreSQL chooses it on its own, must walk the api's indexes (no scan of the table), a history page must merge
+ * ordered walks without sorting, and each walk must stop after a page. Seeded in SQL in FerretDB's layout, as
+ * ferretdb-violations-plan.int.test.ts does, from four templates written through the wire. Row i belongs to user
+ * k = (i / 10) % 5000 (`u<k>`, browser `a<k>`); by i % 10 it is
  *   0-1  a visit before login: anonymousId a<k> only            (200,000 rows)
  *   2    an IDENTIFY of u<k> with a<k>, a link                   (100,000)
  *   3-5  an event after login, with userId and anonymousId      (300,000)
  *   6-9  a REST event with userId only                          (400,000)
  * In the last twentieth, u<k>'s identifies link a<k+1> instead: a browser its owner linked first, so it stays theirs
  * (first link wins), and its walk in their history reads those rows of another user and drops them.
+ * Independently, by (i / 7) % 20, three sources sent 60 % of the rows (SOURCES): web 35 %, ios 15 %, backend 10 %,
+ * interleaved in time as apps send. Keys bound to no source sent the rest, except in the last quarter, where a fourth
+ * source, kiosk, added lately, sent 10 % of the table: its rows all lie at the table's end.
  *
- * The table is filled in the layout before issue 28 (the same read columns, none of the identity indexes), and
- * ensureReadColumns then upgrades it as a deployment's api does at start-up: its duration is the measured cost of the
- * upgrade, during which a read must not wait (an insert does).
+ * The table is filled in the layout before issue 28 (the same read columns, none of the identity indexes, nor issue
+ * 30's source index), and ensureReadColumns then upgrades it as a deployment's api does at start-up: its duration is
+ * the measured cost of the upgrade, during which a read must not wait (an insert does). The source index's build
+ * alone is timed too (rolled back), as the cost of upgrading from issue 28's layout.
  */
 const ROWS = 1_000_000;
 const USERS = 5_000;
@@ -48,6 +52,10 @@ const BASE = Date.parse('2026-01-01T00:00:00.000Z');
  * builds them and rewrites nothing.
  */
 const IDENTITY_INDEXES = ['uap_anonymous_idx', 'uap_link_user_idx', 'uap_link_first_idx', 'uap_identify_idx'];
+/** Issue 30's read index, partial too. */
+const SOURCE_INDEX = 'uap_source_idx';
+/** By (i / 7) % 20: below 7 web, below 10 ios, below 12 backend; else kiosk in the last quarter, no source before. */
+const SOURCES = { web: 0.35, ios: 0.15, backend: 0.1, kiosk: 0.1 } as const;
 const REST_TYPES = ['LOGIN', 'SEARCH', 'CLICK', 'LOGOUT'];
 
 function template(eventId: string, event: Partial<ActivityEvent> & Record<string, unknown>): Record<string, unknown> {
@@ -94,6 +102,11 @@ async function fill(client: PoolClient, table: string): Promise<void> {
               '_id', lpad(to_hex(i), 24, '0'),
               'eventId', '00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'),
               'occurredAt', $2::bigint + (i / 2))
+              || CASE WHEN (i / 7) % 20 < 7 THEN '{"sourceId": "web"}'::jsonb
+                      WHEN (i / 7) % 20 < 10 THEN '{"sourceId": "ios"}'::jsonb
+                      WHEN (i / 7) % 20 < 12 THEN '{"sourceId": "backend"}'::jsonb
+                      WHEN i > $4::int / 4 * 3 THEN '{"sourceId": "kiosk"}'::jsonb
+                      ELSE '{}'::jsonb END
        FROM (SELECT i, i % 10 AS slot, (i / 10) % $3::int AS k,
                     'a' || CASE WHEN i > $4::int / 20 * 19 THEN ((i / 10) % $3::int + 1) % $3::int
                                 ELSE (i / 10) % $3::int END AS link
@@ -189,10 +202,10 @@ if (!storeIsFerretDb()) {
       const client = await pool.connect();
       try {
         await client.query("SET statement_timeout = 0; SET maintenance_work_mem = '256MB'");
-        // The layout before issue 28: without the identity indexes and statistics.
+        // The layout before issue 28: without the identity indexes and statistics (nor issue 30's source index).
         const inSchema = (suffix: string) =>
           `${quoteIdentifier(table.schema)}.${quoteIdentifier(`${table.name}_${suffix}`)}`;
-        for (const suffix of IDENTITY_INDEXES) await client.query(`DROP INDEX ${inSchema(suffix)}`);
+        for (const suffix of [...IDENTITY_INDEXES, SOURCE_INDEX]) await client.query(`DROP INDEX ${inSchema(suffix)}`);
         for (const { suffix } of READ_STATISTICS) await client.query(`DROP STATISTICS ${inSchema(suffix)}`);
         // Filled without indexes, then every index of that layout (FerretDB's own too, as a deployment has them) is
         // built in bulk: maintaining them row by row takes minutes.
@@ -210,6 +223,17 @@ if (!storeIsFerretDb()) {
         for (const { definition } of indexes) await client.query(definition);
         timings['indexes before 28'] = performance.now() - started;
         await client.query(`VACUUM (ANALYZE) ${table.qualified}`);
+        // The source index alone, as an upgrade from issue 28's layout builds it (the server's maintenance_work_mem),
+        // rolled back so that the upgrade below still starts from the layout before 28.
+        const name = `${table.name}_${SOURCE_INDEX}`;
+        await client.query('BEGIN');
+        await client.query('SET LOCAL maintenance_work_mem TO DEFAULT');
+        started = performance.now();
+        await client.query(
+          `CREATE INDEX ${quoteIdentifier(name)} ON ${table.qualified} ${expectedReadLayout(table).indexes[name]!}`,
+        );
+        timings['source index alone'] = performance.now() - started;
+        await client.query('ROLLBACK');
       } finally {
         client.release();
       }
@@ -268,7 +292,12 @@ if (!storeIsFerretDb()) {
       );
       const tuples = Object.fromEntries(sizes.rows.map((r) => [r.name.replace(`${table.name}_`, ''), r.tuples]));
       // reltuples is an estimate (VACUUM's): each within 5 % of the rows the index must hold.
-      const holds = { uap_anonymous_idx: 0.6 * ROWS, uap_link_user_idx: 0.1 * ROWS, uap_link_first_idx: 0.1 * ROWS };
+      const holds = {
+        uap_anonymous_idx: 0.6 * ROWS,
+        uap_link_user_idx: 0.1 * ROWS,
+        uap_link_first_idx: 0.1 * ROWS,
+        [SOURCE_INDEX]: 0.7 * ROWS,
+      };
       expect(Object.keys(tuples).sort()).toEqual(
         [...Object.keys(holds), 'uap_identify_idx', 'uap_flagged_idx', 'uap_flagged_type_idx'].sort(),
       );
@@ -288,6 +317,15 @@ if (!storeIsFerretDb()) {
       ...request,
     });
     const manyIds = Array.from({ length: MAX_ANONYMOUS_BRANCHES + 1 }, (_, i) => `a${1234 + i * 7}`);
+    const bySource = (request: Partial<PageRequest> = {}): PageRequest => ({
+      filters: { sourceId: 'backend' },
+      sort: 'desc',
+      limit: 21,
+      ...request,
+    });
+    // 20,000 rows (i from 200,000), 2,000 of them from backend; the cursor halfway through.
+    const window = { from: new Date(BASE + 100_000), to: new Date(BASE + 110_000) };
+    const windowAfter = { occurredAt: new Date(BASE + 105_000), eventId: '00000000-0000-4000-8000-000000000000' };
 
     const SHAPES: Array<{
       name: string;
@@ -359,6 +397,88 @@ if (!storeIsFerretDb()) {
         name: 'latest identifies',
         build: (t) => buildLatestIdentifiesSql(t, USER, 10_001),
         indexes: ['uap_identify_idx'],
+      },
+      // The source filter (issue 30): backend sends a tenth of the events, web over a third.
+      {
+        name: 'one source (?sourceId=), newest first',
+        build: (t) => buildPageSql(t, bySource()),
+        indexes: [SOURCE_INDEX],
+        maxRows: 21,
+      },
+      {
+        name: 'one source, after a cursor',
+        build: (t) => buildPageSql(t, bySource({ after })),
+        indexes: [SOURCE_INDEX],
+        maxRows: 21,
+      },
+      {
+        name: 'one source, a time range',
+        build: (t) => buildPageSql(t, bySource({ filters: { sourceId: 'backend', ...window } })),
+        indexes: [SOURCE_INDEX],
+        maxRows: 21,
+      },
+      {
+        name: 'one source, a time range oldest first, a stats page after a cursor',
+        build: (t) =>
+          buildPageSql(
+            t,
+            bySource({ filters: { sourceId: 'backend', ...window }, sort: 'asc', limit: 1_000, after: windowAfter }),
+          ),
+        indexes: [SOURCE_INDEX],
+        maxRows: 1_000,
+      },
+      {
+        name: 'one source and one type',
+        build: (t) => buildPageSql(t, bySource({ filters: { sourceId: 'backend', types: ['CLICK'] } })),
+        indexes: [SOURCE_INDEX],
+      },
+      {
+        name: 'one source, two types, after a cursor',
+        build: (t) =>
+          buildPageSql(t, bySource({ filters: { sourceId: 'backend', types: ['CLICK', 'PAGE_VIEW'] }, after })),
+        indexes: [SOURCE_INDEX],
+      },
+      {
+        name: 'one source, offset page 3',
+        build: (t) => buildPageSql(t, bySource({ skip: 40, limit: 20 })),
+        indexes: [SOURCE_INDEX],
+        maxRows: 41,
+      },
+      {
+        name: 'one source count',
+        build: (t) => buildCountSql(t, { sourceId: 'backend' }, 10_001),
+        indexes: [SOURCE_INDEX],
+        maxRows: 10_001,
+      },
+      {
+        name: 'a source added lately (its rows at the table’s end) count',
+        build: (t) => buildCountSql(t, { sourceId: 'kiosk' }, 10_001),
+        indexes: [SOURCE_INDEX],
+        maxRows: 10_001,
+      },
+      {
+        name: 'a source added lately, oldest first',
+        build: (t) => buildPageSql(t, bySource({ filters: { sourceId: 'kiosk' }, sort: 'asc' })),
+        indexes: [SOURCE_INDEX],
+        maxRows: 21,
+      },
+      {
+        name: 'a source nothing was stored under',
+        build: (t) => buildPageSql(t, bySource({ filters: { sourceId: 'android', types: ['CLICK'] } })),
+        indexes: [SOURCE_INDEX],
+        maxRows: 0,
+      },
+      {
+        // A page of web's LOGOUTs: a walk of the type's index finds one in three rows web's, of web's a tenth LOGOUTs
+        // (the source's statistics tell the planner so).
+        name: 'a large source and a rarer type',
+        build: (t) => buildPageSql(t, bySource({ filters: { sourceId: 'web', types: ['LOGOUT'] } })),
+        indexes: ['uap_type_cover_idx'],
+      },
+      {
+        name: 'history from one source',
+        build: (t) => buildPageSql(t, history({ filters: { ...history().filters, sourceId: 'web' } })),
+        indexes: ['uap_user_idx', 'uap_anonymous_idx'],
       },
     ];
 
@@ -439,6 +559,62 @@ if (!storeIsFerretDb()) {
       expect(await reader.count(history().filters, 10_001)).toEqual({
         total: (await expected('', 'DESC', 10_001)).length,
         exact: true,
+      });
+    });
+
+    it('when a source is read through the reader, then its pages and counts equal the matching rows of a full scan', async () => {
+      const expected = async (where: string, order: 'ASC' | 'DESC', limit: number, offset = 0) =>
+        (
+          await pool.query<{ id: string }>(
+            `SELECT _jsonb ->> 'eventId' AS id FROM ${table.qualified} WHERE ${where}
+              ORDER BY uap_occurred_at ${order}, uap_event_id ${order} LIMIT ${limit} OFFSET ${offset}`,
+          )
+        ).rows.map((r) => r.id);
+      const ids = async (request: PageRequest) => (await reader.findPage(request)).map((r) => r.eventId);
+      const backend = `_jsonb ->> 'sourceId' = 'backend'`;
+      const range = `uap_occurred_at >= '${window.from.getTime()}' AND uap_occurred_at < '${window.to.getTime()}'`;
+      expect(await ids(bySource())).toEqual(await expected(backend, 'DESC', 21));
+      expect(await ids(bySource({ after }))).toEqual(
+        await expected(
+          `${backend} AND (uap_occurred_at, uap_event_id) < ('${after.occurredAt.getTime()}', '"${after.eventId}"')`,
+          'DESC',
+          21,
+        ),
+      );
+      expect(await ids(bySource({ skip: 40, limit: 20, sort: 'asc' }))).toEqual(await expected(backend, 'ASC', 20, 40));
+      expect(await ids(bySource({ filters: { sourceId: 'backend', types: ['CLICK', 'PAGE_VIEW'] } }))).toEqual(
+        await expected(`${backend} AND _jsonb ->> 'type' IN ('CLICK', 'PAGE_VIEW')`, 'DESC', 21),
+      );
+      expect(await ids(bySource({ filters: { sourceId: 'web', types: ['LOGOUT'] } }))).toEqual(
+        await expected(`_jsonb ->> 'sourceId' = 'web' AND _jsonb ->> 'type' = 'LOGOUT'`, 'DESC', 21),
+      );
+      const inWindow = await expected(`${backend} AND ${range}`, 'ASC', 10_000);
+      // About a tenth of the window's 20,000 rows (the sources cycle every 140 rows).
+      expect(Math.abs(inWindow.length - SOURCES.backend * 20_000)).toBeLessThan(20);
+      expect(await ids(bySource({ filters: { sourceId: 'backend', ...window }, sort: 'asc', limit: 10_000 }))).toEqual(
+        inWindow,
+      );
+      expect(await reader.count({ sourceId: 'backend', ...window }, 10_001)).toEqual({
+        total: inWindow.length,
+        exact: true,
+      });
+      expect(await reader.count({ sourceId: 'backend' }, 10_001)).toEqual({ total: 10_001, exact: false });
+      expect(await reader.findPage(bySource({ filters: { sourceId: 'android' } }))).toEqual([]);
+      expect(await ids(bySource({ filters: { sourceId: 'kiosk' }, sort: 'asc' }))).toEqual(
+        await expected(`_jsonb ->> 'sourceId' = 'kiosk'`, 'ASC', 21),
+      );
+      expect(await reader.count({ sourceId: 'kiosk' }, 10_001)).toEqual({ total: 10_001, exact: false });
+      const { rows } = await pool.query<{ source: string | null; n: number }>(
+        `SELECT _jsonb ->> 'sourceId' AS source, count(*)::int AS n FROM ${table.qualified}
+          WHERE _jsonb ? 'eventId' AND _jsonb ->> 'eventId' LIKE '00000000-%' GROUP BY 1`,
+      );
+      const shares = Object.fromEntries(rows.map((r) => [r.source ?? 'none', r.n / ROWS]));
+      expect(shares).toEqual({
+        web: expect.closeTo(SOURCES.web, 3),
+        ios: expect.closeTo(SOURCES.ios, 3),
+        backend: expect.closeTo(SOURCES.backend, 3),
+        kiosk: expect.closeTo(SOURCES.kiosk, 3),
+        none: expect.closeTo(0.3, 3),
       });
     });
 

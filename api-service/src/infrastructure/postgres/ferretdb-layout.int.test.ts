@@ -23,6 +23,8 @@ import {
   READ_COLUMNS,
   RETIRED_READ_INDEXES,
 } from './ferretdb-layout';
+import { buildPageSql } from './ferretdb-postgres-activity.reader';
+import { plansWithoutSeqScan } from '../../../../test/support/sql-plans';
 
 /**
  * The SQL reader depends on FerretDB's private storage layout. This suite writes through the Mongo wire and
@@ -159,6 +161,28 @@ if (!storeIsFerretDb()) {
       await collection.dropIndex('wire_probe');
       expect((await collection.listIndexes().toArray()).map((i) => i['name'] as string)).not.toContain('wire_probe');
       expect(await actualReadLayout(pool, table)).toEqual(expectedReadLayout(table));
+    });
+
+    it('when events with and without a source are written through the wire, then uap_source_idx is partial over the sourced ones, and a source query can walk it', async () => {
+      const collection = db.collection('layout_sources');
+      const at = new Date('2026-03-03T00:00:00.000Z');
+      await collection.insertMany([
+        { eventId: 'src-1', userId: 'u', type: 'LOGIN', occurredAt: at, sourceId: 'web' },
+        { eventId: 'src-2', userId: 'u', type: 'LOGIN', occurredAt: at, sourceId: 'ios' },
+        { eventId: 'src-3', userId: 'u', type: 'LOGIN', occurredAt: at },
+      ]);
+      const table = (await new FerretDbTables(pool).lookUp(db.name, 'layout_sources'))!;
+      await ensureReadColumns(pool, table);
+      const name = `${table.name}_uap_source_idx`;
+      expect((await actualReadLayout(pool, table)).indexes[name]).toBe(
+        "USING btree (((_jsonb -> 'sourceId'::text)), uap_occurred_at DESC, uap_event_id DESC) " +
+          "WHERE ((_jsonb -> 'sourceId'::text) IS NOT NULL)",
+      );
+      const query = buildPageSql(table.qualified, { filters: { sourceId: 'web' }, sort: 'desc', limit: 21 });
+      const plans = await plansWithoutSeqScan(requiredFerretDbPostgresUrl(), { bySource: query });
+      expect(plans['bySource']!.join()).toContain(`using ${name}`);
+      const { rows } = await pool.query<{ _jsonb: { eventId: string } }>(query.text, query.values);
+      expect(rows.map((r) => r._jsonb.eventId)).toEqual(['src-1']);
     });
 
     it('when the table has the plain range indexes of an earlier version, then they are replaced by the covering ones', async () => {

@@ -62,6 +62,13 @@ export const LINK_EXPRESSION = storedField(IDENTITY_LINK_FIELD);
  * repeating them; the IDENTIFY index takes the type as a constant, which every profile query repeats verbatim.
  */
 export const ANONYMOUS_PREDICATE = `(${ANONYMOUS_EXPRESSION} IS NOT NULL)`;
+/**
+ * The source of the sending key (absent on the events of keys bound to none, and on every event stored before
+ * sources), and its index's predicate: as the anonymous id's, an equality on the expression implies it, so the
+ * list's `?sourceId=` needs no extra clause to make the partial index eligible.
+ */
+export const SOURCE_EXPRESSION = storedField('sourceId');
+export const SOURCE_PREDICATE = `(${SOURCE_EXPRESSION} IS NOT NULL)`;
 export const LINK_PREDICATE = `(${LINK_EXPRESSION} IS NOT NULL)`;
 export const IDENTIFY_PREDICATE = `(${READ_COLUMNS.type} = '${JSON.stringify(SEGMENT_CALL_TYPES.identify)}'::jsonb)`;
 
@@ -71,7 +78,8 @@ export const IDENTIFY_PREDICATE = `(${READ_COLUMNS.type} = '${JSON.stringify(SEG
  * and a page walks only flagged rows, by flag (and by type, then flag), whatever their share of the table. So are the
  * identity indexes (a REST-only deployment, with no anonymous event, pays nothing for them on inserts): a visitor's
  * events in page order; a user's links; an anonymous id's links, earliest first (the first link wins); a user's
- * IDENTIFY events, newest first (the profile's traits).
+ * IDENTIFY events, newest first (the profile's traits). So is the source index (a source's events in page order, the
+ * types and the user left to filter): a deployment that binds no key to a source pays nothing for it.
  *
  * The range indexes carry the user (and the time index the type) as INCLUDE columns, for the insights: a funnel reads
  * every event of its steps' types over a week or two (about 120,000 rows at 1M events a month), a top-userId a day of
@@ -117,21 +125,30 @@ export const READ_INDEXES: ReadonlyArray<{ suffix: string; columns: string; incl
     columns: 'uap_user_id, uap_occurred_at DESC, uap_event_id DESC',
     where: IDENTIFY_PREDICATE,
   },
+  {
+    suffix: 'uap_source_idx',
+    columns: `(${SOURCE_EXPRESSION}), uap_occurred_at DESC, uap_event_id DESC`,
+    where: SOURCE_PREDICATE,
+  },
 ];
 
 /** Read indexes of earlier versions that a READ_INDEXES entry replaced: dropped once the replacement exists. */
 export const RETIRED_READ_INDEXES: readonly string[] = ['uap_occurred_idx', 'uap_type_idx'];
 
 /**
- * Statistics on the identity expressions, which PostgreSQL gathers from a sample at each ANALYZE (a generated column
+ * Statistics on the identity and source expressions, which PostgreSQL gathers from a sample at each ANALYZE (a generated column
  * has its own; a partial index's are never used for estimates). Without them the planner takes any
  * `expression = value` to match 0.5 % of the table: at 1M events, 5,000 rows for an anonymous id that has about a
  * hundred, and a history's count then ANDs that id's walk with a bitmap of every event without a userId (50 ms
  * instead of 0.5 ms), and a user's links are read through a bitmap (seen in ferretdb-identity-plan.int.test.ts).
+ * A source, the other way round, may send a large share of the events (a third, say): knowing it, the planner walks the
+ * type's index for a page of that source and a rarer type, where a third of the type's rows are the source's, rather
+ * than the source's index, where a tenth are the type's (seen there too).
  */
 export const READ_STATISTICS: ReadonlyArray<{ suffix: string; expression: string }> = [
   { suffix: 'uap_anonymous_stat', expression: ANONYMOUS_EXPRESSION },
   { suffix: 'uap_link_stat', expression: LINK_EXPRESSION },
+  { suffix: 'uap_source_stat', expression: SOURCE_EXPRESSION },
 ];
 
 const indexDefinition = ({ columns, include, where }: { columns: string; include?: string; where?: string }) =>
@@ -213,11 +230,13 @@ function differences(expected: Record<string, string>, actual: Record<string, st
  * empty table (a fresh install: the first query that finds the table) it takes milliseconds. A VACUUM follows a
  * rewrite, because the rewritten table has an empty visibility map.
  *
- * An upgrade that adds indexes and statistics only (the violations listing's; issue 28's identity ones) rewrites
- * nothing: each index is one scan of the table under CREATE INDEX's SHARE lock, held until the commit, which makes
- * FerretDB's inserts wait and no read; then an ANALYZE fills the statistics, blocking neither. Issue 28's took 3.5 to
- * 3.6 s at 1M events on 2 cores, the table in memory: the four partial indexes about 3 s (inserts waiting), the ANALYZE
- * under 1 s (ferretdb-identity-plan.int.test.ts, which checks that a read goes on meanwhile and an insert waits).
+ * An upgrade that adds indexes and statistics only (the violations listing's; issue 28's identity ones; issue 30's
+ * source index) rewrites nothing: each index is one scan of the table under CREATE INDEX's SHARE lock, held until the
+ * commit, which makes FerretDB's inserts wait and no read; then an ANALYZE fills the statistics, blocking neither.
+ * Issue 28's took 3.5 to 3.6 s at 1M events on 2 cores, the table in memory: the four partial indexes about 3 s
+ * (inserts waiting), the ANALYZE under 1 s; issue 30's source index 2.2 s at 1M events, 70 % of them sourced (up to
+ * 4.4 s on busy cores) (ferretdb-identity-plan.int.test.ts, which checks that a read goes on meanwhile and an insert
+ * waits).
  */
 export async function ensureReadColumns(pool: Pool, table: FerretDbTable): Promise<void> {
   const expected = expectedReadLayout(table);

@@ -1,4 +1,4 @@
-import { FLAGGED_PREDICATE, READ_INDEXES } from './ferretdb-layout';
+import { FLAGGED_PREDICATE, READ_INDEXES, SOURCE_EXPRESSION, SOURCE_PREDICATE } from './ferretdb-layout';
 import {
   buildCountSql,
   buildPageSql,
@@ -71,6 +71,50 @@ describe('FerretDB PostgreSQL reader SQL', () => {
         'ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 21',
     );
     expect(values).toEqual(['"LOGIN"', '"a-1"']);
+  });
+
+  it('when a source is asked for, then it is one more equality on the expression its partial index is built on', () => {
+    const { text, values } = buildPageSql(T, {
+      filters: { sourceId: 'web', from: new Date(1000) },
+      sort: 'desc',
+      after: { occurredAt: new Date(3000), eventId: 'e-1' },
+      limit: 21,
+    });
+    expect(text).toBe(
+      `SELECT _jsonb FROM ${T} WHERE (_jsonb -> 'sourceId'::text) = $1::jsonb AND uap_occurred_at >= $2::jsonb ` +
+        'AND (uap_occurred_at, uap_event_id) < ($3::jsonb, $4::jsonb) ' +
+        'ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 21',
+    );
+    expect(values).toEqual(['"web"', '1000', '3000', '"e-1"']);
+    // `=` is strict, so the equality implies the index's `IS NOT NULL`: no extra clause is needed to make it eligible.
+    const index = READ_INDEXES.find((i) => i.suffix === 'uap_source_idx');
+    expect(index).toEqual({
+      suffix: 'uap_source_idx',
+      columns: `(${SOURCE_EXPRESSION}), uap_occurred_at DESC, uap_event_id DESC`,
+      where: SOURCE_PREDICATE,
+    });
+    expect(SOURCE_PREDICATE).toBe("((_jsonb -> 'sourceId'::text) IS NOT NULL)");
+  });
+
+  it('when a source and several types are asked for, then each type’s branch carries the source', () => {
+    const { text, values } = buildPageSql(T, {
+      filters: { sourceId: 'ios', types: ['LOGIN', 'CLICK'] },
+      sort: 'asc',
+      limit: 5,
+    });
+    expect(text).toContain(`WHERE uap_type = $1::jsonb AND (_jsonb -> 'sourceId'::text) = $3::jsonb ORDER BY`);
+    expect(text).toContain(`WHERE uap_type = $2::jsonb AND (_jsonb -> 'sourceId'::text) = $3::jsonb ORDER BY`);
+    expect(text.match(/UNION ALL/g)).toHaveLength(1);
+    expect(values).toEqual(['"LOGIN"', '"CLICK"', '"ios"']);
+  });
+
+  it('when a source is counted, then the capped count walks in page order, so that only an index stops it early', () => {
+    const { text, values } = buildCountSql(T, { sourceId: 'backend', types: ['LOGIN'] }, 10_001);
+    expect(text).toBe(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${T} WHERE (_jsonb -> 'sourceId'::text) = $1::jsonb ` +
+        'AND uap_type IN ($2::jsonb) ORDER BY uap_occurred_at DESC, uap_event_id DESC LIMIT 10001) AS matches',
+    );
+    expect(values).toEqual(['"backend"', '"LOGIN"']);
   });
 
   it('when a user’s history is asked for, then the user and each linked id are ordered walks, merged without duplicates', () => {
@@ -281,6 +325,20 @@ describe('FerretDB PostgreSQL reader SQL', () => {
     });
     expect(record).toMatchObject({ anonymousId: 'a-1', segment: { call: 'page', messageId: 'm-1', context: {} } });
     expect(record).not.toHaveProperty('userId');
+  });
+
+  it('when a stored row carries the source of its key, then the record has it; a row without one has none', () => {
+    const row = (extra: Record<string, unknown>) => {
+      const fields = { eventId: 'e', userId: 'u', type: 'LOGIN', schemaVersion: 1, ...extra };
+      const types = { eventId: 'string', userId: 'string', type: 'string', schemaVersion: 'int', sourceId: 'string' };
+      const keys = Object.keys(fields);
+      return {
+        $s: { p: Object.fromEntries(keys.map((k) => [k, { t: types[k as keyof typeof types] }])), $k: keys },
+        ...fields,
+      };
+    };
+    expect(toRecord(row({ sourceId: 'web' }))).toMatchObject({ sourceId: 'web' });
+    expect(toRecord(row({}))).not.toHaveProperty('sourceId');
   });
 
   it('when a stored row carries typeVersion, planned and violations, then the record has them as the worker wrote them', () => {

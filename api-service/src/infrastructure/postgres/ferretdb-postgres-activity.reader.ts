@@ -1,7 +1,7 @@
 import { ACTIVITIES_COLLECTION, FLAG_KINDS, type ActivityType } from '@uap/shared/contract';
 import { DOCUMENT_COLUMN, FerretDbTables, fieldExpression, jsonbDate, jsonbString } from '@uap/shared/runtime';
 import { Pool } from 'pg';
-import { actorOf, registryFieldsOf, segmentOf, storedFromOf } from '../store/stored-activity';
+import { actorOf, registryFieldsOf, segmentOf, sourceIdOf, storedFromOf } from '../store/stored-activity';
 import type {
   ActivityCount,
   ActivityCountByType,
@@ -23,10 +23,12 @@ import {
   FLAG_EXPRESSION,
   FLAGGED_PREDICATE,
   READ_COLUMNS,
+  SOURCE_EXPRESSION,
 } from './ferretdb-layout';
 
 const USER = READ_COLUMNS.userId;
 const ANONYMOUS = ANONYMOUS_EXPRESSION;
+const SOURCE = SOURCE_EXPRESSION;
 const TYPE = READ_COLUMNS.type;
 const OCCURRED = READ_COLUMNS.occurredAt;
 const EVENT = READ_COLUMNS.eventId;
@@ -56,8 +58,8 @@ export class Sql {
 }
 
 /**
- * The WHERE conditions of one branch (one type at most). Every comparison is on a read column (or the anonymous id's
- * indexed expression) against a jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
+ * The WHERE conditions of one branch (one type at most). Every comparison is on a read column (or the indexed
+ * expression of the anonymous id or the source) against a jsonb parameter, so PostgreSQL can start and stop the btree scan on it.
  */
 function conditions(
   sql: Sql,
@@ -72,10 +74,16 @@ function conditions(
   return where;
 }
 
-/** What every branch of a query states besides its actor and type: the visitor, the time range, the keyset. */
+/**
+ * What every branch of a query states besides its actor and type: the visitor, the source, the time range, the keyset.
+ * An equality on the source's expression implies uap_source_idx's predicate, so a branch without a user or a visitor
+ * walks that index in page order (a type, a user or a visitor left to filter, whichever index the planner finds
+ * cheaper; ferretdb-identity-plan.int.test.ts).
+ */
 function sharedConditions(sql: Sql, filters: ActivityFilters, request?: Pick<PageRequest, 'after' | 'sort'>): string[] {
   const where: string[] = [];
   if (filters.anonymousId !== undefined) where.push(`${ANONYMOUS} = ${sql.param(jsonbString(filters.anonymousId))}`);
+  if (filters.sourceId !== undefined) where.push(`${SOURCE} = ${sql.param(jsonbString(filters.sourceId))}`);
   if (filters.from) where.push(`${OCCURRED} >= ${sql.param(jsonbDate(filters.from))}`);
   if (filters.to) where.push(`${OCCURRED} < ${sql.param(jsonbDate(filters.to))}`);
   if (request?.after) {
@@ -259,7 +267,12 @@ export function buildCountSql(
   const where = conditions(sql, filters, undefined);
   const types = filters.types === undefined ? undefined : [...new Set(filters.types)];
   if (types !== undefined) where.push(`${TYPE} IN (${types.map((t) => sql.param(jsonbString(t))).join(', ')})`);
-  const matches = `(SELECT ${byType ? TYPE : 1} FROM ${table} ${whereClause(where)} LIMIT ${upTo}) AS matches`;
+  // A source's count reads its rows from the heap whichever index finds them (an expression index serves no
+  // index-only scan), so for a large source PostgreSQL prefers reading the table in physical order until `upTo` turn
+  // up (a Seq Scan, seen at 1M events): long when they do not, as for a source added lately, whose rows all lie at
+  // the table's end. In page order, only an ordered walk of an index stops early.
+  const order = filters.sourceId === undefined ? '' : ` ORDER BY ${OCCURRED} DESC, ${EVENT} DESC`;
+  const matches = `(SELECT ${byType ? TYPE : 1} FROM ${table} ${whereClause(where)}${order} LIMIT ${upTo}) AS matches`;
   return {
     text: byType
       ? `SELECT ${TYPE} AS t, count(*)::int AS n FROM ${matches} GROUP BY ${TYPE}`
@@ -284,6 +297,7 @@ export function toRecord(stored: Record<string, unknown>): ActivityRecord {
     schemaVersion: Number(doc.schemaVersion),
     ...registryFieldsOf(doc),
     ...segmentOf(doc),
+    ...sourceIdOf(doc),
   };
 }
 
@@ -313,8 +327,8 @@ export interface FerretDbPostgresReaderOptions {
  * (ensureReadColumns: stored copies of FerretDB's index expressions, with btree indexes per read shape, and partial
  * indexes over the flag and the identity fields), so the rows an offset page skips are counted in the index alone.
  *
- * Exactness rests on what only this application knows: eventId, userId, anonymousId and type are always strings and
- * occurredAt always a Date (the worker writes nothing else), so jsonb `=` and ordering on them are
+ * Exactness rests on what only this application knows: eventId, userId, anonymousId, sourceId and type are always
+ * strings and occurredAt always a Date (the worker writes nothing else), so jsonb `=` and ordering on them are
  * MongoDB's equality and ordering, provided strings compare bytewise; `connect` refuses a database whose
  * collation does not. A generic pushdown inside FerretDB could not assume this (arrays, mixed types).
  * Documents are written only by the worker through FerretDB; this reader never writes a row.

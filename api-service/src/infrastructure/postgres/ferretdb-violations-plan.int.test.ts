@@ -166,7 +166,7 @@ if (!storeIsFerretDb()) {
           WHERE i.indrelid = $1::regclass AND i.indpred IS NOT NULL`,
         [table.qualified],
       );
-      // The identity indexes are partial too, and hold nothing here: none of these events is anonymous or a link.
+      // The identity and source indexes are partial too, and hold nothing here: no event is anonymous, a link or sourced.
       expect(sizes.rows.map((r) => r.name)).toEqual(
         expect.arrayContaining([`${table.name}_uap_flagged_idx`, `${table.name}_uap_flagged_type_idx`]),
       );

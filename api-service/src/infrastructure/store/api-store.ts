@@ -15,8 +15,10 @@ import type { IdentityReader } from '../../application/ports/identity-reader.por
 import type { InsightsReader } from '../../application/ports/insights-reader.port';
 import type { RollupEraser } from '../../application/ports/rollup-eraser.port';
 import type { UserDataEraser } from '../../application/ports/erasure.ports';
+import type { AuditLog } from '../../application/ports/audit-log.port';
 import type { ApiConfig } from '../config/api.config';
 import { MongoActivityRollupReader } from '../mongo/mongo-activity-rollup.reader';
+import { MongoAuditLog } from '../mongo/mongo-audit.log';
 import { MongoActivityReader } from '../mongo/mongo-activity.reader';
 import { MongoIdentityReader } from '../mongo/mongo-identity.reader';
 import { MongoInsightsReader } from '../mongo/mongo-insights.reader';
@@ -46,6 +48,8 @@ export interface ApiStore {
    */
   insights?: InsightsReader;
   eraser: UserDataEraser;
+  /** The audit trail (admin actions), through the wire on either server: it stays small. */
+  audit: AuditLog;
   /** The readiness checks of every connection the reads depend on. */
   pings: { name: string; check: (timeoutMs: number) => Promise<boolean> }[];
 }
@@ -73,6 +77,9 @@ export async function openApiStore(config: ApiConfig, logger: Logger, lifecycle:
       : undefined;
   if (sqlEraser) lifecycle.onStop('eraser-sql', () => sqlEraser.close());
   const insights = selectInsights(config, server, mongo, sqlReader, logger);
+  const audit = new MongoAuditLog(mongo, { maxTimeMs: config.QUERY_TIMEOUT_MS });
+  // FerretDB uses no index through its wire (see MongoAuditLog.ensureIndexes): MongoDB alone gets them.
+  if (server.kind === 'MongoDB') await audit.ensureIndexes();
   return {
     mongo,
     server,
@@ -83,6 +90,7 @@ export async function openApiStore(config: ApiConfig, logger: Logger, lifecycle:
     ...(statsRollups ? { rollups: statsRollups.reader } : {}),
     ...(insights ? { insights } : {}),
     eraser: sqlEraser ?? new MongoUserDataEraser(mongo, statsRollups?.eraser),
+    audit,
     pings: [
       { name: 'store', check: (timeoutMs) => pingMongo(mongo, timeoutMs) },
       ...(sqlReader ? [{ name: 'store-sql', check: (timeoutMs: number) => sqlReader.ping(timeoutMs) }] : []),

@@ -44,3 +44,9 @@ export function segmentOf(doc: Record<string, unknown>): Pick<ActivityRecord, 's
   const { segment } = doc;
   return typeof segment === 'object' && segment !== null ? { segment: segment as SegmentFields } : {};
 }
+
+/** The sending key's source, only on the events that had one. */
+export function sourceIdOf(doc: Record<string, unknown>): Pick<ActivityRecord, 'sourceId'> {
+  const { sourceId } = doc;
+  return typeof sourceId === 'string' ? { sourceId } : {};
+}

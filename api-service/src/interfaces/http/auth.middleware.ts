@@ -1,11 +1,17 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { findApiKey, hasScope, scopeFor, type ApiKeyEntry } from '../../domain/api-key';
+import type { KeyCheck, KeyFailure, KeyRing } from '../../domain/access/key-ring';
 import type { TicketRedemption } from '../../domain/stream-ticket';
 import { PROBLEMS, sendProblem } from './problem';
 
 export interface AuthOptions {
-  /** The configured keys, or 'disabled' when the API runs without authentication (logged at start-up). */
-  apiKeys: readonly ApiKeyEntry[] | 'disabled';
+  /**
+   * The keys accepted (bootstrap `API_KEYS` and runtime keys), or 'disabled' when the API runs without
+   * authentication (logged at start-up).
+   */
+  apiKeys: KeyRing | 'disabled';
+  /** The clock that decides key expiry and rotation grace (tests set it). */
+  now?: () => number;
   /** Where a `?ticket=` stands in for the key (the live stream: EventSource cannot send headers). */
   tickets?: { path: string; redeem: (ticket: string) => TicketRedemption };
   /** Paths served without a key; each also covers its sub-paths (`/docs` covers `/docs/x`). */
@@ -19,6 +25,31 @@ export interface AuthOptions {
 }
 
 type Credential = { key: string } | { failure: string } | undefined;
+
+/**
+ * Why a request was answered 401, in `res.locals.authFailureReason` (the failed-auth limiter and metrics read it):
+ * the key's own reason, `missing` without any, `malformed` for a credential that cannot be read or is ambiguous.
+ */
+export type AuthFailureReason = KeyFailure | 'missing' | 'malformed';
+
+/** The 401 detail for a key the ring refused; the same challenge goes with every one. */
+function keyFailureDetail(check: Extract<KeyCheck, { ok: false }>): string {
+  switch (check.reason) {
+    case 'unknown':
+      return 'The API key is not valid';
+    case 'expired':
+      return `The API key expired at ${check.at?.toISOString() ?? 'an earlier time'}`;
+    case 'revoked':
+      return 'The API key was revoked';
+    case 'rotated':
+      return `The API key was rotated and its grace period ended at ${check.at?.toISOString() ?? 'an earlier time'}`;
+  }
+}
+
+function failAuth(res: Response, reason: AuthFailureReason, detail: string): void {
+  res.locals['authFailure'] = detail;
+  res.locals['authFailureReason'] = reason;
+}
 
 const BEARER = /^Bearer +(\S+) *$/i;
 const BASIC = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
@@ -90,13 +121,17 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
     const pass: RequestHandler = (_req, _res, next) => next();
     return { identify: pass, authorize: pass };
   }
-  const entries = options.apiKeys;
+  const ring = options.apiKeys;
+  const now = options.now ?? Date.now;
   const writeKeyPaths = options.writeKeyPaths ?? [];
   const isWriteKeyPath = (path: string) => writeKeyPaths.length > 0 && isPublicPath(path, writeKeyPaths);
   const identifyKey = (res: Response, key: string) => {
-    const entry = findApiKey(key, entries);
-    if (entry !== undefined) res.locals['apiKey'] = entry;
-    else res.locals['authFailure'] = 'The API key is not valid';
+    const at = now();
+    const check = ring.authenticate(key, at);
+    if (check.ok) {
+      res.locals['apiKey'] = check.key;
+      ring.noteUse?.(check.key.id, at);
+    } else failAuth(res, check.reason, keyFailureDetail(check));
   };
   const identify: RequestHandler = (req, res, next) => {
     if (isPublicPath(req.path, options.publicPaths)) {
@@ -112,14 +147,15 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
       typeof ticket === 'string'
     ) {
       const redeemed = options.tickets.redeem(ticket);
-      const entry = redeemed.ok ? entries.find((e) => e.id === redeemed.keyId) : undefined;
+      // A ticket names its key by id: a key revoked, expired or rotated out since it was issued no longer counts.
+      const entry = redeemed.ok && redeemed.keyId !== null ? ring.byId(redeemed.keyId, now()) : undefined;
       if (entry !== undefined) res.locals['apiKey'] = entry;
-      else res.locals['authFailure'] = redeemed.ok ? 'The key this ticket was issued for is gone' : redeemed.reason;
+      else failAuth(res, 'unknown', redeemed.ok ? 'The key this ticket was issued for is gone' : redeemed.reason);
       next();
       return;
     }
     if (credential !== undefined && 'key' in credential) identifyKey(res, credential.key);
-    else if (credential !== undefined) res.locals['authFailure'] = credential.failure;
+    else if (credential !== undefined) failAuth(res, 'malformed', credential.failure);
     next();
   };
   /**
@@ -131,7 +167,7 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
     if (typeof writeKey === 'string' && entry === undefined) identifyKey(res, writeKey);
     else if (typeof writeKey === 'string' && entry !== undefined && findApiKey(writeKey, [entry]) === undefined) {
       delete res.locals['apiKey'];
-      res.locals['authFailure'] = "The body's writeKey and the headers carry different keys; send one";
+      failAuth(res, 'malformed', "The body's writeKey and the headers carry different keys; send one");
     }
     decide(req, res, next, false);
   };
@@ -162,6 +198,7 @@ export function apiKeyAuth(options: AuthOptions): { identify: RequestHandler; au
         next();
         return;
       }
+      if (failure === undefined) res.locals['authFailureReason'] = 'missing' satisfies AuthFailureReason;
       const challenge = failure === undefined ? CHALLENGE : `${CHALLENGE}, error="invalid_token"`;
       sendProblem(
         req,

@@ -19,6 +19,7 @@ import {
 import { createApp } from '../../app';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from '../../application/query-activities.use-case';
+import { staticKeyRing } from '../../domain/access/key-ring';
 import { hashApiKey, parseApiKeys } from '../../domain/api-key';
 import { KafkaActivityPublisher } from '../../infrastructure/kafka/kafka-activity.publisher';
 import { MongoActivityReader } from '../../infrastructure/mongo/mongo-activity.reader';
@@ -774,7 +775,7 @@ describe('hostile input corpus against the running API', () => {
       config: {
         ...TEST_APP_CONFIG,
         security: {
-          apiKeys: entries,
+          apiKeys: staticKeyRing(entries),
           publicPaths: ['/healthz', '/readyz'],
           rateLimit: { windowMs: 60_000, max: 0 },
           corsOrigins: [],

@@ -7,7 +7,11 @@ export interface RouteSpec {
   methods: string[];
   /** An alias (analytics.js's `/v1/t`): the path whose OpenAPI operation documents this route too. */
   documentedAs?: string;
+  /** The audit action of each admin write here (`key.create`): the audit middleware records those requests. */
+  audit?: Partial<Record<AuditedMethod, string>>;
 }
+
+export type AuditedMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** `/a/b/` → [a, b]; an empty segment inside (`//a`, `/a//b`) is kept, since express would not route it. */
 function segments(path: string): string[] {

@@ -62,6 +62,14 @@ export const PROBLEMS = {
   tooManyRequests: { status: 429, title: 'Too many requests', slug: 'too-many-requests' },
   internal: { status: 500, title: 'Internal server error', slug: 'internal' },
   unavailable: { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
+  keyNotFound: { status: 404, title: 'API key not found', slug: 'key-not-found' },
+  bootstrapKey: { status: 409, title: 'Bootstrap key', slug: 'bootstrap-key' },
+  keyNotRotatable: { status: 409, title: 'API key cannot be rotated', slug: 'key-not-rotatable' },
+  unknownSource: { status: 422, title: 'Unknown source', slug: 'unknown-source' },
+  sourceExists: { status: 409, title: 'Source exists', slug: 'source-exists' },
+  sourceNotFound: { status: 404, title: 'Source not found', slug: 'source-not-found' },
+  sourcePaused: { status: 403, title: 'Source paused', slug: 'source-paused' },
+  typeNotAllowed: { status: 422, title: 'Type not allowed', slug: 'type-not-allowed' },
 } as const satisfies Record<string, ProblemKind>;
 
 export const DOMAIN_ERROR_PROBLEMS: Record<DomainErrorCode, ProblemKind> = {
@@ -72,6 +80,14 @@ export const DOMAIN_ERROR_PROBLEMS: Record<DomainErrorCode, ProblemKind> = {
   PRECONDITION_FAILED: PROBLEMS.preconditionFailed,
   PRECONDITION_REQUIRED: PROBLEMS.preconditionRequired,
   SERVICE_UNAVAILABLE: PROBLEMS.unavailable,
+  KEY_NOT_FOUND: PROBLEMS.keyNotFound,
+  BOOTSTRAP_KEY: PROBLEMS.bootstrapKey,
+  KEY_NOT_ROTATABLE: PROBLEMS.keyNotRotatable,
+  UNKNOWN_SOURCE: PROBLEMS.unknownSource,
+  SOURCE_EXISTS: PROBLEMS.sourceExists,
+  SOURCE_NOT_FOUND: PROBLEMS.sourceNotFound,
+  SOURCE_PAUSED: PROBLEMS.sourcePaused,
+  TYPE_NOT_ALLOWED: PROBLEMS.typeNotAllowed,
 };
 
 export function problemType(kind: ProblemKind): string {

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { createApp, type SecurityConfig } from '../../app';
 import { IngestActivityUseCase } from '../../application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from '../../application/query-activities.use-case';
+import { staticKeyRing } from '../../domain/access/key-ring';
 import { hashApiKey, parseApiKeys } from '../../domain/api-key';
 import { InMemoryActivityPublisher } from '../../testing/in-memory-activity.publisher';
 import { InMemoryActivityReader } from '../../testing/in-memory-activity.reader';
@@ -15,7 +16,7 @@ const { entries } = parseApiKeys(
 );
 
 const SECURE: SecurityConfig = {
-  apiKeys: entries,
+  apiKeys: staticKeyRing(entries),
   publicPaths: ['/healthz', '/readyz'],
   rateLimit: { windowMs: 60_000, max: 0 },
   corsOrigins: [],

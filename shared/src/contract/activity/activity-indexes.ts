@@ -94,8 +94,23 @@ export const IDENTITY_ACTIVITY_INDEXES: readonly IndexSpec[] = [
   },
 ];
 
+/**
+ * The list, export and stats filtered by source (`?sourceId=`), newest first. Partial, so the events of keys bound
+ * to no source (every event of a deployment that uses none) are not in it and their inserts pay nothing for it.
+ * MongoDB only, like FLAGGED_ACTIVITY_INDEXES and for the same reason; on FerretDB the api's uap_source_idx serves
+ * it (ferretdb-layout.ts).
+ */
+export const SOURCE_ACTIVITY_INDEXES: readonly IndexSpec[] = [
+  {
+    name: 'sourceId_occurredAt_eventId',
+    key: { sourceId: 1, occurredAt: -1, eventId: -1 },
+    partialFilterExpression: { sourceId: { $exists: true } },
+  },
+];
+
 /** Every partial index of the activities collection: what the worker creates on MongoDB only. */
 export const PARTIAL_ACTIVITY_INDEXES: readonly IndexSpec[] = [
   ...FLAGGED_ACTIVITY_INDEXES,
   ...IDENTITY_ACTIVITY_INDEXES,
+  ...SOURCE_ACTIVITY_INDEXES,
 ];

@@ -6,6 +6,7 @@ import {
   CONTRACT_RULES,
   NESTED_ARRAY_MESSAGE,
 } from './activity.schema';
+import { SOURCE_ID_PATTERN } from './activity.types';
 
 const NOW = new Date('2026-01-01T10:00:00.000Z');
 const schema = makeActivityInputSchema({ maxFutureSkewMs: 5 * 60_000, now: () => NOW });
@@ -106,5 +107,27 @@ describe('activity event schema (what the worker accepts from the topic)', () =>
     const result = ActivityEventSchema.safeParse({ ...anActivity(), ...override });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path.join('.'))).toContain(path);
+  });
+});
+
+describe('the source an event came from', () => {
+  it.each(['web', 'ios', 'backend-eu-1', `a${'b'.repeat(39)}`])(
+    'when an event carries the source id %s, then it is valid',
+    (sourceId) => {
+      expect(ActivityEventSchema.safeParse({ ...anActivity(), sourceId }).success).toBe(true);
+      expect(SOURCE_ID_PATTERN.test(sourceId)).toBe(true);
+    },
+  );
+
+  it.each(['', 'Web', '1web', '-web', 'web_app', 'web.app', `a${'b'.repeat(40)}`])(
+    'when an event carries the malformed source id "%s", then it is rejected at sourceId',
+    (sourceId) => {
+      const result = ActivityEventSchema.safeParse({ ...anActivity(), sourceId });
+      expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['sourceId']);
+    },
+  );
+
+  it('when a client sends a sourceId in its input, then it is refused (only the API stamps it, from the key)', () => {
+    expect(issuesOf({ ...anActivityInput(), sourceId: 'web' })).toEqual([expect.stringMatching(/Unrecognized key/)]);
   });
 });

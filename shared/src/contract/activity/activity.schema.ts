@@ -4,6 +4,7 @@ import {
   ACTIVITY_TYPE_NAME_PATTERN,
   CURRENT_SCHEMA_VERSION,
   SEGMENT_CALLS,
+  SOURCE_ID_PATTERN,
   type ActivityEvent,
   type ActivityInput,
   type RequestContext,
@@ -50,6 +51,10 @@ export const ActivityTypeSchema = z
     'must be upper snake case (A-Z, 0-9, _), start with a letter, at most 64 characters',
   );
 export const EventIdSchema = z.uuid();
+/** A source's id: the api stamps the sending key's source on the event; clients never send it. */
+export const SourceIdSchema = z
+  .string()
+  .regex(SOURCE_ID_PATTERN, 'must be lower kebab case (a-z, 0-9, -), start with a letter, at most 40 characters');
 /** ISO-8601 with an explicit offset (`Z` or `+02:00`): a local time without one is ambiguous. */
 export const IsoDateTimeSchema = z.iso.datetime({ offset: true });
 
@@ -272,6 +277,7 @@ export const ActivityEventSchema = z
       .max(100)
       .optional(),
     segment: SegmentFieldsSchema.optional(),
+    sourceId: SourceIdSchema.optional(),
   })
   .superRefine(requireActor);
 

@@ -27,6 +27,11 @@ export type BuiltInActivityType = (typeof BUILT_IN_ACTIVITY_TYPES)[number];
 export type ActivityType = string;
 /** What an activity type's name looks like: upper snake case, at most 64 characters. */
 export const ACTIVITY_TYPE_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+/**
+ * What a source's id looks like (web, ios, backend): lower kebab case, at most 40 characters. It is also a
+ * metrics label and a Kafka header value, hence the narrow alphabet.
+ */
+export const SOURCE_ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** Where metadata broke its type's schema: a JSON pointer into the event (`/metadata/query`) and why. */
 export interface SchemaViolation {
@@ -115,6 +120,8 @@ export interface ActivityEvent extends ActivityActor {
   violations?: SchemaViolation[] | undefined;
   /** Present when the event came through the Segment-compatible `/v1` surface. */
   segment?: SegmentFields | undefined;
+  /** The source (SOURCE_ID_PATTERN) of the key that sent it; absent when that key is bound to none. */
+  sourceId?: string | undefined;
 }
 
 /** The activity types of the Segment calls other than track (whose event names map through the registry). */

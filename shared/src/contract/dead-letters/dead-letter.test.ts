@@ -76,6 +76,19 @@ describe('toDeadLetterRecord', () => {
     expect(toDeadLetterRecord(aLetter({ value: Buffer.from(JSON.stringify(malformed)) }), 3, NOW).type).toBeUndefined();
   });
 
+  it('when the letter carries a source-id header, then it is kept as sourceId; a malformed one is left out', () => {
+    const withSource = (value: string) =>
+      toDeadLetterRecord(
+        aLetter({ headers: { ...aLetter().headers, [HEADERS.sourceId]: Buffer.from(value) } }),
+        3,
+        NOW,
+      );
+
+    expect(withSource('web').sourceId).toBe('web');
+    expect(withSource('Not A Source').sourceId).toBeUndefined();
+    expect(toDeadLetterRecord(aLetter(), 3, NOW).sourceId).toBeUndefined();
+  });
+
   it('when a letter was written by another tool without headers, then it is indexed with reason unknown and the broker time', () => {
     const record = toDeadLetterRecord(aLetter({ headers: {}, key: null }), 3, NOW);
 

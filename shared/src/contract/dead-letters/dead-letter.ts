@@ -1,5 +1,5 @@
 import { AnonymousIdSchema, EventIdSchema, UserIdSchema } from '../activity/activity.schema';
-import { ACTIVITY_TYPE_NAME_PATTERN, type ActivityType } from '../activity/activity.types';
+import { ACTIVITY_TYPE_NAME_PATTERN, SOURCE_ID_PATTERN, type ActivityType } from '../activity/activity.types';
 import type { IndexSpec } from '../activity/activity-indexes';
 import { storableText } from '../activity/storable-text';
 import { DEAD_LETTER_HEADERS, HEADERS } from '../messaging/topics';
@@ -37,6 +37,8 @@ export interface DeadLetterRecord {
   /** The event's anonymous id, read like userId: an erasure deletes the letters of the anonymous ids it covers. */
   anonymousId?: string;
   type?: ActivityType;
+  /** The source of the key that sent the event, from the `source-id` header (when it is one: SOURCE_ID_PATTERN). */
+  sourceId?: string;
   status: DeadLetterStatus;
   /** How many times this event had been replayed when it came back into the DLQ (`replay-count`). */
   replayCount: number;
@@ -60,6 +62,8 @@ export const DEAD_LETTER_INDEXES: readonly IndexSpec[] = [
   { name: 'userId_failedAt_letterId', key: { userId: 1, failedAt: -1, letterId: -1 } },
   // Erasure of the anonymous ids a user linked. Not partial (FerretDB refuses that): letters are few.
   { name: 'anonymousId_failedAt_letterId', key: { anonymousId: 1, failedAt: -1, letterId: -1 } },
+  // GET /api/v1/dead-letters?sourceId=: a source's letters, newest first. Not partial, as above.
+  { name: 'sourceId_failedAt_letterId', key: { sourceId: 1, failedAt: -1, letterId: -1 } },
   { name: 'dlqPartition_dlqOffset', key: { dlqPartition: 1, dlqOffset: 1 } },
   // Receipts look up the letter of one source message.
   { name: 'source', key: { sourceTopic: 1, sourcePartition: 1, sourceOffset: 1 } },
@@ -125,6 +129,7 @@ export function toDeadLetterRecord(letter: ConsumedLetter, maxReplays: number, i
   const sourceTopic = header(HEADERS.sourceTopic);
   const sourcePartition = intOrUndefined(header(HEADERS.sourcePartition));
   const sourceOffset = intOrUndefined(header(HEADERS.sourceOffset));
+  const sourceId = header(HEADERS.sourceId);
   return {
     letterId: `${letter.partition}-${letter.offset}`,
     reason: header(HEADERS.dlqReason) ?? 'unknown',
@@ -137,6 +142,7 @@ export function toDeadLetterRecord(letter: ConsumedLetter, maxReplays: number, i
     ...(sourceOffset === undefined ? {} : { sourceOffset }),
     failedAt: Number.isNaN(failedAt.getTime()) ? new Date(Number(letter.timestamp)) : failedAt,
     ...identify(asText),
+    ...(sourceId !== undefined && SOURCE_ID_PATTERN.test(sourceId) ? { sourceId } : {}),
     status: replayCount > maxReplays ? 'parked' : 'dead',
     replayCount,
     key: letter.key === null ? null : storableText(letter.key.toString('utf8')),

@@ -15,6 +15,14 @@ describe('activity message format', () => {
     expect(decodeActivityMessage(Buffer.from(message.value))).toEqual({ ok: true, event });
   });
 
+  it('when an event has a source, then the message carries it as the source-id header; without one, no header', () => {
+    const sourced = encodeActivityMessage({ ...anActivity(), sourceId: 'web' });
+    const unsourced = encodeActivityMessage(anActivity());
+    expect(sourced.headers[HEADERS.sourceId]).toBe('web');
+    expect(decodeActivityMessage(sourced.value)).toMatchObject({ ok: true, event: { sourceId: 'web' } });
+    expect(Object.keys(unsourced.headers)).not.toContain(HEADERS.sourceId);
+  });
+
   it.each([
     ['not JSON', '{oops', 'invalid-json'],
     ['a null value', null, 'invalid-json'],

@@ -11,16 +11,15 @@ export interface OutgoingMessage {
 
 /** Keyed by actor (actorKeyOf) so that one user's or visitor's events stay ordered within a partition. */
 export function encodeActivityMessage(event: ActivityEvent, requestId?: string): OutgoingMessage {
-  return {
-    key: actorKeyOf(event),
-    value: JSON.stringify(event),
-    headers: {
-      [HEADERS.eventType]: event.type,
-      [HEADERS.schemaVersion]: String(event.schemaVersion),
-      [HEADERS.contentType]: 'application/json',
-      ...(requestId === undefined ? {} : { [HEADERS.requestId]: requestId }),
-    },
+  const headers: Record<string, string> = {
+    [HEADERS.eventType]: event.type,
+    [HEADERS.schemaVersion]: String(event.schemaVersion),
+    [HEADERS.contentType]: 'application/json',
+    ...(requestId === undefined ? {} : { [HEADERS.requestId]: requestId }),
   };
+  // Only on a sourced event: the worker counts its dead letters per source without parsing the value.
+  if (event.sourceId !== undefined) headers[HEADERS.sourceId] = event.sourceId;
+  return { key: actorKeyOf(event), value: JSON.stringify(event), headers };
 }
 
 export type DecodeFailureReason = 'invalid-json' | 'schema-violation' | 'unknown-schema-version';

@@ -3,6 +3,8 @@ export const DEFAULT_TOPICS = {
   deadLetter: 'user-activities.dlq',
   /** The activity type registry's log: compacted, one partition, never deleted by time. */
   activityTypes: 'user-activities.types',
+  /** The access log (runtime API keys, their revocations, sources): compacted, one partition. */
+  access: 'uap-access',
 } as const;
 
 /** Kafka header names. Values are strings (kafkajs gives them back as Buffers). */
@@ -20,6 +22,8 @@ export const HEADERS = {
   /** Set on an event republished from the dead-letter index: which replay job, and how many times so far. */
   replayJob: 'replay-job',
   replayCount: 'replay-count',
+  /** The event's sourceId (the sending key's source), only when it has one; not the `source-topic` of a DLQ copy. */
+  sourceId: 'source-id',
 } as const;
 
 /** Headers the worker adds when dead-lettering; a replay strips them before republishing. */

@@ -103,7 +103,7 @@ describe('KafkaActivityTypeRegistry', () => {
 
     broker.setReachable(false);
     clock += config.leaseMs + 1;
-    await (registry as unknown as { refresh(): Promise<void> }).refresh();
+    await (registry as unknown as { follower: { refresh(): Promise<void> } }).follower.refresh();
 
     expect(registry.status()).toMatchObject({ current: false, lastError: 'broker unreachable' });
     expect(catalog.check('VIDEO_PLAY', {}).kind).toBe('planned');

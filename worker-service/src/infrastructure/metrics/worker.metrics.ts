@@ -1,4 +1,6 @@
+import { SOURCE_ID_PATTERN } from '@uap/shared/contract';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type { PartitionLag } from '../kafka/consumer-lag';
 
 export interface WorkerMetrics {
@@ -6,6 +8,9 @@ export interface WorkerMetrics {
   eventsPersisted: Counter;
   eventsDuplicate: Counter;
   eventsDeadLettered: Counter<'reason'>;
+  sourceDeadLetters: Counter<'source'>;
+  /** Counts one dead letter under the source its `source-id` header names (see sourceLabels). */
+  countSourceDeadLetter(header: HeaderValue | undefined): void;
   eventsFlagged: Counter<'kind'>;
   batchSize: Histogram;
   batchDuration: Histogram;
@@ -17,6 +22,28 @@ export interface WorkerMetrics {
   deadLettersIndexed: Counter;
   eventsErased: Counter;
   retentionDeleted: Counter;
+}
+
+/** Distinct source labels one process reports at most; a header is client-controlled when a raw producer wrote it. */
+export const MAX_SOURCE_LABELS = 200;
+
+/**
+ * The label of a message's `source-id` header: `none` without one, the id when it is one (SOURCE_ID_PATTERN), and
+ * `other` for anything else or for ids beyond the first `max` seen, so no producer can grow the series unbounded.
+ */
+export function sourceLabels(max = MAX_SOURCE_LABELS): (header: HeaderValue | undefined) => string {
+  const seen = new Set<string>();
+  return (header) => {
+    if (header === undefined) return 'none';
+    const last = Array.isArray(header) ? header[header.length - 1] : header;
+    const id = last?.toString();
+    if (id === undefined || !SOURCE_ID_PATTERN.test(id)) return 'other';
+    if (!seen.has(id)) {
+      if (seen.size >= max) return 'other';
+      seen.add(id);
+    }
+    return id;
+  };
 }
 
 /** A chunk a partition is recording, and since when. */
@@ -52,6 +79,15 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
   const stalledPartitions = options.stalledPartitions ?? (() => []);
   const now = options.now ?? Date.now;
   const activityTypes = options.activityTypes;
+  const sourceLabelOf = sourceLabels();
+  const sourceDeadLetters = new Counter({
+    name: 'uap_source_dead_letters_total',
+    help:
+      'Messages sent to the dead-letter topic, by the source their `source-id` header names: none without one, ' +
+      `other when it is malformed or past the first ${MAX_SOURCE_LABELS} sources this process saw.`,
+    labelNames: ['source'],
+    registers,
+  });
   if (activityTypes) {
     new Gauge({
       name: 'uap_worker_activity_types_current',
@@ -89,6 +125,8 @@ export function createWorkerMetrics(registry: Registry = new Registry(), options
       labelNames: ['reason'],
       registers,
     }),
+    sourceDeadLetters,
+    countSourceDeadLetter: (header) => sourceDeadLetters.inc({ source: sourceLabelOf(header) }),
     eventsFlagged: new Counter({
       name: 'uap_worker_events_flagged_total',
       help:

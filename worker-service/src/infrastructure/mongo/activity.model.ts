@@ -3,6 +3,7 @@ import {
   ACTIVITY_INDEXES,
   ACTIVITY_TYPE_NAME_PATTERN,
   FLAG_KINDS,
+  SOURCE_ID_PATTERN,
   type ActivityType,
   type FlagKind,
   type SchemaViolation,
@@ -38,6 +39,8 @@ export interface ActivityDocument {
   segment?: SegmentFields;
   /** Only on a link (identityLinkOf: an IDENTIFY or ALIAS with both ids): the anonymous id it links. */
   identityLink?: string;
+  /** The source of the key that sent it, only when it had one (ActivityEvent.sourceId). */
+  sourceId?: string;
 }
 
 export const ActivitySchema = new Schema<ActivityDocument>(
@@ -67,6 +70,7 @@ export const ActivitySchema = new Schema<ActivityDocument>(
     // are any storable objects, which a fixed sub-schema would reject or reorder.
     segment: { type: Schema.Types.Mixed },
     identityLink: { type: String },
+    sourceId: { type: String, match: SOURCE_ID_PATTERN },
   },
   {
     collection: ACTIVITIES_COLLECTION,

@@ -22,6 +22,7 @@ const DeadLetterSchema = new Schema<DeadLetterRecord>(
     userId: String,
     anonymousId: String,
     type: { type: String },
+    sourceId: String,
     status: { type: String, required: true, enum: DEAD_LETTER_STATUSES },
     replayCount: { type: Number, required: true },
     key: { type: String },

@@ -213,6 +213,18 @@ describe('MongoActivityRepository', () => {
     expect(new Activity({ ...document(anEvent()), flagged: 'other' }).validateSync()?.errors['flagged']).toBeDefined();
   });
 
+  it('when an event carries the source of its key, then the document stores it (the model takes it); without one, no field', () => {
+    const document = (event: ActivityEvent) => toActivityDocument({ event, partition: 0, offset: '1' }, persistedAt);
+    const Activity = model('ActivitySourceCheck', ActivitySchema);
+
+    expect(document(anEvent({ sourceId: 'web' })).sourceId).toBe('web');
+    expect(document(anEvent())).not.toHaveProperty('sourceId');
+    expect(new Activity(document(anEvent({ sourceId: 'web' }))).validateSync()).toBeUndefined();
+    expect(
+      new Activity({ ...document(anEvent()), sourceId: 'Not A Source' }).validateSync()?.errors['sourceId'],
+    ).toBeDefined();
+  });
+
   describe('identities and the Segment envelope', () => {
     const document = (event: ActivityEvent) => toActivityDocument({ event, partition: 0, offset: '1' }, persistedAt);
     const segment: SegmentFields = {

@@ -69,6 +69,7 @@ export function toActivityDocument({ event, partition, offset }: EventCopy, pers
     ...(event.planned === undefined ? {} : { planned: event.planned }),
     ...(event.violations === undefined ? {} : { violations: event.violations }),
     ...(event.segment === undefined ? {} : { segment: event.segment }),
+    ...(event.sourceId === undefined ? {} : { sourceId: event.sourceId }),
   };
   // Markers written only on the events they select, so the partial indexes over them hold those alone:
   // the violations listing's flag, and the anonymous id a link (an IDENTIFY or ALIAS with both ids) links.

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { erasureHash, FLAGGED_ACTIVITY_INDEXES, IDENTITY_ACTIVITY_INDEXES } from '@uap/shared/contract';
+import {
+  erasureHash,
+  FLAGGED_ACTIVITY_INDEXES,
+  IDENTITY_ACTIVITY_INDEXES,
+  SOURCE_ACTIVITY_INDEXES,
+} from '@uap/shared/contract';
 import {
   assertSupportedFerretDb,
   detectStoreServer,
@@ -80,9 +85,10 @@ export async function connectStore(config: WorkerConfig, logger: Logger, lifecyc
 }
 
 /**
- * The partial indexes, on MongoDB: the violations listing's (FLAGGED_ACTIVITY_INDEXES) and the identities'
- * (IDENTITY_ACTIVITY_INDEXES). FerretDB v1 refuses partialFilterExpression and uses no index through its wire anyway;
- * full indexes in their place would cost every insert and serve nothing. There the api serves those reads from
+ * The partial indexes, on MongoDB: the violations listing's (FLAGGED_ACTIVITY_INDEXES), the identities'
+ * (IDENTITY_ACTIVITY_INDEXES) and the source filter's (SOURCE_ACTIVITY_INDEXES). FerretDB v1 refuses
+ * partialFilterExpression and uses no index through its wire anyway; full indexes in their place would cost every
+ * insert and serve nothing. There the api serves those reads from
  * partial PostgreSQL indexes of its own when it has FERRETDB_POSTGRES_URL, and by scanning the collection when it
  * has not: said here, not skipped silently.
  */
@@ -94,6 +100,7 @@ async function ensurePartialIndexes(
 ): Promise<void> {
   const flagged = FLAGGED_ACTIVITY_INDEXES.map((index) => index.name);
   const identities = IDENTITY_ACTIVITY_INDEXES.map((index) => index.name);
+  const sources = SOURCE_ACTIVITY_INDEXES.map((index) => index.name);
   if (server.kind === 'MongoDB') {
     await ensureIndexes(model, FLAGGED_ACTIVITY_INDEXES);
     logger.info(
@@ -105,22 +112,24 @@ async function ensurePartialIndexes(
       { indexes: identities },
       'identities: partial indexes over the events with an anonymous id, the links and the IDENTIFY events ensured',
     );
+    await ensureIndexes(model, SOURCE_ACTIVITY_INDEXES);
+    logger.info({ indexes: sources }, 'sources: partial index over the events sent with a source ensured');
     return;
   }
   const refused =
     'partial indexes not created (FerretDB refuses partialFilterExpression, and uses no index through its wire)';
   const reads =
     'GET /api/v1/activity-types/violations, the anonymous history in GET /api/v1/users/{userId}/activities, ' +
-    'GET /api/v1/users/{userId}, ?anonymousId= and the erasure of linked anonymous ids';
+    'GET /api/v1/users/{userId}, ?anonymousId=, ?sourceId= and the erasure of linked anonymous ids';
   if (config.FERRETDB_POSTGRES_URL === undefined) {
     logger.warn(
-      { store: storeLabel(server), indexes: [...flagged, ...identities] },
+      { store: storeLabel(server), indexes: [...flagged, ...identities, ...sources] },
       `${refused}: without FERRETDB_POSTGRES_URL the api reads through the wire, and each of ${reads} ` +
         'scans the whole activities collection. Set FERRETDB_POSTGRES_URL',
     );
   } else {
     logger.info(
-      { store: storeLabel(server), indexes: [...flagged, ...identities] },
+      { store: storeLabel(server), indexes: [...flagged, ...identities, ...sources] },
       `${refused}: the api's SQL reader serves ${reads} from partial PostgreSQL indexes of its own`,
     );
   }

@@ -1,5 +1,5 @@
 import { ActivityTypeCatalog } from '@uap/shared/activity-types';
-import { encodeActivityMessage } from '@uap/shared/contract';
+import { encodeActivityMessage, HEADERS } from '@uap/shared/contract';
 import { anActivity } from '@uap/shared/testing';
 import type { Batch, Consumer, KafkaMessage } from 'kafkajs';
 import pino from 'pino';
@@ -434,6 +434,26 @@ describe('ActivityConsumer metrics', () => {
     expect(await sample(metrics, 'uap_worker_events_flagged_total', { kind: 'unplanned' })).toBe(2);
     expect(await sample(metrics, 'uap_worker_events_flagged_total', { kind: 'metadata' })).toBe(1);
     expect(await sample(metrics, 'uap_worker_events_flagged_total')).toBe(3);
+  });
+
+  it('when messages are dead-lettered, then each counts under the source its source-id header names: none without one, other when malformed', async () => {
+    const metrics = createWorkerMetrics(new Registry());
+    const { consumer } = setUp(10, { metrics });
+    const withSource = (value: string) => ({ [HEADERS.sourceId]: Buffer.from(value) });
+
+    await consumer.handleBatch(
+      aBatch([
+        aMessage('{bad', withSource('web')),
+        aMessage('{bad', withSource('web')),
+        aMessage('{bad', withSource('Not A Source')),
+        aMessage('{bad'),
+        anEventMessage(anActivity({ sourceId: 'web' })),
+      ]).payload,
+    );
+
+    expect(await sample(metrics, 'uap_source_dead_letters_total', { source: 'web' })).toBe(2);
+    expect(await sample(metrics, 'uap_source_dead_letters_total', { source: 'other' })).toBe(1);
+    expect(await sample(metrics, 'uap_source_dead_letters_total', { source: 'none' })).toBe(1);
   });
 
   it('when the store is down and comes back, then the chunk duration includes the wait', async () => {

@@ -1,5 +1,5 @@
 import { checkActivityType, type ActivityTypeChecker } from '@uap/shared/activity-types';
-import { decodeActivityMessage, flagOf } from '@uap/shared/contract';
+import { decodeActivityMessage, flagOf, HEADERS } from '@uap/shared/contract';
 import type { Logger } from '@uap/shared/runtime';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { ConsumedMessage, DeadLetter, HeaderValue } from '../../application/ports/dead-letter.publisher.port';
@@ -182,7 +182,10 @@ export class ActivityConsumer {
     metrics.eventsPersisted.inc(result.inserted);
     metrics.eventsDuplicate.inc(result.duplicates);
     metrics.eventsErased.inc(result.erased);
-    for (const letter of result.deadLetters) metrics.eventsDeadLettered.inc({ reason: letter.reason });
+    for (const letter of result.deadLetters) {
+      metrics.eventsDeadLettered.inc({ reason: letter.reason });
+      metrics.countSourceDeadLetter(letter.headers[HEADERS.sourceId]);
+    }
     for (const { event } of input.events) {
       const kind = flagOf(event);
       if (kind !== undefined) metrics.eventsFlagged.inc({ kind });

@@ -17,6 +17,7 @@ import type {
   TypeWithHistory,
 } from '../../../application/manage-activity-types.use-case';
 import { toFieldErrors } from '../../../domain/domain-error';
+import { auditTarget } from '../audit/audit.middleware';
 import { apiKeyOf } from '../auth.middleware';
 import { jsonBody } from '../json-body.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
@@ -25,8 +26,12 @@ import { invalid, parseQuery, stringParam } from '../query-params';
 export const ACTIVITY_TYPES_PATH = '/api/v1/activity-types';
 export const ACTIVITY_TYPE_ROUTES: RouteSpec[] = [
   { path: ACTIVITY_TYPES_PATH, methods: ['GET'] },
-  { path: `${ACTIVITY_TYPES_PATH}/policy`, methods: ['GET', 'PUT'] },
-  { path: `${ACTIVITY_TYPES_PATH}/:name`, methods: ['GET', 'PUT', 'DELETE'] },
+  { path: `${ACTIVITY_TYPES_PATH}/policy`, methods: ['GET', 'PUT'], audit: { PUT: 'activity-type.policy' } },
+  {
+    path: `${ACTIVITY_TYPES_PATH}/:name`,
+    methods: ['GET', 'PUT', 'DELETE'],
+    audit: { PUT: 'activity-type.put', DELETE: 'activity-type.retire' },
+  },
 ];
 
 /** A schema is at most 64 KB (the guard says so with a 400); a body past this is not even parsed (413). */
@@ -138,6 +143,8 @@ function sendDetail(res: Response, result: TypeWithHistory, status = 200): void 
 }
 
 function sendChange(res: Response, result: ChangeResult): void {
+  const change = { change: result.outcome, version: result.type.version, typeStatus: result.type.status };
+  auditTarget(res, { kind: 'activity-type', id: result.type.name }, change);
   if (result.outcome === 'created') res.location(`${ACTIVITY_TYPES_PATH}/${result.type.name}`);
   sendDetail(res, result, result.outcome === 'created' ? 201 : 200);
 }
@@ -159,6 +166,7 @@ export function activityTypesRouter(types: ManageActivityTypesUseCase): Router {
     parseQuery(NO_QUERY, [], req.query);
     const policy = UnplannedPolicySchema.safeParse(req.body);
     if (!policy.success) throw invalid(toFieldErrors(policy.error.issues));
+    auditTarget(res, { kind: 'policy', id: 'unplanned' }, { ...policy.data });
     const result = await types.setPolicy(policy.data, by(res));
     res.json({ ...result.policy, registryPosition: result.position });
   });
@@ -169,6 +177,7 @@ export function activityTypesRouter(types: ManageActivityTypesUseCase): Router {
   router.put(`${ACTIVITY_TYPES_PATH}/:name`, ...jsonBody(TYPE_BODY_LIMIT_BYTES), async (req, res) => {
     const query = parseQuery(PUT_QUERY, ['breaking'], req.query);
     const name = nameOf(req);
+    auditTarget(res, { kind: 'activity-type', id: name }, { breaking: query.breaking === 'true' });
     const change = TypeChangeSchema.safeParse(req.body);
     if (!change.success) throw invalid(toFieldErrors(change.error.issues));
     const options = { expectedVersion: expectedVersion(req), breaking: query.breaking === 'true', by: by(res) };
@@ -176,7 +185,9 @@ export function activityTypesRouter(types: ManageActivityTypesUseCase): Router {
   });
   router.delete(`${ACTIVITY_TYPES_PATH}/:name`, async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
-    sendChange(res, await types.retire(nameOf(req), { expectedVersion: expectedVersion(req), by: by(res) }));
+    const name = nameOf(req);
+    auditTarget(res, { kind: 'activity-type', id: name });
+    sendChange(res, await types.retire(name, { expectedVersion: expectedVersion(req), by: by(res) }));
   });
   return router;
 }

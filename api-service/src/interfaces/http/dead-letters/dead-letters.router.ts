@@ -2,6 +2,7 @@ import {
   ActivityTypeSchema,
   DEAD_LETTER_STATUSES,
   IsoDateTimeSchema,
+  SourceIdSchema,
   UserIdSchema,
   payloadOf,
   type DeadLetterRecord,
@@ -18,6 +19,7 @@ import {
 } from '../../../domain/dead-letter-query';
 import { toFieldErrors } from '../../../domain/domain-error';
 import { REPLAY_JOB_STATES, REPLAY_LIMITS, type ReplayJob, type ReplayRequest } from '../../../domain/replay-job';
+import { auditTarget } from '../audit/audit.middleware';
 import { jsonBody } from '../json-body.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
 import { TYPE_FILTER_DESCRIPTION } from '../queries/activity-queries.router';
@@ -35,8 +37,12 @@ import {
 export const DEAD_LETTER_ROUTES: RouteSpec[] = [
   { path: '/api/v1/dead-letters', methods: ['GET'] },
   { path: '/api/v1/dead-letters/stats', methods: ['GET'] },
-  { path: '/api/v1/dead-letters/replays', methods: ['POST'] },
-  { path: '/api/v1/dead-letters/replays/:jobId', methods: ['GET', 'DELETE'] },
+  { path: '/api/v1/dead-letters/replays', methods: ['POST'], audit: { POST: 'dead-letters.replay' } },
+  {
+    path: '/api/v1/dead-letters/replays/:jobId',
+    methods: ['GET', 'DELETE'],
+    audit: { DELETE: 'dead-letters.replay-cancel' },
+  },
   { path: '/api/v1/dead-letters/:letterId', methods: ['GET'] },
 ];
 
@@ -53,6 +59,9 @@ const filterShape = {
     description: `Activity type of the payload. ${TYPE_FILTER_DESCRIPTION}`,
   }),
   userId: stringParam('userId', UserIdSchema).meta({ description: 'Only letters whose payload names this user.' }),
+  sourceId: stringParam('sourceId', SourceIdSchema).meta({
+    description: 'Only letters of events sent with an API key bound to this source (their source-id header).',
+  }),
   status: statusParam.meta({
     description: `Statuses, repeated or comma-separated; any of ${DEAD_LETTER_STATUSES.join(', ')}.`,
   }),
@@ -63,6 +72,7 @@ const LIST_QUERY = z.strictObject({
   reason: filterShape.reason.optional(),
   type: filterShape.type.optional(),
   userId: filterShape.userId.optional(),
+  sourceId: filterShape.sourceId.optional(),
   status: filterShape.status.optional(),
   from: filterShape.from.optional(),
   to: filterShape.to.optional(),
@@ -122,6 +132,7 @@ export const DeadLetterSummarySchema = z
     eventId: z.string().nullable(),
     userId: z.string().nullable(),
     type: z.string().nullable(),
+    sourceId: z.string().nullable().describe('The source of the API key that sent the event, when it had one.'),
     source: SourceSchema,
     dlq: z.strictObject({ topic: z.string(), partition: z.int(), offset: z.int() }),
     payloadBytes: z.int(),
@@ -192,6 +203,7 @@ function toSummary(letter: DeadLetterRecord): z.input<typeof DeadLetterSummarySc
     eventId: letter.eventId ?? null,
     userId: letter.userId ?? null,
     type: letter.type ?? null,
+    sourceId: letter.sourceId ?? null,
     source: {
       topic: letter.sourceTopic ?? null,
       partition: letter.sourcePartition ?? null,
@@ -303,7 +315,11 @@ export function deadLettersRouter(deps: {
   });
   router.post('/api/v1/dead-letters/replays', ...jsonBody(REPLAY_BODY_LIMIT_BYTES), async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
-    const job = await deps.replays.start(toReplayRequest(req.body));
+    const replay = toReplayRequest(req.body);
+    // Not the filter: it may name a user.
+    auditTarget(res, null, { dryRun: replay.dryRun, ratePerSec: replay.ratePerSec });
+    const job = await deps.replays.start(replay);
+    auditTarget(res, { kind: 'replay-job', id: job.jobId });
     res.status(202).location(`/api/v1/dead-letters/replays/${job.jobId}`).json(toJobDto(job));
   });
   router.get('/api/v1/dead-letters/replays/:jobId', async (req, res) => {
@@ -312,7 +328,11 @@ export function deadLettersRouter(deps: {
   });
   router.delete('/api/v1/dead-letters/replays/:jobId', async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
-    res.json(toJobDto(await deps.replays.cancel(pathParam(JobIdSchema, 'jobId', req.params.jobId))));
+    const jobId = pathParam(JobIdSchema, 'jobId', req.params.jobId);
+    auditTarget(res, { kind: 'replay-job', id: jobId });
+    const job = await deps.replays.cancel(jobId);
+    auditTarget(res, { kind: 'replay-job', id: jobId }, { state: job.state });
+    res.json(toJobDto(job));
   });
   router.get('/api/v1/dead-letters/:letterId', async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);

@@ -3,11 +3,13 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { EraseUserUseCase } from '../../../application/erase-user.use-case';
 import { toFieldErrors } from '../../../domain/domain-error';
+import { auditTarget } from '../audit/audit.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
 import { invalid, parseQuery } from '../query-params';
 
 export const ERASURE_ROUTES: RouteSpec[] = [
-  { path: '/api/v1/users/:userId/activities', methods: ['DELETE'] },
+  // The path names the user in clear, so the record keeps neither it nor the id: the target is the erasure's hash.
+  { path: '/api/v1/users/:userId/activities', methods: ['DELETE'], audit: { DELETE: 'user.erase' } },
   { path: '/api/v1/erasures/:erasureId', methods: ['GET'] },
 ];
 
@@ -44,6 +46,7 @@ export function erasuresRouter(erase: EraseUserUseCase): Router {
     const userId = UserIdSchema.safeParse(req.params['userId']);
     if (!userId.success) throw invalid(toFieldErrors(userId.error.issues.map((i) => ({ ...i, path: ['userId'] }))));
     const record = await erase.start(userId.data);
+    auditTarget(res, { kind: 'user', id: record.userHash }, { erasureId: record.erasureId });
     res.status(202).location(`/api/v1/erasures/${record.erasureId}`).json(toDto(record));
   });
   router.get('/api/v1/erasures/:erasureId', async (req, res) => {

@@ -122,6 +122,20 @@ describe('GET /api/v1/activities/export', () => {
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(await listAll(app, query));
   });
 
+  it('when filtered by sourceId, then only that source’s events come, the same selection as the list’s', async () => {
+    const reader = new InMemoryActivityReader(seed().map((r, i) => (i % 4 === 0 ? { ...r, sourceId: 'web' } : r)));
+    const app = appWith(reader);
+    const query = 'sourceId=web&type=LOGIN,SEARCH';
+
+    const res = await request(app).get(`/api/v1/activities/export?${query}`).parse(textParser).expect(200);
+
+    const lines = (res.body as string).trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(await listAll(app, query));
+    expect(reader.calls[0]).toMatchObject({ arg: { filters: { sourceId: 'web', types: ['LOGIN', 'SEARCH'] } } });
+    await request(app).get('/api/v1/activities/export?sourceId=Web').expect(400);
+  });
+
   it('when format=csv, then a header row and one escaped row per activity come as text/csv', async () => {
     const hostile = anActivityRecord({
       userId: '=HYPERLINK("http://evil")',

@@ -23,6 +23,7 @@ const EXPORT_PARAMS = z.strictObject({
     .optional()
     .meta({ description: 'ndjson (default): one Activity JSON object per line; csv: fixed columns with a header.' }),
   userId: listShape.userId.optional(),
+  sourceId: listShape.sourceId.optional(),
   type: listShape.type.optional(),
   from: listShape.from.optional(),
   to: listShape.to.optional(),

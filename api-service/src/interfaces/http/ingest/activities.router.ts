@@ -4,6 +4,7 @@ import type { IngestActivityUseCase, IngestRequest } from '../../../application/
 import { jsonBody } from '../json-body.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
 import { requestIdOf } from '../problem';
+import { requestSource, type SourceLookup } from '../request-source';
 
 export interface BodyLimits {
   singleBytes: number;
@@ -31,20 +32,28 @@ export function requestContext(req: Request): RequestContext {
   };
 }
 
-function ingestRequest(req: Request, res: Response): IngestRequest {
-  return { body: req.body as unknown, requestId: requestIdOf(res), context: requestContext(req) };
+function ingestRequest(req: Request, res: Response, sourceOf: SourceLookup | undefined): IngestRequest {
+  return {
+    body: req.body as unknown,
+    requestId: requestIdOf(res),
+    context: requestContext(req),
+    source: requestSource(res, sourceOf),
+  };
 }
 
-/** Mounted at /api/v1/activities. Answers 202 only after the broker acknowledged the events. */
-export function activitiesRouter(ingest: IngestActivityUseCase, limits: BodyLimits): Router {
+/**
+ * Mounted at /api/v1/activities. Answers 202 only after the broker acknowledged the events. `sourceOf` finds the
+ * source of a key bound to one, whose id the events carry and whose policy applies.
+ */
+export function activitiesRouter(ingest: IngestActivityUseCase, limits: BodyLimits, sourceOf?: SourceLookup): Router {
   const router = Router();
   router.post('/', ...jsonBody(limits.singleBytes), async (req, res) => {
-    const accepted = await ingest.ingestOne(ingestRequest(req, res));
+    const accepted = await ingest.ingestOne(ingestRequest(req, res, sourceOf));
     if (accepted.receipt !== undefined) res.location(`/api/v1/receipts/${accepted.receipt}`);
     res.status(202).json(accepted);
   });
   router.post('/batch', ...jsonBody(limits.batchBytes), async (req, res) => {
-    res.status(202).json(await ingest.ingestBatch(ingestRequest(req, res)));
+    res.status(202).json(await ingest.ingestBatch(ingestRequest(req, res, sourceOf)));
   });
   return router;
 }

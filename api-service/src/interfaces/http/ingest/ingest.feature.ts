@@ -9,11 +9,13 @@ import {
   problem,
   ReceiptTokenSchema,
   rules,
+  sourcePolicyResponses,
   UNAVAILABLE,
   type ReferenceObject,
   type SchemaObject,
 } from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
+import type { SourceLookup } from '../request-source';
 import { ACTIVITY_INGEST_ROUTES, activitiesRouter, type BodyLimits } from './activities.router';
 import { registerActivityInput } from './activity-input.openapi';
 
@@ -59,12 +61,12 @@ const BatchAcceptedWithoutReceiptsSchema = BatchAcceptedSchema.omit({ receipts: 
  * documented from the catalog the use case validates with, as it is when the document is built: one variant
  * per planned type.
  */
-export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits): HttpFeature {
+export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits, sourceOf?: SourceLookup): HttpFeature {
   let batchBody: SchemaObject | undefined;
   return {
     routes: ACTIVITY_INGEST_ROUTES,
-    mount: (app) => app.use('/api/v1/activities', activitiesRouter(ingest, limits)),
-    document: ({ registry, security, secured }) => {
+    mount: (app) => app.use('/api/v1/activities', activitiesRouter(ingest, limits, sourceOf)),
+    document: ({ registry, apiKeys, security, secured }) => {
       const input = registerActivityInput(registry, ingest.types);
       // The use case's own batch schema, so the document shows the limits this process enforces; its
       // events are the registry's variants. It does not change with the registry: rendered once.
@@ -88,6 +90,7 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         ),
         503: UNAVAILABLE,
         ...secured,
+        ...(apiKeys ? sourcePolicyResponses({ typeNotAllowed: true }) : {}),
       };
       // Links to features that may not be mounted: buildOpenApiDocument drops those whose operation is absent.
       const singleLinks = {
@@ -101,9 +104,10 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         path: '/api/v1/activities',
         tags: ['ingest'],
         summary: 'Ingest one activity',
-        ...rules('future-occurred-at', 'metadata-content', 'planned-type', 'user-or-anonymous-id'),
+        ...rules('future-occurred-at', 'metadata-content', 'planned-type', 'type-not-allowed', 'user-or-anonymous-id'),
         description:
-          'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely.',
+          'Answers 202 only after the broker acknowledged the event. Resend with the same eventId to retry safely. ' +
+          'An API key bound to a source stamps its sourceId on the event, and that source’s policy applies.',
         ...security,
         request: { body: ingestBody(input, limits.singleBytes) },
         responses: {
@@ -127,8 +131,10 @@ export function ingestFeature(ingest: IngestActivityUseCase, limits: BodyLimits)
         path: '/api/v1/activities/batch',
         tags: ['ingest'],
         summary: 'Ingest a batch of activities (all or nothing)',
-        ...rules('future-occurred-at', 'metadata-content', 'planned-type', 'user-or-anonymous-id'),
-        description: 'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send.',
+        ...rules('future-occurred-at', 'metadata-content', 'planned-type', 'type-not-allowed', 'user-or-anonymous-id'),
+        description:
+          'One invalid event rejects the whole batch; a valid batch is published in one acknowledged send. An API key ' +
+          'bound to a source stamps its sourceId on every event, and that source’s policy applies.',
         ...security,
         request: { body: ingestBody(withEvents(batchBody, input), limits.batchBytes) },
         responses: {

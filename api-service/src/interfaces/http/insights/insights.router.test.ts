@@ -4,6 +4,7 @@ import { createApp } from '../../../app';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import { InsightsUseCase } from '../../../application/insights.use-case';
 import type { ActivityRecord } from '../../../application/ports/activity-reader.port';
+import { staticKeyRing } from '../../../domain/access/key-ring';
 import { hashApiKey, parseApiKeys } from '../../../domain/api-key';
 import { anActivityRecord } from '../../../testing/in-memory-activity.reader';
 import { InMemoryInsightsReader } from '../../../testing/in-memory-insights.reader';
@@ -62,7 +63,9 @@ function appWith(options: { reader?: boolean; keys?: boolean } = {}) {
       ...(options.keys
         ? {
             security: {
-              apiKeys: parseApiKeys(`${hashApiKey(KEYS.read)}:read,${hashApiKey(KEYS.ingest)}:ingest`).entries,
+              apiKeys: staticKeyRing(
+                parseApiKeys(`${hashApiKey(KEYS.read)}:read,${hashApiKey(KEYS.ingest)}:ingest`).entries,
+              ),
               publicPaths: [],
               rateLimit: { windowMs: 60_000, max: 0 },
               corsOrigins: [],

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { Router } from 'express';
 import type { ApiMetrics } from '../../../infrastructure/metrics/api.metrics';
+import { apiKeyOf } from '../auth.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
 
 export const METRICS_ROUTES: RouteSpec[] = [{ path: '/metrics', methods: ['GET'] }];
@@ -26,6 +27,11 @@ export interface IngestedCounts {
  */
 export function httpMetrics(metrics: ApiMetrics, ingestRoutes: RouteSpec[]): RequestHandler {
   const ingest = new Set(ingestRoutes.flatMap((r) => r.methods.map((m) => `${m.toUpperCase()} ${r.path}`)));
+  // The events of keys without a source (most, in most deployments) are tallied as numbers, reported at scrape time.
+  const countBySource = (sourceId: string | undefined, outcome: 'accepted' | 'refused', events: number) => {
+    if (sourceId === undefined) metrics.unsourcedEvents[outcome] += events;
+    else metrics.sourceEvents.inc({ source: sourceId, outcome }, events);
+  };
   return (req, res, next) => {
     const end = metrics.httpDuration.startTimer();
     res.once('finish', () => {
@@ -34,13 +40,20 @@ export function httpMetrics(metrics: ApiMetrics, ingestRoutes: RouteSpec[]): Req
       if (!ingest.has(`${req.method} ${route}`)) return;
       const counted = res.locals[INGESTED_LOCAL] as IngestedCounts | undefined;
       const reason = typeof res.locals['problem'] === 'string' ? res.locals['problem'] : `http-${res.statusCode}`;
+      const sourceId = apiKeyOf(res)?.sourceId;
       if (counted !== undefined) {
         if (counted.accepted > 0) metrics.eventsAccepted.inc(counted.accepted);
         if (counted.refused > 0) metrics.eventsRejected.inc({ reason }, counted.refused);
+        if (counted.accepted > 0) countBySource(sourceId, 'accepted', counted.accepted);
+        if (counted.refused > 0) countBySource(sourceId, 'refused', counted.refused);
       } else if (res.statusCode === 202 || res.statusCode === 200) {
-        metrics.eventsAccepted.inc(eventsIn(req));
+        const events = eventsIn(req);
+        metrics.eventsAccepted.inc(events);
+        countBySource(sourceId, 'accepted', events);
       } else if (res.statusCode >= 400) {
-        metrics.eventsRejected.inc({ reason }, eventsIn(req));
+        const events = eventsIn(req);
+        metrics.eventsRejected.inc({ reason }, events);
+        countBySource(sourceId, 'refused', events);
       }
     });
     next();

@@ -73,6 +73,35 @@ export function securedResponses(): RouteConfig['responses'] {
   };
 }
 
+/**
+ * What ingest answers a key bound to a source (with API keys on), beyond securedResponses: a paused source (403),
+ * a type it may not send (422, where the dialect refuses the whole request for it), its rate limit (429).
+ */
+export function sourcePolicyResponses(options: { typeNotAllowed: boolean }): RouteConfig['responses'] {
+  return {
+    403: {
+      description:
+        'The API key lacks the ingest scope (problem type urn:uap:problem:forbidden), or the source it is bound to ' +
+        'is paused (urn:uap:problem:source-paused); nothing is stored',
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemDetailsSchema } },
+    },
+    ...(options.typeNotAllowed
+      ? {
+          422: problem(
+            PROBLEMS.typeNotAllowed,
+            'An event has a type the source of the API key may not send (its allowedTypes); `errors` names each ' +
+              'such event, and nothing is stored',
+          ),
+        }
+      : {}),
+    429: problem(
+      PROBLEMS.tooManyRequests,
+      'The rate limit of the API key, or of the source it is bound to (its rateLimitPerMinute), is exceeded; retry ' +
+        'after Retry-After',
+    ),
+  };
+}
+
 /** Express `/a/:id` to OpenAPI `/a/{id}`. */
 export function toOpenApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

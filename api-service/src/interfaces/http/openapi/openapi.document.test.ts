@@ -2,6 +2,7 @@ import { validate } from '@readme/openapi-parser';
 import pino from 'pino';
 import request from 'supertest';
 import { appRoutes, createApp, type AppConfig } from '../../../app';
+import { staticKeyRing } from '../../../domain/access/key-ring';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from '../../../application/query-activities.use-case';
 import { InMemoryActivityReader } from '../../../testing/in-memory-activity.reader';
@@ -61,7 +62,7 @@ describe('OpenAPI document', () => {
     ['ingest only, without API keys', false, false],
   ])('when the app is built %s, then /openapi.json is a valid OpenAPI 3.1 document', async (_label, queries, keys) => {
     const security: AppConfig['security'] = {
-      apiKeys: [],
+      apiKeys: staticKeyRing([]),
       publicPaths: ['/healthz', '/openapi.json'],
       rateLimit: { windowMs: 60_000, max: 100 },
       corsOrigins: [],
@@ -125,7 +126,18 @@ describe('OpenAPI document', () => {
     );
     const list = document.paths?.['/api/v1/activities']?.get;
     const names = (list?.parameters ?? []).map((p) => ('name' in p ? p.name : ''));
-    expect(names.sort()).toEqual(['anonymousId', 'cursor', 'from', 'limit', 'page', 'sort', 'to', 'type', 'userId']);
+    expect(names.sort()).toEqual([
+      'anonymousId',
+      'cursor',
+      'from',
+      'limit',
+      'page',
+      'sort',
+      'sourceId',
+      'to',
+      'type',
+      'userId',
+    ]);
   });
 });
 

@@ -102,6 +102,58 @@ const searchV1 = {
   createdBy: 'built-in',
 };
 
+// Keys and sources: an admin (a bootstrap key) made the web source and its key, then rotated the key.
+const ADMIN_ACTOR = { keyId: '3e8d5c2b1a09', label: 'API_KEYS #1' };
+const webKey = {
+  id: '9c1f4e2ab7d03e58',
+  prefix: 'uapk_9c1f4e2ab7d03e58',
+  label: 'web app (production)',
+  scopes: ['ingest'],
+  origin: 'runtime',
+  sourceId: 'web',
+  createdAt: '2026-12-05T09:00:00.000Z',
+  createdBy: ADMIN_ACTOR,
+  lastUsedAt: '2026-12-05T11:58:00.000Z',
+  expiresAt: null,
+  revokedAt: null,
+  endsAt: null,
+  rotatedFrom: null,
+  successorId: null,
+  status: 'active',
+};
+const webKeySuccessor = {
+  ...webKey,
+  id: '51d0b7a3e29c4f86',
+  prefix: 'uapk_51d0b7a3e29c4f86',
+  createdAt: '2026-12-05T12:00:00.000Z',
+  lastUsedAt: null,
+  rotatedFrom: webKey.id,
+};
+const bootstrapKey = {
+  ...webKey,
+  id: ADMIN_ACTOR.keyId,
+  prefix: null,
+  label: ADMIN_ACTOR.label,
+  scopes: ['ingest', 'read', 'admin'],
+  origin: 'bootstrap',
+  sourceId: null,
+  createdAt: null,
+  createdBy: null,
+};
+const SECRET = 'uapk_9c1f4e2ab7d03e58_q3V9xY0tL2mN5pR8sT1uW4zA7cE0gJ3kM6nP9rS2vX5';
+const webSource = {
+  id: 'web',
+  name: 'Web app',
+  status: 'active',
+  rateLimitPerMinute: 6000,
+  allowedTypes: null,
+  createdAt: '2026-12-05T08:59:00.000Z',
+  updatedAt: '2026-12-05T08:59:00.000Z',
+  createdBy: ADMIN_ACTOR,
+  updatedBy: ADMIN_ACTOR,
+  keys: 1,
+};
+
 const SEGMENT_SUCCESS = { status: '200', body: { success: true } };
 
 export interface OperationExample {
@@ -207,6 +259,41 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
         erasedAt: '2026-11-27T11:00:00.000Z',
         deleted: { activities: 1204, deadLetters: 3 },
         finishedAt: '2026-11-27T11:00:04.210Z',
+      },
+    },
+  },
+  'get /api/v1/audit': {
+    parameters: { action: 'user.erase', limit: 2 },
+    response: {
+      status: '200',
+      body: {
+        records: [
+          {
+            id: '0mwyvdnp0-5c1e9a04b2d7',
+            at: '2026-11-27T11:00:00.180Z',
+            actor: { keyId: '9f2c41d07ab35e18', label: 'privacy team' },
+            action: 'user.erase',
+            // The erasure's keyed hash of the userId, never the id.
+            target: { kind: 'user', id: 'pX1lq0w8VvJ3mZr6K2sTbY4nH7cD9eF0aG5hI1jL2kM' },
+            requestId: '7d3c0a7e-2f4b-4c1d-9e8a-5b6f7a8c9d0e',
+            outcome: 'success',
+            status: 202,
+            details: { erasureId: 'er_a1B2c3D4e5F6' },
+          },
+          {
+            id: '0mwyuqsaj-0b7f33c9e1a4',
+            at: '2026-11-27T10:42:13.051Z',
+            actor: { keyId: '3e8d5c2b1a09', label: 'API_KEYS #2' },
+            action: 'user.erase',
+            target: null,
+            requestId: 'c0a8012e-77b1-4d5e-8f90-1a2b3c4d5e6f',
+            outcome: 'denied',
+            status: 403,
+            details: null,
+          },
+        ],
+        nextCursor:
+          'eyJ2IjoxLCJ0IjoxNzk1NzcwMTMzMDUxLCJpIjoiMG13eXVxc2FqLTBiN2YzM2M5ZTFhNCIsInMiOiJkZXNjIiwiZiI6IkFBQUFBQUFBQUFBQUFBQUFBQUFBQUEifQ',
       },
     },
   },
@@ -457,6 +544,64 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'put /api/v1/activity-types/policy': {
     request: { unknownTypes: 'reject', invalidMetadata: 'reject' },
     response: { status: '200', body: { unknownTypes: 'reject', invalidMetadata: 'reject', registryPosition: 3 } },
+  },
+  'get /api/v1/keys': {
+    parameters: { status: 'active' },
+    response: { status: '200', body: { keys: [bootstrapKey, webKey] } },
+  },
+  'post /api/v1/keys': {
+    request: { label: 'web app (production)', scopes: ['ingest'], sourceId: 'web' },
+    response: {
+      status: '201',
+      body: { key: { ...webKey, lastUsedAt: null }, secret: SECRET, inForceBy: '2026-12-05T09:00:01.650Z' },
+    },
+  },
+  'get /api/v1/keys/{id}': { parameters: { id: webKey.id }, response: { status: '200', body: webKey } },
+  'post /api/v1/keys/{id}/rotate': {
+    parameters: { id: webKey.id },
+    request: { graceSeconds: 86400 },
+    response: {
+      status: '201',
+      body: {
+        key: webKeySuccessor,
+        secret: 'uapk_51d0b7a3e29c4f86_Zb4Xc7Vd0Nf3Mg6Lh9Kj2Hk5Gl8Fm1Dn4Sp7Aq0Wr3E',
+        previous: {
+          ...webKey,
+          endsAt: '2026-12-06T12:00:00.000Z',
+          successorId: webKeySuccessor.id,
+          status: 'expiring',
+        },
+        inForceBy: '2026-12-05T12:00:01.650Z',
+      },
+    },
+  },
+  'delete /api/v1/keys/{id}': {
+    parameters: { id: webKey.id },
+    response: {
+      status: '200',
+      body: {
+        key: { ...webKey, revokedAt: '2026-12-05T12:30:00.000Z', status: 'revoked' },
+        revokedAt: '2026-12-05T12:30:00.000Z',
+        inForceBy: '2026-12-05T12:30:01.650Z',
+      },
+    },
+  },
+  'get /api/v1/sources': { response: { status: '200', body: { sources: [webSource] } } },
+  'post /api/v1/sources': {
+    request: { id: 'web', name: 'Web app', rateLimitPerMinute: 6000 },
+    response: { status: '201', body: { source: { ...webSource, keys: 0 }, inForceBy: '2026-12-05T08:59:01.650Z' } },
+  },
+  'get /api/v1/sources/{id}': { parameters: { id: 'web' }, response: { status: '200', body: webSource } },
+  'patch /api/v1/sources/{id}': {
+    parameters: { id: 'web' },
+    request: { status: 'paused' },
+    response: {
+      status: '200',
+      body: {
+        source: { ...webSource, status: 'paused', updatedAt: '2026-12-05T13:00:00.000Z' },
+        inForceBy: '2026-12-05T13:00:01.650Z',
+      },
+    },
   },
   // The Segment surface: what analytics-node and analytics.js send (fewer fields), each accepted as it stands.
   'post /v1/track': {

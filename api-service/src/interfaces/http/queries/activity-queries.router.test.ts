@@ -332,6 +332,92 @@ describe('GET /api/v1/activities?anonymousId=', () => {
   });
 });
 
+describe('GET /api/v1/activities?sourceId=', () => {
+  /** A third of the events from web, a third from ios, the rest sent with keys bound to no source. */
+  const sourced = () =>
+    seed().map((r, i) => (i % 3 === 0 ? { ...r, sourceId: 'web' } : i % 3 === 1 ? { ...r, sourceId: 'ios' } : r));
+
+  it('when a source is asked for, then only its events come, and following nextCursor keeps to it', async () => {
+    const records = sourced();
+    const reader = new InMemoryActivityReader(records);
+    const app = appWith(reader);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await request(app)
+        .get('/api/v1/activities')
+        .query({ sourceId: 'web', limit: 3, ...(cursor ? { cursor } : {}) })
+        .expect(200);
+      const body = res.body as ListBody;
+      seen.push(...body.data.map((d) => d['eventId'] as string));
+      cursor = body.page.nextCursor;
+    } while (cursor);
+
+    const web = records.filter((r) => r.sourceId === 'web');
+    expect(seen.sort()).toEqual(web.map((r) => r.eventId).sort());
+    expect(reader.calls[0]).toEqual({
+      method: 'findPage',
+      arg: { filters: { sourceId: 'web' }, sort: 'desc', limit: 4 },
+    });
+  });
+
+  it('when a source is combined with a user, types and offset paging, then all of them apply', async () => {
+    const records = sourced();
+    const res = await request(appWith(new InMemoryActivityReader(records)))
+      .get('/api/v1/activities?sourceId=ios&userId=bob&type=SEARCH,LOGIN&page=1&limit=100')
+      .expect(200);
+    const expected = records.filter(
+      (r) => r.sourceId === 'ios' && r.userId === 'bob' && ['SEARCH', 'LOGIN'].includes(r.type),
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect((res.body as ListBody).data.map((d) => d['eventId']).sort()).toEqual(expected.map((r) => r.eventId).sort());
+    expect((res.body as ListBody).page.total).toBe(expected.length);
+  });
+
+  it('when a source nothing was stored under is asked for, then the page is empty', async () => {
+    const res = await request(appWith(new InMemoryActivityReader(sourced())))
+      .get('/api/v1/activities?sourceId=android')
+      .expect(200);
+    expect((res.body as ListBody).data).toEqual([]);
+  });
+
+  it('when a cursor of another source (or of none) is sent, then 400 says it belongs to other filters', async () => {
+    const reader = new InMemoryActivityReader(sourced());
+    const app = appWith(reader);
+    const first = await request(app).get('/api/v1/activities?sourceId=web&limit=2').expect(200);
+    const cursor = (first.body as ListBody).page.nextCursor!;
+    for (const query of [`sourceId=ios&limit=2&cursor=${cursor}`, `limit=2&cursor=${cursor}`]) {
+      const res = await request(app).get(`/api/v1/activities?${query}`).expect(400);
+      expect(JSON.parse(res.text)).toMatchObject({
+        errors: [expect.objectContaining({ path: 'cursor', rule: 'cursor-not-issued' })],
+      });
+    }
+  });
+
+  it.each([
+    ['upper case', 'sourceId=Web'],
+    ['a leading digit', 'sourceId=1web'],
+    ['41 characters', `sourceId=${'a'.repeat(41)}`],
+    ['two values', 'sourceId=web&sourceId=ios'],
+    ['operator syntax', 'sourceId[$ne]=web'],
+  ])('when sourceId has %s, then 400 names it and nothing is queried', async (_, query) => {
+    const reader = new InMemoryActivityReader(sourced());
+    const res = await request(appWith(reader)).get(`/api/v1/activities?${query}`).expect(400);
+    expect(JSON.parse(res.text)).toMatchObject({
+      errors: [expect.objectContaining({ path: expect.stringMatching(/^sourceId/) })],
+    });
+    expect(reader.calls).toEqual([]);
+  });
+
+  it('when a user’s history is filtered by source, then only that source’s events of the history come', async () => {
+    const records = visits().map((r) => (r.type === 'IDENTIFY' || r.userId === 'bob' ? { ...r, sourceId: 'web' } : r));
+    const res = await request(appOver(records)).get('/api/v1/users/bob/activities?sourceId=web&limit=100').expect(200);
+    const data = (res.body as ListBody).data;
+    expect(data.length).toBe(records.filter((r) => r.userId === 'bob').length);
+    expect(data.map((d) => d['userId'])).not.toContain(undefined);
+  });
+});
+
 describe('GET /api/v1/users/:userId/activities', () => {
   it('when listing a user, then that user’s events come with the anonymous events of the ids it linked, in order', async () => {
     const app = appOver(visits());
@@ -397,5 +483,18 @@ describe('GET /api/v1/users/:userId', () => {
     expect(JSON.parse(res.text)).toMatchObject({ errors: [expect.objectContaining({ path })] });
     expect(reader.calls).toEqual([]);
     expect(identities.calls).toEqual([]);
+  });
+});
+
+describe('the source on a read activity', () => {
+  it('when an event was sent with a key bound to a source, then the list and the event show its sourceId; others none', async () => {
+    const sourced = anActivityRecord({ occurredAt: at(2), sourceId: 'web' });
+    const app = appOver([sourced, anActivityRecord({ occurredAt: at(1) })]);
+
+    const list = await request(app).get('/api/v1/activities').expect(200);
+    const one = await request(app).get(`/api/v1/activities/${sourced.eventId}`).expect(200);
+
+    expect((list.body as ListBody).data.map((d) => d['sourceId'])).toEqual(['web', undefined]);
+    expect(one.body).toMatchObject({ sourceId: 'web' });
   });
 });

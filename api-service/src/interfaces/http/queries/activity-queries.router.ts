@@ -4,6 +4,7 @@ import {
   AnonymousIdSchema,
   EventIdSchema,
   IsoDateTimeSchema,
+  SourceIdSchema,
   UserIdSchema,
   type ActivityEvent,
 } from '@uap/shared/contract';
@@ -50,6 +51,11 @@ export const listShape = {
     description:
       'Only this anonymous visitor’s activities (the events carrying this anonymousId, before and after login).',
   }),
+  sourceId: stringParam('sourceId', SourceIdSchema).meta({
+    description:
+      'Only the events sent with a key bound to this source (web, ios, …); events sent with a key bound to none never ' +
+      'match. A source nothing was stored under matches nothing.',
+  }),
   type: typeParam.meta({
     description: `Activity types, repeated (type=LOGIN&type=SEARCH) or comma-separated, at most ${QUERY_LIMITS.maxTypes}. ${TYPE_FILTER_DESCRIPTION}`,
   }),
@@ -92,12 +98,13 @@ export const ACTIVITY_QUERY_PARAMS = { list: LIST_PARAMS, byUser: USER_LIST_PARA
 
 /** The filters of parsed list parameters, checked as the list checks them (the export reuses this). */
 export function toActivityFilters(
-  params: Pick<Partial<ListParams>, 'userId' | 'anonymousId' | 'type' | 'from' | 'to'>,
+  params: Pick<Partial<ListParams>, 'userId' | 'anonymousId' | 'sourceId' | 'type' | 'from' | 'to'>,
 ): ActivityFilters {
   assertRange(params);
   return {
     ...(params.userId === undefined ? {} : { userId: params.userId }),
     ...(params.anonymousId === undefined ? {} : { anonymousId: params.anonymousId }),
+    ...(params.sourceId === undefined ? {} : { sourceId: params.sourceId }),
     ...(params.type === undefined ? {} : { types: params.type }),
     ...(params.from === undefined ? {} : { from: params.from }),
     ...(params.to === undefined ? {} : { to: params.to }),
@@ -187,6 +194,7 @@ export function toActivityDto(record: ActivityRecord): z.input<typeof ActivityDt
     schemaVersion: record.schemaVersion,
     ...registryFieldsOf(record),
     ...(record.segment === undefined ? {} : { segment: record.segment }),
+    ...(record.sourceId === undefined ? {} : { sourceId: record.sourceId }),
   };
 }
 

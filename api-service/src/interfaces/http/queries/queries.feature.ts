@@ -72,7 +72,10 @@ export function queriesFeature(
         ...security,
         request: { query: ACTIVITY_QUERY_PARAMS.list, ...consistency?.request },
         responses: listResponses(
-          nextPage('listActivities', sameQuery(['userId', 'anonymousId', 'type', 'from', 'to', 'sort', 'limit'])),
+          nextPage(
+            'listActivities',
+            sameQuery(['userId', 'anonymousId', 'sourceId', 'type', 'from', 'to', 'sort', 'limit']),
+          ),
         ),
       });
       registry.registerPath({
@@ -130,7 +133,7 @@ export function queriesFeature(
         },
         responses: listResponses(
           nextPage('listUserActivities', {
-            ...sameQuery(['type', 'from', 'to', 'sort', 'limit']),
+            ...sameQuery(['sourceId', 'type', 'from', 'to', 'sort', 'limit']),
             userId: '$request.path.userId',
           }),
         ),

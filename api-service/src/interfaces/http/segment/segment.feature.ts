@@ -9,9 +9,15 @@ import {
   SegmentBatchSchema,
 } from '../../../domain/segment/segment-message.schema';
 import type { HttpFeature } from '../http-feature';
-import { json, problem, rules, UNAVAILABLE } from '../openapi/openapi-kit';
+import { json, problem, rules, sourcePolicyResponses, UNAVAILABLE } from '../openapi/openapi-kit';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, ProblemDetailsSchema } from '../problem';
-import { SEGMENT_ALL_PATHS, SEGMENT_ROUTES, SEGMENT_SHORT_PATHS, segmentRouter } from './segment.router';
+import {
+  SEGMENT_ALL_PATHS,
+  SEGMENT_ROUTES,
+  SEGMENT_SHORT_PATHS,
+  segmentRouter,
+  type SegmentRouterOptions,
+} from './segment.router';
 
 const WarningsSchema = z
   .array(z.strictObject({ index: z.int().min(0), type: z.string(), message: z.string() }))
@@ -32,6 +38,7 @@ const SegmentBatchProblemSchema = ProblemDetailsSchema.extend({
 // What a schema-valid message can still be refused for; each refusal names one of these (hooks and clients read it).
 const MESSAGE_RULES: BeyondSchemaRule[] = [
   'planned-type',
+  'type-not-allowed',
   'segment-type-metadata',
   'segment-event-time',
   'metadata-content',
@@ -77,17 +84,19 @@ const COMMON_DESCRIPTION =
   '`writeKey` beside a header key must be the same key. Answers 200 `{"success":true}` only after the broker ' +
   'acknowledged the events. eventId = UUIDv5(messageId): a retry is stored once. The stored time is corrected ' +
   'for the device’s clock skew, receivedAt − (sentAt − (originalTimestamp ?? timestamp)); everything else sent ' +
-  '(context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted.';
+  '(context, integrations, fields the spec does not name) is kept in the event’s `segment`, the write key excepted. ' +
+  'A write key bound to a source stamps its sourceId on the events; a paused source is 403, and a message whose ' +
+  'type the source may not send is refused like any other (rule type-not-allowed).';
 
 /**
  * The Segment-compatible surface, `POST /v1/{track,page,screen,identify,group,alias,batch}`, documented from the
  * zod schemas the use case validates each message with. Its write key may come as HTTP Basic, hence the scheme.
  */
-export function segmentFeature(segment: IngestSegmentUseCase): HttpFeature {
+export function segmentFeature(segment: IngestSegmentUseCase, options: SegmentRouterOptions = {}): HttpFeature {
   return {
     routes: SEGMENT_ROUTES,
     writeKeyPaths: SEGMENT_ALL_PATHS,
-    mount: (app) => app.use(segmentRouter(segment)),
+    mount: (app) => app.use(segmentRouter(segment, options)),
     document: ({ registry, apiKeys, security, secured }) => {
       if (apiKeys) {
         registry.registerComponent('securitySchemes', 'writeKeyBasic', {
@@ -119,6 +128,7 @@ export function segmentFeature(segment: IngestSegmentUseCase): HttpFeature {
         ),
         503: UNAVAILABLE,
         ...secured,
+        ...(apiKeys ? sourcePolicyResponses({ typeNotAllowed: false }) : {}),
       });
       const ok = { description: 'Stored durably (acks=all)', content: json(SegmentSuccessSchema) };
 

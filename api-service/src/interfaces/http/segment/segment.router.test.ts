@@ -6,6 +6,7 @@ import { createApp, type AppConfig, type SecurityConfig } from '../../../app';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import { IngestSegmentUseCase } from '../../../application/ingest-segment.use-case';
 import { DomainError } from '../../../domain/domain-error';
+import { staticKeyRing } from '../../../domain/access/key-ring';
 import { hashApiKey, parseApiKeys } from '../../../domain/api-key';
 import { eventIdOfMessageId } from '../../../domain/segment/segment-event-id';
 import { createApiMetrics } from '../../../infrastructure/metrics/api.metrics';
@@ -16,7 +17,7 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 const KEYS = { ingest: 'write-key-ingest', read: 'key-read-only' };
 const { entries } = parseApiKeys(`${hashApiKey(KEYS.ingest)}:ingest,${hashApiKey(KEYS.read)}:read`);
 const SECURE: SecurityConfig = {
-  apiKeys: entries,
+  apiKeys: staticKeyRing(entries),
   publicPaths: ['/healthz'],
   rateLimit: { windowMs: 60_000, max: 0 },
   corsOrigins: [],

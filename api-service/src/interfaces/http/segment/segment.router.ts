@@ -1,5 +1,5 @@
 import { SEGMENT_CALLS, type SegmentCall } from '@uap/shared/contract';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { IngestRequest } from '../../../application/ingest-activity.use-case';
 import type { IngestSegmentUseCase, SegmentOutcome } from '../../../application/ingest-segment.use-case';
 import { SEGMENT_LIMITS } from '../../../domain/segment/segment-message.schema';
@@ -9,6 +9,7 @@ import { jsonBody, type JsonBodyOptions } from '../json-body.middleware';
 import type { RouteSpec } from '../method-guard.middleware';
 import { INGESTED_LOCAL, type IngestedCounts } from '../metrics/metrics.middleware';
 import { PROBLEMS, requestIdOf, sendProblem } from '../problem';
+import { requestSource, type SourceLookup } from '../request-source';
 
 export const SEGMENT_PATHS = [...SEGMENT_CALLS.map((call) => `/v1/${call}`), '/v1/batch'] as const;
 /**
@@ -42,8 +43,23 @@ const BODY: JsonBodyOptions = { deflate: true, anyMediaType: true };
 /** The write key a body may carry (analytics-node sends it there as well as in the Basic header). */
 const writeKeyOf = (body: unknown): unknown => (body as { writeKey?: unknown } | null | undefined)?.writeKey;
 
-function ingestRequest(req: Request, res: Response): IngestRequest {
-  return { body: req.body as unknown, requestId: requestIdOf(res), context: requestContext(req) };
+function ingestRequest(req: Request, res: Response, sourceOf: SourceLookup | undefined): IngestRequest {
+  return {
+    body: req.body as unknown,
+    requestId: requestIdOf(res),
+    context: requestContext(req),
+    source: requestSource(res, sourceOf),
+  };
+}
+
+export interface SegmentRouterOptions {
+  /** The source of a key bound to one: its id is stamped on the events, its policy applies. */
+  sourceOf?: SourceLookup | undefined;
+  /**
+   * Runs once the key is known, also when it came as the body's writeKey (after the app-level middleware ran): the
+   * source's rate limit, which counts a request once wherever it ran first.
+   */
+  afterWriteKey?: RequestHandler | undefined;
 }
 
 /** What Segment answers, so SDKs read it as done; warnings only when there are some (SDKs ignore the body). */
@@ -56,21 +72,25 @@ function success(outcome: SegmentOutcome) {
  * broker acknowledged the events (acks=all), like the REST dialect's 202. The write key is checked once the body
  * is read, since it may be in the body.
  */
-export function segmentRouter(segment: IngestSegmentUseCase): Router {
+export function segmentRouter(segment: IngestSegmentUseCase, options: SegmentRouterOptions = {}): Router {
   const router = Router();
-  const authorize = authorizeWriteKey(writeKeyOf);
+  const { sourceOf } = options;
+  const authorize: RequestHandler[] = [
+    authorizeWriteKey(writeKeyOf),
+    ...(options.afterWriteKey ? [options.afterWriteKey] : []),
+  ];
   for (const call of SEGMENT_CALLS) {
     router.post(
       bothPaths(`/v1/${call}`),
       ...jsonBody(SEGMENT_LIMITS.messageBytes, BODY),
-      authorize,
+      ...authorize,
       async (req, res) => {
-        res.status(200).json(success(await segment.ingestCall(call, ingestRequest(req, res))));
+        res.status(200).json(success(await segment.ingestCall(call, ingestRequest(req, res, sourceOf))));
       },
     );
   }
-  router.post(bothPaths('/v1/batch'), ...jsonBody(SEGMENT_LIMITS.batchBytes, BODY), authorize, async (req, res) => {
-    const outcome = await segment.ingestBatch(ingestRequest(req, res));
+  router.post(bothPaths('/v1/batch'), ...jsonBody(SEGMENT_LIMITS.batchBytes, BODY), ...authorize, async (req, res) => {
+    const outcome = await segment.ingestBatch(ingestRequest(req, res, sourceOf));
     const counts: IngestedCounts = { accepted: outcome.accepted, refused: outcome.refusedIndexes.length };
     res.locals[INGESTED_LOCAL] = counts;
     if (outcome.refusedIndexes.length === 0) {

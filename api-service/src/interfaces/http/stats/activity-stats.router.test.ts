@@ -13,7 +13,7 @@ const records = [
   anActivityRecord({ occurredAt: new Date('2026-01-01T10:00:50Z'), type: 'SEARCH' }),
   anActivityRecord({ occurredAt: new Date('2026-01-01T10:02:00Z'), type: 'LOGIN', userId: 'bob' }),
   anActivityRecord({ occurredAt: new Date('2026-01-01T10:03:00Z'), type: 'VIDEO_PLAY' }),
-  anActivityRecord({ occurredAt: new Date('2026-01-01T10:03:30Z'), type: 'VIDEO_PLAY' }),
+  anActivityRecord({ occurredAt: new Date('2026-01-01T10:03:30Z'), type: 'VIDEO_PLAY', sourceId: 'ios' }),
 ];
 
 function appWith() {
@@ -62,6 +62,14 @@ describe('GET /api/v1/activities/stats', () => {
     expect(res.body).toMatchObject({ source: 'events', total: 1, totals: { LOGIN: 1 } });
   });
 
+  it('when filtered by sourceId, then the counts come from that source’s events', async () => {
+    const res = await request(appWith())
+      .get(STATS_PATH)
+      .query({ from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', sourceId: 'ios', bucket: 'day' })
+      .expect(200);
+    expect(res.body).toMatchObject({ source: 'events', total: 1, totals: { VIDEO_PLAY: 1 } });
+  });
+
   it('when a type registered at runtime has events, then it has a series and a total after the built-ins', async () => {
     const res = await request(appWith())
       .get(STATS_PATH)
@@ -99,6 +107,8 @@ describe('GET /api/v1/activities/stats', () => {
     [{ type: 'LOGIN,VIDEO-PLAY' }, 'type.1'],
     [{ limit: '5' }, 'limit'],
     [{ 'userId[$ne]': 'x' }, 'userId[$ne]'],
+    [{ sourceId: 'Web' }, 'sourceId'],
+    [{ sourceId: ['web', 'ios'] }, 'sourceId'],
   ])('when the query is %j, then it is a 400 problem naming %s', async (query, path) => {
     const res = await request(appWith()).get(STATS_PATH).query(query).expect(400);
     expect(res.type).toBe('application/problem+json');

@@ -33,6 +33,11 @@ const STATS_PARAMS = z.strictObject({
     }),
   type: listShape.type.optional(),
   userId: listShape.userId.optional(),
+  sourceId: listShape.sourceId.optional().meta({
+    description:
+      'Only the events sent with a key bound to this source. Counted from the events themselves (the rollups hold ' +
+      `no sources), at most ${STATS_LIMITS.maxEventsCounted} in the range.`,
+  }),
 });
 const STATS_PARAM_NAMES = Object.keys(STATS_PARAMS.shape);
 
@@ -73,7 +78,7 @@ export const ActivityStatsDtoSchema = z
       .enum(['rollups', 'events'])
       .describe(
         'rollups: the worker’s per-minute counts (partial minutes at unaligned ends counted from events); ' +
-          'events: counted from the stored events (userId, or a range inside one minute).',
+          'events: counted from the stored events (userId, sourceId, or a range inside one minute).',
       ),
     exact: z
       .boolean()
@@ -112,6 +117,7 @@ export function toStatsQuery(params: StatsParams, now: Date): StatsQuery {
     bucket,
     ...(params.type === undefined ? {} : { types: params.type }),
     ...(params.userId === undefined ? {} : { userId: params.userId }),
+    ...(params.sourceId === undefined ? {} : { sourceId: params.sourceId }),
   };
 }
 

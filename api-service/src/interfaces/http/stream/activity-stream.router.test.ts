@@ -18,4 +18,9 @@ describe('toStreamJson', () => {
     expect(JSON.parse(toStreamJson(event))).toMatchObject({ userId: 'alice', anonymousId: 'anon-1', segment });
     expect(JSON.parse(toStreamJson(anActivity()))).not.toHaveProperty('segment');
   });
+
+  it('when an event was sent with a key bound to a source, then its sourceId is streamed; otherwise there is none', () => {
+    expect(JSON.parse(toStreamJson(anActivity({ sourceId: 'web' })))).toMatchObject({ sourceId: 'web' });
+    expect(JSON.parse(toStreamJson(anActivity()))).not.toHaveProperty('sourceId');
+  });
 });

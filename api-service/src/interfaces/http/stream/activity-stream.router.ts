@@ -82,6 +82,7 @@ function toDto(event: ActivityEvent) {
     schemaVersion: event.schemaVersion,
     ...registryFieldsOf(event),
     ...(event.segment === undefined ? {} : { segment: event.segment }),
+    ...(event.sourceId === undefined ? {} : { sourceId: event.sourceId }),
   };
 }
 

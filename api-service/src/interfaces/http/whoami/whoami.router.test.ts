@@ -2,6 +2,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp, type SecurityConfig } from '../../../app';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
+import { staticKeyRing } from '../../../domain/access/key-ring';
 import { hashApiKey, parseApiKeys } from '../../../domain/api-key';
 import { InMemoryActivityPublisher } from '../../../testing/in-memory-activity.publisher';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../../testing/test-app';
@@ -21,7 +22,7 @@ function appWith(security?: SecurityConfig) {
   });
 }
 const secured = appWith({
-  apiKeys: entries,
+  apiKeys: staticKeyRing(entries),
   publicPaths: ['/healthz'],
   rateLimit: { windowMs: 60_000, max: 0 },
   corsOrigins: [],
