@@ -12,7 +12,8 @@ describe('parseBenchArgs', () => {
   it('when --only names no stage, then the error lists every stage', () => {
     expect(parseBenchArgs(['--only', 'nope'])).toEqual({
       help: false,
-      error: '--only takes "reads", "stats", "write-scale", "soak", "activity-types" or "insights" (got nope)',
+      error:
+        '--only takes "reads", "stats", "write-scale", "soak", "activity-types", "insights" or "access" (got nope)',
     });
   });
 
