@@ -36,7 +36,7 @@ import { followAccess } from './infrastructure/kafka/kafka-access.registry';
 import { KafkaActivityStreamConsumer } from './infrastructure/kafka/kafka-activity-stream.consumer';
 import { KafkaActivityPublisher } from './infrastructure/kafka/kafka-activity.publisher';
 import { KafkaConsumerProgress } from './infrastructure/kafka/kafka-consumer-progress';
-import { createApiMetrics, timedPublisher } from './infrastructure/metrics/api.metrics';
+import { createApiMetrics, eventsBySource, timedPublisher } from './infrastructure/metrics/api.metrics';
 import { MongoDeadLetterStore } from './infrastructure/mongo/mongo-dead-letter.store';
 import { MongoErasureStore } from './infrastructure/mongo/mongo-erasure.store';
 import { MongoReplayJobStore } from './infrastructure/mongo/mongo-replay-job.store';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     runningReplayJobs: async () => (await jobs.running()).length,
     // Read at scrape time, after the progress monitor and the stream hub below exist.
     activityTypes: () => registry.status(),
+    access: () => access.status(),
     freshness: async () => progress.current() ?? (await progress.next().catch(() => undefined)),
     stream: () => live.hub.stats(),
   });
@@ -187,7 +188,17 @@ async function main(): Promise<void> {
       },
     },
     audit,
-    access: new ManageAccessUseCase({ rotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS }, { registry: access }),
+    access: new ManageAccessUseCase(
+      { rotationGraceSeconds: config.KEY_ROTATION_GRACE_SECONDS },
+      {
+        registry: access,
+        // The source counts are this process's metrics counters: they count from its start, and only when on.
+        ...(config.METRICS_ENABLED
+          ? { sourceEvents: { since: new Date(performance.timeOrigin), bySource: () => eventsBySource(metrics) } }
+          : {}),
+        deadLetters: letters,
+      },
+    ),
     deadLetters: {
       deadLetters: new DeadLettersUseCase({ store: letters }),
       replays: new ReplayDeadLettersUseCase({ jobs, kick: () => runner.kick() }),

@@ -1,7 +1,9 @@
+import { aDeadLetterRecord } from '@uap/shared/testing';
 import { hashApiKey, parseApiKeys } from '../domain/api-key';
 import { domainErrorOf } from '../testing/domain-error-of';
 import { InMemoryAccessRegistry } from '../testing/in-memory-access.registry';
-import { ManageAccessUseCase } from './manage-access.use-case';
+import { InMemoryDeadLetterStore } from '../testing/in-memory-dead-letters';
+import { ManageAccessUseCase, type SourceEventCounts } from './manage-access.use-case';
 
 const T0 = Date.parse('2026-12-06T08:00:00.000Z');
 const ADMIN = { keyId: 'a1b2c3d4e5f6', label: 'API_KEYS #1' };
@@ -292,6 +294,7 @@ describe('ManageAccessUseCase: sources', () => {
       createdBy: ADMIN,
       updatedBy: ADMIN,
       keys: 0,
+      counts: { accepted: null, refused: null, deadLettered: null, since: null },
     });
     expect(inForceBy).toEqual(new Date(T0));
   });
@@ -313,11 +316,11 @@ describe('ManageAccessUseCase: sources', () => {
     const rotated = await access.createKey({ ...aKey, sourceId: 'web' }, ADMIN);
     await access.rotateKey(rotated.key.id, {}, ADMIN);
 
-    expect(access.listSources().map((s) => [s.id, s.keys])).toEqual([
+    expect((await access.listSources()).map((s) => [s.id, s.keys])).toEqual([
       ['ios', 0],
       ['web', 3],
     ]);
-    expect(access.showSource('web').keys).toBe(3);
+    expect((await access.showSource('web')).keys).toBe(3);
   });
 
   it('when a source is patched, then absent fields stay, null clears, and updatedBy/At change', async () => {
@@ -348,9 +351,86 @@ describe('ManageAccessUseCase: sources', () => {
   it('when an unknown source is read or patched, then it is SOURCE_NOT_FOUND', async () => {
     const { access } = setUp();
 
-    expect(() => access.showSource('web')).toThrow(expect.objectContaining({ code: 'SOURCE_NOT_FOUND' }));
+    expect((await domainErrorOf(access.showSource('web'))).code).toBe('SOURCE_NOT_FOUND');
     expect((await domainErrorOf(access.updateSource('web', { status: 'paused' }, ADMIN))).code).toBe(
       'SOURCE_NOT_FOUND',
     );
+  });
+});
+
+describe('ManageAccessUseCase: source counts', () => {
+  const STARTED = new Date('2026-12-06T07:00:00.000Z');
+
+  function withCounts(options: { lettersFail?: boolean } = {}) {
+    const { entries } = parseApiKeys(`${hashApiKey(BOOTSTRAP_KEY)}:ingest+read+admin`);
+    const registry = new InMemoryAccessRegistry(entries, () => T0);
+    const letters = new InMemoryDeadLetterStore().add(
+      aDeadLetterRecord({ sourceId: 'web' }),
+      aDeadLetterRecord({ sourceId: 'web', status: 'replayed' }),
+      aDeadLetterRecord({ sourceId: 'ios' }),
+      aDeadLetterRecord(),
+    );
+    const calls = { events: 0, letters: [] as Array<string | undefined> };
+    const sourceEvents: SourceEventCounts = {
+      since: STARTED,
+      bySource: async () => {
+        calls.events++;
+        return new Map([
+          ['web', { accepted: 40, refused: 2 }],
+          ['none', { accepted: 7, refused: 1 }],
+        ]);
+      },
+    };
+    const deadLetters = {
+      countsBySource: async (sourceId?: string) => {
+        calls.letters.push(sourceId);
+        if (options.lettersFail) throw new Error('store away');
+        return letters.countsBySource(sourceId);
+      },
+    };
+    const access = new ManageAccessUseCase(
+      { rotationGraceSeconds: GRACE_SECONDS },
+      { registry, sourceEvents, deadLetters, now: () => new Date(T0) },
+    );
+    return { access, calls };
+  }
+
+  it('when sources are listed, then each carries this replica’s tallies and its letters, each store asked once', async () => {
+    const { access, calls } = withCounts();
+    for (const id of ['web', 'ios', 'backend']) await access.createSource({ id, name: id }, ADMIN);
+    calls.events = 0;
+    calls.letters = [];
+
+    const sources = await access.listSources();
+
+    const since = STARTED.toISOString();
+    expect(Object.fromEntries(sources.map((s) => [s.id, s.counts]))).toEqual({
+      backend: { accepted: 0, refused: 0, deadLettered: 0, since },
+      ios: { accepted: 0, refused: 0, deadLettered: 1, since },
+      web: { accepted: 40, refused: 2, deadLettered: 2, since },
+    });
+    expect(calls).toEqual({ events: 1, letters: [undefined] });
+  });
+
+  it('when one source is read, then only its letters are counted; a write never waits for the store', async () => {
+    const { access, calls } = withCounts();
+    const created = await access.createSource({ id: 'web', name: 'Web' }, ADMIN);
+    const paused = await access.updateSource('web', { status: 'paused' }, ADMIN);
+
+    const shown = await access.showSource('web');
+
+    expect(created.source.counts).toMatchObject({ accepted: 40, deadLettered: null });
+    expect(paused.source.counts).toMatchObject({ accepted: 40, deadLettered: null });
+    expect(shown.counts).toEqual({ accepted: 40, refused: 2, deadLettered: 2, since: STARTED.toISOString() });
+    expect(calls.letters).toEqual(['web']);
+  });
+
+  it('when the dead-letter index does not answer, then the sources are still listed, deadLettered null', async () => {
+    const { access } = withCounts({ lettersFail: true });
+    await access.createSource({ id: 'web', name: 'Web' }, ADMIN);
+
+    const [web] = await access.listSources();
+
+    expect(web!.counts).toEqual({ accepted: 40, refused: 2, deadLettered: null, since: STARTED.toISOString() });
   });
 });

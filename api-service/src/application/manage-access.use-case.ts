@@ -5,11 +5,30 @@ import type { Actor, Source, SourceStatus } from '../domain/access/source';
 import type { ApiScope } from '../domain/api-key';
 import { DomainError } from '../domain/domain-error';
 import type { AccessRegistry } from './ports/access-registry.port';
+import type { DeadLetterStore } from './ports/dead-letter-store.port';
 
 /** A key as the API shows it: never its hash, and the secret only in the answer that created it. */
 export type KeyView = Omit<AccessKey, 'revokedBy'> & { status: KeyStatus };
-/** A source with the number of its keys that are valid now. */
-export type SourceView = Source & { keys: number };
+/**
+ * What a source's keys sent. accepted/refused: events this api replica answered since `since` (its start), as
+ * `uap_source_events_total` counts them; null when it does not count (METRICS_ENABLED=false). deadLettered: its
+ * letters in the dead-letter index, whatever their status, over every replica and restart; null when the index
+ * did not answer, and in the answer of a write (which never waits for the store).
+ */
+export interface SourceCounts {
+  accepted: number | null;
+  refused: number | null;
+  deadLettered: number | null;
+  since: string | null;
+}
+/** A source with the number of its keys that are valid now, and what its keys sent. */
+export type SourceView = Source & { keys: number; counts: SourceCounts };
+
+/** This replica's events per source (its metrics counters), counted from `since`; sources with none are absent. */
+export interface SourceEventCounts {
+  since: Date;
+  bySource(): Promise<ReadonlyMap<string, { accepted: number; refused: number }>>;
+}
 
 /** `active`: valid now (active or in its rotation grace); `rotated`: has a successor, in grace or past it. */
 export const KEY_LIST_FILTERS = ['active', 'expired', 'revoked', 'rotated', 'all'] as const;
@@ -71,6 +90,10 @@ export class ManageAccessUseCase {
     private readonly config: ManageAccessConfig,
     private readonly deps: {
       registry: AccessRegistry;
+      /** Absent: accepted and refused are null (this replica does not count them). */
+      sourceEvents?: SourceEventCounts;
+      /** Absent: deadLettered is null. */
+      deadLetters?: Pick<DeadLetterStore, 'countsBySource'>;
       now?: () => Date;
       generateKey?: () => GeneratedRuntimeKey;
     },
@@ -165,14 +188,24 @@ export class ManageAccessUseCase {
     return { key: view, revokedAt: view.revokedAt ?? at, inForceBy };
   }
 
-  listSources(): SourceView[] {
-    const counts = this.validKeysBySource();
-    return this.catalog.sources().map((source) => ({ ...source, keys: counts.get(source.id) ?? 0 }));
+  /** One read of this replica's counters and one grouped count of the dead-letter index, however many sources. */
+  async listSources(): Promise<SourceView[]> {
+    const keys = this.validKeysBySource();
+    const countsOf = await this.sourceCounts();
+    return this.catalog
+      .sources()
+      .map((source) => ({ ...source, keys: keys.get(source.id) ?? 0, counts: countsOf(source.id) }));
   }
 
-  showSource(id: string): SourceView {
+  async showSource(id: string): Promise<SourceView> {
+    return this.sourceView(id, true);
+  }
+
+  /** A write's answer never waits for the store: pausing a source must work while the store is away. */
+  private async sourceView(id: string, withDeadLetters: boolean): Promise<SourceView> {
     const source = this.existingSource(id);
-    return { ...source, keys: this.validKeysBySource().get(id) ?? 0 };
+    const countsOf = await this.sourceCounts(id, withDeadLetters);
+    return { ...source, keys: this.validKeysBySource().get(id) ?? 0, counts: countsOf(id) };
   }
 
   async createSource(input: NewSource, actor: Actor): Promise<{ source: SourceView } & InForce> {
@@ -195,7 +228,7 @@ export class ManageAccessUseCase {
       updatedBy: actor,
     };
     const { inForceBy } = await this.deps.registry.write([{ kind: 'source', source }]);
-    return { source: this.showSource(input.id), inForceBy };
+    return { source: await this.sourceView(input.id, false), inForceBy };
   }
 
   async updateSource(id: string, patch: SourcePatch, actor: Actor): Promise<{ source: SourceView } & InForce> {
@@ -212,7 +245,25 @@ export class ManageAccessUseCase {
       updatedBy: actor,
     };
     const { inForceBy } = await this.deps.registry.write([{ kind: 'source', source }]);
-    return { source: this.showSource(id), inForceBy };
+    return { source: await this.sourceView(id, false), inForceBy };
+  }
+
+  /** The counts of every source, or of `only`'s: each store asked once (the dead-letter index only if asked). */
+  private async sourceCounts(only?: string, withDeadLetters = true): Promise<(sourceId: string) => SourceCounts> {
+    const { sourceEvents } = this.deps;
+    const deadLetters = withDeadLetters ? this.deps.deadLetters : undefined;
+    const [events, letters] = await Promise.all([
+      sourceEvents?.bySource(),
+      // Sources stay readable, and pausable, while the store is away: only this count goes missing.
+      deadLetters?.countsBySource(only).catch(() => undefined),
+    ]);
+    const since = sourceEvents?.since.toISOString() ?? null;
+    return (sourceId) => ({
+      accepted: events ? (events.get(sourceId)?.accepted ?? 0) : null,
+      refused: events ? (events.get(sourceId)?.refused ?? 0) : null,
+      deadLettered: letters ? (letters.get(sourceId) ?? 0) : null,
+      since,
+    });
   }
 
   private get catalog() {

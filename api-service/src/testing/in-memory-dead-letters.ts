@@ -56,6 +56,14 @@ export class InMemoryDeadLetterStore implements DeadLetterStore {
     return [...counts.values()];
   }
 
+  async countsBySource(sourceId?: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const { sourceId: id } of this.letters) {
+      if (id !== undefined && (sourceId === undefined || id === sourceId)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   async partitions(filter: ReplayFilter): Promise<number[]> {
     return [...new Set(this.letters.filter((l) => matchesReplay(filter, l)).map((l) => l.dlqPartition))].sort();
   }

@@ -2221,8 +2221,10 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The sources, by id, each with the number of its valid keys
-     * @description Needs an API key with the `admin` scope.
+     * The sources, by id, each with the number of its valid keys and what they sent
+     * @description `counts`: `accepted` and `refused` are the events of its keys this api replica answered since `counts.since` (its start), the numbers behind its uap_source_events_total: replicas behind a load balancer each answer with their own, so the fleet-wide figure is the Prometheus sum over replicas. `deadLettered` counts its letters in the dead-letter index (one grouped count per request), durable and over every replica.
+     *
+     *     Needs an API key with the `admin` scope.
      */
     get: operations['listSources'];
     put?: never;
@@ -2248,7 +2250,9 @@ export interface paths {
     };
     /**
      * A source
-     * @description Needs an API key with the `admin` scope.
+     * @description `counts`: `accepted` and `refused` are the events of its keys this api replica answered since `counts.since` (its start), the numbers behind its uap_source_events_total: replicas behind a load balancer each answer with their own, so the fleet-wide figure is the Prometheus sum over replicas. `deadLettered` counts its letters in the dead-letter index (one grouped count per request), durable and over every replica.
+     *
+     *     Needs an API key with the `admin` scope.
      */
     get: operations['getSource'];
     put?: never;
@@ -4461,6 +4465,21 @@ export interface components {
       updatedBy: components['schemas']['Actor'];
       /** @description Its keys that are valid now (a rotated key in its grace counted) */
       keys: number;
+      counts: components['schemas']['SourceCounts'];
+    };
+    /** @description What its keys sent. accepted and refused are this replica’s counts since its start, the numbers of uap_source_events_total: another replica answers with its own, and Prometheus sums them over replicas. deadLettered comes from the dead-letter index, durable and over all replicas (GET /api/v1/dead-letters?sourceId= lists them). */
+    SourceCounts: {
+      /** @description Events of its keys this api replica accepted since `since`; null when it does not count (METRICS_ENABLED=false) */
+      accepted: number | null;
+      /** @description Events of its keys this api replica refused since `since` (paused, type not allowed, rate limit, …) */
+      refused: number | null;
+      /** @description Its letters in the dead-letter index, whatever their status (dead, replayed, parked), over every replica; null when the index did not answer, and in the answer of a write (which never waits for the store) */
+      deadLettered: number | null;
+      /**
+       * Format: date-time
+       * @description When this replica started counting accepted and refused (its start); null when it does not count
+       */
+      since: string | null;
     };
     SourceWritten: {
       source: components['schemas']['Source'];
@@ -4471,7 +4490,7 @@ export interface components {
       inForceBy: string;
     };
     SourceCreate: {
-      /** @description web, ios, backend: lower kebab case, at most 40 characters; also a metrics label */
+      /** @description web, ios, backend: lower kebab case, at most 40 characters, not none or other; also a metrics label */
       id: string;
       /** @description A name for people, 1-100 characters */
       name: string;
@@ -7728,7 +7747,13 @@ export interface operations {
            *             "keyId": "3e8d5c2b1a09",
            *             "label": "API_KEYS #1"
            *           },
-           *           "keys": 1
+           *           "keys": 1,
+           *           "counts": {
+           *             "accepted": 18342,
+           *             "refused": 27,
+           *             "deadLettered": 3,
+           *             "since": "2026-12-05T06:00:00.000Z"
+           *           }
            *         }
            *       ]
            *     }
@@ -7830,7 +7855,13 @@ export interface operations {
            *           "keyId": "3e8d5c2b1a09",
            *           "label": "API_KEYS #1"
            *         },
-           *         "keys": 0
+           *         "keys": 0,
+           *         "counts": {
+           *           "accepted": 0,
+           *           "refused": 0,
+           *           "deadLettered": 0,
+           *           "since": "2026-12-05T06:00:00.000Z"
+           *         }
            *       },
            *       "inForceBy": "2026-12-05T08:59:01.650Z"
            *     }
@@ -7948,7 +7979,13 @@ export interface operations {
            *         "keyId": "3e8d5c2b1a09",
            *         "label": "API_KEYS #1"
            *       },
-           *       "keys": 1
+           *       "keys": 1,
+           *       "counts": {
+           *         "accepted": 18342,
+           *         "refused": 27,
+           *         "deadLettered": 3,
+           *         "since": "2026-12-05T06:00:00.000Z"
+           *       }
            *     }
            */
           'application/json': components['schemas']['Source'];
@@ -8056,7 +8093,13 @@ export interface operations {
            *           "keyId": "3e8d5c2b1a09",
            *           "label": "API_KEYS #1"
            *         },
-           *         "keys": 1
+           *         "keys": 1,
+           *         "counts": {
+           *           "accepted": 18342,
+           *           "refused": 27,
+           *           "deadLettered": 3,
+           *           "since": "2026-12-05T06:00:00.000Z"
+           *         }
            *       },
            *       "inForceBy": "2026-12-05T13:00:01.650Z"
            *     }

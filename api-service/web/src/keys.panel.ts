@@ -14,6 +14,7 @@ import type {
 import { byId, el, every, formatCount, formatTime, fromLocalInput, setStatus } from './dom';
 import {
   allowedTypesText,
+  countedSinceText,
   createKeyRequest,
   GRACE_CHOICES,
   KEY_STATUS_FILTERS,
@@ -23,6 +24,7 @@ import {
   keyStatusText,
   rateLimitText,
   rotateRequest,
+  sourceCountCells,
 } from './keys';
 
 /** What the confirmation dialog asks, and what runs once it is confirmed. */
@@ -54,6 +56,7 @@ export class KeysPanel {
   private readonly sourceSelect = byId<HTMLSelectElement>('key-source');
   private readonly sourcesBody = byId<HTMLTableElement>('sources-table').tBodies[0]!;
   private readonly sourcesStatus = byId('sources-status');
+  private readonly countedSince = byId('sources-counted-since');
   private readonly secretDialog = byId<HTMLDialogElement>('key-secret-dialog');
   private readonly secretNode = byId('key-secret');
   private readonly copied = byId('key-secret-copied');
@@ -155,9 +158,10 @@ export class KeysPanel {
       this.sourcesBody.replaceChildren(...sources.map((source) => this.sourceRow(source)));
       if (sources.length === 0) {
         this.sourcesBody.replaceChildren(
-          el('tr', {}, el('td', { colspan: '6' }, 'No sources yet (npm run keys -- sources create adds one).')),
+          el('tr', {}, el('td', { colspan: '9' }, 'No sources yet (npm run keys -- sources create adds one).')),
         );
       }
+      this.countedSince.textContent = countedSinceText(sources, formatTime);
       const chosen = this.sourceSelect.value;
       this.sourceSelect.replaceChildren(
         el('option', { value: '' }, 'none'),
@@ -235,6 +239,7 @@ export class KeysPanel {
       el('td', {}, rateLimitText(source)),
       el('td', {}, allowedTypesText(source)),
       el('td', {}, formatCount(source.keys)),
+      ...sourceCountCells(source.counts, formatCount).map((text) => el('td', {}, text)),
     );
   }
 

@@ -1,11 +1,13 @@
 import {
   allowedTypesText,
+  countedSinceText,
   createKeyRequest,
   isKeyStatusFilter,
   keyActions,
   keyStatusText,
   rateLimitText,
   rotateRequest,
+  sourceCountCells,
 } from './keys';
 
 const NOW = Date.parse('2026-12-05T10:00:00.000Z');
@@ -63,6 +65,31 @@ describe('keys section', () => {
     expect(rateLimitText({ rateLimitPerMinute: 600 })).toBe('600 / min');
     expect(allowedTypesText({ allowedTypes: null })).toBe('all types');
     expect(allowedTypesText({ allowedTypes: ['LOGIN', 'SEARCH'] })).toBe('LOGIN, SEARCH');
+  });
+
+  it('when a source has counts, then its cells show them; a count the api could not say is a dash, not 0', () => {
+    const format = (n: number) => `#${n}`;
+    const since = '2026-12-05T06:00:00.000Z';
+
+    expect(sourceCountCells({ accepted: 1200, refused: 0, deadLettered: 3, since }, format)).toEqual([
+      '#1200',
+      '#0',
+      '#3',
+    ]);
+    expect(sourceCountCells({ accepted: null, refused: null, deadLettered: null, since: null }, format)).toEqual([
+      '–',
+      '–',
+      '–',
+    ]);
+  });
+
+  it('when sources are listed, then the caption says since when the answering replica counts, or that it does not', () => {
+    const counted = { counts: { accepted: 1, refused: 0, deadLettered: 0, since: '2026-12-05T06:00:00.000Z' } };
+    const uncounted = { counts: { accepted: null, refused: null, deadLettered: 2, since: null } };
+
+    expect(countedSinceText([counted], time)).toBe('since it started (<2026-12-05T06:00:00.000Z>)');
+    expect(countedSinceText([uncounted], time)).toBe('(not counted: its metrics are off)');
+    expect(countedSinceText([], time)).toBe('since it started');
   });
 
   it('when a status filter comes from the URL, then only the ones the api knows pass', () => {

@@ -90,3 +90,18 @@ export function rateLimitText(source: Pick<SourceView, 'rateLimitPerMinute'>): s
 export function allowedTypesText(source: Pick<SourceView, 'allowedTypes'>): string {
   return source.allowedTypes === null ? 'all types' : source.allowedTypes.join(', ') || 'none';
 }
+
+/**
+ * The accepted, refused and dead-lettered cells of a source: '–' where the api could not say (the replica does not
+ * count, METRICS_ENABLED=false, or the dead-letter index did not answer), never a 0 it does not know.
+ */
+export function sourceCountCells(counts: SourceView['counts'], format: (n: number) => string): string[] {
+  return [counts.accepted, counts.refused, counts.deadLettered].map((n) => (n === null ? '–' : format(n)));
+}
+
+/** For the caption: since when the replica that answered has counted accepted and refused. */
+export function countedSinceText(sources: ReadonlyArray<Pick<SourceView, 'counts'>>, time: (iso: string) => string) {
+  const since = sources.find((source) => source.counts.since !== null)?.counts.since;
+  if (since) return `since it started (${time(since)})`;
+  return sources.length === 0 ? 'since it started' : '(not counted: its metrics are off)';
+}

@@ -20,6 +20,11 @@ export interface DeadLetterStore {
   findBySource(topic: string, partition: number, offset: number): Promise<DeadLetterRecord | null>;
   /** Letters per reason and status, failedAt in [from, to). */
   counts(range: { from?: Date; to?: Date }): Promise<DeadLetterCount[]>;
+  /**
+   * Letters per source id, over every letter that carries one (whatever its status), in one grouped count; only
+   * `sourceId`'s when given. Sources without letters are absent.
+   */
+  countsBySource(sourceId?: string): Promise<Map<string, number>>;
   /** DLQ partitions that hold letters matching the filter (statuses aside). */
   partitions(filter: ReplayFilter): Promise<number[]>;
   /** Letters of one DLQ partition matching the filter (statuses aside), by offset, after `afterOffset`. */

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TypeVerdict } from '@uap/shared/activity-types';
+import { SOURCE_LABELS } from '@uap/shared/contract';
 import type { ActivityPublisher } from '../../application/ports/activity-publisher.port';
 
 export interface ApiMetrics {
@@ -48,6 +49,8 @@ export interface ApiMetricsOptions {
   stream?: () => { subscribers: number; buffered: number; sent: number; dropped: number };
   /** Asked at scrape time: whether this replica's activity type catalog is current, and its position. */
   activityTypes?: () => { current: boolean; position: number; confirmedAgoMs: number | undefined };
+  /** Asked at scrape time: whether this replica's access catalog (keys, sources) is current, and its position. */
+  access?: () => { current: boolean; position: number; confirmedAgoMs: number | undefined };
 }
 
 /** A scrape must not hang on a slow store; past this a store-backed gauge is left out of that scrape. */
@@ -69,7 +72,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * one), so two apps in one process never share counters.
  */
 export function createApiMetrics(registry: Registry = new Registry(), options: ApiMetricsOptions = {}): ApiMetrics {
-  const { deadLetterCounts, runningReplayJobs, freshness, stream, activityTypes } = options;
+  const { deadLetterCounts, runningReplayJobs, freshness, stream, activityTypes, access } = options;
   const unsourcedEvents = { accepted: 0, refused: 0 };
   const unsourcedReported = { accepted: 0, refused: 0 };
   // The hub keeps its own totals; these counters mirror them at scrape time.
@@ -108,6 +111,35 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
       registers: [registry],
       collect() {
         const ago = activityTypes().confirmedAgoMs;
+        this.set(ago === undefined ? -1 : ago / 1000);
+      },
+    });
+  }
+  if (access) {
+    new Gauge({
+      name: 'uap_access_catalog_current',
+      help:
+        '1 while this replica has proved its access catalog (keys, sources) complete within the lease; 0 when stale: ' +
+        'it refuses keys it never saw and /readyz fails its access-keys check.',
+      registers: [registry],
+      collect() {
+        this.set(access().current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'uap_access_catalog_position',
+      help: 'The access log offset this replica has read up to; replicas that differ for long are not following.',
+      registers: [registry],
+      collect() {
+        this.set(access().position);
+      },
+    });
+    new Gauge({
+      name: 'uap_access_catalog_confirmed_age_seconds',
+      help: 'Seconds since this replica last proved its access catalog complete (-1: never).',
+      registers: [registry],
+      collect() {
+        const ago = access().confirmedAgoMs;
         this.set(ago === undefined ? -1 : ago / 1000);
       },
     });
@@ -153,7 +185,7 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
       registers: [registry],
       collect() {
         for (const outcome of ['accepted', 'refused'] as const) {
-          this.inc({ source: 'none', outcome }, unsourcedEvents[outcome] - unsourcedReported[outcome]);
+          this.inc({ source: SOURCE_LABELS.none, outcome }, unsourcedEvents[outcome] - unsourcedReported[outcome]);
           unsourcedReported[outcome] = unsourcedEvents[outcome];
         }
       },
@@ -269,6 +301,24 @@ export function createApiMetrics(registry: Registry = new Registry(), options: A
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Events accepted and refused per source label, read from uap_source_events_total itself: the numbers
+ * GET /api/v1/sources shows are the ones this replica exports.
+ */
+export async function eventsBySource(
+  metrics: Pick<ApiMetrics, 'sourceEvents'>,
+): Promise<Map<string, { accepted: number; refused: number }>> {
+  const counts = new Map<string, { accepted: number; refused: number }>();
+  for (const { labels, value } of (await metrics.sourceEvents.get()).values) {
+    const { source, outcome } = labels;
+    if (source === undefined || (outcome !== 'accepted' && outcome !== 'refused')) continue;
+    const entry = counts.get(String(source)) ?? { accepted: 0, refused: 0 };
+    entry[outcome] += value;
+    counts.set(String(source), entry);
+  }
+  return counts;
 }
 
 /** Wraps a publisher so every publish is timed; the use case never learns about metrics. */

@@ -25,6 +25,18 @@ export function letterFilter(
   return filter;
 }
 
+/**
+ * Letters per source in one `$group` (FerretDB runs $match/$group/$sum). `$type: 'string'` rather than `$exists`:
+ * on MongoDB its bounds ["", {}) over sourceId_failedAt_letterId read only the letters that carry a source, where
+ * the index (not partial: FerretDB refuses that) keeps every other letter under null, which `$exists` would walk.
+ */
+export function lettersBySourcePipeline(sourceId?: string) {
+  return [
+    { $match: { sourceId: sourceId ?? { $type: 'string' } } },
+    { $group: { _id: '$sourceId', count: { $sum: 1 } } },
+  ];
+}
+
 /** The worker's dead-letter index, read and marked by the API (the worker creates it and its indexes). */
 export class MongoDeadLetterStore implements DeadLetterStore {
   constructor(
@@ -85,6 +97,17 @@ export class MongoDeadLetterStore implements DeadLetterStore {
     return rows
       .map((row) => ({ reason: row._id.reason, status: row._id.status, count: row.count }))
       .sort((a, b) => a.reason.localeCompare(b.reason) || a.status.localeCompare(b.status));
+  }
+
+  async countsBySource(sourceId?: string): Promise<Map<string, number>> {
+    const rows = await storeCall('dead-letter counts by source', () =>
+      this.letters
+        .aggregate<{ _id: string; count: number }>(lettersBySourcePipeline(sourceId), {
+          maxTimeMS: this.options.maxTimeMs,
+        })
+        .toArray(),
+    );
+    return new Map(rows.map((row) => [row._id, row.count]));
   }
 
   async partitions(filter: ReplayFilter): Promise<number[]> {

@@ -32,6 +32,11 @@ export const ACTIVITY_TYPE_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
  * metrics label and a Kafka header value, hence the narrow alphabet.
  */
 export const SOURCE_ID_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+/**
+ * The metrics' per-source labels that are not a source: `none` (a key bound to none, or no header) and `other` (a
+ * header that is no source id, or past the worker's cap). No source may take these ids, or its series would mix.
+ */
+export const SOURCE_LABELS = { none: 'none', other: 'other' } as const;
 
 /** Where metadata broke its type's schema: a JSON pointer into the event (`/metadata/query`) and why. */
 export interface SchemaViolation {

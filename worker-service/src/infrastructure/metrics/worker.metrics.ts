@@ -1,4 +1,4 @@
-import { SOURCE_ID_PATTERN } from '@uap/shared/contract';
+import { SOURCE_ID_PATTERN, SOURCE_LABELS } from '@uap/shared/contract';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HeaderValue } from '../../application/ports/dead-letter.publisher.port';
 import type { PartitionLag } from '../kafka/consumer-lag';
@@ -34,12 +34,12 @@ export const MAX_SOURCE_LABELS = 200;
 export function sourceLabels(max = MAX_SOURCE_LABELS): (header: HeaderValue | undefined) => string {
   const seen = new Set<string>();
   return (header) => {
-    if (header === undefined) return 'none';
+    if (header === undefined) return SOURCE_LABELS.none;
     const last = Array.isArray(header) ? header[header.length - 1] : header;
     const id = last?.toString();
-    if (id === undefined || !SOURCE_ID_PATTERN.test(id)) return 'other';
+    if (id === undefined || !SOURCE_ID_PATTERN.test(id)) return SOURCE_LABELS.other;
     if (!seen.has(id)) {
-      if (seen.size >= max) return 'other';
+      if (seen.size >= max) return SOURCE_LABELS.other;
       seen.add(id);
     }
     return id;

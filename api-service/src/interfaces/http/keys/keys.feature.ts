@@ -1,7 +1,16 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ManageAccessUseCase } from '../../../application/manage-access.use-case';
 import type { HttpFeature } from '../http-feature';
-import { ADMIN_FORBIDDEN, BAD_QUERY, json, problem, rules, toOpenApiPath, UNAVAILABLE } from '../openapi/openapi-kit';
+import {
+  ADMIN_FORBIDDEN,
+  BAD_QUERY,
+  json,
+  problem,
+  rules,
+  toOpenApiPath,
+  UNAVAILABLE,
+  IN_FORCE,
+} from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
 import {
   KEY_PARAMS,
@@ -21,10 +30,6 @@ const SECRET_HEADERS = {
   'Cache-Control': { schema: { type: 'string' as const }, description: '`no-store`: the answer carries a secret' },
   Location: { schema: { type: 'string' as const }, description: 'The new key: /api/v1/keys/{id}' },
 };
-const IN_FORCE =
-  'The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does ' +
-  '(about 2 s later at most).';
-
 /** API keys managed at runtime (admin scope); bootstrap keys (API_KEYS) are listed but fixed. */
 export function keysFeature(access: ManageAccessUseCase): HttpFeature {
   return {

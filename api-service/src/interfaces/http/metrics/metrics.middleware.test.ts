@@ -7,7 +7,12 @@ import { createApp } from '../../../app';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import { QueryActivitiesUseCase } from '../../../application/query-activities.use-case';
 import { DomainError } from '../../../domain/domain-error';
-import { createApiMetrics, timedPublisher, type ApiMetrics } from '../../../infrastructure/metrics/api.metrics';
+import {
+  createApiMetrics,
+  eventsBySource,
+  timedPublisher,
+  type ApiMetrics,
+} from '../../../infrastructure/metrics/api.metrics';
 import { InMemoryActivityPublisher } from '../../../testing/in-memory-activity.publisher';
 import { InMemoryActivityReader } from '../../../testing/in-memory-activity.reader';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../../testing/test-app';
@@ -145,5 +150,33 @@ describe('API metrics', () => {
 
     expect(await valueOf(other, 'uap_events_accepted_total')).toBe(1);
     expect(await valueOf(metrics, 'uap_events_accepted_total')).toBe(0);
+  });
+
+  it('when the access catalog is stale or current, then its gauges say so at scrape time, like the type catalog’s', async () => {
+    const status = { current: false, position: 0, confirmedAgoMs: undefined as number | undefined };
+    const withAccess = createApiMetrics(new Registry(), { access: () => status });
+
+    expect(await valueOf(withAccess, 'uap_access_catalog_current')).toBe(0);
+    expect(await valueOf(withAccess, 'uap_access_catalog_confirmed_age_seconds')).toBe(-1);
+    Object.assign(status, { current: true, position: 42, confirmedAgoMs: 250 });
+    expect(await valueOf(withAccess, 'uap_access_catalog_current')).toBe(1);
+    expect(await valueOf(withAccess, 'uap_access_catalog_position')).toBe(42);
+    expect(await valueOf(withAccess, 'uap_access_catalog_confirmed_age_seconds')).toBe(0.25);
+    expect(metrics.registry.getSingleMetric('uap_access_catalog_current')).toBeUndefined();
+  });
+
+  it('when source counts are read, then they are the uap_source_events_total series by source label', async () => {
+    metrics.sourceEvents.inc({ source: 'web', outcome: 'accepted' }, 3);
+    metrics.sourceEvents.inc({ source: 'web', outcome: 'refused' });
+    metrics.sourceEvents.inc({ source: 'ios', outcome: 'refused' }, 2);
+    metrics.unsourcedEvents.accepted += 5;
+
+    const counts = await eventsBySource(metrics);
+
+    expect(Object.fromEntries(counts)).toEqual({
+      web: { accepted: 3, refused: 1 },
+      ios: { accepted: 0, refused: 2 },
+      none: { accepted: 5, refused: 0 },
+    });
   });
 });

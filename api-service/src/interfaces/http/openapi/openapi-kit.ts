@@ -63,6 +63,11 @@ export const BAD_QUERY = problem(
   PROBLEMS.validation,
   'Invalid or unknown query parameter, or a cursor of another query',
 );
+/** The promise of a change to the access log (keys, sources), said in the description of each of its writes. */
+export const IN_FORCE =
+  'The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does ' +
+  '(about 2 s later at most).';
+
 export const ADMIN_FORBIDDEN = problem(PROBLEMS.forbidden, 'The API key lacks the admin scope');
 
 export function securedResponses(): RouteConfig['responses'] {

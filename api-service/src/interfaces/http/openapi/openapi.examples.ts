@@ -152,6 +152,8 @@ const webSource = {
   createdBy: ADMIN_ACTOR,
   updatedBy: ADMIN_ACTOR,
   keys: 1,
+  // accepted and refused: this replica's since its start; deadLettered: the dead-letter index's.
+  counts: { accepted: 18_342, refused: 27, deadLettered: 3, since: '2026-12-05T06:00:00.000Z' },
 };
 
 const SEGMENT_SUCCESS = { status: '200', body: { success: true } };
@@ -589,7 +591,13 @@ export const OPENAPI_EXAMPLES: Record<string, OperationExample> = {
   'get /api/v1/sources': { response: { status: '200', body: { sources: [webSource] } } },
   'post /api/v1/sources': {
     request: { id: 'web', name: 'Web app', rateLimitPerMinute: 6000 },
-    response: { status: '201', body: { source: { ...webSource, keys: 0 }, inForceBy: '2026-12-05T08:59:01.650Z' } },
+    response: {
+      status: '201',
+      body: {
+        source: { ...webSource, keys: 0, counts: { ...webSource.counts, accepted: 0, refused: 0, deadLettered: 0 } },
+        inForceBy: '2026-12-05T08:59:01.650Z',
+      },
+    },
   },
   'get /api/v1/sources/{id}': { parameters: { id: 'web' }, response: { status: '200', body: webSource } },
   'patch /api/v1/sources/{id}': {

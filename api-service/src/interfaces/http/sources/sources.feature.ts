@@ -1,7 +1,15 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { ManageAccessUseCase } from '../../../application/manage-access.use-case';
 import type { HttpFeature } from '../http-feature';
-import { ADMIN_FORBIDDEN, BAD_QUERY, json, problem, toOpenApiPath, UNAVAILABLE } from '../openapi/openapi-kit';
+import {
+  ADMIN_FORBIDDEN,
+  BAD_QUERY,
+  json,
+  problem,
+  toOpenApiPath,
+  UNAVAILABLE,
+  IN_FORCE,
+} from '../openapi/openapi-kit';
 import { PROBLEMS } from '../problem';
 import {
   SOURCE_PARAMS,
@@ -15,9 +23,11 @@ import {
   SourceWrittenSchema,
 } from './sources.router';
 
-const IN_FORCE =
-  'The answer comes once this replica enforces the change; `inForceBy` says by when every api replica does ' +
-  '(about 2 s later at most).';
+const COUNTS =
+  '`counts`: `accepted` and `refused` are the events of its keys this api replica answered since `counts.since` ' +
+  '(its start), the numbers behind its uap_source_events_total: replicas behind a load balancer each answer with ' +
+  'their own, so the fleet-wide figure is the Prometheus sum over replicas. `deadLettered` counts its letters in the ' +
+  'dead-letter index (one grouped count per request), durable and over every replica.';
 
 /** Sources (admin scope): the sending apps, each with its keys, status, rate limit and allowed types. */
 export function sourcesFeature(access: ManageAccessUseCase): HttpFeature {
@@ -42,7 +52,8 @@ export function sourcesFeature(access: ManageAccessUseCase): HttpFeature {
         path: SOURCES_PATH,
         operationId: 'listSources',
         tags: ['access'],
-        summary: 'The sources, by id, each with the number of its valid keys',
+        summary: 'The sources, by id, each with the number of its valid keys and what they sent',
+        description: COUNTS,
         ...security,
         request: { query: SOURCE_PARAMS.none },
         responses: { 200: { description: 'The sources', content: json(SourceListSchema) }, ...errors, 400: BAD_QUERY },
@@ -77,6 +88,7 @@ export function sourcesFeature(access: ManageAccessUseCase): HttpFeature {
         operationId: 'getSource',
         tags: ['access'],
         summary: 'A source',
+        description: COUNTS,
         ...security,
         request: byId,
         responses: { 200: { description: 'The source', content: json(SourceViewSchema) }, 404: notFound, ...errors },

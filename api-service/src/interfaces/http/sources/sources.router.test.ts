@@ -1,3 +1,4 @@
+import { aDeadLetterRecord, anActivityInput } from '@uap/shared/testing';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../../app';
@@ -5,8 +6,11 @@ import { AuditTrailUseCase } from '../../../application/audit-trail.use-case';
 import { IngestActivityUseCase } from '../../../application/ingest-activity.use-case';
 import { ManageAccessUseCase } from '../../../application/manage-access.use-case';
 import { hashApiKey, parseApiKeys } from '../../../domain/api-key';
+import { createApiMetrics, eventsBySource, type ApiMetrics } from '../../../infrastructure/metrics/api.metrics';
 import { InMemoryAccessRegistry } from '../../../testing/in-memory-access.registry';
+import { InMemoryActivityPublisher } from '../../../testing/in-memory-activity.publisher';
 import { InMemoryAuditLog } from '../../../testing/in-memory-audit.log';
+import { InMemoryDeadLetterStore } from '../../../testing/in-memory-dead-letters';
 import { TEST_APP_CONFIG, TEST_INGEST_CONFIG, TEST_RECEIPTS } from '../../../testing/test-app';
 
 const PATH = '/api/v1/sources';
@@ -14,20 +18,30 @@ const ADMIN_KEY = 'key-admin-for-tests';
 const { entries } = parseApiKeys(`${hashApiKey(ADMIN_KEY)}:ingest+read+admin`);
 const ADMIN = { keyId: entries[0]!.id, label: 'API_KEYS #1' };
 const logger = pino({ level: 'silent' });
+const STARTED = new Date('2026-12-05T06:00:00.000Z');
 
 /** Lets the audit records made after each answer land (they follow the answer, off the request path). */
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
-function setUp() {
+function setUp(counts: { metrics?: ApiMetrics; letters?: InMemoryDeadLetterStore } = {}) {
   const registry = new InMemoryAccessRegistry(entries);
   const auditLog = new InMemoryAuditLog();
+  const { metrics, letters } = counts;
   const app = createApp({
     logger,
+    ...(metrics ? { metrics } : {}),
     ingest: new IngestActivityUseCase(TEST_INGEST_CONFIG, {
-      publisher: { publish: async () => [] },
+      publisher: new InMemoryActivityPublisher(),
       receipts: TEST_RECEIPTS,
     }),
-    access: new ManageAccessUseCase({ rotationGraceSeconds: 3600 }, { registry }),
+    access: new ManageAccessUseCase(
+      { rotationGraceSeconds: 3600 },
+      {
+        registry,
+        ...(metrics ? { sourceEvents: { since: STARTED, bySource: () => eventsBySource(metrics) } } : {}),
+        ...(letters ? { deadLetters: letters } : {}),
+      },
+    ),
     audit: new AuditTrailUseCase({ retentionDays: 0 }, { log: auditLog, logger }),
     readiness: [],
     config: {
@@ -37,6 +51,7 @@ function setUp() {
         publicPaths: ['/healthz'],
         rateLimit: { windowMs: 60_000, max: 0 },
         corsOrigins: [],
+        sourceOf: (id) => registry.catalog.source(id),
       },
     },
   });
@@ -72,6 +87,14 @@ describe('POST /api/v1/sources', () => {
       },
       inForceBy: expect.any(String),
     });
+  });
+
+  it.each(['none', 'other'])('when the id is the metrics label %p, then it is a 400 naming id', async (id) => {
+    const { admin } = setUp();
+
+    const res = await admin.post(PATH, { id, name: 'Clash' }).expect(400);
+
+    expect(errorPaths(res)).toEqual(['id']);
   });
 
   it('when the id is taken, then it is a 409 source-exists', async () => {
@@ -124,6 +147,55 @@ describe('GET /api/v1/sources', () => {
     expect(missing.body).toMatchObject({ type: 'urn:uap:problem:source-not-found' });
     await admin.get(`${PATH}?x=1`).expect(400);
     await admin.get(`${PATH}/NOT_AN_ID`).expect(400);
+  });
+
+  it('when a source’s keys sent events, then its counts are the metric’s accepted and refused and the index’s letters', async () => {
+    const metrics = createApiMetrics();
+    const letters = new InMemoryDeadLetterStore().add(
+      aDeadLetterRecord({ sourceId: 'web' }),
+      aDeadLetterRecord({ sourceId: 'web', status: 'parked' }),
+      aDeadLetterRecord(),
+    );
+    const { app, admin } = setUp({ metrics, letters });
+    await admin.post(PATH, { id: 'web', name: 'Web app' }).expect(201);
+    await admin.post(PATH, { id: 'ios', name: 'iOS app' }).expect(201);
+    const { secret } = (await admin.post('/api/v1/keys', { label: 'web', scopes: ['ingest'], sourceId: 'web' }))
+      .body as {
+      secret: string;
+    };
+    const send = (events: object[]) =>
+      request(app).post('/api/v1/activities/batch').set('X-API-Key', secret).send({ events });
+    await send([anActivityInput(), anActivityInput()]).expect(202);
+    await admin.patch(`${PATH}/web`, { status: 'paused' }).expect(200);
+    await send([anActivityInput()]).expect(403);
+    await request(app)
+      .post('/api/v1/activities')
+      .set('Authorization', `Bearer ${ADMIN_KEY}`)
+      .send(anActivityInput())
+      .expect(202);
+
+    const list = (await admin.get(PATH).expect(200)).body as { sources: Array<{ id: string; counts: object }> };
+    const one = await admin.get(`${PATH}/web`).expect(200);
+
+    const since = STARTED.toISOString();
+    expect(Object.fromEntries(list.sources.map((s) => [s.id, s.counts]))).toEqual({
+      ios: { accepted: 0, refused: 0, deadLettered: 0, since },
+      web: { accepted: 2, refused: 1, deadLettered: 2, since },
+    });
+    expect(one.body).toMatchObject({ counts: { accepted: 2, refused: 1, deadLettered: 2 } });
+    // The same numbers the replica exports.
+    const exported = await metrics.registry.getSingleMetricAsString('uap_source_events_total');
+    expect(exported).toContain('uap_source_events_total{source="web",outcome="accepted"} 2');
+    expect(exported).toContain('uap_source_events_total{source="web",outcome="refused"} 1');
+  });
+
+  it('when this replica does not count and no index is wired, then the counts are null, not zero', async () => {
+    const { admin } = setUp();
+    await admin.post(PATH, { id: 'web', name: 'Web app' }).expect(201);
+
+    const one = await admin.get(`${PATH}/web`).expect(200);
+
+    expect(one.body).toMatchObject({ counts: { accepted: null, refused: null, deadLettered: null, since: null } });
   });
 });
 

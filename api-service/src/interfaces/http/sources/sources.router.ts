@@ -2,6 +2,7 @@ import {
   ActivityTypeSchema,
   IsoDateTimeSchema,
   isStorableString,
+  SOURCE_LABELS,
   SourceIdSchema,
   UNSTORABLE_STRING_MESSAGE,
 } from '@uap/shared/contract';
@@ -60,6 +61,40 @@ const AllowedTypesSchema = z
 
 const StatusSchema = z.enum(SOURCE_STATUSES).describe('paused: its keys’ events are refused (403), nothing stored');
 
+const SourceCountsSchema = z
+  .strictObject({
+    accepted: z
+      .int()
+      .min(0)
+      .nullable()
+      .describe(
+        'Events of its keys this api replica accepted since `since`; null when it does not count (METRICS_ENABLED=false)',
+      ),
+    refused: z
+      .int()
+      .min(0)
+      .nullable()
+      .describe('Events of its keys this api replica refused since `since` (paused, type not allowed, rate limit, …)'),
+    deadLettered: z
+      .int()
+      .min(0)
+      .nullable()
+      .describe(
+        'Its letters in the dead-letter index, whatever their status (dead, replayed, parked), over every replica; ' +
+          'null when the index did not answer, and in the answer of a write (which never waits for the store)',
+      ),
+    since: IsoDateTimeSchema.nullable().describe(
+      'When this replica started counting accepted and refused (its start); null when it does not count',
+    ),
+  })
+  .describe(
+    'What its keys sent. accepted and refused are this replica’s counts since its start, the numbers of ' +
+      'uap_source_events_total: another replica answers with its own, and Prometheus sums them over replicas. ' +
+      'deadLettered comes from the dead-letter index, durable and over all replicas (GET /api/v1/dead-letters?sourceId= ' +
+      'lists them).',
+  )
+  .meta({ id: 'SourceCounts' });
+
 export const SourceViewSchema = z
   .strictObject({
     id: z.string(),
@@ -72,6 +107,7 @@ export const SourceViewSchema = z
     createdBy: ActorSchema,
     updatedBy: ActorSchema,
     keys: z.int().min(0).describe('Its keys that are valid now (a rotated key in its grace counted)'),
+    counts: SourceCountsSchema,
   })
   .meta({ id: 'Source' });
 
@@ -85,7 +121,9 @@ export const SourceWrittenSchema = z
 
 export const SourceCreateSchema = z
   .strictObject({
-    id: SourceIdSchema.describe('web, ios, backend: lower kebab case, at most 40 characters; also a metrics label'),
+    id: SourceIdSchema.refine((id) => !Object.values<string>(SOURCE_LABELS).includes(id), {
+      message: `"none" and "other" are the metrics' labels for events of no source and unknown ones; pick another id`,
+    }).describe('web, ios, backend: lower kebab case, at most 40 characters, not none or other; also a metrics label'),
     name: NameSchema,
     status: StatusSchema.optional().describe('Default active'),
     rateLimitPerMinute: RateLimitSchema.optional().describe('Default null: no source limit'),
@@ -120,9 +158,9 @@ function bodyOf<T>(schema: z.ZodType<T>, req: Request): T {
 /** Sources (admin scope): the sending apps keys are bound to, with their status and policy. */
 export function sourcesRouter(access: ManageAccessUseCase): Router {
   const router = Router();
-  router.get(SOURCES_PATH, (req, res) => {
+  router.get(SOURCES_PATH, async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
-    res.json({ sources: access.listSources() });
+    res.json({ sources: await access.listSources() });
   });
   router.post(SOURCES_PATH, ...jsonBody(BODY_LIMIT_BYTES), async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
@@ -132,9 +170,9 @@ export function sourcesRouter(access: ManageAccessUseCase): Router {
     auditTarget(res, { kind: 'source', id: source.id }, { name: source.name, status: source.status });
     res.status(201).location(`${SOURCES_PATH}/${source.id}`).json({ source, inForceBy: inForceBy.toISOString() });
   });
-  router.get(`${SOURCES_PATH}/:id`, (req, res) => {
+  router.get(`${SOURCES_PATH}/:id`, async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
-    res.json(access.showSource(idOf(req)));
+    res.json(await access.showSource(idOf(req)));
   });
   router.patch(`${SOURCES_PATH}/:id`, ...jsonBody(BODY_LIMIT_BYTES), async (req, res) => {
     parseQuery(NO_QUERY, [], req.query);
