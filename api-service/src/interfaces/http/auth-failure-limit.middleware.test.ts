@@ -119,4 +119,31 @@ describe('failed-auth limiter', () => {
     await request(app).get('/api/x').expect(401);
     await request(app).get('/api/x').set('X-API-Key', GOOD).expect(200);
   });
+
+  it('when lockouts end while their addresses stay away, then they are forgotten and a new lockout still counts', async () => {
+    let now = 1_000_000;
+    const app = express();
+    app.set('trust proxy', true);
+    app.use(authFailureLimiter({ limit: 2, windowMs: 10_000, exemptPaths: [], now: () => now }));
+    app.get('/api/x', (req, res) => {
+      if (req.get('x-api-key') === GOOD) res.json({ ok: true });
+      else res.status(401).json({});
+    });
+    const call = (address: string, key?: string) => {
+      const req = request(app).get('/api/x').set(from(address));
+      return key === undefined ? req : req.set('X-API-Key', key);
+    };
+    for (const address of ['10.0.0.1', '10.0.0.2']) {
+      await call(address).expect(401);
+      await call(address).expect(401);
+      await call(address, GOOD).expect(429);
+    }
+
+    now += 10_000;
+    await call('10.0.0.3', GOOD).expect(200);
+    await call('10.0.0.1').expect(401);
+    await call('10.0.0.1').expect(401);
+    await call('10.0.0.1', GOOD).expect(429);
+    await call('10.0.0.2', GOOD).expect(200);
+  });
 });

@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Counter } from 'prom-client';
-import { isPublicPath } from './auth.middleware';
+import { apiKeyOf, isPublicPath } from './auth.middleware';
 import { PROBLEMS, sendProblem } from './problem';
 
 export interface AuthFailureLimitOptions {
@@ -49,34 +49,49 @@ export function authFailureLimiter(options: AuthFailureLimitOptions): RequestHan
   if (limit === 0 && metrics === undefined) return (_req, _res, next) => next();
   const now = options.now ?? Date.now;
   const windows = new Map<string, Window>();
+  /** The windows at `limit`: while none is, a request looks nothing up (working out its address is not free). */
+  let lockedOut = 0;
+  /** When the last of them ends: past it, all are forgotten at once (an address need not come back to be freed). */
+  let lockedUntil = 0;
   const current = (address: string, at: number): Window | undefined => {
     const window = windows.get(address);
     if (window !== undefined && at >= window.endsAt) {
-      windows.delete(address);
+      forget(address, window);
       return undefined;
     }
     return window;
+  };
+  const forget = (address: string, window: Window) => {
+    windows.delete(address);
+    if (window.failures >= limit) lockedOut--;
   };
   const countFailure = (address: string) => {
     const at = now();
     let window = current(address, at);
     if (window === undefined) {
-      if (windows.size >= MAX_TRACKED_ADDRESSES) windows.delete(windows.keys().next().value!);
+      if (windows.size >= MAX_TRACKED_ADDRESSES) {
+        const [oldest, old] = windows.entries().next().value!;
+        forget(oldest, old);
+      }
       window = { failures: 0, endsAt: at + windowMs };
       windows.set(address, window);
     }
     window.failures++;
-    if (window.failures === limit) metrics?.authLockouts.inc();
+    if (window.failures === limit) {
+      lockedOut++;
+      lockedUntil = Math.max(lockedUntil, window.endsAt);
+      metrics?.authLockouts.inc();
+    }
   };
   return (req, res, next) => {
-    if (isPublicPath(req.path, options.exemptPaths)) {
-      next();
-      return;
+    // Probes, metrics and docs never count nor get locked out; the path is only looked at when it matters.
+    const exempt = () => isPublicPath(req.path, options.exemptPaths);
+    if (limit > 0 && lockedOut > 0 && now() >= lockedUntil) {
+      for (const [address, window] of windows) if (window.failures >= limit) forget(address, window);
     }
-    const address = ipKeyGenerator(req.ip ?? 'unknown');
-    if (limit > 0) {
+    if (limit > 0 && lockedOut > 0 && !exempt()) {
       const at = now();
-      const window = current(address, at);
+      const window = current(ipKeyGenerator(req.ip ?? 'unknown'), at);
       if (window !== undefined && window.failures >= limit) {
         const seconds = Math.max(1, Math.ceil((window.endsAt - at) / 1000));
         sendProblem(
@@ -89,10 +104,16 @@ export function authFailureLimiter(options: AuthFailureLimitOptions): RequestHan
         return;
       }
     }
+    // A request whose key is valid is not refused 401 (only a body's writeKey differing from it is, which tests no
+    // guess): the hot path of valid keys adds no listener.
+    if (apiKeyOf(res) !== undefined || exempt()) {
+      next();
+      return;
+    }
     res.on('finish', () => {
       if (res.statusCode !== 401) return;
       metrics?.authFailures.inc({ reason: reasonOf(res) });
-      if (limit > 0) countFailure(address);
+      if (limit > 0) countFailure(ipKeyGenerator(req.ip ?? 'unknown'));
     });
     next();
   };
