@@ -1,5 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import pino from 'pino';
+import { aFakeLogKafka } from '@uap/shared/testing';
 import { hashApiKey, parseApiKeys } from '../../domain/api-key';
 import { decodeAccessRecord, encodeAccessRecord } from '../../domain/access/access-record';
 import { aRevocation, aRuntimeKey } from '../../testing/access.fixtures';
@@ -7,68 +7,12 @@ import { KafkaAccessRegistry } from './kafka-access.registry';
 
 const logger = pino({ level: 'silent' });
 
-/** A broker of one single-partition topic: sends land in `log`, the consumer is fed by `deliver()`. */
-function aFakeKafka() {
-  const log: string[] = [];
-  const sends: number[] = [];
-  let eachBatch:
-    ((payload: { batch: { messages: Array<{ offset: string; value: Buffer }> } }) => Promise<void>) | undefined;
-  let delivered = 0;
-  let reachable = true;
-  const kafka = {
-    admin: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      fetchTopicOffsets: async () => {
-        if (!reachable) throw new Error('broker unreachable');
-        return [{ partition: 0, offset: String(log.length), high: String(log.length), low: '0' }];
-      },
-    }),
-    consumer: () => ({
-      on: () => undefined,
-      events: { GROUP_JOIN: 'join', CRASH: 'crash' },
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      subscribe: async () => undefined,
-      seek: () => undefined,
-      run: async (options: { eachBatch: typeof eachBatch }) => {
-        eachBatch = options.eachBatch;
-      },
-    }),
-    producer: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      send: async ({ messages }: { messages: Array<{ value: string }> }) => {
-        if (!reachable) throw new Error('broker unreachable');
-        const baseOffset = log.length;
-        log.push(...messages.map((m) => m.value));
-        sends.push(messages.length);
-        return [{ baseOffset: String(baseOffset) }];
-      },
-    }),
-  } as unknown as Kafka;
-  return {
-    kafka,
-    log,
-    sends,
-    deliver: async () => {
-      while (eachBatch === undefined) await new Promise((resolve) => setImmediate(resolve));
-      const messages = log
-        .slice(delivered)
-        .map((value, i) => ({ offset: String(delivered + i), value: Buffer.from(value) }));
-      delivered = log.length;
-      if (messages.length > 0) await eachBatch!({ batch: { messages } });
-    },
-    setReachable: (value: boolean) => (reachable = value),
-  };
-}
-
 describe('KafkaAccessRegistry', () => {
   let clock = 0;
   const config = { topic: 'access', refreshMs: 60_000, leaseMs: 1_500, startTimeoutMs: 1_000, usageFlushMs: 60_000 };
   const bootstrap = parseApiKeys(`${hashApiKey('boot')}:admin`).entries;
   const setUp = () => {
-    const broker = aFakeKafka();
+    const broker = aFakeLogKafka();
     const registry = new KafkaAccessRegistry(config, { kafka: broker.kafka, bootstrap, logger, now: () => clock });
     return { broker, registry };
   };

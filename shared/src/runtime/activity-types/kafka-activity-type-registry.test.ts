@@ -1,61 +1,9 @@
-import type { Kafka } from 'kafkajs';
 import pino from 'pino';
+import { aFakeLogKafka } from '../../testing/fake-log-kafka';
 import { ActivityTypeCatalog, encodeRegistryRecord, type RegistryRecord } from '../../activity-types';
 import { KafkaActivityTypeRegistry } from './kafka-activity-type-registry';
 
 const logger = pino({ level: 'silent' });
-
-/** A broker of one single-partition topic: appends land in `log`, the consumer is fed by `deliver()`. */
-function aFakeKafka() {
-  const log: string[] = [];
-  let eachBatch:
-    ((payload: { batch: { messages: Array<{ offset: string; value: Buffer }> } }) => Promise<void>) | undefined;
-  let delivered = 0;
-  let reachable = true;
-  const kafka = {
-    admin: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      fetchTopicOffsets: async () => {
-        if (!reachable) throw new Error('broker unreachable');
-        return [{ partition: 0, offset: String(log.length), high: String(log.length), low: '0' }];
-      },
-    }),
-    consumer: () => ({
-      on: () => undefined,
-      events: { GROUP_JOIN: 'join', CRASH: 'crash' },
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      subscribe: async () => undefined,
-      seek: () => undefined,
-      run: async (options: { eachBatch: typeof eachBatch }) => {
-        eachBatch = options.eachBatch;
-      },
-    }),
-    producer: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      send: async ({ messages }: { messages: Array<{ value: string }> }) => {
-        log.push(messages[0]!.value);
-        return [{ baseOffset: String(log.length - 1) }];
-      },
-    }),
-  } as unknown as Kafka;
-  return {
-    kafka,
-    log,
-    /** The consumer fetches what the log holds beyond what it has. */
-    deliver: async () => {
-      while (eachBatch === undefined) await new Promise((resolve) => setImmediate(resolve));
-      const messages = log
-        .slice(delivered)
-        .map((value, i) => ({ offset: String(delivered + i), value: Buffer.from(value) }));
-      delivered = log.length;
-      if (messages.length > 0) await eachBatch!({ batch: { messages } });
-    },
-    setReachable: (value: boolean) => (reachable = value),
-  };
-}
 
 const aVersion = (writeId: string, version = 1): RegistryRecord => ({
   kind: 'version',
@@ -75,7 +23,7 @@ describe('KafkaActivityTypeRegistry', () => {
   let clock = 0;
   const config = { topic: 'types', refreshMs: 60_000, leaseMs: 50, startTimeoutMs: 1_000 };
   const setUp = () => {
-    const broker = aFakeKafka();
+    const broker = aFakeLogKafka();
     const catalog = new ActivityTypeCatalog();
     const registry = new KafkaActivityTypeRegistry(config, { kafka: broker.kafka, catalog, logger, now: () => clock });
     return { broker, catalog, registry };
